@@ -1,0 +1,78 @@
+import type { Filter } from "./filter.js";
+import type { StartPosition } from "./positions.js";
+
+export interface RetentionConfig {
+  /** Events appended longer ago than this are removed. */
+  readonly maxAgeMs?: number;
+  /** Oldest events are removed while the topic's stored bytes exceed this. */
+  readonly maxBytes?: number;
+  /** Oldest events are removed while the topic holds more events than this. */
+  readonly maxEvents?: number;
+}
+
+export interface TopicConfig {
+  readonly name: string;
+  readonly retention: RetentionConfig;
+  /** Repeats of `source`+`id` inside this window are not appended again. 0 disables dedupe. */
+  readonly dedupeWindowMs: number;
+  /** Largest accepted event, in bytes of its structured JSON form. */
+  readonly maxEventBytes: number;
+}
+
+export interface BackoffConfig {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly multiplier: number;
+}
+
+export type Ordering = "none" | "key";
+
+export interface PushConfig {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly mode: "binary" | "structured";
+  /** Write-only: never returned by the API (it shows `secretCount`). */
+  readonly secrets: readonly string[];
+}
+
+export interface SubscriptionConfig {
+  readonly name: string;
+  readonly topic: string;
+  readonly filter: Filter | null;
+  /** Applies when the subscription is created (and at seek); ignored on update. */
+  readonly start: StartPosition;
+  readonly ackTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly backoff: BackoffConfig;
+  readonly deadLetterTopic: string;
+  readonly ordering: Ordering;
+  readonly maxInFlight: number;
+  readonly push: PushConfig | null;
+}
+
+export const TOPIC_DEFAULTS = {
+  dedupeWindowMs: 300_000,
+  maxEventBytes: 1_048_576,
+} as const;
+
+export const SUBSCRIPTION_DEFAULTS = {
+  start: "latest",
+  ackTimeoutMs: 30_000,
+  maxAttempts: 10,
+  backoff: { initialMs: 1_000, maxMs: 600_000, multiplier: 2 },
+  ordering: "none",
+  maxInFlight: 1_000,
+  pushTimeoutMs: 10_000,
+} as const;
+
+export const LIMITS = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxBatchEvents: 10_000,
+  readLimitDefault: 100,
+  readLimitMax: 1_000,
+  pullMaxDefault: 100,
+  pullMaxMax: 1_000,
+  /** Longest a pull may wait for deliveries. */
+  pullWaitMaxMs: 60_000,
+} as const;

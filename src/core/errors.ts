@@ -1,0 +1,89 @@
+/**
+ * The error catalogue. Every failure a caller can see has a stable `code` here; callers
+ * branch on codes, never on message text. `server/problem.ts` is the only place that renders
+ * these as RFC 9457 problem+json, and `docs/errors.md` lists the same codes (a test checks).
+ */
+
+export interface FieldError {
+  /** JSON Pointer (RFC 6901) into the request body, or a header/query name such as `header:ce-id`. */
+  readonly pointer: string;
+  readonly message: string;
+}
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+}
+
+export const ERROR_CATALOGUE = {
+  invalid_name: { status: 400, title: "Invalid name" },
+  invalid_json: { status: 400, title: "Malformed JSON" },
+  invalid_event: { status: 400, title: "Invalid CloudEvent" },
+  invalid_request: { status: 400, title: "Invalid request" },
+  invalid_ack_id: { status: 400, title: "Invalid ackId" },
+  invalid_filter: { status: 400, title: "Invalid filter" },
+  reserved_attribute: { status: 400, title: "Reserved attribute name" },
+  event_too_large: { status: 413, title: "Event too large" },
+  body_too_large: { status: 413, title: "Request body too large" },
+  batch_too_large: { status: 413, title: "Too many events in one batch" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  topic_not_found: { status: 404, title: "Topic not found" },
+  subscription_not_found: { status: 404, title: "Subscription not found" },
+  redrive_not_found: { status: 404, title: "Redrive not found" },
+  route_not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  topic_in_use: { status: 409, title: "Topic in use" },
+  subscription_topic_changed: { status: 409, title: "A subscription's topic cannot change" },
+  conflict: { status: 409, title: "Conflict" },
+  shutting_down: { status: 503, title: "Shutting down" },
+  engine_unavailable: { status: 503, title: "Engine unavailable" },
+  append_failed: { status: 500, title: "Append failed" },
+  internal: { status: 500, title: "Internal error" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const PROBLEM_TYPE_BASE = "https://switchyard.dev/problems/";
+
+export interface SwitchyardErrorOptions {
+  readonly errors?: readonly FieldError[];
+  readonly cause?: unknown;
+}
+
+/** The one error class of Switchyard; `code` selects status and title from the catalogue. */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly errors: readonly FieldError[];
+
+  constructor(code: ErrorCode, detail: string, options: SwitchyardErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "SwitchyardError";
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.title = ERROR_CATALOGUE[code].title;
+    this.errors = options.errors ?? [];
+  }
+
+  get type(): string {
+    return PROBLEM_TYPE_BASE + this.code.replaceAll("_", "-");
+  }
+}
+
+export function isSwitchyardError(value: unknown): value is SwitchyardError {
+  return value instanceof SwitchyardError;
+}
+
+/** Throws `invalid_request` (or `code`) carrying every field error at once. */
+export function failValidation(
+  errors: readonly FieldError[],
+  code: ErrorCode = "invalid_request",
+): never {
+  const first = errors[0];
+  const detail =
+    errors.length === 1 && first
+      ? `${first.pointer || "body"}: ${first.message}`
+      : `${errors.length} fields are invalid`;
+  throw new SwitchyardError(code, detail, { errors });
+}

@@ -1,0 +1,36 @@
+import { SwitchyardError } from "./errors.js";
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,200}$/;
+// No dots, so derived names such as "{topic}.{subscription}.dlq" cannot collide.
+const SUBSCRIPTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export function isTopicName(name: string): boolean {
+  return TOPIC_NAME.test(name);
+}
+
+export function isSubscriptionName(name: string): boolean {
+  return SUBSCRIPTION_NAME.test(name);
+}
+
+export function assertTopicName(name: string, pointer = "topic"): void {
+  if (!isTopicName(name))
+    throw new SwitchyardError(
+      "invalid_name",
+      `topic name ${JSON.stringify(name)} must match [a-zA-Z0-9._-]{1,200}`,
+      { errors: [{ pointer, message: "must match [a-zA-Z0-9._-]{1,200}" }] },
+    );
+}
+
+export function assertSubscriptionName(name: string, pointer = "name"): void {
+  if (!isSubscriptionName(name))
+    throw new SwitchyardError(
+      "invalid_name",
+      `subscription name ${JSON.stringify(name)} must match [a-zA-Z0-9_-]{1,64}`,
+      { errors: [{ pointer, message: "must match [a-zA-Z0-9_-]{1,64}" }] },
+    );
+}
+
+/** The dead-letter topic a subscription uses when its config names none. */
+export function defaultDeadLetterTopic(topic: string, subscription: string): string {
+  return `${topic}.${subscription}.dlq`;
+}

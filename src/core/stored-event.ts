@@ -1,0 +1,28 @@
+import type { StoredEvent } from "./event.js";
+
+/** One event as an engine stores it: router metadata beside the event's own JSON. */
+export interface LogRecord {
+  readonly topic: string;
+  /** 1-based, contiguous per topic. */
+  readonly offset: number;
+  /** When the router appended it, epoch milliseconds. */
+  readonly appendedAt: number;
+  /** The `partitionkey` attribute, or null. */
+  readonly key: string | null;
+  /** The structured CloudEvent JSON as published (id and time filled in), without router metadata. */
+  readonly body: string;
+}
+
+/**
+ * The StoredEvent JSON for a record, built by splicing strings: the hot read and delivery
+ * paths never parse and re-serialise the event. `body` is always a non-empty JSON object.
+ */
+export function storedEventJson(record: LogRecord): string {
+  return `{"offset":${record.offset},"topic":${JSON.stringify(record.topic)},"appendedat":"${new Date(
+    record.appendedAt,
+  ).toISOString()}",${record.body.slice(1)}`;
+}
+
+export function toStoredEvent(record: LogRecord): StoredEvent {
+  return JSON.parse(storedEventJson(record)) as StoredEvent;
+}

@@ -1,0 +1,203 @@
+/**
+ * THE storage seam. The engine is the only holder of durable state; everything above it
+ * (broker, server, CLI) is stateless with respect to events and cursors. No SQL or NATS type
+ * appears here. Every implementation passes `engine/conformance/`, which is the executable
+ * form of the contract written in these comments.
+ *
+ * Errors: methods reject with `SwitchyardError` codes from `core/errors.ts` only
+ * (`topic_not_found`, `subscription_not_found`, `topic_in_use`, `subscription_topic_changed`,
+ * `engine_unavailable`, ...). After `close()` every method rejects with `engine_unavailable`.
+ */
+import type { SubscriptionConfig, TopicConfig } from "../core/config.js";
+import type { SwitchyardError } from "../core/errors.js";
+import type { Filter } from "../core/filter.js";
+import type { LogPosition, StartPosition } from "../core/positions.js";
+import type { LogRecord } from "../core/stored-event.js";
+
+export type { LogRecord } from "../core/stored-event.js";
+
+/**
+ * What an engine can do. A closed list: key ordering, seek, dead-lettering, redrive and
+ * retention are not optional and so are not listed; only `atomicBatch` may be false.
+ */
+export interface EngineCapabilities {
+  /** A batch append is all-or-nothing. When false, `append` may report per-event errors. */
+  readonly atomicBatch: boolean;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly capabilities: EngineCapabilities;
+  readonly log: EventLog;
+  readonly cursors: CursorStore;
+  /** Resolves when reads and writes are served; rejects with `engine_unavailable`. */
+  ready(signal?: AbortSignal): Promise<void>;
+  /** Finishes in-flight commits, wakes waiting leases and tails empty, releases files. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** An event ready to append: validated, `id` and `time` filled in, serialised once. */
+export interface NewEvent {
+  readonly id: string;
+  readonly source: string;
+  /** The `partitionkey` attribute, or null. */
+  readonly key: string | null;
+  /** Structured CloudEvent JSON (a non-empty object), without router metadata. */
+  readonly body: string;
+}
+
+/** Per-event append result, in input order. `error` appears only when `atomicBatch` is false. */
+export type Appended =
+  | { readonly offset: number; readonly duplicate: boolean }
+  | { readonly error: SwitchyardError };
+
+export interface LogPage {
+  readonly records: readonly LogRecord[];
+  /** Last returned offset + 1; on an empty page `max(from, firstOffset)`. */
+  readonly next: number;
+}
+
+export interface TopicStats {
+  readonly events: number;
+  readonly bytes: number;
+  /** First retained offset; `lastOffset + 1` when the topic holds no events. */
+  readonly firstOffset: number;
+  /** Last appended offset, 0 before the first append (retention never lowers it). */
+  readonly lastOffset: number;
+}
+
+export interface RetentionResult {
+  readonly deletedEvents: number;
+  readonly deletedBytes: number;
+}
+
+export interface EventLog {
+  /** Creates or replaces a topic's config; never touches its events. */
+  putTopic(config: TopicConfig): Promise<{ readonly created: boolean }>;
+  getTopic(name: string): Promise<TopicConfig | null>;
+  listTopics(): Promise<readonly TopicConfig[]>;
+  /**
+   * Deletes the topic and its events. Rejects with `topic_in_use` while any subscription
+   * reads it (the caller deletes those first). Resolves false for an unknown topic.
+   */
+  deleteTopic(name: string): Promise<boolean>;
+  /**
+   * Appends in input order; offsets are contiguous per topic and grow by one per stored event.
+   * A repeat of `source`+`id` inside the topic's dedupe window (from an earlier append or
+   * earlier in this batch) is not stored: its result carries the original offset and
+   * `duplicate: true`. Atomic per call when `capabilities.atomicBatch`. Durable on resolve
+   * (per the engine's durability setting). Concurrent calls may share one commit.
+   */
+  append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]>;
+  /** Up to `limit` records from `from` (a `time` compares with `appendedAt`). */
+  read(topic: string, from: LogPosition, limit: number): Promise<LogPage>;
+  /** Every record from `from` on, then each new one as it is appended, until `signal` aborts. */
+  tail(topic: string, from: LogPosition, signal: AbortSignal): AsyncIterable<LogRecord>;
+  stats(topic: string): Promise<TopicStats>;
+  /** Applies every topic's retention now; engines also do this in the background. */
+  enforceRetention(): Promise<RetentionResult>;
+}
+
+export interface LeaseRequest {
+  /** At most this many deliveries (also bounded by the subscription's `maxInFlight`). */
+  readonly max: number;
+  /** Wait up to this long for at least one delivery; 0 answers at once. */
+  readonly waitMs: number;
+  /** Lease length; the subscription's `ackTimeoutMs` when absent. */
+  readonly leaseMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface Delivery {
+  readonly ackId: string;
+  /** 1 on first delivery, +1 on each redelivery; never above the subscription's `maxAttempts`. */
+  readonly attempt: number;
+  readonly record: LogRecord;
+}
+
+export type SettleStatus = "ok" | "unknown" | "expired";
+
+export interface Settled {
+  readonly ackId: string;
+  /**
+   * `ok`: settled now, durably. `expired`: the ackId was superseded (redelivered under a new
+   * lease, or the subscription was seeked). `unknown`: no outstanding delivery has that ackId
+   * (already settled, never issued, or dead-lettered).
+   */
+  readonly status: SettleStatus;
+}
+
+export interface RedriveRequest {
+  /** Only dead letters of events with these ids. */
+  readonly ids?: readonly string[];
+  /** Only dead letters matching this filter (over the original event's attributes). */
+  readonly filter?: Filter;
+  readonly limit?: number;
+  /** Count what would move; move nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface RedriveResult {
+  readonly matched: number;
+  /** Distinct ordering keys among the matched events (events without a key count as none). */
+  readonly keys: number;
+  readonly moved: number;
+}
+
+export interface SubscriptionStats {
+  /** The next offset the subscription will consider. */
+  readonly position: number;
+  /** Events not yet acked: waiting beyond the position, leased, or waiting for redelivery. */
+  readonly lag: number;
+  readonly inFlight: number;
+  readonly delivered: number;
+  readonly acked: number;
+  readonly deadLettered: number;
+  /** Age of the oldest event handed out and not yet acked; 0 when none. */
+  readonly oldestUnackedAgeMs: number;
+}
+
+export interface CursorStore {
+  /**
+   * Creates (position from `config.start`) or updates a subscription. An update keeps the
+   * position and outstanding deliveries; a changed filter applies to events not yet handed
+   * out. Rejects with `topic_not_found` (topic or dead-letter topic missing) or
+   * `subscription_topic_changed`.
+   */
+  putSubscription(config: SubscriptionConfig): Promise<{ readonly created: boolean }>;
+  getSubscription(name: string): Promise<SubscriptionConfig | null>;
+  /** All subscriptions, or those reading `topic`. */
+  listSubscriptions(topic?: string): Promise<readonly SubscriptionConfig[]>;
+  deleteSubscription(name: string): Promise<boolean>;
+  /**
+   * Hands out deliveries: first redeliveries that are due (expired leases, elapsed nack
+   * delays, redriven events), then new events past the position that match the filter
+   * (events that do not match count as acked). Never two in-flight events of one key when
+   * `ordering` is "key"; different keys flow in parallel. An event whose next attempt would
+   * exceed `maxAttempts` is dead-lettered (reason "max attempts exceeded") instead.
+   */
+  lease(sub: string, req: LeaseRequest): Promise<readonly Delivery[]>;
+  ack(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]>;
+  /** Redelivers after `delayMs`, or after the subscription's backoff for the attempt when null. */
+  nack(sub: string, ackIds: readonly string[], delayMs: number | null): Promise<readonly Settled[]>;
+  /** Renews each lease to now + `leaseMs` (the subscription's `ackTimeoutMs` when absent). */
+  extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]>;
+  /**
+   * Appends each event to the dead-letter topic with `deadletterreason`,
+   * `deadlettersubscription`, `deadletterattempts` and `deadletteroffset` attributes (its
+   * `partitionkey` kept, the topic's dedupe skipped) and settles it, in one commit.
+   */
+  reject(sub: string, ackIds: readonly string[], reason: string): Promise<readonly Settled[]>;
+  /**
+   * Moves this subscription only: outstanding ackIds become `expired`, attempts and nack
+   * delays are cleared, events before the new position count as acked. Returns the position.
+   */
+  seek(sub: string, to: StartPosition): Promise<number>;
+  /**
+   * Re-enqueues dead letters of this subscription (from its dead-letter topic) into it as
+   * the original events, in original order per key, with attempt 1. Each dead-lettering is
+   * redriven at most once. Never appends to the source topic.
+   */
+  redrive(sub: string, req: RedriveRequest): Promise<RedriveResult>;
+  stats(sub: string): Promise<SubscriptionStats>;
+}
