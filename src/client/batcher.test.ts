@@ -53,14 +53,14 @@ describe("Batcher", () => {
   it("sends at once when a batch is full by count, without waiting for the linger", async () => {
     const { calls, send } = recordingSender();
     const batcher = new Batcher({ lingerMs: 1_000, maxItems: 3, maxBytes: 10_000 }, send);
-    batcher.add("t", [item(1), item(2), item(3), item(4)]);
+    void Promise.allSettled(batcher.add("t", [item(1), item(2), item(3), item(4)]));
     expect(calls.map((c) => c.items.length)).toEqual([3]);
   });
 
   it("splits by bytes, and an item larger than maxBytes goes alone", async () => {
     const { calls, send } = recordingSender();
     const batcher = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 100 }, send);
-    batcher.add("t", [item(1, 60), item(2, 60), item(3, 500)]);
+    void Promise.allSettled(batcher.add("t", [item(1, 60), item(2, 60), item(3, 500)]));
     expect(calls.map((c) => c.items.map((i) => i.n))).toEqual([[1]]);
     calls[0]?.answer();
     await vi.advanceTimersByTimeAsync(0);
@@ -73,10 +73,10 @@ describe("Batcher", () => {
   it("keeps one batch in flight per lane and sends what queued meanwhile as soon as it returns", async () => {
     const { calls, send } = recordingSender();
     const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
-    batcher.add("t", [item(1)]);
+    void Promise.allSettled(batcher.add("t", [item(1)]));
     await vi.advanceTimersByTimeAsync(5);
-    batcher.add("t", [item(2)]);
-    batcher.add("t", [item(3)]);
+    void Promise.allSettled(batcher.add("t", [item(2)]));
+    void Promise.allSettled(batcher.add("t", [item(3)]));
     await vi.advanceTimersByTimeAsync(50);
     expect(calls).toHaveLength(1);
     calls[0]?.answer();
@@ -87,9 +87,9 @@ describe("Batcher", () => {
   it("batches lanes independently", async () => {
     const { calls, send } = recordingSender();
     const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
-    batcher.add("a", [item(1)]);
-    batcher.add("b", [item(2)]);
-    batcher.add("a", [item(3)]);
+    void Promise.allSettled(batcher.add("a", [item(1)]));
+    void Promise.allSettled(batcher.add("b", [item(2)]));
+    void Promise.allSettled(batcher.add("a", [item(3)]));
     await vi.advanceTimersByTimeAsync(5);
     expect(calls.map((c) => [c.lane, c.items.map((i) => i.n)])).toEqual([
       ["a", [1, 3]],
@@ -119,7 +119,7 @@ describe("Batcher", () => {
   it("flush sends at once and resolves when everything is answered", async () => {
     const { calls, send } = recordingSender();
     const batcher = new Batcher({ lingerMs: 60_000, maxItems: 100, maxBytes: 10_000 }, send);
-    batcher.add("t", [item(1)]);
+    void Promise.allSettled(batcher.add("t", [item(1)]));
     let flushed = false;
     const flushing = batcher.flush().then(() => {
       flushed = true;
