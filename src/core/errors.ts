@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   redrive_not_found: { status: 404, title: "Redrive not found" },
   route_not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
+  upgrade_required: { status: 426, title: "WebSocket upgrade required" },
   topic_in_use: { status: 409, title: "Topic in use" },
   subscription_topic_changed: { status: 409, title: "A subscription's topic cannot change" },
   conflict: { status: 409, title: "Conflict" },
@@ -39,6 +40,9 @@ export const ERROR_CATALOGUE = {
   engine_unavailable: { status: 503, title: "Engine unavailable" },
   append_failed: { status: 500, title: "Append failed" },
   internal: { status: 500, title: "Internal error" },
+  // Client-side codes: the SDK and CLI raise these when no usable HTTP answer arrived.
+  unreachable: { status: 503, title: "Router unreachable" },
+  unexpected_response: { status: 502, title: "Unexpected response from the router" },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
