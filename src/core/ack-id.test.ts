@@ -12,11 +12,19 @@ describe("ackIds", () => {
     });
   });
 
+  it("round-trips the optional fourth part", () => {
+    const parts = { epoch: 1, offset: 7, lease: 2, ref: 99 };
+    expect(encodeAckId(parts)).toBe("1.7.2.2r");
+    expect(decodeAckId(encodeAckId(parts))).toEqual(parts);
+    expect(decodeAckId("1.2.3.4")).toEqual({ epoch: 1, offset: 2, lease: 3, ref: 4 });
+  });
+
   it.each([
     "",
     "abc",
     "1.2",
-    "1.2.3.4",
+    "1.2.3.0",
+    "1.2.3.4.5",
     "1.0.1",
     "1.1.0",
     "-1.1.1",
