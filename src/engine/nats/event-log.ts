@@ -1,0 +1,205 @@
+/**
+ * The EventLog on JetStream: a stream per topic, offsets are stream sequences. JetStream
+ * drops a repeated `Nats-Msg-Id` inside the stream's duplicate window without consuming a
+ * sequence, and answers with the original's sequence, which is exactly the dedupe contract.
+ * A batch is not atomic on JetStream 2.9: each event gets its own result.
+ */
+import type { TopicConfig } from "../../core/config.js";
+import { SwitchyardError } from "../../core/errors.js";
+import type { LogPosition } from "../../core/positions.js";
+import type { LogRecord } from "../../core/stored-event.js";
+import type {
+  Appended,
+  EventLog,
+  LogPage,
+  NewEvent,
+  RetentionResult,
+  TopicStats,
+} from "../engine.js";
+import type { NatsContext } from "./context.js";
+import { topicNotFound, toSwitchyardError, unavailable } from "./errors.js";
+import { eventMsgId, type PublishItem, type PublishOutcome } from "./publisher.js";
+import { tailTopic } from "./tail.js";
+import { TopicCatalog } from "./topic-catalog.js";
+
+/** JetStream answers a repeat of an id still being stored with sequence 0: ask again. */
+const INFLIGHT_DUPLICATE_RETRIES = 20;
+const INFLIGHT_DUPLICATE_PAUSE_MS = 25;
+
+export class NatsEventLog implements EventLog {
+  readonly topics: TopicCatalog;
+  readonly #ctx: NatsContext;
+
+  constructor(ctx: NatsContext) {
+    this.#ctx = ctx;
+    this.topics = new TopicCatalog(ctx);
+  }
+
+  putTopic(config: TopicConfig): Promise<{ readonly created: boolean }> {
+    return this.#guard("creating a topic", () => this.topics.put(config));
+  }
+
+  getTopic(name: string): Promise<TopicConfig | null> {
+    return this.#guard("reading a topic", () => this.topics.get(name));
+  }
+
+  listTopics(): Promise<readonly TopicConfig[]> {
+    return this.#guard("listing topics", () => this.topics.list());
+  }
+
+  deleteTopic(name: string): Promise<boolean> {
+    return this.#guard("deleting a topic", () => this.topics.delete(name));
+  }
+
+  append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]> {
+    return this.#guard("appending", () => this.#append(topic, events));
+  }
+
+  async #append(topic: string, events: readonly NewEvent[]): Promise<Appended[]> {
+    const config = await this.topics.forAppend(topic);
+    if (config === null) throw topicNotFound(topic);
+    const dedupe = config.dedupeWindowMs > 0;
+    // A repeat inside this batch is answered from its first occurrence, never sent.
+    const firstOf = new Map<string, number>();
+    const copyOf: (number | undefined)[] = [];
+    const items: PublishItem[] = [];
+    const sentIndex: number[] = [];
+    events.forEach((event, i) => {
+      const msgId = dedupe ? eventMsgId(event.source, event.id) : null;
+      const first = msgId === null ? undefined : firstOf.get(msgId);
+      copyOf.push(first);
+      if (first !== undefined) return;
+      if (msgId !== null) firstOf.set(msgId, i);
+      items.push({ body: event.body, key: event.key, msgId });
+      sentIndex.push(i);
+    });
+    const outcomes = await this.#publish(topic, items);
+    if (outcomes.every((o) => o.kind === "no-stream")) await this.#noStream(topic);
+    const results = new Array<Appended>(events.length);
+    outcomes.forEach((outcome, j) => {
+      results[sentIndex[j] ?? 0] = appendedOf(outcome, topic);
+    });
+    copyOf.forEach((first, i) => {
+      if (first === undefined) return;
+      const original = results[first];
+      results[i] =
+        original !== undefined && "offset" in original
+          ? { offset: original.offset, duplicate: true }
+          : (original ?? { error: unavailable("appending") });
+    });
+    return results;
+  }
+
+  async #publish(topic: string, items: readonly PublishItem[]): Promise<PublishOutcome[]> {
+    const subject = this.#ctx.names.topicSubject(topic);
+    const outcomes = await this.#ctx.publisher.publish(subject, items);
+    for (let attempt = 0; attempt < INFLIGHT_DUPLICATE_RETRIES; attempt++) {
+      const again = outcomes.flatMap((o, i) =>
+        o.kind === "stored" && o.duplicate && o.seq === 0 ? [i] : [],
+      );
+      if (again.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, INFLIGHT_DUPLICATE_PAUSE_MS));
+      const retried = await this.#ctx.publisher.publish(
+        subject,
+        again.map((i) => items[i] as PublishItem),
+      );
+      again.forEach((i, k) => {
+        outcomes[i] = retried[k] as PublishOutcome;
+      });
+    }
+    return outcomes;
+  }
+
+  /** No stream answered: the topic is gone, or its stream has no leader at the moment. */
+  async #noStream(topic: string): Promise<void> {
+    this.topics.forget(topic);
+    if ((await this.topics.get(topic)) === null) throw topicNotFound(topic);
+  }
+
+  read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
+    return this.#guard("reading", () => this.#read(topic, from, limit));
+  }
+
+  async #read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
+    const stream = this.#ctx.names.topicStream(topic);
+    const reader = this.#ctx.reader;
+    const state = await reader.state(stream, topic);
+    const wanted =
+      "offset" in from ? from.offset : await reader.firstAtOrAfter(stream, topic, from.time);
+    const start = Math.max(wanted, state.first);
+    const end = Math.min(start + Math.max(limit, 0) - 1, state.last);
+    const records = await reader.range(stream, topic, start, end);
+    const last = records.at(-1);
+    return { records, next: last === undefined ? start : last.offset + 1 };
+  }
+
+  tail(topic: string, from: LogPosition, signal: AbortSignal): AsyncIterable<LogRecord> {
+    this.#ctx.check();
+    return tailTopic(this.#ctx, topic, from, signal, (f, limit) => this.read(topic, f, limit));
+  }
+
+  stats(topic: string): Promise<TopicStats> {
+    return this.#guard("reading topic stats", async () => {
+      const state = await this.#ctx.reader.state(this.#ctx.names.topicStream(topic), topic);
+      return {
+        events: state.messages,
+        bytes: state.bytes,
+        firstOffset: state.first,
+        lastOffset: state.last,
+      };
+    });
+  }
+
+  enforceRetention(): Promise<RetentionResult> {
+    return this.#guard("enforcing retention", async () => {
+      let deletedEvents = 0;
+      let deletedBytes = 0;
+      for (const topic of await this.topics.list()) {
+        const done = await this.#trimByAge(topic);
+        deletedEvents += done.deletedEvents;
+        deletedBytes += done.deletedBytes;
+      }
+      return { deletedEvents, deletedBytes };
+    });
+  }
+
+  /** JetStream trims by count and bytes on append and by age on a timer; this trims age now. */
+  async #trimByAge(topic: TopicConfig): Promise<RetentionResult> {
+    const maxAgeMs = topic.retention.maxAgeMs;
+    const none = { deletedEvents: 0, deletedBytes: 0 };
+    if (maxAgeMs === undefined || maxAgeMs <= 0) return none;
+    const stream = this.#ctx.names.topicStream(topic.name);
+    const reader = this.#ctx.reader;
+    const before = await reader.state(stream, topic.name);
+    const keepFrom = await reader.firstAtOrAfter(stream, topic.name, Date.now() - maxAgeMs);
+    if (keepFrom <= before.first) return none;
+    const purged = await this.#ctx.jsm.streams.purge(stream, { seq: keepFrom });
+    const after = await reader.state(stream, topic.name);
+    return { deletedEvents: purged.purged, deletedBytes: Math.max(0, before.bytes - after.bytes) };
+  }
+
+  async #guard<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    this.#ctx.check();
+    try {
+      return await this.#ctx.track(work());
+    } catch (error) {
+      throw toSwitchyardError(error, doing);
+    }
+  }
+}
+
+function appendedOf(outcome: PublishOutcome, topic: string): Appended {
+  switch (outcome.kind) {
+    case "stored":
+      return { offset: outcome.seq, duplicate: outcome.duplicate };
+    case "no-stream":
+      return {
+        error: new SwitchyardError(
+          "engine_unavailable",
+          `the stream of topic ${topic} did not answer (no leader?)`,
+        ),
+      };
+    case "failed":
+      return { error: outcome.error };
+  }
+}

@@ -1,0 +1,1 @@
+export { NatsEngine, type NatsEngineOptions, openNatsEngine } from "./nats-engine.js";

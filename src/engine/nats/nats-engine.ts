@@ -1,0 +1,211 @@
+/**
+ * The Engine on NATS JetStream: topics are streams, subscriptions durable pull consumers,
+ * configuration and shared state KV buckets. Switchyard nodes hold no durable state: any
+ * number of them can open this engine on one JetStream (cluster) with the same prefix.
+ * JetStream 2.9 cannot append a batch atomically, so `capabilities.atomicBatch` is false.
+ */
+import { randomBytes } from "node:crypto";
+import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Engine, EngineCapabilities } from "../engine.js";
+import type { NatsContext } from "./context.js";
+import { NatsCursorStore } from "./cursor-store.js";
+import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead-letter.js";
+import { closedError, isJsError, JS_CODES, unavailable } from "./errors.js";
+import { NatsEventLog } from "./event-log.js";
+import { Inbox } from "./inbox.js";
+import { Acks } from "./js-acks.js";
+import { Metadata } from "./metadata.js";
+import { Names } from "./names.js";
+import { Owners } from "./ownership.js";
+import { Publisher } from "./publisher.js";
+import { Puller } from "./puller.js";
+import { StreamReader } from "./stream-reader.js";
+
+export interface NatsEngineOptions {
+  /** NATS server URLs (a comma-separated string or a list). */
+  readonly servers: string | readonly string[];
+  /** Names every stream, bucket and subject of this installation; default "SY". */
+  readonly prefix?: string;
+  /** Replicas of every stream and bucket (3 on a three-node cluster); default 1. */
+  readonly replicas?: number;
+  /** How long to wait for any one answer from NATS; default 10 s. */
+  readonly timeoutMs?: number;
+  /** How long `open` keeps trying to reach JetStream; default 30 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+const NS_PER_MS = 1_000_000;
+
+export class NatsEngine implements Engine {
+  readonly name = "nats";
+  readonly capabilities: EngineCapabilities = { atomicBatch: false };
+  readonly log: NatsEventLog;
+  readonly cursors: NatsCursorStore;
+  readonly #ctx: NatsContext;
+  readonly #owners: Owners;
+  readonly #closing: AbortController;
+  readonly #inFlight: Set<Promise<unknown>>;
+  #closed: Promise<void> | null = null;
+
+  private constructor(ctx: NatsContext, closing: AbortController, inFlight: Set<Promise<unknown>>) {
+    this.#ctx = ctx;
+    this.#closing = closing;
+    this.#inFlight = inFlight;
+    this.log = new NatsEventLog(ctx);
+    const puller = new Puller(ctx.nc, ctx.names.pullPrefix(ctx.nodeId), ctx.timeoutMs);
+    const acks = new Acks(ctx.nc, ctx.inbox, ctx.timeoutMs);
+    const createTopic = async (name: string) => {
+      await this.log.topics.put({ name, ...DEFAULT_DEAD_LETTER_TOPIC });
+    };
+    this.#owners = new Owners({ ctx, puller, acks, createTopic });
+    this.cursors = new NatsCursorStore(ctx, this.#owners, this.log.topics);
+  }
+
+  static async open(options: NatsEngineOptions): Promise<NatsEngine> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const nc = await connectTo(options);
+    try {
+      const names = new Names(options.prefix ?? "SY");
+      const replicas = options.replicas ?? 1;
+      const jsm = await waitForJetStream(nc, options.connectTimeoutMs ?? 30_000);
+      const metadata = await Metadata.open(nc, names, replicas);
+      await ensureRedriveStream(jsm, names, replicas);
+      const nodeId = randomBytes(6).toString("hex");
+      const inbox = new Inbox(nc, names.inboxPrefix(nodeId));
+      const closing = new AbortController();
+      const inFlight = new Set<Promise<unknown>>();
+      const ctx: NatsContext = {
+        nc,
+        jsm,
+        inbox,
+        names,
+        metadata,
+        nodeId,
+        replicas,
+        timeoutMs,
+        publisher: new Publisher(nc, inbox, timeoutMs),
+        reader: new StreamReader(nc, inbox, timeoutMs),
+        closing: closing.signal,
+        get closed() {
+          return closing.signal.aborted;
+        },
+        check() {
+          if (closing.signal.aborted) throw closedError();
+        },
+        track<T>(work: Promise<T>): Promise<T> {
+          inFlight.add(work);
+          void work.then(
+            () => inFlight.delete(work),
+            () => inFlight.delete(work),
+          );
+          return work;
+        },
+      };
+      const engine = new NatsEngine(ctx, closing, inFlight);
+      await engine.log.topics.start();
+      engine.#owners.start();
+      return engine;
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw unavailable("opening the NATS engine", error);
+    }
+  }
+
+  /** This engine instance's node id (it names the subscriptions it owns in the bucket). */
+  get nodeId(): string {
+    return this.#ctx.nodeId;
+  }
+
+  async ready(signal?: AbortSignal): Promise<void> {
+    this.#ctx.check();
+    signal?.throwIfAborted();
+    try {
+      await this.#ctx.jsm.getAccountInfo();
+    } catch (error) {
+      throw unavailable("reaching JetStream", error);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing.abort();
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#owners.close().catch(() => undefined);
+    this.log.topics.stop();
+    this.#ctx.inbox.close();
+    await this.#ctx.nc.drain().catch(() => undefined);
+  }
+
+  /**
+   * Simulates a crash (tests): the connection is cut at once, nothing in flight finishes,
+   * nothing is released; other nodes see this one vanish.
+   */
+  async kill(): Promise<void> {
+    if (this.#closed !== null) return this.#closed;
+    this.#closing.abort();
+    this.#owners.abandon();
+    this.log.topics.stop();
+    this.#closed = this.#ctx.nc.close().catch(() => undefined);
+    return this.#closed;
+  }
+}
+
+export function openNatsEngine(options: NatsEngineOptions): Promise<NatsEngine> {
+  return NatsEngine.open(options);
+}
+
+function serverList(servers: string | readonly string[]): string[] {
+  const list = typeof servers === "string" ? servers.split(",") : [...servers];
+  return list.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+async function connectTo(options: NatsEngineOptions): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: serverList(options.servers),
+      name: "switchyard",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+    });
+  } catch (error) {
+    throw unavailable(`connecting to NATS at ${serverList(options.servers).join(",")}`, error);
+  }
+}
+
+/** A fresh cluster elects its JetStream meta leader a moment after it starts: wait for it. */
+async function waitForJetStream(nc: NatsConnection, timeoutMs: number): Promise<JetStreamManager> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+      await jsm.getAccountInfo();
+      return jsm;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+async function ensureRedriveStream(jsm: JetStreamManager, names: Names, replicas: number) {
+  const config = {
+    name: names.redriveStream,
+    subjects: [`${names.prefix}.rd.>`],
+    storage: "file",
+    retention: "limits",
+    num_replicas: replicas,
+    duplicate_window: 120_000 * NS_PER_MS,
+    allow_direct: true,
+  } as StreamConfig;
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    if (!isJsError(error, JS_CODES.streamNameInUse)) throw error;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Reads a topic's stream without consumers: the stream's state, and messages by sequence
+ * through JetStream's direct get, pipelined on the engine's inbox. A topic's stream has no
+ * holes (nothing deletes single messages; retention only trims the front), so a range of
+ * offsets is a range of sequences.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { LogRecord } from "../../core/stored-event.js";
+import { JS_CODES, topicNotFound, unavailable } from "./errors.js";
+import { type Inbox, statusOf } from "./inbox.js";
+import { recordFromDirectGet } from "./records.js";
+import { requestAll, requestOne } from "./requests.js";
+
+export interface StreamState {
+  readonly messages: number;
+  readonly bytes: number;
+  /** First stored sequence; `last + 1` when the stream holds nothing. */
+  readonly first: number;
+  readonly last: number;
+}
+
+interface StreamInfoJson {
+  readonly state?: {
+    readonly messages: number;
+    readonly bytes: number;
+    readonly first_seq: number;
+    readonly last_seq: number;
+  };
+  readonly error?: { readonly err_code?: number; readonly description?: string };
+}
+
+export class StreamReader {
+  readonly #nc: NatsConnection;
+  readonly #inbox: Inbox;
+  readonly #timeoutMs: number;
+
+  constructor(nc: NatsConnection, inbox: Inbox, timeoutMs: number) {
+    this.#nc = nc;
+    this.#inbox = inbox;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** The stream's state; rejects with `topic_not_found` when the stream does not exist. */
+  async state(stream: string, topic: string): Promise<StreamState> {
+    const reply = await requestOne(
+      this.#nc,
+      this.#inbox,
+      { subject: `$JS.API.STREAM.INFO.${stream}` },
+      this.#timeoutMs,
+    );
+    if (reply === undefined || statusOf(reply) === 503)
+      throw unavailable(`reading the state of topic ${topic}`);
+    const info = JSON.parse(reply.string()) as StreamInfoJson;
+    if (info.error?.err_code === JS_CODES.streamNotFound) throw topicNotFound(topic);
+    const s = info.state;
+    if (s === undefined) throw unavailable(`reading topic ${topic}: ${info.error?.description}`);
+    const first = s.messages === 0 ? s.last_seq + 1 : s.first_seq;
+    return { messages: s.messages, bytes: s.bytes, first, last: s.last_seq };
+  }
+
+  /** Records `from..to` (inclusive) in order; ones trimmed meanwhile by retention are left out. */
+  async range(stream: string, topic: string, from: number, to: number): Promise<LogRecord[]> {
+    if (to < from) return [];
+    const subject = `$JS.API.DIRECT.GET.${stream}`;
+    const requests = [];
+    for (let seq = from; seq <= to; seq++) requests.push({ subject, data: `{"seq":${seq}}` });
+    const replies = await requestAll(this.#nc, this.#inbox, requests, this.#timeoutMs);
+    const records: LogRecord[] = [];
+    for (const reply of replies) {
+      if (reply === undefined) throw unavailable(`reading topic ${topic}`);
+      const status = statusOf(reply);
+      if (status === 404) continue;
+      if (status !== 0) throw unavailable(`reading topic ${topic} (status ${status})`);
+      records.push(recordFromDirectGet(topic, reply));
+    }
+    return records;
+  }
+
+  /** The append time of `seq`, or null when it is no longer stored. */
+  async appendedAt(stream: string, topic: string, seq: number): Promise<number | null> {
+    const [record] = await this.range(stream, topic, seq, seq);
+    return record === undefined ? null : record.appendedAt;
+  }
+
+  /** The first sequence appended at or after `timeMs`; `last + 1` when none is. */
+  async firstAtOrAfter(stream: string, topic: string, timeMs: number): Promise<number> {
+    for (;;) {
+      const state = await this.state(stream, topic);
+      let lo = state.first;
+      let hi = state.last + 1;
+      let trimmed = false;
+      while (lo < hi && !trimmed) {
+        const mid = Math.floor((lo + hi) / 2);
+        const at = await this.appendedAt(stream, topic, mid);
+        if (at === null) trimmed = true;
+        else if (at >= timeMs) hi = mid;
+        else lo = mid + 1;
+      }
+      // Retention trimmed the front while searching: search the new range again.
+      if (!trimmed) return lo;
+    }
+  }
+}

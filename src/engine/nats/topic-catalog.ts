@@ -1,0 +1,90 @@
+/**
+ * Topic configs in the topics bucket, each backed by its stream. A small cache serves the hot
+ * append path (which only needs the dedupe window); a watch on the bucket drops entries other
+ * nodes change, and an append to a deleted topic fails at JetStream anyway (no stream).
+ */
+
+import type { KvWatchEntry } from "@nats-io/kv";
+import type { QueuedIterator } from "@nats-io/transport-node";
+import type { TopicConfig } from "../../core/config.js";
+import { SwitchyardError } from "../../core/errors.js";
+import type { NatsContext } from "./context.js";
+import { topicKey } from "./metadata.js";
+import { deleteTopicStream, ensureTopicStream } from "./topic-streams.js";
+
+export class TopicCatalog {
+  readonly #ctx: NatsContext;
+  readonly #cache = new Map<string, TopicConfig>();
+  #watch: QueuedIterator<KvWatchEntry> | undefined;
+
+  constructor(ctx: NatsContext) {
+    this.#ctx = ctx;
+  }
+
+  async start(): Promise<void> {
+    const watch = await this.#ctx.metadata.topics.kv.watch({ include: "updates" });
+    this.#watch = watch;
+    void (async () => {
+      for await (const entry of watch) this.#cache.delete(entry.key);
+    })().catch(() => undefined);
+  }
+
+  stop(): void {
+    this.#watch?.stop();
+  }
+
+  async put(config: TopicConfig): Promise<{ readonly created: boolean }> {
+    const key = topicKey(config.name);
+    const bucket = this.#ctx.metadata.topics;
+    const existing = await bucket.get(key);
+    await ensureTopicStream(this.#ctx, config);
+    let created = false;
+    if (existing === null) created = (await bucket.create(key, config)) !== null;
+    if (!created) await bucket.put(key, config);
+    this.#cache.set(key, config);
+    return { created };
+  }
+
+  async get(name: string): Promise<TopicConfig | null> {
+    const entry = await this.#ctx.metadata.topics.get(topicKey(name));
+    return entry?.value ?? null;
+  }
+
+  /** The config for an append: from the cache when this node has seen it recently. */
+  async forAppend(name: string): Promise<TopicConfig | null> {
+    const key = topicKey(name);
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const config = await this.get(name);
+    if (config !== null) this.#cache.set(key, config);
+    return config;
+  }
+
+  forget(name: string): void {
+    this.#cache.delete(topicKey(name));
+  }
+
+  async list(): Promise<TopicConfig[]> {
+    const topics = await this.#ctx.metadata.topics.values();
+    return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Deletes the topic unless a subscription reads it; false when it does not exist. */
+  async delete(name: string): Promise<boolean> {
+    const readers = (await this.#ctx.metadata.subscriptions.values()).filter(
+      (s) => s.config.topic === name,
+    );
+    if (readers.length > 0)
+      throw new SwitchyardError(
+        "topic_in_use",
+        `topic ${name} is read by subscription ${readers.map((r) => r.config.name).join(", ")}`,
+      );
+    const key = topicKey(name);
+    const existing = await this.#ctx.metadata.topics.get(key);
+    this.#cache.delete(key);
+    if (existing === null) return false;
+    await this.#ctx.metadata.topics.delete(key);
+    await deleteTopicStream(this.#ctx, name);
+    return true;
+  }
+}
