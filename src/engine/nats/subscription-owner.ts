@@ -55,6 +55,8 @@ const HELD_CAP = 10_000;
 /** A waiting lease re-checks at least this often (redrive redeliveries, lease expiries). */
 const WAIT_SLICE_MS = 1_000;
 const COUNTER_FLUSH_MS = 1_000;
+const LONG_POLL_MARGIN_MS = 1_000;
+const LONG_POLL_MAX_MS = 30_000;
 
 export class SubscriptionOwner {
   readonly name: string;
@@ -113,7 +115,7 @@ export class SubscriptionOwner {
       if (got.length > 0) return this.#handOut(got, call.signal);
       const left = deadline - Date.now();
       if (left <= 0) return [];
-      await this.#wait(Math.min(left, this.#untilNextExpiry(), WAIT_SLICE_MS), call.signal);
+      await this.#wait(Math.min(left, this.#untilNextExpiry(), WAIT_SLICE_MS), left, call.signal);
     }
   }
 
@@ -273,13 +275,19 @@ export class SubscriptionOwner {
     return Math.max(1, next);
   }
 
-  /** Waits for a held message, a long pull's message, a wake-up or `ms`. */
-  async #wait(ms: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for a held message, a long pull's message, a wake-up or `ms`. The long pull
+   * outlives the wait (`left` + a margin): a nats-server 2.9 pull request that expires just
+   * as a message is handed to it can swallow the message until its ack wait, so expiries
+   * must not line up with lease expiries. A message it brings later is held for the next
+   * lease call.
+   */
+  async #wait(ms: number, left: number, signal?: AbortSignal): Promise<void> {
     const abort = () => this.#waker.notify();
     signal?.addEventListener("abort", abort);
     try {
       if (this.#longPoll === null && this.#table.heldCount < HELD_CAP) {
-        const poll = this.#pull("topic", 1, ms);
+        const poll = this.#pull("topic", 1, Math.min(LONG_POLL_MAX_MS, left + LONG_POLL_MARGIN_MS));
         this.#longPoll = poll;
         void poll.finally(() => {
           if (this.#longPoll === poll) this.#longPoll = null;
