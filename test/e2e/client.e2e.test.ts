@@ -316,6 +316,37 @@ describe("subscribe", () => {
     expect(plain?.causationid).toBeUndefined();
   });
 
+  it("reconnects when the router restarts, and goes on consuming", async () => {
+    const own = await startTestRouter({ autoCreateTopics: true });
+    const c = createClient({
+      url: own.url,
+      retry: { retries: 20, initialDelayMs: 20, maxDelayMs: 200 },
+    });
+    clients.push(c);
+    const { topic, sub } = await topicWithSubscription(c);
+    const seen: string[] = [];
+    const subscriber = c.subscribe(sub, (d) => void seen.push(d.event.type), {
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+      ...quiet,
+    });
+    await subscriber.ready;
+    await c.publish(topic, { type: "before" });
+    await eventually(() => expect(seen).toEqual(["before"]));
+    await own.close();
+    const again = await startTestRouter({
+      dataDir: own.dataDir,
+      port: own.port,
+      autoCreateTopics: true,
+    });
+    try {
+      await c.publish(topic, { type: "after" });
+      await eventually(() => expect(seen).toEqual(["before", "after"]), { timeoutMs: 10_000 });
+    } finally {
+      await subscriber.close({ timeoutMs: 1_000 });
+      await again.dispose();
+    }
+  });
+
   it("rejects `ready` for an unknown subscription", async () => {
     const c = client();
     const seen: unknown[] = [];
