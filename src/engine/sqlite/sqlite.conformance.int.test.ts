@@ -41,7 +41,10 @@ function sqliteHarness(fsync: "always" | "interval"): EngineHarness {
   async function openAt(dir: string): Promise<Engine> {
     const before = tracked.opened.length;
     const engine = await openSqliteEngine({ dir, fsync });
-    opened.set(engine, { dir, connections: tracked.opened.slice(before) });
+    const connections = tracked.opened.slice(before);
+    if (connections.length === 0)
+      throw new Error("no SQLite connection seen: a kill could not be simulated");
+    opened.set(engine, { dir, connections });
     return engine;
   }
 
