@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Clock } from "../../core/clock.js";
+import { SUBSCRIPTION_DEFAULTS } from "../../core/config.js";
 import { createEngine } from "../create-engine.js";
 import type { Engine, NewEvent } from "../engine.js";
 import { openSqliteEngine } from "./index.js";
@@ -158,6 +159,44 @@ describe("sqlite store", () => {
     const body = JSON.stringify({ specversion: "1.0", id: "é", source: "/s", type: "t" });
     await engine.log.append("t", [{ id: "é", source: "/s", key: null, body }]);
     expect((await engine.log.stats("t")).bytes).toBe(Buffer.byteLength(body));
+    await engine.close();
+  });
+
+  it("answers every query docs/storage.md shows, on a read-only connection", async () => {
+    const dir = tempDir();
+    const engine = await openSqliteEngine({ dir });
+    await withTopic(engine, "orders");
+    await withTopic(engine, "orders.billing.dlq");
+    await engine.cursors.putSubscription({
+      name: "billing",
+      topic: "orders",
+      filter: null,
+      start: "earliest",
+      ackTimeoutMs: 30_000,
+      maxAttempts: 10,
+      backoff: { ...SUBSCRIPTION_DEFAULTS.backoff },
+      deadLetterTopic: "orders.billing.dlq",
+      ordering: "none",
+      maxInFlight: 1000,
+      push: null,
+    });
+    await engine.log.append("orders", events(50, "o"));
+    const [first] = await engine.cursors.lease("billing", { max: 2, waitMs: 0 });
+    await engine.cursors.reject("billing", first ? [first.ackId] : [], "bad data");
+    const doc = readFileSync(resolve(import.meta.dirname, "../../../docs/storage.md"), "utf8");
+    const block = /```sql\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+    const statements = block
+      .split("\n")
+      .filter((line) => !line.startsWith("."))
+      .join("\n")
+      .split(";")
+      .map((sql) => sql.trim())
+      .filter((sql) => sql.replace(/--.*$/gm, "").trim() !== "");
+    expect(statements.length).toBeGreaterThanOrEqual(6);
+    const answers = inspect(dir, (db) => statements.map((sql) => db.prepare(sql).all()));
+    expect(answers.map((rows) => rows.length)).toEqual([2, 10, 1, 1, 1, 1]);
+    expect(answers[1]?.[0]).toMatchObject({ offset: 50 });
+    expect(answers[2]?.[0]).toMatchObject({ offset: 42 });
     await engine.close();
   });
 });
