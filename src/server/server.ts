@@ -1,5 +1,10 @@
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Broker } from "../broker/broker.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
@@ -112,7 +117,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
   const app = Fastify({
     logger: { level: options.logLevel ?? "info" },
-    disableRequestLogging: true,
+    // Per-request log lines cost throughput; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,
     return503OnClosing: false,
     exposeHeadRoutes: false,
