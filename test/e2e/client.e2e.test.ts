@@ -87,6 +87,23 @@ describe("publish", () => {
     expect(stored[0]).toMatchObject({ specversion: "1.0", source: "/e2e", type: "n" });
   });
 
+  it("keeps each key's order across batches sent concurrently", async () => {
+    const c = createClient({ url: router.url, batch: { maxEvents: 50, maxInFlight: 4 } });
+    clients.push(c);
+    const topic = uniqueName("keys");
+    await c.admin.topics.put(topic);
+    const sent = Array.from({ length: 2_000 }, (_, n) => ({ key: `k${n % 7}`, n }));
+    await Promise.all(
+      sent.map(({ key, n }) => c.publish(topic, { type: "seq", partitionkey: key, data: n })),
+    );
+    const stored = await readAll(c, topic);
+    expect(stored).toHaveLength(2_000);
+    for (let k = 0; k < 7; k++) {
+      const perKey = stored.filter((e) => e.partitionkey === `k${k}`).map((e) => e.data as number);
+      expect(perKey).toEqual([...perKey].sort((a, b) => a - b));
+    }
+  });
+
   it("retries when the answer is lost, and the router stores the event once", async () => {
     let calls = 0;
     const losesFirstAnswer: Fetch = async (url, init) => {
