@@ -16,21 +16,24 @@ function harness(open = true) {
   const http: HttpCall[] = [];
   const ok = (ackIds: readonly string[]): Promise<SettleResult[]> =>
     Promise.resolve(ackIds.map((ackId) => ({ ackId, status: "ok" as const })));
+  const record = (verb: string, ackIds: readonly string[], extra?: unknown) => {
+    http.push(extra === undefined ? { verb, ackIds } : { verb, ackIds, extra });
+    return ok(ackIds);
+  };
   const admin = {
-    ack: (_s: string, ackIds: readonly string[]) => (
-      http.push({ verb: "ack", ackIds }), ok(ackIds)
-    ),
-    nack: (_s: string, ackIds: readonly string[], delayMs?: number) => (
-      http.push({ verb: "nack", ackIds, extra: delayMs }), ok(ackIds)
-    ),
-    extend: (_s: string, ackIds: readonly string[]) => (
-      http.push({ verb: "extend", ackIds }), ok(ackIds)
-    ),
-    reject: (_s: string, ackIds: readonly string[], reason: string) => (
-      http.push({ verb: "reject", ackIds, extra: reason }), ok(ackIds)
-    ),
+    ack: (_s: string, ackIds: readonly string[]) => record("ack", ackIds),
+    nack: (_s: string, ackIds: readonly string[], delayMs?: number) =>
+      record("nack", ackIds, delayMs),
+    extend: (_s: string, ackIds: readonly string[]) => record("extend", ackIds),
+    reject: (_s: string, ackIds: readonly string[], reason: string) =>
+      record("reject", ackIds, reason),
   } as unknown as Admin;
-  const sink = { send: (frame: ClientFrame) => (open ? (frames.push(frame), true) : false) };
+  const sink = {
+    send: (frame: ClientFrame) => {
+      if (open) frames.push(frame);
+      return open;
+    },
+  };
   return { frames, http, settler: new StreamSettler(sink, admin, "sub", 10_000) };
 }
 
