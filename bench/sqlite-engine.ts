@@ -165,9 +165,10 @@ if (ONLY.has("concurrent"))
     }
 
 if (ONLY.has("drain"))
-  await repeat("lease 500 + ack, backlog of 200k, fsync always (deliveries/s)", () =>
-    withEngine("always", (e) => drain(e, 200_000)),
-  );
+  for (const fsync of ["always", "interval"] as const)
+    await repeat(`lease 500 + ack, backlog of 200k, fsync ${fsync} (deliveries/s)`, () =>
+      withEngine(fsync, (e) => drain(e, 200_000)),
+    );
 
 if (ONLY.has("flat")) {
   // One store grown to --preload events; batch throughput measured at each quarter.
