@@ -45,10 +45,12 @@ describe("StreamSettler", () => {
     const a = settler.settle("a", { type: "ack" });
     const b = settler.settle("b", { type: "ack" });
     const c = settler.settle("c", { type: "nack", delayMs: 50 });
+    void settler.settle("d", { type: "extend", leaseMs: 900 }).catch(() => {});
     await tick();
     expect(frames).toEqual([
       { type: "ack", id: 1, ackIds: ["a", "b"] },
       { type: "nack", id: 2, ackIds: ["c"], delayMs: 50 },
+      { type: "extend", id: 3, ackIds: ["d"], leaseMs: 900 },
     ]);
     settler.onResults(1, [
       { ackId: "a", status: "ok" },

@@ -9,7 +9,13 @@ import { type RetryPolicy, retryDelay } from "./retry.js";
 
 /** A settle frame's `id` comes back on its `results` (or `error`) frame. */
 export type SettleFrame =
-  | { readonly type: "ack" | "extend"; readonly id: number; readonly ackIds: readonly string[] }
+  | { readonly type: "ack"; readonly id: number; readonly ackIds: readonly string[] }
+  | {
+      readonly type: "extend";
+      readonly id: number;
+      readonly ackIds: readonly string[];
+      readonly leaseMs?: number;
+    }
   | {
       readonly type: "nack";
       readonly id: number;

@@ -247,6 +247,28 @@ describe("subscribe", () => {
     expect(deliveries[0]?.leaseLost).toBe(false);
   });
 
+  it("holds the lease as long as a handler asks with extend(ms)", async () => {
+    const c = client();
+    const { topic, sub } = await topicWithSubscription(c, { ackTimeoutMs: 300 });
+    await c.publish(topic, { type: "long" });
+    const attempts: number[] = [];
+    let finished = false;
+    c.subscribe(
+      sub,
+      async (delivery) => {
+        attempts.push(delivery.attempt);
+        expect(await delivery.extend(3_000)).toBe("ok");
+        await new Promise((resolve) => setTimeout(resolve, 1_200)); // four lease lengths
+        finished = true;
+      },
+      // No automatic renewals in this window: only the handler's own extend holds the lease.
+      { extendEveryMs: 60_000, ...quiet },
+    );
+    await eventually(() => expect(finished).toBe(true), { timeoutMs: 10_000 });
+    await eventually(async () => expect((await c.admin.subscriptions.get(sub)).stats?.acked).toBe(1));
+    expect(attempts).toEqual([1]);
+  });
+
   it("close() waits for running handlers and acks what they finished", async () => {
     const c = client();
     const { topic, sub } = await topicWithSubscription(c);
