@@ -1,5 +1,10 @@
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Broker } from "../broker/broker.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
@@ -51,16 +56,18 @@ function installParsers(app: FastifyInstance): void {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 }
 
+function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = problemOf(error);
+  if (problem.status >= 500 && problem.code !== "shutting_down")
+    request.log.error({ err: error }, "request failed");
+  return reply
+    .code(problem.status)
+    .header("content-type", PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem));
+}
+
 function installErrors(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const problem = problemOf(error);
-    if (problem.status >= 500 && problem.code !== "shutting_down")
-      request.log.error({ err: error }, "request failed");
-    return reply
-      .code(problem.status)
-      .header("content-type", PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify(problem));
-  });
+  app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?", 1)[0] ?? "/";
     const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
@@ -76,6 +83,7 @@ function installErrors(app: FastifyInstance): void {
 
 function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => boolean): void {
   app.addHook("onRequest", (_request, reply, done) => {
+    http.requestsSeen++;
     if (!closing()) return done();
     reply.header("connection", "close");
     done(new SwitchyardError("shutting_down", "the router is shutting down"));
@@ -91,14 +99,32 @@ function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => bo
   });
 }
 
+/**
+ * Waits until no request has arrived for `quietMs` (at most `maxMs`). Requests already sent on
+ * open keep-alive connections are then answered 503 `shutting_down` with `Connection: close`,
+ * instead of meeting a reset when the server closes idle connections.
+ */
+async function drained(http: HttpMetrics, quietMs = 30, maxMs = 1_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let seen = -1;
+  while (seen !== http.requestsSeen && Date.now() < deadline) {
+    seen = http.requestsSeen;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+}
+
 export async function createServer(options: ServerOptions): Promise<HttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
   const app = Fastify({
     logger: { level: options.logLevel ?? "info" },
-    disableRequestLogging: true,
+    // Per-request log lines cost throughput; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,
     return503OnClosing: false,
     exposeHeadRoutes: false,
+    // Longer than any valid name, so a too-long name meets our own validation.
+    routerOptions: { maxParamLength: 1024 },
+    frameworkErrors: sendProblem,
   });
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (route) => {
@@ -138,6 +164,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
       closed ??= (async () => {
         shutdown.abort();
         await hub.closeAll(1001);
+        await drained(http);
         await app.close();
       })();
       return closed;

@@ -22,7 +22,9 @@ import { readWholeLog } from "./read-log.js";
 const LONG = process.env.SWITCHYARD_CRASH_LONG === "1";
 const KILLS = LONG ? 25 : 3;
 const PRODUCERS = 4;
-const KEYS_PER_PRODUCER = 3;
+const KEYS_PER_PRODUCER = 8;
+/** Publishers pause while this many confirmed events wait for their first delivery. */
+const MAX_BACKLOG = 5_000;
 /** Between kills, wait for this many newly confirmed events (a random number in the range). */
 const PROGRESS_EVENTS: readonly [number, number] = [200, 3_000];
 
@@ -50,29 +52,25 @@ describe("crash: SIGKILL under load", () => {
       );
       const consumer = new Consumer(live.url, name);
       const loops = new LoadLoops();
+      const confirmedCount = (): number => producers.reduce((n, p) => n + p.stats.events, 0);
+      const behind = (): boolean => confirmedCount() - consumer.delivered.size > MAX_BACKLOG;
       loops.start("publish", () =>
-        Promise.all(producers.map((p) => p.run(() => loops.stopPublishing))),
+        Promise.all(producers.map((p) => p.run(() => loops.stopPublishing, behind))),
       );
       loops.start("consume", () => consumer.run(() => loops.stopConsuming));
-      const confirmedCount = (): number => producers.reduce((n, p) => n + p.stats.events, 0);
+      const diagnose = (): Promise<string> => backlogReport(live, name, producers, consumer);
 
       const started = Date.now();
       for (let kill = 0; kill < KILLS; kill++) {
-        await loops.progress(confirmedCount, () => consumer.observed.length);
+        await loops.progress(confirmedCount, () => consumer.observed.length, diagnose);
         await live.restart();
       }
-      await loops.progress(confirmedCount, () => consumer.observed.length);
+      await loops.progress(confirmedCount, () => consumer.observed.length, diagnose);
       loops.stopPublishing = true;
       await loops.finished("publish");
 
       const confirmed = producers.flatMap((p) => p.confirmed);
-      await drained(
-        live.url,
-        name,
-        consumer,
-        confirmed.map((c) => c.id),
-        loops,
-      );
+      await drained(live.url, name, consumer, confirmed.length, loops, diagnose);
       loops.stopConsuming = true;
       await loops.finished("consume");
       const log = await readWholeLog(live.url, name);
@@ -131,17 +129,24 @@ class LoadLoops {
   }
 
   /** Waits until a random number of new events were confirmed and some were delivered. */
-  async progress(confirmed: () => number, delivered: () => number): Promise<void> {
+  async progress(
+    confirmed: () => number,
+    delivered: () => number,
+    diagnose: () => Promise<string>,
+  ): Promise<void> {
     const [low, high] = PROGRESS_EVENTS;
     const target = confirmed() + low + Math.floor(Math.random() * (high - low));
     const deliveredBefore = delivered();
-    await eventually(
-      () => {
-        this.throwIfFailed();
-        expect(confirmed()).toBeGreaterThanOrEqual(target);
-        expect(delivered()).toBeGreaterThan(deliveredBefore);
-      },
-      { timeoutMs: 30_000, intervalMs: 5 },
+    await withDiagnosis(
+      eventually(
+        () => {
+          this.throwIfFailed();
+          expect(confirmed(), "events confirmed").toBeGreaterThanOrEqual(target);
+          expect(delivered(), "deliveries").toBeGreaterThan(deliveredBefore);
+        },
+        { timeoutMs: 30_000, intervalMs: 5 },
+      ),
+      diagnose,
     );
   }
 }
@@ -151,18 +156,19 @@ async function drained(
   url: string,
   name: string,
   consumer: Consumer,
-  ids: readonly string[],
+  confirmed: number,
   loops: LoadLoops,
+  diagnose: () => Promise<string>,
 ): Promise<void> {
-  await eventually(
+  const everythingDelivered = eventually(
     () => {
       loops.throwIfFailed();
-      const delivered = new Set(consumer.observed.map((o) => o.id));
-      expect(ids.filter((id) => !delivered.has(id)).length).toBe(0);
+      expect(consumer.delivered.size, "distinct events delivered").toBe(confirmed);
     },
     { timeoutMs: 60_000, intervalMs: 100 },
   );
-  await eventually(
+  await withDiagnosis(everythingDelivered, diagnose);
+  const nothingLeft = eventually(
     async () => {
       const sub = (await callUntilAnswered(
         `${url}/v1/subscriptions/${name}`,
@@ -176,6 +182,60 @@ async function drained(
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
+  await withDiagnosis(nothingLeft, diagnose);
+}
+
+/** Rethrows a wait's failure with the state of the subscription and of each key appended. */
+async function withDiagnosis(
+  wait: Promise<unknown>,
+  diagnose: () => Promise<string>,
+): Promise<void> {
+  try {
+    await wait;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${message}\n${await diagnose().catch((e: unknown) => `(no diagnosis: ${String(e)})`)}`,
+    );
+  }
+}
+
+/** Per key: confirmed, delivered, the first confirmed offset never delivered; plus router stats. */
+async function backlogReport(
+  router: RouterProcess,
+  name: string,
+  producers: readonly Producer[],
+  consumer: Consumer,
+): Promise<string> {
+  const sub = await callUntilAnswered(
+    `${router.url}/v1/subscriptions/${name}`,
+    "GET",
+    undefined,
+    [200],
+  );
+  const keys = new Map<
+    string,
+    { confirmed: number; delivered: number; firstMissing: number | undefined }
+  >();
+  for (const c of producers.flatMap((p) => p.confirmed)) {
+    const key = keys.get(c.key) ?? { confirmed: 0, delivered: 0, firstMissing: undefined };
+    key.confirmed++;
+    if (consumer.delivered.has(c.id)) key.delivered++;
+    else key.firstMissing ??= c.offset;
+    keys.set(c.key, key);
+  }
+  const last = consumer.observed.at(-1);
+  const recent = consumer.recent.map((line) => `  ${line}`);
+  return [
+    `subscription: ${JSON.stringify((sub as { stats?: unknown }).stats)}`,
+    `consumer: ${JSON.stringify(consumer.stats)}; last delivery ${JSON.stringify(last)}; now ${new Date().toISOString()}`,
+    ...recent,
+    `router output (tail):\n${router.output.slice(-2_000)}`,
+    ...[...keys].map(
+      ([key, k]) =>
+        `  ${key}: ${k.delivered}/${k.confirmed} delivered, first missing offset ${k.firstMissing}`,
+    ),
+  ].join("\n");
 }
 
 function printSummary(

@@ -4,6 +4,7 @@ import type { Delivery, Engine } from "../engine.js";
 import { eventOf, newEvent, newEvents, uniqueName } from "./fixtures.js";
 import type { EngineHarness } from "./harness.js";
 import {
+  ackAll,
   elapse,
   expectCode,
   idsOf,
@@ -172,6 +173,27 @@ export function deadLetterTests(harness: EngineHarness): void {
       expect(idsOf(await leaseUntil(engine(), s.sub, 2))).toEqual(["l-1", "l-2"]);
       expect(await engine().cursors.redrive(s.sub, {})).toMatchObject({ matched: 1, moved: 1 });
       expect(idsOf(await leaseUntil(engine(), s.sub, 1))).toEqual(["l-3"]);
+    });
+
+    it("redrives under key ordering one at a time per key, in original order", async () => {
+      const s = await setup(engine(), { sub: { ordering: "key" } });
+      await engine().log.append(s.topic, [
+        newEvent({ id: "a1", key: "a" }),
+        newEvent({ id: "a2", key: "a" }),
+        newEvent({ id: "b1", key: "b" }),
+      ]);
+      for (let i = 0; i < 2; i++)
+        await rejectAll(
+          engine(),
+          s.sub,
+          await leaseNow(engine(), s.sub, { leaseMs: LONG_LEASE_MS }),
+        );
+      expect(await engine().cursors.redrive(s.sub, {})).toEqual({ matched: 3, keys: 2, moved: 3 });
+      const first = await leaseUntil(engine(), s.sub, 2, { leaseMs: LONG_LEASE_MS });
+      expect(idsOf(first)).toEqual(["a1", "b1"]);
+      expect(await leaseNow(engine(), s.sub)).toEqual([]);
+      await ackAll(engine(), s.sub, first);
+      expect(idsOf(await leaseNow(engine(), s.sub))).toEqual(["a2"]);
     });
 
     it("dead-letters a redriven event again despite the dead-letter topic's dedupe window", async () => {

@@ -10,6 +10,7 @@ import { deadLetterTests } from "./dead-letter.js";
 import { dedupeTests } from "./dedupe.js";
 import type { EngineHarness } from "./harness.js";
 import { leaseTests } from "./lease.js";
+import { lifecycleTests } from "./lifecycle.js";
 import { orderingTests } from "./ordering.js";
 import { readTests } from "./read.js";
 import { restartTests } from "./restart.js";
@@ -29,6 +30,7 @@ export function engineConformance(harness: EngineHarness): void {
     afterAll(async () => {
       await harness.cleanup?.();
     });
+    lifecycleTests(harness);
     topicTests(harness);
     subscriptionTests(harness);
     appendTests(harness);

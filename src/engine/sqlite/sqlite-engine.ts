@@ -97,6 +97,11 @@ class SqliteEngine implements Engine {
     }
   }
 
+  /** Group-commit counters, for benchmarks and diagnostics (not part of the Engine seam). */
+  writerStats(): { readonly commits: number; readonly jobs: number } {
+    return this.#ctx.writer.stats;
+  }
+
   ready(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (this.#ctx.isClosed()) return Promise.reject(closedError());
