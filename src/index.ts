@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { Broker } from "./broker/broker.js";
-import { createEngine } from "./engine/create-engine.js";
+import { SwitchyardError } from "./core/errors.js";
+import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
 import { createServer } from "./server/server.js";
 
@@ -26,8 +27,10 @@ export interface RouterOptions {
   readonly port?: number;
   /** The store's folder (created if missing). */
   readonly dataDir: string;
-  readonly engine?: "sqlite";
+  readonly engine?: "sqlite" | "nats";
   readonly fsync?: "always" | "interval";
+  /** The JetStream to use with `engine: "nats"` (every node of one installation the same). */
+  readonly nats?: { readonly url: string; readonly prefix?: string; readonly replicas?: number };
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. Default false. */
   readonly autoCreateTopics?: boolean;
   /** Default "info". */
@@ -82,14 +85,28 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   return { url: urlOf(host, port), port, close: () => (closed ??= close()) };
 }
 
-/** Starts a router: opens the engine in `dataDir`, then serves the HTTP API. */
+function engineOptions(options: RouterOptions): EngineOptions {
+  if (options.engine !== "nats")
+    return {
+      kind: "sqlite",
+      dataDir: options.dataDir,
+      ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
+    };
+  const nats = options.nats;
+  if (nats === undefined)
+    throw new SwitchyardError("invalid_request", 'engine "nats" needs nats.url (--nats-url)');
+  return {
+    kind: "nats",
+    servers: nats.url,
+    ...(nats.prefix === undefined ? {} : { prefix: nats.prefix }),
+    ...(nats.replicas === undefined ? {} : { replicas: nats.replicas }),
+  };
+}
+
+/** Starts a router: opens the engine (in `dataDir`, or on NATS), then serves the HTTP API. */
 export async function startRouter(options: RouterOptions): Promise<Router> {
   mkdirSync(options.dataDir, { recursive: true });
-  const engine = await createEngine({
-    kind: options.engine ?? "sqlite",
-    dataDir: options.dataDir,
-    ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
-  });
+  const engine = await createEngine(engineOptions(options));
   try {
     await engine.ready();
     return await serve(engine, options);

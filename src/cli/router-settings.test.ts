@@ -64,7 +64,7 @@ describe("resolveSettings", () => {
     expect(attempt).toThrow(CliFailure);
     expect(attempt).toThrow(/--engine is "postgres", not one of sqlite/);
     try {
-      resolveSettings("serve", { flags: {}, env: { SWITCHYARD_ENGINE: "nats" }, cwd });
+      resolveSettings("serve", { flags: {}, env: { SWITCHYARD_ENGINE: "kafka" }, cwd });
     } catch (error) {
       expect((error as CliFailure).exitCode).toBe(EXIT_USAGE);
       expect((error as CliFailure).message).toContain("SWITCHYARD_ENGINE");

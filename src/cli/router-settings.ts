@@ -14,8 +14,10 @@ export interface RouterSettings {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
-  readonly engine: "sqlite";
+  readonly engine: "sqlite" | "nats";
   readonly fsync: "always" | "interval";
+  /** With `engine: "nats"`: the JetStream every node of this installation shares. */
+  readonly nats?: { readonly url: string; readonly prefix?: string; readonly replicas?: number };
   readonly autoCreateTopics: boolean;
   readonly logLevel: LogLevel;
   readonly limits: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
@@ -77,7 +79,28 @@ const SPECS: readonly Spec[] = [
     flag: "--engine",
     option: "engine",
     env: "SWITCHYARD_ENGINE",
-    parse: oneOf(["sqlite"], 'this version has one engine, "sqlite"'),
+    parse: oneOf(["sqlite", "nats"], "sqlite (embedded) or nats (JetStream, with --nats-url)"),
+  },
+  {
+    key: "nats.url",
+    flag: "--nats-url",
+    option: "natsUrl",
+    env: "SWITCHYARD_NATS_URL",
+    parse: text,
+  },
+  {
+    key: "nats.prefix",
+    flag: "--nats-prefix",
+    option: "natsPrefix",
+    env: "SWITCHYARD_NATS_PREFIX",
+    parse: text,
+  },
+  {
+    key: "nats.replicas",
+    flag: "--nats-replicas",
+    option: "natsReplicas",
+    env: "SWITCHYARD_NATS_REPLICAS",
+    parse: whole(1, 5),
   },
   {
     key: "fsync",
@@ -175,15 +198,38 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
   const maxBatchEvents = chosen.get("limits.maxBatchEvents");
   if (typeof maxBodyBytes === "number") limits.maxBodyBytes = maxBodyBytes;
   if (typeof maxBatchEvents === "number") limits.maxBatchEvents = maxBatchEvents;
+  const engine = chosen.get("engine") as "sqlite" | "nats";
+  const nats = natsSettings(engine, chosen);
   return {
     host: chosen.get("host") as string,
     port: chosen.get("port") as number,
     dataDir: resolve(sources.cwd, chosen.get("dataDir") as string),
-    engine: chosen.get("engine") as "sqlite",
+    engine,
     fsync: chosen.get("fsync") as "always" | "interval",
     autoCreateTopics: chosen.get("autoCreateTopics") as boolean,
     logLevel: chosen.get("logLevel") as LogLevel,
     limits,
+    ...(nats === undefined ? {} : { nats }),
+  };
+}
+
+function natsSettings(
+  engine: "sqlite" | "nats",
+  chosen: ReadonlyMap<string, unknown>,
+): RouterSettings["nats"] {
+  const url = chosen.get("nats.url");
+  if (engine !== "nats") return undefined;
+  if (typeof url !== "string")
+    throw usage(
+      "--engine nats needs the NATS servers to use",
+      "pass --nats-url nats://host:4222[,nats://host2:4222] (or SWITCHYARD_NATS_URL)",
+    );
+  const prefix = chosen.get("nats.prefix");
+  const replicas = chosen.get("nats.replicas");
+  return {
+    url,
+    ...(typeof prefix === "string" ? { prefix } : {}),
+    ...(typeof replicas === "number" ? { replicas } : {}),
   };
 }
 
@@ -194,7 +240,7 @@ function flatten(file: ConfigFile): Map<string, unknown> {
   const walk = (values: Readonly<Record<string, unknown>>, prefix: string): void => {
     for (const [name, value] of Object.entries(values)) {
       const key = prefix + name;
-      if (key === "limits" && isRecord(value)) walk(value, "limits.");
+      if ((key === "limits" || key === "nats") && isRecord(value)) walk(value, `${key}.`);
       else if (known.has(key)) out.set(key, value);
       else
         throw usage(

@@ -1,14 +1,31 @@
 /** Builds the configured engine; the one place that knows every engine implementation. */
 import type { Engine } from "./engine.js";
+import { openNatsEngine } from "./nats/index.js";
 import { openSqliteEngine } from "./sqlite/index.js";
 
-export type EngineOptions = {
-  readonly kind: "sqlite";
-  readonly dataDir: string;
-  readonly fsync?: "always" | "interval";
-};
+export type EngineOptions =
+  | {
+      readonly kind: "sqlite";
+      readonly dataDir: string;
+      readonly fsync?: "always" | "interval";
+    }
+  | {
+      readonly kind: "nats";
+      /** NATS server URLs, comma-separated. */
+      readonly servers: string;
+      /** Names this installation's streams and buckets; default "SY". */
+      readonly prefix?: string;
+      /** Stream and bucket replicas; default 1 (use 3 on a three-node cluster). */
+      readonly replicas?: number;
+    };
 
 export function createEngine(options: EngineOptions): Promise<Engine> {
+  if (options.kind === "nats")
+    return openNatsEngine({
+      servers: options.servers,
+      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+      ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
+    });
   return openSqliteEngine({
     dir: options.dataDir,
     ...(options.fsync === undefined ? {} : { fsync: options.fsync }),

@@ -13,7 +13,24 @@ export function addRouterOptions(command: Command, mode: Mode): void {
       new Option("--port <port>", `port to listen on, 0 for a free one (default ${d.port})`),
     )
     .addOption(new Option("--data <dir>", `data directory (default ./${d.dataDir})`))
-    .addOption(new Option("--engine <engine>", `storage engine: sqlite (default ${d.engine})`))
+    .addOption(
+      new Option("--engine <engine>", `storage engine: sqlite | nats (default ${d.engine})`),
+    )
+    .addOption(
+      new Option(
+        "--nats-url <urls>",
+        "NATS servers for --engine nats, e.g. nats://10.0.0.1:4222,…",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--nats-prefix <name>",
+        "names this installation's streams and buckets (default SY)",
+      ),
+    )
+    .addOption(
+      new Option("--nats-replicas <n>", "stream and bucket replicas, 3 on a cluster (default 1)"),
+    )
     .addOption(new Option("--fsync <mode>", `always | interval (default ${d.fsync})`))
     .addOption(
       new Option(

@@ -21,8 +21,12 @@ export function registerServe(program: Command): void {
       ...(file ? { file } : {}),
     });
     const router = await startFromSettings(settings);
+    const store =
+      settings.nats === undefined
+        ? `data ${settings.dataDir}, fsync ${settings.fsync}`
+        : `nats ${settings.nats.url}`;
     process.stdout.write(
-      `switchyard ${packageVersion()} listening on ${router.url} (${settings.engine}, data ${settings.dataDir}, fsync ${settings.fsync})\n`,
+      `switchyard ${packageVersion()} listening on ${router.url} (${settings.engine}, ${store})\n`,
     );
     await closeOnSignal(router, (line) => process.stderr.write(`${line}\n`));
   });

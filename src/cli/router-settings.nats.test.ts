@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { CliFailure, EXIT_USAGE } from "./fail.js";
+import { resolveSettings } from "./router-settings.js";
+
+const cwd = "/srv/app";
+
+describe("resolveSettings for --engine nats", () => {
+  it("takes the NATS servers, prefix and replicas from flags, env or the config file", () => {
+    const settings = resolveSettings("serve", {
+      flags: { engine: "nats", natsUrl: "nats://10.0.0.1:4222,nats://10.0.0.2:4222" },
+      env: { SWITCHYARD_NATS_REPLICAS: "3" },
+      file: { path: "switchyard.json", values: { nats: { prefix: "SHOP" } } },
+      cwd,
+    });
+    expect(settings).toMatchObject({
+      engine: "nats",
+      nats: { url: "nats://10.0.0.1:4222,nats://10.0.0.2:4222", prefix: "SHOP", replicas: 3 },
+    });
+  });
+
+  it("refuses --engine nats without servers, as a usage error", () => {
+    const attempt = () => resolveSettings("serve", { flags: { engine: "nats" }, env: {}, cwd });
+    expect(attempt).toThrow(CliFailure);
+    expect(attempt).toThrow(/--engine nats needs the NATS servers/);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as CliFailure).exitCode).toBe(EXIT_USAGE);
+    }
+  });
+
+  it("leaves nats out for the embedded engine", () => {
+    const settings = resolveSettings("dev", { flags: { natsUrl: "nats://x:1" }, env: {}, cwd });
+    expect(settings.engine).toBe("sqlite");
+    expect(settings).not.toHaveProperty("nats");
+  });
+});
