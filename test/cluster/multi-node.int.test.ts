@@ -1,0 +1,119 @@
+/**
+ * Two `switchyard serve --engine nats` processes on different ports, one JetStream: they
+ * share topics and subscriptions, pull work spreads across them, an ackId from one settles
+ * on the other, and a delivery leased through a node that is killed comes back through the
+ * other after its lease.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually.js";
+import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
+import { type Api, api, event, uniqueName } from "../support/router.js";
+import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
+
+interface DeliveryBody {
+  readonly ackId: string;
+  readonly attempt: number;
+  readonly event: { readonly id: string; readonly offset: number };
+}
+
+describe.runIf(natsServerAvailable())("two Switchyard nodes on one JetStream", () => {
+  let nats: NatsServers;
+  let dir: string;
+  let one: RouterProcess;
+  let two: RouterProcess;
+  let a: Api;
+  let b: Api;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dir = mkdtempSync(join(tmpdir(), "sy-multi-node-"));
+    const prefix = `MN${Date.now().toString(36)}`;
+    const node = (name: string) =>
+      startRouterProcess({
+        dataDir: join(dir, name),
+        args: ["--engine", "nats", "--nats-url", nats.url, "--nats-prefix", prefix],
+        env: { SWITCHYARD_LOG_LEVEL: "warn" },
+      });
+    [one, two] = await Promise.all([node("one"), node("two")]);
+    a = api(one.url);
+    b = api(two.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([one?.stop(), two?.stop()]);
+    await nats?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function topicWithSub(sub: Record<string, unknown> = {}) {
+    const topic = uniqueName("mn");
+    const name = uniqueName("s");
+    expect((await a.put(`/v1/topics/${topic}`, {})).status).toBe(201);
+    const put = await b.put(`/v1/subscriptions/${name}`, { topic, start: "earliest", ...sub });
+    expect(put.status, put.text).toBe(201);
+    return { topic, name };
+  }
+
+  const pull = async (on: Api, name: string, body: Record<string, unknown> = {}) => {
+    const res = await on.post(`/v1/subscriptions/${name}/pull`, { max: 100, ...body });
+    expect(res.status, res.text).toBe(200);
+    return res.body.deliveries as DeliveryBody[];
+  };
+
+  it("shares topics and subscriptions: what one node creates, the other serves", async () => {
+    const { topic, name } = await topicWithSub();
+    expect((await b.get(`/v1/topics/${topic}`)).status).toBe(200);
+    expect((await a.get(`/v1/subscriptions/${name}`)).body.topic).toBe(topic);
+    expect((await b.publish(topic, [event(), event()])).status).toBe(201);
+    expect((await a.get(`/v1/topics/${topic}`)).body.stats.events).toBe(2);
+  });
+
+  it("spreads pulls over both nodes, each event handed out once, acked through either", async () => {
+    const { topic, name } = await topicWithSub();
+    const events = Array.from({ length: 40 }, () => event());
+    expect((await a.publish(topic, events)).status).toBe(201);
+    const got: DeliveryBody[] = [];
+    for (let round = 0; got.length < 40 && round < 20; round++) {
+      got.push(...(await pull(round % 2 === 0 ? a : b, name, { max: 7 })));
+    }
+    expect(got.map((d) => d.event.id).sort()).toEqual(events.map((e) => e.id as string).sort());
+    const halves = [got.slice(0, 20), got.slice(20)];
+    for (const [i, half] of halves.entries()) {
+      const res = await (i === 0 ? b : a).post(`/v1/subscriptions/${name}/ack`, {
+        ackIds: half.map((d) => d.ackId),
+      });
+      expect(res.body.results.every((r: { status: string }) => r.status === "ok")).toBe(true);
+    }
+    expect(await pull(b, name)).toEqual([]);
+    expect((await a.get(`/v1/subscriptions/${name}`)).body.stats.acked).toBe(40);
+  });
+
+  it("redelivers through the other node what a killed node had leased, after its lease", async () => {
+    const { topic, name } = await topicWithSub({ ackTimeoutMs: 1_000 });
+    expect((await a.publish(topic, [event(), event()])).status).toBe(201);
+    // The first pull makes `one` the subscription's owner; it then dies holding both leases.
+    const leased = await pull(a, name);
+    expect(leased).toHaveLength(2);
+    await one.kill();
+    try {
+      const again: DeliveryBody[] = [];
+      await eventually(
+        async () => {
+          again.push(...(await pull(b, name, { waitMs: 500 })));
+          expect(again).toHaveLength(2);
+        },
+        { timeoutMs: 15_000 },
+      );
+      expect(again.map((d) => d.attempt)).toEqual([2, 2]);
+      const res = await b.post(`/v1/subscriptions/${name}/ack`, {
+        ackIds: again.map((d) => d.ackId),
+      });
+      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(["ok", "ok"]);
+    } finally {
+      await one.start();
+    }
+  });
+});
