@@ -68,9 +68,13 @@ export class NatsEngine implements Engine {
     try {
       const names = new Names(options.prefix ?? "SY");
       const replicas = options.replicas ?? 1;
-      const jsm = await waitForJetStream(nc, options.connectTimeoutMs ?? 30_000);
-      const metadata = await Metadata.open(nc, names, replicas);
-      await ensureRedriveStream(jsm, names, replicas);
+      const { jsm, metadata } = await retryUntil(options.connectTimeoutMs ?? 30_000, async () => {
+        const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+        await jsm.getAccountInfo();
+        const metadata = await Metadata.open(nc, names, replicas);
+        await ensureRedriveStream(jsm, names, replicas);
+        return { jsm, metadata };
+      });
       const nodeId = randomBytes(6).toString("hex");
       const inbox = new Inbox(nc, names.inboxPrefix(nodeId));
       const closing = new AbortController();
@@ -178,14 +182,15 @@ async function connectTo(options: NatsEngineOptions): Promise<NatsConnection> {
   }
 }
 
-/** A fresh cluster elects its JetStream meta leader a moment after it starts: wait for it. */
-async function waitForJetStream(nc: NatsConnection, timeoutMs: number): Promise<JetStreamManager> {
+/**
+ * A fresh cluster elects its JetStream meta leader a moment after it starts, and a cluster
+ * that just lost a node elects new leaders: keep trying for a while.
+ */
+async function retryUntil<T>(timeoutMs: number, work: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const jsm = await jetstreamManager(nc, { timeout: 5_000 });
-      await jsm.getAccountInfo();
-      return jsm;
+      return await work();
     } catch (error) {
       if (Date.now() >= deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250));
