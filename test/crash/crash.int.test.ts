@@ -15,7 +15,9 @@ import { eventually } from "../support/eventually.js";
 import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
 import { checkDeliveries, checkLog } from "./checks.js";
 import { Consumer } from "./consumer.js";
+import { backlogReport } from "./diagnosis.js";
 import { callUntilAnswered } from "./http.js";
+import { LoadLoops, withDiagnosis } from "./load-loops.js";
 import { Producer } from "./producer.js";
 import { readWholeLog } from "./read-log.js";
 
@@ -25,8 +27,6 @@ const PRODUCERS = 4;
 const KEYS_PER_PRODUCER = 8;
 /** Publishers pause while this many confirmed events wait for their first delivery. */
 const MAX_BACKLOG = 5_000;
-/** Between kills, wait for this many newly confirmed events (a random number in the range). */
-const PROGRESS_EVENTS: readonly [number, number] = [200, 3_000];
 
 describe("crash: SIGKILL under load", () => {
   let router: RouterProcess | undefined;
@@ -101,56 +101,6 @@ async function setUp(url: string, name: string): Promise<void> {
   );
 }
 
-/** The publish and consume loops, their stop flags, and the first error either one threw. */
-class LoadLoops {
-  stopPublishing = false;
-  stopConsuming = false;
-  #error: unknown;
-  readonly #running = new Map<string, Promise<unknown>>();
-
-  start(name: string, loop: () => Promise<unknown>): void {
-    this.#running.set(
-      name,
-      loop().catch((error: unknown) => {
-        this.#error ??= error;
-        this.stopPublishing = true;
-        this.stopConsuming = true;
-      }),
-    );
-  }
-
-  async finished(name: string): Promise<void> {
-    await this.#running.get(name);
-    this.throwIfFailed();
-  }
-
-  throwIfFailed(): void {
-    if (this.#error !== undefined) throw this.#error;
-  }
-
-  /** Waits until a random number of new events were confirmed and some were delivered. */
-  async progress(
-    confirmed: () => number,
-    delivered: () => number,
-    diagnose: () => Promise<string>,
-  ): Promise<void> {
-    const [low, high] = PROGRESS_EVENTS;
-    const target = confirmed() + low + Math.floor(Math.random() * (high - low));
-    const deliveredBefore = delivered();
-    await withDiagnosis(
-      eventually(
-        () => {
-          this.throwIfFailed();
-          expect(confirmed(), "events confirmed").toBeGreaterThanOrEqual(target);
-          expect(delivered(), "deliveries").toBeGreaterThan(deliveredBefore);
-        },
-        { timeoutMs: 30_000, intervalMs: 5 },
-      ),
-      diagnose,
-    );
-  }
-}
-
 /** Waits until every confirmed event was delivered and the subscription has nothing left. */
 async function drained(
   url: string,
@@ -183,59 +133,6 @@ async function drained(
     { timeoutMs: 30_000, intervalMs: 100 },
   );
   await withDiagnosis(nothingLeft, diagnose);
-}
-
-/** Rethrows a wait's failure with the state of the subscription and of each key appended. */
-async function withDiagnosis(
-  wait: Promise<unknown>,
-  diagnose: () => Promise<string>,
-): Promise<void> {
-  try {
-    await wait;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      `${message}\n${await diagnose().catch((e: unknown) => `(no diagnosis: ${String(e)})`)}`,
-    );
-  }
-}
-
-/** Per key: confirmed, delivered, the first confirmed offset never delivered; plus router stats. */
-async function backlogReport(
-  router: RouterProcess,
-  name: string,
-  producers: readonly Producer[],
-  consumer: Consumer,
-): Promise<string> {
-  const sub = await callUntilAnswered(
-    `${router.url}/v1/subscriptions/${name}`,
-    "GET",
-    undefined,
-    [200],
-  );
-  const keys = new Map<
-    string,
-    { confirmed: number; delivered: number; firstMissing: number | undefined }
-  >();
-  for (const c of producers.flatMap((p) => p.confirmed)) {
-    const key = keys.get(c.key) ?? { confirmed: 0, delivered: 0, firstMissing: undefined };
-    key.confirmed++;
-    if (consumer.delivered.has(c.id)) key.delivered++;
-    else key.firstMissing ??= c.offset;
-    keys.set(c.key, key);
-  }
-  const last = consumer.observed.at(-1);
-  const recent = consumer.recent.map((line) => `  ${line}`);
-  return [
-    `subscription: ${JSON.stringify((sub as { stats?: unknown }).stats)}`,
-    `consumer: ${JSON.stringify(consumer.stats)}; last delivery ${JSON.stringify(last)}; now ${new Date().toISOString()}`,
-    ...recent,
-    `router output (tail):\n${router.output.slice(-2_000)}`,
-    ...[...keys].map(
-      ([key, k]) =>
-        `  ${key}: ${k.delivered}/${k.confirmed} delivered, first missing offset ${k.firstMissing}`,
-    ),
-  ].join("\n");
 }
 
 function printSummary(

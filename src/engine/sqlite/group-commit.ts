@@ -17,7 +17,7 @@ import { closedError, toSwitchyardError } from "./errors.js";
 import { JobTx, PendingDedupe } from "./job-tx.js";
 
 /** Roughly "rows written": an append of n events weighs n. */
-const MAX_WEIGHT = 5_000;
+const MAX_WEIGHT = 2000;
 
 interface Job {
   readonly weight: number;
