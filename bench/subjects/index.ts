@@ -1,4 +1,6 @@
 /** Which systems a bench invocation measures: Switchyard, plus any `--compare` brokers. */
+
+import { natsSubject } from "./nats.ts";
 import type { BenchSubject, SubjectOptions } from "./subject.ts";
 import { switchyardSubject } from "./switchyard.ts";
 
@@ -8,7 +10,7 @@ import { switchyardSubject } from "./switchyard.ts";
  * `BenchSubject` in `bench/subjects/<name>.ts` and register its factory here.
  */
 const BROKERS: Readonly<Record<string, ((options: SubjectOptions) => BenchSubject) | undefined>> = {
-  nats: undefined, // JetStream: acks read on an inbox of our own, R1 file stream
+  nats: natsSubject, // raw JetStream: PubAcks read on an inbox of our own, R1 file stream
   rabbitmq: undefined, // quorum queue, publisher confirms
   redis: undefined, // Redis Streams: XADD / XREADGROUP + XACK
 };

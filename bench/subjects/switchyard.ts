@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import type { SwitchyardClient } from "../../src/client/index.ts";
+import { type NatsServers, startNatsServer } from "../../test/support/nats-server.ts";
 import { type RouterProcess, startRouterProcess } from "../../test/support/router-process.ts";
 import { windowed } from "../load.ts";
 import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "../payload.ts";
@@ -43,13 +44,19 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
     async open() {
       const sdk = await loadSdk();
       const dataDir = await mkdtemp(join(options.dataRoot, "switchyard-bench-"));
+      // On the NATS engine the router gets a nats-server of its own, like raw JetStream does.
+      const nats = options.engine === "nats" ? await startNatsServer() : undefined;
+      const natsArgs = nats === undefined ? [] : ["--nats-url", nats.url];
       const router = await startRouterProcess({
         dataDir,
         fsync: options.fsync,
-        args: ["--engine", options.engine],
+        args: ["--engine", options.engine, ...natsArgs],
         nodeArgs: options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir] : [],
+      }).catch(async (error: unknown) => {
+        await nats?.close();
+        throw error;
       });
-      return new SwitchyardSession(sdk, router, dataDir);
+      return new SwitchyardSession(sdk, router, dataDir, nats);
     },
   };
 }
@@ -59,11 +66,13 @@ class SwitchyardSession implements SubjectSession {
   readonly #router: RouterProcess;
   readonly #dataDir: string;
   readonly #client: SwitchyardClient;
+  readonly #nats: NatsServers | undefined;
 
-  constructor(sdk: Sdk, router: RouterProcess, dataDir: string) {
+  constructor(sdk: Sdk, router: RouterProcess, dataDir: string, nats?: NatsServers) {
     this.#sdk = sdk;
     this.#router = router;
     this.#dataDir = dataDir;
+    this.#nats = nats;
     this.#client = sdk.createClient({ url: router.url, source: EVENT_SOURCE });
   }
 
@@ -138,6 +147,7 @@ class SwitchyardSession implements SubjectSession {
       await this.#client.close({ timeoutMs: 5_000 });
     } finally {
       await this.#router.stop();
+      await this.#nats?.close();
       await rm(this.#dataDir, { recursive: true, force: true });
     }
   }

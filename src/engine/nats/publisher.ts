@@ -3,7 +3,7 @@
  * `js.publish` spends most of its CPU building an Error per call). Every event of a call is
  * published in input order on one connection, so JetStream stores them in that order.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { SwitchyardError } from "../../core/errors.js";
 import { pubAckError } from "./errors.js";
@@ -29,9 +29,18 @@ export type PublishOutcome =
 /** Room left in a NATS message for the headers and protocol beside the body. */
 const HEADER_ROOM = 1024;
 
-/** The `Nats-Msg-Id` of an event: a digest of its `source` and `id`, fixed length. */
+const HEADER_SAFE = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The `Nats-Msg-Id` of an event, one-to-one with its (`source`, `id`): the length-prefixed
+ * pair itself when it is short printable ASCII (the common case, no hashing), else a SHA-256
+ * digest (header values cannot carry every string, and the server keeps ids in memory).
+ */
 export function eventMsgId(source: string, id: string): string {
-  return createHash("sha256").update(source).update("\u0000").update(id).digest("base64url");
+  const plain = `${source.length}:${source}${id}`;
+  return HEADER_SAFE.test(plain)
+    ? plain
+    : `#${hash("sha256", `${source}\u0000${id}`, "base64url")}`;
 }
 
 export class Publisher {
@@ -87,9 +96,17 @@ interface PubAckJson {
   readonly error?: { readonly err_code?: number; readonly description?: string };
 }
 
+const SEQ = /"seq":\s*(\d+)/;
+
+/** PubAcks are tiny and hot: read the sequence without a full parse unless it is an error. */
 function parsePubAck(reply: Msg): PubAckJson | null {
+  const text = reply.string();
+  if (!text.includes('"error"')) {
+    const seq = SEQ.exec(text)?.[1];
+    if (seq !== undefined) return { seq: Number(seq), duplicate: text.includes('"duplicate"') };
+  }
   try {
-    const parsed: unknown = JSON.parse(reply.string());
+    const parsed: unknown = JSON.parse(text);
     return typeof parsed === "object" && parsed !== null ? (parsed as PubAckJson) : null;
   } catch {
     return null;
