@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDev } from "./commands/dev.js";
 import { registerDlq } from "./commands/dlq.js";
+import { registerExport, registerImport } from "./commands/export-import.js";
 import { registerPublish } from "./commands/publish.js";
 import { packageVersion } from "./commands/run-router.js";
 import { registerSeek } from "./commands/seek.js";
@@ -27,6 +28,8 @@ export function buildProgram(): Command {
     registerSubs,
     registerSeek,
     registerDlq,
+    registerExport,
+    registerImport,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

@@ -27,6 +27,8 @@ export async function publishFile(
   path: string,
   defaults: Partial<EventInput>,
   json: boolean,
+  /** Turns each line's object into the event to publish (import drops router metadata). */
+  prepare: (line: Record<string, unknown>) => EventInput = (line) => line as EventInput,
 ): Promise<void> {
   const size = fileSize(path);
   const input = createReadStream(path);
@@ -51,7 +53,7 @@ export async function publishFile(
       badLine = event;
       break;
     }
-    track(pending, send(client, topic, { ...defaults, ...event } as EventInput, tally));
+    track(pending, send(client, topic, { ...defaults, ...prepare(event) } as EventInput, tally));
     if (pending.size >= WINDOW) await Promise.race(pending);
     const rate = tally.stored / Math.max(0.001, (Date.now() - started) / 1000);
     progress.update(
