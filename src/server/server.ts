@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import websocket from "@fastify/websocket";
 import Fastify, {
   type FastifyInstance,
@@ -100,6 +101,24 @@ function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => bo
 }
 
 /**
+ * Once closing, upgrade requests are answered 503 on the raw socket and the socket ended.
+ * Answered through Fastify instead, an upgrade socket is detached from the HTTP server, so
+ * nothing would ever close it, and a client that keeps reconnecting would hold close() open.
+ */
+function refuseUpgrades(app: FastifyInstance): void {
+  const problem = JSON.stringify(
+    problemOf(new SwitchyardError("shutting_down", "the router is shutting down")),
+  );
+  app.server.removeAllListeners("upgrade");
+  app.server.on("upgrade", (_request, socket: Duplex) => {
+    socket.end(
+      `HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(problem)}\r\n\r\n${problem}`,
+      () => socket.destroy(),
+    );
+  });
+}
+
+/**
  * Waits until no request has arrived for `quietMs` (at most `maxMs`). Requests already sent on
  * open keep-alive connections are then answered 503 `shutting_down` with `Connection: close`,
  * instead of meeting a reset when the server closes idle connections.
@@ -163,6 +182,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     close() {
       closed ??= (async () => {
         shutdown.abort();
+        refuseUpgrades(app);
         await hub.closeAll(1001);
         await drained(http);
         await app.close();

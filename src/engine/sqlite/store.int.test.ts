@@ -85,6 +85,15 @@ describe("sqlite store", () => {
     await engine.close();
   });
 
+  it("refuses to open a store twice in one process until the first engine closes", async () => {
+    const dir = tempDir();
+    const first = await openSqliteEngine({ dir });
+    await expect(openSqliteEngine({ dir })).rejects.toMatchObject({ code: "engine_unavailable" });
+    await first.close();
+    const second = await openSqliteEngine({ dir });
+    await second.close();
+  });
+
   it("rejects every call after close with engine_unavailable, and closes idempotently", async () => {
     const engine = await openSqliteEngine({ dir: tempDir() });
     await withTopic(engine, "t");
