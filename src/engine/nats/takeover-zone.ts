@@ -17,7 +17,7 @@ import { entryId, type Source } from "./delivery-table.js";
 import { statusOf } from "./inbox.js";
 import type { Acks } from "./js-acks.js";
 import type { SubscriptionRecord } from "./metadata.js";
-import { ackSubject, recordFromDirectGet, redrivenRecord } from "./records.js";
+import { ackSubject, redrivenRecord } from "./records.js";
 import { requestOne } from "./requests.js";
 
 interface Range {
@@ -151,5 +151,3 @@ export class TakeoverZone {
     return redrivenRecord(topic, reply);
   }
 }
-
-export { recordFromDirectGet };
