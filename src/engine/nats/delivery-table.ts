@@ -45,10 +45,36 @@ export class DeliveryTable {
   /** Held entries, redeliveries first, each set in arrival order. */
   readonly #redelivered = new Set<string>();
   readonly #fresh = new Set<string>();
+  /**
+   * Keys a dead predecessor may still have in flight (see `takeover-zone.ts`): per key, its
+   * unsettled sequences in order. The first one holds the key until it is redelivered here,
+   * settled, or `#ghostsUntil` passes (by then JetStream has redelivered every lease the
+   * predecessor handed out).
+   */
+  readonly #ghosts = new Map<string, string[]>();
+  #ghostsUntil = 0;
   #byKey: boolean;
 
   constructor(byKey: boolean) {
     this.#byKey = byKey;
+  }
+
+  /** Holds each key for the predecessor's deliveries of it (`ids` in delivery order) until `until`. */
+  blockKeys(byKey: ReadonlyMap<string, readonly string[]>, until: number): void {
+    if (!this.#byKey) return;
+    this.#ghostsUntil = until;
+    for (const [key, ids] of byKey) {
+      const [first, ...rest] = ids;
+      if (first === undefined || this.#holders.has(key)) continue;
+      this.#holders.set(key, first);
+      if (rest.length > 0) this.#ghosts.set(key, rest);
+    }
+  }
+
+  /** A predecessor's delivery was settled through this node: its key moves on. */
+  releaseGhost(key: string | null, id: string): void {
+    if (key === null || this.#holders.get(key) !== id || this.entries.has(id)) return;
+    this.#passKey(key);
   }
 
   get heldCount(): number {
@@ -110,7 +136,16 @@ export class DeliveryTable {
     this.#redelivered.delete(entry.id);
     this.#fresh.delete(entry.id);
     const key = entry.record.key;
-    if (key !== null && this.#holders.get(key) === entry.id) this.#holders.delete(key);
+    if (key !== null && this.#holders.get(key) === entry.id) this.#passKey(key);
+  }
+
+  /** The key's holder is done: the predecessor's next delivery of it, if any, holds it. */
+  #passKey(key: string): void {
+    const queue = this.#ghosts.get(key);
+    const next = queue?.shift();
+    if (queue !== undefined && queue.length === 0) this.#ghosts.delete(key);
+    if (next === undefined) this.#holders.delete(key);
+    else this.#holders.set(key, next);
   }
 
   leased(): Entry[] {
@@ -121,6 +156,7 @@ export class DeliveryTable {
   setOrdering(byKey: boolean): void {
     this.#byKey = byKey;
     this.#holders.clear();
+    this.#ghosts.clear();
     if (!byKey) return;
     for (const entry of this.entries.values())
       if (entry.state !== "held" && entry.record.key !== null)
@@ -131,7 +167,12 @@ export class DeliveryTable {
     const key = entry.record.key;
     if (!this.#byKey || key === null) return true;
     const holder = this.#holders.get(key);
-    return holder === undefined || holder === entry.id;
+    if (holder === undefined || holder === entry.id) return true;
+    if (this.entries.has(holder) || Date.now() < this.#ghostsUntil) return false;
+    // The predecessor's leases have all run out: whatever it held is back or settled.
+    this.#holders.delete(key);
+    this.#ghosts.delete(key);
+    return true;
   }
 
   #hold(entry: Entry): void {

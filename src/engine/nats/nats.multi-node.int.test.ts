@@ -183,6 +183,30 @@ describe.runIf(natsServerAvailable())("NATS engine: two nodes on one JetStream",
     ).toEqual(["ok", "ok"]);
   });
 
+  it("keeps a key's order when its owner dies with the key in flight", async () => {
+    const c = await node();
+    const { topic, sub } = await subscription(c, { ordering: "key", ackTimeoutMs: 1_000 });
+    await c.log.append(topic, [newEvent({ id: "o1", key: "o" }), newEvent({ id: "o2", key: "o" })]);
+    expect(ids(await c.cursors.lease(sub, { max: 10, waitMs: 0 }))).toEqual(["o1"]);
+    await c.kill();
+    // The new owner must not hand out o2 while o1 may still be in flight at the dead node.
+    expect(await a.cursors.lease(sub, { max: 10, waitMs: 0, leaseMs: LONG_LEASE_MS })).toEqual([]);
+    const again = await eventually(
+      async () => {
+        const got = await a.cursors.lease(sub, { max: 10, waitMs: 0, leaseMs: LONG_LEASE_MS });
+        expect(ids(got)).toEqual(["o1"]);
+        return got;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(again.map((d) => d.attempt)).toEqual([2]);
+    await b.cursors.ack(
+      sub,
+      again.map((d) => d.ackId),
+    );
+    expect(ids(await b.cursors.lease(sub, { max: 10, waitMs: 0 }))).toEqual(["o2"]);
+  });
+
   it("accepts, after a clean handover, an ack for a delivery the old owner issued", async () => {
     const c = await node();
     const { topic, sub } = await subscription(c);

@@ -61,6 +61,11 @@ export async function settle(
     await apply(s, op, chosen);
     for (const { index, parts } of blind) {
       const status = await s.zone.settle(s.zoneDeps(), op, parts);
+      if (status === "ok" && (op.kind === "ack" || op.kind === "reject")) {
+        const id =
+          parts.ref === undefined ? entryId("topic", parts.offset) : entryId("redrive", parts.ref);
+        s.table.releaseGhost(s.zone.keyOf(id), id);
+      }
       const prior = results[index];
       if (prior !== undefined) results[index] = { ackId: prior.ackId, status };
     }

@@ -13,18 +13,28 @@ import type { NatsContext } from "./context.js";
 import { fromWire, subscriptionNotFound, toWire, unavailable, type WireError } from "./errors.js";
 import { statusOf } from "./inbox.js";
 import { type OwnerCall, serveCall } from "./owner-calls.js";
-import { requestOne } from "./requests.js";
 import { type OwnerDeps, SubscriptionOwner } from "./subscription-owner.js";
 
 /** Before taking over from a node named in the bucket, ask again: its interest may be in transit. */
 const TAKEOVER_RETRIES_MS = [50, 200];
 const VERIFY_EVERY_MS = 2_000;
-const FORWARD_ATTEMPTS = 8;
+const FORWARD_ATTEMPTS = 4;
+/** A live owner confirms receipt of a forwarded call within this (it answers later). */
+const ACCEPT_MS = 1_000;
+const ACCEPTED = '{"accepted":true}';
 
 interface Owned {
   readonly owner: SubscriptionOwner;
   readonly subscription: Subscription;
 }
+
+type Exchanged =
+  | { readonly kind: "reply"; readonly reply: Msg }
+  | { readonly kind: "no-responders" }
+  /** Nobody confirmed receipt. */
+  | { readonly kind: "silent" }
+  /** The owner confirmed receipt but did not answer in time. */
+  | { readonly kind: "timeout" };
 
 type Forwarded =
   | { readonly kind: "answer"; readonly value: unknown }
@@ -123,29 +133,59 @@ export class Owners {
 
   async #forward(sub: string, call: OwnerCall, signal?: AbortSignal): Promise<Forwarded> {
     const rid = `${this.#ctx.nodeId}.${(this.#nextRid++).toString(36)}`;
-    const body = call.op === "lease" ? { ...call, rid } : call;
+    const body = JSON.stringify(call.op === "lease" ? { ...call, rid } : call);
     const wait = call.op === "lease" ? call.waitMs : 0;
     const cancel = () => this.#publish(sub, { op: "cancel", rid });
     signal?.addEventListener("abort", cancel);
-    let reply: Msg | undefined;
+    let outcome: Exchanged = { kind: "silent" };
     try {
       for (const pause of [0, ...TAKEOVER_RETRIES_MS]) {
         if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
-        reply = await requestOne(
-          this.#ctx.nc,
-          this.#ctx.inbox,
-          { subject: this.#ctx.names.ownerSubject(sub), data: JSON.stringify(body) },
-          wait + this.#ctx.timeoutMs,
-        );
-        if (reply === undefined || statusOf(reply) !== 503) break;
+        outcome = await this.#exchange(sub, body, wait + this.#ctx.timeoutMs);
+        if (outcome.kind !== "no-responders") break;
         if ((await this.#ctx.metadata.owners.get(sub)) === null) break;
       }
     } finally {
       signal?.removeEventListener("abort", cancel);
     }
-    if (reply === undefined) throw unavailable(`waiting for the owner of ${sub}`);
-    if (statusOf(reply) === 503) return { kind: "no-owner" };
-    return this.#answer(sub, reply, call, signal);
+    if (outcome.kind === "no-responders") return { kind: "no-owner" };
+    // Not even accepted: the owner died just now, before NATS dropped its interest (a request
+    // routed to a dead connection gets neither a reply nor "no responders"). Ask again.
+    if (outcome.kind === "silent") return { kind: "retry" };
+    if (outcome.kind === "timeout") throw unavailable(`waiting for the owner of ${sub}`);
+    return this.#answer(sub, outcome.reply, call, signal);
+  }
+
+  /**
+   * One forwarded call: the owner confirms receipt at once (`accepted`), then answers. A
+   * request nobody confirms within ACCEPT_MS went to a dead node; one confirmed but not
+   * answered within `answerMs` is a failure of a live owner.
+   */
+  #exchange(sub: string, body: string, answerMs: number): Promise<Exchanged> {
+    return new Promise((resolve) => {
+      let accepted = false;
+      const finish = (outcome: Exchanged) => {
+        clearTimeout(timer);
+        route.close();
+        resolve(outcome);
+      };
+      const route = this.#ctx.inbox.open((msg) => {
+        if (statusOf(msg) === 503) return finish({ kind: "no-responders" });
+        if (msg.data.length === ACCEPTED.length && msg.string() === ACCEPTED) {
+          accepted = true;
+          clearTimeout(timer);
+          timer = setTimeout(() => finish({ kind: "timeout" }), answerMs);
+          return;
+        }
+        finish({ kind: "reply", reply: msg });
+      });
+      let timer = setTimeout(() => finish({ kind: accepted ? "timeout" : "silent" }), ACCEPT_MS);
+      try {
+        this.#ctx.nc.publish(this.#ctx.names.ownerSubject(sub), body, { reply: route.subject });
+      } catch {
+        finish({ kind: "silent" });
+      }
+    });
   }
 
   #answer(sub: string, reply: Msg, call: OwnerCall, signal?: AbortSignal): Forwarded {
@@ -224,17 +264,18 @@ export class Owners {
     } catch {
       return;
     }
-    const owner =
-      this.#owned.get(sub)?.owner ?? (await this.#acquiring.get(sub)?.catch(() => null));
     if (call.op === "cancel") {
       this.#remote.get(call.rid)?.abort();
       return;
     }
-    if (!owner) {
-      // Lost a race for it: the winner answers.
-      if (!this.#acquiring.has(sub) && msg.reply) msg.respond(JSON.stringify({ moved: true }));
-      return;
-    }
+    const owned = this.#owned.get(sub)?.owner;
+    const acquiring = this.#acquiring.get(sub);
+    const moved = () => msg.reply && msg.respond(JSON.stringify({ moved: true }));
+    if (owned === undefined && acquiring === undefined) return void moved();
+    if (msg.reply) msg.respond(ACCEPTED);
+    const owner = owned ?? (await acquiring?.catch(() => null));
+    // Lost the race for it: the caller asks again and reaches the winner.
+    if (!owner) return void moved();
     const controller = new AbortController();
     if (call.rid !== undefined) this.#remote.set(call.rid, controller);
     try {

@@ -45,12 +45,19 @@ const WAIT_SLICE_MS = 1_000;
 const COUNTER_FLUSH_MS = 1_000;
 const LONG_POLL_MARGIN_MS = 1_000;
 const LONG_POLL_MAX_MS = 30_000;
+const TAKEOVER_MARGIN_MS = 1_000;
+const LONG_POLL_BATCH = 256;
+/** How often a lease looks at the redrive consumer when nothing says it has messages. */
+const REDRIVE_CHECK_MS = 1_000;
 
 export class SubscriptionOwner {
   readonly name: string;
   readonly #s: OwnerState;
   #longPoll: Promise<number> | null = null;
   #timer: NodeJS.Timeout | undefined;
+  /** The redrive consumer may have messages: pull it before the topic's. */
+  #redriveDue = true;
+  #redriveCheckedAt = 0;
 
   private constructor(state: OwnerState) {
     this.name = state.name;
@@ -66,6 +73,10 @@ export class SubscriptionOwner {
     };
     const state = new OwnerState(deps, rec, counters);
     state.zone = await TakeoverZone.read(deps.ctx, rec);
+    await state.zone.readKeys(deps.ctx, rec);
+    // By then JetStream has redelivered every lease a dead predecessor had handed out.
+    const until = Date.now() + rec.config.ackTimeoutMs + TAKEOVER_MARGIN_MS;
+    state.table.blockKeys(state.zone.keysInFlight(), until);
     const owner = new SubscriptionOwner(state);
     owner.#timer = setInterval(() => owner.#tick(), state.tickMs());
     owner.#timer.unref();
@@ -103,8 +114,10 @@ export class SubscriptionOwner {
     };
     const take = (n: number) => s.table.take(n, Date.now() + leaseMs, fits);
     const got = take(room);
-    if (got.length < room && !s.stopped) {
-      await this.#pull("redrive", room - got.length);
+    if (got.length < room && !s.stopped && this.#redriveDue) {
+      const want = room - got.length;
+      // Nothing more there now: look again after a redrive, a nack of one, or a while.
+      if ((await this.#pull("redrive", want)) < want) this.#redriveDue = false;
       got.push(...take(room - got.length));
     }
     while (got.length < room && s.table.heldCount < HELD_CAP && !s.stopped) {
@@ -235,8 +248,12 @@ export class SubscriptionOwner {
     signal?.addEventListener("abort", abort);
     try {
       if (this.#longPoll === null && s.table.heldCount < HELD_CAP) {
+        // A standing pull for up to `batch` messages: the first wakes this lease, the rest
+        // are held for the next lease calls, which then need no round trip to JetStream.
         const expires = Math.min(LONG_POLL_MAX_MS, left + LONG_POLL_MARGIN_MS);
-        const poll = this.#pull("topic", 1, expires);
+        const room = s.config.maxInFlight - s.inFlight(Date.now());
+        const batch = Math.max(1, Math.min(LONG_POLL_BATCH, room));
+        const poll = this.#pull("topic", batch, expires);
         this.#longPoll = poll;
         void poll.finally(() => {
           if (this.#longPoll === poll) this.#longPoll = null;
@@ -290,7 +307,10 @@ export class SubscriptionOwner {
       topic: s.config.topic,
       deadLetterTopic: s.config.deadLetterTopic,
     };
-    return redrive(scope, req).finally(() => s.waker.notify());
+    return redrive(scope, req).finally(() => {
+      this.#redriveDue = true;
+      s.waker.notify();
+    });
   }
 
   stats(): Promise<SubscriptionStats> {
@@ -346,6 +366,11 @@ export class SubscriptionOwner {
       e.serverUntil = now + ackWaitMs;
     }
     if (s.countersDirty && now - s.lastFlush >= COUNTER_FLUSH_MS) void s.flushCounters();
+    // Nacked or expired redriven events come back through the redrive consumer.
+    if (now - this.#redriveCheckedAt >= REDRIVE_CHECK_MS) {
+      this.#redriveCheckedAt = now;
+      this.#redriveDue = true;
+    }
   }
 }
 

@@ -48,10 +48,15 @@ export interface ZoneDeps {
   counted(counter: "acked" | "deadLettered"): void;
 }
 
+/** How many of a predecessor's deliveries a new owner looks at for their ordering keys. */
+const KEY_SCAN_LIMIT = 10_000;
+
 export class TakeoverZone {
   readonly #ranges: Partial<Record<Source, Range>>;
   /** Zone deliveries settled through this owner: a second settle is `unknown`. */
   readonly #settled = new Set<string>();
+  /** Ordering key of each zone delivery (key-ordered subscriptions). */
+  readonly #keys = new Map<string, string>();
 
   private constructor(ranges: Partial<Record<Source, Range>>) {
     this.#ranges = ranges;
@@ -59,6 +64,32 @@ export class TakeoverZone {
 
   static empty(): TakeoverZone {
     return new TakeoverZone({});
+  }
+
+  /** The ordering key of a zone delivery, when known. */
+  keyOf(id: string): string | null {
+    return this.#keys.get(id) ?? null;
+  }
+
+  /** Per key, the zone deliveries of the topic that may still be in flight, in order. */
+  keysInFlight(): Map<string, string[]> {
+    const byKey = new Map<string, string[]>();
+    for (const [id, key] of this.#keys) byKey.set(key, [...(byKey.get(key) ?? []), id]);
+    return byKey;
+  }
+
+  /**
+   * Reads the keys of the zone's topic messages (key-ordered subscriptions), so the new
+   * owner can hold those keys until the predecessor's deliveries come back or run out.
+   */
+  async readKeys(ctx: NatsContext, rec: SubscriptionRecord): Promise<void> {
+    const range = this.#ranges.topic;
+    if (range === undefined || rec.config.ordering !== "key") return;
+    const topic = rec.config.topic;
+    const to = Math.min(range.to, range.from + KEY_SCAN_LIMIT - 1);
+    const records = await ctx.reader.range(ctx.names.topicStream(topic), topic, range.from, to);
+    for (const record of records)
+      if (record.key !== null) this.#keys.set(entryId("topic", record.offset), record.key);
   }
 
   static async read(ctx: NatsContext, rec: SubscriptionRecord): Promise<TakeoverZone> {
