@@ -107,7 +107,6 @@ export class NatsEngine implements Engine {
         },
       };
       const engine = new NatsEngine(ctx, closing, inFlight);
-      await engine.log.topics.start();
       engine.#owners.start();
       return engine;
     } catch (error) {
@@ -140,7 +139,6 @@ export class NatsEngine implements Engine {
     this.#closing.abort();
     await Promise.allSettled([...this.#inFlight]);
     await this.#owners.close().catch(() => undefined);
-    this.log.topics.stop();
     this.#ctx.inbox.close();
     await this.#ctx.nc.drain().catch(() => undefined);
   }
@@ -153,7 +151,6 @@ export class NatsEngine implements Engine {
     if (this.#closed !== null) return this.#closed;
     this.#closing.abort();
     this.#owners.abandon();
-    this.log.topics.stop();
     this.#closed = this.#ctx.nc.close().catch(() => undefined);
     return this.#closed;
   }

@@ -12,25 +12,14 @@ import type { NatsContext } from "./context.js";
 import { topicKey } from "./metadata.js";
 import { deleteTopicStream, ensureTopicStream } from "./topic-streams.js";
 
+const CACHE_MS = 1_000;
+
 export class TopicCatalog {
   readonly #ctx: NatsContext;
-  readonly #cache = new Map<string, TopicConfig>();
-  #watch: QueuedIterator<KvWatchEntry> | undefined;
+  readonly #cache = new Map<string, { readonly config: TopicConfig; readonly until: number }>();
 
   constructor(ctx: NatsContext) {
     this.#ctx = ctx;
-  }
-
-  async start(): Promise<void> {
-    const watch = await this.#ctx.metadata.topics.kv.watch({ include: "updates" });
-    this.#watch = watch;
-    void (async () => {
-      for await (const entry of watch) this.#cache.delete(entry.key);
-    })().catch(() => undefined);
-  }
-
-  stop(): void {
-    this.#watch?.stop();
   }
 
   async put(config: TopicConfig): Promise<{ readonly created: boolean }> {
@@ -41,7 +30,7 @@ export class TopicCatalog {
     let created = false;
     if (existing === null) created = (await bucket.create(key, config)) !== null;
     if (!created) await bucket.put(key, config);
-    this.#cache.set(key, config);
+    this.#cache.set(key, { config, until: Date.now() + CACHE_MS });
     return { created };
   }
 
@@ -54,9 +43,10 @@ export class TopicCatalog {
   async forAppend(name: string): Promise<TopicConfig | null> {
     const key = topicKey(name);
     const cached = this.#cache.get(key);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && cached.until > Date.now()) return cached.config;
     const config = await this.get(name);
-    if (config !== null) this.#cache.set(key, config);
+    if (config === null) this.#cache.delete(key);
+    else this.#cache.set(key, { config, until: Date.now() + CACHE_MS });
     return config;
   }
 
