@@ -11,10 +11,22 @@
  * walk from the front. `marks` remembers where each append time starts, to turn a time
  * cutoff into an offset cutoff.
  */
+/**
+ * Most ids one topic's window remembers (a JavaScript Map holds at most 2^24 entries; at about
+ * 63 bytes an entry this is ~1 GB). Beyond it the oldest ids are forgotten early: the window
+ * is shortened rather than the process failing.
+ */
+export const MAX_DEDUPE_ENTRIES = 16_000_000;
+
 export class DedupeIndex {
+  readonly #maxEntries: number;
   readonly #offsets = new Map<number, number>();
   #marks: { at: number; offset: number }[] = [];
   #head = 0;
+
+  constructor(maxEntries = MAX_DEDUPE_ENTRIES) {
+    this.#maxEntries = maxEntries;
+  }
 
   /** The offset stored for `hash`, if it was appended at or after `cutoffAt`. */
   lookup(hash: number, cutoffAt: number): number | undefined {
@@ -27,6 +39,10 @@ export class DedupeIndex {
     const last = this.#marks[this.#marks.length - 1];
     if (last === undefined || last.at < appendedAt) this.#marks.push({ at: appendedAt, offset });
     this.#offsets.delete(hash);
+    if (this.#offsets.size >= this.#maxEntries) {
+      const oldest = this.#offsets.keys().next();
+      if (oldest.done !== true) this.#offsets.delete(oldest.value);
+    }
     this.#offsets.set(hash, offset);
   }
 

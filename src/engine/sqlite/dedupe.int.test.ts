@@ -66,6 +66,19 @@ describe("dedupe index", () => {
     expect([index.size, index.lookup(22, 0), index.lookup(33, 0)]).toEqual([1, undefined, 3]);
   });
 
+  it("forgets the oldest ids early rather than outgrow its cap", () => {
+    const index = new DedupeIndex(2);
+    index.add(11, 1, 1_000);
+    index.add(22, 2, 1_000);
+    index.add(33, 3, 1_000);
+    expect([index.size, index.lookup(11, 0), index.lookup(22, 0), index.lookup(33, 0)]).toEqual([
+      2,
+      undefined,
+      2,
+      3,
+    ]);
+  });
+
   it("tells sources and ids apart even when their concatenations are equal", () => {
     expect(dedupeHash("ab", "c")).not.toBe(dedupeHash("a", "bc"));
     expect(dedupeHash("/s", "1")).toBe(dedupeHash("/s", "1"));

@@ -37,6 +37,15 @@ interface Failed {
   readonly error: unknown;
 }
 
+/** An after-commit effect (a wake-up, a timer) must never keep the commit's callers waiting. */
+function runEffect(effect: () => void): void {
+  try {
+    effect();
+  } catch {
+    // Wake-ups and sweeps are best effort; the committed state is what counts.
+  }
+}
+
 export class GroupCommit {
   readonly #db: Db;
   readonly #clock: Clock;
@@ -120,17 +129,25 @@ export class GroupCommit {
       this.#commits++;
       this.#jobs += batch.length;
     } catch (error) {
-      if (db.inTransaction) db.exec("ROLLBACK");
+      this.#rollback();
       const failure = toSwitchyardError(error, "committing");
       for (const job of batch) job.reject(failure);
       return;
     }
     pending.applyTo(this.#indexes);
     for (const { job, value, effects } of done) {
-      for (const effect of effects) effect();
+      for (const effect of effects) runEffect(effect);
       job.resolve(value);
     }
     for (const { job, error } of failed) job.reject(error);
+  }
+
+  #rollback(): void {
+    try {
+      if (this.#db.isOpen && this.#db.inTransaction) this.#db.exec("ROLLBACK");
+    } catch {
+      // The connection is gone; nothing of this commit was made durable either way.
+    }
   }
 
   #runJob(job: Job, now: number, pending: PendingDedupe, done: Done[], failed: Failed[]): void {

@@ -37,6 +37,7 @@ export interface SqliteEngineOptions {
    * crash or power loss (not a process crash) can lose the last ~250 ms of commits.
    */
   readonly fsync?: "always" | "interval";
+  /** Stamps `appended_at`, lease expiries and nack delays; default `systemClock`. */
   readonly clock?: Clock;
   /** Background retention cadence, default 30000; 0 disables the timer. */
   readonly retentionIntervalMs?: number;
