@@ -185,7 +185,8 @@ describe.runIf(natsServerAvailable())("NATS engine: two nodes on one JetStream",
 
   it("keeps a key's order when its owner dies with the key in flight", async () => {
     const c = await node();
-    const { topic, sub } = await subscription(c, { ordering: "key", ackTimeoutMs: 1_000 });
+    // Long enough that the first lease below comes before JetStream redelivers o1.
+    const { topic, sub } = await subscription(c, { ordering: "key", ackTimeoutMs: 3_000 });
     await c.log.append(topic, [newEvent({ id: "o1", key: "o" }), newEvent({ id: "o2", key: "o" })]);
     expect(ids(await c.cursors.lease(sub, { max: 10, waitMs: 0 }))).toEqual(["o1"]);
     await c.kill();
