@@ -1,11 +1,9 @@
 /**
- * Topic configs in the topics bucket, each backed by its stream. A small cache serves the hot
- * append path (which only needs the dedupe window); a watch on the bucket drops entries other
- * nodes change, and an append to a deleted topic fails at JetStream anyway (no stream).
+ * Topic configs in the topics bucket, each backed by its stream. A cache serves the hot
+ * append path, which only needs the dedupe window: entries live for a second, so another
+ * node's change to a topic's window applies here within a second; an append to a deleted
+ * topic fails at JetStream anyway (no stream) and drops the entry.
  */
-
-import type { KvWatchEntry } from "@nats-io/kv";
-import type { QueuedIterator } from "@nats-io/transport-node";
 import type { TopicConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { NatsContext } from "./context.js";
