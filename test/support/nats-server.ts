@@ -7,7 +7,15 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -221,7 +229,7 @@ export async function startNatsCluster(n = 3): Promise<NatsServers> {
   }
   const servers = clientPorts.map((port, i) => {
     const nodeDir = join(dir, `n${i + 1}`);
-    spawnSync("mkdir", ["-p", nodeDir]);
+    mkdirSync(nodeDir, { recursive: true });
     const routes = clusterPorts.filter((_, j) => j !== i);
     const clusterPort = clusterPorts[i] ?? 0;
     return new NatsServer({

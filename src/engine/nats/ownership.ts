@@ -8,7 +8,7 @@
  * (it was cut off and replaced) drops the subscription.
  */
 import type { Msg, Subscription } from "@nats-io/transport-node";
-import { SwitchyardError } from "../../core/errors.js";
+import type { SwitchyardError } from "../../core/errors.js";
 import type { NatsContext } from "./context.js";
 import { fromWire, subscriptionNotFound, toWire, unavailable, type WireError } from "./errors.js";
 import { statusOf } from "./inbox.js";
@@ -294,8 +294,4 @@ export class Owners {
     const max = this.#ctx.nc.info?.max_payload ?? 1_048_576;
     return Math.max(1_024, Math.floor(max / 2) - 64 * 1_024);
   }
-}
-
-export function isOwnerGone(error: unknown): boolean {
-  return error instanceof SwitchyardError && error.code === "subscription_not_found";
 }

@@ -5,6 +5,7 @@
  */
 import type { Msg } from "@nats-io/transport-node";
 import type { NatsContext } from "./context.js";
+import { isJsError, JS_CODES } from "./errors.js";
 import type { Puller } from "./puller.js";
 
 const BATCH = 1_000;
@@ -16,14 +17,21 @@ export async function scanSubject(
   subject: string,
   onMessage: (msg: Msg) => void,
 ): Promise<void> {
-  const info = await ctx.jsm.consumers.add(stream, {
-    ack_policy: "none",
-    deliver_policy: "all",
-    filter_subject: subject,
-    inactive_threshold: 60_000 * 1_000_000,
-    mem_storage: true,
-    num_replicas: 1,
-  } as Parameters<typeof ctx.jsm.consumers.add>[1]);
+  let info: Awaited<ReturnType<typeof ctx.jsm.consumers.add>>;
+  try {
+    info = await ctx.jsm.consumers.add(stream, {
+      ack_policy: "none",
+      deliver_policy: "all",
+      filter_subject: subject,
+      inactive_threshold: 60_000 * 1_000_000,
+      mem_storage: true,
+      num_replicas: 1,
+    } as Parameters<typeof ctx.jsm.consumers.add>[1]);
+  } catch (error) {
+    // No stream (a dead-letter topic never created): nothing to read.
+    if (isJsError(error, JS_CODES.streamNotFound)) return;
+    throw error;
+  }
   try {
     for (;;) {
       const got = await puller.pull(stream, info.name, { batch: BATCH }, onMessage);
