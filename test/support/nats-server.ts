@@ -166,17 +166,21 @@ export class NatsServer {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`nats-server exited at start:\n${this.#output}`);
       const file = readdirSync(portsDir).find((f) => f.endsWith(".ports"));
-      if (file !== undefined) {
-        const ports = JSON.parse(readFileSync(join(portsDir, file), "utf8")) as {
-          nats?: string[];
-        };
-        const url = ports.nats?.[0];
-        if (url !== undefined) return Number(new URL(url).port);
-      }
+      const url = file === undefined ? undefined : clientUrl(join(portsDir, file));
+      if (url !== undefined) return Number(new URL(url).port);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child.kill("SIGKILL");
     throw new Error(`nats-server did not write its ports file:\n${this.#output}`);
+  }
+}
+
+/** The client URL in a ports file, or undefined while the server is still writing it. */
+function clientUrl(path: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path, "utf8")) as { nats?: string[] }).nats?.[0];
+  } catch {
+    return undefined;
   }
 }
 
