@@ -114,6 +114,8 @@ export class SubscriptionOwner {
     };
     const take = (n: number) => s.table.take(n, Date.now() + leaseMs, fits);
     const got = take(room);
+    // A standing long pull is already bringing what comes next: answer without a round trip.
+    if (got.length > 0 && this.#longPoll !== null) return got;
     if (got.length < room && !s.stopped && this.#redriveDue) {
       const want = room - got.length;
       // Nothing more there now: look again after a redrive, a nack of one, or a while.
