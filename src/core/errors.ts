@@ -41,6 +41,9 @@ export const ERROR_CATALOGUE = {
   engine_unavailable: { status: 503, title: "Engine unavailable" },
   append_failed: { status: 500, title: "Append failed" },
   internal: { status: 500, title: "Internal error" },
+  // Client-side codes: the SDK and CLI raise these when no usable HTTP answer arrived.
+  unreachable: { status: 503, title: "Router unreachable" },
+  unexpected_response: { status: 502, title: "Unexpected response from the router" },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

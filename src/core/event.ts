@@ -40,8 +40,7 @@ const CONTEXT_ATTRIBUTES = new Set([
 ]);
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 // RFC 3339 date-time, as CloudEvents requires for `time`.
-const RFC3339 =
-  /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -117,7 +116,10 @@ export function cloudEventErrors(input: unknown, at = ""): FieldError[] {
   if (input.time !== undefined && (typeof input.time !== "string" || !RFC3339.test(input.time)))
     errors.push({ pointer: `${at}/time`, message: "must be an RFC 3339 timestamp" });
   if (input.data !== undefined && input.data_base64 !== undefined)
-    errors.push({ pointer: `${at}/data_base64`, message: "an event has data or data_base64, not both" });
+    errors.push({
+      pointer: `${at}/data_base64`,
+      message: "an event has data or data_base64, not both",
+    });
   for (const [name, value] of Object.entries(input)) {
     if (CONTEXT_ATTRIBUTES.has(name) || name === "data" || name === "data_base64") continue;
     checkExtension(name, value, at, errors);

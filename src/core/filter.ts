@@ -55,7 +55,10 @@ function collectErrors(input: unknown, at: string, depth: number, errors: FieldE
       if (typeof value !== "string")
         errors.push({ pointer: `${here}/${name}`, message: "must be a string" });
       if (name === "" || name.endsWith("."))
-        errors.push({ pointer: `${here}/${name}`, message: "is not an attribute name or data path" });
+        errors.push({
+          pointer: `${here}/${name}`,
+          message: "is not an attribute name or data path",
+        });
     }
   } else if (dialect === "all" || dialect === "any") {
     if (!Array.isArray(body) || body.length === 0) {

@@ -1,0 +1,230 @@
+import { type Clock, systemClock } from "../core/clock.js";
+import type { SubscriptionConfig } from "../core/config.js";
+import { LIMITS } from "../core/config.js";
+import { SwitchyardError } from "../core/errors.js";
+import type { LogPosition, StartPosition } from "../core/positions.js";
+import type {
+  Appended,
+  Delivery,
+  Engine,
+  EngineCapabilities,
+  LogPage,
+  Settled,
+  SubscriptionStats,
+} from "../engine/engine.js";
+import {
+  type PullRequest,
+  parsePullRequest,
+  parseRedriveRequest,
+  parseSeekRequest,
+  parseSettleRequest,
+  type SettleOp,
+} from "./delivery-requests.js";
+import { BrokerMetrics } from "./metrics.js";
+import { prepareEvents } from "./publish.js";
+import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
+import { Subscriptions } from "./subscriptions.js";
+import { Topics } from "./topics.js";
+import type { SubscriptionView, TopicView } from "./views.js";
+
+export type { SettleOp } from "./delivery-requests.js";
+export { BrokerMetrics } from "./metrics.js";
+export type { RedriveJob, RedriveStarted } from "./redrive.js";
+export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
+
+export interface BrokerOptions {
+  readonly engine: Engine;
+  readonly clock?: Clock;
+  /** Dev mode: publishing to or subscribing on an unknown topic creates it. */
+  readonly autoCreateTopics?: boolean;
+  readonly maxBatchEvents?: number;
+}
+
+/** One entry of a publish answer, in input order. */
+export type PublishEntry =
+  | { readonly id: string; readonly offset: number; readonly duplicate: boolean }
+  | { readonly id: string; readonly error: SwitchyardError };
+
+export interface PublishResult {
+  readonly entries: readonly PublishEntry[];
+  /** True when some entry failed (only on engines without atomic batches): HTTP 207. */
+  readonly partial: boolean;
+}
+
+/**
+ * The router's behaviour, and the only thing `server/` and `cli/` call. Request bodies come in
+ * as parsed JSON (`unknown`) and are validated here, so every caller gets the same checks and
+ * the same pointer-precise errors.
+ */
+export class Broker {
+  readonly metrics = new BrokerMetrics();
+  readonly #engine: Engine;
+  readonly #clock: Clock;
+  readonly #maxBatch: number;
+  readonly #topics: Topics;
+  readonly #subs: Subscriptions;
+  readonly #redrives: RedriveJobs;
+
+  constructor(options: BrokerOptions) {
+    this.#engine = options.engine;
+    this.#clock = options.clock ?? systemClock;
+    this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
+    this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
+    this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics);
+    this.#redrives = new RedriveJobs(this.#engine.cursors);
+  }
+
+  get engineName(): string {
+    return this.#engine.name;
+  }
+
+  get capabilities(): EngineCapabilities {
+    return this.#engine.capabilities;
+  }
+
+  get maxBatchEvents(): number {
+    return this.#maxBatch;
+  }
+
+  ready(signal?: AbortSignal): Promise<void> {
+    return this.#engine.ready(signal);
+  }
+
+  // Topics and the log.
+  putTopic(name: string, body: unknown): Promise<{ created: boolean; topic: TopicView }> {
+    return this.#topics.put(name, body);
+  }
+  getTopic(name: string): Promise<TopicView> {
+    return this.#topics.get(name);
+  }
+  listTopics(): Promise<TopicView[]> {
+    return this.#topics.list();
+  }
+  deleteTopic(name: string, force: boolean): Promise<void> {
+    return this.#topics.delete(name, force);
+  }
+  read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
+    return this.#topics.read(topic, from, limit);
+  }
+
+  /**
+   * Publishes events (already parsed from JSON) to a topic. `batch` selects pointers of the
+   * form `/3/source` (a batch) or `/source` (one event). All-or-nothing on invalid input.
+   */
+  async publish(topic: string, events: readonly unknown[], batch: boolean): Promise<PublishResult> {
+    if (events.length > this.#maxBatch)
+      throw new SwitchyardError(
+        "batch_too_large",
+        `${events.length} events in one request; at most ${this.#maxBatch}`,
+        { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
+      );
+    const config = await this.#topics.require(topic);
+    const prepared = prepareEvents(events, batch, config, this.#clock);
+    if (prepared.events.length === 0) return { entries: [], partial: false };
+    const appended = await this.#append(topic, prepared.events);
+    return this.#publishResult(topic, prepared.events, appended);
+  }
+
+  async #append(
+    topic: string,
+    events: Parameters<Engine["log"]["append"]>[1],
+  ): Promise<readonly Appended[]> {
+    try {
+      return await this.#engine.log.append(topic, events);
+    } catch (error) {
+      // A topic deleted since it was cached.
+      if (error instanceof SwitchyardError && error.code === "topic_not_found")
+        this.#topics.cache.forget(topic);
+      throw error;
+    }
+  }
+
+  #publishResult(
+    topic: string,
+    events: Parameters<Engine["log"]["append"]>[1],
+    appended: readonly Appended[],
+  ): PublishResult {
+    let partial = false;
+    let stored = 0;
+    let bytes = 0;
+    const entries = appended.map((a, i): PublishEntry => {
+      const event = events[i];
+      const id = event?.id ?? "";
+      if ("error" in a) {
+        partial = true;
+        return { id, error: a.error };
+      }
+      if (a.duplicate) this.metrics.duplicateEvents.add(topic);
+      else {
+        stored++;
+        bytes += event === undefined ? 0 : Buffer.byteLength(event.body);
+      }
+      return { id, offset: a.offset, duplicate: a.duplicate };
+    });
+    if (stored > 0) {
+      this.metrics.publishedEvents.add(topic, stored);
+      this.metrics.publishedBytes.add(topic, bytes);
+    }
+    return { entries, partial };
+  }
+
+  // Subscriptions and delivery.
+  putSubscription(
+    name: string,
+    body: unknown,
+  ): Promise<{ created: boolean; subscription: SubscriptionView }> {
+    return this.#subs.put(name, body);
+  }
+  getSubscription(name: string): Promise<SubscriptionView> {
+    return this.#subs.get(name);
+  }
+  /** The stored config, secrets included (for the dispatcher, never for API answers). */
+  subscriptionConfig(name: string): Promise<SubscriptionConfig> {
+    return this.#subs.config(name);
+  }
+  listSubscriptions(): Promise<SubscriptionView[]> {
+    return this.#subs.list();
+  }
+  subscriptionStats(): Promise<{ config: SubscriptionConfig; stats: SubscriptionStats }[]> {
+    return this.#subs.allStats();
+  }
+  deleteSubscription(name: string): Promise<void> {
+    return this.#subs.delete(name);
+  }
+  /** `body` is the pull request (`{ max, waitMs }`); `signal` ends a long poll early. */
+  pull(name: string, body: unknown, signal?: AbortSignal): Promise<readonly Delivery[]> {
+    return this.#subs.pull(name, parsePullRequest(body), signal);
+  }
+  /** Leases for a stream: `request` is already bounded by the stream's credit. */
+  lease(name: string, request: PullRequest, signal?: AbortSignal): Promise<readonly Delivery[]> {
+    return this.#subs.pull(name, request, signal);
+  }
+  /** Validates every ackId first: one malformed ackId settles nothing (`invalid_ack_id`). */
+  settle(
+    name: string,
+    op: SettleOp,
+    body: unknown,
+    extraFields?: readonly string[],
+  ): Promise<readonly Settled[]> {
+    return this.#subs.settle(name, parseSettleRequest(op, body, extraFields));
+  }
+  async seek(name: string, body: unknown): Promise<number> {
+    const to: StartPosition = parseSeekRequest(body);
+    await this.#subs.config(name);
+    return this.#subs.seek(name, to);
+  }
+  async redrive(name: string, body: unknown): Promise<RedriveStarted> {
+    const request = parseRedriveRequest(body);
+    await this.#subs.config(name);
+    return this.#redrives.start(name, request);
+  }
+  async getRedrive(name: string, id: string): Promise<RedriveJob> {
+    await this.#subs.config(name);
+    return this.#redrives.get(name, id);
+  }
+
+  /** Waits for background work (redrives); the engine's owner closes the engine after. */
+  async close(): Promise<void> {
+    await this.#redrives.drain();
+  }
+}

@@ -1,0 +1,32 @@
+/** Counters by label (a topic or subscription name), read by the server's `/metrics`. */
+export class LabelledCounter {
+  readonly #values = new Map<string, number>();
+
+  add(label: string, n = 1): void {
+    this.#values.set(label, (this.#values.get(label) ?? 0) + n);
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.#values.entries();
+  }
+}
+
+/**
+ * What this broker did since it started. Durable totals (dead letters, lag) come from the
+ * engine's stats at scrape time instead; these are process-local rates.
+ */
+export class BrokerMetrics {
+  /** Events appended (duplicates excluded), by topic. */
+  readonly publishedEvents = new LabelledCounter();
+  /** Bytes of appended events, by topic. */
+  readonly publishedBytes = new LabelledCounter();
+  /** Publishes answered `duplicate: true`, by topic. */
+  readonly duplicateEvents = new LabelledCounter();
+  /** Deliveries handed out (pull and stream), by subscription. */
+  readonly deliveries = new LabelledCounter();
+  /** Settles answered `ok`, by `subscription` and operation. */
+  readonly acks = new LabelledCounter();
+  readonly nacks = new LabelledCounter();
+  readonly extends = new LabelledCounter();
+  readonly rejects = new LabelledCounter();
+}

@@ -1,0 +1,86 @@
+import type { Clock } from "../core/clock.js";
+import type { TopicConfig } from "../core/config.js";
+import { type FieldError, SwitchyardError } from "../core/errors.js";
+import { type CloudEvent, cloudEventErrors, partitionKeyOf } from "../core/event.js";
+import type { NewEvent } from "../engine/engine.js";
+import { uuidv7 } from "./ids.js";
+
+/** Events checked, completed and serialised, ready for `engine.log.append`. */
+export interface PreparedBatch {
+  readonly events: readonly NewEvent[];
+  /** Stored bytes of all events (for metrics). */
+  readonly bytes: number;
+}
+
+function pointerOf(batch: boolean, index: number): string {
+  return batch ? `/${index}` : "";
+}
+
+/** Throws every field error of every event at once; a reserved name gets its own code. */
+function checkEvents(events: readonly unknown[], batch: boolean): void {
+  const errors: FieldError[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const found = cloudEventErrors(events[i], pointerOf(batch, i));
+    for (const e of found) errors.push(e);
+  }
+  if (errors.length === 0) return;
+  const reserved = errors.some((e) => e.message.includes("reserved"));
+  const first = errors[0];
+  throw new SwitchyardError(
+    reserved ? "reserved_attribute" : "invalid_event",
+    errors.length === 1 && first
+      ? `${first.pointer || "event"}: ${first.message}`
+      : `${errors.length} attributes are invalid`,
+    { errors },
+  );
+}
+
+/** The event with `id` and `time` filled in; untouched (no copy) when it has both. */
+function complete(event: CloudEvent, clock: Clock): CloudEvent {
+  if (event.id !== undefined && event.time !== undefined) return event;
+  const now = clock.now();
+  const out: Record<string, unknown> = {
+    specversion: event.specversion,
+    id: event.id ?? uuidv7(now),
+    source: event.source,
+    type: event.type,
+    time: event.time ?? new Date(now).toISOString(),
+  };
+  for (const key of Object.keys(event)) if (!(key in out)) out[key] = event[key];
+  return out as CloudEvent;
+}
+
+function tooLarge(pointers: FieldError[], topic: TopicConfig): never {
+  throw new SwitchyardError(
+    "event_too_large",
+    `${pointers.length === 1 ? "an event is" : `${pointers.length} events are`} larger than topic ${topic.name}'s maxEventBytes (${topic.maxEventBytes})`,
+    { errors: pointers },
+  );
+}
+
+/**
+ * validate → fill `id` and `time` → ordering key → serialise once. All-or-nothing: any bad
+ * event rejects the whole request before anything is appended.
+ */
+export function prepareEvents(
+  input: readonly unknown[],
+  batch: boolean,
+  topic: TopicConfig,
+  clock: Clock,
+): PreparedBatch {
+  checkEvents(input, batch);
+  const events: NewEvent[] = [];
+  const oversized: FieldError[] = [];
+  let bytes = 0;
+  for (let i = 0; i < input.length; i++) {
+    const event = complete(input[i] as CloudEvent, clock);
+    const body = JSON.stringify(event);
+    const size = Buffer.byteLength(body);
+    if (size > topic.maxEventBytes)
+      oversized.push({ pointer: pointerOf(batch, i) || "/", message: `is ${size} bytes` });
+    bytes += size;
+    events.push({ id: event.id, source: event.source, key: partitionKeyOf(event), body });
+  }
+  if (oversized.length > 0) tooLarge(oversized, topic);
+  return { events, bytes };
+}

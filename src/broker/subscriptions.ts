@@ -1,0 +1,159 @@
+import type { SubscriptionConfig } from "../core/config.js";
+import { SwitchyardError } from "../core/errors.js";
+import { assertSubscriptionName, isTopicName } from "../core/names.js";
+import type { StartPosition } from "../core/positions.js";
+import type { Delivery, Engine, Settled, SubscriptionStats } from "../engine/engine.js";
+import type { PullRequest, SettleRequest } from "./delivery-requests.js";
+import type { BrokerMetrics, LabelledCounter } from "./metrics.js";
+import { parseSubscriptionConfig } from "./subscription-config.js";
+import type { Topics } from "./topics.js";
+import { type SubscriptionView, subscriptionView } from "./views.js";
+
+function notFound(name: string): SwitchyardError {
+  return new SwitchyardError("subscription_not_found", `subscription ${name} does not exist`, {
+    errors: [{ pointer: "path:name", message: "no such subscription" }],
+  });
+}
+
+/** Subscription administration, pull and settle. */
+export class Subscriptions {
+  readonly #engine: Engine;
+  readonly #topics: Topics;
+  readonly #metrics: BrokerMetrics;
+
+  constructor(engine: Engine, topics: Topics, metrics: BrokerMetrics) {
+    this.#engine = engine;
+    this.#topics = topics;
+    this.#metrics = metrics;
+  }
+
+  async put(
+    name: string,
+    body: unknown,
+  ): Promise<{ created: boolean; subscription: SubscriptionView }> {
+    assertSubscriptionName(name, "path:name");
+    const existing = await this.#engine.cursors.getSubscription(name);
+    const parsed = parseSubscriptionConfig(name, body, existing);
+    if (existing !== null && existing.topic !== parsed.topic)
+      throw new SwitchyardError(
+        "subscription_topic_changed",
+        `subscription ${name} reads topic ${existing.topic}; delete it and create a new one to read ${parsed.topic}`,
+        { errors: [{ pointer: "/topic", message: `must stay ${existing.topic}` }] },
+      );
+    if (!isTopicName(parsed.deadLetterTopic))
+      throw new SwitchyardError(
+        "invalid_request",
+        "the default dead-letter topic name is too long",
+        {
+          errors: [{ pointer: "/deadLetterTopic", message: "name one of at most 200 characters" }],
+        },
+      );
+    await this.#topics.require(parsed.topic, "/topic");
+    await this.#topics.ensure(parsed.deadLetterTopic);
+    // `start` applies at creation only; an update keeps the position (seek moves it).
+    const config: SubscriptionConfig =
+      existing === null ? parsed : { ...parsed, start: existing.start };
+    const { created } = await this.#engine.cursors.putSubscription(config);
+    return { created, subscription: subscriptionView(config) };
+  }
+
+  async config(name: string): Promise<SubscriptionConfig> {
+    assertSubscriptionName(name, "path:name");
+    const config = await this.#engine.cursors.getSubscription(name);
+    if (config === null) throw notFound(name);
+    return config;
+  }
+
+  async get(name: string): Promise<SubscriptionView> {
+    const config = await this.config(name);
+    return subscriptionView(config, await this.#engine.cursors.stats(name));
+  }
+
+  async list(): Promise<SubscriptionView[]> {
+    const configs = await this.#engine.cursors.listSubscriptions();
+    return Promise.all(
+      configs.map(async (c) => subscriptionView(c, await this.#statsOrNull(c.name))),
+    );
+  }
+
+  /** Every subscription's stats (for lag gauges); one deleted meanwhile is left out. */
+  async allStats(): Promise<{ config: SubscriptionConfig; stats: SubscriptionStats }[]> {
+    const configs = await this.#engine.cursors.listSubscriptions();
+    const rows = await Promise.all(
+      configs.map(async (config) => ({ config, stats: await this.#statsOrNull(config.name) })),
+    );
+    return rows.flatMap((r) =>
+      r.stats === undefined ? [] : [{ config: r.config, stats: r.stats }],
+    );
+  }
+
+  async delete(name: string): Promise<void> {
+    assertSubscriptionName(name, "path:name");
+    if (!(await this.#engine.cursors.deleteSubscription(name))) throw notFound(name);
+  }
+
+  async pull(
+    name: string,
+    request: PullRequest,
+    signal?: AbortSignal,
+  ): Promise<readonly Delivery[]> {
+    assertSubscriptionName(name, "path:name");
+    const deliveries = await this.#engine.cursors.lease(name, {
+      max: request.max,
+      waitMs: request.waitMs,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (deliveries.length > 0) this.#metrics.deliveries.add(name, deliveries.length);
+    return deliveries;
+  }
+
+  async settle(name: string, request: SettleRequest): Promise<readonly Settled[]> {
+    assertSubscriptionName(name, "path:name");
+    const results = await this.#apply(name, request);
+    const ok = results.filter((r) => r.status === "ok").length;
+    if (ok > 0) this.#counterFor(request.op).add(name, ok);
+    return results;
+  }
+
+  #apply(name: string, request: SettleRequest): Promise<readonly Settled[]> {
+    const cursors = this.#engine.cursors;
+    switch (request.op) {
+      case "ack":
+        return cursors.ack(name, request.ackIds);
+      case "nack":
+        return cursors.nack(name, request.ackIds, request.delayMs);
+      case "extend":
+        return request.leaseMs === undefined
+          ? cursors.extend(name, request.ackIds)
+          : cursors.extend(name, request.ackIds, request.leaseMs);
+      case "reject":
+        return cursors.reject(name, request.ackIds, request.reason);
+    }
+  }
+
+  #counterFor(op: SettleRequest["op"]): LabelledCounter {
+    const m = this.#metrics;
+    return op === "ack"
+      ? m.acks
+      : op === "nack"
+        ? m.nacks
+        : op === "extend"
+          ? m.extends
+          : m.rejects;
+  }
+
+  async seek(name: string, to: StartPosition): Promise<number> {
+    assertSubscriptionName(name, "path:name");
+    return this.#engine.cursors.seek(name, to);
+  }
+
+  async #statsOrNull(name: string): Promise<SubscriptionStats | undefined> {
+    try {
+      return await this.#engine.cursors.stats(name);
+    } catch (error) {
+      if (error instanceof SwitchyardError && error.code === "subscription_not_found")
+        return undefined;
+      throw error;
+    }
+  }
+}

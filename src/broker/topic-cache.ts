@@ -1,0 +1,44 @@
+import type { Clock } from "../core/clock.js";
+import type { TopicConfig } from "../core/config.js";
+import type { EventLog } from "../engine/engine.js";
+
+interface Entry {
+  readonly config: TopicConfig;
+  readonly at: number;
+}
+
+/**
+ * Topic configs for the publish hot path. Entries live `ttlMs`, so a config changed by another
+ * node is picked up within that time; changes made through this broker apply at once.
+ * Unknown topics are not cached: the next publish asks the engine again.
+ */
+export class TopicCache {
+  readonly #log: EventLog;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(log: EventLog, clock: Clock, ttlMs = 1_000) {
+    this.#log = log;
+    this.#clock = clock;
+    this.#ttlMs = ttlMs;
+  }
+
+  async get(name: string): Promise<TopicConfig | null> {
+    const entry = this.#entries.get(name);
+    const now = this.#clock.now();
+    if (entry !== undefined && now - entry.at < this.#ttlMs) return entry.config;
+    const config = await this.#log.getTopic(name);
+    if (config === null) this.#entries.delete(name);
+    else this.#entries.set(name, { config, at: now });
+    return config;
+  }
+
+  set(config: TopicConfig): void {
+    this.#entries.set(config.name, { config, at: this.#clock.now() });
+  }
+
+  forget(name: string): void {
+    this.#entries.delete(name);
+  }
+}

@@ -1,0 +1,62 @@
+import { type RetentionConfig, TOPIC_DEFAULTS, type TopicConfig } from "../core/config.js";
+import { assertTopicName } from "../core/names.js";
+import {
+  bodyObject,
+  FieldErrors,
+  type JsonObject,
+  readInt,
+  readObject,
+  rejectUnknown,
+} from "./fields.js";
+
+export const TOPIC_BOUNDS = {
+  maxAgeMs: { min: 1, max: 100 * 365 * 86_400_000 },
+  maxBytes: { min: 1, max: 2 ** 50 },
+  maxEvents: { min: 1, max: 2 ** 50 },
+  dedupeWindowMs: { min: 0, max: 7 * 86_400_000 },
+  maxEventBytes: { min: 1, max: 64 * 1024 * 1024 },
+} as const;
+
+// `name` and `stats` are what GET returns: accepted and ignored so a GET body can be PUT back.
+const TOPIC_FIELDS = new Set(["retention", "dedupeWindowMs", "maxEventBytes", "name", "stats"]);
+const RETENTION_FIELDS = new Set(["maxAgeMs", "maxBytes", "maxEvents"]);
+
+function parseRetention(body: JsonObject, errors: FieldErrors): RetentionConfig {
+  const input = readObject(body, "retention", "", errors);
+  if (input === undefined) return {};
+  rejectUnknown(input, RETENTION_FIELDS, "/retention", errors);
+  const retention: { maxAgeMs?: number; maxBytes?: number; maxEvents?: number } = {};
+  for (const key of RETENTION_FIELDS) {
+    const value = readInt(
+      input,
+      key,
+      "/retention",
+      TOPIC_BOUNDS[key as keyof RetentionConfig],
+      errors,
+    );
+    if (value !== undefined) retention[key as keyof RetentionConfig] = value;
+  }
+  return retention;
+}
+
+/** A topic's config from a `PUT /v1/topics/{name}` body; omitted fields take API.md defaults. */
+export function parseTopicConfig(name: string, body: unknown): TopicConfig {
+  assertTopicName(name, "path:topic");
+  const input = bodyObject(body);
+  const errors = new FieldErrors();
+  rejectUnknown(input, TOPIC_FIELDS, "", errors);
+  const retention = parseRetention(input, errors);
+  const dedupeWindowMs = readInt(input, "dedupeWindowMs", "", TOPIC_BOUNDS.dedupeWindowMs, errors);
+  const maxEventBytes = readInt(input, "maxEventBytes", "", TOPIC_BOUNDS.maxEventBytes, errors);
+  errors.check();
+  return {
+    name,
+    retention,
+    dedupeWindowMs: dedupeWindowMs ?? TOPIC_DEFAULTS.dedupeWindowMs,
+    maxEventBytes: maxEventBytes ?? TOPIC_DEFAULTS.maxEventBytes,
+  };
+}
+
+export function defaultTopicConfig(name: string): TopicConfig {
+  return { name, retention: {}, ...TOPIC_DEFAULTS };
+}

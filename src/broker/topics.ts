@@ -1,0 +1,89 @@
+import type { Clock } from "../core/clock.js";
+import type { TopicConfig } from "../core/config.js";
+import { SwitchyardError } from "../core/errors.js";
+import { assertTopicName } from "../core/names.js";
+import type { LogPosition } from "../core/positions.js";
+import type { Engine, LogPage } from "../engine/engine.js";
+import { TopicCache } from "./topic-cache.js";
+import { defaultTopicConfig, parseTopicConfig } from "./topic-config.js";
+import { type TopicView, topicView } from "./views.js";
+
+function notFound(name: string): SwitchyardError {
+  return new SwitchyardError("topic_not_found", `topic ${name} does not exist`, {
+    errors: [{ pointer: "path:topic", message: "no such topic" }],
+  });
+}
+
+/** Topic administration and log reads. */
+export class Topics {
+  readonly #engine: Engine;
+  readonly #autoCreate: boolean;
+  readonly cache: TopicCache;
+
+  constructor(engine: Engine, clock: Clock, autoCreate: boolean) {
+    this.#engine = engine;
+    this.#autoCreate = autoCreate;
+    this.cache = new TopicCache(engine.log, clock);
+  }
+
+  async put(name: string, body: unknown): Promise<{ created: boolean; topic: TopicView }> {
+    const config = parseTopicConfig(name, body);
+    const { created } = await this.#engine.log.putTopic(config);
+    this.cache.set(config);
+    return { created, topic: topicView(config) };
+  }
+
+  async get(name: string): Promise<TopicView> {
+    assertTopicName(name, "path:topic");
+    const config = await this.#engine.log.getTopic(name);
+    if (config === null) throw notFound(name);
+    return topicView(config, await this.#engine.log.stats(name));
+  }
+
+  async list(): Promise<TopicView[]> {
+    const configs = await this.#engine.log.listTopics();
+    return configs.map((c) => topicView(c));
+  }
+
+  /** The topic's config; unknown topics are created with defaults when auto-create is on. */
+  async require(name: string, pointer = "path:topic"): Promise<TopicConfig> {
+    assertTopicName(name, pointer);
+    const config = await this.cache.get(name);
+    if (config !== null) return config;
+    if (!this.#autoCreate) throw notFound(name);
+    return this.ensure(name);
+  }
+
+  /** Creates the topic with defaults unless it exists (used for dead-letter topics). */
+  async ensure(name: string): Promise<TopicConfig> {
+    const existing = await this.cache.get(name);
+    if (existing !== null) return existing;
+    const config = defaultTopicConfig(name);
+    await this.#engine.log.putTopic(config);
+    this.cache.set(config);
+    return config;
+  }
+
+  async read(name: string, from: LogPosition, limit: number): Promise<LogPage> {
+    assertTopicName(name, "path:topic");
+    if ((await this.cache.get(name)) === null) throw notFound(name);
+    return this.#engine.log.read(name, from, limit);
+  }
+
+  /** Deletes the topic; subscriptions using it (reading it or as dead-letter topic) block unless `force`. */
+  async delete(name: string, force: boolean): Promise<void> {
+    assertTopicName(name, "path:topic");
+    if ((await this.#engine.log.getTopic(name)) === null) throw notFound(name);
+    const subs = await this.#engine.cursors.listSubscriptions();
+    const users = subs.filter((s) => s.topic === name || s.deadLetterTopic === name);
+    if (users.length > 0 && !force)
+      throw new SwitchyardError(
+        "topic_in_use",
+        `topic ${name} is used by subscription(s) ${users.map((s) => s.name).join(", ")}; delete them first or pass force=true`,
+        { errors: [{ pointer: "query:force", message: "subscriptions use this topic" }] },
+      );
+    for (const sub of users) await this.#engine.cursors.deleteSubscription(sub.name);
+    this.cache.forget(name);
+    if (!(await this.#engine.log.deleteTopic(name))) throw notFound(name);
+  }
+}

@@ -1,0 +1,191 @@
+import type { StartPosition } from "../core/positions.js";
+import type { HttpRequest, HttpTransport } from "./http.js";
+import { segment } from "./http.js";
+import type {
+  LogPage,
+  PulledDelivery,
+  RedriveRequest,
+  RedriveStarted,
+  RedriveStatus,
+  RouterInfo,
+  SettleResult,
+  Subscription,
+  SubscriptionSettings,
+  Topic,
+  TopicSettings,
+} from "./resources.js";
+import { type RetryPolicy, withRetry } from "./retry.js";
+
+export interface TopicsAdmin {
+  /** Creates (`created: true`) or updates a topic. */
+  put(name: string, settings?: TopicSettings): Promise<{ topic: Topic; created: boolean }>;
+  get(name: string): Promise<Topic>;
+  list(): Promise<Topic[]>;
+  /** `force` also deletes the subscriptions that read the topic. */
+  delete(name: string, options?: { force?: boolean }): Promise<void>;
+}
+
+export interface SubscriptionsAdmin {
+  /** Creates or updates; an update keeps the position (`start` applies at creation only). */
+  put(
+    name: string,
+    settings: SubscriptionSettings,
+  ): Promise<{ subscription: Subscription; created: boolean }>;
+  get(name: string): Promise<Subscription>;
+  list(): Promise<Subscription[]>;
+  delete(name: string): Promise<void>;
+}
+
+export interface ReadOptions {
+  /** First offset to read (inclusive). */
+  readonly from?: number;
+  /** Or: the first event appended at or after this time. */
+  readonly since?: string | Date;
+  /** At most this many events (router default 100, at most 1000). */
+  readonly limit?: number;
+}
+
+export interface PullOptions {
+  readonly max?: number;
+  /** Wait up to this long for a first delivery (default 0: answer at once). */
+  readonly waitMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Where `seek` moves a subscription; a `Date` means `{ time }`, a number `{ offset }`. */
+export type SeekTarget = StartPosition | Date | number;
+
+export interface Admin {
+  readonly topics: TopicsAdmin;
+  readonly subscriptions: SubscriptionsAdmin;
+  /** One page of a topic's log. */
+  read<T = unknown>(topic: string, options?: ReadOptions): Promise<LogPage<T>>;
+  pull<T = unknown>(subscription: string, options?: PullOptions): Promise<PulledDelivery<T>[]>;
+  ack(subscription: string, ackIds: readonly string[]): Promise<SettleResult[]>;
+  /** Without `delayMs` the subscription's backoff applies. */
+  nack(subscription: string, ackIds: readonly string[], delayMs?: number): Promise<SettleResult[]>;
+  /** Renews each lease by the subscription's `ackTimeoutMs`. */
+  extend(subscription: string, ackIds: readonly string[]): Promise<SettleResult[]>;
+  /** Straight to the dead-letter topic, with `reason`. */
+  reject(subscription: string, ackIds: readonly string[], reason: string): Promise<SettleResult[]>;
+  seek(subscription: string, to: SeekTarget): Promise<{ position: number }>;
+  redrive(subscription: string, request?: RedriveRequest): Promise<RedriveStarted>;
+  redriveStatus(subscription: string, id: string): Promise<RedriveStatus>;
+  info(): Promise<RouterInfo>;
+  /** `alive`: /healthz answers 2xx; `ready`: /readyz does (the engine is reachable). */
+  health(): Promise<{ alive: boolean; ready: boolean }>;
+}
+
+const topicPath = (name: string): string => `/v1/topics/${segment(name)}`;
+const subPath = (name: string): string => `/v1/subscriptions/${segment(name)}`;
+
+export function seekPosition(to: SeekTarget): StartPosition {
+  if (to instanceof Date) return { time: to.toISOString() };
+  if (typeof to === "number") return { offset: to };
+  return to;
+}
+
+/** Admin calls over HTTP. Reads and PUTs (idempotent) are retried like publishes. */
+export function createAdmin(http: HttpTransport, retry: RetryPolicy): Admin {
+  const call = async <T>(request: HttpRequest): Promise<T> => (await http.request<T>(request)).body;
+  const idempotent = <T>(request: HttpRequest): Promise<T> =>
+    withRetry(() => call<T>(request), retry);
+  const settle = (name: string, verb: string, json: object): Promise<SettleResult[]> =>
+    call<{ results: SettleResult[] }>({
+      method: "POST",
+      path: `${subPath(name)}/${verb}`,
+      json,
+    }).then((body) => body.results);
+
+  const topics: TopicsAdmin = {
+    async put(name, settings = {}) {
+      const res = await withRetry(
+        () => http.request<Topic>({ method: "PUT", path: topicPath(name), json: settings }),
+        retry,
+      );
+      return { topic: res.body, created: res.status === 201 };
+    },
+    get: (name) => idempotent<Topic>({ method: "GET", path: topicPath(name) }),
+    list: async () =>
+      (await idempotent<{ topics: Topic[] }>({ method: "GET", path: "/v1/topics" })).topics,
+    delete: async (name, options = {}) => {
+      await call({
+        method: "DELETE",
+        path: topicPath(name),
+        query: { force: options.force ? true : undefined },
+      });
+    },
+  };
+
+  const subscriptions: SubscriptionsAdmin = {
+    async put(name, settings) {
+      const res = await withRetry(
+        () => http.request<Subscription>({ method: "PUT", path: subPath(name), json: settings }),
+        retry,
+      );
+      return { subscription: res.body, created: res.status === 201 };
+    },
+    get: (name) => idempotent<Subscription>({ method: "GET", path: subPath(name) }),
+    list: async () =>
+      (
+        await idempotent<{ subscriptions: Subscription[] }>({
+          method: "GET",
+          path: "/v1/subscriptions",
+        })
+      ).subscriptions,
+    delete: async (name) => {
+      await call({ method: "DELETE", path: subPath(name) });
+    },
+  };
+
+  return {
+    topics,
+    subscriptions,
+    read: <T>(topic: string, options: ReadOptions = {}) =>
+      idempotent<LogPage<T>>({
+        method: "GET",
+        path: `${topicPath(topic)}/events`,
+        query: {
+          from: options.from,
+          since: options.since instanceof Date ? options.since.toISOString() : options.since,
+          limit: options.limit,
+        },
+      }),
+    pull: async <T>(name: string, options: PullOptions = {}) => {
+      const waitMs = options.waitMs ?? 0;
+      const body = await call<{ deliveries: PulledDelivery<T>[] }>({
+        method: "POST",
+        path: `${subPath(name)}/pull`,
+        json: { max: options.max ?? 100, waitMs },
+        timeoutMs: waitMs + 30_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return body.deliveries;
+    },
+    ack: (name, ackIds) => settle(name, "ack", { ackIds }),
+    nack: (name, ackIds, delayMs) =>
+      settle(name, "nack", delayMs === undefined ? { ackIds } : { ackIds, delayMs }),
+    extend: (name, ackIds) => settle(name, "extend", { ackIds }),
+    reject: (name, ackIds, reason) => settle(name, "reject", { ackIds, reason }),
+    seek: (name, to) =>
+      call({ method: "POST", path: `${subPath(name)}/seek`, json: { to: seekPosition(to) } }),
+    redrive: (name, request = {}) =>
+      call({ method: "POST", path: `${subPath(name)}/redrive`, json: request }),
+    redriveStatus: (name, id) =>
+      idempotent({ method: "GET", path: `${subPath(name)}/redrives/${segment(id)}` }),
+    info: () => idempotent({ method: "GET", path: "/v1/info" }),
+    health: async () => ({
+      alive: await answers(http, "/healthz"),
+      ready: await answers(http, "/readyz"),
+    }),
+  };
+}
+
+async function answers(http: HttpTransport, path: string): Promise<boolean> {
+  try {
+    await http.request({ method: "GET", path });
+    return true;
+  } catch {
+    return false;
+  }
+}

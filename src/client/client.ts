@@ -1,0 +1,120 @@
+import { type Admin, createAdmin } from "./admin.js";
+import type { BatchLimits } from "./batcher.js";
+import { clientError } from "./errors.js";
+import { type Fetch, HttpTransport, segment } from "./http.js";
+import { Publisher, type PublishFunction } from "./publisher.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import {
+  type Handler,
+  StreamSubscriber,
+  type SubscribeOptions,
+  type Subscriber,
+} from "./subscriber.js";
+
+export interface BatchOptions {
+  /** How long a lone event waits for others to share its request (default 5 ms). */
+  readonly lingerMs?: number;
+  /** Events per request at most (default 1000; the router accepts up to 10000). */
+  readonly maxEvents?: number;
+  /** Bytes of events per request at most (default 4 MiB; the router accepts 16 MiB bodies). */
+  readonly maxBytes?: number;
+}
+
+export interface ClientOptions {
+  /** The router, e.g. `http://127.0.0.1:8420`. */
+  readonly url: string;
+  /** Defaults to the global `fetch`. */
+  readonly fetch?: Fetch;
+  /** Sent with every request and stream (e.g. an authorization header). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** `source` of published events that name none (default "switchyard-client"). */
+  readonly source?: string;
+  /** Per-request timeout (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  readonly batch?: BatchOptions;
+  /** Retries of publishes and idempotent admin calls (default 8 retries, 50 ms doubling to 5 s). */
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+export interface SwitchyardClient {
+  readonly url: string;
+  /** Publishes one event or an array (in order), batched with other publishes to the topic. */
+  readonly publish: PublishFunction;
+  /** Consumes a subscription: `handler` runs per event, at most `concurrency` at once. */
+  subscribe<T = unknown>(
+    subscription: string,
+    handler: Handler<T>,
+    options?: SubscribeOptions,
+  ): Subscriber;
+  readonly admin: Admin;
+  /** Resolves when every publish so far is answered. */
+  flush(): Promise<void>;
+  /** Closes every subscriber (waiting for its handlers), then sends what is still queued. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export const DEFAULT_BATCH: BatchLimits = {
+  lingerMs: 5,
+  maxItems: 1_000,
+  maxBytes: 4 * 1024 * 1024,
+};
+
+export function createClient(options: ClientOptions): SwitchyardClient {
+  const fetch = options.fetch ?? globalThis.fetch;
+  const headers = options.headers ?? {};
+  const http = new HttpTransport({
+    url: options.url,
+    fetch: (url, init) => fetch(url, init),
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    headers,
+  });
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const admin = createAdmin(http, retry);
+  const publisher = new Publisher(http, {
+    source: options.source ?? "switchyard-client",
+    batch: {
+      lingerMs: options.batch?.lingerMs ?? DEFAULT_BATCH.lingerMs,
+      maxItems: options.batch?.maxEvents ?? DEFAULT_BATCH.maxItems,
+      maxBytes: options.batch?.maxBytes ?? DEFAULT_BATCH.maxBytes,
+    },
+    retry,
+  });
+  const subscribers = new Set<Subscriber>();
+  let closed = false;
+
+  const subscribe = <T>(
+    name: string,
+    handler: Handler<T>,
+    opts: SubscribeOptions = {},
+  ): Subscriber => {
+    if (closed) throw clientError("shutting_down", "this client is closed");
+    const subscriber = new StreamSubscriber<T>(
+      name,
+      handler,
+      {
+        admin,
+        streamUrl: `${http.baseUrl.replace(/^http/, "ws")}/v1/subscriptions/${segment(name)}/stream`,
+        headers,
+        publish: (topic, events, cause) => publisher.publish(topic, events, cause),
+      },
+      opts,
+    );
+    subscribers.add(subscriber);
+    void subscriber.closed.then(() => subscribers.delete(subscriber));
+    void subscriber.start();
+    return subscriber;
+  };
+
+  return {
+    url: http.baseUrl,
+    publish: ((topic, events) => publisher.publish(topic, events)) as PublishFunction,
+    subscribe,
+    admin,
+    flush: () => publisher.flush(),
+    async close(closeOptions = {}) {
+      closed = true;
+      await Promise.all([...subscribers].map((s) => s.close(closeOptions)));
+      await publisher.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// The public surface of `switchyard/client`: named exports only, types as types.
+export type { BackoffConfig, Ordering, RetentionConfig } from "../core/config.js";
+export type { ErrorCode, FieldError } from "../core/errors.js";
+export { SwitchyardError } from "../core/errors.js";
+export type { CloudEvent, StoredEvent } from "../core/event.js";
+export type { Filter } from "../core/filter.js";
+export type { StartPosition } from "../core/positions.js";
+export type {
+  Admin,
+  PullOptions,
+  ReadOptions,
+  SeekTarget,
+  SubscriptionsAdmin,
+  TopicsAdmin,
+} from "./admin.js";
+export type { BatchOptions, ClientOptions, SwitchyardClient } from "./client.js";
+export { createClient } from "./client.js";
+export type { Delivery, DeliveryPublish } from "./delivery.js";
+export type { Problem } from "./errors.js";
+export { Reject, RetryAfter, SwitchyardClientError } from "./errors.js";
+export type { Fetch } from "./http.js";
+export type { PublishResult } from "./publish-sender.js";
+export type { EventInput, PublishFunction } from "./publisher.js";
+export type {
+  LogPage,
+  PulledDelivery,
+  PushSettings,
+  RedriveRequest,
+  RedriveStarted,
+  RedriveStatus,
+  RouterInfo,
+  SettleResult,
+  SettleStatus,
+  StoredEventOf,
+  Subscription,
+  SubscriptionSettings,
+  SubscriptionStats,
+  Topic,
+  TopicSettings,
+  TopicStats,
+} from "./resources.js";
+export type { RetryPolicy } from "./retry.js";
+export type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";

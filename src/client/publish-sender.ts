@@ -1,0 +1,185 @@
+import type { FieldError } from "../core/errors.js";
+import type { BatchSender } from "./batcher.js";
+import { clientError, isProblem, type Problem, SwitchyardClientError } from "./errors.js";
+import { type HttpTransport, segment } from "./http.js";
+import { isRetryable, type RetryPolicy, retryDelay, sleep } from "./retry.js";
+
+/** One event ready to send: serialised once, when it was published. */
+export interface OutgoingEvent {
+  readonly id: string;
+  readonly json: string;
+  readonly bytes: number;
+}
+
+export interface PublishResult {
+  readonly id: string;
+  readonly offset: number;
+  /** True when the router already had this `source`+`id` inside the topic's dedupe window. */
+  readonly duplicate: boolean;
+}
+
+type Outcome = PublishResult | SwitchyardClientError;
+type EntryAnswer =
+  | { readonly id: string; readonly offset: number; readonly duplicate: boolean }
+  | { readonly id: string; readonly error: Problem };
+
+interface Entry {
+  readonly event: OutgoingEvent;
+  readonly index: number;
+}
+
+const BATCH_TYPE = "application/cloudevents-batch+json";
+const TOO_BIG = new Set(["body_too_large", "batch_too_large"]);
+
+/**
+ * The batcher's sender for publishing: POSTs a CloudEvents batch and retries what may succeed
+ * later (network errors, 5xx, 429, per-event 5xx inside a 207). Retrying is safe because
+ * every event keeps its `id`, so the router answers a repeat with `duplicate: true` and the
+ * original offset. A 400 that points at particular events fails only those; the rest go again.
+ */
+export function publishSender(
+  http: HttpTransport,
+  policy: RetryPolicy,
+): BatchSender<OutgoingEvent, PublishResult> {
+  return async (topic, events) => {
+    const outcomes: Outcome[] = new Array(events.length);
+    const entries = events.map((event, index) => ({ event, index }));
+    await deliver(http, policy, topic, entries, outcomes);
+    return outcomes;
+  };
+}
+
+async function deliver(
+  http: HttpTransport,
+  policy: RetryPolicy,
+  topic: string,
+  entries: readonly Entry[],
+  outcomes: Outcome[],
+): Promise<void> {
+  let todo = entries;
+  let retries = 0;
+  while (todo.length > 0) {
+    let answers: readonly EntryAnswer[];
+    try {
+      answers = await post(http, topic, todo);
+    } catch (error) {
+      const failure = asClientError(error);
+      if (failure.retryable && retries < policy.retries) {
+        await sleep(retryDelay(++retries, policy, failure));
+        continue;
+      }
+      if (TOO_BIG.has(failure.code) && todo.length > 1) {
+        const half = Math.ceil(todo.length / 2);
+        await deliver(http, policy, topic, todo.slice(0, half), outcomes);
+        await deliver(http, policy, topic, todo.slice(half), outcomes);
+        return;
+      }
+      todo = failPointedEvents(failure, todo, outcomes);
+      continue;
+    }
+    todo = settleAnswers(answers, todo, outcomes);
+    if (todo.length > 0) {
+      if (retries >= policy.retries) {
+        for (const entry of todo) outcomes[entry.index] ??= lostError(entry);
+        return;
+      }
+      await sleep(retryDelay(++retries, policy));
+    }
+  }
+}
+
+async function post(
+  http: HttpTransport,
+  topic: string,
+  todo: readonly Entry[],
+): Promise<readonly EntryAnswer[]> {
+  const text = `[${todo.map((entry) => entry.event.json).join(",")}]`;
+  const { body } = await http.request<{ events?: EntryAnswer[] }>({
+    method: "POST",
+    path: `/v1/topics/${segment(topic)}/events`,
+    raw: { text, contentType: BATCH_TYPE },
+  });
+  const answers = body?.events;
+  if (!Array.isArray(answers) || answers.length !== todo.length)
+    throw clientError(
+      "unexpected_response",
+      `publish answered ${answers?.length ?? "no"} results for ${todo.length} events`,
+    );
+  return answers;
+}
+
+/** Records each answer; returns the entries worth another try (retryable per-event errors). */
+function settleAnswers(
+  answers: readonly EntryAnswer[],
+  todo: readonly Entry[],
+  outcomes: Outcome[],
+): Entry[] {
+  const again: Entry[] = [];
+  todo.forEach((entry, i) => {
+    const answer = answers[i];
+    if (answer === undefined) return;
+    if ("error" in answer) {
+      const error = new SwitchyardClientError(
+        isProblem(answer.error) ? answer.error : unknownProblem(),
+      );
+      outcomes[entry.index] = error;
+      if (isRetryable(error)) again.push(entry);
+    } else {
+      outcomes[entry.index] = { id: answer.id, offset: answer.offset, duplicate: answer.duplicate };
+    }
+  });
+  return again;
+}
+
+/**
+ * A rejected batch fails the events its `errors` point at (`/3/type` is event 3) and returns
+ * the others to be sent again: one bad event must not sink the events batched beside it. When
+ * the errors point at no particular event, every event fails with the router's problem.
+ */
+function failPointedEvents(
+  failure: SwitchyardClientError,
+  todo: readonly Entry[],
+  outcomes: Outcome[],
+): Entry[] {
+  const byPosition = new Map<number, FieldError[]>();
+  for (const fieldError of failure.errors) {
+    const match = /^\/(\d+)(\/.*)?$/.exec(fieldError.pointer);
+    const position = match ? Number(match[1]) : Number.NaN;
+    if (!(position < todo.length)) {
+      for (const entry of todo) outcomes[entry.index] = failure;
+      return [];
+    }
+    const list = byPosition.get(position) ?? [];
+    list.push({ pointer: match?.[2] ?? "", message: fieldError.message });
+    byPosition.set(position, list);
+  }
+  if (byPosition.size === 0) {
+    for (const entry of todo) outcomes[entry.index] = failure;
+    return [];
+  }
+  const rest: Entry[] = [];
+  todo.forEach((entry, position) => {
+    const errors = byPosition.get(position);
+    if (errors) outcomes[entry.index] = eventError(failure, errors);
+    else rest.push(entry);
+  });
+  return rest;
+}
+
+function eventError(failure: SwitchyardClientError, errors: FieldError[]): SwitchyardClientError {
+  const detail = errors.map((e) => `${e.pointer || "event"}: ${e.message}`).join("; ");
+  return new SwitchyardClientError({ ...failure.problem, detail, errors });
+}
+
+function asClientError(error: unknown): SwitchyardClientError {
+  if (error instanceof SwitchyardClientError) return error;
+  return clientError("unexpected_response", String(error), { cause: error });
+}
+
+function lostError(entry: Entry): SwitchyardClientError {
+  return clientError("unexpected_response", `event ${entry.event.id} was not answered`);
+}
+
+function unknownProblem(): Problem {
+  return { status: 500, code: "internal", detail: "the router reported an unspecified error" };
+}

@@ -1,0 +1,120 @@
+import { Buffer } from "node:buffer";
+import { type CloudEvent, cloudEventErrors } from "../core/event.js";
+import { isTopicName } from "../core/names.js";
+import { Batcher, type BatchLimits } from "./batcher.js";
+import { type Cause, correlationOf, currentCause } from "./correlation.js";
+import { clientError } from "./errors.js";
+import type { HttpTransport } from "./http.js";
+import { type OutgoingEvent, type PublishResult, publishSender } from "./publish-sender.js";
+import type { RetryPolicy } from "./retry.js";
+
+/**
+ * An event to publish. Only `type` is required: `specversion` is always "1.0", `id` defaults
+ * to a random UUID (fixed before the first try, so retries dedupe), `source` to the client's,
+ * `time` to now. `T` types `data`.
+ */
+export interface EventInput<T = unknown> {
+  readonly type: string;
+  readonly data?: T;
+  readonly source?: string;
+  readonly id?: string;
+  readonly time?: string;
+  readonly subject?: string;
+  readonly datacontenttype?: string;
+  readonly dataschema?: string;
+  readonly data_base64?: string;
+  /** The ordering key: events with one key are delivered in order, one at a time. */
+  readonly partitionkey?: string;
+  readonly correlationid?: string;
+  readonly causationid?: string;
+  readonly [extension: string]: unknown;
+}
+
+export interface PublishFunction {
+  <T = unknown>(topic: string, event: EventInput<T>): Promise<PublishResult>;
+  <T = unknown>(topic: string, events: readonly EventInput<T>[]): Promise<PublishResult[]>;
+}
+
+export interface PublisherOptions {
+  readonly source: string;
+  readonly batch: BatchLimits;
+  readonly retry: RetryPolicy;
+}
+
+/** Turns inputs into CloudEvents and hands them to the batcher; rejects bad input at once. */
+export class Publisher {
+  readonly #source: string;
+  readonly #batcher: Batcher<OutgoingEvent, PublishResult>;
+  #closed = false;
+
+  constructor(http: HttpTransport, options: PublisherOptions) {
+    this.#source = options.source;
+    this.#batcher = new Batcher(options.batch, publishSender(http, options.retry));
+  }
+
+  /**
+   * Publishes one event or several (in order, in one lane). `cause` links the events to the
+   * event being handled; without it the handler context (if any) supplies one.
+   */
+  async publish(
+    topic: string,
+    input: EventInput | readonly EventInput[],
+    cause: Cause | undefined = currentCause(),
+  ): Promise<PublishResult | PublishResult[]> {
+    if (this.#closed) throw clientError("shutting_down", "this client is closed");
+    if (!isTopicName(topic))
+      throw clientError(
+        "invalid_name",
+        `topic name ${JSON.stringify(topic)} must match [a-zA-Z0-9._-]{1,200}`,
+      );
+    const inputs = Array.isArray(input) ? (input as readonly EventInput[]) : [input as EventInput];
+    const events = inputs.map((one, i) =>
+      this.#prepare(one, cause, Array.isArray(input) ? `/${i}` : ""),
+    );
+    const results = await Promise.all(this.#batcher.add(topic, events));
+    return Array.isArray(input) ? results : (results[0] as PublishResult);
+  }
+
+  /** Sends what is queued and waits until every publish so far is answered. */
+  flush(): Promise<void> {
+    return this.#batcher.flush();
+  }
+
+  /** Refuses new publishes, then flushes. */
+  close(): Promise<void> {
+    this.#closed = true;
+    return this.flush();
+  }
+
+  #prepare(input: EventInput, cause: Cause | undefined, at: string): OutgoingEvent {
+    const event = buildEvent(input, this.#source, cause);
+    const errors = cloudEventErrors(event, at);
+    if (errors.length > 0) {
+      const detail = errors.map((e) => `${e.pointer}: ${e.message}`).join("; ");
+      const reserved = errors.some((e) => e.message.includes("reserved"));
+      throw clientError(reserved ? "reserved_attribute" : "invalid_event", detail, { errors });
+    }
+    const json = JSON.stringify(event);
+    return { id: event.id, json, bytes: Buffer.byteLength(json) };
+  }
+}
+
+/** The CloudEvent for `input`: defaults filled, correlation attributes added when caused. */
+export function buildEvent(input: EventInput, source: string, cause?: Cause): CloudEvent {
+  const correlation = cause ? correlationOf(cause) : undefined;
+  return {
+    specversion: "1.0",
+    id: globalThis.crypto.randomUUID(),
+    source,
+    time: new Date().toISOString(),
+    ...correlation,
+    ...stripUndefined(input),
+  } as CloudEvent;
+}
+
+// `{ subject: undefined }` would otherwise overwrite a default with nothing.
+function stripUndefined(input: EventInput): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input)) if (value !== undefined) out[name] = value;
+  return out;
+}

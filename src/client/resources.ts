@@ -1,0 +1,130 @@
+/** The shapes of the router's HTTP resources (API.md), as the SDK sends and receives them. */
+import type { BackoffConfig, Ordering, RetentionConfig } from "../core/config.js";
+import type { StoredEvent } from "../core/event.js";
+import type { Filter } from "../core/filter.js";
+import type { StartPosition } from "../core/positions.js";
+
+/** A stored event whose `data` has the type the caller expects. */
+export type StoredEventOf<T> = StoredEvent & { readonly data: T };
+
+export interface TopicSettings {
+  readonly retention?: RetentionConfig;
+  readonly dedupeWindowMs?: number;
+  readonly maxEventBytes?: number;
+}
+
+export interface TopicStats {
+  readonly events: number;
+  readonly bytes: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+}
+
+export interface Topic {
+  readonly name: string;
+  readonly retention: RetentionConfig;
+  readonly dedupeWindowMs: number;
+  readonly maxEventBytes: number;
+  /** Present on `get`. */
+  readonly stats?: TopicStats;
+}
+
+export interface PushSettings {
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+  readonly mode?: "binary" | "structured";
+  readonly secrets?: readonly string[];
+  /** Shorthand for one secret. */
+  readonly secret?: string;
+}
+
+export interface SubscriptionSettings {
+  readonly topic: string;
+  readonly filter?: Filter | null;
+  /** Applies at creation only (use `seek` later). Default "latest". */
+  readonly start?: StartPosition;
+  readonly ackTimeoutMs?: number;
+  readonly maxAttempts?: number;
+  readonly backoff?: Partial<BackoffConfig>;
+  readonly deadLetterTopic?: string;
+  readonly ordering?: Ordering;
+  readonly maxInFlight?: number;
+  readonly push?: PushSettings | null;
+}
+
+export interface SubscriptionStats {
+  readonly lag: number;
+  readonly inFlight: number;
+  readonly delivered: number;
+  readonly acked: number;
+  readonly deadLettered: number;
+  readonly oldestUnackedAgeMs: number | null;
+}
+
+export interface Subscription {
+  readonly name: string;
+  readonly topic: string;
+  readonly filter: Filter | null;
+  readonly start: StartPosition;
+  readonly ackTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly backoff: BackoffConfig;
+  readonly deadLetterTopic: string;
+  readonly ordering: Ordering;
+  readonly maxInFlight: number;
+  /** Secrets are write-only: the router answers how many there are. */
+  readonly push:
+    | (Omit<PushSettings, "secrets" | "secret"> & { readonly secretCount: number })
+    | null;
+  /** Present on `get`. */
+  readonly stats?: SubscriptionStats;
+  /** Push subscriptions only. */
+  readonly state?: "healthy" | "degraded" | "paused";
+}
+
+export interface PulledDelivery<T = unknown> {
+  readonly ackId: string;
+  readonly attempt: number;
+  readonly event: StoredEventOf<T>;
+}
+
+export type SettleStatus = "ok" | "unknown" | "expired";
+
+export interface SettleResult {
+  readonly ackId: string;
+  readonly status: SettleStatus;
+}
+
+export interface LogPage<T = unknown> {
+  readonly events: StoredEventOf<T>[];
+  /** Pass as `from` to read on. */
+  readonly next: number;
+}
+
+export interface RedriveRequest {
+  readonly ids?: readonly string[];
+  readonly filter?: Filter;
+  readonly limit?: number;
+  readonly dryRun?: boolean;
+}
+
+export interface RedriveStarted {
+  /** The job id (absent on a dry run). */
+  readonly redrive?: string;
+  readonly matched: number;
+  readonly keys: number;
+}
+
+export interface RedriveStatus {
+  readonly state: "running" | "done" | "failed";
+  readonly matched: number;
+  readonly moved: number;
+}
+
+export interface RouterInfo {
+  readonly version: string;
+  readonly engine: unknown;
+  readonly capabilities?: Readonly<Record<string, boolean>>;
+  readonly [member: string]: unknown;
+}

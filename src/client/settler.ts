@@ -1,0 +1,187 @@
+import type { Admin } from "./admin.js";
+import type { SettleOp, Settler } from "./delivery.js";
+import type { SettleResult, SettleStatus } from "./resources.js";
+import { DEFAULT_RETRY, withRetry } from "./retry.js";
+import type { ClientFrame } from "./stream.js";
+
+interface Pending {
+  readonly ackId: string;
+  readonly op: SettleOp;
+  readonly resolve: (status: SettleStatus) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface FrameSink {
+  /** False when the socket is not open (nothing was sent). */
+  send(frame: ClientFrame): boolean;
+}
+
+/**
+ * Settles deliveries over the stream, coalescing everything settled in one turn of the event
+ * loop into one frame per kind. When the socket is down (or the answer does not come within
+ * `timeoutMs`, or the socket drops before it does) the same settles go over HTTP instead:
+ * ackIds are valid on any connection, and settling twice is harmless.
+ */
+export class StreamSettler implements Settler {
+  readonly #sink: FrameSink;
+  readonly #admin: Admin;
+  readonly #subscription: string;
+  readonly #timeoutMs: number;
+  #queued: Pending[] = [];
+  #scheduled = false;
+  /** Sent over the socket and waiting for a `results` frame, per ackId in send order. */
+  readonly #awaiting = new Map<string, Pending[]>();
+  #unanswered = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(sink: FrameSink, admin: Admin, subscription: string, timeoutMs: number) {
+    this.#sink = sink;
+    this.#admin = admin;
+    this.#subscription = subscription;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  settle(ackId: string, op: SettleOp): Promise<SettleStatus> {
+    return new Promise((resolve, reject) => {
+      this.#unanswered++;
+      this.#queued.push({ ackId, op, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    });
+  }
+
+  /** A `results` frame arrived: answers the oldest pending settle of each ackId. */
+  onResults(results: readonly SettleResult[]): void {
+    for (const result of results) {
+      const pending = this.#awaiting.get(result.ackId)?.shift();
+      if (!pending) continue;
+      if (this.#awaiting.get(result.ackId)?.length === 0) this.#awaiting.delete(result.ackId);
+      this.#answer(pending, result.status);
+    }
+  }
+
+  /** The socket dropped: whatever it had not answered goes over HTTP. */
+  onDisconnect(): void {
+    const orphans = [...this.#awaiting.values()].flat();
+    this.#awaiting.clear();
+    this.#overHttp(orphans);
+  }
+
+  /** Resolves when every settle so far is answered, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.#unanswered === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#queued;
+    this.#queued = [];
+    for (const group of groupByFrame(batch).values()) {
+      const first = group[0];
+      if (!first) continue;
+      const frame = frameFor(
+        first.op,
+        group.map((p) => p.ackId),
+      );
+      if (this.#sink.send(frame)) this.#awaitSocket(group);
+      else this.#overHttp(group);
+    }
+  }
+
+  #awaitSocket(group: Pending[]): void {
+    for (const pending of group) {
+      const list = this.#awaiting.get(pending.ackId) ?? [];
+      list.push(pending);
+      this.#awaiting.set(pending.ackId, list);
+    }
+    const timer = setTimeout(() => this.#giveUpOnSocket(group), this.#timeoutMs);
+    timer.unref();
+  }
+
+  #giveUpOnSocket(group: Pending[]): void {
+    const late = group.filter((pending) => {
+      const list = this.#awaiting.get(pending.ackId);
+      const at = list?.indexOf(pending) ?? -1;
+      if (at >= 0) list?.splice(at, 1);
+      return at >= 0;
+    });
+    this.#overHttp(late);
+  }
+
+  #overHttp(pendings: Pending[]): void {
+    for (const group of groupByFrame(pendings).values()) void this.#sendHttp(group);
+  }
+
+  async #sendHttp(group: Pending[]): Promise<void> {
+    const first = group[0];
+    if (!first) return;
+    const ackIds = group.map((p) => p.ackId);
+    try {
+      const results = await withRetry(() => this.#call(first.op, ackIds), DEFAULT_RETRY);
+      const byId = new Map(results.map((r) => [r.ackId, r.status]));
+      for (const pending of group) this.#answer(pending, byId.get(pending.ackId) ?? "unknown");
+    } catch (error) {
+      for (const pending of group) this.#fail(pending, error);
+    }
+  }
+
+  #call(op: SettleOp, ackIds: string[]): Promise<SettleResult[]> {
+    const name = this.#subscription;
+    if (op.type === "ack") return this.#admin.ack(name, ackIds);
+    if (op.type === "extend") return this.#admin.extend(name, ackIds);
+    if (op.type === "reject") return this.#admin.reject(name, ackIds, op.reason);
+    return this.#admin.nack(name, ackIds, op.delayMs);
+  }
+
+  #answer(pending: Pending, status: SettleStatus): void {
+    pending.resolve(status);
+    this.#done();
+  }
+
+  #fail(pending: Pending, error: unknown): void {
+    pending.reject(error);
+    this.#done();
+  }
+
+  #done(): void {
+    this.#unanswered--;
+    if (this.#unanswered > 0) return;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const wake of idle) wake();
+  }
+}
+
+function frameKey(op: SettleOp): string {
+  if (op.type === "nack") return `nack:${op.delayMs ?? ""}`;
+  if (op.type === "reject") return `reject:${op.reason}`;
+  return op.type;
+}
+
+function groupByFrame(pendings: readonly Pending[]): Map<string, Pending[]> {
+  const groups = new Map<string, Pending[]>();
+  for (const pending of pendings) {
+    const key = frameKey(pending.op);
+    const group = groups.get(key) ?? [];
+    group.push(pending);
+    groups.set(key, group);
+  }
+  return groups;
+}
+
+function frameFor(op: SettleOp, ackIds: readonly string[]): ClientFrame {
+  if (op.type === "nack")
+    return op.delayMs === undefined
+      ? { type: "nack", ackIds }
+      : { type: "nack", ackIds, delayMs: op.delayMs };
+  if (op.type === "reject") return { type: "reject", ackIds, reason: op.reason };
+  return { type: op.type, ackIds };
+}
