@@ -1,5 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { verifyWebhook } from "../../client/verify-webhook.js";
 import {
   batchWebhookId,
   decodeSecret,
@@ -18,6 +19,12 @@ describe("Standard Webhooks signing", () => {
     const body = JSON.stringify({ hello: "wörld", n: 1 });
     const headers = webhookHeaders(signingKeys([secret]), "msg_1", nowSec(), body);
     expect(new Webhook(secret).verify(body, headers)).toEqual({ hello: "wörld", n: 1 });
+  });
+
+  it("produces signatures the SDK's verifyWebhook accepts", () => {
+    const secret = generateSecret();
+    const headers = webhookHeaders(signingKeys([secret]), "msg_2", nowSec(), "{}");
+    expect(verifyWebhook(headers, "{}", secret).id).toBe("msg_2");
   });
 
   it("matches the library's own signature byte for byte", () => {
