@@ -16,6 +16,8 @@ export interface PushRequest {
   readonly body: string | Uint8Array;
   /** The whole request: connect, send, response headers and the capped body. */
   readonly timeoutMs: number;
+  /** Aborts the request (the router is stopping): the outcome is an `aborted` error. */
+  readonly signal?: AbortSignal;
 }
 
 export type PushOutcome =
@@ -29,7 +31,8 @@ export type PushOutcome =
     }
   | {
       readonly kind: "error";
-      readonly error: "timeout" | "connection";
+      /** `refused`: the endpoint guard refused the endpoint; nothing was sent. */
+      readonly error: "timeout" | "connection" | "refused" | "aborted";
       readonly message: string;
       readonly latencyMs: number;
     };
@@ -71,8 +74,15 @@ function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
   };
 }
 
-function errorOutcome(error: unknown, started: number, timedOut: boolean): PushOutcome {
+function errorOutcome(
+  error: unknown,
+  started: number,
+  timedOut: boolean,
+  stopped: boolean,
+): PushOutcome {
   const latencyMs = Math.round(performance.now() - started);
+  if (stopped)
+    return { kind: "error", error: "aborted", message: "the router is stopping", latencyMs };
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   const timeout =
@@ -145,6 +155,8 @@ export function createPushSender(options: SenderOptions = {}): PushSender {
     const started = performance.now();
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), request.timeoutMs);
+    const stop = () => abort.abort();
+    request.signal?.addEventListener("abort", stop, { once: true });
     try {
       if (closed) throw new Error("sender closed");
       const { url } = request.endpoint;
@@ -171,9 +183,11 @@ export function createPushSender(options: SenderOptions = {}): PushSender {
         latencyMs: Math.round(performance.now() - started),
       };
     } catch (error) {
-      return errorOutcome(error, started, abort.signal.aborted);
+      const stopped = request.signal?.aborted === true;
+      return errorOutcome(error, started, abort.signal.aborted, stopped);
     } finally {
       clearTimeout(timer);
+      request.signal?.removeEventListener("abort", stop);
     }
   }
 
