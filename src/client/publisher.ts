@@ -15,18 +15,18 @@ import type { RetryPolicy } from "./retry.js";
  */
 export interface EventInput<T = unknown> {
   readonly type: string;
-  readonly data?: T;
-  readonly source?: string;
-  readonly id?: string;
-  readonly time?: string;
-  readonly subject?: string;
-  readonly datacontenttype?: string;
-  readonly dataschema?: string;
-  readonly data_base64?: string;
+  readonly data?: T | undefined;
+  readonly source?: string | undefined;
+  readonly id?: string | undefined;
+  readonly time?: string | undefined;
+  readonly subject?: string | undefined;
+  readonly datacontenttype?: string | undefined;
+  readonly dataschema?: string | undefined;
+  readonly data_base64?: string | undefined;
   /** The ordering key: events with one key are delivered in order, one at a time. */
-  readonly partitionkey?: string;
-  readonly correlationid?: string;
-  readonly causationid?: string;
+  readonly partitionkey?: string | undefined;
+  readonly correlationid?: string | undefined;
+  readonly causationid?: string | undefined;
   readonly [extension: string]: unknown;
 }
 

@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   redrive_not_found: { status: 404, title: "Redrive not found" },
   route_not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
+  upgrade_required: { status: 426, title: "WebSocket upgrade required" },
   topic_in_use: { status: 409, title: "Topic in use" },
   subscription_topic_changed: { status: 409, title: "A subscription's topic cannot change" },
   conflict: { status: 409, title: "Conflict" },

@@ -1,0 +1,61 @@
+/**
+ * `npm run bench`: runs the scenarios against a Switchyard router in a child process (and,
+ * with `--compare`, other brokers), prints the median of each as a table against the
+ * targets, and writes the full results as JSON to `bench/results/<timestamp>.json`.
+ */
+import { join } from "node:path";
+import { runAll } from "./harness.ts";
+import { machineInfo } from "./machine.ts";
+import { parseOptions, USAGE } from "./options.ts";
+import { type BenchReport, formatReport, writeReport } from "./report.ts";
+import { selectScenarios } from "./scenarios/index.ts";
+import { createSubjects } from "./subjects/index.ts";
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const scenarios = selectScenarios(options.scenarios);
+  const subjects = createSubjects(options.compare, {
+    fsync: options.fsync,
+    engine: options.engine,
+    dataRoot: options.dataRoot,
+    profileDir: options.profile ? join(options.out, "profiles") : undefined,
+  });
+  const startedAt = new Date().toISOString();
+  const log = (message: string): void => void process.stderr.write(`${message}\n`);
+  const results = await runAll(scenarios, subjects, {
+    runs: options.runs,
+    quick: options.quick,
+    log,
+  });
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    settings: {
+      subjects: subjects.map((s) => s.name),
+      engine: options.engine,
+      fsync: options.fsync,
+      runs: options.runs,
+      quick: options.quick,
+    },
+    results,
+  };
+  console.log(formatReport(report));
+  console.log(`\nresults: ${writeReport(report, options.out)}`);
+  return results.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    console.error(USAGE);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,70 @@
+/** Command-line options of `npm run bench -- …`. */
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+export interface BenchOptions {
+  readonly runs: number;
+  readonly quick: boolean;
+  /** Scenario names to run; empty means all. */
+  readonly scenarios: readonly string[];
+  readonly fsync: "always" | "interval";
+  readonly engine: string;
+  /** Systems run side by side with Switchyard (`--compare nats,rabbitmq,redis`). */
+  readonly compare: readonly string[];
+  readonly out: string;
+  readonly dataRoot: string;
+  /** Write a CPU profile of each router process into `<out>/profiles/`. */
+  readonly profile: boolean;
+  readonly help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --runs N              runs per scenario; the median is reported (default 3)
+  --quick               small counts: a smoke test of the harness, not a measurement
+  --scenario NAME       run only this scenario (repeatable); default: all
+  --fsync always|interval  the router's durability setting (default always)
+  --engine NAME         the router's engine (default sqlite)
+  --compare LIST        also run other brokers side by side (comma-separated names)
+  --out DIR             where the JSON goes (default bench/results)
+  --data-root DIR       where data directories are created (default the OS temp dir)
+  --profile             write a CPU profile of each router process into <out>/profiles
+  --help`;
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      runs: { type: "string", default: "3" },
+      quick: { type: "boolean", default: false },
+      scenario: { type: "string", multiple: true, default: [] },
+      fsync: { type: "string", default: "always" },
+      engine: { type: "string", default: "sqlite" },
+      compare: { type: "string", default: "" },
+      out: { type: "string", default: join(HERE, "results") },
+      "data-root": { type: "string", default: tmpdir() },
+      profile: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
+  if (values.fsync !== "always" && values.fsync !== "interval")
+    throw new Error(`--fsync must be "always" or "interval"`);
+  return {
+    runs,
+    quick: values.quick,
+    scenarios: values.scenario,
+    fsync: values.fsync,
+    engine: values.engine,
+    compare: values.compare.split(",").filter((name) => name.length > 0),
+    out: resolve(values.out),
+    dataRoot: resolve(values["data-root"]),
+    profile: values.profile,
+    help: values.help,
+  };
+}

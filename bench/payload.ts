@@ -1,0 +1,29 @@
+/** Benchmark events: 256 bytes in the form each system stores them. */
+import type { EventFields } from "./subjects/subject.ts";
+
+export const EVENT_BYTES = 256;
+export const EVENT_SOURCE = "/bench";
+export const EVENT_TYPE = "bench.event";
+
+// The structured CloudEvent the SDK builds around `data`: a 36-character UUID id and a
+// 24-character ISO time; only `data` varies in length.
+const ENVELOPE_BYTES = JSON.stringify({
+  specversion: "1.0",
+  id: "00000000-0000-0000-0000-000000000000",
+  source: EVENT_SOURCE,
+  time: "2026-01-01T00:00:00.000Z",
+  type: EVENT_TYPE,
+  data: { pad: "" },
+}).length;
+
+/**
+ * The `data` of a structured CloudEvent whose JSON form is `EVENT_BYTES` long (give or take a
+ * byte): the fields plus a `pad` string.
+ */
+export function cloudEventData(fields: EventFields): Record<string, unknown> {
+  // `{"a":1}` adds its length minus the braces, plus one comma, to `{"pad":""}`.
+  const fieldsJson = JSON.stringify(fields);
+  const fieldsBytes = fieldsJson.length > 2 ? fieldsJson.length - 1 : 0;
+  const pad = Math.max(0, EVENT_BYTES - ENVELOPE_BYTES - fieldsBytes);
+  return { ...fields, pad: "x".repeat(pad) };
+}

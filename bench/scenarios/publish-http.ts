@@ -1,0 +1,40 @@
+/** One HTTP request per event, structured mode, 64 keep-alive connections. */
+import { windowed } from "../load.ts";
+import { perSecond } from "../stats.ts";
+import type { Scenario, ScenarioContext, Trial } from "./scenario.ts";
+
+const CONNECTIONS = 64;
+const MAX_MS = 120_000;
+
+export const publishHttp: Scenario = {
+  name: "publish-http",
+  title: "publish, 1 HTTP request/event, 64 conns",
+  unit: "req/s",
+  target: { op: ">=", value: 20_000 },
+  setup: "per-run",
+  async open(context: ScenarioContext): Promise<Trial> {
+    const session = await context.subject.open();
+    const topic = `bench-http-${process.pid}-${Date.now()}`;
+    await session.createTopic(topic);
+    const publisher = session.singlePublisher(CONNECTIONS);
+    const count = context.quick ? 5_000 : 200_000;
+    const warmup = context.quick ? 1_000 : 10_000;
+    return {
+      async measure() {
+        const publish = (i: number) => publisher.publishOne(topic, { seq: i });
+        await windowed(warmup, CONNECTIONS, MAX_MS, publish);
+        const result = await windowed(count, CONNECTIONS, MAX_MS, publish);
+        if (result.errors > 0)
+          throw new Error(`${result.errors} requests failed; first: ${result.firstError}`);
+        return {
+          value: perSecond(result.done, result.elapsedMs),
+          details: { requests: result.done, seconds: result.elapsedMs / 1000 },
+        };
+      },
+      async close() {
+        await publisher.close();
+        await session.close();
+      },
+    };
+  },
+};

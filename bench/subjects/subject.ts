@@ -1,0 +1,56 @@
+/**
+ * The seam between scenarios and the systems they measure. Scenarios speak only this
+ * interface, so Switchyard on each engine, and later NATS JetStream, RabbitMQ and Redis
+ * Streams, run the same loads side by side (`--compare`).
+ *
+ * Every system runs in its own process on 127.0.0.1, never inside the bench's event loop.
+ */
+
+/** The numbers a benchmark event carries; the subject pads the message to `EVENT_BYTES`. */
+export type EventFields = Readonly<Record<string, number>>;
+
+export interface BenchSubject {
+  /** e.g. "switchyard/sqlite"; a column in the report. */
+  readonly name: string;
+  /** Starts a fresh, empty system (own process, own data) and connects a client to it. */
+  open(): Promise<SubjectSession>;
+}
+
+export interface SubjectSession {
+  /** Creates a topic (stream, queue…) that keeps everything published to it. */
+  createTopic(topic: string): Promise<void>;
+  /** A subscription that starts at the topic's first event and settles with acks. */
+  createSubscription(topic: string, subscription: string): Promise<void>;
+  /** The client's normal publish path: resolves when the system has durably accepted the event. */
+  publish(topic: string, fields: EventFields): Promise<void>;
+  /** One request per event over a pool of `connections` keep-alive connections. */
+  singlePublisher(connections: number): SinglePublisher;
+  /** The fastest way this system has to load `count` events; reports progress in events. */
+  preload(topic: string, count: number, onProgress?: (loaded: number) => void): Promise<void>;
+  /** Delivers each event's fields to `onEvent` and acks it after `onEvent` returns. */
+  subscribe(
+    subscription: string,
+    concurrency: number,
+    onEvent: (fields: EventFields) => void,
+  ): Promise<Closable>;
+  /** Stops the client and the system and deletes its data. */
+  close(): Promise<void>;
+}
+
+export interface SinglePublisher {
+  publishOne(topic: string, fields: EventFields): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Closable {
+  close(): Promise<void>;
+}
+
+export interface SubjectOptions {
+  readonly fsync: "always" | "interval";
+  readonly engine: string;
+  /** Where data directories are created (a real disk: fsync on tmpfs measures nothing). */
+  readonly dataRoot: string;
+  /** Write a CPU profile of the system's process into this directory. */
+  readonly profileDir: string | undefined;
+}

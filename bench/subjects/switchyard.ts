@@ -1,0 +1,177 @@
+/**
+ * Switchyard as a benchmark subject: the real CLI in a child process (`bin/switchyard.js
+ * serve`) on a fresh data directory, driven by the built SDK (`dist/client/index.js`) and, for
+ * one-request-per-event publishing, by an undici keep-alive pool.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Pool } from "undici";
+import type { SwitchyardClient } from "../../src/client/index.ts";
+import { type RouterProcess, startRouterProcess } from "../../test/support/router-process.ts";
+import { windowed } from "../load.ts";
+import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "../payload.ts";
+import type {
+  BenchSubject,
+  Closable,
+  EventFields,
+  SinglePublisher,
+  SubjectOptions,
+  SubjectSession,
+} from "./subject.ts";
+
+type Sdk = typeof import("../../src/client/index.ts");
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const DIST_CLIENT = join(ROOT, "dist/client/index.js");
+/** Preloading: the router's largest batch, several batches in flight. */
+const PRELOAD_BATCH = 10_000;
+const PRELOAD_CLIENTS = 2;
+const PRELOAD_MAX_MS = 30 * 60_000;
+
+async function loadSdk(): Promise<Sdk> {
+  if (!existsSync(DIST_CLIENT))
+    throw new Error(`${DIST_CLIENT} is missing: run \`npm run build\` first`);
+  return (await import(pathToFileURL(DIST_CLIENT).href)) as Sdk;
+}
+
+export function switchyardSubject(options: SubjectOptions): BenchSubject {
+  return {
+    name: `switchyard/${options.engine}`,
+    async open() {
+      const sdk = await loadSdk();
+      const dataDir = await mkdtemp(join(options.dataRoot, "switchyard-bench-"));
+      const router = await startRouterProcess({
+        dataDir,
+        fsync: options.fsync,
+        args: ["--engine", options.engine],
+        nodeArgs: options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir] : [],
+      });
+      return new SwitchyardSession(sdk, router, dataDir);
+    },
+  };
+}
+
+class SwitchyardSession implements SubjectSession {
+  readonly #sdk: Sdk;
+  readonly #router: RouterProcess;
+  readonly #dataDir: string;
+  readonly #client: SwitchyardClient;
+
+  constructor(sdk: Sdk, router: RouterProcess, dataDir: string) {
+    this.#sdk = sdk;
+    this.#router = router;
+    this.#dataDir = dataDir;
+    this.#client = sdk.createClient({ url: router.url, source: EVENT_SOURCE });
+  }
+
+  async createTopic(topic: string): Promise<void> {
+    await this.#client.admin.topics.put(topic);
+  }
+
+  async createSubscription(topic: string, subscription: string): Promise<void> {
+    await this.#client.admin.subscriptions.put(subscription, {
+      topic,
+      start: "earliest",
+      maxInFlight: 10_000,
+    });
+  }
+
+  async publish(topic: string, fields: EventFields): Promise<void> {
+    await this.#client.publish(topic, { type: EVENT_TYPE, data: cloudEventData(fields) });
+  }
+
+  singlePublisher(connections: number): SinglePublisher {
+    return new PoolPublisher(this.#router.url, connections);
+  }
+
+  async preload(
+    topic: string,
+    count: number,
+    onProgress?: (loaded: number) => void,
+  ): Promise<void> {
+    const clients = Array.from({ length: PRELOAD_CLIENTS }, () =>
+      this.#sdk.createClient({
+        url: this.#router.url,
+        source: EVENT_SOURCE,
+        batch: { maxEvents: PRELOAD_BATCH, maxBytes: 8 * 1024 * 1024, lingerMs: 1 },
+      }),
+    );
+    let loaded = 0;
+    const batches = Math.ceil(count / PRELOAD_BATCH);
+    // Each client is its own batching lane: PRELOAD_CLIENTS batches are in flight at once.
+    const result = await windowed(batches, PRELOAD_CLIENTS * 2, PRELOAD_MAX_MS, async (b) => {
+      const size = Math.min(PRELOAD_BATCH, count - b * PRELOAD_BATCH);
+      const events = Array.from({ length: size }, (_, i) => ({
+        type: EVENT_TYPE,
+        data: cloudEventData({ seq: b * PRELOAD_BATCH + i }),
+      }));
+      await clients[b % PRELOAD_CLIENTS]?.publish(topic, events);
+      loaded += size;
+      onProgress?.(loaded);
+    });
+    await Promise.all(clients.map((client) => client.close()));
+    if (result.errors > 0 || loaded < count)
+      throw new Error(
+        `preload stopped at ${loaded}/${count} events: ${result.firstError ?? "time limit"}`,
+      );
+  }
+
+  async subscribe(
+    subscription: string,
+    concurrency: number,
+    onEvent: (fields: EventFields) => void,
+  ): Promise<Closable> {
+    const subscriber = this.#client.subscribe<EventFields>(
+      subscription,
+      (delivery) => onEvent(delivery.event.data as EventFields),
+      { concurrency },
+    );
+    await subscriber.ready;
+    return { close: () => subscriber.close({ timeoutMs: 5_000 }) };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#client.close({ timeoutMs: 5_000 });
+    } finally {
+      await this.#router.stop();
+      await rm(this.#dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** One structured-mode POST per event over `connections` keep-alive connections. */
+class PoolPublisher implements SinglePublisher {
+  readonly #pool: Pool;
+
+  constructor(url: string, connections: number) {
+    this.#pool = new Pool(url, { connections, pipelining: 1 });
+  }
+
+  async publishOne(topic: string, fields: EventFields): Promise<void> {
+    const body = JSON.stringify({
+      specversion: "1.0",
+      id: randomUUID(),
+      source: EVENT_SOURCE,
+      time: new Date().toISOString(),
+      type: EVENT_TYPE,
+      data: cloudEventData(fields),
+    });
+    const response = await this.#pool.request({
+      method: "POST",
+      path: `/v1/topics/${encodeURIComponent(topic)}/events`,
+      headers: { "content-type": "application/cloudevents+json" },
+      body,
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 201)
+      throw new Error(`HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}

@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Batcher, type BatchSender } from "./batcher.js";
+
+interface Item {
+  readonly n: number;
+  readonly bytes: number;
+}
+
+interface Call {
+  readonly lane: string;
+  readonly items: readonly Item[];
+  readonly answer: () => void;
+  readonly fail: (error: Error) => void;
+}
+
+/** A sender that records each batch and answers only when the test says so. */
+function recordingSender(): { calls: Call[]; send: BatchSender<Item, number> } {
+  const calls: Call[] = [];
+  const send: BatchSender<Item, number> = (lane, items) =>
+    new Promise((resolve, reject) => {
+      calls.push({
+        lane,
+        items,
+        answer: () => resolve(items.map((i) => i.n * 10)),
+        fail: reject,
+      });
+    });
+  return { calls, send };
+}
+
+const item = (n: number, bytes = 10): Item => ({ n, bytes });
+
+describe("Batcher", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("holds a lone item for the linger, then sends everything added meanwhile in one batch", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
+    const results = [1, 2, 3].map((n) => batcher.add("t", [item(n)])[0]);
+    await vi.advanceTimersByTimeAsync(4);
+    expect(calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.items.map((i) => i.n))).toEqual([[1, 2, 3]]);
+    calls[0]?.answer();
+    expect(await Promise.all(results)).toEqual([10, 20, 30]);
+  });
+
+  it("sends at once when a batch is full by count, without waiting for the linger", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ lingerMs: 1_000, maxItems: 3, maxBytes: 10_000 }, send);
+    void Promise.allSettled(batcher.add("t", [item(1), item(2), item(3), item(4)]));
+    expect(calls.map((c) => c.items.length)).toEqual([3]);
+  });
+
+  it("splits by bytes, and an item larger than maxBytes goes alone", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 100 }, send);
+    void Promise.allSettled(batcher.add("t", [item(1, 60), item(2, 60), item(3, 500)]));
+    expect(calls.map((c) => c.items.map((i) => i.n))).toEqual([[1]]);
+    calls[0]?.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.items.map((i) => i.n))).toEqual([[1], [2]]);
+    calls[1]?.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.items.map((i) => i.n))).toEqual([[1], [2], [3]]);
+  });
+
+  it("keeps one batch in flight per lane and sends what queued meanwhile as soon as it returns", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
+    void Promise.allSettled(batcher.add("t", [item(1)]));
+    await vi.advanceTimersByTimeAsync(5);
+    void Promise.allSettled(batcher.add("t", [item(2)]));
+    void Promise.allSettled(batcher.add("t", [item(3)]));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(calls).toHaveLength(1);
+    calls[0]?.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.items.map((i) => i.n))).toEqual([[1], [2, 3]]);
+  });
+
+  it("batches lanes independently", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
+    void Promise.allSettled(batcher.add("a", [item(1)]));
+    void Promise.allSettled(batcher.add("b", [item(2)]));
+    void Promise.allSettled(batcher.add("a", [item(3)]));
+    await vi.advanceTimersByTimeAsync(5);
+    expect(calls.map((c) => [c.lane, c.items.map((i) => i.n)])).toEqual([
+      ["a", [1, 3]],
+      ["b", [2]],
+    ]);
+  });
+
+  it("rejects every item of a batch whose sender throws, and per item on Error results", async () => {
+    const perItem: BatchSender<Item, number> = async (_lane, items) =>
+      items.map((i) => (i.n === 2 ? new Error("bad two") : i.n));
+    const batcher = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 10_000 }, perItem);
+    const [one, two] = batcher.add("t", [item(1), item(2)]);
+    const settled = Promise.allSettled([one, two]);
+    await vi.advanceTimersByTimeAsync(1);
+    const [first, second] = await settled;
+    expect(first).toEqual({ status: "fulfilled", value: 1 });
+    expect(second?.status).toBe("rejected");
+
+    const { calls, send } = recordingSender();
+    const failing = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 10_000 }, send);
+    const all = Promise.allSettled(failing.add("t", [item(1), item(2)]));
+    await vi.advanceTimersByTimeAsync(1);
+    calls[0]?.fail(new Error("down"));
+    expect((await all).map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
+
+  it("flush sends at once and resolves when everything is answered", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ lingerMs: 60_000, maxItems: 100, maxBytes: 10_000 }, send);
+    void Promise.allSettled(batcher.add("t", [item(1)]));
+    let flushed = false;
+    const flushing = batcher.flush().then(() => {
+      flushed = true;
+    });
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(flushed).toBe(false);
+    calls[0]?.answer();
+    await flushing;
+    expect(batcher.pending).toBe(0);
+  });
+});

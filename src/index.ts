@@ -1,0 +1,100 @@
+import { mkdirSync } from "node:fs";
+import { Broker } from "./broker/broker.js";
+import { createEngine } from "./engine/create-engine.js";
+import type { Engine } from "./engine/engine.js";
+import { createServer } from "./server/server.js";
+
+export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
+export type {
+  BackoffConfig,
+  PushConfig,
+  RetentionConfig,
+  SubscriptionConfig,
+  TopicConfig,
+} from "./core/config.js";
+export type { ErrorCode, FieldError } from "./core/errors.js";
+export { ERROR_CATALOGUE, isSwitchyardError, SwitchyardError } from "./core/errors.js";
+export type { CloudEvent, StoredEvent } from "./core/event.js";
+export type { Filter } from "./core/filter.js";
+export type { StartPosition } from "./core/positions.js";
+export type { Problem } from "./server/problem.js";
+
+export interface RouterOptions {
+  /** Interface to bind; default "127.0.0.1". */
+  readonly host?: string;
+  /** Default 8420; 0 picks any free port. */
+  readonly port?: number;
+  /** The store's folder (created if missing). */
+  readonly dataDir: string;
+  readonly engine?: "sqlite";
+  readonly fsync?: "always" | "interval";
+  /** Dev mode: publishing to or subscribing on an unknown topic creates it. Default false. */
+  readonly autoCreateTopics?: boolean;
+  /** Default "info". */
+  readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
+  readonly limits?: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
+}
+
+export interface Router {
+  /** e.g. "http://127.0.0.1:8420". */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, finishes in-flight requests and commits, closes the engine. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_PORT = 8420;
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
+  const host = options.host ?? "127.0.0.1";
+  const broker = new Broker({
+    engine,
+    autoCreateTopics: options.autoCreateTopics ?? false,
+    ...(options.limits?.maxBatchEvents === undefined
+      ? {}
+      : { maxBatchEvents: options.limits.maxBatchEvents }),
+  });
+  const server = await createServer({
+    broker,
+    logLevel: options.logLevel ?? "info",
+    ...(options.limits?.maxBodyBytes === undefined
+      ? {}
+      : { maxBodyBytes: options.limits.maxBodyBytes }),
+  });
+  let port: number;
+  try {
+    port = await server.listen(host, options.port ?? DEFAULT_PORT);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  let closed: Promise<void> | undefined;
+  const close = async () => {
+    // Order matters: no new work, in-flight requests answered, background work done, then the store.
+    await server.close();
+    await broker.close();
+    await engine.close();
+  };
+  return { url: urlOf(host, port), port, close: () => (closed ??= close()) };
+}
+
+/** Starts a router: opens the engine in `dataDir`, then serves the HTTP API. */
+export async function startRouter(options: RouterOptions): Promise<Router> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const engine = await createEngine({
+    kind: options.engine ?? "sqlite",
+    dataDir: options.dataDir,
+    ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
+  });
+  try {
+    await engine.ready();
+    return await serve(engine, options);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+}

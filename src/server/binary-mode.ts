@@ -1,0 +1,88 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { type FieldError, SwitchyardError } from "../core/errors.js";
+import { parseJsonBody } from "./json-body.js";
+
+const PREFIX = "ce-";
+
+export function hasCloudEventHeaders(headers: IncomingHttpHeaders): boolean {
+  for (const name in headers) if (name.startsWith(PREFIX)) return true;
+  return false;
+}
+
+function isJsonType(mediaType: string): boolean {
+  return (
+    mediaType === "application/json" || mediaType === "text/json" || mediaType.endsWith("+json")
+  );
+}
+
+function isTextType(mediaType: string): boolean {
+  return (
+    mediaType.startsWith("text/") || mediaType === "application/xml" || mediaType.endsWith("+xml")
+  );
+}
+
+// Percent-decoding per the CloudEvents HTTP binding: values are UTF-8, %XX-escaped.
+function decodeHeader(name: string, value: string, errors: FieldError[]): string {
+  if (!value.includes("%")) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    errors.push({ pointer: `header:${name}`, message: "is not valid percent-encoded UTF-8" });
+    return value;
+  }
+}
+
+function attributes(headers: IncomingHttpHeaders, errors: FieldError[]): Record<string, unknown> {
+  const event: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(headers)) {
+    if (!name.startsWith(PREFIX) || raw === undefined) continue;
+    const attribute = name.slice(PREFIX.length);
+    if (attribute === "data" || attribute === "data_base64")
+      errors.push({
+        pointer: `header:${name}`,
+        message: "data travels in the body in binary mode",
+      });
+    event[attribute] = decodeHeader(name, Array.isArray(raw) ? raw.join(",") : raw, errors);
+  }
+  return event;
+}
+
+function data(mediaType: string, body: Buffer | string | undefined): Record<string, unknown> {
+  if (body === undefined || body.length === 0) return {};
+  if (isJsonType(mediaType)) return { data: parseJsonBody(body, "body") };
+  if (isTextType(mediaType))
+    return { data: typeof body === "string" ? body : body.toString("utf8") };
+  const bytes = typeof body === "string" ? Buffer.from(body) : body;
+  return { data_base64: bytes.toString("base64") };
+}
+
+/**
+ * A binary-mode CloudEvent: `ce-*` headers are attributes (percent-decoded), `Content-Type`
+ * is `datacontenttype`, the body is `data` (parsed JSON for JSON types, a string for text,
+ * otherwise `data_base64`).
+ */
+export function binaryModeEvent(
+  headers: IncomingHttpHeaders,
+  body: Buffer | string | undefined,
+): Record<string, unknown> {
+  const errors: FieldError[] = [];
+  const event = attributes(headers, errors);
+  if (errors.length > 0)
+    throw new SwitchyardError("invalid_event", errors[0]?.message ?? "invalid header", { errors });
+  const contentType = headers["content-type"];
+  const mediaType = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase() ?? "";
+  if (contentType !== undefined) event.datacontenttype = contentType;
+  return { ...event, ...data(mediaType, body) };
+}
+
+/** Rewrites body pointers (`/source`) of a binary-mode event's errors to its headers (`header:ce-source`). */
+export function headerPointers(error: SwitchyardError): SwitchyardError {
+  const errors = error.errors.map((e): FieldError => {
+    const attribute = e.pointer.replace(/^\//, "");
+    if (attribute === "" || attribute === "data" || attribute === "data_base64")
+      return { pointer: "body", message: e.message };
+    return { pointer: `header:${PREFIX}${attribute}`, message: e.message };
+  });
+  const detail = error.message.replace(/^\/([a-z0-9_]+):/, `header:${PREFIX}$1:`);
+  return new SwitchyardError(error.code, detail, { errors, cause: error });
+}

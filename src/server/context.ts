@@ -1,0 +1,22 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Broker } from "../broker/broker.js";
+import type { HttpMetrics } from "./http-metrics.js";
+
+export const JSON_TYPE = "application/json; charset=utf-8";
+
+/** What route modules get: the broker, the server's shutdown signal, its metrics. */
+export interface RouteContext {
+  readonly app: FastifyInstance;
+  readonly broker: Broker;
+  /** Aborts when the server starts closing: long polls and streams end early. */
+  readonly shutdown: AbortSignal;
+  readonly http: HttpMetrics;
+  readonly maxBodyBytes: number;
+}
+
+/** Sends an already-serialised JSON body (no schema serialisation on any path). */
+export function sendJson(reply: FastifyReply, status: number, json: string): FastifyReply {
+  return reply.code(status).header("content-type", JSON_TYPE).send(json);
+}
+
+export type Params<K extends string> = { readonly [P in K]: string };

@@ -1,0 +1,367 @@
+import { ERROR_CATALOGUE } from "../core/errors.js";
+
+// JSON Schema (2020-12, as OpenAPI 3.1 uses) of every body the API reads or writes.
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const int = (minimum: number, maximum?: number, extra: Schema = {}): Schema => ({
+  type: "integer",
+  minimum,
+  ...(maximum === undefined ? {} : { maximum }),
+  ...extra,
+});
+const obj = (
+  properties: Record<string, Schema>,
+  required: string[] = [],
+  extra: Schema = {},
+): Schema => ({
+  type: "object",
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+  ...extra,
+});
+const str = (extra: Schema = {}): Schema => ({ type: "string", ...extra });
+const arrayOf = (items: Schema, extra: Schema = {}): Schema => ({ type: "array", items, ...extra });
+const ackIds = arrayOf(str(), {
+  minItems: 1,
+  maxItems: 10_000,
+  description: "ackIds from deliveries",
+});
+
+const problem: Record<string, Schema> = {
+  FieldError: obj(
+    {
+      pointer: str({
+        description:
+          "JSON Pointer into the body, or `header:<name>`, `query:<name>`, `path:<name>`",
+      }),
+      message: str(),
+    },
+    ["pointer", "message"],
+  ),
+  Problem: obj(
+    {
+      type: str({ format: "uri" }),
+      title: str(),
+      status: { type: "integer" },
+      detail: str(),
+      code: { type: "string", enum: Object.keys(ERROR_CATALOGUE) },
+      errors: arrayOf(ref("FieldError")),
+    },
+    ["type", "title", "status", "detail", "code", "errors"],
+  ),
+};
+
+const events: Record<string, Schema> = {
+  CloudEvent: obj(
+    {
+      specversion: { const: "1.0" },
+      id: str({ description: "filled in (UUID v7) when missing" }),
+      source: str(),
+      type: str(),
+      time: str({ format: "date-time", description: "filled in when missing" }),
+      subject: str(),
+      datacontenttype: str(),
+      dataschema: str(),
+      data: {},
+      data_base64: str(),
+      partitionkey: str({ description: "ordering key" }),
+      correlationid: str(),
+      causationid: str(),
+    },
+    ["specversion", "source", "type"],
+    { additionalProperties: { type: ["string", "integer", "boolean", "null"] } },
+  ),
+  StoredEvent: {
+    allOf: [
+      ref("CloudEvent"),
+      obj({ offset: int(1), topic: str(), appendedat: str({ format: "date-time" }) }, [
+        "offset",
+        "topic",
+        "appendedat",
+        "id",
+        "time",
+      ]),
+    ],
+  },
+  PublishEntry: {
+    oneOf: [
+      obj({ id: str(), offset: int(1), duplicate: { type: "boolean" } }, [
+        "id",
+        "offset",
+        "duplicate",
+      ]),
+      obj({ id: str(), error: ref("Problem") }, ["id", "error"]),
+    ],
+  },
+  PublishResponse: obj({ events: arrayOf(ref("PublishEntry")) }, ["events"]),
+  EventsPage: obj({ events: arrayOf(ref("StoredEvent")), next: int(1) }, ["events", "next"]),
+};
+
+const topics: Record<string, Schema> = {
+  Retention: obj({ maxAgeMs: int(1), maxBytes: int(1), maxEvents: int(1) }, [], {
+    additionalProperties: false,
+  }),
+  TopicInput: obj(
+    {
+      retention: ref("Retention"),
+      dedupeWindowMs: int(0, 604_800_000, { default: 300_000 }),
+      maxEventBytes: int(1, 67_108_864, { default: 1_048_576 }),
+    },
+    [],
+  ),
+  TopicStats: obj({ events: int(0), bytes: int(0), firstOffset: int(1), lastOffset: int(0) }, [
+    "events",
+    "bytes",
+    "firstOffset",
+    "lastOffset",
+  ]),
+  Topic: obj(
+    {
+      name: str(),
+      retention: ref("Retention"),
+      dedupeWindowMs: int(0),
+      maxEventBytes: int(1),
+      stats: ref("TopicStats"),
+    },
+    ["name", "retention", "dedupeWindowMs", "maxEventBytes"],
+  ),
+  TopicList: obj({ topics: arrayOf(ref("Topic")) }, ["topics"]),
+};
+
+const filterMap = { type: "object", additionalProperties: { type: "string" }, minProperties: 1 };
+const subscriptions: Record<string, Schema> = {
+  Filter: {
+    description:
+      "CloudEvents Subscriptions API dialects; properties are attribute names or `data.` paths",
+    oneOf: [
+      obj({ exact: filterMap }, ["exact"]),
+      obj({ prefix: filterMap }, ["prefix"]),
+      obj({ suffix: filterMap }, ["suffix"]),
+      obj({ all: arrayOf(ref("Filter"), { minItems: 1 }) }, ["all"]),
+      obj({ any: arrayOf(ref("Filter"), { minItems: 1 }) }, ["any"]),
+      obj({ not: ref("Filter") }, ["not"]),
+    ],
+  },
+  StartPosition: {
+    oneOf: [
+      { enum: ["earliest", "latest"] },
+      obj({ offset: int(0) }, ["offset"]),
+      obj({ time: str({ format: "date-time" }) }, ["time"]),
+    ],
+  },
+  Backoff: obj({
+    initialMs: int(0, 86_400_000, { default: 1_000 }),
+    maxMs: int(0, 604_800_000, { default: 600_000 }),
+    multiplier: { type: "number", minimum: 1, maximum: 100, default: 2 },
+  }),
+  PushInput: obj(
+    {
+      url: str({ format: "uri", description: "http or https" }),
+      headers: { type: "object", additionalProperties: { type: "string" } },
+      timeoutMs: int(1, 300_000, { default: 10_000 }),
+      mode: { enum: ["binary", "structured"], default: "binary" },
+      secrets: arrayOf(str({ pattern: "^whsec_[A-Za-z0-9+/]+={0,2}$" }), {
+        maxItems: 10,
+        description: "write-only; omitted on update keeps the stored secrets",
+      }),
+      secret: str({
+        pattern: "^whsec_[A-Za-z0-9+/]+={0,2}$",
+        description: "shorthand for one secret",
+      }),
+    },
+    ["url"],
+  ),
+  Push: obj(
+    {
+      url: str(),
+      headers: { type: "object", additionalProperties: { type: "string" } },
+      timeoutMs: int(1),
+      mode: { enum: ["binary", "structured"] },
+      secretCount: int(0),
+    },
+    ["url", "headers", "timeoutMs", "mode", "secretCount"],
+  ),
+  SubscriptionInput: obj(
+    {
+      topic: str(),
+      filter: { oneOf: [ref("Filter"), { type: "null" }] },
+      start: ref("StartPosition"),
+      ackTimeoutMs: int(10, 43_200_000, { default: 30_000 }),
+      maxAttempts: int(1, 1_000, { default: 10 }),
+      backoff: ref("Backoff"),
+      deadLetterTopic: str({ description: "default `{topic}.{name}.dlq`, created automatically" }),
+      ordering: { enum: ["none", "key"], default: "none" },
+      maxInFlight: int(1, 100_000, { default: 1_000 }),
+      push: { oneOf: [ref("PushInput"), { type: "null" }] },
+    },
+    ["topic"],
+  ),
+  SubscriptionStats: obj(
+    {
+      position: int(1),
+      lag: int(0),
+      inFlight: int(0),
+      delivered: int(0),
+      acked: int(0),
+      deadLettered: int(0),
+      oldestUnackedAgeMs: int(0),
+    },
+    ["lag", "inFlight", "delivered", "acked", "deadLettered", "oldestUnackedAgeMs"],
+  ),
+  Subscription: obj(
+    {
+      name: str(),
+      topic: str(),
+      filter: { oneOf: [ref("Filter"), { type: "null" }] },
+      start: ref("StartPosition"),
+      ackTimeoutMs: int(1),
+      maxAttempts: int(1),
+      backoff: ref("Backoff"),
+      deadLetterTopic: str(),
+      ordering: { enum: ["none", "key"] },
+      maxInFlight: int(1),
+      push: { oneOf: [ref("Push"), { type: "null" }] },
+      stats: ref("SubscriptionStats"),
+      state: { enum: ["healthy", "degraded", "paused"], description: "push subscriptions only" },
+    },
+    [
+      "name",
+      "topic",
+      "filter",
+      "ackTimeoutMs",
+      "maxAttempts",
+      "backoff",
+      "deadLetterTopic",
+      "ordering",
+      "maxInFlight",
+      "push",
+    ],
+  ),
+  SubscriptionList: obj({ subscriptions: arrayOf(ref("Subscription")) }, ["subscriptions"]),
+};
+
+const delivery: Record<string, Schema> = {
+  PullRequest: obj({
+    max: int(1, 1_000, { default: 100 }),
+    waitMs: int(0, 60_000, { default: 0 }),
+  }),
+  Delivery: obj({ ackId: str(), attempt: int(1), event: ref("StoredEvent") }, [
+    "ackId",
+    "attempt",
+    "event",
+  ]),
+  PullResponse: obj({ deliveries: arrayOf(ref("Delivery")) }, ["deliveries"]),
+  AckRequest: obj({ ackIds }, ["ackIds"]),
+  NackRequest: obj(
+    { ackIds, delayMs: int(0, 604_800_000, { description: "without it the backoff applies" }) },
+    ["ackIds"],
+  ),
+  ExtendRequest: obj(
+    {
+      ackIds,
+      leaseMs: int(10, 43_200_000, { description: "default: the subscription's ackTimeoutMs" }),
+    },
+    ["ackIds"],
+  ),
+  RejectRequest: obj({ ackIds, reason: str({ minLength: 1, maxLength: 1_000 }) }, [
+    "ackIds",
+    "reason",
+  ]),
+  SettleResponse: obj(
+    {
+      results: arrayOf(
+        obj({ ackId: str(), status: { enum: ["ok", "unknown", "expired"] } }, ["ackId", "status"]),
+      ),
+    },
+    ["results"],
+  ),
+  SeekRequest: obj({ to: ref("StartPosition") }, ["to"]),
+  SeekResponse: obj({ position: int(1) }, ["position"]),
+  RedriveRequest: obj({
+    ids: arrayOf(str(), { minItems: 1 }),
+    filter: ref("Filter"),
+    limit: int(1, 10_000_000),
+    dryRun: { type: "boolean" },
+  }),
+  RedriveStarted: obj(
+    {
+      redrive: { type: ["string", "null"], description: "null for a dry run" },
+      matched: int(0),
+      keys: int(0),
+    },
+    ["redrive", "matched", "keys"],
+  ),
+  RedriveJob: obj(
+    {
+      redrive: str(),
+      state: { enum: ["running", "done", "failed"] },
+      matched: int(0),
+      keys: int(0),
+      moved: int(0),
+      error: str(),
+    },
+    ["state", "matched", "moved"],
+  ),
+  StreamClientFrame: {
+    oneOf: [
+      obj({ type: { const: "credit" }, n: int(1, 10_000_000) }, ["type", "n"]),
+      obj(
+        {
+          type: { enum: ["ack", "nack", "extend", "reject"] },
+          id: { type: ["string", "integer"] },
+          ackIds,
+          delayMs: int(0),
+          leaseMs: int(10),
+          reason: str(),
+        },
+        ["type", "ackIds"],
+      ),
+    ],
+  },
+  StreamServerFrame: {
+    oneOf: [
+      obj({ type: { const: "deliveries" }, deliveries: arrayOf(ref("Delivery")) }, [
+        "type",
+        "deliveries",
+      ]),
+      obj(
+        {
+          type: { const: "results" },
+          op: str(),
+          id: { type: ["string", "integer"] },
+          results: ref("SettleResponse/properties/results"),
+        },
+        ["type", "results"],
+      ),
+      obj(
+        { type: { const: "error" }, id: { type: ["string", "integer"] }, problem: ref("Problem") },
+        ["type", "problem"],
+      ),
+    ],
+  },
+};
+
+const ops: Record<string, Schema> = {
+  Info: obj(
+    {
+      name: str(),
+      version: str(),
+      engine: str(),
+      capabilities: obj({ atomicBatch: { type: "boolean" } }, ["atomicBatch"]),
+      limits: obj({ maxBodyBytes: int(1), maxBatchEvents: int(1) }),
+    },
+    ["name", "version", "engine", "capabilities"],
+  ),
+  Status: obj({ status: str(), engine: str() }, ["status"]),
+};
+
+export const SCHEMAS: Record<string, Schema> = {
+  ...problem,
+  ...events,
+  ...topics,
+  ...subscriptions,
+  ...delivery,
+  ...ops,
+};

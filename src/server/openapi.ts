@@ -1,0 +1,338 @@
+import { ERROR_CATALOGUE, type ErrorCode } from "../core/errors.js";
+import { SCHEMAS } from "./openapi-schemas.js";
+
+// The OpenAPI 3.1 document of API.md, maintained by hand beside the routes. A test checks that
+// every registered route is here and that the error codes agree with the catalogue.
+
+type Json = Record<string, unknown>;
+
+interface OperationSpec {
+  readonly summary: string;
+  readonly description?: string;
+  readonly params?: readonly string[];
+  readonly query?: readonly Json[];
+  readonly body?: string | Json;
+  readonly ok: Readonly<Record<number, string | null>>;
+  /** Catalogue codes this operation may answer (beyond the ones every route may answer). */
+  readonly errors: readonly ErrorCode[];
+}
+
+/** Codes any route may answer. */
+export const COMMON_ERRORS: readonly ErrorCode[] = [
+  "internal",
+  "shutting_down",
+  "engine_unavailable",
+];
+
+const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (schema: Json, type = "application/json") => ({ [type]: { schema } });
+
+const PATH_PARAMS: Record<string, Json> = {
+  topic: {
+    name: "topic",
+    in: "path",
+    required: true,
+    schema: { type: "string", pattern: "^[a-zA-Z0-9._-]{1,200}$" },
+  },
+  name: {
+    name: "name",
+    in: "path",
+    required: true,
+    schema: { type: "string", pattern: "^[a-zA-Z0-9_-]{1,64}$" },
+  },
+  id: { name: "id", in: "path", required: true, schema: { type: "string" } },
+};
+
+function errorResponses(codes: readonly ErrorCode[]): Json {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of [...codes, ...COMMON_ERRORS]) {
+    const status = ERROR_CATALOGUE[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Json = {};
+  for (const [status, list] of byStatus)
+    responses[String(status)] = {
+      description: `Problem with code ${list.map((c) => `\`${c}\``).join(", ")}`,
+      content: jsonContent(schemaRef("Problem"), "application/problem+json"),
+    };
+  return responses;
+}
+
+function operation(id: string, spec: OperationSpec): Json {
+  const responses: Json = {};
+  for (const [status, schema] of Object.entries(spec.ok))
+    responses[status] =
+      schema === null
+        ? { description: "Done" }
+        : { description: "OK", content: jsonContent(schemaRef(schema)) };
+  const body = spec.body;
+  return {
+    operationId: id,
+    summary: spec.summary,
+    ...(spec.description === undefined ? {} : { description: spec.description }),
+    parameters: [...(spec.params ?? []).map((p) => PATH_PARAMS[p]), ...(spec.query ?? [])],
+    ...(body === undefined
+      ? {}
+      : {
+          requestBody: { content: typeof body === "string" ? jsonContent(schemaRef(body)) : body },
+        }),
+    responses: { ...responses, ...errorResponses(spec.errors) },
+    "x-error-codes": spec.errors,
+  };
+}
+
+const q = (name: string, schema: Json, description: string): Json => ({
+  name,
+  in: "query",
+  schema,
+  description,
+});
+const NAME_ERRORS: ErrorCode[] = ["invalid_name", "invalid_json", "invalid_request"];
+const SUB_ERRORS: ErrorCode[] = [...NAME_ERRORS, "subscription_not_found", "body_too_large"];
+const settle = (op: string, body: string, extra: string): Json =>
+  operation(`${op}Deliveries`, {
+    summary: `${op[0]?.toUpperCase()}${op.slice(1)} deliveries by ackId`,
+    description: `${extra} Every ackId is checked first: one that this router could not have issued answers 400 \`invalid_ack_id\` and nothing is settled.`,
+    params: ["name"],
+    body,
+    ok: { 200: "SettleResponse" },
+    errors: [...SUB_ERRORS, "invalid_ack_id"],
+  });
+
+const publishBody = {
+  "application/cloudevents+json": { schema: schemaRef("CloudEvent") },
+  "application/cloudevents-batch+json": {
+    schema: { type: "array", items: schemaRef("CloudEvent"), maxItems: 10_000 },
+  },
+  "*/*": {
+    schema: {},
+    description:
+      "Binary mode: ce-specversion, ce-id, ce-source, ce-type headers (percent-encoded); the body is data",
+  },
+};
+
+const PATHS: Json = {
+  "/v1/topics": {
+    get: operation("listTopics", { summary: "List topics", ok: { 200: "TopicList" }, errors: [] }),
+  },
+  "/v1/topics/{topic}": {
+    put: operation("putTopic", {
+      summary: "Create (201) or update (200) a topic",
+      params: ["topic"],
+      body: "TopicInput",
+      ok: { 200: "Topic", 201: "Topic" },
+      errors: [...NAME_ERRORS, "body_too_large"],
+    }),
+    get: operation("getTopic", {
+      summary: "A topic with its stats",
+      params: ["topic"],
+      ok: { 200: "Topic" },
+      errors: ["invalid_name", "topic_not_found"],
+    }),
+    delete: operation("deleteTopic", {
+      summary: "Delete a topic and its events",
+      description:
+        "409 `topic_in_use` while subscriptions read it or use it as dead-letter topic, unless `force=true` (which deletes those subscriptions first).",
+      params: ["topic"],
+      query: [q("force", { type: "boolean" }, "also delete the subscriptions that use the topic")],
+      ok: { 204: null },
+      errors: ["invalid_name", "invalid_request", "topic_not_found", "topic_in_use"],
+    }),
+  },
+  "/v1/topics/{topic}/events": {
+    post: operation("publish", {
+      summary: "Publish one event (structured or binary mode) or a batch",
+      description:
+        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create.",
+      params: ["topic"],
+      body: publishBody,
+      ok: { 201: "PublishResponse", 207: "PublishResponse" },
+      errors: [
+        "invalid_name",
+        "invalid_json",
+        "invalid_request",
+        "invalid_event",
+        "reserved_attribute",
+        "topic_not_found",
+        "event_too_large",
+        "body_too_large",
+        "batch_too_large",
+        "unsupported_media_type",
+        "append_failed",
+      ],
+    }),
+    get: operation("readEvents", {
+      summary: "Read the log from an offset or a time",
+      description:
+        "`next` is the last returned offset + 1, or on an empty page max(from, firstOffset).",
+      params: ["topic"],
+      query: [
+        q(
+          "from",
+          { type: "integer", minimum: 0 },
+          "first offset (inclusive); default the first retained",
+        ),
+        q(
+          "since",
+          { type: "string", format: "date-time" },
+          "first event appended at or after (not with from)",
+        ),
+        q("limit", { type: "integer", minimum: 1, maximum: 1_000, default: 100 }, "page size"),
+      ],
+      ok: { 200: "EventsPage" },
+      errors: ["invalid_name", "invalid_request", "topic_not_found"],
+    }),
+  },
+  "/v1/subscriptions": {
+    get: operation("listSubscriptions", {
+      summary: "List subscriptions with stats",
+      ok: { 200: "SubscriptionList" },
+      errors: [],
+    }),
+  },
+  "/v1/subscriptions/{name}": {
+    put: operation("putSubscription", {
+      summary: "Create (201) or update (200) a subscription",
+      description:
+        "An update keeps the position; `start` applies at creation only. The dead-letter topic is created when missing. Push secrets are write-only.",
+      params: ["name"],
+      body: "SubscriptionInput",
+      ok: { 200: "Subscription", 201: "Subscription" },
+      errors: [
+        ...NAME_ERRORS,
+        "invalid_filter",
+        "topic_not_found",
+        "subscription_topic_changed",
+        "body_too_large",
+      ],
+    }),
+    get: operation("getSubscription", {
+      summary: "A subscription with its stats",
+      params: ["name"],
+      ok: { 200: "Subscription" },
+      errors: ["invalid_name", "subscription_not_found"],
+    }),
+    delete: operation("deleteSubscription", {
+      summary: "Delete a subscription",
+      params: ["name"],
+      ok: { 204: null },
+      errors: ["invalid_name", "subscription_not_found"],
+    }),
+  },
+  "/v1/subscriptions/{name}/pull": {
+    post: operation("pull", {
+      summary: "Lease deliveries (long poll up to waitMs)",
+      params: ["name"],
+      body: "PullRequest",
+      ok: { 200: "PullResponse" },
+      errors: SUB_ERRORS,
+    }),
+  },
+  "/v1/subscriptions/{name}/ack": {
+    post: settle("ack", "AckRequest", "An ack answered `ok` is durable."),
+  },
+  "/v1/subscriptions/{name}/nack": {
+    post: settle("nack", "NackRequest", "Redelivered after delayMs, or after the backoff."),
+  },
+  "/v1/subscriptions/{name}/extend": {
+    post: settle("extend", "ExtendRequest", "Renews each lease."),
+  },
+  "/v1/subscriptions/{name}/reject": {
+    post: settle("reject", "RejectRequest", "Moves each event to the dead-letter topic."),
+  },
+  "/v1/subscriptions/{name}/seek": {
+    post: operation("seek", {
+      summary: "Move this subscription's position",
+      params: ["name"],
+      body: "SeekRequest",
+      ok: { 200: "SeekResponse" },
+      errors: SUB_ERRORS,
+    }),
+  },
+  "/v1/subscriptions/{name}/redrive": {
+    post: operation("redrive", {
+      summary: "Re-enqueue dead letters of this subscription",
+      description:
+        "202 with the job id and counts; a dry run moves nothing and answers 200 with `redrive: null`.",
+      params: ["name"],
+      body: "RedriveRequest",
+      ok: { 200: "RedriveStarted", 202: "RedriveStarted" },
+      errors: [...SUB_ERRORS, "invalid_filter"],
+    }),
+  },
+  "/v1/subscriptions/{name}/redrives/{id}": {
+    get: operation("getRedrive", {
+      summary: "A redrive job's state",
+      params: ["name", "id"],
+      ok: { 200: "RedriveJob" },
+      errors: ["invalid_name", "subscription_not_found", "redrive_not_found"],
+    }),
+  },
+  "/v1/subscriptions/{name}/stream": {
+    get: operation("stream", {
+      summary: "WebSocket stream of deliveries with credit-based flow control",
+      description:
+        "JSON text frames. The client sends `StreamClientFrame`s: `credit` allows that many more deliveries; ack/nack/extend/reject settle (an optional `id` is echoed). The server sends `StreamServerFrame`s and never more deliveries than the outstanding credit. A bad frame answers an `error` frame and the stream stays open. Closes with 1001 on shutdown and 4404 when the subscription is deleted. Leases held by a closed stream expire and are redelivered. A request without upgrade answers 426.",
+      params: ["name"],
+      ok: { 101: null },
+      errors: ["invalid_name", "subscription_not_found", "upgrade_required"],
+    }),
+  },
+  "/healthz": { get: operation("health", { summary: "Alive", ok: { 200: "Status" }, errors: [] }) },
+  "/readyz": {
+    get: operation("ready", {
+      summary: "The engine serves reads and writes",
+      ok: { 200: "Status" },
+      errors: [],
+    }),
+  },
+  "/metrics": {
+    get: {
+      ...operation("metrics", { summary: "Prometheus metrics", ok: {}, errors: [] }),
+      responses: {
+        200: {
+          description: "Prometheus text format",
+          content: { "text/plain": { schema: { type: "string" } } },
+        },
+        ...errorResponses([]),
+      },
+    },
+  },
+  "/v1/info": {
+    get: operation("info", {
+      summary: "Version, engine and its capabilities",
+      ok: { 200: "Info" },
+      errors: [],
+    }),
+  },
+  "/openapi.json": {
+    get: {
+      ...operation("openapi", { summary: "This document", ok: {}, errors: [] }),
+      responses: {
+        200: {
+          description: "OpenAPI 3.1",
+          content: { "application/json": { schema: { type: "object" } } },
+        },
+        ...errorResponses([]),
+      },
+    },
+  },
+};
+
+/** Codes any request may answer whatever its route: unknown routes and methods. */
+export const ROUTING_ERRORS: readonly ErrorCode[] = ["route_not_found", "method_not_allowed"];
+
+export function openApiDocument(version: string): Json {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Switchyard HTTP API",
+      version,
+      description:
+        "Every error is application/problem+json (RFC 9457) with a stable `code`; see docs/errors.md. Unknown routes answer 404 `route_not_found`, known routes with another method 405 `method_not_allowed`.",
+    },
+    servers: [{ url: "http://127.0.0.1:8420" }],
+    paths: PATHS,
+    components: { schemas: SCHEMAS },
+  };
+}

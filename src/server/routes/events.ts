@@ -1,0 +1,34 @@
+import { SwitchyardError } from "../../core/errors.js";
+import { headerPointers } from "../binary-mode.js";
+import { type Params, type RouteContext, sendJson } from "../context.js";
+import { parsePublishRequest } from "../publish-request.js";
+import { parseReadQuery } from "../read-query.js";
+import { eventsPageJson, publishJson } from "../render.js";
+
+type EventsRequest = { Params: Params<"topic">; Querystring: Record<string, unknown> };
+
+export function eventRoutes({ app, broker }: RouteContext): void {
+  app.post<EventsRequest>("/v1/topics/:topic/events", async (request, reply) => {
+    const body = request.body as Buffer | string | undefined;
+    const { mode, events } = parsePublishRequest(request.headers, body);
+    try {
+      const result = await broker.publish(request.params.topic, events, mode === "batch");
+      return sendJson(reply, result.partial ? 207 : 201, publishJson(result));
+    } catch (error) {
+      // Binary-mode attributes came from headers: point there, not into a body that has none.
+      if (
+        mode === "binary" &&
+        error instanceof SwitchyardError &&
+        error.errors.some((e) => e.pointer.startsWith("/"))
+      )
+        throw headerPointers(error);
+      throw error;
+    }
+  });
+
+  app.get<EventsRequest>("/v1/topics/:topic/events", async (request, reply) => {
+    const { from, limit } = parseReadQuery(request.query);
+    const page = await broker.read(request.params.topic, from, limit);
+    return sendJson(reply, 200, eventsPageJson(page));
+  });
+}

@@ -1,0 +1,48 @@
+import { SwitchyardError } from "../../core/errors.js";
+import { type RouteContext, sendJson } from "../context.js";
+import { renderMetrics } from "../metrics.js";
+import { openApiDocument } from "../openapi.js";
+import { VERSION } from "../version.js";
+
+const READY_TIMEOUT_MS = 2_000;
+
+export function opsRoutes({ app, broker, http, maxBodyBytes }: RouteContext): void {
+  app.get("/healthz", async (_request, reply) => sendJson(reply, 200, '{"status":"ok"}'));
+
+  app.get("/readyz", async (_request, reply) => {
+    try {
+      await broker.ready(AbortSignal.timeout(READY_TIMEOUT_MS));
+    } catch (error) {
+      throw new SwitchyardError(
+        "engine_unavailable",
+        `the ${broker.engineName} engine is not ready`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return sendJson(reply, 200, JSON.stringify({ status: "ready", engine: broker.engineName }));
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    const text = await renderMetrics(broker, http);
+    return reply
+      .code(200)
+      .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+      .send(text);
+  });
+
+  app.get("/v1/info", async (_request, reply) => {
+    const info = {
+      name: "switchyard",
+      version: VERSION,
+      engine: broker.engineName,
+      capabilities: broker.capabilities,
+      limits: { maxBodyBytes, maxBatchEvents: broker.maxBatchEvents },
+    };
+    return sendJson(reply, 200, JSON.stringify(info));
+  });
+
+  const openapi = JSON.stringify(openApiDocument(VERSION));
+  app.get("/openapi.json", async (_request, reply) => sendJson(reply, 200, openapi));
+}

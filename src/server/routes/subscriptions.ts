@@ -1,0 +1,29 @@
+import { type Params, type RouteContext, sendJson } from "../context.js";
+import { parseJsonBody } from "../json-body.js";
+
+type SubscriptionRequest = { Params: Params<"name"> };
+
+export function subscriptionRoutes({ app, broker }: RouteContext): void {
+  app.put<SubscriptionRequest>("/v1/subscriptions/:name", async (request, reply) => {
+    const body = parseJsonBody(request.body);
+    const { created, subscription } = await broker.putSubscription(request.params.name, body);
+    return sendJson(reply, created ? 201 : 200, JSON.stringify(subscription));
+  });
+
+  app.get("/v1/subscriptions", async (_request, reply) => {
+    return sendJson(
+      reply,
+      200,
+      JSON.stringify({ subscriptions: await broker.listSubscriptions() }),
+    );
+  });
+
+  app.get<SubscriptionRequest>("/v1/subscriptions/:name", async (request, reply) => {
+    return sendJson(reply, 200, JSON.stringify(await broker.getSubscription(request.params.name)));
+  });
+
+  app.delete<SubscriptionRequest>("/v1/subscriptions/:name", async (request, reply) => {
+    await broker.deleteSubscription(request.params.name);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,146 @@
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Broker } from "../broker/broker.js";
+import { LIMITS } from "../core/config.js";
+import { SwitchyardError } from "../core/errors.js";
+import type { RouteContext } from "./context.js";
+import { HttpMetrics } from "./http-metrics.js";
+import { PROBLEM_CONTENT_TYPE, problemOf } from "./problem.js";
+import { BATCH, STRUCTURED } from "./publish-request.js";
+import { deliveryRoutes } from "./routes/deliveries.js";
+import { eventRoutes } from "./routes/events.js";
+import { opsRoutes } from "./routes/ops.js";
+import { subscriptionRoutes } from "./routes/subscriptions.js";
+import { topicRoutes } from "./routes/topics.js";
+import { StreamHub, streamRoute } from "./stream.js";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "silent";
+
+export interface ServerOptions {
+  readonly broker: Broker;
+  readonly logLevel?: LogLevel;
+  readonly maxBodyBytes?: number;
+}
+
+export interface RouteInfo {
+  readonly method: string;
+  /** The route pattern, e.g. `/v1/topics/:topic`. */
+  readonly url: string;
+}
+
+/** The HTTP + WebSocket API of API.md over a broker. */
+export interface HttpServer {
+  /** Listens on `host`:`port` (0: any free port); resolves with the port. */
+  listen(host: string, port: number): Promise<number>;
+  /**
+   * Stops accepting (new requests answer 503 `shutting_down`), ends long polls early, closes
+   * streams with 1001, and resolves when in-flight requests are answered. Idempotent.
+   */
+  close(): Promise<void>;
+  readonly routes: readonly RouteInfo[];
+}
+
+const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
+
+function installParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  // Handlers get the raw text or bytes and parse once themselves.
+  app.addContentTypeParser([STRUCTURED, BATCH], { parseAs: "string" }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+}
+
+function installErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const problem = problemOf(error);
+    if (problem.status >= 500 && problem.code !== "shutting_down")
+      request.log.error({ err: error }, "request failed");
+    return reply
+      .code(problem.status)
+      .header("content-type", PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify(problem));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?", 1)[0] ?? "/";
+    const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    if (allowed.length === 0)
+      throw new SwitchyardError("route_not_found", `no route ${request.method} ${path}`);
+    reply.header("allow", allowed.join(", "));
+    throw new SwitchyardError(
+      "method_not_allowed",
+      `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}`,
+    );
+  });
+}
+
+function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => boolean): void {
+  app.addHook("onRequest", (_request, reply, done) => {
+    if (!closing()) return done();
+    reply.header("connection", "close");
+    done(new SwitchyardError("shutting_down", "the router is shutting down"));
+  });
+  app.addHook("onResponse", (request, reply, done) => {
+    http.observe(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      reply.elapsedTime,
+    );
+    done();
+  });
+}
+
+export async function createServer(options: ServerOptions): Promise<HttpServer> {
+  const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
+  const app = Fastify({
+    logger: { level: options.logLevel ?? "info" },
+    disableRequestLogging: true,
+    bodyLimit: maxBodyBytes,
+    return503OnClosing: false,
+    exposeHeadRoutes: false,
+  });
+  const routes: RouteInfo[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  const shutdown = new AbortController();
+  const hub = new StreamHub();
+  const http = new HttpMetrics();
+  installParsers(app);
+  installErrors(app);
+  installHooks(app, http, () => shutdown.signal.aborted);
+  await app.register(websocket, {
+    options: { maxPayload: maxBodyBytes },
+    preClose: (done) => done(), // streams are closed with 1001 by close() below
+  });
+  const context: RouteContext = {
+    app,
+    broker: options.broker,
+    shutdown: shutdown.signal,
+    http,
+    maxBodyBytes,
+  };
+  for (const register of [topicRoutes, eventRoutes, subscriptionRoutes, deliveryRoutes, opsRoutes])
+    register(context);
+  streamRoute(context, hub);
+  await app.ready();
+
+  let closed: Promise<void> | undefined;
+  return {
+    routes,
+    async listen(host, port) {
+      await app.listen({ host, port });
+      const address = app.server.address();
+      return typeof address === "object" && address !== null ? address.port : port;
+    },
+    close() {
+      closed ??= (async () => {
+        shutdown.abort();
+        await hub.closeAll(1001);
+        await app.close();
+      })();
+      return closed;
+    },
+  };
+}

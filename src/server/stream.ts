@@ -1,0 +1,54 @@
+import type { WebSocket } from "ws";
+import { SwitchyardError } from "../core/errors.js";
+import type { Params, RouteContext } from "./context.js";
+import { StreamSession } from "./stream-session.js";
+
+type StreamRequest = { Params: Params<"name"> };
+
+/** Open streams, so that shutdown can close them with 1001 and wait for them. */
+export class StreamHub {
+  readonly #sessions = new Set<StreamSession>();
+
+  open(session: StreamSession): void {
+    this.#sessions.add(session);
+    void session.closed.then(() => this.#sessions.delete(session));
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Closes every stream with `code`; streams still open after `timeoutMs` are terminated. */
+  async closeAll(code = 1001, timeoutMs = 2_000): Promise<void> {
+    const sessions = [...this.#sessions];
+    for (const s of sessions) s.close(code, "router shutting down");
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(sessions.map((s) => s.closed)), timeout]);
+    clearTimeout(timer);
+    for (const s of this.#sessions) s.terminate();
+  }
+}
+
+export function streamRoute({ app, broker, shutdown }: RouteContext, hub: StreamHub): void {
+  app.route<StreamRequest>({
+    method: "GET",
+    url: "/v1/subscriptions/:name/stream",
+    // Runs before the upgrade: an unknown subscription is a plain 404 problem.
+    preHandler: async (request) => {
+      await broker.subscriptionConfig(request.params.name);
+    },
+    handler: async (_request, reply) => {
+      reply.header("upgrade", "websocket");
+      throw new SwitchyardError(
+        "upgrade_required",
+        "this endpoint is a WebSocket: send an upgrade request",
+      );
+    },
+    wsHandler: (socket: WebSocket, request) => {
+      hub.open(new StreamSession(socket, broker, request.params.name, shutdown));
+    },
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * SIGKILL under load: a child router (the real CLI, fsync always) takes continuous batched
+ * publishes and pull consumption with acks on a key-ordered subscription, and is killed at
+ * random moments and restarted on the same data directory. Afterwards: every publish answered
+ * 201 is in the log exactly once, every event reached the subscription, nothing acked came
+ * back, per-key order held. Short by default (3 kills, part of `npm test`);
+ * `SWITCHYARD_CRASH_LONG=1` (`npm run test:crash`) kills it 25 times.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually.js";
+import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
+import { checkDeliveries, checkLog } from "./checks.js";
+import { Consumer } from "./consumer.js";
+import { callUntilAnswered } from "./http.js";
+import { Producer } from "./producer.js";
+import { readWholeLog } from "./read-log.js";
+
+const LONG = process.env.SWITCHYARD_CRASH_LONG === "1";
+const KILLS = LONG ? 25 : 3;
+const PRODUCERS = 4;
+const KEYS_PER_PRODUCER = 3;
+/** Between kills, wait for this many newly confirmed events (a random number in the range). */
+const PROGRESS_EVENTS: readonly [number, number] = [200, 3_000];
+
+describe("crash: SIGKILL under load", () => {
+  let router: RouterProcess | undefined;
+  let dataDir: string | undefined;
+
+  afterAll(async () => {
+    await router?.kill();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it(
+    `keeps every 201 exactly once and key order across ${KILLS} kills`,
+    async () => {
+      dataDir = await mkdtemp(join(tmpdir(), "switchyard-crash-"));
+      const live = await startRouterProcess({ dataDir, fsync: "always" });
+      router = live;
+      const name = `crash-${randomBytes(4).toString("hex")}`;
+      await setUp(live.url, name);
+
+      const producers = Array.from(
+        { length: PRODUCERS },
+        (_, p) => new Producer(`${name}-p${p}`, live.url, name, keysOf(p)),
+      );
+      const consumer = new Consumer(live.url, name);
+      const loops = new LoadLoops();
+      loops.start("publish", () =>
+        Promise.all(producers.map((p) => p.run(() => loops.stopPublishing))),
+      );
+      loops.start("consume", () => consumer.run(() => loops.stopConsuming));
+      const confirmedCount = (): number => producers.reduce((n, p) => n + p.stats.events, 0);
+
+      const started = Date.now();
+      for (let kill = 0; kill < KILLS; kill++) {
+        await loops.progress(confirmedCount, () => consumer.observed.length);
+        await live.restart();
+      }
+      await loops.progress(confirmedCount, () => consumer.observed.length);
+      loops.stopPublishing = true;
+      await loops.finished("publish");
+
+      const confirmed = producers.flatMap((p) => p.confirmed);
+      await drained(
+        live.url,
+        name,
+        consumer,
+        confirmed.map((c) => c.id),
+        loops,
+      );
+      loops.stopConsuming = true;
+      await loops.finished("consume");
+      const log = await readWholeLog(live.url, name);
+
+      printSummary(live, producers, consumer, log.length, Date.now() - started);
+      expect(checkLog(log, confirmed)).toEqual([]);
+      expect(checkDeliveries(log, consumer.observed)).toEqual([]);
+      expect(consumer.redeliveredAfterAck).toEqual([]);
+      expect(live.starts).toBe(KILLS + 1);
+    },
+    LONG ? 1_200_000 : 120_000,
+  );
+});
+
+function keysOf(producer: number): string[] {
+  return Array.from({ length: KEYS_PER_PRODUCER }, (_, k) => `key-${producer}-${k}`);
+}
+
+async function setUp(url: string, name: string): Promise<void> {
+  // A dedupe window longer than the test, so every retry is recognised.
+  await callUntilAnswered(`${url}/v1/topics/${name}`, "PUT", { dedupeWindowMs: 3_600_000 }, [201]);
+  await callUntilAnswered(
+    `${url}/v1/subscriptions/${name}`,
+    "PUT",
+    // Short leases bring back what a crash left in flight quickly; attempts never run out.
+    { topic: name, start: "earliest", ordering: "key", ackTimeoutMs: 1_000, maxAttempts: 1_000 },
+    [201],
+  );
+}
+
+/** The publish and consume loops, their stop flags, and the first error either one threw. */
+class LoadLoops {
+  stopPublishing = false;
+  stopConsuming = false;
+  #error: unknown;
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  start(name: string, loop: () => Promise<unknown>): void {
+    this.#running.set(
+      name,
+      loop().catch((error: unknown) => {
+        this.#error ??= error;
+        this.stopPublishing = true;
+        this.stopConsuming = true;
+      }),
+    );
+  }
+
+  async finished(name: string): Promise<void> {
+    await this.#running.get(name);
+    this.throwIfFailed();
+  }
+
+  throwIfFailed(): void {
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  /** Waits until a random number of new events were confirmed and some were delivered. */
+  async progress(confirmed: () => number, delivered: () => number): Promise<void> {
+    const [low, high] = PROGRESS_EVENTS;
+    const target = confirmed() + low + Math.floor(Math.random() * (high - low));
+    const deliveredBefore = delivered();
+    await eventually(
+      () => {
+        this.throwIfFailed();
+        expect(confirmed()).toBeGreaterThanOrEqual(target);
+        expect(delivered()).toBeGreaterThan(deliveredBefore);
+      },
+      { timeoutMs: 30_000, intervalMs: 5 },
+    );
+  }
+}
+
+/** Waits until every confirmed event was delivered and the subscription has nothing left. */
+async function drained(
+  url: string,
+  name: string,
+  consumer: Consumer,
+  ids: readonly string[],
+  loops: LoadLoops,
+): Promise<void> {
+  await eventually(
+    () => {
+      loops.throwIfFailed();
+      const delivered = new Set(consumer.observed.map((o) => o.id));
+      expect(ids.filter((id) => !delivered.has(id)).length).toBe(0);
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  await eventually(
+    async () => {
+      const sub = (await callUntilAnswered(
+        `${url}/v1/subscriptions/${name}`,
+        "GET",
+        undefined,
+        [200],
+      )) as {
+        stats: { lag: number; inFlight: number };
+      };
+      expect(sub.stats).toMatchObject({ lag: 0, inFlight: 0 });
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+}
+
+function printSummary(
+  router: RouterProcess,
+  producers: readonly Producer[],
+  consumer: Consumer,
+  logged: number,
+  elapsedMs: number,
+): void {
+  const sum = (pick: (p: Producer) => number): number => producers.reduce((n, p) => n + pick(p), 0);
+  const distinct = new Set(consumer.observed.map((o) => o.id)).size;
+  const lines = [
+    `crash test: ${router.starts - 1} kills in ${(elapsedMs / 1000).toFixed(1)} s`,
+    `  published: ${sum((p) => p.stats.events)} events in ${sum((p) => p.stats.batches)} batches answered 201; log holds ${logged}`,
+    `  lost answers: ${sum((p) => p.stats.lostAnswers)} publish requests; ${sum((p) => p.stats.retriedBatches)} batches retried, ${sum((p) => p.stats.duplicatesOnRetry)} events found already stored by the retry`,
+    `  delivered: ${consumer.observed.length} deliveries of ${distinct} events (${consumer.observed.length - distinct} redeliveries); ${consumer.stats.lostAcks} acks and ${consumer.stats.lostPulls} pulls lost, ${consumer.stats.notOk} acks not ok`,
+  ];
+  console.log(lines.join("\n"));
+}
