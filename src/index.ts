@@ -33,6 +33,11 @@ export interface RouterOptions {
   /** Default "info". */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   readonly limits?: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
+  /**
+   * Push endpoints on loopback, private, link-local and cloud-metadata addresses are refused
+   * unless this is on. Default false; `switchyard dev` turns it on.
+   */
+  readonly allowPrivateEndpoints?: boolean;
 }
 
 export interface Router {
@@ -54,6 +59,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   const broker = new Broker({
     engine,
     autoCreateTopics: options.autoCreateTopics ?? false,
+    push: { allowPrivateEndpoints: options.allowPrivateEndpoints ?? false },
     ...(options.limits?.maxBatchEvents === undefined
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
@@ -72,6 +78,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
     await server.close();
     throw error;
   }
+  await broker.startDispatchers();
   let closed: Promise<void> | undefined;
   const close = async () => {
     // Order matters: no new work, in-flight requests answered, background work done, then the store.

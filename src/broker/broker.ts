@@ -22,6 +22,8 @@ import {
 } from "./delivery-requests.js";
 import { BrokerMetrics } from "./metrics.js";
 import { prepareEvents } from "./publish.js";
+import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
+import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
@@ -29,6 +31,8 @@ import type { SubscriptionView, TopicView } from "./views.js";
 
 export type { SettleOp } from "./delivery-requests.js";
 export { BrokerMetrics } from "./metrics.js";
+export type { AttemptView } from "./push/api.js";
+export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
@@ -38,6 +42,8 @@ export interface BrokerOptions {
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. */
   readonly autoCreateTopics?: boolean;
   readonly maxBatchEvents?: number;
+  /** Push delivery: `allowPrivateEndpoints` (off unless dev mode or tests), sender tuning. */
+  readonly push?: PushOptions;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -64,13 +70,15 @@ export class Broker {
   readonly #topics: Topics;
   readonly #subs: Subscriptions;
   readonly #redrives: RedriveJobs;
+  readonly #push: PushDispatchers;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
-    this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics);
+    this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, options.push);
+    this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics, this.#push);
     this.#redrives = new RedriveJobs(this.#engine.cursors);
   }
 
@@ -90,6 +98,11 @@ export class Broker {
     return this.#engine.ready(signal);
   }
 
+  /** Starts push delivery: a dispatcher for every push subscription, kept in step from then on. */
+  startDispatchers(): Promise<void> {
+    return this.#push.start();
+  }
+
   // Topics and the log.
   putTopic(name: string, body: unknown): Promise<{ created: boolean; topic: TopicView }> {
     return this.#topics.put(name, body);
@@ -100,8 +113,9 @@ export class Broker {
   listTopics(): Promise<TopicView[]> {
     return this.#topics.list();
   }
-  deleteTopic(name: string, force: boolean): Promise<void> {
-    return this.#topics.delete(name, force);
+  async deleteTopic(name: string, force: boolean): Promise<void> {
+    await this.#topics.delete(name, force);
+    if (force) await this.#push.reconcile(); // stops dispatchers of subscriptions it deleted
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
     return this.#topics.read(topic, from, limit);
@@ -218,6 +232,40 @@ export class Broker {
     await this.#subs.config(name);
     return this.#redrives.start(name, request);
   }
+  /** Stops push delivery until `resume`; in-flight requests finish. Pull subscriptions: 409. */
+  async pause(name: string, body: unknown): Promise<SubscriptionView> {
+    const { reason } = parsePauseRequest(body);
+    return this.#setPaused(name, reason ?? "paused by the API");
+  }
+  async resume(name: string): Promise<SubscriptionView> {
+    return this.#setPaused(name, null);
+  }
+  async #setPaused(name: string, reason: string | null): Promise<SubscriptionView> {
+    const config = await this.#subs.config(name);
+    if (config.push === null)
+      throw new SwitchyardError(
+        "conflict",
+        `subscription ${name} is a pull subscription; only push subscriptions pause`,
+      );
+    await this.#push.setPaused(name, reason);
+    return this.#subs.get(name);
+  }
+  /** The push attempt log, newest first; `query` holds `eventId` and `limit` as strings. */
+  async attempts(name: string, query: unknown): Promise<AttemptView[]> {
+    const parsed = parseAttemptQuery(query);
+    await this.#subs.config(name);
+    const records = await this.#engine.cursors.attempts(name, parsed);
+    return records.map((r) => ({
+      eventId: r.eventId,
+      offset: r.offset,
+      attempt: r.attempt,
+      at: new Date(r.at).toISOString(),
+      status: r.status,
+      latencyMs: r.latencyMs,
+      ...(r.error === null ? {} : { error: r.error }),
+      ...(r.response === null ? {} : { response: r.response }),
+    }));
+  }
   async getRedrive(name: string, id: string): Promise<RedriveJob> {
     await this.#subs.config(name);
     return this.#redrives.get(name, id);
@@ -225,6 +273,7 @@ export class Broker {
 
   /** Waits for background work (redrives); the engine's owner closes the engine after. */
   async close(): Promise<void> {
+    await this.#push.close();
     await this.#redrives.drain();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isSwitchyardError } from "../../core/errors.js";
-import { type Resolver, vetEndpoint } from "./endpoint-guard.js";
+import { checkEndpointConfig, type Resolver, vetEndpoint } from "./endpoint-guard.js";
 import { classifyAddress } from "./ip-ranges.js";
 
 const strict = { allowPrivateEndpoints: false };
@@ -155,5 +155,28 @@ describe("vetEndpoint", () => {
 
   it("uses the system resolver for real names (localhost is loopback)", async () => {
     expect(await refusal("http://localhost/")).toMatch(/loopback/);
+  });
+});
+
+describe("checkEndpointConfig", () => {
+  it("refuses private addresses with a field error, unless allowed", async () => {
+    await expect(
+      checkEndpointConfig("http://127.0.0.1:1/", false, "/push/url"),
+    ).rejects.toMatchObject({
+      code: "invalid_endpoint",
+      errors: [{ pointer: "/push/url", message: "127.0.0.1 resolves to 127.0.0.1 (loopback)" }],
+    });
+    await expect(
+      checkEndpointConfig("http://127.0.0.1:1/", true, "/push/url"),
+    ).resolves.toBeUndefined();
+    await expect(checkEndpointConfig("ftp://x/", true, "/push/url")).rejects.toMatchObject({
+      code: "invalid_endpoint",
+    });
+  });
+
+  it("lets a host that does not resolve yet pass (each attempt checks again)", async () => {
+    await expect(
+      checkEndpointConfig("https://later.test/", false, "/push/url", resolverOf({})),
+    ).resolves.toBeUndefined();
   });
 });

@@ -77,6 +77,17 @@ async function resolveHost(
   }
 }
 
+function hostnameOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, "");
+}
+
+function checkAddresses(url: URL, hostname: string, addresses: readonly ResolvedAddress[]): void {
+  for (const { address } of addresses) {
+    const cls = classifyAddress(address);
+    if (cls !== null) refuse(url.href, `${hostname} resolves to ${address} (${cls})`);
+  }
+}
+
 /**
  * Resolves the endpoint and returns the address to connect to. Throws `invalid_endpoint` for
  * a bad URL, an unresolvable host, or (unless private endpoints are allowed) when ANY
@@ -88,16 +99,43 @@ export async function vetEndpoint(
   options: EndpointGuardOptions,
 ): Promise<VettedEndpoint> {
   const url = parseEndpointUrl(raw);
-  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  const hostname = hostnameOf(url);
   const addresses = await resolveHost(url, hostname, options.resolve ?? systemResolver);
-  if (!options.allowPrivateEndpoints) {
-    for (const { address } of addresses) {
-      const cls = classifyAddress(address);
-      if (cls !== null) refuse(url.href, `${hostname} resolves to ${address} (${cls})`);
-    }
-  }
+  if (!options.allowPrivateEndpoints) checkAddresses(url, hostname, addresses);
   const [chosen] = addresses;
   if (chosen === undefined) return refuse(url.href, `${hostname} has no addresses`);
   const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
   return { url, hostname, address: chosen.address, family: chosen.family, port };
+}
+
+/**
+ * The check when a push subscription is created or updated: the URL must be usable, and,
+ * unless private endpoints are allowed, its host must not resolve to a refused address. A
+ * host that does not resolve (yet) passes: every attempt checks again before it connects.
+ * Throws `invalid_endpoint` with a field error at `pointer`.
+ */
+export async function checkEndpointConfig(
+  raw: string,
+  allowPrivateEndpoints: boolean,
+  pointer: string,
+  resolve: Resolver = systemResolver,
+): Promise<void> {
+  try {
+    const url = parseEndpointUrl(raw);
+    if (allowPrivateEndpoints) return;
+    const hostname = hostnameOf(url);
+    let addresses: readonly ResolvedAddress[];
+    try {
+      addresses = await resolveHost(url, hostname, resolve);
+    } catch {
+      return;
+    }
+    checkAddresses(url, hostname, addresses);
+  } catch (error) {
+    if (!(error instanceof SwitchyardError)) throw error;
+    const message = error.message.replace(/^push endpoint \S+ refused: /, "");
+    throw new SwitchyardError("invalid_endpoint", error.message, {
+      errors: [{ pointer, message }],
+    });
+  }
 }
