@@ -1,8 +1,9 @@
 import type { Admin } from "./admin.js";
 import type { SettleOp, Settler } from "./delivery.js";
+import { type Problem, SwitchyardClientError } from "./errors.js";
 import type { SettleResult, SettleStatus } from "./resources.js";
 import { DEFAULT_RETRY, withRetry } from "./retry.js";
-import type { ClientFrame } from "./stream.js";
+import type { ClientFrame, SettleFrame } from "./stream.js";
 
 interface Pending {
   readonly ackId: string;
@@ -18,9 +19,10 @@ export interface FrameSink {
 
 /**
  * Settles deliveries over the stream, coalescing everything settled in one turn of the event
- * loop into one frame per kind. When the socket is down (or the answer does not come within
- * `timeoutMs`, or the socket drops before it does) the same settles go over HTTP instead:
- * ackIds are valid on any connection, and settling twice is harmless.
+ * loop into one frame per kind; each frame carries an id its `results` frame echoes. When the
+ * socket is down (or the answer does not come within `timeoutMs`, or the socket drops before
+ * it does) the same settles go over HTTP instead: ackIds are valid on any connection, and
+ * settling twice is harmless (the second answers `unknown`).
  */
 export class StreamSettler implements Settler {
   readonly #sink: FrameSink;
@@ -29,8 +31,9 @@ export class StreamSettler implements Settler {
   readonly #timeoutMs: number;
   #queued: Pending[] = [];
   #scheduled = false;
-  /** Sent over the socket and waiting for a `results` frame, per ackId in send order. */
-  readonly #awaiting = new Map<string, Pending[]>();
+  /** Sent over the socket, waiting for the `results` frame with the same id. */
+  readonly #awaiting = new Map<number, Pending[]>();
+  #nextFrameId = 1;
   #unanswered = 0;
   #idle: (() => void)[] = [];
 
@@ -51,14 +54,25 @@ export class StreamSettler implements Settler {
     });
   }
 
-  /** A `results` frame arrived: answers the oldest pending settle of each ackId. */
-  onResults(results: readonly SettleResult[]): void {
-    for (const result of results) {
-      const pending = this.#awaiting.get(result.ackId)?.shift();
-      if (!pending) continue;
-      if (this.#awaiting.get(result.ackId)?.length === 0) this.#awaiting.delete(result.ackId);
-      this.#answer(pending, result.status);
-    }
+  /** A `results` frame arrived: answers the settles of the frame it names. */
+  onResults(frameId: unknown, results: readonly SettleResult[]): void {
+    const group = this.#claim(frameId);
+    if (!group) return;
+    const byId = new Map(results.map((r) => [r.ackId, r.status]));
+    for (const pending of group) this.#answer(pending, byId.get(pending.ackId) ?? "unknown");
+  }
+
+  /**
+   * An `error` frame arrived. When it answers one of our settle frames, a problem that may pass
+   * (5xx) is tried again over HTTP and any other fails those settles; answers whether it did.
+   */
+  onError(frameId: unknown, problem: Problem): boolean {
+    const group = this.#claim(frameId);
+    if (!group) return false;
+    const error = new SwitchyardClientError(problem);
+    if (error.retryable) this.#overHttp(group);
+    else for (const pending of group) this.#fail(pending, error);
+    return true;
   }
 
   /** The socket dropped: whatever it had not answered goes over HTTP. */
@@ -87,33 +101,31 @@ export class StreamSettler implements Settler {
     for (const group of groupByFrame(batch).values()) {
       const first = group[0];
       if (!first) continue;
+      const id = this.#nextFrameId++;
       const frame = frameFor(
         first.op,
+        id,
         group.map((p) => p.ackId),
       );
-      if (this.#sink.send(frame)) this.#awaitSocket(group);
+      if (this.#sink.send(frame)) this.#awaitSocket(id, group);
       else this.#overHttp(group);
     }
   }
 
-  #awaitSocket(group: Pending[]): void {
-    for (const pending of group) {
-      const list = this.#awaiting.get(pending.ackId) ?? [];
-      list.push(pending);
-      this.#awaiting.set(pending.ackId, list);
-    }
-    const timer = setTimeout(() => this.#giveUpOnSocket(group), this.#timeoutMs);
+  #awaitSocket(id: number, group: Pending[]): void {
+    this.#awaiting.set(id, group);
+    const timer = setTimeout(() => {
+      const late = this.#claim(id);
+      if (late) this.#overHttp(late);
+    }, this.#timeoutMs);
     timer.unref();
   }
 
-  #giveUpOnSocket(group: Pending[]): void {
-    const late = group.filter((pending) => {
-      const list = this.#awaiting.get(pending.ackId);
-      const at = list?.indexOf(pending) ?? -1;
-      if (at >= 0) list?.splice(at, 1);
-      return at >= 0;
-    });
-    this.#overHttp(late);
+  #claim(frameId: unknown): Pending[] | undefined {
+    if (typeof frameId !== "number") return undefined;
+    const group = this.#awaiting.get(frameId);
+    this.#awaiting.delete(frameId);
+    return group;
   }
 
   #overHttp(pendings: Pending[]): void {
@@ -177,11 +189,11 @@ function groupByFrame(pendings: readonly Pending[]): Map<string, Pending[]> {
   return groups;
 }
 
-function frameFor(op: SettleOp, ackIds: readonly string[]): ClientFrame {
+function frameFor(op: SettleOp, id: number, ackIds: readonly string[]): SettleFrame {
   if (op.type === "nack")
     return op.delayMs === undefined
-      ? { type: "nack", ackIds }
-      : { type: "nack", ackIds, delayMs: op.delayMs };
-  if (op.type === "reject") return { type: "reject", ackIds, reason: op.reason };
-  return { type: op.type, ackIds };
+      ? { type: "nack", id, ackIds }
+      : { type: "nack", id, ackIds, delayMs: op.delayMs };
+  if (op.type === "reject") return { type: "reject", id, ackIds, reason: op.reason };
+  return { type: op.type, id, ackIds };
 }

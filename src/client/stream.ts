@@ -7,16 +7,31 @@ import { clientError, isProblem, type Problem, SwitchyardClientError } from "./e
 import type { PulledDelivery, SettleResult } from "./resources.js";
 import { type RetryPolicy, retryDelay } from "./retry.js";
 
-export type ClientFrame =
-  | { readonly type: "credit"; readonly n: number }
-  | { readonly type: "ack" | "extend"; readonly ackIds: readonly string[] }
-  | { readonly type: "nack"; readonly ackIds: readonly string[]; readonly delayMs?: number }
-  | { readonly type: "reject"; readonly ackIds: readonly string[]; readonly reason: string };
+/** A settle frame's `id` comes back on its `results` (or `error`) frame. */
+export type SettleFrame =
+  | { readonly type: "ack" | "extend"; readonly id: number; readonly ackIds: readonly string[] }
+  | {
+      readonly type: "nack";
+      readonly id: number;
+      readonly ackIds: readonly string[];
+      readonly delayMs?: number;
+    }
+  | {
+      readonly type: "reject";
+      readonly id: number;
+      readonly ackIds: readonly string[];
+      readonly reason: string;
+    };
+
+export type ClientFrame = { readonly type: "credit"; readonly n: number } | SettleFrame;
 
 export type ServerFrame =
   | { readonly type: "deliveries"; readonly deliveries: readonly PulledDelivery[] }
-  | { readonly type: "results"; readonly results: readonly SettleResult[] }
-  | { readonly type: "error"; readonly problem: Problem };
+  | { readonly type: "results"; readonly id?: unknown; readonly results: readonly SettleResult[] }
+  | { readonly type: "error"; readonly id?: unknown; readonly problem: Problem };
+
+/** The router closes a stream with this code when its subscription is deleted. */
+const CLOSE_SUBSCRIPTION_GONE = 4404;
 
 export interface StreamListener {
   /** Called on every (re)connection; the router's credit for this socket starts at 0. */
@@ -118,6 +133,11 @@ export class ReconnectingStream {
     });
     socket.on("close", (code, reason) => {
       clearInterval(heartbeat);
+      if (code === CLOSE_SUBSCRIPTION_GONE)
+        failure = clientError(
+          "subscription_not_found",
+          `the subscription is gone (${String(reason)})`,
+        );
       const why =
         failure ?? clientError("unreachable", `stream closed (${code} ${String(reason)})`);
       this.#afterClose(why);

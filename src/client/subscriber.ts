@@ -181,9 +181,11 @@ export class StreamSubscriber<T> implements Subscriber {
   }
 
   #onFrame(frame: ServerFrame): void {
-    if (frame.type === "results") this.#settler.onResults(frame.results);
-    else if (frame.type === "error") this.#report(new SwitchyardClientError(frame.problem));
-    else for (const pulled of frame.deliveries) this.#accept(pulled);
+    if (frame.type === "results") this.#settler.onResults(frame.id, frame.results);
+    else if (frame.type === "error") {
+      if (!this.#settler.onError(frame.id, frame.problem))
+        this.#report(new SwitchyardClientError(frame.problem));
+    } else for (const pulled of frame.deliveries) this.#accept(pulled);
   }
 
   #accept(pulled: PulledDelivery): void {

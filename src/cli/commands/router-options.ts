@@ -1,0 +1,35 @@
+import { type Command, Option } from "commander";
+import { DEFAULTS, type Mode } from "../router-settings.js";
+
+/**
+ * The flags `dev` and `serve` share. No commander defaults: an absent flag must stay
+ * undefined so the environment and the config file can supply the value.
+ */
+export function addRouterOptions(command: Command, mode: Mode): void {
+  const d = DEFAULTS[mode];
+  command
+    .addOption(new Option("--host <host>", `interface to listen on (default ${d.host})`))
+    .addOption(
+      new Option("--port <port>", `port to listen on, 0 for a free one (default ${d.port})`),
+    )
+    .addOption(new Option("--data <dir>", `data directory (default ./${d.dataDir})`))
+    .addOption(new Option("--engine <engine>", `storage engine: sqlite (default ${d.engine})`))
+    .addOption(new Option("--fsync <mode>", `always | interval (default ${d.fsync})`))
+    .addOption(
+      new Option(
+        "--auto-create-topics",
+        `create unknown topics on first use (default ${d.autoCreateTopics})`,
+      ),
+    )
+    .addOption(new Option("--no-auto-create-topics", "answer 404 for unknown topics"))
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        `fatal|error|warn|info|debug|silent (default ${d.logLevel})`,
+      ),
+    )
+    .addOption(
+      new Option("--max-body-bytes <size>", "largest request body, e.g. 16MiB (default 16MiB)"),
+    )
+    .addOption(new Option("--max-batch-events <n>", "most events in one batch (default 10000)"));
+}

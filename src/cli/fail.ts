@@ -1,0 +1,82 @@
+import type { SwitchyardClientError } from "../client/index.js";
+import { type ErrorCode, isSwitchyardError, SwitchyardError } from "../core/errors.js";
+
+/** Exit codes: 1 = the operation failed, 2 = the command line or configuration is wrong. */
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** An expected failure of a command: printed as one line, never with a stack trace. */
+export class CliFailure extends SwitchyardError {
+  readonly hint: string;
+  readonly exitCode: number;
+  /** Shown instead of `code` where a system code says more (`EADDRINUSE`, `usage`). */
+  readonly shownCode: string;
+
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    hint: string,
+    options: { exitCode?: number; shownCode?: string } = {},
+  ) {
+    super(code, detail);
+    this.name = "CliFailure";
+    this.hint = hint;
+    this.exitCode = options.exitCode ?? EXIT_FAILED;
+    this.shownCode = options.shownCode ?? code;
+  }
+}
+
+/** A bad flag, argument or setting: exit 2. */
+export function usage(detail: string, hint: string): CliFailure {
+  return new CliFailure("invalid_request", detail, hint, {
+    exitCode: EXIT_USAGE,
+    shownCode: "usage",
+  });
+}
+
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  unreachable:
+    "is the router running? start one with `switchyard dev`, or point --url / SWITCHYARD_URL at it",
+  topic_not_found:
+    "create it with `switchyard topics create <topic>` (a dev router creates topics on first publish)",
+  subscription_not_found:
+    "see `switchyard subs list`, or create it with `switchyard subs create <name> --topic <topic>`",
+  redrive_not_found: "the redrive job is gone (the router may have restarted); start a new one",
+  invalid_name: "topic names use [a-zA-Z0-9._-] (1-200), subscription names [a-zA-Z0-9_-] (1-64)",
+  invalid_event: "an event needs a non-empty type and source (--type, --source)",
+  reserved_attribute:
+    "offset, topic and appendedat are set by the router; remove them from the event",
+  invalid_filter: "a filter is one of exact, prefix, suffix, all, any, not (see docs/cli.md)",
+  event_too_large:
+    "raise the topic's maxEventBytes (`switchyard topics create <topic> --max-event-bytes 4MiB`)",
+  body_too_large: "send fewer or smaller events per request",
+  batch_too_large: "send fewer events per request",
+  topic_in_use: "delete the subscriptions that read it first, or pass --force to delete them too",
+  subscription_topic_changed: "a subscription's topic is fixed: delete it and create it again",
+  shutting_down: "the router is stopping; try again once it is back",
+  engine_unavailable: "the router cannot reach its store; check the router's log",
+  unexpected_response: "is --url pointing at a Switchyard router?",
+};
+
+export function hintFor(error: SwitchyardError): string {
+  if (error instanceof CliFailure) return error.hint;
+  const hint = HINTS[error.code];
+  if (hint) return hint;
+  if (error.status >= 500) return "the router failed; check its log";
+  return "see `switchyard <command> --help`";
+}
+
+/** `error: <what> (<code>) — <what to do>` for expected errors; `undefined` for bugs. */
+export function describeFailure(error: unknown): { line: string; exitCode: number } | undefined {
+  if (!isSwitchyardError(error)) return undefined;
+  const code =
+    error instanceof CliFailure
+      ? error.shownCode
+      : ((error as SwitchyardClientError).problem?.code ?? error.code);
+  const exitCode = error instanceof CliFailure ? error.exitCode : EXIT_FAILED;
+  return { line: `error: ${oneLine(error.message)} (${code}) — ${hintFor(error)}`, exitCode };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}

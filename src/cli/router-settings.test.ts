@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CliFailure, EXIT_USAGE } from "./fail.js";
+import { loadConfigFile, resolveSettings } from "./router-settings.js";
+
+const cwd = "/srv/app";
+
+describe("resolveSettings", () => {
+  it("uses each mode's defaults when nothing is given", () => {
+    expect(resolveSettings("dev", { flags: {}, env: {}, cwd })).toEqual({
+      host: "127.0.0.1",
+      port: 8420,
+      dataDir: "/srv/app/.switchyard",
+      engine: "sqlite",
+      fsync: "always",
+      autoCreateTopics: true,
+      logLevel: "warn",
+      limits: {},
+    });
+    expect(resolveSettings("serve", { flags: {}, env: {}, cwd })).toMatchObject({
+      dataDir: "/srv/app/switchyard-data",
+      autoCreateTopics: false,
+      logLevel: "info",
+    });
+  });
+
+  it("takes flags over env over the config file over defaults, key by key", () => {
+    const file = {
+      path: "switchyard.json",
+      values: { host: "0.0.0.0", port: 9000, fsync: "interval", limits: { maxBatchEvents: 50 } },
+    };
+    const settings = resolveSettings("serve", {
+      flags: { port: "9002" },
+      env: {
+        SWITCHYARD_PORT: "9001",
+        SWITCHYARD_HOST: "10.0.0.1",
+        SWITCHYARD_MAX_BODY_BYTES: "2MiB",
+      },
+      file,
+      cwd,
+    });
+    expect(settings).toMatchObject({
+      port: 9002,
+      host: "10.0.0.1",
+      fsync: "interval",
+      limits: { maxBodyBytes: 2 * 1024 * 1024, maxBatchEvents: 50 },
+    });
+  });
+
+  it("reads booleans from env and the negatable flag", () => {
+    expect(
+      resolveSettings("serve", { flags: {}, env: { SWITCHYARD_AUTO_CREATE_TOPICS: "true" }, cwd })
+        .autoCreateTopics,
+    ).toBe(true);
+    expect(
+      resolveSettings("dev", { flags: { autoCreateTopics: false }, env: {}, cwd }).autoCreateTopics,
+    ).toBe(false);
+  });
+
+  it("refuses an unknown engine, naming where it came from, as a usage error", () => {
+    const attempt = () => resolveSettings("dev", { flags: { engine: "postgres" }, env: {}, cwd });
+    expect(attempt).toThrow(CliFailure);
+    expect(attempt).toThrow(/--engine is "postgres", not one of sqlite/);
+    try {
+      resolveSettings("serve", { flags: {}, env: { SWITCHYARD_ENGINE: "nats" }, cwd });
+    } catch (error) {
+      expect((error as CliFailure).exitCode).toBe(EXIT_USAGE);
+      expect((error as CliFailure).message).toContain("SWITCHYARD_ENGINE");
+    }
+  });
+
+  it("refuses bad ports and unknown config keys", () => {
+    expect(() => resolveSettings("dev", { flags: { port: "99999" }, env: {}, cwd })).toThrow(
+      /--port/,
+    );
+    expect(() => resolveSettings("dev", { flags: { port: "http" }, env: {}, cwd })).toThrow(
+      /--port/,
+    );
+    const file = { path: "s.json", values: { prot: 1 } };
+    expect(() => resolveSettings("serve", { flags: {}, env: {}, file, cwd })).toThrow(
+      /unknown setting "prot"/,
+    );
+  });
+});
+
+describe("loadConfigFile", () => {
+  it("reads a JSON object and reports missing or malformed files as usage errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), "switchyard-cli-"));
+    const good = join(dir, "good.json");
+    writeFileSync(good, JSON.stringify({ port: 1234 }));
+    expect(loadConfigFile(good).values).toEqual({ port: 1234 });
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, "{ port: ");
+    expect(() => loadConfigFile(bad)).toThrow(/not valid JSON/);
+    expect(() => loadConfigFile(join(dir, "missing.json"))).toThrow(/ENOENT/);
+  });
+});

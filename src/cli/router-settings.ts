@@ -1,0 +1,235 @@
+/**
+ * Router settings for `switchyard dev` and `switchyard serve`, from four sources in order of
+ * precedence: flags > environment > config file (serve only) > defaults. docs/configuration.md
+ * documents the same table; keep them together.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { usage } from "./fail.js";
+import { parseBytes, parseInteger } from "./parse.js";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "silent";
+
+export interface RouterSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly engine: "sqlite";
+  readonly fsync: "always" | "interval";
+  readonly autoCreateTopics: boolean;
+  readonly logLevel: LogLevel;
+  readonly limits: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
+}
+
+export type Mode = "dev" | "serve";
+
+interface Spec {
+  /** Name in the config file (dotted for nested keys). */
+  readonly key: string;
+  readonly flag: string;
+  /** Commander's camel-cased name of the flag. */
+  readonly option: string;
+  readonly env: string;
+  readonly parse: (raw: unknown, where: string) => unknown;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "silent"] as const;
+
+function text(raw: unknown, where: string): string {
+  if (typeof raw !== "string" || raw === "")
+    throw usage(`${where} must be a non-empty string`, "see docs/configuration.md");
+  return raw;
+}
+
+function oneOf<T extends string>(values: readonly T[], hint: string) {
+  return (raw: unknown, where: string): T => {
+    if (typeof raw === "string" && (values as readonly string[]).includes(raw)) return raw as T;
+    throw usage(`${where} is ${JSON.stringify(raw)}, not one of ${values.join(", ")}`, hint);
+  };
+}
+
+function whole(min: number, max: number) {
+  return (raw: unknown, where: string): number =>
+    typeof raw === "number"
+      ? parseInteger(String(raw), where, min, max)
+      : parseInteger(text(raw, where), where, min, max);
+}
+
+function bytes(raw: unknown, where: string): number {
+  return typeof raw === "number"
+    ? whole(1, Number.MAX_SAFE_INTEGER)(raw, where)
+    : parseBytes(text(raw, where), where);
+}
+
+function bool(raw: unknown, where: string): boolean {
+  if (typeof raw === "boolean") return raw;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw usage(`${where} is ${JSON.stringify(raw)}, not true or false`, "write true or false");
+}
+
+const SPECS: readonly Spec[] = [
+  { key: "host", flag: "--host", option: "host", env: "SWITCHYARD_HOST", parse: text },
+  { key: "port", flag: "--port", option: "port", env: "SWITCHYARD_PORT", parse: whole(0, 65_535) },
+  { key: "dataDir", flag: "--data", option: "data", env: "SWITCHYARD_DATA", parse: text },
+  {
+    key: "engine",
+    flag: "--engine",
+    option: "engine",
+    env: "SWITCHYARD_ENGINE",
+    parse: oneOf(["sqlite"], 'this version has one engine, "sqlite"'),
+  },
+  {
+    key: "fsync",
+    flag: "--fsync",
+    option: "fsync",
+    env: "SWITCHYARD_FSYNC",
+    parse: oneOf(
+      ["always", "interval"],
+      "always = fsync every commit; interval = fsync in the background",
+    ),
+  },
+  {
+    key: "autoCreateTopics",
+    flag: "--auto-create-topics",
+    option: "autoCreateTopics",
+    env: "SWITCHYARD_AUTO_CREATE_TOPICS",
+    parse: bool,
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level",
+    option: "logLevel",
+    env: "SWITCHYARD_LOG_LEVEL",
+    parse: oneOf(LOG_LEVELS, `use one of ${LOG_LEVELS.join(", ")}`),
+  },
+  {
+    key: "limits.maxBodyBytes",
+    flag: "--max-body-bytes",
+    option: "maxBodyBytes",
+    env: "SWITCHYARD_MAX_BODY_BYTES",
+    parse: bytes,
+  },
+  {
+    key: "limits.maxBatchEvents",
+    flag: "--max-batch-events",
+    option: "maxBatchEvents",
+    env: "SWITCHYARD_MAX_BATCH_EVENTS",
+    parse: whole(1, 1_000_000),
+  },
+];
+
+export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
+  dev: {
+    host: "127.0.0.1",
+    port: 8420,
+    dataDir: ".switchyard",
+    engine: "sqlite",
+    fsync: "always",
+    autoCreateTopics: true,
+    logLevel: "warn",
+  },
+  serve: {
+    host: "127.0.0.1",
+    port: 8420,
+    dataDir: "switchyard-data",
+    engine: "sqlite",
+    fsync: "always",
+    autoCreateTopics: false,
+    logLevel: "info",
+  },
+};
+
+export interface ConfigFile {
+  readonly path: string;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+export interface Sources {
+  /** Commander's parsed options: a flag that was not given is undefined. */
+  readonly flags: Readonly<Record<string, unknown>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly file?: ConfigFile;
+  /** Relative data directories resolve against this. */
+  readonly cwd: string;
+}
+
+/** Merges the sources (flags > env > file > defaults) and validates every value. */
+export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
+  const fileValues = sources.file ? flatten(sources.file) : new Map<string, unknown>();
+  const chosen = new Map<string, unknown>();
+  for (const spec of SPECS) {
+    const flag = sources.flags[spec.option];
+    const env = sources.env[spec.env];
+    if (flag !== undefined) chosen.set(spec.key, spec.parse(flag, spec.flag));
+    else if (env !== undefined && env !== "") chosen.set(spec.key, spec.parse(env, spec.env));
+    else if (fileValues.has(spec.key))
+      chosen.set(
+        spec.key,
+        spec.parse(fileValues.get(spec.key), `${sources.file?.path}: ${spec.key}`),
+      );
+    else if (spec.key in DEFAULTS[mode]) chosen.set(spec.key, DEFAULTS[mode][spec.key]);
+  }
+  const limits: { maxBodyBytes?: number; maxBatchEvents?: number } = {};
+  const maxBodyBytes = chosen.get("limits.maxBodyBytes");
+  const maxBatchEvents = chosen.get("limits.maxBatchEvents");
+  if (typeof maxBodyBytes === "number") limits.maxBodyBytes = maxBodyBytes;
+  if (typeof maxBatchEvents === "number") limits.maxBatchEvents = maxBatchEvents;
+  return {
+    host: chosen.get("host") as string,
+    port: chosen.get("port") as number,
+    dataDir: resolve(sources.cwd, chosen.get("dataDir") as string),
+    engine: chosen.get("engine") as "sqlite",
+    fsync: chosen.get("fsync") as "always" | "interval",
+    autoCreateTopics: chosen.get("autoCreateTopics") as boolean,
+    logLevel: chosen.get("logLevel") as LogLevel,
+    limits,
+  };
+}
+
+/** `{ limits: { maxBodyBytes } }` → `limits.maxBodyBytes`; unknown keys are an error, not a typo ignored. */
+function flatten(file: ConfigFile): Map<string, unknown> {
+  const known = new Set(SPECS.map((s) => s.key));
+  const out = new Map<string, unknown>();
+  const walk = (values: Readonly<Record<string, unknown>>, prefix: string): void => {
+    for (const [name, value] of Object.entries(values)) {
+      const key = prefix + name;
+      if (key === "limits" && isRecord(value)) walk(value, "limits.");
+      else if (known.has(key)) out.set(key, value);
+      else
+        throw usage(
+          `${file.path}: unknown setting ${JSON.stringify(key)}`,
+          `known settings: ${[...known].join(", ")}`,
+        );
+    }
+  };
+  walk(file.values, "");
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Reads a JSON config file; a missing or malformed file is a usage error (exit 2). */
+export function loadConfigFile(path: string): ConfigFile {
+  let textValue: string;
+  try {
+    textValue = readFileSync(path, "utf8");
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw usage(`cannot read config file ${path} (${why})`, "check the --config path");
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(textValue);
+  } catch (error) {
+    throw usage(
+      `config file ${path} is not valid JSON: ${(error as Error).message}`,
+      "fix the JSON",
+    );
+  }
+  if (!isRecord(values))
+    throw usage(`config file ${path} must hold a JSON object`, "see docs/configuration.md");
+  return { path, values };
+}
