@@ -12,6 +12,7 @@ import type {
   Settled,
   SubscriptionStats,
 } from "../engine/engine.js";
+import { redriveAuditWriter } from "./audit.js";
 import {
   type PullRequest,
   parsePullRequest,
@@ -25,6 +26,7 @@ import { prepareEvents } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
+import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
@@ -79,7 +81,10 @@ export class Broker {
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, options.push);
     this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics, this.#push);
-    this.#redrives = new RedriveJobs(this.#engine.cursors);
+    this.#redrives = new RedriveJobs(this.#engine.cursors, {
+      clock: this.#clock,
+      audit: redriveAuditWriter(this.#engine, this.#topics, this.#clock),
+    });
   }
 
   get engineName(): string {
@@ -227,10 +232,16 @@ export class Broker {
     await this.#subs.config(name);
     return this.#subs.seek(name, to);
   }
-  async redrive(name: string, body: unknown): Promise<RedriveStarted> {
+  /** `seen`: what the server knows of the caller, for the audit record. */
+  async redrive(
+    name: string,
+    body: unknown,
+    seen: Omit<RedriveOrigin, "actor"> = {},
+  ): Promise<RedriveStarted> {
     const request = parseRedriveRequest(body);
+    const { pacing, actor } = parseRedrivePacing(body);
     await this.#subs.config(name);
-    return this.#redrives.start(name, request);
+    return this.#redrives.start(name, request, pacing, { ...seen, actor });
   }
   /** Stops push delivery until `resume`; in-flight requests finish. Pull subscriptions: 409. */
   async pause(name: string, body: unknown): Promise<SubscriptionView> {

@@ -142,6 +142,12 @@ export interface RedriveRequest {
   readonly filter?: Filter;
   readonly limit?: number;
   readonly dryRun?: boolean;
+  /** Events moved per step (default 1000). */
+  readonly chunkSize?: number;
+  /** Events per second at most (default: unlimited). */
+  readonly ratePerSecond?: number;
+  /** Who is asking, for the audit record (e.g. "alice@laptop"). */
+  readonly actor?: string;
 }
 
 export interface RedriveStarted {
@@ -155,6 +161,10 @@ export interface RedriveStatus {
   readonly state: "running" | "done" | "failed";
   readonly matched: number;
   readonly moved: number;
+  readonly error?: string;
+  readonly actor?: string | null;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
 }
 
 export interface RouterInfo {

@@ -50,7 +50,11 @@ export function deliveryRoutes({ app, broker, shutdown }: RouteContext): void {
   });
 
   app.post<NameRequest>("/v1/subscriptions/:name/redrive", async (request, reply) => {
-    const started = await broker.redrive(request.params.name, parseJsonBody(request.body));
+    const userAgent = request.headers["user-agent"];
+    const started = await broker.redrive(request.params.name, parseJsonBody(request.body), {
+      remoteAddress: request.ip,
+      ...(userAgent === undefined ? {} : { userAgent }),
+    });
     return sendJson(reply, started.redrive === null ? 200 : 202, JSON.stringify(started));
   });
 
@@ -64,6 +68,11 @@ export function deliveryRoutes({ app, broker, shutdown }: RouteContext): void {
       keys,
       moved,
       ...(job.error ? { error: job.error } : {}),
+      actor: job.actor,
+      startedAt: new Date(job.startedAt).toISOString(),
+      ...(job.finishedAt === undefined
+        ? {}
+        : { finishedAt: new Date(job.finishedAt).toISOString() }),
     };
     return sendJson(reply, 200, JSON.stringify(body));
   });
