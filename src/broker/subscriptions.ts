@@ -110,11 +110,18 @@ export class Subscriptions {
     signal?: AbortSignal,
   ): Promise<readonly Delivery[]> {
     assertSubscriptionName(name, "path:name");
-    const deliveries = await this.#engine.cursors.lease(name, {
-      max: request.max,
-      waitMs: request.waitMs,
-      ...(signal === undefined ? {} : { signal }),
-    });
+    let deliveries: readonly Delivery[];
+    try {
+      deliveries = await this.#engine.cursors.lease(name, {
+        max: request.max,
+        waitMs: request.waitMs,
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } catch (error) {
+      // An aborted wait (client gone, shutdown) is an empty answer, not a failure.
+      if (signal?.aborted === true && !(error instanceof SwitchyardError)) return [];
+      throw error;
+    }
     if (deliveries.length > 0) this.#metrics.deliveries.add(name, deliveries.length);
     return deliveries;
   }

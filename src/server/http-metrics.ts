@@ -15,6 +15,8 @@ interface Series {
 /** Request durations by method, route pattern and status: a Prometheus histogram. */
 export class HttpMetrics {
   readonly #series = new Map<string, Series>();
+  /** Pull requests now waiting for deliveries (long polls). */
+  pullsWaiting = 0;
 
   observe(method: string, route: string, status: number, ms: number): void {
     const key = `${method} ${route} ${status}`;
@@ -34,6 +36,9 @@ export class HttpMetrics {
   render(label: (value: string) => string): string[] {
     const name = "switchyard_http_request_duration_seconds";
     const lines = [
+      "# HELP switchyard_pulls_waiting Pull requests waiting for deliveries now.",
+      "# TYPE switchyard_pulls_waiting gauge",
+      `switchyard_pulls_waiting ${this.pullsWaiting}`,
       `# HELP ${name} HTTP request durations by method, route and status.`,
       `# TYPE ${name} histogram`,
     ];

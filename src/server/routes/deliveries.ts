@@ -23,9 +23,10 @@ function clientGone(
   return { signal, done: () => reply.raw.off("close", onClose) };
 }
 
-export function deliveryRoutes({ app, broker, shutdown }: RouteContext): void {
+export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): void {
   app.post<NameRequest>("/v1/subscriptions/:name/pull", async (request, reply) => {
     const watch = clientGone(reply, shutdown);
+    http.pullsWaiting++;
     try {
       const deliveries = await broker.pull(
         request.params.name,
@@ -34,6 +35,7 @@ export function deliveryRoutes({ app, broker, shutdown }: RouteContext): void {
       );
       return sendJson(reply, 200, deliveriesJson(deliveries));
     } finally {
+      http.pullsWaiting--;
       watch.done();
     }
   });

@@ -1,0 +1,99 @@
+/**
+ * Appending: offsets from the topic row's running `last_offset`, one INSERT per stored event,
+ * dedupe through the in-memory window index, all inside the caller's job (so atomic per
+ * call). `appended_at` never decreases within a topic, even if the clock steps back: time
+ * lookups binary-search it and retention by age stops at the first young event.
+ */
+import { Buffer } from "node:buffer";
+import type { Appended, NewEvent } from "../engine.js";
+import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
+import { topicNotFound } from "./errors.js";
+import { insertEvent, readEvent } from "./events.js";
+import type { JobTx } from "./job-tx.js";
+import type { TopicState } from "./topic-state.js";
+
+export interface AppendOptions {
+  /** Dead-letter appends skip dedupe: the same event may be dead-lettered again after a redrive. */
+  readonly dedupe: boolean;
+  /** Runs after commit when at least one event was stored (wakes tails and leases). */
+  readonly onStored: (topic: string) => void;
+}
+
+function sameEvent(tx: JobTx, topic: TopicState, offset: number, event: NewEvent): boolean {
+  const stored = readEvent(tx.db, topic.id, topic.name, offset);
+  if (stored === null) return false; // removed by retention: nothing left to be a duplicate of
+  const parsed = JSON.parse(stored.body) as { source?: unknown; id?: unknown };
+  return parsed.source === event.source && parsed.id === event.id;
+}
+
+function indexOf(tx: JobTx, topicId: number): DedupeIndex {
+  let index = tx.dedupeIndexes.get(topicId);
+  if (index === undefined) {
+    index = new DedupeIndex();
+    tx.dedupeIndexes.set(topicId, index);
+  }
+  return index;
+}
+
+function findDuplicate(
+  tx: JobTx,
+  topic: TopicState,
+  hash: number,
+  cutoff: number,
+  event: NewEvent,
+): number | undefined {
+  const pending = tx.pendingDedupe(topic.id, hash);
+  if (pending !== undefined && sameEvent(tx, topic, pending, event)) return pending;
+  const committed = indexOf(tx, topic.id).lookup(hash, cutoff);
+  if (committed !== undefined && committed !== pending && sameEvent(tx, topic, committed, event))
+    return committed;
+  return undefined;
+}
+
+export function appendToTopic(
+  tx: JobTx,
+  topic: TopicState,
+  events: readonly NewEvent[],
+  options: AppendOptions,
+): Appended[] {
+  const at = Math.max(tx.now, topic.lastAppendedAt);
+  const window = options.dedupe ? topic.config.dedupeWindowMs : 0;
+  const cutoff = at - window;
+  const results: Appended[] = [];
+  let stored = 0;
+  for (const event of events) {
+    const hash = window > 0 ? dedupeHash(event.source, event.id) : 0;
+    const duplicate = window > 0 ? findDuplicate(tx, topic, hash, cutoff, event) : undefined;
+    if (duplicate !== undefined) {
+      results.push({ offset: duplicate, duplicate: true });
+      continue;
+    }
+    const offset = topic.lastOffset + 1;
+    insertEvent(tx.db, topic.id, offset, at, event.key, event.body);
+    topic.lastOffset = offset;
+    topic.eventCount += 1;
+    topic.byteCount += Buffer.byteLength(event.body);
+    if (window > 0) tx.addDedupe(topic.id, hash, offset, at);
+    results.push({ offset, duplicate: false });
+    stored++;
+  }
+  if (stored > 0) {
+    topic.lastAppendedAt = at;
+    tx.afterCommit(() => options.onStored(topic.name));
+  }
+  return results;
+}
+
+/** The `append` job of `EventLog.append`. */
+export function appendJob(
+  tx: JobTx,
+  topicName: string,
+  events: readonly NewEvent[],
+  onStored: (topic: string) => void,
+): Appended[] {
+  const topic = tx.topic(topicName);
+  if (topic === null) throw topicNotFound(topicName);
+  if (topic.config.dedupeWindowMs > 0)
+    indexOf(tx, topic.id).prune(tx.now - topic.config.dedupeWindowMs);
+  return appendToTopic(tx, topic, events, { dedupe: true, onStored });
+}

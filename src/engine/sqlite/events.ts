@@ -1,0 +1,133 @@
+/**
+ * The events table: one row per stored event, keyed by `event_key = topic_id << 42 | offset`
+ * (an INTEGER PRIMARY KEY, so a topic's events are one contiguous rowid range and an append
+ * always lands at the end of it). Measured against a WITHOUT ROWID (topic_id, offset) table:
+ * same append rate, but point reads 1.4x faster at 256 bytes and 4.5x at 2 KB events, because
+ * interior pages hold integer keys only. The `event_log` view shows topic names and offsets.
+ */
+import type { LogRecord } from "../../core/stored-event.js";
+import type { Db } from "./database.js";
+import { OFFSET_BITS } from "./schema.js";
+
+const KEY = `((?1 << ${OFFSET_BITS}) + ?2)`;
+
+interface EventRow extends Record<string, unknown> {
+  offset: number;
+  appended_at: number;
+  partition_key: string | null;
+  body: string;
+}
+
+export function insertEvent(
+  db: Db,
+  topicId: number,
+  offset: number,
+  appendedAt: number,
+  key: string | null,
+  body: string,
+): void {
+  db.stmt(
+    `INSERT INTO events (event_key, appended_at, partition_key, body) VALUES (${KEY}, ?3, ?4, ?5)`,
+  ).run(topicId, offset, appendedAt, key, body);
+}
+
+function toRecord(topic: string, row: EventRow): LogRecord {
+  return {
+    topic,
+    offset: row.offset,
+    appendedAt: row.appended_at,
+    key: row.partition_key,
+    body: row.body,
+  };
+}
+
+export function readEvent(
+  db: Db,
+  topicId: number,
+  topic: string,
+  offset: number,
+): LogRecord | null {
+  const row = db.get<EventRow>(
+    `SELECT ?2 AS offset, appended_at, partition_key, body FROM events WHERE event_key = ${KEY}`,
+    topicId,
+    offset,
+  );
+  return row === undefined ? null : toRecord(topic, row);
+}
+
+/** Up to `limit` records with offsets in [from, to], in offset order. */
+export function readRange(
+  db: Db,
+  topicId: number,
+  topic: string,
+  from: number,
+  to: number,
+  limit: number,
+): LogRecord[] {
+  if (limit <= 0 || to < from) return [];
+  return db
+    .all<EventRow>(
+      `SELECT event_key - (?1 << ${OFFSET_BITS}) AS offset, appended_at, partition_key, body
+         FROM events WHERE event_key BETWEEN ${KEY} AND ((?1 << ${OFFSET_BITS}) + ?3)
+         ORDER BY event_key LIMIT ?4`,
+      topicId,
+      from,
+      to,
+      limit,
+    )
+    .map((row) => toRecord(topic, row));
+}
+
+function appendedAtOf(db: Db, topicId: number, offset: number): number | undefined {
+  const row = db.get<{ appended_at: number }>(
+    `SELECT appended_at FROM events WHERE event_key = ${KEY}`,
+    topicId,
+    offset,
+  );
+  return row?.appended_at;
+}
+
+/**
+ * The first offset in [first, last] appended at or after `time`, or `last + 1`. Binary search
+ * over point reads: appended_at never decreases within a topic (see append.ts).
+ */
+export function offsetAtTime(
+  db: Db,
+  topicId: number,
+  first: number,
+  last: number,
+  time: number,
+): number {
+  let lo = first;
+  let hi = last + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const at = appendedAtOf(db, topicId, mid);
+    if (at === undefined || at < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Deletes the events with offsets in [from, to]; returns how many and their body bytes. */
+export function deleteRange(
+  db: Db,
+  topicId: number,
+  from: number,
+  to: number,
+): { readonly events: number; readonly bytes: number } {
+  const sums = db.get<{ n: number; bytes: number | null }>(
+    `SELECT count(*) AS n, sum(octet_length(body)) AS bytes FROM events
+       WHERE event_key BETWEEN ${KEY} AND ((?1 << ${OFFSET_BITS}) + ?3)`,
+    topicId,
+    from,
+    to,
+  );
+  db.run(
+    `DELETE FROM events WHERE event_key BETWEEN ${KEY} AND ((?1 << ${OFFSET_BITS}) + ?3)`,
+    topicId,
+    from,
+    to,
+  );
+  return { events: sums?.n ?? 0, bytes: sums?.bytes ?? 0 };
+}

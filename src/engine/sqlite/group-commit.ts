@@ -1,0 +1,146 @@
+/**
+ * Group commit: every write (append, lease, settle, catalog change, retention chunk) is a job
+ * queued here. Jobs queued in the same tick run in ONE transaction and share one fsync; each
+ * job runs inside its own SAVEPOINT, so a job that throws (an unknown topic, say) is rolled
+ * back alone and fails only its own caller. A job's promise settles only after COMMIT
+ * returned, i.e. once its work is as durable as the engine's `fsync` setting makes it.
+ *
+ * `node:sqlite` is synchronous: a flush holds the event loop from BEGIN to COMMIT. Nothing
+ * else can read the connection mid-transaction, which is what lets readers use the same
+ * connection without locks. A flush takes at most `MAX_WEIGHT` work units so that a burst of
+ * big batches is split over several commits instead of one long stall.
+ */
+import type { Clock } from "../../core/clock.js";
+import type { Db } from "./database.js";
+import type { DedupeIndex } from "./dedupe-index.js";
+import { closedError, toSwitchyardError } from "./errors.js";
+import { JobTx, PendingDedupe } from "./job-tx.js";
+
+/** Roughly "rows written": an append of n events weighs n. */
+const MAX_WEIGHT = 20_000;
+
+interface Job {
+  readonly weight: number;
+  readonly run: (tx: JobTx) => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Done {
+  readonly job: Job;
+  readonly value: unknown;
+  readonly effects: readonly (() => void)[];
+}
+
+interface Failed {
+  readonly job: Job;
+  readonly error: unknown;
+}
+
+export class GroupCommit {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #indexes: Map<number, DedupeIndex>;
+  #queue: Job[] = [];
+  #scheduled = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+
+  constructor(db: Db, clock: Clock, indexes: Map<number, DedupeIndex>) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#indexes = indexes;
+  }
+
+  /** Queues `run` for the next commit; resolves with its result once committed. */
+  submit<T>(weight: number, run: (tx: JobTx) => T): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ weight, run, resolve: resolve as (value: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Stops accepting jobs; resolves once every queued job has been committed or failed. */
+  close(): Promise<void> {
+    this.#closed = true;
+    if (this.#queue.length === 0 && !this.#scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #take(): Job[] {
+    let weight = 0;
+    let count = 0;
+    while (count < this.#queue.length && (count === 0 || weight < MAX_WEIGHT)) {
+      weight += this.#queue[count]?.weight ?? 0;
+      count++;
+    }
+    const batch = this.#queue.slice(0, count);
+    this.#queue = this.#queue.slice(count);
+    return batch;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#take();
+    if (this.#queue.length > 0) this.#schedule();
+    if (batch.length > 0) this.#commit(batch);
+    if (this.#queue.length === 0 && !this.#scheduled) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  #commit(batch: readonly Job[]): void {
+    const db = this.#db;
+    if (!db.isOpen) {
+      for (const job of batch) job.reject(closedError());
+      return;
+    }
+    const pending = new PendingDedupe();
+    const done: Done[] = [];
+    const failed: Failed[] = [];
+    try {
+      db.stmt("BEGIN IMMEDIATE").run();
+      const now = this.#clock.now();
+      for (const job of batch) this.#runJob(job, now, pending, done, failed);
+      db.stmt("COMMIT").run();
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      const failure = toSwitchyardError(error, "committing");
+      for (const job of batch) job.reject(failure);
+      return;
+    }
+    pending.applyTo(this.#indexes);
+    for (const { job, value, effects } of done) {
+      for (const effect of effects) effect();
+      job.resolve(value);
+    }
+    for (const { job, error } of failed) job.reject(error);
+  }
+
+  #runJob(job: Job, now: number, pending: PendingDedupe, done: Done[], failed: Failed[]): void {
+    const db = this.#db;
+    const tx = new JobTx(db, now, pending, this.#indexes);
+    db.stmt("SAVEPOINT job").run();
+    try {
+      const value = job.run(tx);
+      tx.finish();
+      db.stmt("RELEASE job").run();
+      done.push({ job, value, effects: tx.effects });
+    } catch (error) {
+      // Some errors (disk full, I/O) make SQLite roll the whole transaction back: then no
+      // job of this commit survives, and the caller of #commit fails them all.
+      if (!db.inTransaction) throw error;
+      db.stmt("ROLLBACK TO job").run();
+      db.stmt("RELEASE job").run();
+      tx.undo();
+      failed.push({ job, error: toSwitchyardError(error, "running a write") });
+    }
+  }
+}

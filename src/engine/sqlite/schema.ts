@@ -1,0 +1,126 @@
+/**
+ * The store's tables, as numbered migrations applied in order and recorded in
+ * `PRAGMA user_version`. Never edit a shipped migration: append a new one. `docs/storage.md`
+ * documents every table, column and index below for people inspecting a store with sqlite3.
+ */
+import { SwitchyardError } from "../../core/errors.js";
+import type { Db } from "./database.js";
+
+/** Offsets live in the low 42 bits of `events.event_key`; the topic id in the bits above. */
+export const OFFSET_BITS = 42;
+export const OFFSET_MASK = 2 ** OFFSET_BITS - 1;
+/** Topic ids stay below 2^21 so that `topic_id << 42 | offset` fits a signed 64-bit integer. */
+export const MAX_TOPIC_ID = 2 ** 21 - 1;
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE topics (
+    topic_id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    name                 TEXT NOT NULL UNIQUE,
+    dedupe_window_ms     INTEGER NOT NULL,
+    max_event_bytes      INTEGER NOT NULL,
+    retention_max_age_ms INTEGER,
+    retention_max_bytes  INTEGER,
+    retention_max_events INTEGER,
+    first_offset         INTEGER NOT NULL DEFAULT 1,
+    last_offset          INTEGER NOT NULL DEFAULT 0,
+    event_count          INTEGER NOT NULL DEFAULT 0,
+    byte_count           INTEGER NOT NULL DEFAULT 0,
+    last_appended_at     INTEGER NOT NULL DEFAULT 0,
+    created_at           INTEGER NOT NULL
+  );
+
+  CREATE TABLE events (
+    event_key     INTEGER PRIMARY KEY,
+    appended_at   INTEGER NOT NULL,
+    partition_key TEXT,
+    body          TEXT NOT NULL
+  );
+
+  CREATE VIEW event_log AS
+    SELECT t.name AS topic,
+           e.event_key & ${OFFSET_MASK} AS offset,
+           strftime('%Y-%m-%dT%H:%M:%fZ', e.appended_at / 1000.0, 'unixepoch') AS appended_at,
+           e.partition_key AS partition_key,
+           e.body AS body
+    FROM topics t
+    JOIN events e
+      ON e.event_key BETWEEN (t.topic_id << ${OFFSET_BITS}) AND (t.topic_id << ${OFFSET_BITS}) + ${OFFSET_MASK};
+
+  CREATE TABLE subscriptions (
+    subscription_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    name                TEXT NOT NULL UNIQUE,
+    topic_id            INTEGER NOT NULL,
+    dead_letter_topic   TEXT NOT NULL,
+    config              TEXT NOT NULL,
+    position            INTEGER NOT NULL,
+    epoch               INTEGER NOT NULL DEFAULT 0,
+    lease_counter       INTEGER NOT NULL DEFAULT 0,
+    delivered_count     INTEGER NOT NULL DEFAULT 0,
+    acked_count         INTEGER NOT NULL DEFAULT 0,
+    dead_lettered_count INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL
+  );
+  CREATE INDEX subscriptions_by_topic ON subscriptions (topic_id);
+
+  CREATE TABLE deliveries (
+    subscription_id      INTEGER NOT NULL,
+    event_offset         INTEGER NOT NULL,
+    partition_key        TEXT,
+    state                TEXT NOT NULL CHECK (state IN ('leased', 'waiting', 'blocked')),
+    attempt              INTEGER NOT NULL DEFAULT 0,
+    lease_no             INTEGER NOT NULL DEFAULT 0,
+    due_at               INTEGER NOT NULL DEFAULT 0,
+    dead_letter_topic_id INTEGER,
+    dead_letter_offset   INTEGER,
+    PRIMARY KEY (subscription_id, event_offset)
+  ) WITHOUT ROWID;
+  CREATE INDEX deliveries_by_due ON deliveries (subscription_id, state, due_at);
+  CREATE INDEX deliveries_by_key ON deliveries (subscription_id, partition_key, state, event_offset)
+    WHERE partition_key IS NOT NULL;
+
+  CREATE TABLE dead_letters (
+    dead_letter_topic_id INTEGER NOT NULL,
+    dead_letter_offset   INTEGER NOT NULL,
+    subscription_id      INTEGER NOT NULL,
+    topic_id             INTEGER NOT NULL,
+    event_offset         INTEGER NOT NULL,
+    event_appended_at    INTEGER NOT NULL,
+    event_id             TEXT NOT NULL,
+    partition_key        TEXT,
+    reason               TEXT NOT NULL,
+    attempts             INTEGER NOT NULL,
+    dead_lettered_at     INTEGER NOT NULL,
+    redriven_at          INTEGER,
+    PRIMARY KEY (dead_letter_topic_id, dead_letter_offset)
+  ) WITHOUT ROWID;
+  CREATE INDEX dead_letters_by_subscription ON dead_letters (subscription_id, event_offset);
+
+  CREATE TABLE dropped_topics (
+    topic_id   INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    dropped_at INTEGER NOT NULL
+  );
+  `,
+];
+
+/** Brings the store up to the latest schema, one transaction per migration. */
+export function migrate(db: Db): void {
+  const current = db.value("PRAGMA user_version");
+  if (current > MIGRATIONS.length)
+    throw new SwitchyardError(
+      "engine_unavailable",
+      `store schema version ${current} is newer than this Switchyard (${MIGRATIONS.length})`,
+    );
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[version] ?? "");
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}

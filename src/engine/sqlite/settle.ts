@@ -1,0 +1,113 @@
+/**
+ * Settling deliveries (ack, nack, extend, reject), as one job per call. An ackId is
+ * outstanding when its epoch is the subscription's, its row is leased and the row's lease
+ * number is the ackId's; a lease that ran out but was not handed out again still counts.
+ * Older epochs and superseded lease numbers are `expired`; anything else is `unknown`.
+ */
+import { type AckIdParts, decodeAckId } from "../../core/ack-id.js";
+import type { Settled, SettleStatus } from "../engine.js";
+import { backoffDelayMs } from "./backoff.js";
+import type { EngineContext } from "./context.js";
+import { deadLetter, MAX_ATTEMPTS_REASON } from "./dead-letter.js";
+import {
+  type DeliveryRow,
+  deleteDelivery,
+  getDelivery,
+  markWaiting,
+  setDueAt,
+} from "./delivery-rows.js";
+import { subscriptionNotFound, topicNotFound } from "./errors.js";
+import type { JobTx } from "./job-tx.js";
+import { promoteKey } from "./key-order.js";
+import {
+  firstEpochOf,
+  loadSubscription,
+  type SubscriptionState,
+  saveCursor,
+} from "./subscription-state.js";
+import type { TopicState } from "./topic-state.js";
+
+export type SettleOp =
+  | { readonly kind: "ack" }
+  | { readonly kind: "nack"; readonly delayMs: number | null }
+  | { readonly kind: "extend"; readonly leaseMs: number | undefined }
+  | { readonly kind: "reject"; readonly reason: string };
+
+interface Settle {
+  readonly tx: JobTx;
+  readonly ctx: EngineContext;
+  readonly sub: SubscriptionState;
+  readonly topic: TopicState;
+}
+
+function check(s: Settle, parts: AckIdParts | null): { status: SettleStatus; row?: DeliveryRow } {
+  const { sub } = s;
+  if (
+    parts === null ||
+    parts.epoch > sub.epoch ||
+    parts.epoch < firstEpochOf(sub) ||
+    parts.lease > sub.leaseCounter
+  )
+    return { status: "unknown" };
+  if (parts.epoch < sub.epoch) return { status: "expired" };
+  const row = getDelivery(s.tx.db, sub.id, parts.offset);
+  if (row === undefined || row.lease_no < parts.lease) return { status: "unknown" };
+  if (row.lease_no > parts.lease) return { status: "expired" };
+  if (row.state !== "leased") return { status: "unknown" };
+  return { status: "ok", row };
+}
+
+function apply(s: Settle, row: DeliveryRow, op: SettleOp): void {
+  const { tx, sub } = s;
+  switch (op.kind) {
+    case "ack":
+      deleteDelivery(tx.db, sub.id, row.event_offset);
+      promoteKey(tx.db, sub.id, row.partition_key, tx.now);
+      sub.acked += 1;
+      return;
+    case "nack": {
+      if (row.attempt >= sub.config.maxAttempts) {
+        deadLetter(tx, s.ctx, sub, s.topic, row, MAX_ATTEMPTS_REASON);
+        return;
+      }
+      const delay = op.delayMs ?? backoffDelayMs(sub.config.backoff, row.attempt, s.ctx.random);
+      markWaiting(tx.db, sub.id, row.event_offset, tx.now + Math.max(0, delay));
+      return;
+    }
+    case "extend":
+      setDueAt(tx.db, sub.id, row.event_offset, tx.now + (op.leaseMs ?? sub.config.ackTimeoutMs));
+      return;
+    case "reject":
+      deadLetter(tx, s.ctx, sub, s.topic, row, op.reason);
+      return;
+  }
+}
+
+export function settleJob(
+  tx: JobTx,
+  ctx: EngineContext,
+  name: string,
+  ackIds: readonly string[],
+  op: SettleOp,
+): Settled[] {
+  const sub = loadSubscription(tx.db, name);
+  if (sub === null) throw subscriptionNotFound(name);
+  const topic = tx.topic(sub.topic);
+  if (topic === null) throw topicNotFound(sub.topic);
+  const s: Settle = { tx, ctx, sub, topic };
+  const results: Settled[] = [];
+  let changed = false;
+  for (const ackId of ackIds) {
+    const { status, row } = check(s, decodeAckId(ackId));
+    if (row !== undefined) {
+      apply(s, row, op);
+      changed = true;
+    }
+    results.push({ ackId, status });
+  }
+  if (changed) {
+    saveCursor(tx.db, sub);
+    tx.afterCommit(() => ctx.subscriptionChanged(name));
+  }
+  return results;
+}

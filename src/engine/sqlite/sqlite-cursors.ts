@@ -1,0 +1,131 @@
+/** `CursorStore` over the SQLite store: every cursor change is a group-commit job. */
+import type { SubscriptionConfig } from "../../core/config.js";
+import type { StartPosition } from "../../core/positions.js";
+import type {
+  CursorStore,
+  Delivery,
+  LeaseRequest,
+  RedriveRequest,
+  RedriveResult,
+  Settled,
+  SubscriptionStats,
+} from "../engine.js";
+import type { EngineContext } from "./context.js";
+import { closedError, toSwitchyardError } from "./errors.js";
+import { leaseJob } from "./lease.js";
+import { subscriptionKey, topicKey } from "./notifier.js";
+import { redrive } from "./redrive.js";
+import { seekJob } from "./seek.js";
+import { type SettleOp, settleJob } from "./settle.js";
+import { subscriptionStats } from "./stats.js";
+import { loadSubscription, loadSubscriptions } from "./subscription-state.js";
+import { deleteSubscriptionJob, putSubscriptionJob } from "./subscriptions.js";
+
+export class SqliteCursorStore implements CursorStore {
+  readonly #ctx: EngineContext;
+
+  constructor(ctx: EngineContext) {
+    this.#ctx = ctx;
+  }
+
+  #read<T>(doing: string, read: () => T): Promise<T> {
+    if (this.#ctx.isClosed()) return Promise.reject(closedError());
+    try {
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(toSwitchyardError(error, doing));
+    }
+  }
+
+  putSubscription(config: SubscriptionConfig): Promise<{ readonly created: boolean }> {
+    return this.#ctx.writer.submit(1, (tx) =>
+      putSubscriptionJob(tx, config, this.#ctx.subscriptionChanged),
+    );
+  }
+
+  getSubscription(name: string): Promise<SubscriptionConfig | null> {
+    return this.#read(
+      "reading a subscription",
+      () => loadSubscription(this.#ctx.db, name)?.config ?? null,
+    );
+  }
+
+  listSubscriptions(topic?: string): Promise<readonly SubscriptionConfig[]> {
+    return this.#read("listing subscriptions", () =>
+      loadSubscriptions(this.#ctx.db, topic).map((s) => s.config),
+    );
+  }
+
+  deleteSubscription(name: string): Promise<boolean> {
+    return this.#ctx.writer.submit(1, (tx) =>
+      deleteSubscriptionJob(tx, name, this.#ctx.subscriptionChanged),
+    );
+  }
+
+  async lease(sub: string, req: LeaseRequest): Promise<readonly Delivery[]> {
+    const ctx = this.#ctx;
+    if (ctx.isClosed()) throw closedError();
+    const deadline = Date.now() + Math.max(0, req.waitMs);
+    const topic = loadSubscription(ctx.db, sub)?.topic;
+    const keys =
+      topic === undefined ? [subscriptionKey(sub)] : [subscriptionKey(sub), topicKey(topic)];
+    for (;;) {
+      // Versions taken before the job: a wake-up landing between the job and the wait below
+      // is seen as a changed version, never lost.
+      const seen = ctx.notifier.versions(keys);
+      const outcome = await ctx.writer.submit(Math.max(1, req.max), (tx) =>
+        leaseJob(tx, ctx, sub, req.max, req.leaseMs),
+      );
+      if (outcome.deliveries.length > 0) return outcome.deliveries;
+      if (outcome.more) continue;
+      const stopped = (): boolean => req.signal?.aborted === true || ctx.isClosed();
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || stopped()) return [];
+      const untilDue =
+        outcome.nextDueAt === null ? Number.POSITIVE_INFINITY : outcome.nextDueAt - ctx.clock.now();
+      await ctx.notifier.wait(keys, seen, Math.min(remaining, Math.max(1, untilDue)), req.signal);
+      if (stopped()) return [];
+    }
+  }
+
+  #settle(sub: string, ackIds: readonly string[], op: SettleOp): Promise<readonly Settled[]> {
+    return this.#ctx.writer.submit(Math.max(1, ackIds.length), (tx) =>
+      settleJob(tx, this.#ctx, sub, ackIds, op),
+    );
+  }
+
+  ack(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "ack" });
+  }
+
+  nack(
+    sub: string,
+    ackIds: readonly string[],
+    delayMs: number | null,
+  ): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "nack", delayMs });
+  }
+
+  extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "extend", leaseMs });
+  }
+
+  reject(sub: string, ackIds: readonly string[], reason: string): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "reject", reason });
+  }
+
+  seek(sub: string, to: StartPosition): Promise<number> {
+    return this.#ctx.writer.submit(1, (tx) => seekJob(tx, this.#ctx, sub, to));
+  }
+
+  redrive(sub: string, req: RedriveRequest): Promise<RedriveResult> {
+    if (this.#ctx.isClosed()) return Promise.reject(closedError());
+    return redrive(this.#ctx, sub, req);
+  }
+
+  stats(sub: string): Promise<SubscriptionStats> {
+    return this.#read("reading subscription stats", () =>
+      subscriptionStats(this.#ctx.db, sub, this.#ctx.clock.now()),
+    );
+  }
+}

@@ -1,0 +1,53 @@
+/** Topic and subscription stats, from running counters and index lookups (never a scan of the log). */
+import type { SubscriptionStats, TopicStats } from "../engine.js";
+import type { Db } from "./database.js";
+import { countInFlight } from "./delivery-rows.js";
+import { subscriptionNotFound, topicNotFound } from "./errors.js";
+import { readEvent } from "./events.js";
+import { loadSubscription } from "./subscription-state.js";
+import { loadTopic, loadTopicById } from "./topic-state.js";
+
+export function topicStats(db: Db, name: string): TopicStats {
+  const topic = loadTopic(db, name);
+  if (topic === null) throw topicNotFound(name);
+  return {
+    events: topic.eventCount,
+    bytes: topic.byteCount,
+    firstOffset: topic.firstOffset,
+    lastOffset: topic.lastOffset,
+  };
+}
+
+function oldestUnackedAgeMs(
+  db: Db,
+  subId: number,
+  topicId: number,
+  topic: string,
+  now: number,
+): number {
+  const oldest = db.get<{ offset: number | null }>(
+    "SELECT min(event_offset) AS offset FROM deliveries WHERE subscription_id = ? AND attempt > 0",
+    subId,
+  );
+  if (oldest?.offset == null) return 0;
+  const record = readEvent(db, topicId, topic, oldest.offset);
+  return record === null ? 0 : Math.max(0, now - record.appendedAt);
+}
+
+export function subscriptionStats(db: Db, name: string, now: number): SubscriptionStats {
+  const sub = loadSubscription(db, name);
+  if (sub === null) throw subscriptionNotFound(name);
+  const topic = loadTopicById(db, sub.topicId);
+  if (topic === null) throw topicNotFound(sub.topic);
+  const unread = Math.max(0, topic.lastOffset - Math.max(sub.position, topic.firstOffset) + 1);
+  const pending = db.value("SELECT count(*) FROM deliveries WHERE subscription_id = ?", sub.id);
+  return {
+    position: sub.position,
+    lag: unread + pending,
+    inFlight: countInFlight(db, sub.id, now),
+    delivered: sub.delivered,
+    acked: sub.acked,
+    deadLettered: sub.deadLettered,
+    oldestUnackedAgeMs: oldestUnackedAgeMs(db, sub.id, topic.id, topic.name, now),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Dead-letters deliveries whose final attempt's lease ran out, even when nobody leases from
+ * the subscription any more: a lease job that hands out a final attempt asks for a sweep at
+ * that lease's expiry. Each sweep runs as a job and asks for the next one it finds. Timers are
+ * unref'd: they never keep the process alive.
+ */
+import type { EngineContext } from "./context.js";
+import { deadLetter, MAX_ATTEMPTS_REASON } from "./dead-letter.js";
+import type { DeliveryRow } from "./delivery-rows.js";
+import type { JobTx } from "./job-tx.js";
+import { loadSubscription, loadSubscriptions, saveCursor } from "./subscription-state.js";
+
+function finalAttemptsDue(tx: JobTx, subId: number, maxAttempts: number): DeliveryRow[] {
+  return tx.db.all<DeliveryRow>(
+    `SELECT event_offset, partition_key, state, attempt, lease_no, due_at, dead_letter_topic_id,
+            dead_letter_offset
+       FROM deliveries
+      WHERE subscription_id = ? AND state = 'leased' AND due_at <= ? AND attempt >= ?
+      LIMIT 1000`,
+    subId,
+    tx.now,
+    maxAttempts,
+  );
+}
+
+function nextFinalExpiry(tx: JobTx, subId: number, maxAttempts: number): number | null {
+  const row = tx.db.get<{ at: number | null }>(
+    `SELECT min(due_at) AS at FROM deliveries
+      WHERE subscription_id = ? AND state = 'leased' AND attempt >= ?`,
+    subId,
+    maxAttempts,
+  );
+  return row?.at ?? null;
+}
+
+/** One sweep of one subscription; returns when the next final lease expires, if any. */
+export function sweepJob(tx: JobTx, ctx: EngineContext, name: string): number | null {
+  const sub = loadSubscription(tx.db, name);
+  if (sub === null) return null;
+  const topic = tx.topic(sub.topic);
+  if (topic === null) return null;
+  const rows = finalAttemptsDue(tx, sub.id, sub.config.maxAttempts);
+  for (const row of rows) deadLetter(tx, ctx, sub, topic, row, MAX_ATTEMPTS_REASON);
+  if (rows.length > 0) {
+    saveCursor(tx.db, sub);
+    tx.afterCommit(() => ctx.subscriptionChanged(name));
+    if (rows.length === 1000) return tx.now;
+  }
+  return nextFinalExpiry(tx, sub.id, sub.config.maxAttempts);
+}
+
+export class Sweeper {
+  readonly #timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  #ctx: EngineContext | undefined;
+  #closed = false;
+
+  start(ctx: EngineContext): void {
+    this.#ctx = ctx;
+    for (const sub of loadSubscriptions(ctx.db)) {
+      const row = ctx.db.get<{ at: number | null }>(
+        `SELECT min(due_at) AS at FROM deliveries
+          WHERE subscription_id = ? AND state = 'leased' AND attempt >= ?`,
+        sub.id,
+        sub.config.maxAttempts,
+      );
+      if (row?.at != null) this.schedule(sub.name, row.at);
+    }
+  }
+
+  schedule(name: string, at: number): void {
+    const ctx = this.#ctx;
+    if (ctx === undefined || this.#closed) return;
+    const existing = this.#timers.get(name);
+    if (existing !== undefined && existing.at <= at) return;
+    if (existing !== undefined) clearTimeout(existing.timer);
+    const delay = Math.min(Math.max(0, at - ctx.clock.now()) + 1, 2_147_483_647);
+    const timer = setTimeout(() => this.#fire(name), delay);
+    timer.unref();
+    this.#timers.set(name, { at, timer });
+  }
+
+  #fire(name: string): void {
+    this.#timers.delete(name);
+    const ctx = this.#ctx;
+    if (ctx === undefined || this.#closed) return;
+    ctx.writer
+      .submit(1, (tx) => sweepJob(tx, ctx, name))
+      .then(
+        (next) => {
+          if (next !== null) this.schedule(name, next);
+        },
+        () => {
+          // Closed or failed: the next lease call or the next open sweeps again.
+        },
+      );
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * A topic's row as a job sees it: config plus the running counters (`last_offset`,
+ * `event_count`, `byte_count`) that replace MAX()/COUNT()/SUM() scans. A job loads the row
+ * once, mutates the counters and writes them back before its savepoint is released.
+ */
+import type { RetentionConfig, TopicConfig } from "../../core/config.js";
+import type { Db } from "./database.js";
+
+interface TopicRow extends Record<string, unknown> {
+  topic_id: number;
+  name: string;
+  dedupe_window_ms: number;
+  max_event_bytes: number;
+  retention_max_age_ms: number | null;
+  retention_max_bytes: number | null;
+  retention_max_events: number | null;
+  first_offset: number;
+  last_offset: number;
+  event_count: number;
+  byte_count: number;
+  last_appended_at: number;
+}
+
+export interface TopicState {
+  readonly id: number;
+  readonly name: string;
+  readonly config: TopicConfig;
+  firstOffset: number;
+  lastOffset: number;
+  eventCount: number;
+  byteCount: number;
+  lastAppendedAt: number;
+}
+
+const SELECT = `SELECT topic_id, name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
+  retention_max_bytes, retention_max_events, first_offset, last_offset, event_count, byte_count,
+  last_appended_at FROM topics`;
+
+function retentionOf(row: TopicRow): RetentionConfig {
+  return {
+    ...(row.retention_max_age_ms === null ? {} : { maxAgeMs: row.retention_max_age_ms }),
+    ...(row.retention_max_bytes === null ? {} : { maxBytes: row.retention_max_bytes }),
+    ...(row.retention_max_events === null ? {} : { maxEvents: row.retention_max_events }),
+  };
+}
+
+function toState(row: TopicRow): TopicState {
+  return {
+    id: row.topic_id,
+    name: row.name,
+    config: {
+      name: row.name,
+      retention: retentionOf(row),
+      dedupeWindowMs: row.dedupe_window_ms,
+      maxEventBytes: row.max_event_bytes,
+    },
+    firstOffset: row.first_offset,
+    lastOffset: row.last_offset,
+    eventCount: row.event_count,
+    byteCount: row.byte_count,
+    lastAppendedAt: row.last_appended_at,
+  };
+}
+
+export function loadTopic(db: Db, name: string): TopicState | null {
+  const row = db.get<TopicRow>(`${SELECT} WHERE name = ?`, name);
+  return row === undefined ? null : toState(row);
+}
+
+export function loadTopicById(db: Db, id: number): TopicState | null {
+  const row = db.get<TopicRow>(`${SELECT} WHERE topic_id = ?`, id);
+  return row === undefined ? null : toState(row);
+}
+
+export function loadAllTopics(db: Db): TopicState[] {
+  return db.all<TopicRow>(`${SELECT} ORDER BY name`).map(toState);
+}
+
+export function saveTopicCounters(db: Db, topic: TopicState): void {
+  db.run(
+    `UPDATE topics SET first_offset = ?, last_offset = ?, event_count = ?, byte_count = ?,
+       last_appended_at = ? WHERE topic_id = ?`,
+    topic.firstOffset,
+    topic.lastOffset,
+    topic.eventCount,
+    topic.byteCount,
+    topic.lastAppendedAt,
+    topic.id,
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * Topic catalog writes. Deleting a topic removes its row at once and records the id in
+ * `dropped_topics`; its events are deleted in small chunks by the retention pass, so deleting
+ * a topic of millions of events never stalls publishes. Topic ids are never reused
+ * (AUTOINCREMENT), so a re-created topic of the same name starts empty.
+ */
+import type { TopicConfig } from "../../core/config.js";
+import { SwitchyardError } from "../../core/errors.js";
+import type { JobTx } from "./job-tx.js";
+import { MAX_TOPIC_ID } from "./schema.js";
+
+function retentionParams(config: TopicConfig): (number | null)[] {
+  const r = config.retention;
+  return [r.maxAgeMs ?? null, r.maxBytes ?? null, r.maxEvents ?? null];
+}
+
+export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created: boolean } {
+  const existing = tx.db.get<{ topic_id: number }>(
+    "SELECT topic_id FROM topics WHERE name = ?",
+    config.name,
+  );
+  if (existing !== undefined) {
+    tx.forgetTopic(config.name);
+    tx.db.run(
+      `UPDATE topics SET dedupe_window_ms = ?, max_event_bytes = ?, retention_max_age_ms = ?,
+         retention_max_bytes = ?, retention_max_events = ? WHERE topic_id = ?`,
+      config.dedupeWindowMs,
+      config.maxEventBytes,
+      ...retentionParams(config),
+      existing.topic_id,
+    );
+    return { created: false };
+  }
+  const inserted = tx.db.get<{ topic_id: number }>(
+    `INSERT INTO topics (name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
+       retention_max_bytes, retention_max_events, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
+    config.name,
+    config.dedupeWindowMs,
+    config.maxEventBytes,
+    ...retentionParams(config),
+    tx.now,
+  );
+  if (inserted === undefined || inserted.topic_id > MAX_TOPIC_ID)
+    throw new SwitchyardError(
+      "internal",
+      `this store cannot create more than ${MAX_TOPIC_ID} topics`,
+    );
+  return { created: true };
+}
+
+/** False for an unknown topic; `topic_in_use` while a subscription reads it. */
+export function deleteTopicJob(tx: JobTx, name: string): boolean {
+  const topic = tx.topic(name);
+  if (topic === null) return false;
+  const readers = tx.db.all<{ name: string }>(
+    "SELECT name FROM subscriptions WHERE topic_id = ? ORDER BY name",
+    topic.id,
+  );
+  if (readers.length > 0)
+    throw new SwitchyardError(
+      "topic_in_use",
+      `topic ${name} is read by subscription(s) ${readers.map((r) => r.name).join(", ")}`,
+    );
+  tx.forgetTopic(name);
+  tx.db.run("DELETE FROM topics WHERE topic_id = ?", topic.id);
+  tx.db.run(
+    "INSERT INTO dropped_topics (topic_id, name, dropped_at) VALUES (?, ?, ?)",
+    topic.id,
+    name,
+    tx.now,
+  );
+  tx.afterCommit(() => tx.dedupeIndexes.delete(topic.id));
+  return true;
+}
