@@ -54,9 +54,17 @@ export function topicView(config: TopicConfig, stats?: TopicStats): TopicView {
   return stats === undefined ? { ...config } : { ...config, stats };
 }
 
+/** Optional tuning shows only when set; `onClientError` always (its default is a choice). */
 function pushView(push: PushConfig): PushView {
-  const { secrets, paused: _paused, ...rest } = push;
-  return { ...rest, secretCount: secrets.length };
+  const { secrets, paused: _paused, batch, ratePerSecond, maxAgeMs, ...rest } = push;
+  return {
+    ...rest,
+    onClientError: push.onClientError ?? "retry",
+    ...(batch == null ? {} : { batch }),
+    ...(ratePerSecond == null ? {} : { ratePerSecond }),
+    ...(maxAgeMs == null ? {} : { maxAgeMs }),
+    secretCount: secrets.length,
+  };
 }
 
 function pushHealth(
