@@ -6,7 +6,6 @@ import type { Delivery, Engine, Settled, SubscriptionStats } from "../engine/eng
 import type { PullRequest, SettleRequest } from "./delivery-requests.js";
 import type { BrokerMetrics, LabelledCounter } from "./metrics.js";
 import type { PushDispatchers } from "./push/dispatchers.js";
-import { checkEndpointConfig } from "./push/endpoint-guard.js";
 import { parseSubscriptionConfig } from "./subscription-config.js";
 import type { Topics } from "./topics.js";
 import { type SubscriptionView, subscriptionView } from "./views.js";
@@ -52,8 +51,7 @@ export class Subscriptions {
           errors: [{ pointer: "/deadLetterTopic", message: "name one of at most 200 characters" }],
         },
       );
-    if (parsed.push !== null)
-      await checkEndpointConfig(parsed.push.url, this.#push.allowPrivateEndpoints, "/push/url");
+    if (parsed.push !== null) await this.#push.checkEndpointConfig(parsed.push.url, "/push/url");
     await this.#topics.require(parsed.topic, "/topic");
     await this.#topics.ensure(parsed.deadLetterTopic);
     // `start` applies at creation only; an update keeps the position (seek moves it).

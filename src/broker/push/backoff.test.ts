@@ -21,9 +21,12 @@ describe("backoff", () => {
     }
   });
 
-  it("prefers Retry-After, capped at maxMs", () => {
+  it("prefers Retry-After, even beyond maxMs, capped at an hour", () => {
     expect(retryDelayMs(1, config, 30_000, () => 0)).toBe(30_000);
-    expect(retryDelayMs(1, config, 10 ** 9, () => 0)).toBe(600_000);
+    const short = { initialMs: 10, maxMs: 100, multiplier: 2 };
+    expect(retryDelayMs(1, short, 5_000, () => 0)).toBe(5_000);
+    expect(retryDelayMs(1, config, 10 ** 9, () => 0)).toBe(3_600_000);
+    expect(retryDelayMs(1, { ...config, maxMs: 7_200_000 }, 10 ** 9, () => 0)).toBe(7_200_000);
     expect(retryDelayMs(2, config, null, () => 0.5)).toBe(1000);
   });
 });

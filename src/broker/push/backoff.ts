@@ -38,9 +38,13 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   return Math.max(0, at - now);
 }
 
+/** The longest `Retry-After` honoured (unless the backoff's own `maxMs` is longer). */
+export const RETRY_AFTER_CAP_MS = 3_600_000;
+
 /**
  * The delay before the next attempt: the endpoint's `Retry-After` when it gave one (capped at
- * the subscription's `maxMs`, so an endpoint cannot park an event for a year), else backoff.
+ * an hour or the backoff's `maxMs` if longer, so an endpoint cannot park an event for a year),
+ * else the backoff.
  */
 export function retryDelayMs(
   attempt: number,
@@ -48,6 +52,7 @@ export function retryDelayMs(
   retryAfterMs: number | null,
   random: () => number = Math.random,
 ): number {
-  if (retryAfterMs !== null) return Math.min(retryAfterMs, config.maxMs);
+  if (retryAfterMs !== null)
+    return Math.min(retryAfterMs, Math.max(config.maxMs, RETRY_AFTER_CAP_MS));
   return backoffDelayMs(attempt, config, random);
 }

@@ -4,7 +4,7 @@ import type { CursorStore } from "../../engine/engine.js";
 import { CircuitBreaker, type CircuitOptions } from "./circuit.js";
 import { Dispatcher, type PushHealth } from "./dispatcher.js";
 import { EndpointChecker } from "./endpoint-checker.js";
-import type { Resolver } from "./endpoint-guard.js";
+import { checkEndpointConfig, type Resolver, systemResolver } from "./endpoint-guard.js";
 import { createPushSender, type PushSender, type SenderOptions } from "./sender.js";
 
 /**
@@ -21,6 +21,8 @@ export interface PushOptions {
   readonly reconcileIntervalMs?: number;
   /** DNS for the endpoint guard (tests). */
   readonly resolve?: Resolver;
+  /** How long one endpoint check (DNS + address tests) serves later attempts. Default 1000. */
+  readonly endpointCheckTtlMs?: number;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -47,6 +49,17 @@ export class PushDispatchers {
         ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
       },
       clock,
+      options.endpointCheckTtlMs,
+    );
+  }
+
+  /** The check of a push URL when a subscription is created or updated (`invalid_endpoint`). */
+  checkEndpointConfig(url: string, pointer: string): Promise<void> {
+    return checkEndpointConfig(
+      url,
+      this.allowPrivateEndpoints,
+      pointer,
+      this.#options.resolve ?? systemResolver,
     );
   }
 
