@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 
 export interface MachineInfo {
   readonly cores: number;
@@ -8,6 +8,8 @@ export interface MachineInfo {
   readonly node: string;
   readonly platform: string;
   readonly commit: string;
+  /** 1/5/15-minute load averages before the run: other work on the machine skews figures. */
+  readonly loadAverage: string;
 }
 
 /** What the figures depend on, printed above the table and stored in the JSON. */
@@ -19,6 +21,9 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     commit: gitCommit(),
+    loadAverage: loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" "),
   };
 }
 

@@ -25,6 +25,7 @@ async function main(): Promise<number> {
     profileDir: options.profile ? join(options.out, "profiles") : undefined,
   });
   const startedAt = new Date().toISOString();
+  const machine = machineInfo(); // before the load: its load average shows other work
   const log = (message: string): void => void process.stderr.write(`${message}\n`);
   const results = await runAll(scenarios, subjects, {
     runs: options.runs,
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: machineInfo(),
+    machine,
     settings: {
       subjects: subjects.map((s) => s.name),
       engine: options.engine,
@@ -55,7 +56,7 @@ main().then(
   },
   (error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
-    console.error(USAGE);
+    console.error("(npm run bench -- --help lists the options)");
     process.exitCode = 2;
   },
 );

@@ -24,7 +24,7 @@ export interface BenchReport {
 export function formatReport(report: BenchReport): string {
   const { machine, settings } = report;
   const header = [
-    `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, commit ${machine.commit}`,
+    `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, commit ${machine.commit}, load average ${machine.loadAverage}`,
     `settings: engine ${settings.engine}, fsync ${settings.fsync}, median of ${settings.runs} run(s)${settings.quick ? ", QUICK (smoke sizes, not a measurement)" : ""}`,
     "",
   ];
@@ -45,7 +45,7 @@ function resultCell(result: ScenarioResult): string {
   if (result.error) return "failed";
   const ratio = result.ratio === undefined ? "" : ` (${(result.ratio * 100).toFixed(1)}%)`;
   const details = Object.entries(result.details)
-    .filter(([name]) => name.startsWith("p") || name === "ratio")
+    .filter(([name]) => /^p\d+$/.test(name))
     .map(([name, value]) => `${name} ${typeof value === "number" ? formatValue(value) : value}`);
   const extra = details.length > 0 ? ` [${details.join(", ")}]` : "";
   return `${formatValue(result.median)} ${result.unit}${ratio}${extra}`;

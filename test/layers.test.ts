@@ -26,7 +26,7 @@ function sourceFiles(dir: string): string[] {
 
 function layerOf(path: string): string {
   const first = relative(src, path).split("/")[0] ?? "";
-  return first.endsWith(".ts") ? first.replace(/\.ts$/, "") : first;
+  return first.replace(/\.[jt]s$/, ""); // "index.ts", or "index.js" as imports spell it
 }
 
 function relativeImports(file: string): string[] {

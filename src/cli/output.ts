@@ -19,10 +19,13 @@ export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
 
-/** 950 → "950 ms", 12_300 → "12.3 s", 200_000 → "3m 20s", 90_000_000 → "1d 1h". */
+/** 950 → "950 ms", 12_300 → "12.3 s", 30_000 → "30 s", 200_000 → "3m 20s", 90_000_000 → "1d 1h". */
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  if (ms < 60_000) {
+    if (ms % 1_000 === 0) return `${ms / 1_000} s`;
+    return `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  }
   const s = Math.round(ms / 1_000);
   const d = Math.floor(s / 86_400);
   const h = Math.floor((s % 86_400) / 3_600);

@@ -37,8 +37,8 @@ export interface Subscriber {
   /** Handlers running now. */
   readonly running: number;
   /**
-   * Stops taking deliveries, waits up to `timeoutMs` for running handlers and settles them
-   * (handlers still running then are nacked for immediate redelivery), closes the socket.
+   * Closes the socket (no more deliveries), waits up to `timeoutMs` for running handlers and
+   * settles them over HTTP; handlers still running then are nacked for immediate redelivery.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -153,10 +153,14 @@ export class StreamSubscriber<T> implements Subscriber {
     if (this.#state === "starting")
       this.#refuse(clientError("shutting_down", "the subscriber was closed before it connected"));
     this.#state = "closing";
+    // The socket goes first: credit cannot be taken back, so an open socket keeps receiving
+    // events, and an event released back to the router would bounce straight back to it.
+    // Running handlers' extends and settles go over HTTP from here on.
+    await this.#stream.close();
+    this.#settler.onDisconnect();
     for (const pulled of this.#backlog.splice(0)) this.#release(pulled.ackId);
     await this.#handlersDone(timeoutMs);
     await this.#settler.idle(Math.min(timeoutMs, 5_000) + 1_000);
-    await this.#stream.close();
     this.#state = "closed";
     this.#markClosed();
   }

@@ -127,13 +127,16 @@ describe("subscribe", () => {
     );
     let running = 0;
     let most = 0;
+    let mostLeased = 0;
     const handled: number[] = [];
     const subscriber = c.subscribe<number>(
       sub,
       async (delivery) => {
         running++;
         most = Math.max(most, running);
-        await new Promise((resolve) => setTimeout(resolve, 15)); // the handler's "work"
+        // The handler's "work": asking the router how many events it has handed out.
+        const stats = (await c.admin.subscriptions.get(sub)).stats;
+        mostLeased = Math.max(mostLeased, stats?.inFlight ?? 0);
         handled.push(delivery.event.data);
         running--;
       },
@@ -142,6 +145,9 @@ describe("subscribe", () => {
     await subscriber.ready;
     await eventually(() => expect(handled).toHaveLength(30), { timeoutMs: 10_000 });
     expect(most).toBe(3);
+    // Credit flow control: the router leases no more than there are free handlers (+1 for an
+    // ack still committing while the credit that follows it is already counted).
+    expect(mostLeased).toBeLessThanOrEqual(4);
     expect([...handled].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, n) => n));
   });
 
@@ -308,6 +314,37 @@ describe("subscribe", () => {
     const outside = await c.publish(effects, { type: "outside" });
     const [plain] = (await readAll(c, effects)).filter((e) => e.id === outside.id);
     expect(plain?.causationid).toBeUndefined();
+  });
+
+  it("reconnects when the router restarts, and goes on consuming", async () => {
+    const own = await startTestRouter({ autoCreateTopics: true });
+    const c = createClient({
+      url: own.url,
+      retry: { retries: 20, initialDelayMs: 20, maxDelayMs: 200 },
+    });
+    clients.push(c);
+    const { topic, sub } = await topicWithSubscription(c);
+    const seen: string[] = [];
+    const subscriber = c.subscribe(sub, (d) => void seen.push(d.event.type), {
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+      ...quiet,
+    });
+    await subscriber.ready;
+    await c.publish(topic, { type: "before" });
+    await eventually(() => expect(seen).toEqual(["before"]));
+    await own.close();
+    const again = await startTestRouter({
+      dataDir: own.dataDir,
+      port: own.port,
+      autoCreateTopics: true,
+    });
+    try {
+      await c.publish(topic, { type: "after" });
+      await eventually(() => expect(seen).toEqual(["before", "after"]), { timeoutMs: 10_000 });
+    } finally {
+      await subscriber.close({ timeoutMs: 1_000 });
+      await again.dispose();
+    }
   });
 
   it("rejects `ready` for an unknown subscription", async () => {

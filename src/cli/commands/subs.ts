@@ -194,13 +194,16 @@ async function listSubs(flags: UrlFlags): Promise<void> {
     { header: "LAG", value: (s) => formatCount(s.stats?.lag ?? 0), align: "right" },
     { header: "IN FLIGHT", value: (s) => formatCount(s.stats?.inFlight ?? 0), align: "right" },
     { header: "DEAD", value: (s) => formatCount(s.stats?.deadLettered ?? 0), align: "right" },
-    { header: "OLDEST UNACKED", value: (s) => ageText(s.stats?.oldestUnackedAgeMs ?? null) },
+    { header: "OLDEST UNACKED", value: (s) => oldestUnacked(s) },
   ]);
   process.stdout.write(`${table}\n`);
 }
 
-function ageText(ms: number | null): string {
-  return ms === null || ms === undefined ? "-" : formatDuration(ms);
+/** "-" when nothing is in flight (whatever age the router reports then). */
+function oldestUnacked(sub: Subscription): string {
+  const stats = sub.stats;
+  if (!stats || stats.inFlight === 0 || stats.oldestUnackedAgeMs === null) return "-";
+  return formatDuration(stats.oldestUnackedAgeMs);
 }
 
 function describeSub(sub: Subscription): string {
@@ -228,7 +231,7 @@ function describeSub(sub: Subscription): string {
       ["delivered", formatCount(stats.delivered)],
       ["acked", formatCount(stats.acked)],
       ["dead-lettered", formatCount(stats.deadLettered)],
-      ["oldest unacked", ageText(stats.oldestUnackedAgeMs)],
+      ["oldest unacked", oldestUnacked(sub)],
     );
   return renderPairs(pairs);
 }
