@@ -6,7 +6,7 @@ interface Waiter {
 }
 
 /**
- * Gathers the acks of one subscription that arrive in the same turn of the event loop (and
+ * Gathers the acks of one subscription that arrive within `lingerMs` of each other (and
  * while the previous ack is committing) into one `ack` call, so a fast endpoint costs one
  * engine commit per group rather than per event. Each caller's promise settles with its group.
  */
@@ -21,9 +21,16 @@ export class AckBatcher {
   #busy = false;
   #committing: Promise<void> = Promise.resolve();
 
-  constructor(cursors: CursorStore, subscription: string, maxGroup = 1_000) {
+  readonly #lingerMs: number;
+
+  /**
+   * `lingerMs`: how long the first ack of a group waits for company. Each group is one engine
+   * commit (an fsync on durable engines), so a few milliseconds here buy large groups.
+   */
+  constructor(cursors: CursorStore, subscription: string, lingerMs = 10, maxGroup = 2_000) {
     this.#cursors = cursors;
     this.#subscription = subscription;
+    this.#lingerMs = lingerMs;
     this.#maxGroup = maxGroup;
   }
 
@@ -36,7 +43,7 @@ export class AckBatcher {
       if (this.#ackIds.length >= this.#maxGroup) this.#flush();
       else if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => this.#flush());
+        setTimeout(() => this.#flush(), this.#lingerMs);
       }
     });
   }

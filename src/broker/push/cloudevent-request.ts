@@ -28,7 +28,10 @@ function isJsonType(contentType: string): boolean {
  * printable ASCII (UTF-8 first). The result never holds CR, LF or NUL, so an attribute value
  * cannot inject a header.
  */
+const SAFE_HEADER_VALUE = /^[\x21\x23\x24\x26-\x7e]*$/;
+
 export function encodeHeaderValue(value: string): string {
+  if (SAFE_HEADER_VALUE.test(value)) return value; // the common case: nothing to escape
   let out = "";
   for (const char of value) {
     const code = char.codePointAt(0) ?? 0;

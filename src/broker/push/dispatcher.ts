@@ -2,7 +2,12 @@ import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { AttemptRecord, CursorStore, Delivery } from "../../engine/engine.js";
 import { AckBatcher } from "./ack-batcher.js";
-import { type AttemptContext, type AttemptTarget, attemptDelivery } from "./attempt.js";
+import {
+  type AttemptContext,
+  type AttemptResult,
+  type AttemptTarget,
+  attemptDelivery,
+} from "./attempt.js";
 import { chunkDeliveries } from "./batches.js";
 import type { CircuitBreaker, CircuitState } from "./circuit.js";
 import { classifyOutcome, type Verdict } from "./classify.js";
@@ -42,6 +47,8 @@ export interface DispatcherDeps {
   readonly circuitFor: (url: string) => CircuitBreaker;
   /** Persists a pause (the endpoint answered 410 Gone). */
   readonly pause: (subscription: string, reason: string) => Promise<void>;
+  /** Requests in flight at most per subscription (the sender's connections per endpoint). */
+  readonly maxRequests: number;
   /** Reports errors the loop survives (engine hiccups); defaults to ignoring them. */
   readonly onError?: (error: unknown) => void;
   readonly random?: () => number;
@@ -60,6 +67,8 @@ export class Dispatcher {
   readonly #stop = new AbortController();
   readonly #acks: AckBatcher;
   readonly #inFlight = new Set<Promise<void>>();
+  /** One per request in flight: a shared signal would collect thousands of listeners. */
+  readonly #requestAborts = new Set<AbortController>();
   #config: SubscriptionConfig;
   #target: AttemptTarget;
   #rate: RateLimiter | null;
@@ -112,6 +121,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.#stop.abort();
     this.#leaseAbort.abort();
+    for (const request of this.#requestAborts) request.abort();
     this.#waker.wake();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
@@ -156,7 +166,14 @@ export class Dispatcher {
     const byRate = this.#rate?.available() ?? Number.POSITIVE_INFINITY;
     const perRequest = push.batch?.maxEvents ?? 1;
     const freeEvents = this.#config.maxInFlight - this.#events;
-    const requests = Math.min(byCircuit, byRate, Math.ceil(freeEvents / perRequest));
+    const window = Math.min(
+      this.#deps.maxRequests,
+      Math.ceil(this.#config.maxInFlight / perRequest),
+    );
+    const capacity = Math.min(window - this.#requests, Math.ceil(freeEvents / perRequest));
+    // With requests running, wait for a quarter of the window to free: fewer, larger leases.
+    const worthIt = this.#requests === 0 || capacity >= Math.max(1, Math.floor(window / 4));
+    const requests = worthIt ? Math.min(byCircuit, byRate, capacity) : 0;
     const events = Math.min(freeEvents, requests * perRequest, 1_000);
     const retryInMs =
       byCircuit === 0 && circuit.state === "open"
@@ -223,10 +240,9 @@ export class Dispatcher {
 
   async #deliver(deliveries: readonly Delivery[]): Promise<void> {
     this.#events += deliveries.length;
-    this.#requests++;
     try {
       const target = this.#target;
-      const result = await attemptDelivery(this.#context(), target, deliveries);
+      const result = await this.#send(target, deliveries);
       if (result.outcome.kind === "error" && result.outcome.error === "aborted") {
         // Stopping: hand the events back at once, for this node after a restart or another.
         const ackIds = deliveries.map((d) => d.ackId);
@@ -241,16 +257,30 @@ export class Dispatcher {
       this.#deps.onError?.(error); // the lease expires and the engine redelivers
     } finally {
       this.#events -= deliveries.length;
-      this.#requests--;
     }
   }
 
-  #context(): AttemptContext {
+  /** The HTTP request; its slot frees as soon as the answer is in, before the settle commits. */
+  async #send(target: AttemptTarget, deliveries: readonly Delivery[]): Promise<AttemptResult> {
+    this.#requests++;
+    const abort = new AbortController();
+    this.#requestAborts.add(abort);
+    if (this.#stop.signal.aborted) abort.abort();
+    try {
+      return await attemptDelivery(this.#context(abort.signal), target, deliveries);
+    } finally {
+      this.#requestAborts.delete(abort);
+      this.#requests--;
+      this.#waker.wake();
+    }
+  }
+
+  #context(signal: AbortSignal): AttemptContext {
     return {
       sender: this.#deps.sender,
       endpoints: this.#deps.endpoints,
       now: () => this.#deps.clock.now(),
-      signal: this.#stop.signal,
+      signal,
     };
   }
 

@@ -5,7 +5,12 @@ import { CircuitBreaker, type CircuitOptions } from "./circuit.js";
 import { Dispatcher, type PushHealth } from "./dispatcher.js";
 import { EndpointChecker } from "./endpoint-checker.js";
 import { checkEndpointConfig, type Resolver, systemResolver } from "./endpoint-guard.js";
-import { createPushSender, type PushSender, type SenderOptions } from "./sender.js";
+import {
+  createPushSender,
+  type PushSender,
+  SENDER_DEFAULTS,
+  type SenderOptions,
+} from "./sender.js";
 
 /**
  * Runs one dispatcher per push subscription. The broker calls `sync` after every change it
@@ -149,6 +154,8 @@ export class PushDispatchers {
       endpoints: this.#endpoints,
       clock: this.#clock,
       circuitFor: (url: string) => this.#circuitFor(url),
+      maxRequests:
+        this.#options.sender?.connectionsPerEndpoint ?? SENDER_DEFAULTS.connectionsPerEndpoint,
       pause: async (name: string, reason: string) => {
         await this.setPaused(name, reason);
       },

@@ -2,6 +2,7 @@ import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 import type { VettedEndpoint } from "./endpoint-guard.js";
+import { postOnce } from "./post-once.js";
 
 /**
  * The only file that speaks undici. One keep-alive pool per (origin, vetted address): the
@@ -58,11 +59,11 @@ export interface SenderOptions {
   readonly ca?: string | readonly string[];
 }
 
-const DEFAULTS = {
+export const SENDER_DEFAULTS = {
   connectTimeoutMs: 5_000,
   maxResponseBytes: 4_096,
   maxDrainBytes: 65_536,
-  connectionsPerEndpoint: 128,
+  connectionsPerEndpoint: 256,
   keepAliveTimeoutMs: 30_000,
   maxPools: 1_024,
 };
@@ -100,28 +101,8 @@ function timeoutMessage(code: unknown): string {
   return code === "UND_ERR_CONNECT_TIMEOUT" ? "connect timeout" : "request timeout";
 }
 
-async function readCapped(
-  body: AsyncIterable<Buffer>,
-  keep: number,
-  drain: number,
-): Promise<string> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let seen = 0;
-  for await (const chunk of body) {
-    if (keptBytes < keep) {
-      const part = chunk.subarray(0, keep - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
-    }
-    seen += chunk.length;
-    if (seen > drain) break; // leaving the loop destroys the body and its connection
-  }
-  return Buffer.concat(kept).toString("utf8");
-}
-
 export function createPushSender(options: SenderOptions = {}): PushSender {
-  const settings = { ...DEFAULTS, ...options };
+  const settings = { ...SENDER_DEFAULTS, ...options };
   const pools = new Map<string, Pool>();
   let closed = false;
 
@@ -160,28 +141,16 @@ export function createPushSender(options: SenderOptions = {}): PushSender {
     try {
       if (closed) throw new Error("sender closed");
       const { url } = request.endpoint;
-      const response = await poolFor(request.endpoint).request({
-        method: "POST",
+      const answer = await postOnce(poolFor(request.endpoint), {
         path: url.pathname + url.search,
         headers: request.headers,
         body: request.body,
+        timeoutMs: request.timeoutMs,
+        keepBytes: settings.maxResponseBytes,
+        drainBytes: settings.maxDrainBytes,
         signal: abort.signal,
-        headersTimeout: request.timeoutMs,
-        bodyTimeout: request.timeoutMs,
       });
-      const body = await readCapped(
-        response.body,
-        settings.maxResponseBytes,
-        settings.maxDrainBytes,
-      );
-      const retryAfter = response.headers["retry-after"];
-      return {
-        kind: "response",
-        status: response.statusCode,
-        retryAfter: typeof retryAfter === "string" ? retryAfter : null,
-        body,
-        latencyMs: Math.round(performance.now() - started),
-      };
+      return { kind: "response", ...answer, latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
       const stopped = request.signal?.aborted === true;
       return errorOutcome(error, started, abort.signal.aborted, stopped);
