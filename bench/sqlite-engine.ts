@@ -64,44 +64,66 @@ async function withEngine<T>(
   }
 }
 
-/** Events/s appending `total` events in 1,000-event batches, `inFlight` batches at a time. */
-async function batched(engine: Engine, total: number, inFlight: number): Promise<number> {
-  const batches = Array.from({ length: total / 1000 }, () => batchOf(1000));
+interface Measured {
+  /** Events (or deliveries) per second, wall clock. */
+  readonly rate: number;
+  /** CPU time this process spent per event (user + system), in µs. */
+  readonly cpuUs: number;
+}
+
+/** Times `work` (which handles `count` events) by the wall clock and by this process's CPU. */
+async function measure(count: number, work: () => Promise<unknown>): Promise<Measured> {
+  const cpu = process.cpuUsage();
   const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { rate: count / seconds, cpuUs: (used.user + used.system) / count };
+}
+
+/** Appends `total` events in 1,000-event batches, `inFlight` batches at a time. */
+function batched(engine: Engine, total: number, inFlight: number): Promise<Measured> {
+  const batches = Array.from({ length: total / 1000 }, () => batchOf(1000));
   let next = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < batches.length) await engine.log.append("bench", batches[next++] ?? []);
-    }),
+  return measure(total, () =>
+    Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < batches.length) await engine.log.append("bench", batches[next++] ?? []);
+      }),
+    ),
   );
-  return total / ((performance.now() - started) / 1000);
 }
 
 function writerStats(engine: Engine): { commits: number; jobs: number } {
   return (engine as unknown as { writerStats(): { commits: number; jobs: number } }).writerStats();
 }
 
-/** Events/s and events per commit with `callers` concurrent single-event appenders for `ms`. */
-async function concurrent(engine: Engine, callers: number, ms: number) {
+/** `callers` concurrent single-event appenders for `ms`; also reports events per commit. */
+async function concurrent(engine: Engine, callers: number, ms: number): Promise<Measured> {
   const before = writerStats(engine);
+  const events = Array.from({ length: 400_000 }, event);
   const until = performance.now() + ms;
   let count = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: callers }, async () => {
-      while (performance.now() < until) {
-        await engine.log.append("bench", [event()]);
-        count++;
-      }
+      while (performance.now() < until)
+        await engine.log.append("bench", [events[count++ % events.length] ?? event()]);
     }),
   );
+  const used = process.cpuUsage(cpu);
   const after = writerStats(engine);
-  const perSecond = count / ((performance.now() - started) / 1000);
-  return { perSecond, perCommit: (after.jobs - before.jobs) / (after.commits - before.commits) };
+  perCommit.push((after.jobs - before.jobs) / (after.commits - before.commits));
+  return {
+    rate: count / ((performance.now() - started) / 1000),
+    cpuUs: (used.user + used.system) / count,
+  };
 }
+const perCommit: number[] = [];
 
-/** Deliveries/s: lease 500 at a time and ack them, over a stored backlog of `total`. */
-async function drain(engine: Engine, total: number): Promise<number> {
+/** Leases 500 at a time and acks them, over a stored backlog of `total`. */
+async function drain(engine: Engine, total: number): Promise<Measured> {
   for (let i = 0; i < total; i += 10_000) await engine.log.append("bench", batchOf(10_000));
   await engine.log.putTopic({
     name: "bench.dlq",
@@ -122,24 +144,29 @@ async function drain(engine: Engine, total: number): Promise<number> {
     maxInFlight: 1000,
     push: null,
   });
-  const started = performance.now();
-  let done = 0;
-  while (done < total) {
-    const deliveries = await engine.cursors.lease("drain", { max: 500, waitMs: 0 });
-    await engine.cursors.ack(
-      "drain",
-      deliveries.map((d) => d.ackId),
-    );
-    done += deliveries.length;
-  }
-  return total / ((performance.now() - started) / 1000);
+  return measure(total, async () => {
+    for (let done = 0; done < total; ) {
+      const deliveries = await engine.cursors.lease("drain", { max: 500, waitMs: 0 });
+      await engine.cursors.ack(
+        "drain",
+        deliveries.map((d) => d.ackId),
+      );
+      done += deliveries.length;
+    }
+  });
 }
 
-async function repeat(label: string, run: () => Promise<number>): Promise<void> {
-  const values: number[] = [];
-  for (let i = 0; i < RUNS; i++) values.push(await run());
+async function repeat(label: string, run: () => Promise<Measured>): Promise<void> {
+  const runs: Measured[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await run());
+  const rate = Math.round(median(runs.map((r) => r.rate)))
+    .toLocaleString("en")
+    .padStart(10);
+  const cpu = median(runs.map((r) => r.cpuUs))
+    .toFixed(2)
+    .padStart(6);
   console.log(
-    `${label.padEnd(58)} ${Math.round(median(values)).toLocaleString("en").padStart(10)}   runs: ${values.map((v) => Math.round(v)).join(", ")}`,
+    `${label.padEnd(66)} ${rate}  cpu ${cpu} µs/event   runs: ${runs.map((r) => Math.round(r.rate)).join(", ")}`,
   );
 }
 
@@ -153,36 +180,29 @@ if (ONLY.has("batch"))
 if (ONLY.has("concurrent"))
   for (const fsync of ["always", "interval"] as const)
     for (const callers of [1, 64]) {
-      const perCommit: number[] = [];
+      perCommit.length = 0;
       await repeat(`${callers} concurrent single-event appenders, fsync ${fsync} (ev/s)`, () =>
-        withEngine(fsync, async (e) => {
-          const r = await concurrent(e, callers, 3_000);
-          perCommit.push(r.perCommit);
-          return r.perSecond;
-        }),
+        withEngine(fsync, (e) => concurrent(e, callers, 3_000)),
       );
       console.log(`${"".padEnd(4)}events per commit (median): ${median(perCommit).toFixed(1)}`);
     }
 
 if (ONLY.has("drain"))
-  await repeat("lease 500 + ack, backlog of 200k, fsync always (deliveries/s)", () =>
-    withEngine("always", (e) => drain(e, 200_000)),
-  );
+  for (const fsync of ["always", "interval"] as const)
+    await repeat(`lease 500 + ack, backlog of 200k, fsync ${fsync} (deliveries/s)`, () =>
+      withEngine(fsync, (e) => drain(e, 200_000)),
+    );
 
 if (ONLY.has("flat")) {
-  // One store grown to --preload events; batch throughput measured at each quarter.
+  // One store grown to --preload events; batch throughput measured at each third.
   const preload = Number(args.preload);
   await withEngine("always", async (e) => {
     let stored = 0;
     for (const target of [0, preload / 3, (2 * preload) / 3, preload]) {
       for (; stored < target; stored += 10_000) await e.log.append("bench", batchOf(10_000));
-      const rates: number[] = [];
-      for (let i = 0; i < RUNS; i++) rates.push(await batched(e, 50_000, 1));
-      stored += 50_000 * RUNS;
       const label = `append 1000-event batches, ${Math.round(target).toLocaleString("en")} stored (ev/s)`;
-      console.log(
-        `${label.padEnd(58)} ${Math.round(median(rates)).toLocaleString("en").padStart(10)}   runs: ${rates.map(Math.round).join(", ")}`,
-      );
+      await repeat(label, () => batched(e, 50_000, 1));
+      stored += 50_000 * RUNS;
     }
   });
 }

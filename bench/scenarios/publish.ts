@@ -5,7 +5,7 @@ import type { SubjectSession } from "../subjects/subject.ts";
 import type { Measurement, Scenario, ScenarioContext, Trial } from "./scenario.ts";
 
 /** Publishes not yet answered: enough for the client to keep sending full batches. */
-const PUBLISH_WINDOW = 20_000;
+const PUBLISH_WINDOW = 5_000;
 const PUBLISH_MAX_MS = 120_000;
 
 let topics = 0;

@@ -9,6 +9,7 @@ import type {
   Engine,
   EngineCapabilities,
   LogPage,
+  NewEvent,
   Settled,
   SubscriptionStats,
 } from "../engine/engine.js";
@@ -22,7 +23,7 @@ import {
   type SettleOp,
 } from "./delivery-requests.js";
 import { BrokerMetrics } from "./metrics.js";
-import { prepareEvents } from "./publish.js";
+import { type PreparedBatch, prepareEvents } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
@@ -141,13 +142,10 @@ export class Broker {
     const prepared = prepareEvents(events, batch, config, this.#clock);
     if (prepared.events.length === 0) return { entries: [], partial: false };
     const appended = await this.#append(topic, prepared.events);
-    return this.#publishResult(topic, prepared.events, appended);
+    return this.#publishResult(topic, prepared, appended);
   }
 
-  async #append(
-    topic: string,
-    events: Parameters<Engine["log"]["append"]>[1],
-  ): Promise<readonly Appended[]> {
+  async #append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]> {
     try {
       return await this.#engine.log.append(topic, events);
     } catch (error) {
@@ -160,15 +158,14 @@ export class Broker {
 
   #publishResult(
     topic: string,
-    events: Parameters<Engine["log"]["append"]>[1],
+    prepared: PreparedBatch,
     appended: readonly Appended[],
   ): PublishResult {
     let partial = false;
     let stored = 0;
     let bytes = 0;
     const entries = appended.map((a, i): PublishEntry => {
-      const event = events[i];
-      const id = event?.id ?? "";
+      const id = prepared.events[i]?.id ?? "";
       if ("error" in a) {
         partial = true;
         return { id, error: a.error };
@@ -176,7 +173,7 @@ export class Broker {
       if (a.duplicate) this.metrics.duplicateEvents.add(topic);
       else {
         stored++;
-        bytes += event === undefined ? 0 : Buffer.byteLength(event.body);
+        bytes += prepared.sizes[i] ?? 0;
       }
       return { id, offset: a.offset, duplicate: a.duplicate };
     });

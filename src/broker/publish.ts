@@ -8,8 +8,8 @@ import { uuidv7 } from "./ids.js";
 /** Events checked, completed and serialised, ready for `engine.log.append`. */
 export interface PreparedBatch {
   readonly events: readonly NewEvent[];
-  /** Stored bytes of all events (for metrics). */
-  readonly bytes: number;
+  /** Stored bytes of each event, in input order (for metrics). */
+  readonly sizes: readonly number[];
 }
 
 function pointerOf(batch: boolean, index: number): string {
@@ -71,16 +71,16 @@ export function prepareEvents(
   checkEvents(input, batch);
   const events: NewEvent[] = [];
   const oversized: FieldError[] = [];
-  let bytes = 0;
+  const sizes: number[] = [];
   for (let i = 0; i < input.length; i++) {
     const event = complete(input[i] as CloudEvent, clock);
     const body = JSON.stringify(event);
     const size = Buffer.byteLength(body);
     if (size > topic.maxEventBytes)
       oversized.push({ pointer: pointerOf(batch, i) || "/", message: `is ${size} bytes` });
-    bytes += size;
+    sizes.push(size);
     events.push({ id: event.id, source: event.source, key: partitionKeyOf(event), body });
   }
   if (oversized.length > 0) tooLarge(oversized, topic);
-  return { events, bytes };
+  return { events, sizes };
 }

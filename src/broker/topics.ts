@@ -8,9 +8,9 @@ import { TopicCache } from "./topic-cache.js";
 import { defaultTopicConfig, parseTopicConfig } from "./topic-config.js";
 import { type TopicView, topicView } from "./views.js";
 
-function notFound(name: string): SwitchyardError {
+function notFound(name: string, pointer = "path:topic"): SwitchyardError {
   return new SwitchyardError("topic_not_found", `topic ${name} does not exist`, {
-    errors: [{ pointer: "path:topic", message: "no such topic" }],
+    errors: [{ pointer, message: "no such topic" }],
   });
 }
 
@@ -50,7 +50,7 @@ export class Topics {
     assertTopicName(name, pointer);
     const config = await this.cache.get(name);
     if (config !== null) return config;
-    if (!this.#autoCreate) throw notFound(name);
+    if (!this.#autoCreate) throw notFound(name, pointer);
     return this.ensure(name);
   }
 

@@ -76,8 +76,12 @@ export interface Admin {
   ack(subscription: string, ackIds: readonly string[]): Promise<SettleResult[]>;
   /** Without `delayMs` the subscription's backoff applies. */
   nack(subscription: string, ackIds: readonly string[], delayMs?: number): Promise<SettleResult[]>;
-  /** Renews each lease by the subscription's `ackTimeoutMs`. */
-  extend(subscription: string, ackIds: readonly string[]): Promise<SettleResult[]>;
+  /** Renews each lease to last `leaseMs` from now (default: the subscription's `ackTimeoutMs`). */
+  extend(
+    subscription: string,
+    ackIds: readonly string[],
+    leaseMs?: number,
+  ): Promise<SettleResult[]>;
   /** Straight to the dead-letter topic, with `reason`. */
   reject(subscription: string, ackIds: readonly string[], reason: string): Promise<SettleResult[]>;
   seek(subscription: string, to: SeekTarget): Promise<{ position: number }>;
@@ -196,7 +200,8 @@ export function createAdmin(http: HttpTransport, retry: RetryPolicy): Admin {
     ack: (name, ackIds) => settle(name, "ack", { ackIds }),
     nack: (name, ackIds, delayMs) =>
       settle(name, "nack", delayMs === undefined ? { ackIds } : { ackIds, delayMs }),
-    extend: (name, ackIds) => settle(name, "extend", { ackIds }),
+    extend: (name, ackIds, leaseMs) =>
+      settle(name, "extend", leaseMs === undefined ? { ackIds } : { ackIds, leaseMs }),
     reject: (name, ackIds, reason) => settle(name, "reject", { ackIds, reason }),
     seek: (name, to) =>
       call({ method: "POST", path: `${subPath(name)}/seek`, json: { to: seekPosition(to) } }),

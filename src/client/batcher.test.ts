@@ -4,6 +4,7 @@ import { Batcher, type BatchSender } from "./batcher.js";
 interface Item {
   readonly n: number;
   readonly bytes: number;
+  readonly key: string | null;
 }
 
 interface Call {
@@ -28,7 +29,10 @@ function recordingSender(): { calls: Call[]; send: BatchSender<Item, number> } {
   return { calls, send };
 }
 
-const item = (n: number, bytes = 10): Item => ({ n, bytes });
+const item = (n: number, bytes = 10, key: string | null = null): Item => ({ n, bytes, key });
+const keyed = (n: number, key: string): Item => item(n, 10, key);
+const serial = { maxInFlight: 1 };
+const sent = (calls: Call[]) => calls.map((c) => c.items.map((i) => i.n));
 
 describe("Batcher", () => {
   beforeEach(() => {
@@ -40,7 +44,7 @@ describe("Batcher", () => {
 
   it("holds a lone item for the linger, then sends everything added meanwhile in one batch", async () => {
     const { calls, send } = recordingSender();
-    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
+    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000, ...serial }, send);
     const results = [1, 2, 3].map((n) => batcher.add("t", [item(n)])[0]);
     await vi.advanceTimersByTimeAsync(4);
     expect(calls).toHaveLength(0);
@@ -52,14 +56,17 @@ describe("Batcher", () => {
 
   it("sends at once when a batch is full by count, without waiting for the linger", async () => {
     const { calls, send } = recordingSender();
-    const batcher = new Batcher({ lingerMs: 1_000, maxItems: 3, maxBytes: 10_000 }, send);
+    const batcher = new Batcher(
+      { lingerMs: 1_000, maxItems: 3, maxBytes: 10_000, ...serial },
+      send,
+    );
     void Promise.allSettled(batcher.add("t", [item(1), item(2), item(3), item(4)]));
     expect(calls.map((c) => c.items.length)).toEqual([3]);
   });
 
   it("splits by bytes, and an item larger than maxBytes goes alone", async () => {
     const { calls, send } = recordingSender();
-    const batcher = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 100 }, send);
+    const batcher = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 100, ...serial }, send);
     void Promise.allSettled(batcher.add("t", [item(1, 60), item(2, 60), item(3, 500)]));
     expect(calls.map((c) => c.items.map((i) => i.n))).toEqual([[1]]);
     calls[0]?.answer();
@@ -72,7 +79,7 @@ describe("Batcher", () => {
 
   it("keeps one batch in flight per lane and sends what queued meanwhile as soon as it returns", async () => {
     const { calls, send } = recordingSender();
-    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
+    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000, ...serial }, send);
     void Promise.allSettled(batcher.add("t", [item(1)]));
     await vi.advanceTimersByTimeAsync(5);
     void Promise.allSettled(batcher.add("t", [item(2)]));
@@ -86,7 +93,7 @@ describe("Batcher", () => {
 
   it("batches lanes independently", async () => {
     const { calls, send } = recordingSender();
-    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000 }, send);
+    const batcher = new Batcher({ lingerMs: 5, maxItems: 100, maxBytes: 10_000, ...serial }, send);
     void Promise.allSettled(batcher.add("a", [item(1)]));
     void Promise.allSettled(batcher.add("b", [item(2)]));
     void Promise.allSettled(batcher.add("a", [item(3)]));
@@ -100,7 +107,10 @@ describe("Batcher", () => {
   it("rejects every item of a batch whose sender throws, and per item on Error results", async () => {
     const perItem: BatchSender<Item, number> = async (_lane, items) =>
       items.map((i) => (i.n === 2 ? new Error("bad two") : i.n));
-    const batcher = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 10_000 }, perItem);
+    const batcher = new Batcher(
+      { lingerMs: 1, maxItems: 100, maxBytes: 10_000, ...serial },
+      perItem,
+    );
     const [one, two] = batcher.add("t", [item(1), item(2)]);
     const settled = Promise.allSettled([one, two]);
     await vi.advanceTimersByTimeAsync(1);
@@ -109,7 +119,7 @@ describe("Batcher", () => {
     expect(second?.status).toBe("rejected");
 
     const { calls, send } = recordingSender();
-    const failing = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 10_000 }, send);
+    const failing = new Batcher({ lingerMs: 1, maxItems: 100, maxBytes: 10_000, ...serial }, send);
     const all = Promise.allSettled(failing.add("t", [item(1), item(2)]));
     await vi.advanceTimersByTimeAsync(1);
     calls[0]?.fail(new Error("down"));
@@ -118,7 +128,10 @@ describe("Batcher", () => {
 
   it("flush sends at once and resolves when everything is answered", async () => {
     const { calls, send } = recordingSender();
-    const batcher = new Batcher({ lingerMs: 60_000, maxItems: 100, maxBytes: 10_000 }, send);
+    const batcher = new Batcher(
+      { lingerMs: 60_000, maxItems: 100, maxBytes: 10_000, ...serial },
+      send,
+    );
     void Promise.allSettled(batcher.add("t", [item(1)]));
     let flushed = false;
     const flushing = batcher.flush().then(() => {
@@ -130,5 +143,45 @@ describe("Batcher", () => {
     calls[0]?.answer();
     await flushing;
     expect(batcher.pending).toBe(0);
+  });
+
+  it("keeps several batches in flight, but never two holding the same key", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher(
+      { lingerMs: 1, maxItems: 2, maxBytes: 10_000, maxInFlight: 3 },
+      send,
+    );
+    void Promise.allSettled(
+      batcher.add("t", [
+        keyed(1, "a"),
+        keyed(2, "b"),
+        keyed(3, "a"),
+        item(4),
+        item(5),
+        keyed(6, "c"),
+      ]),
+    );
+    // Batch 1 takes a1, b2. Key a is then in flight: a3 waits, 4 and 5 go, then c6 alone.
+    expect(sent(calls)).toEqual([[1, 2], [4, 5], [6]]);
+    calls[0]?.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent(calls)).toEqual([[1, 2], [4, 5], [6], [3]]);
+  });
+
+  it("does not let a key overtake its own item that did not fit", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ lingerMs: 1, maxItems: 10, maxBytes: 100, maxInFlight: 2 }, send);
+    void Promise.allSettled(
+      batcher.add("t", [item(1, 60, "k"), item(2, 60, "k"), item(3, 10, "k"), item(4, 10)]),
+    );
+    await vi.advanceTimersByTimeAsync(1);
+    // k2 does not fit beside k1; k3 would, but must not pass k2. Unkeyed 4 may.
+    expect(sent(calls)).toEqual([[1, 4]]);
+    calls[0]?.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent(calls)).toEqual([
+      [1, 4],
+      [2, 3],
+    ]);
   });
 });

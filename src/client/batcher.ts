@@ -1,14 +1,18 @@
 export interface BatchLimits {
-  /** How long the first item of an idle lane waits for company before it is sent. */
+  /** How long an item waits for company before a batch that is not full is sent. */
   readonly lingerMs: number;
   /** A batch holds at most this many items... */
   readonly maxItems: number;
   /** ...and at most this many bytes (an item larger than this goes alone). */
   readonly maxBytes: number;
+  /** Batches of one lane in flight at once (their commits can share an fsync on the router). */
+  readonly maxInFlight: number;
 }
 
 export interface BatchItem {
   readonly bytes: number;
+  /** Items with one key reach the router in the order they were added; null: no order. */
+  readonly key: string | null;
 }
 
 /** Sends one batch; answers one result or Error per item, in order. */
@@ -24,17 +28,19 @@ interface Waiting<I, R> {
 }
 
 interface Lane<I, R> {
-  readonly queue: Waiting<I, R>[];
+  queue: Waiting<I, R>[];
   bytes: number;
   timer: ReturnType<typeof setTimeout> | undefined;
-  sending: boolean;
+  inFlight: number;
+  /** Keys with an item in a batch in flight, and how many such batches. */
+  readonly busyKeys: Map<string, number>;
 }
 
 /**
- * Groups items per lane (a topic) into batches. One batch per lane is in flight at a time, so
- * a lane's items reach the router in the order they were added, retries included. While a
- * batch is in flight the next one fills up, so batch size follows the router's speed: a lone
- * item waits `lingerMs`, a busy lane sends full batches back to back.
+ * Groups items per lane (a topic) into batches. Up to `maxInFlight` batches of a lane are in
+ * flight at once, but never two holding the same key: an item whose key is in flight waits,
+ * so items of one key reach the router in the order they were added, retries included. A
+ * lone item waits `lingerMs` for company; a busy lane sends full batches back to back.
  */
 export class Batcher<I extends BatchItem, R> {
   readonly #limits: BatchLimits;
@@ -53,7 +59,7 @@ export class Batcher<I extends BatchItem, R> {
     return this.#pending;
   }
 
-  /** Queues the items in order (in one lane, so none of them can overtake another). */
+  /** Queues the items in order (in one lane, so none of them can overtake another of its key). */
   add(laneName: string, items: readonly I[]): Promise<R>[] {
     const lane = this.#lane(laneName);
     const promises = items.map(
@@ -70,7 +76,7 @@ export class Batcher<I extends BatchItem, R> {
 
   /** Sends everything queued now and resolves when every item added so far is answered. */
   flush(): Promise<void> {
-    for (const [name, lane] of this.#lanes) if (!lane.sending) this.#start(name, lane);
+    for (const [name, lane] of this.#lanes) this.#start(name, lane);
     if (this.#pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
@@ -78,38 +84,58 @@ export class Batcher<I extends BatchItem, R> {
   #lane(name: string): Lane<I, R> {
     let lane = this.#lanes.get(name);
     if (!lane) {
-      lane = { queue: [], bytes: 0, timer: undefined, sending: false };
+      lane = { queue: [], bytes: 0, timer: undefined, inFlight: 0, busyKeys: new Map() };
       this.#lanes.set(name, lane);
     }
     return lane;
   }
 
   #schedule(name: string, lane: Lane<I, R>): void {
-    if (lane.sending || lane.queue.length === 0) return;
+    if (lane.queue.length === 0) return;
     const full = lane.queue.length >= this.#limits.maxItems || lane.bytes >= this.#limits.maxBytes;
     if (full) this.#start(name, lane);
     else lane.timer ??= setTimeout(() => this.#start(name, lane), this.#limits.lingerMs);
   }
 
+  /** Sends batches while there are free slots and sendable items. */
   #start(name: string, lane: Lane<I, R>): void {
     clearTimeout(lane.timer);
     lane.timer = undefined;
-    if (lane.queue.length === 0) return;
-    lane.sending = true;
-    void this.#dispatch(name, lane, this.#take(lane));
+    while (lane.inFlight < this.#limits.maxInFlight && lane.queue.length > 0) {
+      const batch = this.#take(lane);
+      if (batch.length === 0) return; // every queued item waits for its key
+      lane.inFlight++;
+      for (const key of keysOf(batch)) lane.busyKeys.set(key, (lane.busyKeys.get(key) ?? 0) + 1);
+      void this.#dispatch(name, lane, batch);
+    }
   }
 
+  /**
+   * The first items in queue order that fit, passing over (and keeping, in order) those whose
+   * key is in flight, and any later item of a key that already had one passed over.
+   */
   #take(lane: Lane<I, R>): Waiting<I, R>[] {
-    let count = 0;
+    const batch: Waiting<I, R>[] = [];
+    const rest: Waiting<I, R>[] = [];
+    const passedOver = new Set<string>();
     let bytes = 0;
-    for (const waiting of lane.queue) {
-      const fits = bytes + waiting.item.bytes <= this.#limits.maxBytes;
-      if (count >= this.#limits.maxItems || (count > 0 && !fits)) break;
-      count++;
+    let at = 0;
+    for (; at < lane.queue.length && batch.length < this.#limits.maxItems; at++) {
+      const waiting = lane.queue[at] as Waiting<I, R>;
+      const { key } = waiting.item;
+      const blocked = key !== null && (lane.busyKeys.has(key) || passedOver.has(key));
+      const fits = batch.length === 0 || bytes + waiting.item.bytes <= this.#limits.maxBytes;
+      if (blocked || !fits) {
+        if (key !== null) passedOver.add(key);
+        rest.push(waiting);
+        continue;
+      }
+      batch.push(waiting);
       bytes += waiting.item.bytes;
     }
+    lane.queue = at < lane.queue.length ? rest.concat(lane.queue.slice(at)) : rest;
     lane.bytes -= bytes;
-    return lane.queue.splice(0, count);
+    return batch;
   }
 
   async #dispatch(name: string, lane: Lane<I, R>, batch: Waiting<I, R>[]): Promise<void> {
@@ -128,11 +154,16 @@ export class Batcher<I extends BatchItem, R> {
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
     }
-    lane.sending = false;
+    lane.inFlight--;
+    for (const key of keysOf(batch)) {
+      const left = (lane.busyKeys.get(key) ?? 1) - 1;
+      if (left > 0) lane.busyKeys.set(key, left);
+      else lane.busyKeys.delete(key);
+    }
     this.#answered(batch.length);
-    // Whatever queued meanwhile has already waited a whole round trip: send it now.
+    // Whatever queued meanwhile has already waited part of a round trip: send it now.
     if (lane.queue.length > 0) this.#start(name, lane);
-    else this.#lanes.delete(name);
+    else if (lane.inFlight === 0) this.#lanes.delete(name);
   }
 
   #answered(count: number): void {
@@ -142,4 +173,10 @@ export class Batcher<I extends BatchItem, R> {
     this.#drained = [];
     for (const resolve of drained) resolve();
   }
+}
+
+function keysOf<I extends BatchItem, R>(batch: readonly Waiting<I, R>[]): Set<string> {
+  const keys = new Set<string>();
+  for (const waiting of batch) if (waiting.item.key !== null) keys.add(waiting.item.key);
+  return keys;
 }

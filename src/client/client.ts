@@ -18,6 +18,11 @@ export interface BatchOptions {
   readonly maxEvents?: number;
   /** Bytes of events per request at most (default 4 MiB; the router accepts 16 MiB bodies). */
   readonly maxBytes?: number;
+  /**
+   * Requests per topic in flight at once (default 4), so their commits can share the router's
+   * fsync. Events with one `partitionkey` are never in two at once: their order is kept.
+   */
+  readonly maxInFlight?: number;
 }
 
 export interface ClientOptions {
@@ -57,6 +62,7 @@ export const DEFAULT_BATCH: BatchLimits = {
   lingerMs: 5,
   maxItems: 1_000,
   maxBytes: 4 * 1024 * 1024,
+  maxInFlight: 4,
 };
 
 export function createClient(options: ClientOptions): SwitchyardClient {
@@ -76,6 +82,7 @@ export function createClient(options: ClientOptions): SwitchyardClient {
       lingerMs: options.batch?.lingerMs ?? DEFAULT_BATCH.lingerMs,
       maxItems: options.batch?.maxEvents ?? DEFAULT_BATCH.maxItems,
       maxBytes: options.batch?.maxBytes ?? DEFAULT_BATCH.maxBytes,
+      maxInFlight: options.batch?.maxInFlight ?? DEFAULT_BATCH.maxInFlight,
     },
     retry,
   });

@@ -6,7 +6,7 @@ import type { PulledDelivery, SettleStatus, StoredEventOf } from "./resources.js
 export type SettleOp =
   | { readonly type: "ack" }
   | { readonly type: "nack"; readonly delayMs?: number }
-  | { readonly type: "extend" }
+  | { readonly type: "extend"; readonly leaseMs?: number }
   | { readonly type: "reject"; readonly reason: string };
 
 /** Sends settle operations to the router and answers each one's status. */
@@ -45,10 +45,11 @@ export interface Delivery<T = unknown> {
   /** Without `delayMs` the subscription's backoff decides when it comes back. */
   nack(delayMs?: number): Promise<SettleStatus>;
   /**
-   * Renews the lease now by the subscription's `ackTimeoutMs` (API v1 has no other length).
-   * The subscriber already does this on its own while the handler runs.
+   * Renews the lease to last `ms` from now (default: the subscription's `ackTimeoutMs`). The
+   * subscriber already renews it on its own while the handler runs; a longer `ms` is kept
+   * (the automatic renewals never shorten it).
    */
-  extend(): Promise<SettleStatus>;
+  extend(ms?: number): Promise<SettleStatus>;
   /** Straight to the dead-letter topic. */
   reject(reason: string): Promise<SettleStatus>;
   /** Publishes with `causationid` = this event's id and its `correlationid` carried on. */
@@ -64,6 +65,8 @@ export class StreamDelivery<T> implements Delivery<T> {
   readonly #settler: Settler;
   #final: Promise<SettleStatus> | undefined;
   #leaseLost = false;
+  /** The end of the longest lease the handler asked for with `extend(ms)`. */
+  #heldUntil = 0;
 
   constructor(
     pulled: PulledDelivery<T>,
@@ -101,11 +104,22 @@ export class StreamDelivery<T> implements Delivery<T> {
     return this.#finish({ type: "reject", reason });
   }
 
-  async extend(): Promise<SettleStatus> {
+  async extend(ms?: number): Promise<SettleStatus> {
     if (this.#final) return "unknown";
-    const status = await this.#settler.settle(this.ackId, { type: "extend" });
+    if (ms !== undefined) this.#heldUntil = Math.max(this.#heldUntil, Date.now() + ms);
+    const op: SettleOp = ms === undefined ? { type: "extend" } : { type: "extend", leaseMs: ms };
+    const status = await this.#settler.settle(this.ackId, op);
     if (status !== "ok") this.#leaseLost = true;
     return status;
+  }
+
+  /**
+   * The subscriber's periodic renewal: by the default lease, unless a longer lease the handler
+   * asked for still covers that. Answers null when nothing was sent.
+   */
+  renew(defaultLeaseMs: number): Promise<SettleStatus> | null {
+    if (Date.now() + defaultLeaseMs <= this.#heldUntil) return null;
+    return this.extend();
   }
 
   #finish(op: SettleOp): Promise<SettleStatus> {

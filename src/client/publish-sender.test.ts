@@ -40,7 +40,7 @@ const problem = (status: number, code: string, errors?: { pointer: string; messa
 function events(...ids: string[]): OutgoingEvent[] {
   return ids.map((id) => {
     const text = JSON.stringify({ specversion: "1.0", id, source: "s", type: "t" });
-    return { id, json: text, bytes: text.length };
+    return { id, key: null, json: text, bytes: text.length };
   });
 }
 

@@ -7,6 +7,8 @@ import { isRetryable, type RetryPolicy, retryDelay, sleep } from "./retry.js";
 /** One event ready to send: serialised once, when it was published. */
 export interface OutgoingEvent {
   readonly id: string;
+  /** The ordering key (`partitionkey`), or null. */
+  readonly key: string | null;
   readonly json: string;
   readonly bytes: number;
 }

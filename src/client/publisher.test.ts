@@ -20,7 +20,7 @@ function recordingPublisher(lingerMs = 1) {
   });
   const publisher = new Publisher(http, {
     source: "test-source",
-    batch: { lingerMs, maxItems: 100, maxBytes: 1_000_000 },
+    batch: { lingerMs, maxItems: 100, maxBytes: 1_000_000, maxInFlight: 4 },
     retry: { retries: 0, initialDelayMs: 1, maxDelayMs: 1 },
   });
   return { publisher, requests };

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { type CloudEvent, cloudEventErrors } from "../core/event.js";
+import { type CloudEvent, cloudEventErrors, partitionKeyOf } from "../core/event.js";
 import { isTopicName } from "../core/names.js";
 import { Batcher, type BatchLimits } from "./batcher.js";
 import { type Cause, correlationOf, currentCause } from "./correlation.js";
@@ -95,7 +95,7 @@ export class Publisher {
       throw clientError(reserved ? "reserved_attribute" : "invalid_event", detail, { errors });
     }
     const json = JSON.stringify(event);
-    return { id: event.id, json, bytes: Buffer.byteLength(json) };
+    return { id: event.id, key: partitionKeyOf(event), json, bytes: Buffer.byteLength(json) };
   }
 }
 

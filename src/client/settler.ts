@@ -148,7 +148,7 @@ export class StreamSettler implements Settler {
   #call(op: SettleOp, ackIds: string[]): Promise<SettleResult[]> {
     const name = this.#subscription;
     if (op.type === "ack") return this.#admin.ack(name, ackIds);
-    if (op.type === "extend") return this.#admin.extend(name, ackIds);
+    if (op.type === "extend") return this.#admin.extend(name, ackIds, op.leaseMs);
     if (op.type === "reject") return this.#admin.reject(name, ackIds, op.reason);
     return this.#admin.nack(name, ackIds, op.delayMs);
   }
@@ -174,6 +174,7 @@ export class StreamSettler implements Settler {
 
 function frameKey(op: SettleOp): string {
   if (op.type === "nack") return `nack:${op.delayMs ?? ""}`;
+  if (op.type === "extend") return `extend:${op.leaseMs ?? ""}`;
   if (op.type === "reject") return `reject:${op.reason}`;
   return op.type;
 }
@@ -194,6 +195,10 @@ function frameFor(op: SettleOp, id: number, ackIds: readonly string[]): SettleFr
     return op.delayMs === undefined
       ? { type: "nack", id, ackIds }
       : { type: "nack", id, ackIds, delayMs: op.delayMs };
+  if (op.type === "extend")
+    return op.leaseMs === undefined
+      ? { type: "extend", id, ackIds }
+      : { type: "extend", id, ackIds, leaseMs: op.leaseMs };
   if (op.type === "reject") return { type: "reject", id, ackIds, reason: op.reason };
   return { type: op.type, id, ackIds };
 }

@@ -9,7 +9,13 @@ import { type RetryPolicy, retryDelay } from "./retry.js";
 
 /** A settle frame's `id` comes back on its `results` (or `error`) frame. */
 export type SettleFrame =
-  | { readonly type: "ack" | "extend"; readonly id: number; readonly ackIds: readonly string[] }
+  | { readonly type: "ack"; readonly id: number; readonly ackIds: readonly string[] }
+  | {
+      readonly type: "extend";
+      readonly id: number;
+      readonly ackIds: readonly string[];
+      readonly leaseMs?: number;
+    }
   | {
       readonly type: "nack";
       readonly id: number;
@@ -32,6 +38,9 @@ export type ServerFrame =
 
 /** The router closes a stream with this code when its subscription is deleted. */
 const CLOSE_SUBSCRIPTION_GONE = 4404;
+/** WebSocket "going away": the router is shutting down. */
+const CLOSE_GOING_AWAY = 1001;
+const SHUTDOWN_PAUSE_MS = 1_000;
 
 export interface StreamListener {
   /** Called on every (re)connection; the router's credit for this socket starts at 0. */
@@ -140,11 +149,11 @@ export class ReconnectingStream {
         );
       const why =
         failure ?? clientError("unreachable", `stream closed (${code} ${String(reason)})`);
-      this.#afterClose(why);
+      this.#afterClose(why, code === CLOSE_GOING_AWAY || why.code === "shutting_down");
     });
   }
 
-  #afterClose(error: SwitchyardClientError): void {
+  #afterClose(error: SwitchyardClientError, goingAway: boolean): void {
     if (this.#stopped) return;
     if (error.status >= 400 && error.status < 500 && error.status !== 429) {
       this.#stopped = true;
@@ -153,10 +162,11 @@ export class ReconnectingStream {
     }
     this.#listener.onDisconnect(error);
     this.#retry++;
-    this.#timer = setTimeout(
-      () => this.#connect(),
-      retryDelay(this.#retry, this.#options.reconnect, error),
-    );
+    // A router that is shutting down refuses us until it is gone, and a restart takes a while:
+    // knocking again at once only slows its shutdown.
+    const floor = goingAway ? SHUTDOWN_PAUSE_MS : 0;
+    const delay = Math.max(floor, retryDelay(this.#retry, this.#options.reconnect, error));
+    this.#timer = setTimeout(() => this.#connect(), delay);
   }
 }
 

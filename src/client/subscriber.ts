@@ -87,6 +87,8 @@ export class StreamSubscriber<T> implements Subscriber {
   #granted = 0;
   #topUpScheduled = false;
   #extendEveryMs = 0;
+  /** The subscription's ackTimeoutMs: what a plain extend renews a lease to. */
+  #leaseMs = 0;
   #state: "starting" | "running" | "closing" | "closed" = "starting";
   #markReady: () => void = () => {};
   #refuse: (error: unknown) => void = () => {};
@@ -133,6 +135,7 @@ export class StreamSubscriber<T> implements Subscriber {
   async start(): Promise<void> {
     try {
       const config = await this.#deps.admin.subscriptions.get(this.subscription);
+      this.#leaseMs = config.ackTimeoutMs;
       this.#extendEveryMs =
         this.#options.extendEveryMs ?? Math.max(50, Math.floor(config.ackTimeoutMs / 2));
     } catch (error) {
@@ -239,7 +242,7 @@ export class StreamSubscriber<T> implements Subscriber {
   }
 
   #extend(delivery: StreamDelivery<T>, keeper: ReturnType<typeof setInterval>): void {
-    delivery.extend().then(
+    delivery.renew(this.#leaseMs)?.then(
       (status) => {
         if (status !== "ok") clearInterval(keeper);
       },

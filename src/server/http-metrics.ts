@@ -17,6 +17,8 @@ export class HttpMetrics {
   readonly #series = new Map<string, Series>();
   /** Pull requests now waiting for deliveries (long polls). */
   pullsWaiting = 0;
+  /** Requests received since start (shutdown waits for it to stop growing). */
+  requestsSeen = 0;
 
   observe(method: string, route: string, status: number, ms: number): void {
     const key = `${method} ${route} ${status}`;

@@ -28,6 +28,7 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_BAD_URL: "invalid_request",
   FST_ERR_INVALID_URL: "invalid_request",
   FST_ERR_NOT_FOUND: "route_not_found",
+  FST_ERR_MAX_PARAM_LENGTH: "invalid_name",
 };
 
 function codeOf(error: unknown): string | undefined {

@@ -1,5 +1,11 @@
+import type { Duplex } from "node:stream";
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Broker } from "../broker/broker.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
@@ -52,16 +58,18 @@ function installParsers(app: FastifyInstance): void {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 }
 
+function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = problemOf(error);
+  if (problem.status >= 500 && problem.code !== "shutting_down")
+    request.log.error({ err: error }, "request failed");
+  return reply
+    .code(problem.status)
+    .header("content-type", PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem));
+}
+
 function installErrors(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const problem = problemOf(error);
-    if (problem.status >= 500 && problem.code !== "shutting_down")
-      request.log.error({ err: error }, "request failed");
-    return reply
-      .code(problem.status)
-      .header("content-type", PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify(problem));
-  });
+  app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?", 1)[0] ?? "/";
     const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
@@ -77,6 +85,7 @@ function installErrors(app: FastifyInstance): void {
 
 function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => boolean): void {
   app.addHook("onRequest", (_request, reply, done) => {
+    http.requestsSeen++;
     if (!closing()) return done();
     reply.header("connection", "close");
     done(new SwitchyardError("shutting_down", "the router is shutting down"));
@@ -92,14 +101,50 @@ function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => bo
   });
 }
 
+/**
+ * Once closing, upgrade requests are answered 503 on the raw socket and the socket ended.
+ * Answered through Fastify instead, an upgrade socket is detached from the HTTP server, so
+ * nothing would ever close it, and a client that keeps reconnecting would hold close() open.
+ */
+function refuseUpgrades(app: FastifyInstance): void {
+  const problem = JSON.stringify(
+    problemOf(new SwitchyardError("shutting_down", "the router is shutting down")),
+  );
+  app.server.removeAllListeners("upgrade");
+  app.server.on("upgrade", (_request, socket: Duplex) => {
+    socket.end(
+      `HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(problem)}\r\n\r\n${problem}`,
+      () => socket.destroy(),
+    );
+  });
+}
+
+/**
+ * Waits until no request has arrived for `quietMs` (at most `maxMs`). Requests already sent on
+ * open keep-alive connections are then answered 503 `shutting_down` with `Connection: close`,
+ * instead of meeting a reset when the server closes idle connections.
+ */
+async function drained(http: HttpMetrics, quietMs = 30, maxMs = 1_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let seen = -1;
+  while (seen !== http.requestsSeen && Date.now() < deadline) {
+    seen = http.requestsSeen;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+}
+
 export async function createServer(options: ServerOptions): Promise<HttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
   const app = Fastify({
     logger: { level: options.logLevel ?? "info" },
-    disableRequestLogging: true,
+    // Per-request log lines cost throughput; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,
     return503OnClosing: false,
     exposeHeadRoutes: false,
+    // Longer than any valid name, so a too-long name meets our own validation.
+    routerOptions: { maxParamLength: 1024 },
+    frameworkErrors: sendProblem,
   });
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (route) => {
@@ -145,7 +190,9 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     close() {
       closed ??= (async () => {
         shutdown.abort();
+        refuseUpgrades(app);
         await hub.closeAll(1001);
+        await drained(http);
         await app.close();
       })();
       return closed;

@@ -38,6 +38,7 @@ export class StreamSession {
   readonly #signal: AbortSignal;
   #credit = 0;
   #wake: (() => void) | null = null;
+  #alive = true;
 
   constructor(socket: WebSocket, broker: Broker, name: string, shutdown: AbortSignal) {
     this.#socket = socket;
@@ -47,6 +48,9 @@ export class StreamSession {
     this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
     void this.closed.then(() => this.#stop());
     socket.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on("pong", () => {
+      this.#alive = true;
+    });
     void this.#deliverLoop();
   }
 
@@ -57,6 +61,19 @@ export class StreamSession {
   close(code: number, reason: string): void {
     this.#stop();
     this.#socket.close(code, reason);
+  }
+
+  /**
+   * Liveness check, called periodically: a peer that did not answer the previous ping is
+   * gone (its leases then expire and are redelivered), so the connection is dropped.
+   */
+  heartbeat(): void {
+    if (!this.#alive) {
+      this.terminate();
+      return;
+    }
+    this.#alive = false;
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping();
   }
 
   terminate(): void {

@@ -8,6 +8,14 @@ type StreamRequest = { Params: Params<"name"> };
 /** Open streams, so that shutdown can close them with 1001 and wait for them. */
 export class StreamHub {
   readonly #sessions = new Set<StreamSession>();
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(heartbeatMs = 30_000) {
+    this.#heartbeat = setInterval(() => {
+      for (const s of this.#sessions) s.heartbeat();
+    }, heartbeatMs);
+    this.#heartbeat.unref();
+  }
 
   open(session: StreamSession): void {
     this.#sessions.add(session);
@@ -20,6 +28,7 @@ export class StreamHub {
 
   /** Closes every stream with `code`; streams still open after `timeoutMs` are terminated. */
   async closeAll(code = 1001, timeoutMs = 2_000): Promise<void> {
+    clearInterval(this.#heartbeat);
     const sessions = [...this.#sessions];
     for (const s of sessions) s.close(code, "router shutting down");
     let timer: NodeJS.Timeout | undefined;

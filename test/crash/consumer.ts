@@ -40,11 +40,15 @@ interface AckAnswer {
 export class Consumer {
   /** Every delivery, in arrival order. */
   readonly observed: Observed[] = [];
+  /** Distinct events delivered so far. */
+  readonly delivered = new Set<string>();
   readonly stats: ConsumerStats = { pulls: 0, deliveries: 0, lostPulls: 0, lostAcks: 0, notOk: 0 };
   /** Events whose ack the router answered "ok": the API promises they never come back. */
   readonly ackedOk = new Set<string>();
   /** Deliveries of events already acked ok: each one breaks that promise. */
   readonly redeliveredAfterAck: Observed[] = [];
+  /** The last few pulls and acks, for a failure's diagnosis. */
+  readonly recent: string[] = [];
   readonly #base: string;
 
   constructor(url: string, subscription: string) {
@@ -69,6 +73,9 @@ export class Consumer {
       max: 100,
       waitMs: 200,
     });
+    this.#note(
+      `pull ${outcome.kind === "lost" ? outcome.error : `${outcome.status} ${JSON.stringify(outcome.body).length}B`}`,
+    );
     if (outcome.kind === "lost") {
       this.stats.lostPulls++;
       return undefined;
@@ -88,6 +95,7 @@ export class Consumer {
       };
       if (this.ackedOk.has(event.id)) this.redeliveredAfterAck.push(seen);
       this.observed.push(seen);
+      this.delivered.add(event.id);
     }
     return deliveries;
   }
@@ -95,6 +103,9 @@ export class Consumer {
   /** One ack attempt: a lost answer leaves the events to be redelivered after their lease. */
   async #ack(ackIds: readonly string[], deliveries: PullAnswer["deliveries"]): Promise<void> {
     const outcome = await call(`${this.#base}/ack`, "POST", "application/json", { ackIds });
+    this.#note(
+      `ack ${ackIds.length}: ${outcome.kind === "lost" ? outcome.error : JSON.stringify(outcome.body).slice(0, 300)}`,
+    );
     if (outcome.kind === "lost") {
       this.stats.lostAcks++;
       return;
@@ -107,5 +118,10 @@ export class Consumer {
       if (status === "ok" && id !== undefined) this.ackedOk.add(id);
       else this.stats.notOk++;
     }
+  }
+
+  #note(what: string): void {
+    this.recent.push(`${new Date().toISOString()} ${what}`);
+    if (this.recent.length > 12) this.recent.shift();
   }
 }

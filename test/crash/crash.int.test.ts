@@ -15,16 +15,18 @@ import { eventually } from "../support/eventually.js";
 import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
 import { checkDeliveries, checkLog } from "./checks.js";
 import { Consumer } from "./consumer.js";
+import { backlogReport } from "./diagnosis.js";
 import { callUntilAnswered } from "./http.js";
+import { LoadLoops, withDiagnosis } from "./load-loops.js";
 import { Producer } from "./producer.js";
 import { readWholeLog } from "./read-log.js";
 
 const LONG = process.env.SWITCHYARD_CRASH_LONG === "1";
 const KILLS = LONG ? 25 : 3;
 const PRODUCERS = 4;
-const KEYS_PER_PRODUCER = 3;
-/** Between kills, wait for this many newly confirmed events (a random number in the range). */
-const PROGRESS_EVENTS: readonly [number, number] = [200, 3_000];
+const KEYS_PER_PRODUCER = 8;
+/** Publishers pause while this many confirmed events wait for their first delivery. */
+const MAX_BACKLOG = 5_000;
 
 describe("crash: SIGKILL under load", () => {
   let router: RouterProcess | undefined;
@@ -50,29 +52,25 @@ describe("crash: SIGKILL under load", () => {
       );
       const consumer = new Consumer(live.url, name);
       const loops = new LoadLoops();
+      const confirmedCount = (): number => producers.reduce((n, p) => n + p.stats.events, 0);
+      const behind = (): boolean => confirmedCount() - consumer.delivered.size > MAX_BACKLOG;
       loops.start("publish", () =>
-        Promise.all(producers.map((p) => p.run(() => loops.stopPublishing))),
+        Promise.all(producers.map((p) => p.run(() => loops.stopPublishing, behind))),
       );
       loops.start("consume", () => consumer.run(() => loops.stopConsuming));
-      const confirmedCount = (): number => producers.reduce((n, p) => n + p.stats.events, 0);
+      const diagnose = (): Promise<string> => backlogReport(live, name, producers, consumer);
 
       const started = Date.now();
       for (let kill = 0; kill < KILLS; kill++) {
-        await loops.progress(confirmedCount, () => consumer.observed.length);
+        await loops.progress(confirmedCount, () => consumer.observed.length, diagnose);
         await live.restart();
       }
-      await loops.progress(confirmedCount, () => consumer.observed.length);
+      await loops.progress(confirmedCount, () => consumer.observed.length, diagnose);
       loops.stopPublishing = true;
       await loops.finished("publish");
 
       const confirmed = producers.flatMap((p) => p.confirmed);
-      await drained(
-        live.url,
-        name,
-        consumer,
-        confirmed.map((c) => c.id),
-        loops,
-      );
+      await drained(live.url, name, consumer, confirmed.length, loops, diagnose);
       loops.stopConsuming = true;
       await loops.finished("consume");
       const log = await readWholeLog(live.url, name);
@@ -103,66 +101,24 @@ async function setUp(url: string, name: string): Promise<void> {
   );
 }
 
-/** The publish and consume loops, their stop flags, and the first error either one threw. */
-class LoadLoops {
-  stopPublishing = false;
-  stopConsuming = false;
-  #error: unknown;
-  readonly #running = new Map<string, Promise<unknown>>();
-
-  start(name: string, loop: () => Promise<unknown>): void {
-    this.#running.set(
-      name,
-      loop().catch((error: unknown) => {
-        this.#error ??= error;
-        this.stopPublishing = true;
-        this.stopConsuming = true;
-      }),
-    );
-  }
-
-  async finished(name: string): Promise<void> {
-    await this.#running.get(name);
-    this.throwIfFailed();
-  }
-
-  throwIfFailed(): void {
-    if (this.#error !== undefined) throw this.#error;
-  }
-
-  /** Waits until a random number of new events were confirmed and some were delivered. */
-  async progress(confirmed: () => number, delivered: () => number): Promise<void> {
-    const [low, high] = PROGRESS_EVENTS;
-    const target = confirmed() + low + Math.floor(Math.random() * (high - low));
-    const deliveredBefore = delivered();
-    await eventually(
-      () => {
-        this.throwIfFailed();
-        expect(confirmed()).toBeGreaterThanOrEqual(target);
-        expect(delivered()).toBeGreaterThan(deliveredBefore);
-      },
-      { timeoutMs: 30_000, intervalMs: 5 },
-    );
-  }
-}
-
 /** Waits until every confirmed event was delivered and the subscription has nothing left. */
 async function drained(
   url: string,
   name: string,
   consumer: Consumer,
-  ids: readonly string[],
+  confirmed: number,
   loops: LoadLoops,
+  diagnose: () => Promise<string>,
 ): Promise<void> {
-  await eventually(
+  const everythingDelivered = eventually(
     () => {
       loops.throwIfFailed();
-      const delivered = new Set(consumer.observed.map((o) => o.id));
-      expect(ids.filter((id) => !delivered.has(id)).length).toBe(0);
+      expect(consumer.delivered.size, "distinct events delivered").toBe(confirmed);
     },
     { timeoutMs: 60_000, intervalMs: 100 },
   );
-  await eventually(
+  await withDiagnosis(everythingDelivered, diagnose);
+  const nothingLeft = eventually(
     async () => {
       const sub = (await callUntilAnswered(
         `${url}/v1/subscriptions/${name}`,
@@ -176,6 +132,7 @@ async function drained(
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
+  await withDiagnosis(nothingLeft, diagnose);
 }
 
 function printSummary(

@@ -69,9 +69,15 @@ export class Producer {
     this.#keys = keys;
   }
 
-  /** Publishes batch after batch until `stop()` answers true (the current batch finishes first). */
-  async run(stop: () => boolean): Promise<void> {
-    while (!stop()) await this.#publish(this.#batch());
+  /**
+   * Publishes batch after batch until `stop()` answers true (the current batch finishes
+   * first), pausing while `hold()` answers true (the consumer is too far behind).
+   */
+  async run(stop: () => boolean, hold: () => boolean): Promise<void> {
+    while (!stop()) {
+      if (hold()) await pause(RETRY_PAUSE_MS);
+      else await this.#publish(this.#batch());
+    }
   }
 
   #batch(): BatchEvent[] {

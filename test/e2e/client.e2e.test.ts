@@ -87,6 +87,23 @@ describe("publish", () => {
     expect(stored[0]).toMatchObject({ specversion: "1.0", source: "/e2e", type: "n" });
   });
 
+  it("keeps each key's order across batches sent concurrently", async () => {
+    const c = createClient({ url: router.url, batch: { maxEvents: 50, maxInFlight: 4 } });
+    clients.push(c);
+    const topic = uniqueName("keys");
+    await c.admin.topics.put(topic);
+    const sent = Array.from({ length: 2_000 }, (_, n) => ({ key: `k${n % 7}`, n }));
+    await Promise.all(
+      sent.map(({ key, n }) => c.publish(topic, { type: "seq", partitionkey: key, data: n })),
+    );
+    const stored = await readAll(c, topic);
+    expect(stored).toHaveLength(2_000);
+    for (let k = 0; k < 7; k++) {
+      const perKey = stored.filter((e) => e.partitionkey === `k${k}`).map((e) => e.data as number);
+      expect(perKey).toEqual([...perKey].sort((a, b) => a - b));
+    }
+  });
+
   it("retries when the answer is lost, and the router stores the event once", async () => {
     let calls = 0;
     const losesFirstAnswer: Fetch = async (url, init) => {
@@ -228,6 +245,28 @@ describe("subscribe", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(deliveries.map((d) => d.attempt)).toEqual([1]);
     expect(deliveries[0]?.leaseLost).toBe(false);
+  });
+
+  it("holds the lease as long as a handler asks with extend(ms)", async () => {
+    const c = client();
+    const { topic, sub } = await topicWithSubscription(c, { ackTimeoutMs: 300 });
+    await c.publish(topic, { type: "long" });
+    const attempts: number[] = [];
+    let finished = false;
+    c.subscribe(
+      sub,
+      async (delivery) => {
+        attempts.push(delivery.attempt);
+        expect(await delivery.extend(3_000)).toBe("ok");
+        await new Promise((resolve) => setTimeout(resolve, 1_200)); // four lease lengths
+        finished = true;
+      },
+      // No automatic renewals in this window: only the handler's own extend holds the lease.
+      { extendEveryMs: 60_000, ...quiet },
+    );
+    await eventually(() => expect(finished).toBe(true), { timeoutMs: 10_000 });
+    await eventually(async () => expect((await c.admin.subscriptions.get(sub)).stats?.acked).toBe(1));
+    expect(attempts).toEqual([1]);
   });
 
   it("close() waits for running handlers and acks what they finished", async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CATALOGUE } from "../../src/core/errors.js";
+import { eventually } from "../support/eventually.js";
 import {
   type Api,
   api,
@@ -102,6 +103,9 @@ describe("graceful close", () => {
     await ownHttp.put(`/v1/topics/${topic}`, {});
     await ownHttp.put(`/v1/subscriptions/${sub}`, { topic });
     const longPoll = ownHttp.post(`/v1/subscriptions/${sub}/pull`, { waitMs: 30_000 });
+    await eventually(async () =>
+      expect((await ownHttp.get("/metrics")).text).toContain("switchyard_pulls_waiting 1\n"),
+    );
     const publishes = Array.from({ length: 50 }, (_, i) =>
       ownHttp.publish(topic, event({ data: { i } })),
     );
@@ -122,6 +126,7 @@ describe("graceful close", () => {
       if (r.status === "fulfilled" && r.value.status !== 201)
         expectProblem(r.value, 503, "shutting_down");
     await expect(own.close()).resolves.toBeUndefined();
+    await expect(fetch(`${own.url}/healthz`)).rejects.toThrow();
 
     const reopened = await startTestRouter({ dataDir: own.dataDir });
     try {

@@ -237,3 +237,40 @@ describe("WebSocket stream", () => {
     await eventually(() => expect(client.closeCode).toBe(1001));
   });
 });
+
+describe("stream during shutdown", () => {
+  it("close() resolves while a client keeps reconnecting to the stream", async () => {
+    const own = await startTestRouter();
+    const ownHttp = api(own.url);
+    const topic = uniqueName("reconnect");
+    const sub = uniqueName("s");
+    await ownHttp.put(`/v1/topics/${topic}`, {});
+    await ownHttp.put(`/v1/subscriptions/${sub}`, { topic });
+    const url = `${own.url.replace("http", "ws")}/v1/subscriptions/${sub}/stream`;
+    let stopped = false;
+    const refusals: number[] = [];
+    let opened = 0;
+    const connect = (): void => {
+      if (stopped) return;
+      const socket = new WebSocket(url);
+      socket.on("unexpected-response", (_req, res) => {
+        refusals.push(res.statusCode ?? 0);
+        res.resume();
+        res.on("end", () => socket.terminate());
+      });
+      socket.on("open", () => opened++);
+      socket.on("error", () => {});
+      socket.on("close", () => setTimeout(connect, 10));
+    };
+    connect();
+    await eventually(() => expect(opened).toBeGreaterThan(0));
+    const closed = await Promise.race([
+      own.close().then(() => "closed"),
+      new Promise((resolve) => setTimeout(() => resolve("still open after 10 s"), 10_000)),
+    ]);
+    stopped = true;
+    expect(closed).toBe("closed");
+    expect(refusals.every((status) => status === 503)).toBe(true);
+    await own.dispose();
+  });
+});

@@ -104,6 +104,34 @@ describe("subscriptions", () => {
     expect((await http.get(`/v1/subscriptions/${name}`)).body.topic).toBe(topic);
   });
 
+  it("applies the filter at delivery, and a filter change keeps the position", async () => {
+    const topic = await newTopic();
+    const name = uniqueName("f");
+    const filter = {
+      all: [{ exact: { type: "order.placed" } }, { not: { prefix: { "data.sku": "X" } } }],
+    };
+    expect((await http.put(`/v1/subscriptions/${name}`, { topic, filter })).status).toBe(201);
+    const a = event({ type: "order.placed", data: { sku: "A1" } });
+    const b = event({ type: "order.paid", data: { sku: "A2" } });
+    const c = event({ type: "order.placed", data: { sku: "X9" } });
+    await http.publish(topic, [a, b, c]);
+    const first = await http.post(`/v1/subscriptions/${name}/pull`, { max: 10 });
+    expect(first.body.deliveries.map((d: { event: { id: string } }) => d.event.id)).toEqual([a.id]);
+    await http.post(`/v1/subscriptions/${name}/ack`, { ackIds: [first.body.deliveries[0].ackId] });
+
+    const changed = await http.put(`/v1/subscriptions/${name}`, {
+      topic,
+      filter: { exact: { type: "order.paid" } },
+    });
+    expect(changed.status).toBe(200);
+    const d = event({ type: "order.paid" });
+    await http.publish(topic, d);
+    const second = await http.post(`/v1/subscriptions/${name}/pull`, { max: 10 });
+    expect(second.body.deliveries.map((x: { event: { id: string } }) => x.event.id)).toEqual([
+      d.id,
+    ]);
+  });
+
   it("stores a push config, validates it and never shows its secrets", async () => {
     const topic = await newTopic();
     const name = uniqueName("push");

@@ -32,6 +32,16 @@ export function leaseTests(harness: EngineHarness): void {
       expect(new Set(deliveries.map((d) => d.ackId)).size).toBe(3);
     });
 
+    it("hands out due redeliveries before new events", async () => {
+      const { topic, sub } = await setup(engine());
+      await engine().log.append(topic, newEvents(1));
+      await leaseNow(engine(), sub, { leaseMs: SHORT_LEASE_MS });
+      await engine().log.append(topic, newEvents(2));
+      await elapse(2 * SHORT_LEASE_MS);
+      const [first] = await leaseNow(engine(), sub, { max: 1, leaseMs: LONG_LEASE_MS });
+      expect([first?.record.offset, first?.attempt]).toEqual([1, 2]);
+    });
+
     it("answers at once with nothing when nothing is ready and waitMs is 0", async () => {
       const { sub } = await setup(engine());
       expect(await leaseNow(engine(), sub)).toEqual([]);
@@ -150,6 +160,30 @@ export function leaseTests(harness: EngineHarness): void {
       await ackAll(engine(), sub, deliveries);
       expect(await leaseNow(engine(), sub)).toEqual([]);
       expect((await engine().cursors.stats(sub)).lag).toBe(0);
+    });
+
+    it("filters on data paths and extension attributes, with every dialect", async () => {
+      const { topic, sub } = await setup(engine(), {
+        sub: {
+          filter: {
+            all: [
+              { exact: { "data.total": "42" } },
+              { any: [{ prefix: { source: "/shop/" } }, { suffix: { region: "-eu" } }] },
+              { not: { exact: { "data.customer.tier": "test" } } },
+            ],
+          },
+        },
+      });
+      const order = (id: string, source: string, data: unknown, region = "us") =>
+        newEvent({ id, source, data, extensions: { region } });
+      await engine().log.append(topic, [
+        order("yes-prefix", "/shop/web", { total: 42, customer: { tier: "gold" } }),
+        order("yes-suffix", "/pos", { total: 42 }, "north-eu"),
+        order("no-total", "/shop/web", { total: 41 }),
+        order("no-source", "/pos", { total: 42 }),
+        order("no-tier", "/shop/web", { total: 42, customer: { tier: "test" } }),
+      ]);
+      expect(idsOf(await leaseNow(engine(), sub))).toEqual(["yes-prefix", "yes-suffix"]);
     });
 
     it("keeps the position when the filter changes; the new filter applies to events not yet handed out", async () => {

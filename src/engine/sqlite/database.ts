@@ -33,7 +33,8 @@ export class Db {
     this.#raw.exec("PRAGMA cache_size = -65536");
     this.#raw.exec("PRAGMA temp_store = MEMORY");
     this.#raw.exec("PRAGMA journal_size_limit = 67108864");
-    this.#raw.exec("PRAGMA wal_autocheckpoint = 4000");
+    // Checkpoints run on the checkpoint thread (checkpointer.ts); this is only a backstop.
+    this.#raw.exec("PRAGMA wal_autocheckpoint = 16384");
   }
 
   stmt(sql: string): StatementSync {

@@ -17,7 +17,7 @@ import { closedError, toSwitchyardError } from "./errors.js";
 import { JobTx, PendingDedupe } from "./job-tx.js";
 
 /** Roughly "rows written": an append of n events weighs n. */
-const MAX_WEIGHT = 20_000;
+const MAX_WEIGHT = 2000;
 
 interface Job {
   readonly weight: number;
@@ -45,6 +45,8 @@ export class GroupCommit {
   #scheduled = false;
   #closed = false;
   #idle: (() => void)[] = [];
+  #commits = 0;
+  #jobs = 0;
 
   constructor(db: Db, clock: Clock, indexes: Map<number, DedupeIndex>) {
     this.#db = db;
@@ -59,6 +61,11 @@ export class GroupCommit {
       this.#queue.push({ weight, run, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
+  }
+
+  /** Commits made and jobs they carried, since open (jobs / commits = the grouping achieved). */
+  get stats(): { readonly commits: number; readonly jobs: number } {
+    return { commits: this.#commits, jobs: this.#jobs };
   }
 
   /** Stops accepting jobs; resolves once every queued job has been committed or failed. */
@@ -110,6 +117,8 @@ export class GroupCommit {
       const now = this.#clock.now();
       for (const job of batch) this.#runJob(job, now, pending, done, failed);
       db.stmt("COMMIT").run();
+      this.#commits++;
+      this.#jobs += batch.length;
     } catch (error) {
       if (db.inTransaction) db.exec("ROLLBACK");
       const failure = toSwitchyardError(error, "committing");

@@ -1,10 +1,9 @@
 /**
- * One process per store: the engine's in-memory dedupe window and wake-ups assume it is the
+ * One engine per store: the engine's in-memory dedupe window and wake-ups assume it is the
  * only writer. `switchyard.lock` holds the owner's pid; a lock left by a dead process (after a
- * crash) is taken over. The same process may reopen its own store (tests reopen after a
- * simulated crash without closing first).
+ * crash) is taken over. Inside one process, a store stays locked until its engine closes.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SwitchyardError } from "../../core/errors.js";
 
@@ -30,8 +29,17 @@ export interface StoreLock {
   release(): void;
 }
 
+/** Stores open in this process, by real path. */
+const openHere = new Set<string>();
+
 export function lockStore(dir: string): StoreLock {
   const path = join(dir, "switchyard.lock");
+  const real = realpathSync(dir);
+  if (openHere.has(real))
+    throw new SwitchyardError(
+      "engine_unavailable",
+      `the store in ${dir} is already open in this process; close that engine first`,
+    );
   const owner = ownerOf(path);
   if (owner !== null && owner !== process.pid && alive(owner))
     throw new SwitchyardError(
@@ -39,8 +47,10 @@ export function lockStore(dir: string): StoreLock {
       `the store in ${dir} is in use by process ${owner}; stop it first`,
     );
   writeFileSync(path, String(process.pid));
+  openHere.add(real);
   return {
     release: () => {
+      openHere.delete(real);
       if (ownerOf(path) === process.pid) rmSync(path, { force: true });
     },
   };

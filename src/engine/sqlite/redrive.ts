@@ -42,6 +42,7 @@ function candidates(db: Db, subId: number, after: Cursor): Candidate[] {
     `SELECT d.dead_letter_topic_id, d.dead_letter_offset, d.event_offset, d.event_id,
             d.partition_key, e.body
        FROM dead_letters d
+       JOIN topics dt ON dt.topic_id = d.dead_letter_topic_id
        JOIN events e ON e.event_key = (d.dead_letter_topic_id << ${OFFSET_BITS}) + d.dead_letter_offset
       WHERE d.subscription_id = ? AND d.redriven_at IS NULL
         AND (d.event_offset, d.dead_letter_topic_id, d.dead_letter_offset) > (?, ?, ?)

@@ -121,6 +121,16 @@ export function dropChunkJob(tx: JobTx): boolean {
   return true;
 }
 
+/** Forgets dedupe entries that left their topic's window, for topics nobody appends to. */
+function pruneDedupeJob(tx: JobTx): void {
+  const windows = new Map(loadAllTopics(tx.db).map((t) => [t.id, t.config.dedupeWindowMs]));
+  for (const [topicId, index] of tx.dedupeIndexes) {
+    const window = windows.get(topicId) ?? 0;
+    if (window > 0) index.prune(tx.now - window);
+    else tx.dedupeIndexes.delete(topicId);
+  }
+}
+
 function vacuumStepJob(tx: JobTx): void {
   tx.db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`);
 }
@@ -155,6 +165,7 @@ export async function retentionPass(ctx: EngineContext): Promise<RetentionResult
   while (await ctx.writer.submit(CHUNK, dropChunkJob)) {
     // one chunk per job until every dropped topic is gone
   }
+  await ctx.writer.submit(1, pruneDedupeJob);
   await giveSpaceBack(ctx);
   return { deletedEvents, deletedBytes };
 }

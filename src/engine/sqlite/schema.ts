@@ -40,6 +40,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE VIEW event_log AS
     SELECT t.name AS topic,
            e.event_key & ${OFFSET_MASK} AS offset,
+           e.event_key AS event_key,
            strftime('%Y-%m-%dT%H:%M:%fZ', e.appended_at / 1000.0, 'unixepoch') AS appended_at,
            e.partition_key AS partition_key,
            e.body AS body

@@ -1,10 +1,25 @@
 /**
  * Runs the engine conformance suite against the embedded SQLite engine, once per durability
- * setting. A "kill" closes the engine's raw SQLite handle behind its back: the engine gets no
- * graceful path (no flush of queued commits, no lock release), as if its process had died;
- * committed data is all that is left, exactly as after SIGKILL.
+ * setting.
+ *
+ * A "kill" is simulated in-process, faithfully to what SIGKILL leaves behind: the store's
+ * files (database, WAL, shared-memory index, lock) are copied as they are at that instant
+ * into a new folder, the engine's raw SQLite handle is closed behind its back (so nothing it
+ * had queued can still commit), and the engine reopens the copy. The copy has an
+ * un-checkpointed WAL and a lock naming a dead process, so the reopen goes through SQLite's
+ * WAL recovery and the engine's stale-lock takeover, as after a real crash. (Closing the handle
+ * would checkpoint the original folder, which is why the copy is taken first and used.)
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
@@ -27,6 +42,21 @@ vi.mock("node:sqlite", async (importOriginal) => {
   }
   return { ...real, DatabaseSync: TrackedDatabaseSync };
 });
+
+/** A pid no process has any more: the owner a crashed engine's lock file names. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", ""]);
+  if (child.pid === undefined) throw new Error("could not start a child process");
+  return child.pid;
+}
+
+/** The folder's files as a crash at this instant would leave them, lock owner dead. */
+function crashImage(from: string, to: string): void {
+  mkdirSync(to);
+  for (const file of readdirSync(from)) copyFileSync(join(from, file), join(to, file));
+  const lock = join(to, "switchyard.lock");
+  if (existsSync(lock)) writeFileSync(lock, String(deadPid()));
+}
 
 interface Opened {
   readonly dir: string;
@@ -58,9 +88,15 @@ function sqliteHarness(fsync: "always" | "interval"): EngineHarness {
       const state = opened.get(engine);
       if (state === undefined) throw new Error("reopen of an engine this harness did not open");
       opened.delete(engine);
-      if (how === "close") await engine.close();
-      else for (const connection of state.connections) if (connection.isOpen) connection.close();
-      return openAt(state.dir);
+      if (how === "close") {
+        await engine.close();
+        return openAt(state.dir);
+      }
+      count += 1;
+      const image = join(root, `${count}-after-kill`);
+      crashImage(state.dir, image);
+      for (const connection of state.connections) if (connection.isOpen) connection.close();
+      return openAt(image);
     },
     async cleanup() {
       for (const [engine] of opened) await engine.close().catch(() => undefined);

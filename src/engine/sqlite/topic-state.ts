@@ -23,6 +23,8 @@ interface TopicRow extends Record<string, unknown> {
 
 export interface TopicState {
   readonly id: number;
+  /** The counters as loaded, to skip writing back a row nobody changed. */
+  readonly loaded: readonly number[];
   readonly name: string;
   readonly config: TopicConfig;
   firstOffset: number;
@@ -44,9 +46,26 @@ function retentionOf(row: TopicRow): RetentionConfig {
   };
 }
 
+function countersOf(t: {
+  firstOffset: number;
+  lastOffset: number;
+  eventCount: number;
+  byteCount: number;
+  lastAppendedAt: number;
+}): number[] {
+  return [t.firstOffset, t.lastOffset, t.eventCount, t.byteCount, t.lastAppendedAt];
+}
+
 function toState(row: TopicRow): TopicState {
   return {
     id: row.topic_id,
+    loaded: [
+      row.first_offset,
+      row.last_offset,
+      row.event_count,
+      row.byte_count,
+      row.last_appended_at,
+    ],
     name: row.name,
     config: {
       name: row.name,
@@ -77,6 +96,7 @@ export function loadAllTopics(db: Db): TopicState[] {
 }
 
 export function saveTopicCounters(db: Db, topic: TopicState): void {
+  if (countersOf(topic).every((value, i) => value === topic.loaded[i])) return;
   db.run(
     `UPDATE topics SET first_offset = ?, last_offset = ?, event_count = ?, byte_count = ?,
        last_appended_at = ? WHERE topic_id = ?`,

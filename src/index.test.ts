@@ -1,0 +1,13 @@
+import { describe, expect, it } from "vitest";
+import * as entry from "./index.js";
+
+describe("the package entry", () => {
+  it("exports exactly the public runtime surface (a change here must be deliberate)", () => {
+    expect(Object.keys(entry).sort()).toEqual([
+      "ERROR_CATALOGUE",
+      "SwitchyardError",
+      "isSwitchyardError",
+      "startRouter",
+    ]);
+  });
+});
