@@ -80,7 +80,10 @@ export class Broker {
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
-    this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, options.push);
+    this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, {
+      metrics: this.metrics,
+      ...options.push,
+    });
     this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics, this.#push);
     this.#redrives = new RedriveJobs(this.#engine.cursors, {
       clock: this.#clock,

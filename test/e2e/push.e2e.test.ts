@@ -119,6 +119,9 @@ describe("push delivery", () => {
     expect(() => new Webhook(SECRET).verify(req.text, headers)).not.toThrow();
     expect(() => new Webhook(other).verify(req.text, headers)).not.toThrow();
     await eventually(async () => expect((await stats(name)).acked).toBe(1));
+    const metrics = (await http.get("/metrics")).text;
+    expect(metrics).toContain(`switchyard_push_requests_total{subscription="${name}"} 1`);
+    expect(metrics).toContain(`switchyard_pushed_events_total{subscription="${name}"} 1`);
   });
 
   it("sends structured mode on request", async () => {

@@ -129,8 +129,13 @@ describe("dispatcher lifecycle", () => {
     const second = await open({ allowPrivateEndpoints: true }, dir);
     await second.broker.putSubscription(name, { topic, push: { url: s.url } });
     await eventually(() => expect(s.requests).toHaveLength(1));
-    const attempts = await second.broker.attempts(name, {});
-    expect(attempts.map((a) => a.error ?? "ok")).toEqual(["ok", "aborted: the router is stopping"]);
+    await eventually(async () => {
+      const attempts = await second.broker.attempts(name, {});
+      expect(attempts.map((a) => a.error ?? "ok")).toEqual([
+        "ok",
+        "aborted: the router is stopping",
+      ]);
+    });
   });
 
   it("keeps a pause across restarts", async () => {

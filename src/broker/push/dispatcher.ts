@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { AttemptRecord, CursorStore, Delivery } from "../../engine/engine.js";
+import type { LabelledCounter } from "../metrics.js";
 import { AckBatcher } from "./ack-batcher.js";
 import {
   type AttemptContext,
@@ -38,6 +39,12 @@ export interface PushHealth {
   readonly reason?: string;
 }
 
+export interface PushMetrics {
+  readonly pushRequests: LabelledCounter;
+  readonly pushFailures: LabelledCounter;
+  readonly pushedEvents: LabelledCounter;
+}
+
 export interface DispatcherDeps {
   readonly cursors: CursorStore;
   readonly sender: PushSender;
@@ -49,6 +56,8 @@ export interface DispatcherDeps {
   readonly pause: (subscription: string, reason: string) => Promise<void>;
   /** Requests in flight at most per subscription (the sender's connections per endpoint). */
   readonly maxRequests: number;
+  /** Counters for `/metrics`. */
+  readonly metrics?: PushMetrics;
   /** Reports errors the loop survives (engine hiccups); defaults to ignoring them. */
   readonly onError?: (error: unknown) => void;
   readonly random?: () => number;
@@ -251,7 +260,7 @@ export class Dispatcher {
       }
       const onClientError = target.push.onClientError ?? "retry";
       const verdict = classifyOutcome(result.outcome, onClientError, this.#deps.clock.now());
-      this.#recordHealth(verdict);
+      this.#recordHealth(verdict, deliveries.length);
       await this.#settleAll(deliveries, verdict, result.records);
     } catch (error) {
       this.#deps.onError?.(error); // the lease expires and the engine redelivers
@@ -284,7 +293,12 @@ export class Dispatcher {
     };
   }
 
-  #recordHealth(verdict: Verdict): void {
+  #recordHealth(verdict: Verdict, events: number): void {
+    const metrics = this.#deps.metrics;
+    const name = this.#config.name;
+    metrics?.pushRequests.add(name);
+    if (verdict.action === "ack") metrics?.pushedEvents.add(name, events);
+    else metrics?.pushFailures.add(name);
     const circuit = this.#circuit();
     if (verdict.action === "ack") circuit.recordSuccess();
     else circuit.recordFailure();

@@ -2,7 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { CursorStore } from "../../engine/engine.js";
 import { CircuitBreaker, type CircuitOptions } from "./circuit.js";
-import { Dispatcher, type PushHealth } from "./dispatcher.js";
+import { Dispatcher, type PushHealth, type PushMetrics } from "./dispatcher.js";
 import { EndpointChecker } from "./endpoint-checker.js";
 import { checkEndpointConfig, type Resolver, systemResolver } from "./endpoint-guard.js";
 import {
@@ -29,6 +29,8 @@ export interface PushOptions {
   /** How long one endpoint check (DNS + address tests) serves later attempts. Default 1000. */
   readonly endpointCheckTtlMs?: number;
   readonly onError?: (error: unknown) => void;
+  /** Counters for `/metrics` (the broker passes its own). */
+  readonly metrics?: PushMetrics;
 }
 
 export class PushDispatchers {
@@ -160,6 +162,7 @@ export class PushDispatchers {
         await this.setPaused(name, reason);
       },
       ...(this.#options.onError === undefined ? {} : { onError: this.#options.onError }),
+      ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
     };
   }
 
