@@ -458,3 +458,59 @@ describe("push safety", () => {
     }
   });
 });
+
+describe("redrive pacing", () => {
+  it("moves a pull subscription's dead letters in chunks at the given rate, in order per key", async () => {
+    const t = await topic();
+    const name = uniqueName("pull");
+    await http.put(`/v1/subscriptions/${name}`, { topic: t, start: "earliest", ordering: "key" });
+    const events = Array.from({ length: 30 }, (_, i) =>
+      event({ partitionkey: `k${i % 2}`, data: { i } }),
+    );
+    await http.publish(t, events);
+    // Reject everything: under key ordering one event per key is out at a time.
+    await eventually(
+      async () => {
+        const pulled = (await http.post(`/v1/subscriptions/${name}/pull`, { max: 100 })).body;
+        const ackIds = pulled.deliveries.map((d: { ackId: string }) => d.ackId);
+        if (ackIds.length > 0)
+          await http.post(`/v1/subscriptions/${name}/reject`, { ackIds, reason: "poison" });
+        expect((await stats(name)).deadLettered).toBe(30);
+      },
+      { timeoutMs: 10_000 },
+    );
+    const started = Date.now();
+    const redrive = await http.post(`/v1/subscriptions/${name}/redrive`, {
+      chunkSize: 10,
+      ratePerSecond: 40,
+    });
+    expect(redrive.body).toMatchObject({ matched: 30, keys: 2 });
+    const progress = new Set<number>();
+    await eventually(
+      async () => {
+        const job = (await http.get(`/v1/subscriptions/${name}/redrives/${redrive.body.redrive}`))
+          .body;
+        progress.add(job.moved);
+        expect(job.state).toBe("done");
+        expect(job.moved).toBe(30);
+      },
+      { timeoutMs: 10_000, intervalMs: 5 },
+    );
+    // 10 at once, then 40/s: the last chunk starts no earlier than 500 ms in.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect([...progress].some((moved) => moved > 0 && moved < 30)).toBe(true);
+    const seen: number[][] = [[], []];
+    await eventually(
+      async () => {
+        const pulled = (await http.post(`/v1/subscriptions/${name}/pull`, { max: 100 })).body;
+        for (const d of pulled.deliveries) {
+          seen[Number(String(d.event.partitionkey).slice(1))]?.push(d.event.data.i);
+          await http.post(`/v1/subscriptions/${name}/ack`, { ackIds: [d.ackId] });
+        }
+        expect(seen.flat()).toHaveLength(30);
+      },
+      { timeoutMs: 10_000 },
+    );
+    for (const order of seen) expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+});
