@@ -3,8 +3,9 @@
  *
  * The same engine (`openSqliteEngine`) runs either on the main thread, or on a worker thread
  * that the main thread talks to with postMessage. The main thread does what the server and
- * broker do per request: JSON.parse a 1,000-event CloudEvents batch (256-byte events) and
- * serialise each event once, then appends it; PRODUCERS batches are in flight at a time.
+ * broker do per request: JSON.parse a 1,000-event CloudEvents batch (256-byte events),
+ * validate each event (core/event.ts) and serialise it once, append, and build the response
+ * body; `--producers` batches are in flight at a time.
  * Reported per mode: events/s, how busy the main thread's event loop was (what is left for
  * HTTP), and the p99 delay of a 1 ms timer on the main thread (how long the event loop is
  * blocked at a time, which is what other requests feel). Median of RUNS runs.
@@ -22,6 +23,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import type { Appended, Engine, NewEvent } from "../src/engine/engine.ts";
 
 const { openSqliteEngine } = await import("../src/engine/sqlite/index.ts");
+const { cloudEventErrors } = await import("../src/core/event.ts");
 
 type Fsync = "always" | "interval";
 interface AppendRequest {
@@ -76,12 +78,17 @@ function requestBody(): string {
 /** What the server and broker do to a batch request before the engine sees it. */
 function prepare(body: string): NewEvent[] {
   const parsed = JSON.parse(body) as { id: string; source: string }[];
-  return parsed.map((event) => ({
-    id: event.id,
-    source: event.source,
-    key: null,
-    body: JSON.stringify(event),
-  }));
+  return parsed.map((event, i) => {
+    if (cloudEventErrors(event, `/${i}`).length > 0) throw new Error("invalid event");
+    return { id: event.id, source: event.source, key: null, body: JSON.stringify(event) };
+  });
+}
+
+/** ... and to the engine's answer: the 201 body. */
+function respond(events: readonly NewEvent[], results: readonly Appended[]): string {
+  return JSON.stringify({
+    events: results.map((r, i) => ({ id: events[i]?.id, ...r })),
+  });
 }
 
 async function drive(append: Append, bodies: readonly string[], producers: number) {
@@ -92,7 +99,10 @@ async function drive(append: Append, bodies: readonly string[], producers: numbe
   let next = 0;
   await Promise.all(
     Array.from({ length: producers }, async () => {
-      while (next < bodies.length) await append(prepare(bodies[next++] ?? "[]"));
+      while (next < bodies.length) {
+        const events = prepare(bodies[next++] ?? "[]");
+        respond(events, await append(events));
+      }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
