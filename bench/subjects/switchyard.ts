@@ -17,6 +17,7 @@ import type {
   BenchSubject,
   Closable,
   EventFields,
+  PushTarget,
   SinglePublisher,
   SubjectOptions,
   SubjectSession,
@@ -46,7 +47,8 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
       const router = await startRouterProcess({
         dataDir,
         fsync: options.fsync,
-        args: ["--engine", options.engine],
+        // The push scenarios' sink listens on 127.0.0.1.
+        args: ["--engine", options.engine, "--allow-private-endpoints"],
         nodeArgs: options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir] : [],
       });
       return new SwitchyardSession(sdk, router, dataDir);
@@ -76,6 +78,19 @@ class SwitchyardSession implements SubjectSession {
       topic,
       start: "earliest",
       maxInFlight: 10_000,
+    });
+  }
+
+  async createPushSubscription(
+    topic: string,
+    subscription: string,
+    push: PushTarget,
+  ): Promise<void> {
+    await this.#client.admin.subscriptions.put(subscription, {
+      topic,
+      start: "earliest",
+      maxInFlight: 10_000,
+      push: { url: push.url, ...(push.batch ? { batch: push.batch } : {}) },
     });
   }
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerAttempts } from "./commands/attempts.js";
 import { registerDev } from "./commands/dev.js";
 import { registerDlq } from "./commands/dlq.js";
 import { registerPublish } from "./commands/publish.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     registerSubs,
     registerSeek,
     registerDlq,
+    registerAttempts,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

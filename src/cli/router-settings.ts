@@ -17,6 +17,8 @@ export interface RouterSettings {
   readonly engine: "sqlite";
   readonly fsync: "always" | "interval";
   readonly autoCreateTopics: boolean;
+  /** Push to loopback/private/metadata addresses (dev: on; serve: off). */
+  readonly allowPrivateEndpoints: boolean;
   readonly logLevel: LogLevel;
   readonly limits: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
 }
@@ -97,6 +99,13 @@ const SPECS: readonly Spec[] = [
     parse: bool,
   },
   {
+    key: "allowPrivateEndpoints",
+    flag: "--allow-private-endpoints",
+    option: "allowPrivateEndpoints",
+    env: "SWITCHYARD_ALLOW_PRIVATE_ENDPOINTS",
+    parse: bool,
+  },
+  {
     key: "logLevel",
     flag: "--log-level",
     option: "logLevel",
@@ -127,6 +136,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     engine: "sqlite",
     fsync: "always",
     autoCreateTopics: true,
+    allowPrivateEndpoints: true,
     logLevel: "warn",
   },
   serve: {
@@ -136,6 +146,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     engine: "sqlite",
     fsync: "always",
     autoCreateTopics: false,
+    allowPrivateEndpoints: false,
     logLevel: "info",
   },
 };
@@ -182,6 +193,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     engine: chosen.get("engine") as "sqlite",
     fsync: chosen.get("fsync") as "always" | "interval",
     autoCreateTopics: chosen.get("autoCreateTopics") as boolean,
+    allowPrivateEndpoints: chosen.get("allowPrivateEndpoints") as boolean,
     logLevel: chosen.get("logLevel") as LogLevel,
     limits,
   };
