@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { Broker } from "./broker/broker.js";
+import { Broker, type PushOptions } from "./broker/broker.js";
 import { SwitchyardError } from "./core/errors.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
@@ -36,6 +36,22 @@ export interface RouterOptions {
   /** Default "info". */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   readonly limits?: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
+  /**
+   * Push endpoints on loopback, private, link-local and cloud-metadata addresses are refused
+   * unless this is on. Default false; `switchyard dev` turns it on.
+   */
+  readonly allowPrivateEndpoints?: boolean;
+  /** Push delivery tuning (defaults in docs/push.md). */
+  readonly push?: {
+    /** Consecutive failures that open an endpoint's circuit (default 5). */
+    readonly circuitFailureThreshold?: number;
+    /** First cool-down of an open circuit, doubled per failed probe (default 1000). */
+    readonly circuitOpenMs?: number;
+    /** Longest cool-down (default 60000). */
+    readonly circuitMaxOpenMs?: number;
+    /** TCP/TLS connect timeout of push requests (default 5000). */
+    readonly connectTimeoutMs?: number;
+  };
 }
 
 export interface Router {
@@ -52,11 +68,30 @@ function urlOf(host: string, port: number): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
+function pushOptions(options: RouterOptions): PushOptions {
+  const push = options.push ?? {};
+  const circuit = {
+    ...(push.circuitFailureThreshold === undefined
+      ? {}
+      : { failureThreshold: push.circuitFailureThreshold }),
+    ...(push.circuitOpenMs === undefined ? {} : { openMs: push.circuitOpenMs }),
+    ...(push.circuitMaxOpenMs === undefined ? {} : { maxOpenMs: push.circuitMaxOpenMs }),
+  };
+  return {
+    allowPrivateEndpoints: options.allowPrivateEndpoints ?? false,
+    circuit,
+    ...(push.connectTimeoutMs === undefined
+      ? {}
+      : { sender: { connectTimeoutMs: push.connectTimeoutMs } }),
+  };
+}
+
 async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   const host = options.host ?? "127.0.0.1";
   const broker = new Broker({
     engine,
     autoCreateTopics: options.autoCreateTopics ?? false,
+    push: pushOptions(options),
     ...(options.limits?.maxBatchEvents === undefined
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
@@ -75,6 +110,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
     await server.close();
     throw error;
   }
+  await broker.startDispatchers();
   let closed: Promise<void> | undefined;
   const close = async () => {
     // Order matters: no new work, in-flight requests answered, background work done, then the store.

@@ -2,6 +2,7 @@ import { drain } from "./drain.ts";
 import { latency } from "./latency.ts";
 import { publishBatched, publishLargeLog } from "./publish.ts";
 import { publishHttp } from "./publish-http.ts";
+import { pushBatched, pushDeliveries, pushLatency } from "./push.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** Every scenario, in run order (publish-10m after publish-batched: it is judged against it). */
@@ -10,6 +11,9 @@ export const SCENARIOS: readonly Scenario[] = [
   publishHttp,
   latency,
   drain,
+  pushDeliveries,
+  pushBatched,
+  pushLatency,
   publishLargeLog,
 ];
 

@@ -27,6 +27,11 @@ export interface SubjectSession {
   singlePublisher(connections: number): SinglePublisher;
   /** The fastest way this system has to load `count` events; reports progress in events. */
   preload(topic: string, count: number, onProgress?: (loaded: number) => void): Promise<void>;
+  /**
+   * A push (webhook) subscription from the topic's first event to `url`; systems without
+   * push delivery leave it out and the push scenarios report them as unsupported.
+   */
+  createPushSubscription?(topic: string, subscription: string, push: PushTarget): Promise<void>;
   /** Delivers each event's fields to `onEvent` and acks it after `onEvent` returns. */
   subscribe(
     subscription: string,
@@ -53,4 +58,10 @@ export interface SubjectOptions {
   readonly dataRoot: string;
   /** Write a CPU profile of the system's process into this directory. */
   readonly profileDir: string | undefined;
+}
+
+export interface PushTarget {
+  readonly url: string;
+  /** Several events per request; absent: one event per request. */
+  readonly batch?: { readonly maxEvents: number; readonly lingerMs: number };
 }

@@ -18,6 +18,7 @@ import type {
   BenchSubject,
   Closable,
   EventFields,
+  PushTarget,
   SinglePublisher,
   SubjectOptions,
   SubjectSession,
@@ -50,7 +51,8 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
       const router = await startRouterProcess({
         dataDir,
         fsync: options.fsync,
-        args: ["--engine", options.engine, ...natsArgs],
+        // The push scenarios' sink listens on 127.0.0.1.
+        args: ["--engine", options.engine, "--allow-private-endpoints", ...natsArgs],
         nodeArgs: options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir] : [],
       }).catch(async (error: unknown) => {
         await nats?.close();
@@ -85,6 +87,19 @@ class SwitchyardSession implements SubjectSession {
       topic,
       start: "earliest",
       maxInFlight: 10_000,
+    });
+  }
+
+  async createPushSubscription(
+    topic: string,
+    subscription: string,
+    push: PushTarget,
+  ): Promise<void> {
+    await this.#client.admin.subscriptions.put(subscription, {
+      topic,
+      start: "earliest",
+      maxInFlight: 10_000,
+      push: { url: push.url, ...(push.batch ? { batch: push.batch } : {}) },
     });
   }
 

@@ -13,6 +13,7 @@ import type {
   Settled,
   SubscriptionStats,
 } from "../engine/engine.js";
+import { redriveAuditWriter } from "./audit.js";
 import {
   type PullRequest,
   parsePullRequest,
@@ -23,13 +24,18 @@ import {
 } from "./delivery-requests.js";
 import { BrokerMetrics } from "./metrics.js";
 import { type PreparedBatch, prepareEvents } from "./publish.js";
+import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
+import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
+import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
 
 export type { SettleOp } from "./delivery-requests.js";
 export { BrokerMetrics } from "./metrics.js";
+export type { AttemptView } from "./push/api.js";
+export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
@@ -39,6 +45,8 @@ export interface BrokerOptions {
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. */
   readonly autoCreateTopics?: boolean;
   readonly maxBatchEvents?: number;
+  /** Push delivery: `allowPrivateEndpoints` (off unless dev mode or tests), sender tuning. */
+  readonly push?: PushOptions;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -65,14 +73,22 @@ export class Broker {
   readonly #topics: Topics;
   readonly #subs: Subscriptions;
   readonly #redrives: RedriveJobs;
+  readonly #push: PushDispatchers;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
-    this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics);
-    this.#redrives = new RedriveJobs(this.#engine.cursors);
+    this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, {
+      metrics: this.metrics,
+      ...options.push,
+    });
+    this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics, this.#push);
+    this.#redrives = new RedriveJobs(this.#engine.cursors, {
+      clock: this.#clock,
+      audit: redriveAuditWriter(this.#engine, this.#topics, this.#clock),
+    });
   }
 
   get engineName(): string {
@@ -91,6 +107,11 @@ export class Broker {
     return this.#engine.ready(signal);
   }
 
+  /** Starts push delivery: a dispatcher for every push subscription, kept in step from then on. */
+  startDispatchers(): Promise<void> {
+    return this.#push.start();
+  }
+
   // Topics and the log.
   putTopic(name: string, body: unknown): Promise<{ created: boolean; topic: TopicView }> {
     return this.#topics.put(name, body);
@@ -101,8 +122,9 @@ export class Broker {
   listTopics(): Promise<TopicView[]> {
     return this.#topics.list();
   }
-  deleteTopic(name: string, force: boolean): Promise<void> {
-    return this.#topics.delete(name, force);
+  async deleteTopic(name: string, force: boolean): Promise<void> {
+    await this.#topics.delete(name, force);
+    if (force) await this.#push.reconcile(); // stops dispatchers of subscriptions it deleted
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
     return this.#topics.read(topic, from, limit);
@@ -210,10 +232,50 @@ export class Broker {
     await this.#subs.config(name);
     return this.#subs.seek(name, to);
   }
-  async redrive(name: string, body: unknown): Promise<RedriveStarted> {
+  /** `seen`: what the server knows of the caller, for the audit record. */
+  async redrive(
+    name: string,
+    body: unknown,
+    seen: Omit<RedriveOrigin, "actor"> = {},
+  ): Promise<RedriveStarted> {
     const request = parseRedriveRequest(body);
+    const { pacing, actor } = parseRedrivePacing(body);
     await this.#subs.config(name);
-    return this.#redrives.start(name, request);
+    return this.#redrives.start(name, request, pacing, { ...seen, actor });
+  }
+  /** Stops push delivery until `resume`; in-flight requests finish. Pull subscriptions: 409. */
+  async pause(name: string, body: unknown): Promise<SubscriptionView> {
+    const { reason } = parsePauseRequest(body);
+    return this.#setPaused(name, reason ?? "paused by the API");
+  }
+  async resume(name: string): Promise<SubscriptionView> {
+    return this.#setPaused(name, null);
+  }
+  async #setPaused(name: string, reason: string | null): Promise<SubscriptionView> {
+    const config = await this.#subs.config(name);
+    if (config.push === null)
+      throw new SwitchyardError(
+        "conflict",
+        `subscription ${name} is a pull subscription; only push subscriptions pause`,
+      );
+    await this.#push.setPaused(name, reason);
+    return this.#subs.get(name);
+  }
+  /** The push attempt log, newest first; `query` holds `eventId` and `limit` as strings. */
+  async attempts(name: string, query: unknown): Promise<AttemptView[]> {
+    const parsed = parseAttemptQuery(query);
+    await this.#subs.config(name);
+    const records = await this.#engine.cursors.attempts(name, parsed);
+    return records.map((r) => ({
+      eventId: r.eventId,
+      offset: r.offset,
+      attempt: r.attempt,
+      at: new Date(r.at).toISOString(),
+      status: r.status,
+      latencyMs: r.latencyMs,
+      ...(r.error === null ? {} : { error: r.error }),
+      ...(r.response === null ? {} : { response: r.response }),
+    }));
   }
   async getRedrive(name: string, id: string): Promise<RedriveJob> {
     await this.#subs.config(name);
@@ -222,6 +284,7 @@ export class Broker {
 
   /** Waits for background work (redrives); the engine's owner closes the engine after. */
   async close(): Promise<void> {
+    await this.#push.close();
     await this.#redrives.drain();
   }
 }

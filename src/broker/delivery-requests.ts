@@ -12,6 +12,7 @@ import {
   readString,
   rejectUnknown,
 } from "./fields.js";
+import { REDRIVE_PACING_FIELDS } from "./redrive-pacing.js";
 import { parseStartPosition } from "./start-position.js";
 
 export type SettleOp = "ack" | "nack" | "extend" | "reject";
@@ -97,7 +98,7 @@ export function parseSeekRequest(body: unknown): StartPosition {
   return to ?? "latest";
 }
 
-const REDRIVE_FIELDS = new Set(["ids", "filter", "limit", "dryRun"]);
+const REDRIVE_FIELDS = new Set(["ids", "filter", "limit", "dryRun", ...REDRIVE_PACING_FIELDS]);
 export const REDRIVE_LIMIT_BOUNDS = { min: 1, max: 10_000_000 } as const;
 
 function readIds(input: JsonObject, errors: FieldErrors): string[] | undefined {

@@ -29,4 +29,10 @@ export class BrokerMetrics {
   readonly nacks = new LabelledCounter();
   readonly extends = new LabelledCounter();
   readonly rejects = new LabelledCounter();
+  /** Push requests sent (a batch counts once), by subscription. */
+  readonly pushRequests = new LabelledCounter();
+  /** Push requests that did not get a 2xx (errors, timeouts, refusals included), by subscription. */
+  readonly pushFailures = new LabelledCounter();
+  /** Events acknowledged by a push endpoint, by subscription. */
+  readonly pushedEvents = new LabelledCounter();
 }

@@ -1,5 +1,7 @@
 import { type PushConfig, SUBSCRIPTION_DEFAULTS } from "../core/config.js";
 import { type FieldErrors, isRecord, type JsonObject, readInt, rejectUnknown } from "./fields.js";
+import { PUSH_DELIVERY_FIELDS, parsePushDelivery } from "./push/delivery-config.js";
+import { reservedHeaderError } from "./push/headers.js";
 
 const PUSH_FIELDS = new Set([
   "url",
@@ -9,6 +11,7 @@ const PUSH_FIELDS = new Set([
   "secrets",
   "secret",
   "secretCount",
+  ...PUSH_DELIVERY_FIELDS,
 ]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 const SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
@@ -39,7 +42,9 @@ function parseHeaders(input: JsonObject, at: string, errors: FieldErrors): Recor
   if (entries.length > MAX_HEADERS) errors.add(`${at}/headers`, `at most ${MAX_HEADERS} headers`);
   const headers: Record<string, string> = {};
   for (const [name, headerValue] of entries) {
+    const reserved = reservedHeaderError(name);
     if (!HEADER_NAME.test(name)) errors.add(`${at}/headers/${name}`, "is not a valid header name");
+    else if (reserved !== null) errors.add(`${at}/headers/${name}`, reserved);
     else if (typeof headerValue !== "string" || /[\r\n\0]/.test(headerValue))
       errors.add(`${at}/headers/${name}`, "must be a string without line breaks");
     else headers[name] = headerValue;
@@ -104,5 +109,6 @@ export function parsePushConfig(
       SUBSCRIPTION_DEFAULTS.pushTimeoutMs,
     mode: mode === "structured" ? "structured" : "binary",
     secrets: parseSecrets(value, at, previous?.secrets ?? [], errors),
+    ...parsePushDelivery(value, at, previous, errors),
   };
 }

@@ -27,7 +27,7 @@ export const SUBSCRIPTION_BOUNDS = {
   multiplier: { min: 1, max: 100 },
 } as const;
 
-// `name`, `stats` and `state` are what GET returns: accepted and ignored so it can be PUT back.
+// `name`, `stats`, `state` and `health` are what GET returns: accepted and ignored so it can be PUT back.
 const FIELDS = new Set([
   "topic",
   "filter",
@@ -42,6 +42,7 @@ const FIELDS = new Set([
   "name",
   "stats",
   "state",
+  "health",
 ]);
 const BACKOFF_FIELDS = new Set(["initialMs", "maxMs", "multiplier"]);
 

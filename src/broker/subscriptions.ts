@@ -5,6 +5,7 @@ import type { StartPosition } from "../core/positions.js";
 import type { Delivery, Engine, Settled, SubscriptionStats } from "../engine/engine.js";
 import type { PullRequest, SettleRequest } from "./delivery-requests.js";
 import type { BrokerMetrics, LabelledCounter } from "./metrics.js";
+import type { PushDispatchers } from "./push/dispatchers.js";
 import { parseSubscriptionConfig } from "./subscription-config.js";
 import type { Topics } from "./topics.js";
 import { type SubscriptionView, subscriptionView } from "./views.js";
@@ -20,11 +21,13 @@ export class Subscriptions {
   readonly #engine: Engine;
   readonly #topics: Topics;
   readonly #metrics: BrokerMetrics;
+  readonly #push: PushDispatchers;
 
-  constructor(engine: Engine, topics: Topics, metrics: BrokerMetrics) {
+  constructor(engine: Engine, topics: Topics, metrics: BrokerMetrics, push: PushDispatchers) {
     this.#engine = engine;
     this.#topics = topics;
     this.#metrics = metrics;
+    this.#push = push;
   }
 
   async put(
@@ -48,13 +51,15 @@ export class Subscriptions {
           errors: [{ pointer: "/deadLetterTopic", message: "name one of at most 200 characters" }],
         },
       );
+    if (parsed.push !== null) await this.#push.checkEndpointConfig(parsed.push.url, "/push/url");
     await this.#topics.require(parsed.topic, "/topic");
     await this.#topics.ensure(parsed.deadLetterTopic);
     // `start` applies at creation only; an update keeps the position (seek moves it).
     const config: SubscriptionConfig =
       existing === null ? parsed : { ...parsed, start: existing.start };
     const { created } = await this.#engine.cursors.putSubscription(config);
-    return { created, subscription: subscriptionView(config) };
+    this.#push.sync(name, config);
+    return { created, subscription: subscriptionView(config, undefined, this.#push.health(name)) };
   }
 
   async config(name: string): Promise<SubscriptionConfig> {
@@ -66,13 +71,16 @@ export class Subscriptions {
 
   async get(name: string): Promise<SubscriptionView> {
     const config = await this.config(name);
-    return subscriptionView(config, await this.#engine.cursors.stats(name));
+    const stats = await this.#engine.cursors.stats(name);
+    return subscriptionView(config, stats, this.#push.health(name));
   }
 
   async list(): Promise<SubscriptionView[]> {
     const configs = await this.#engine.cursors.listSubscriptions();
     return Promise.all(
-      configs.map(async (c) => subscriptionView(c, await this.#statsOrNull(c.name))),
+      configs.map(async (c) =>
+        subscriptionView(c, await this.#statsOrNull(c.name), this.#push.health(c.name)),
+      ),
     );
   }
 
@@ -89,7 +97,9 @@ export class Subscriptions {
 
   async delete(name: string): Promise<void> {
     assertSubscriptionName(name, "path:name");
-    if (!(await this.#engine.cursors.deleteSubscription(name))) throw notFound(name);
+    const deleted = await this.#engine.cursors.deleteSubscription(name);
+    this.#push.sync(name, null);
+    if (!deleted) throw notFound(name);
   }
 
   async pull(

@@ -6,12 +6,31 @@ export interface TopicView extends TopicConfig {
   readonly stats?: TopicStats;
 }
 
-/** A push config as the API shows it: secrets are write-only, only their count shows. */
-export interface PushView extends Omit<PushConfig, "secrets"> {
+/**
+ * A push config as the API shows it: secrets are write-only, only their count shows; the
+ * pause is state, shown in the subscription's `state` and `health`.
+ */
+export interface PushView extends Omit<PushConfig, "secrets" | "paused"> {
   readonly secretCount: number;
 }
 
 export type PushState = "healthy" | "degraded" | "paused";
+
+/** Push delivery health beside `state`: the endpoint's circuit and why it is paused. */
+export interface PushHealthView {
+  readonly circuit: "closed" | "open" | "half-open";
+  readonly consecutiveFailures: number;
+  readonly pausedReason?: string;
+  /** RFC 3339. */
+  readonly pausedAt?: string;
+}
+
+/** What the dispatcher reports about one subscription (null when none runs for it). */
+export interface PushHealthInput {
+  readonly state: PushState;
+  readonly circuit: "closed" | "open" | "half-open";
+  readonly consecutiveFailures: number;
+}
 
 export interface SubscriptionStatsView {
   readonly position: number;
@@ -28,15 +47,43 @@ export interface SubscriptionView extends Omit<SubscriptionConfig, "push"> {
   readonly push: PushView | null;
   readonly stats?: SubscriptionStatsView;
   readonly state?: PushState;
+  readonly health?: PushHealthView;
 }
 
 export function topicView(config: TopicConfig, stats?: TopicStats): TopicView {
   return stats === undefined ? { ...config } : { ...config, stats };
 }
 
+/** Optional tuning shows only when set; `onClientError` always (its default is a choice). */
 function pushView(push: PushConfig): PushView {
-  const { secrets, ...rest } = push;
-  return { ...rest, secretCount: secrets.length };
+  const { secrets, paused: _paused, batch, ratePerSecond, maxAgeMs, ...rest } = push;
+  return {
+    ...rest,
+    onClientError: push.onClientError ?? "retry",
+    ...(batch == null ? {} : { batch }),
+    ...(ratePerSecond == null ? {} : { ratePerSecond }),
+    ...(maxAgeMs == null ? {} : { maxAgeMs }),
+    secretCount: secrets.length,
+  };
+}
+
+function pushHealth(
+  push: PushConfig,
+  health: PushHealthInput | null,
+): { state: PushState; health: PushHealthView } {
+  const circuit = health?.circuit ?? "closed";
+  const consecutiveFailures = health?.consecutiveFailures ?? 0;
+  if (push.paused != null)
+    return {
+      state: "paused",
+      health: {
+        circuit,
+        consecutiveFailures,
+        pausedReason: push.paused.reason,
+        pausedAt: new Date(push.paused.at).toISOString(),
+      },
+    };
+  return { state: health?.state ?? "healthy", health: { circuit, consecutiveFailures } };
 }
 
 function statsView(stats: SubscriptionStats): SubscriptionStatsView {
@@ -51,15 +98,16 @@ function statsView(stats: SubscriptionStats): SubscriptionStatsView {
   };
 }
 
-/** No dispatcher runs yet, so every push subscription reports `healthy`. */
+/** `health` comes from the subscription's dispatcher; a pause shows even when none runs. */
 export function subscriptionView(
   config: SubscriptionConfig,
   stats?: SubscriptionStats,
+  health: PushHealthInput | null = null,
 ): SubscriptionView {
   const view: SubscriptionView = {
     ...config,
     push: config.push === null ? null : pushView(config.push),
     ...(stats === undefined ? {} : { stats: statsView(stats) }),
   };
-  return config.push === null ? view : { ...view, state: "healthy" };
+  return config.push === null ? view : { ...view, ...pushHealth(config.push, health) };
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerAttempts } from "./commands/attempts.js";
 import { registerDev } from "./commands/dev.js";
 import { registerDlq } from "./commands/dlq.js";
 import { registerExport, registerImport } from "./commands/export-import.js";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     registerSubs,
     registerSeek,
     registerDlq,
+    registerAttempts,
     registerExport,
     registerImport,
   ])

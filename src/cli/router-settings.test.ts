@@ -16,14 +16,23 @@ describe("resolveSettings", () => {
       engine: "sqlite",
       fsync: "always",
       autoCreateTopics: true,
+      allowPrivateEndpoints: true,
       logLevel: "warn",
       limits: {},
     });
     expect(resolveSettings("serve", { flags: {}, env: {}, cwd })).toMatchObject({
       dataDir: "/srv/app/switchyard-data",
       autoCreateTopics: false,
+      allowPrivateEndpoints: false,
       logLevel: "info",
     });
+    expect(
+      resolveSettings("serve", {
+        flags: {},
+        env: { SWITCHYARD_ALLOW_PRIVATE_ENDPOINTS: "true" },
+        cwd,
+      }).allowPrivateEndpoints,
+    ).toBe(true);
   });
 
   it("takes flags over env over the config file over defaults, key by key", () => {

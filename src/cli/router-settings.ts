@@ -19,6 +19,8 @@ export interface RouterSettings {
   /** With `engine: "nats"`: the JetStream every node of this installation shares. */
   readonly nats?: { readonly url: string; readonly prefix?: string; readonly replicas?: number };
   readonly autoCreateTopics: boolean;
+  /** Push to loopback/private/metadata addresses (dev: on; serve: off). */
+  readonly allowPrivateEndpoints: boolean;
   readonly logLevel: LogLevel;
   readonly limits: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
 }
@@ -120,6 +122,13 @@ const SPECS: readonly Spec[] = [
     parse: bool,
   },
   {
+    key: "allowPrivateEndpoints",
+    flag: "--allow-private-endpoints",
+    option: "allowPrivateEndpoints",
+    env: "SWITCHYARD_ALLOW_PRIVATE_ENDPOINTS",
+    parse: bool,
+  },
+  {
     key: "logLevel",
     flag: "--log-level",
     option: "logLevel",
@@ -150,6 +159,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     engine: "sqlite",
     fsync: "always",
     autoCreateTopics: true,
+    allowPrivateEndpoints: true,
     logLevel: "warn",
   },
   serve: {
@@ -159,6 +169,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     engine: "sqlite",
     fsync: "always",
     autoCreateTopics: false,
+    allowPrivateEndpoints: false,
     logLevel: "info",
   },
 };
@@ -207,6 +218,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     engine,
     fsync: chosen.get("fsync") as "always" | "interval",
     autoCreateTopics: chosen.get("autoCreateTopics") as boolean,
+    allowPrivateEndpoints: chosen.get("allowPrivateEndpoints") as boolean,
     logLevel: chosen.get("logLevel") as LogLevel,
     limits,
     ...(nats === undefined ? {} : { nats }),

@@ -4,6 +4,7 @@ import { segment } from "./http.js";
 import type {
   LogPage,
   PulledDelivery,
+  PushAttempt,
   RedriveRequest,
   RedriveStarted,
   RedriveStatus,
@@ -34,6 +35,17 @@ export interface SubscriptionsAdmin {
   get(name: string): Promise<Subscription>;
   list(): Promise<Subscription[]>;
   delete(name: string): Promise<void>;
+  /** Push subscriptions: stop delivering until `resume` (durable; survives restarts). */
+  pause(name: string, reason?: string): Promise<Subscription>;
+  resume(name: string): Promise<Subscription>;
+  /** The push attempt log, newest first (router default 100 entries, at most 1000). */
+  attempts(name: string, options?: AttemptsOptions): Promise<PushAttempt[]>;
+}
+
+export interface AttemptsOptions {
+  /** Only attempts of the event with this id. */
+  readonly eventId?: string;
+  readonly limit?: number;
 }
 
 export interface ReadOptions {
@@ -140,6 +152,25 @@ export function createAdmin(http: HttpTransport, retry: RetryPolicy): Admin {
     delete: async (name) => {
       await call({ method: "DELETE", path: subPath(name) });
     },
+    pause: (name, reason) =>
+      idempotent<Subscription>({
+        method: "POST",
+        path: `${subPath(name)}/pause`,
+        json: reason === undefined ? {} : { reason },
+      }),
+    resume: (name) =>
+      idempotent<Subscription>({ method: "POST", path: `${subPath(name)}/resume`, json: {} }),
+    attempts: async (name, options = {}) =>
+      (
+        await idempotent<{ attempts: PushAttempt[] }>({
+          method: "GET",
+          path: `${subPath(name)}/attempts`,
+          query: {
+            ...(options.eventId === undefined ? {} : { eventId: options.eventId }),
+            ...(options.limit === undefined ? {} : { limit: options.limit }),
+          },
+        })
+      ).attempts,
   };
 
   return {

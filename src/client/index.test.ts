@@ -9,6 +9,7 @@ describe("switchyard/client", () => {
       "SwitchyardClientError",
       "SwitchyardError",
       "createClient",
+      "verifyWebhook",
     ]);
   });
 });

@@ -7,6 +7,7 @@ export type { Filter } from "../core/filter.js";
 export type { StartPosition } from "../core/positions.js";
 export type {
   Admin,
+  AttemptsOptions,
   PullOptions,
   ReadOptions,
   SeekTarget,
@@ -24,6 +25,8 @@ export type { EventInput, PublishFunction } from "./publisher.js";
 export type {
   LogPage,
   PulledDelivery,
+  PushAttempt,
+  PushHealth,
   PushSettings,
   RedriveRequest,
   RedriveStarted,
@@ -41,3 +44,5 @@ export type {
 } from "./resources.js";
 export type { RetryPolicy } from "./retry.js";
 export type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";
+export type { VerifiedWebhook, VerifyWebhookOptions, WebhookHeaders } from "./verify-webhook.js";
+export { verifyWebhook } from "./verify-webhook.js";

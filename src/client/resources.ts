@@ -37,6 +37,39 @@ export interface PushSettings {
   readonly secrets?: readonly string[];
   /** Shorthand for one secret. */
   readonly secret?: string;
+  /** Several events per request (`application/cloudevents-batch+json`). */
+  readonly batch?: {
+    readonly maxEvents?: number;
+    readonly maxBytes?: number;
+    readonly lingerMs?: number;
+  } | null;
+  /** Requests per second at most (a batch counts once). */
+  readonly ratePerSecond?: number | null;
+  /** A failed event older than this (since it was appended) is dead-lettered, not retried. */
+  readonly maxAgeMs?: number | null;
+  /** What a 4xx other than 408/410/429 does (default "retry"). */
+  readonly onClientError?: "retry" | "dead-letter";
+}
+
+/** Push delivery health beside a subscription's `state`. */
+export interface PushHealth {
+  readonly circuit: "closed" | "open" | "half-open";
+  readonly consecutiveFailures: number;
+  readonly pausedReason?: string;
+  readonly pausedAt?: string;
+}
+
+/** One push attempt from the attempt log. */
+export interface PushAttempt {
+  readonly eventId: string;
+  readonly offset: number;
+  readonly attempt: number;
+  readonly at: string;
+  /** Null when no HTTP answer came (connection error, timeout, refused endpoint). */
+  readonly status: number | null;
+  readonly latencyMs: number;
+  readonly error?: string;
+  readonly response?: string;
 }
 
 export interface SubscriptionSettings {
@@ -81,6 +114,8 @@ export interface Subscription {
   readonly stats?: SubscriptionStats;
   /** Push subscriptions only. */
   readonly state?: "healthy" | "degraded" | "paused";
+  /** Push subscriptions only. */
+  readonly health?: PushHealth;
 }
 
 export interface PulledDelivery<T = unknown> {
@@ -107,6 +142,12 @@ export interface RedriveRequest {
   readonly filter?: Filter;
   readonly limit?: number;
   readonly dryRun?: boolean;
+  /** Events moved per step (default 1000). */
+  readonly chunkSize?: number;
+  /** Events per second at most (default: unlimited). */
+  readonly ratePerSecond?: number;
+  /** Who is asking, for the audit record (e.g. "alice@laptop"). */
+  readonly actor?: string;
 }
 
 export interface RedriveStarted {
@@ -120,6 +161,10 @@ export interface RedriveStatus {
   readonly state: "running" | "done" | "failed";
   readonly matched: number;
   readonly moved: number;
+  readonly error?: string;
+  readonly actor?: string | null;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
 }
 
 export interface RouterInfo {

@@ -27,6 +27,23 @@ export interface BackoffConfig {
 
 export type Ordering = "none" | "key";
 
+/** Several events per request, as `application/cloudevents-batch+json`. */
+export interface PushBatchConfig {
+  /** Events per request at most. */
+  readonly maxEvents: number;
+  /** Bytes of request body at most (a single larger event still goes alone). */
+  readonly maxBytes: number;
+  /** How long a partly filled batch waits for more events before it is sent. */
+  readonly lingerMs: number;
+}
+
+/** Why and since when a push subscription is paused (by the API/CLI, or a 410 answer). */
+export interface PushPause {
+  readonly reason: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
 export interface PushConfig {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -34,6 +51,16 @@ export interface PushConfig {
   readonly mode: "binary" | "structured";
   /** Write-only: never returned by the API (it shows `secretCount`). */
   readonly secrets: readonly string[];
+  /** Batch mode; absent or null sends one event per request. */
+  readonly batch?: PushBatchConfig | null;
+  /** Requests per second at most (a batch counts once); absent or null: unlimited. */
+  readonly ratePerSecond?: number | null;
+  /** A failed event older than this (since it was appended) is dead-lettered, not retried. */
+  readonly maxAgeMs?: number | null;
+  /** What a 4xx other than 408, 410 and 429 does: retry (default) or dead-letter at once. */
+  readonly onClientError?: "retry" | "dead-letter";
+  /** Set by pause or a 410 answer, cleared by resume; nothing is sent while set. */
+  readonly paused?: PushPause | null;
 }
 
 export interface SubscriptionConfig {

@@ -22,6 +22,8 @@ export const ERROR_CATALOGUE = {
   invalid_request: { status: 400, title: "Invalid request" },
   invalid_ack_id: { status: 400, title: "Invalid ackId" },
   invalid_filter: { status: 400, title: "Invalid filter" },
+  invalid_endpoint: { status: 400, title: "Push endpoint not allowed" },
+  invalid_signature: { status: 401, title: "Invalid webhook signature" },
   reserved_attribute: { status: 400, title: "Reserved attribute name" },
   event_too_large: { status: 413, title: "Event too large" },
   body_too_large: { status: 413, title: "Request body too large" },

@@ -157,6 +157,32 @@ export interface SubscriptionStats {
   readonly oldestUnackedAgeMs: number;
 }
 
+/**
+ * One push attempt as the attempt log keeps it. The dispatcher passes the records of the
+ * attempts it settles to `ack`/`nack`/`reject`, and the engine stores them in the same commit
+ * as the settle, so the log never disagrees with the delivery state.
+ */
+export interface AttemptRecord {
+  readonly eventId: string;
+  readonly offset: number;
+  readonly attempt: number;
+  /** When the attempt started, epoch milliseconds. */
+  readonly at: number;
+  /** The HTTP status, or null when no response came (connection error, timeout, refused endpoint). */
+  readonly status: number | null;
+  readonly latencyMs: number;
+  readonly error: string | null;
+  /** The first bytes of the response body, as the dispatcher capped them. */
+  readonly response: string | null;
+}
+
+export interface AttemptQuery {
+  /** Only attempts of the event with this id. */
+  readonly eventId?: string;
+  /** Newest first, at most this many. */
+  readonly limit: number;
+}
+
 export interface CursorStore {
   /**
    * Creates (position from `config.start`) or updates a subscription. An update keeps the
@@ -177,9 +203,22 @@ export interface CursorStore {
    * exceed `maxAttempts` is dead-lettered (reason "max attempts exceeded") instead.
    */
   lease(sub: string, req: LeaseRequest): Promise<readonly Delivery[]>;
-  ack(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]>;
+  /**
+   * `attempts` (push delivery): records appended to the subscription's attempt log in the
+   * same commit as the settle, whatever each ackId's status. Likewise for `nack` and `reject`.
+   */
+  ack(
+    sub: string,
+    ackIds: readonly string[],
+    attempts?: readonly AttemptRecord[],
+  ): Promise<readonly Settled[]>;
   /** Redelivers after `delayMs`, or after the subscription's backoff for the attempt when null. */
-  nack(sub: string, ackIds: readonly string[], delayMs: number | null): Promise<readonly Settled[]>;
+  nack(
+    sub: string,
+    ackIds: readonly string[],
+    delayMs: number | null,
+    attempts?: readonly AttemptRecord[],
+  ): Promise<readonly Settled[]>;
   /** Renews each lease to now + `leaseMs` (the subscription's `ackTimeoutMs` when absent). */
   extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]>;
   /**
@@ -187,7 +226,12 @@ export interface CursorStore {
    * `deadlettersubscription`, `deadletterattempts` and `deadletteroffset` attributes (its
    * `partitionkey` kept, the topic's dedupe skipped) and settles it, in one commit.
    */
-  reject(sub: string, ackIds: readonly string[], reason: string): Promise<readonly Settled[]>;
+  reject(
+    sub: string,
+    ackIds: readonly string[],
+    reason: string,
+    attempts?: readonly AttemptRecord[],
+  ): Promise<readonly Settled[]>;
   /**
    * Moves this subscription only: outstanding ackIds become `expired`, attempts and nack
    * delays are cleared, events before the new position count as acked. Returns the position.
@@ -200,4 +244,10 @@ export interface CursorStore {
    */
   redrive(sub: string, req: RedriveRequest): Promise<RedriveResult>;
   stats(sub: string): Promise<SubscriptionStats>;
+  /**
+   * The subscription's attempt log, newest first. Retention is bounded: the engine keeps at
+   * least the most recent 1,000 attempts per subscription (more by its own setting) and drops
+   * the log with the subscription. Rejects with `subscription_not_found`.
+   */
+  attempts(sub: string, query: AttemptQuery): Promise<readonly AttemptRecord[]>;
 }

@@ -6,8 +6,14 @@ import { COMMON_ERRORS, openApiDocument, ROUTING_ERRORS } from "./openapi.js";
 // The catalogue, docs/errors.md and the OpenAPI document must list the same codes.
 
 // Codes no route answers by design: the SDK/CLI raise the first two when no usable answer
-// arrived; `conflict` is the generic 409 the SDK maps unknown 409s to.
-const NOT_FROM_ROUTES: readonly ErrorCode[] = ["unreachable", "unexpected_response", "conflict"];
+// arrived; `conflict` is the generic 409 the SDK maps unknown 409s to; the SDK's
+// `verifyWebhook` raises `invalid_signature`.
+const NOT_FROM_ROUTES: readonly ErrorCode[] = [
+  "unreachable",
+  "unexpected_response",
+  "conflict",
+  "invalid_signature",
+];
 
 function documentedCodes(): Map<string, number> {
   const text = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");

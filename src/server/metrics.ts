@@ -75,6 +75,24 @@ function counterFamilies(broker: Broker): string[] {
       "Deliveries rejected straight to the dead-letter topic, by subscription.",
       byLabel(m.rejects, "subscription"),
     ),
+    ...family(
+      "switchyard_push_requests_total",
+      "counter",
+      "Push requests sent (a batch counts once), by subscription.",
+      byLabel(m.pushRequests, "subscription"),
+    ),
+    ...family(
+      "switchyard_push_failures_total",
+      "counter",
+      "Push requests answered with anything but 2xx, or not answered, by subscription.",
+      byLabel(m.pushFailures, "subscription"),
+    ),
+    ...family(
+      "switchyard_pushed_events_total",
+      "counter",
+      "Events acknowledged by a push endpoint, by subscription.",
+      byLabel(m.pushedEvents, "subscription"),
+    ),
   ];
 }
 

@@ -29,6 +29,31 @@ const ackIds = arrayOf(str(), {
   description: "ackIds from deliveries",
 });
 
+const pushTuning: Record<string, Schema> = {
+  batch: {
+    oneOf: [
+      obj({
+        maxEvents: int(1, 10_000, { default: 100 }),
+        maxBytes: int(1_024, 16_777_216, { default: 1_048_576 }),
+        lingerMs: int(0, 60_000, { default: 0 }),
+      }),
+      { type: "null" },
+    ],
+    description: "send application/cloudevents-batch+json requests",
+  },
+  ratePerSecond: {
+    type: ["number", "null"],
+    exclusiveMinimum: 0,
+    description: "requests per second at most",
+  },
+  maxAgeMs: {
+    type: ["integer", "null"],
+    minimum: 1_000,
+    description: "dead-letter failed events older than this",
+  },
+  onClientError: { enum: ["retry", "dead-letter"], default: "retry" },
+};
+
 const problem: Record<string, Schema> = {
   FieldError: obj(
     {
@@ -170,6 +195,7 @@ const subscriptions: Record<string, Schema> = {
         pattern: "^whsec_[A-Za-z0-9+/]+={0,2}$",
         description: "shorthand for one secret",
       }),
+      ...pushTuning,
     },
     ["url"],
   ),
@@ -180,9 +206,34 @@ const subscriptions: Record<string, Schema> = {
       timeoutMs: int(1),
       mode: { enum: ["binary", "structured"] },
       secretCount: int(0),
+      ...pushTuning,
     },
     ["url", "headers", "timeoutMs", "mode", "secretCount"],
   ),
+  PushHealth: obj(
+    {
+      circuit: { enum: ["closed", "open", "half-open"] },
+      consecutiveFailures: int(0),
+      pausedReason: str(),
+      pausedAt: str({ format: "date-time" }),
+    },
+    ["circuit", "consecutiveFailures"],
+  ),
+  PauseRequest: obj({ reason: str({ maxLength: 1_000 }) }),
+  Attempt: obj(
+    {
+      eventId: str(),
+      offset: int(1),
+      attempt: int(1),
+      at: str({ format: "date-time" }),
+      status: { type: ["integer", "null"], description: "null when no HTTP answer came" },
+      latencyMs: int(0),
+      error: str(),
+      response: str({ description: "the first bytes of the endpoint's answer" }),
+    },
+    ["eventId", "offset", "attempt", "at", "status", "latencyMs"],
+  ),
+  AttemptList: obj({ attempts: arrayOf(ref("Attempt")) }, ["attempts"]),
   SubscriptionInput: obj(
     {
       topic: str(),
@@ -225,6 +276,7 @@ const subscriptions: Record<string, Schema> = {
       push: { oneOf: [ref("Push"), { type: "null" }] },
       stats: ref("SubscriptionStats"),
       state: { enum: ["healthy", "degraded", "paused"], description: "push subscriptions only" },
+      health: ref("PushHealth"),
     },
     [
       "name",
@@ -284,6 +336,13 @@ const delivery: Record<string, Schema> = {
     filter: ref("Filter"),
     limit: int(1, 10_000_000),
     dryRun: { type: "boolean" },
+    chunkSize: int(1, 10_000, { default: 1_000, description: "events moved per step" }),
+    ratePerSecond: {
+      type: "number",
+      exclusiveMinimum: 0,
+      description: "events per second at most",
+    },
+    actor: str({ maxLength: 200, description: "who asks, for the audit record" }),
   }),
   RedriveStarted: obj(
     {
@@ -301,6 +360,9 @@ const delivery: Record<string, Schema> = {
       keys: int(0),
       moved: int(0),
       error: str(),
+      actor: { type: ["string", "null"] },
+      startedAt: str({ format: "date-time" }),
+      finishedAt: str({ format: "date-time" }),
     },
     ["state", "matched", "moved"],
   ),

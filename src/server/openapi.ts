@@ -201,6 +201,7 @@ const PATHS: Json = {
       errors: [
         ...NAME_ERRORS,
         "invalid_filter",
+        "invalid_endpoint",
         "topic_not_found",
         "subscription_topic_changed",
         "body_too_large",
@@ -266,6 +267,39 @@ const PATHS: Json = {
       params: ["name", "id"],
       ok: { 200: "RedriveJob" },
       errors: ["invalid_name", "subscription_not_found", "redrive_not_found"],
+    }),
+  },
+  "/v1/subscriptions/{name}/pause": {
+    post: operation("pauseSubscription", {
+      summary: "Stop pushing until resume (durable)",
+      description:
+        "Requests in flight finish; nothing new is sent. A 410 Gone answer from the endpoint pauses the same way. A pull subscription answers 409.",
+      params: ["name"],
+      body: "PauseRequest",
+      ok: { 200: "Subscription" },
+      errors: [...SUB_ERRORS, "conflict"],
+    }),
+  },
+  "/v1/subscriptions/{name}/resume": {
+    post: operation("resumeSubscription", {
+      summary: "Resume pushing a paused subscription",
+      params: ["name"],
+      ok: { 200: "Subscription" },
+      errors: [...SUB_ERRORS, "conflict"],
+    }),
+  },
+  "/v1/subscriptions/{name}/attempts": {
+    get: operation("listAttempts", {
+      summary: "The push attempt log, newest first",
+      description:
+        "Every push attempt, recorded in the same commit as the delivery state it changed. Bounded retention: the newest 10,000 per subscription.",
+      params: ["name"],
+      query: [
+        q("eventId", { type: "string" }, "only this event's attempts"),
+        q("limit", { type: "integer", minimum: 1, maximum: 1_000, default: 100 }, "at most"),
+      ],
+      ok: { 200: "AttemptList" },
+      errors: ["invalid_name", "invalid_request", "subscription_not_found"],
     }),
   },
   "/v1/subscriptions/{name}/stream": {

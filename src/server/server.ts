@@ -16,6 +16,7 @@ import { BATCH, STRUCTURED } from "./publish-request.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { opsRoutes } from "./routes/ops.js";
+import { pushRoutes } from "./routes/push.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
 import { StreamHub, streamRoute } from "./stream.js";
@@ -166,7 +167,14 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     http,
     maxBodyBytes,
   };
-  for (const register of [topicRoutes, eventRoutes, subscriptionRoutes, deliveryRoutes, opsRoutes])
+  for (const register of [
+    topicRoutes,
+    eventRoutes,
+    subscriptionRoutes,
+    deliveryRoutes,
+    pushRoutes,
+    opsRoutes,
+  ])
     register(context);
   streamRoute(context, hub);
   await app.ready();

@@ -43,6 +43,9 @@ describe("bench --quick", () => {
       "publish-http",
       "latency",
       "drain",
+      "push",
+      "push-batched",
+      "push-latency",
       "publish-10m",
     ]);
     for (const result of report.results) {

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
 import { eventually } from "../support/eventually.js";
+import { startSink } from "../support/http-sink.js";
 import { uniqueName } from "../support/router.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -279,6 +280,40 @@ describe("client commands against the dev router", () => {
     const [back] = await sdk.admin.pull(sub, { max: 1, waitMs: 2_000 });
     expect(back).toMatchObject({ attempt: 1, event: { id } });
     await sdk.close();
+  });
+});
+
+describe("switchyard dev: push", () => {
+  it("pushes to a loopback endpoint (dev allows it), shows attempts, pauses and resumes", async () => {
+    const sink = await startSink();
+    try {
+      const topic = uniqueName("hooks");
+      const sub = uniqueName("hook");
+      const created = await cli(
+        ["subs", "create", sub, "--topic", topic, "--push-url", sink.url, "--push-batch", "5"],
+        env,
+      );
+      expect(created.stdout, created.stderr).toBe(`created subscription ${sub} on ${topic}\n`);
+      const sdk = createClient({ url: dev.url });
+      await sdk.publish(topic, [{ type: "a" }, { type: "b" }]);
+      await sdk.close();
+      await eventually(() => expect(sink.requests.length).toBeGreaterThan(0));
+      const attempts = await eventually(async () => {
+        const run = await cli(["attempts", sub], env);
+        expect(run.stdout).toMatch(/ 204 /);
+        return run;
+      });
+      expect(attempts.stdout).toMatch(/^AT +EVENT +OFFSET +ATTEMPT +STATUS +LATENCY +ERROR/);
+      expect((await cli(["subs", "pause", sub, "--reason", "deploying"], env)).stdout).toBe(
+        `paused ${sub}\n`,
+      );
+      const got = await cli(["subs", "get", sub], env);
+      expect(got.stdout).toMatch(/state +paused/);
+      expect(got.stdout).toMatch(/paused because +deploying/);
+      expect((await cli(["subs", "resume", sub], env)).stdout).toBe(`resumed ${sub} (healthy)\n`);
+    } finally {
+      await sink.close();
+    }
   });
 });
 

@@ -265,7 +265,9 @@ describe("subscribe", () => {
       { extendEveryMs: 60_000, ...quiet },
     );
     await eventually(() => expect(finished).toBe(true), { timeoutMs: 10_000 });
-    await eventually(async () => expect((await c.admin.subscriptions.get(sub)).stats?.acked).toBe(1));
+    await eventually(async () =>
+      expect((await c.admin.subscriptions.get(sub)).stats?.acked).toBe(1),
+    );
     expect(attempts).toEqual([1]);
   });
 

@@ -149,6 +149,7 @@ describe("subscriptions", () => {
       headers: push.headers,
       timeoutMs: 5_000,
       mode: "structured",
+      onClientError: "retry",
       secretCount: 2,
     });
     expect(res.text).not.toContain("whsec_");

@@ -1,3 +1,4 @@
+import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import type { Filter, StoredEvent, SwitchyardClient } from "../../client/index.js";
 import { SwitchyardClientError } from "../../client/index.js";
@@ -20,6 +21,8 @@ interface RedriveFlags {
   readonly limit?: string;
   readonly dryRun?: boolean;
   readonly pollMs: string;
+  readonly rate?: string;
+  readonly chunk?: string;
 }
 
 export function registerDlq(program: Command): void {
@@ -44,6 +47,8 @@ export function registerDlq(program: Command): void {
       .option("--filter <json>", "only events matching this filter: JSON, @file or @-")
       .option("--limit <n>", "at most this many events")
       .option("--dry-run", "count what would be redriven; move nothing")
+      .option("--rate <n>", "move at most n events per second (default: unlimited)")
+      .option("--chunk <n>", "events moved per step (default 1000)")
       .option("--poll-ms <ms>", "how often to check the redrive's progress", "200"),
   ).action(async (name: string, flags: RedriveFlags) => {
     await withClient(flags.url, (client) => redrive(client, name, flags));
@@ -111,6 +116,9 @@ async function redrive(client: SwitchyardClient, name: string, flags: RedriveFla
     ...(flags.filter ? { filter: readJsonArgument(flags.filter, "--filter") as Filter } : {}),
     ...(flags.limit ? { limit: parseInteger(flags.limit, "--limit", 1) } : {}),
     ...(flags.dryRun ? { dryRun: true } : {}),
+    ...(flags.rate ? { ratePerSecond: parseInteger(flags.rate, "--rate", 1) } : {}),
+    ...(flags.chunk ? { chunkSize: parseInteger(flags.chunk, "--chunk", 1, 10_000) } : {}),
+    actor: actorName(),
   };
   const started = await client.admin.redrive(name, request);
   const counts = `${formatCount(started.matched)} events (${formatCount(started.keys)} ordering keys)`;
@@ -156,4 +164,15 @@ async function follow(
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+/** Who runs the CLI, for the redrive's audit record. */
+function actorName(): string {
+  let user = process.env.USER ?? "unknown";
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep $USER
+  }
+  return `${user}@${hostname()}`;
 }

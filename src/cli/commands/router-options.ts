@@ -41,6 +41,15 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(new Option("--no-auto-create-topics", "answer 404 for unknown topics"))
     .addOption(
       new Option(
+        "--allow-private-endpoints",
+        `push to loopback, private and metadata addresses (default ${d.allowPrivateEndpoints})`,
+      ),
+    )
+    .addOption(
+      new Option("--no-allow-private-endpoints", "refuse push endpoints on private addresses"),
+    )
+    .addOption(
+      new Option(
         "--log-level <level>",
         `fatal|error|warn|info|debug|silent (default ${d.logLevel})`,
       ),

@@ -12,13 +12,20 @@ import {
   parsePosition,
   readJsonArgument,
 } from "../parse.js";
+import {
+  addPushTuningOptions,
+  type PushTuningFlags,
+  pushHealthPairs,
+  pushTuning,
+  registerPauseResume,
+} from "./subs-push.js";
 
 interface UrlFlags {
   readonly url: string;
   readonly json?: boolean;
 }
 
-interface CreateFlags extends UrlFlags {
+interface CreateFlags extends UrlFlags, PushTuningFlags {
   readonly topic: string;
   readonly start?: string;
   readonly filter?: string;
@@ -59,29 +66,31 @@ export function registerSubs(program: Command): void {
     );
   });
   addUrlOption(
-    subs
-      .command("create <name>")
-      .description("create a subscription, or update one (its position is kept)")
-      .requiredOption("--topic <topic>", "the topic to read")
-      .option(
-        "--start <position>",
-        "earliest | latest | <offset> | <time> (default latest; creation only)",
-      )
-      .option("--filter <json>", "CloudEvents filter: JSON, @file or @-")
-      .option("--ack-timeout <duration>", "lease length (default 30s)")
-      .option("--max-attempts <n>", "deliveries before dead-lettering (default 10)")
-      .option("--backoff-initial <duration>", "first redelivery delay (default 1s)")
-      .option("--backoff-max <duration>", "longest redelivery delay (default 10m)")
-      .option("--backoff-multiplier <x>", "delay growth per attempt (default 2)")
-      .option("--dead-letter-topic <topic>", "default {topic}.{name}.dlq")
-      .option("--ordering <mode>", "none | key (one event per partitionkey in flight)")
-      .option("--max-in-flight <n>", "deliveries out at once (default 1000)")
-      .option("--push-url <url>", "push to this endpoint instead of being pulled")
-      .option("--push-header <name=value>", "header sent with each push (repeatable)", collect)
-      .option("--push-timeout <duration>", "push request timeout (default 10s)")
-      .option("--push-mode <mode>", "binary | structured (default binary)")
-      .option("--secret <whsec>", "webhook signing secret (repeatable)", collect)
-      .option("--json", "print JSON"),
+    addPushTuningOptions(
+      subs
+        .command("create <name>")
+        .description("create a subscription, or update one (its position is kept)")
+        .requiredOption("--topic <topic>", "the topic to read")
+        .option(
+          "--start <position>",
+          "earliest | latest | <offset> | <time> (default latest; creation only)",
+        )
+        .option("--filter <json>", "CloudEvents filter: JSON, @file or @-")
+        .option("--ack-timeout <duration>", "lease length (default 30s)")
+        .option("--max-attempts <n>", "deliveries before dead-lettering (default 10)")
+        .option("--backoff-initial <duration>", "first redelivery delay (default 1s)")
+        .option("--backoff-max <duration>", "longest redelivery delay (default 10m)")
+        .option("--backoff-multiplier <x>", "delay growth per attempt (default 2)")
+        .option("--dead-letter-topic <topic>", "default {topic}.{name}.dlq")
+        .option("--ordering <mode>", "none | key (one event per partitionkey in flight)")
+        .option("--max-in-flight <n>", "deliveries out at once (default 1000)")
+        .option("--push-url <url>", "push to this endpoint instead of being pulled")
+        .option("--push-header <name=value>", "header sent with each push (repeatable)", collect)
+        .option("--push-timeout <duration>", "push request timeout (default 10s)")
+        .option("--push-mode <mode>", "binary | structured (default binary)")
+        .option("--secret <whsec>", "webhook signing secret (repeatable)", collect)
+        .option("--json", "print JSON"),
+    ),
   ).action(async (name: string, flags: CreateFlags) => {
     const settings = subscriptionSettings(flags);
     const result = await withClient(flags.url, (c) => c.admin.subscriptions.put(name, settings));
@@ -91,6 +100,7 @@ export function registerSubs(program: Command): void {
         `${result.created ? "created" : "updated"} subscription ${name} on ${flags.topic}\n`,
       );
   });
+  registerPauseResume(subs);
   addUrlOption(subs.command("delete <name>").description("delete a subscription")).action(
     async (name: string, flags: UrlFlags) => {
       await withClient(flags.url, (c) => c.admin.subscriptions.delete(name));
@@ -156,6 +166,7 @@ function pushSettings(flags: CreateFlags, url: string): NonNullable<Subscription
     ...(flags.pushTimeout ? { timeoutMs: parseDuration(flags.pushTimeout, "--push-timeout") } : {}),
     ...(flags.pushMode ? { mode: flags.pushMode as "binary" | "structured" } : {}),
     ...(flags.secret ? { secrets: flags.secret } : {}),
+    ...pushTuning(flags),
   };
 }
 
@@ -211,6 +222,7 @@ function describeSub(sub: Subscription): string {
     ],
     ["dead letters", sub.deadLetterTopic],
     ["max in flight", formatCount(sub.maxInFlight)],
+    ...pushHealthPairs(sub),
   ];
   if (stats)
     pairs.push(

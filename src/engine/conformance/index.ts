@@ -5,6 +5,7 @@
  */
 import { afterAll, describe } from "vitest";
 import { appendTests } from "./append.js";
+import { attemptTests } from "./attempts.js";
 import { batchTests } from "./batch.js";
 import { deadLetterTests } from "./dead-letter.js";
 import { dedupeTests } from "./dedupe.js";
@@ -45,6 +46,7 @@ export function engineConformance(harness: EngineHarness): void {
     seekTests(harness);
     retentionTests(harness);
     statsTests(harness);
+    attemptTests(harness);
     restartTests(harness);
   });
 }

@@ -7,6 +7,8 @@ import type { SubscriptionConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { StartPosition } from "../../core/positions.js";
 import type {
+  AttemptQuery,
+  AttemptRecord,
   CursorStore,
   Delivery,
   LeaseRequest,
@@ -15,12 +17,14 @@ import type {
   Settled,
   SubscriptionStats,
 } from "../engine.js";
+import { appendAttempts, dropAttempts, queryAttempts } from "./attempt-log.js";
 import { createConsumers, deleteConsumers, startOffset, updateAckWait } from "./consumers.js";
 import type { NatsContext } from "./context.js";
-import { topicNotFound, toSwitchyardError } from "./errors.js";
+import { subscriptionNotFound, topicNotFound, toSwitchyardError } from "./errors.js";
 import type { SubscriptionRecord } from "./metadata.js";
 import type { OwnerCall } from "./owner-calls.js";
 import type { Owners } from "./ownership.js";
+import type { Puller } from "./puller.js";
 import type { SettleOp } from "./subscription-owner.js";
 import type { TopicCatalog } from "./topic-catalog.js";
 
@@ -28,11 +32,13 @@ export class NatsCursorStore implements CursorStore {
   readonly #ctx: NatsContext;
   readonly #owners: Owners;
   readonly #topics: TopicCatalog;
+  readonly #puller: Puller;
 
-  constructor(ctx: NatsContext, owners: Owners, topics: TopicCatalog) {
+  constructor(ctx: NatsContext, owners: Owners, topics: TopicCatalog, puller: Puller) {
     this.#ctx = ctx;
     this.#owners = owners;
     this.#topics = topics;
+    this.#puller = puller;
   }
 
   putSubscription(config: SubscriptionConfig): Promise<{ readonly created: boolean }> {
@@ -92,6 +98,7 @@ export class NatsCursorStore implements CursorStore {
       await deleteConsumers(this.#ctx, existing.value);
       await jsm.streams.purge(names.redriveStream, { filter: names.redriveSubject(name) });
       await metadata.counters.delete(name);
+      await dropAttempts(this.#ctx, name);
       await metadata.owners.delete(name);
       return true;
     });
@@ -107,16 +114,21 @@ export class NatsCursorStore implements CursorStore {
     return this.#guard("leasing", () => this.#owners.call<Delivery[]>(sub, call, req.signal));
   }
 
-  ack(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]> {
-    return this.#settle(sub, ackIds, { kind: "ack" });
+  ack(
+    sub: string,
+    ackIds: readonly string[],
+    attempts?: readonly AttemptRecord[],
+  ): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "ack" }, attempts);
   }
 
   nack(
     sub: string,
     ackIds: readonly string[],
     delayMs: number | null,
+    attempts?: readonly AttemptRecord[],
   ): Promise<readonly Settled[]> {
-    return this.#settle(sub, ackIds, { kind: "nack", delayMs });
+    return this.#settle(sub, ackIds, { kind: "nack", delayMs }, attempts);
   }
 
   extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]> {
@@ -127,14 +139,33 @@ export class NatsCursorStore implements CursorStore {
     );
   }
 
-  reject(sub: string, ackIds: readonly string[], reason: string): Promise<readonly Settled[]> {
-    return this.#settle(sub, ackIds, { kind: "reject", reason });
+  reject(
+    sub: string,
+    ackIds: readonly string[],
+    reason: string,
+    attempts?: readonly AttemptRecord[],
+  ): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "reject", reason }, attempts);
   }
 
-  #settle(sub: string, ackIds: readonly string[], settle: SettleOp): Promise<Settled[]> {
-    return this.#guard("settling", () =>
-      this.#owners.call<Settled[]>(sub, { op: "settle", settle, ackIds }),
-    );
+  #settle(
+    sub: string,
+    ackIds: readonly string[],
+    settle: SettleOp,
+    attempts?: readonly AttemptRecord[],
+  ): Promise<Settled[]> {
+    return this.#guard("settling", async () => {
+      await appendAttempts(this.#ctx, sub, attempts);
+      return this.#owners.call<Settled[]>(sub, { op: "settle", settle, ackIds });
+    });
+  }
+
+  attempts(sub: string, query: AttemptQuery): Promise<readonly AttemptRecord[]> {
+    return this.#guard("reading the attempt log", async () => {
+      if ((await this.#ctx.metadata.subscriptions.get(sub)) === null)
+        throw subscriptionNotFound(sub);
+      return queryAttempts(this.#ctx, this.#puller, sub, query);
+    });
   }
 
   seek(sub: string, to: StartPosition): Promise<number> {

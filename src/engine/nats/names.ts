@@ -42,6 +42,15 @@ export class Names {
     return `${this.prefix}.rd.${sub}`;
   }
 
+  /** One stream holds the push attempt logs of every subscription, a subject each. */
+  get attemptStream(): string {
+    return `${this.prefix}_ATTEMPTS`;
+  }
+
+  attemptSubject(sub: string): string {
+    return `${this.prefix}.at.${sub}`;
+  }
+
   /** Seek recreates the consumers under a new epoch, so an old ackId can never reach them. */
   topicConsumer(sub: string, epoch: number): string {
     return `${sub}-t${epoch}`;

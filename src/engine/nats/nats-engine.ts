@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Engine, EngineCapabilities } from "../engine.js";
+import { attemptStreamConfig } from "./attempt-log.js";
 import type { NatsContext } from "./context.js";
 import { NatsCursorStore } from "./cursor-store.js";
 import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead-letter.js";
@@ -59,7 +60,7 @@ export class NatsEngine implements Engine {
       await this.log.topics.put({ name, ...DEFAULT_DEAD_LETTER_TOPIC });
     };
     this.#owners = new Owners({ ctx, puller, acks, createTopic });
-    this.cursors = new NatsCursorStore(ctx, this.#owners, this.log.topics);
+    this.cursors = new NatsCursorStore(ctx, this.#owners, this.log.topics, puller);
   }
 
   static async open(options: NatsEngineOptions): Promise<NatsEngine> {
@@ -72,7 +73,7 @@ export class NatsEngine implements Engine {
         const jsm = await jetstreamManager(nc, { timeout: 5_000 });
         await jsm.getAccountInfo();
         const metadata = await Metadata.open(nc, names, replicas);
-        await ensureRedriveStream(jsm, names, replicas);
+        await ensureSupportStreams(jsm, names, replicas);
         return { jsm, metadata };
       });
       const nodeId = randomBytes(6).toString("hex");
@@ -195,8 +196,9 @@ async function retryUntil<T>(timeoutMs: number, work: () => Promise<T>): Promise
   }
 }
 
-async function ensureRedriveStream(jsm: JetStreamManager, names: Names, replicas: number) {
-  const config = {
+/** The streams every installation has besides its topics': redrive queues and attempt logs. */
+async function ensureSupportStreams(jsm: JetStreamManager, names: Names, replicas: number) {
+  const redrive = {
     name: names.redriveStream,
     subjects: [`${names.prefix}.rd.>`],
     storage: "file",
@@ -205,9 +207,11 @@ async function ensureRedriveStream(jsm: JetStreamManager, names: Names, replicas
     duplicate_window: 120_000 * NS_PER_MS,
     allow_direct: true,
   } as StreamConfig;
-  try {
-    await jsm.streams.add(config);
-  } catch (error) {
-    if (!isJsError(error, JS_CODES.streamNameInUse)) throw error;
+  for (const config of [redrive, attemptStreamConfig(names, replicas)]) {
+    try {
+      await jsm.streams.add(config);
+    } catch (error) {
+      if (!isJsError(error, JS_CODES.streamNameInUse)) throw error;
+    }
   }
 }

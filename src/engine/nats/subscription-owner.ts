@@ -78,6 +78,7 @@ export class SubscriptionOwner {
     const until = Date.now() + rec.config.ackTimeoutMs + TAKEOVER_MARGIN_MS;
     state.table.blockKeys(state.zone.keysInFlight(), until);
     const owner = new SubscriptionOwner(state);
+    deps.ctx.closing.addEventListener("abort", () => state.waker.notify());
     owner.#timer = setInterval(() => owner.#tick(), state.tickMs());
     owner.#timer.unref();
     return owner;

@@ -6,7 +6,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Engine, NewEvent } from "../engine.js";
 import { appendJob } from "./append.js";
 import { Db } from "./database.js";
-import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
+import { type DedupeIndex, dedupeHash } from "./dedupe-index.js";
 import { GroupCommit } from "./group-commit.js";
 import { openSqliteEngine } from "./index.js";
 import { migrate } from "./schema.js";
@@ -50,41 +50,6 @@ async function openWithTopic(dir: string, clock?: Clock, dedupeWindowMs = 60_000
   await engine.log.putTopic({ name: "t", retention: {}, dedupeWindowMs, maxEventBytes: 1_000_000 });
   return engine;
 }
-
-describe("dedupe index", () => {
-  it("answers lookups inside the window only, and forgets what the window left", () => {
-    const index = new DedupeIndex();
-    index.add(11, 1, 1_000);
-    index.add(22, 2, 2_000);
-    index.add(33, 3, 3_000);
-    expect([index.lookup(11, 1_000), index.lookup(11, 1_001), index.lookup(22, 1_001)]).toEqual([
-      1,
-      undefined,
-      2,
-    ]);
-    index.prune(2_500);
-    expect([index.size, index.lookup(22, 0), index.lookup(33, 0)]).toEqual([1, undefined, 3]);
-  });
-
-  it("forgets the oldest ids early rather than outgrow its cap", () => {
-    const index = new DedupeIndex(2);
-    index.add(11, 1, 1_000);
-    index.add(22, 2, 1_000);
-    index.add(33, 3, 1_000);
-    expect([index.size, index.lookup(11, 0), index.lookup(22, 0), index.lookup(33, 0)]).toEqual([
-      2,
-      undefined,
-      2,
-      3,
-    ]);
-  });
-
-  it("tells sources and ids apart even when their concatenations are equal", () => {
-    expect(dedupeHash("ab", "c")).not.toBe(dedupeHash("a", "bc"));
-    expect(dedupeHash("/s", "1")).toBe(dedupeHash("/s", "1"));
-    expect(Number.isSafeInteger(dedupeHash("/s", "x".repeat(500)))).toBe(true);
-  });
-});
 
 describe("sqlite dedupe", () => {
   it("keeps deduping after a restart: the window is rebuilt from the stored events", async () => {

@@ -103,6 +103,22 @@ const MIGRATIONS: readonly string[] = [
     dropped_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE push_attempts (
+    subscription_id INTEGER NOT NULL,
+    seq             INTEGER NOT NULL,
+    event_id        TEXT NOT NULL,
+    event_offset    INTEGER NOT NULL,
+    attempt         INTEGER NOT NULL,
+    at              INTEGER NOT NULL,
+    status          INTEGER,
+    latency_ms      INTEGER NOT NULL,
+    error           TEXT,
+    response        TEXT,
+    PRIMARY KEY (subscription_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX push_attempts_by_event ON push_attempts (subscription_id, event_id, seq);
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

@@ -5,7 +5,8 @@
  * Older epochs and superseded lease numbers are `expired`; anything else is `unknown`.
  */
 import { type AckIdParts, decodeAckId } from "../../core/ack-id.js";
-import type { Settled, SettleStatus } from "../engine.js";
+import type { AttemptRecord, Settled, SettleStatus } from "../engine.js";
+import { appendAttempts } from "./attempts.js";
 import { backoffDelayMs } from "./backoff.js";
 import type { EngineContext } from "./context.js";
 import { deadLetter, MAX_ATTEMPTS_REASON } from "./dead-letter.js";
@@ -106,9 +107,11 @@ export function settleJob(
   name: string,
   ackIds: readonly string[],
   op: SettleOp,
+  attempts: readonly AttemptRecord[] = [],
 ): Settled[] {
   const sub = loadSubscription(tx.db, name);
   if (sub === null) throw subscriptionNotFound(name);
+  appendAttempts(tx.db, sub.id, attempts);
   const topic = tx.topic(sub.topic);
   if (topic === null) throw topicNotFound(sub.topic);
   const s: Settle = { tx, ctx, sub, topic };

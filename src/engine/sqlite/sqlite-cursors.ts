@@ -2,6 +2,8 @@
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { StartPosition } from "../../core/positions.js";
 import type {
+  AttemptQuery,
+  AttemptRecord,
   CursorStore,
   Delivery,
   LeaseRequest,
@@ -10,8 +12,9 @@ import type {
   Settled,
   SubscriptionStats,
 } from "../engine.js";
+import { readAttempts } from "./attempts.js";
 import type { EngineContext } from "./context.js";
-import { closedError, toSwitchyardError } from "./errors.js";
+import { closedError, subscriptionNotFound, toSwitchyardError } from "./errors.js";
 import { leaseJob } from "./lease.js";
 import { subscriptionKey, topicKey } from "./notifier.js";
 import { redrive } from "./redrive.js";
@@ -88,30 +91,53 @@ export class SqliteCursorStore implements CursorStore {
     }
   }
 
-  #settle(sub: string, ackIds: readonly string[], op: SettleOp): Promise<readonly Settled[]> {
-    return this.#ctx.writer.submit(Math.max(1, ackIds.length), (tx) =>
-      settleJob(tx, this.#ctx, sub, ackIds, op),
+  #settle(
+    sub: string,
+    ackIds: readonly string[],
+    op: SettleOp,
+    attempts: readonly AttemptRecord[] = [],
+  ): Promise<readonly Settled[]> {
+    return this.#ctx.writer.submit(Math.max(1, ackIds.length + attempts.length), (tx) =>
+      settleJob(tx, this.#ctx, sub, ackIds, op, attempts),
     );
   }
 
-  ack(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]> {
-    return this.#settle(sub, ackIds, { kind: "ack" });
+  ack(
+    sub: string,
+    ackIds: readonly string[],
+    attempts?: readonly AttemptRecord[],
+  ): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "ack" }, attempts);
   }
 
   nack(
     sub: string,
     ackIds: readonly string[],
     delayMs: number | null,
+    attempts?: readonly AttemptRecord[],
   ): Promise<readonly Settled[]> {
-    return this.#settle(sub, ackIds, { kind: "nack", delayMs });
+    return this.#settle(sub, ackIds, { kind: "nack", delayMs }, attempts);
   }
 
   extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]> {
     return this.#settle(sub, ackIds, { kind: "extend", leaseMs });
   }
 
-  reject(sub: string, ackIds: readonly string[], reason: string): Promise<readonly Settled[]> {
-    return this.#settle(sub, ackIds, { kind: "reject", reason });
+  reject(
+    sub: string,
+    ackIds: readonly string[],
+    reason: string,
+    attempts?: readonly AttemptRecord[],
+  ): Promise<readonly Settled[]> {
+    return this.#settle(sub, ackIds, { kind: "reject", reason }, attempts);
+  }
+
+  attempts(sub: string, query: AttemptQuery): Promise<readonly AttemptRecord[]> {
+    return this.#read("reading the attempt log", () => {
+      const state = loadSubscription(this.#ctx.db, sub);
+      if (state === null) throw subscriptionNotFound(sub);
+      return readAttempts(this.#ctx.db, state.id, query);
+    });
   }
 
   seek(sub: string, to: StartPosition): Promise<number> {

@@ -1,6 +1,7 @@
 /** Subscription catalog writes: create/update keeps cursors; delete drops their state. */
 import type { SubscriptionConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
+import { deleteAttempts } from "./attempts.js";
 import { topicNotFound } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 import { resolveStart } from "./start-position.js";
@@ -66,6 +67,7 @@ export function deleteSubscriptionJob(
   if (existing === null) return false;
   tx.db.run("DELETE FROM deliveries WHERE subscription_id = ?", existing.id);
   tx.db.run("DELETE FROM dead_letters WHERE subscription_id = ?", existing.id);
+  deleteAttempts(tx.db, existing.id);
   tx.db.run("DELETE FROM subscriptions WHERE subscription_id = ?", existing.id);
   tx.afterCommit(() => onChange(name));
   return true;

@@ -52,7 +52,11 @@ export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): v
   });
 
   app.post<NameRequest>("/v1/subscriptions/:name/redrive", async (request, reply) => {
-    const started = await broker.redrive(request.params.name, parseJsonBody(request.body));
+    const userAgent = request.headers["user-agent"];
+    const started = await broker.redrive(request.params.name, parseJsonBody(request.body), {
+      remoteAddress: request.ip,
+      ...(userAgent === undefined ? {} : { userAgent }),
+    });
     return sendJson(reply, started.redrive === null ? 200 : 202, JSON.stringify(started));
   });
 
@@ -66,6 +70,11 @@ export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): v
       keys,
       moved,
       ...(job.error ? { error: job.error } : {}),
+      actor: job.actor,
+      startedAt: new Date(job.startedAt).toISOString(),
+      ...(job.finishedAt === undefined
+        ? {}
+        : { finishedAt: new Date(job.finishedAt).toISOString() }),
     };
     return sendJson(reply, 200, JSON.stringify(body));
   });
