@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually.js";
+import { type HttpSink, startSink } from "../support/http-sink.js";
 import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
 import { type Api, api, event, uniqueName } from "../support/router.js";
 import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
@@ -34,7 +35,11 @@ describe.runIf(natsServerAvailable())("two Switchyard nodes on one JetStream", (
     const node = (name: string) =>
       startRouterProcess({
         dataDir: join(dir, name),
-        args: ["--engine", "nats", "--nats-url", nats.url, "--nats-prefix", prefix],
+        args: [
+          ...["--engine", "nats", "--nats-url", nats.url, "--nats-prefix", prefix],
+          // The webhook sink of the push test listens on 127.0.0.1.
+          "--allow-private-endpoints",
+        ],
         env: { SWITCHYARD_LOG_LEVEL: "warn" },
       });
     [one, two] = await Promise.all([node("one"), node("two")]);
@@ -89,6 +94,42 @@ describe.runIf(natsServerAvailable())("two Switchyard nodes on one JetStream", (
     }
     expect(await pull(b, name)).toEqual([]);
     expect((await a.get(`/v1/subscriptions/${name}`)).body.stats.acked).toBe(40);
+  });
+
+  it("pushes through both nodes: every event reaches the endpoint, each node delivers some", async () => {
+    const sink: HttpSink = await startSink();
+    try {
+      const { topic, name } = await topicWithSub({ push: { url: sink.url } });
+      const published = new Set<string>();
+      const pushedBy = async (node: Api) => {
+        const text = (await node.get("/metrics")).text;
+        const line = text
+          .split("\n")
+          .find((l) => l.startsWith(`switchyard_pushed_events_total{subscription="${name}"}`));
+        return Number(line?.split(" ").at(-1) ?? 0);
+      };
+      // Each node's dispatcher finds the subscription on its own (the other node created it):
+      // keep publishing until both have delivered.
+      await eventually(
+        async () => {
+          const events = Array.from({ length: 20 }, () => event());
+          expect((await a.publish(topic, events)).status).toBe(201);
+          for (const e of events) published.add(e.id as string);
+          expect(await pushedBy(a)).toBeGreaterThan(0);
+          expect(await pushedBy(b)).toBeGreaterThan(0);
+        },
+        { timeoutMs: 20_000, intervalMs: 250 },
+      );
+      await eventually(
+        () => {
+          const seen = new Set(sink.requests.map((r) => r.headers["ce-id"] as string));
+          expect([...published].filter((id) => !seen.has(id))).toEqual([]);
+        },
+        { timeoutMs: 10_000 },
+      );
+    } finally {
+      await sink.close();
+    }
   });
 
   it("redelivers through the other node what a killed node had leased, after its lease", async () => {
