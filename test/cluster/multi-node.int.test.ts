@@ -132,6 +132,24 @@ describe.runIf(natsServerAvailable())("two Switchyard nodes on one JetStream", (
     }
   });
 
+  it("answers 207 with a result per event when NATS stores only part of a batch", async () => {
+    const topic = uniqueName("partial");
+    expect((await a.put(`/v1/topics/${topic}`, { maxEventBytes: 12 * 1024 * 1024 })).status).toBe(
+      201,
+    );
+    // Valid for the topic, but larger than the test's nats-server carries (max_payload 8 MB).
+    const huge = event({ data: { pad: "x".repeat(9 * 1024 * 1024) } });
+    const [first, last] = [event(), event()];
+    const res = await b.publish(topic, [first, huge, last]);
+    expect(res.status, res.text.slice(0, 300)).toBe(207);
+    expect(res.body.events).toMatchObject([
+      { id: first.id, offset: 1, duplicate: false },
+      { id: huge.id, error: { code: "event_too_large" } },
+      { id: last.id, offset: 2, duplicate: false },
+    ]);
+    expect((await a.get(`/v1/topics/${topic}`)).body.stats.events).toBe(2);
+  });
+
   it("redelivers through the other node what a killed node had leased, after its lease", async () => {
     const { topic, name } = await topicWithSub({ ackTimeoutMs: 1_000 });
     expect((await a.publish(topic, [event(), event()])).status).toBe(201);
