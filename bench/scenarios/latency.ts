@@ -31,7 +31,7 @@ export const latency: Scenario = {
     await session.createSubscription(name, name);
     const plan = context.quick
       ? { seconds: 2, warmupSeconds: 0.5 }
-      : { seconds: 21, warmupSeconds: 1 };
+      : { seconds: 22, warmupSeconds: 2 };
     return {
       measure: () => measureLatency(session, name, plan),
       close: () => session.close(),
