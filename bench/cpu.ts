@@ -19,6 +19,20 @@ export function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * Milliseconds a process's main thread (the router's event loop) spent runnable but waiting
+ * for a CPU: other work on the machine, not the router, during that time (NaN where unknown).
+ */
+export function runQueueWaitMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const [, waitingNs] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ");
+    return Number(waitingNs) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 // USER_HZ: 100 on every Linux build Node supports.
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -28,21 +42,32 @@ export interface CpuSample {
   readonly benchCpuPercent: number;
   /** Router CPU microseconds per event (or request). */
   readonly systemCpuUsPerEvent: number;
+  /** Share of wall time the router's event loop waited for a CPU held by something else. */
+  readonly systemStarvedPercent: number;
+}
+
+/** What `watchCpu` reads from the system under test; cumulative milliseconds. */
+export interface CpuProbe {
+  cpuMs(): number;
+  runQueueWaitMs(): number;
 }
 
 /** Starts watching; the returned function answers the CPU used since, per `events`. */
-export function watchCpu(systemCpuMs: () => number): (events: number) => CpuSample {
+export function watchCpu(probe: CpuProbe): (events: number) => CpuSample {
   const wallStart = performance.now();
-  const systemStart = systemCpuMs();
+  const systemStart = probe.cpuMs();
+  const waitStart = probe.runQueueWaitMs();
   const benchStart = process.cpuUsage();
   return (events) => {
     const wallMs = performance.now() - wallStart;
-    const systemMs = systemCpuMs() - systemStart;
+    const systemMs = probe.cpuMs() - systemStart;
+    const waitedMs = probe.runQueueWaitMs() - waitStart;
     const bench = process.cpuUsage(benchStart);
     return {
       systemCpuPercent: (systemMs / wallMs) * 100,
       benchCpuPercent: ((bench.user + bench.system) / 1000 / wallMs) * 100,
       systemCpuUsPerEvent: events > 0 ? (systemMs * 1000) / events : Number.NaN,
+      systemStarvedPercent: (waitedMs / wallMs) * 100,
     };
   };
 }

@@ -42,7 +42,7 @@ export function formatReport(report: BenchReport): string {
     "result (median)",
     "target",
     "verdict",
-    "CPU/event, system %, bench %",
+    "CPU: system µs/event, system %, bench %, system starved %",
   ];
   return [...header, ...table(head, rows)].join("\n");
 }
@@ -57,16 +57,16 @@ function resultCell(result: ScenarioResult): string {
   return `${formatValue(result.median)} ${result.unit}${ratio}${extra}`;
 }
 
-/** CPU per event and utilisation (100% = one core) of the system and of the bench process. */
+/**
+ * CPU per event and utilisation (100% = one core) of the system and of the bench process, and
+ * how long the system's event loop waited for a CPU taken by other work (high = noisy figure).
+ */
 function cpuCell(details: Readonly<Record<string, number | string>>): string {
-  const {
-    systemCpuUsPerEvent: perEvent,
-    systemCpuPercent: system,
-    benchCpuPercent: bench,
-  } = details;
-  if (typeof perEvent !== "number" || typeof system !== "number" || typeof bench !== "number")
-    return "";
-  return `${perEvent.toFixed(1)} µs, ${system.toFixed(0)}%, ${bench.toFixed(0)}%`;
+  const { systemCpuUsPerEvent, systemCpuPercent, benchCpuPercent, systemStarvedPercent } = details;
+  const numbers = [systemCpuUsPerEvent, systemCpuPercent, benchCpuPercent, systemStarvedPercent];
+  if (!numbers.every((n) => typeof n === "number")) return "";
+  const [perEvent, system, bench, starved] = numbers as number[];
+  return `${perEvent?.toFixed(1)} µs, ${system?.toFixed(0)}%, ${bench?.toFixed(0)}%, ${starved?.toFixed(0)}%`;
 }
 
 function targetCell(target: Target, unit: string): string {

@@ -51,7 +51,7 @@ async function measureDrain(
   let distinct = 0;
   let deliveries = 0;
   const started = performance.now();
-  const cpu = watchCpu(() => session.cpuMs());
+  const cpu = watchCpu(session);
   const subscriber = await session.subscribe(subscription, CONCURRENCY, (fields) => {
     deliveries++;
     const seq = fields.seq ?? -1;

@@ -57,7 +57,7 @@ async function measureLatency(
     }
   });
   try {
-    const cpu = watchCpu(() => session.cpuMs());
+    const cpu = watchCpu(session);
     const sent = await publishAtRate(session, name, total);
     const used = cpu(sent.ok);
     await until(() => received >= sent.ok, SETTLE_MS);

@@ -24,7 +24,7 @@ export const publishHttp: Scenario = {
       async measure() {
         const publish = (i: number) => publisher.publishOne(topic, { seq: i });
         await windowed(warmup, CONNECTIONS, MAX_MS, publish);
-        const cpu = watchCpu(() => session.cpuMs());
+        const cpu = watchCpu(session);
         const result = await windowed(count, CONNECTIONS, MAX_MS, publish);
         const used = cpu(result.done);
         if (result.errors > 0)

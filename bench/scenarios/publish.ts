@@ -20,7 +20,7 @@ export async function measurePublish(
   warmup: number,
 ): Promise<Measurement> {
   await windowed(warmup, PUBLISH_WINDOW, PUBLISH_MAX_MS, (i) => session.publish(topic, { seq: i }));
-  const cpu = watchCpu(() => session.cpuMs());
+  const cpu = watchCpu(session);
   const result = await windowed(count, PUBLISH_WINDOW, PUBLISH_MAX_MS, (i) =>
     session.publish(topic, { seq: i }),
   );
