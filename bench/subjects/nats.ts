@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { type NatsServers, startNatsServer } from "../../test/support/nats-server.ts";
+import { processCpuMs, runQueueWaitMs } from "../cpu.ts";
 import { windowed } from "../load.ts";
 import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "../payload.ts";
 import type {
@@ -171,6 +172,15 @@ class NatsSession implements SubjectSession {
       if (found !== null) return stream.config.name;
     }
     throw new Error(`no consumer ${subscription}`);
+  }
+
+  /** The nats-server's CPU: the system under test (the client runs in the bench process). */
+  cpuMs(): number {
+    return processCpuMs(this.#servers.servers[0]?.pid);
+  }
+
+  runQueueWaitMs(): number {
+    return runQueueWaitMs(this.#servers.servers[0]?.pid);
   }
 
   async close(): Promise<void> {

@@ -158,8 +158,10 @@ class SwitchyardSession implements SubjectSession {
     return { close: () => subscriber.close({ timeoutMs: 5_000 }) };
   }
 
+  /** The router's CPU, plus its nats-server's on the NATS engine (both are the system). */
   cpuMs(): number {
-    return processCpuMs(this.#router.pid);
+    const nats = this.#nats === undefined ? 0 : processCpuMs(this.#nats.servers[0]?.pid);
+    return processCpuMs(this.#router.pid) + nats;
   }
 
   runQueueWaitMs(): number {
