@@ -1,6 +1,7 @@
 // The storefront: places orders and shows, every half second, what each service did with them.
 const $ = (id) => document.getElementById(id);
 const placed = new Map(); // orderId -> order, for orders placed from this page
+let renders = 0;
 
 function el(tag, attrs, text) {
   const node = document.createElement(tag);
@@ -56,7 +57,7 @@ function render(status) {
         cell("shipment", shipments(o.orderId), "shipped"),
         cell("history", history(o.orderId), "recorded"),
         cell("slack", posts(o.orderId), "posted"),
-        cell("sms", sms(o.orderId), "texted"),
+        cell("sms", sms(o.orderId), `texted (try ${sms(o.orderId)[0]?.attempt})`),
         cell("profile", inProfile, "in profile"),
       );
       return tr;
@@ -86,6 +87,7 @@ function render(status) {
 async function poll() {
   try {
     render(await (await fetch("/api/status")).json());
+    document.body.dataset.renders = String(++renders); // lets a test wait for fresh data
   } catch {
     // checkout itself is down; try again
   }
