@@ -34,11 +34,17 @@ export function formatReport(report: BenchReport): string {
     resultCell(r),
     targetCell(r.target, r.unit),
     r.error ? "error" : r.verdict,
+    cpuCell(r.details),
   ]);
-  return [
-    ...header,
-    ...table(["scenario", "system", "result (median)", "target", "verdict"], rows),
-  ].join("\n");
+  const head = [
+    "scenario",
+    "system",
+    "result (median)",
+    "target",
+    "verdict",
+    "CPU: system µs/event, system %, bench %, system starved %",
+  ];
+  return [...header, ...table(head, rows)].join("\n");
 }
 
 function resultCell(result: ScenarioResult): string {
@@ -49,6 +55,18 @@ function resultCell(result: ScenarioResult): string {
     .map(([name, value]) => `${name} ${typeof value === "number" ? formatValue(value) : value}`);
   const extra = details.length > 0 ? ` [${details.join(", ")}]` : "";
   return `${formatValue(result.median)} ${result.unit}${ratio}${extra}`;
+}
+
+/**
+ * CPU per event and utilisation (100% = one core) of the system and of the bench process, and
+ * how long the system's event loop waited for a CPU taken by other work (high = noisy figure).
+ */
+function cpuCell(details: Readonly<Record<string, number | string>>): string {
+  const { systemCpuUsPerEvent, systemCpuPercent, benchCpuPercent, systemStarvedPercent } = details;
+  const numbers = [systemCpuUsPerEvent, systemCpuPercent, benchCpuPercent, systemStarvedPercent];
+  if (!numbers.every((n) => typeof n === "number")) return "";
+  const [perEvent, system, bench, starved] = numbers as number[];
+  return `${perEvent?.toFixed(1)} µs, ${system?.toFixed(0)}%, ${bench?.toFixed(0)}%, ${starved?.toFixed(0)}%`;
 }
 
 function targetCell(target: Target, unit: string): string {

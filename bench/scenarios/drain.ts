@@ -1,4 +1,5 @@
 /** Consumer throughput: one SDK subscriber drains a pre-loaded backlog, acking every event. */
+import { watchCpu } from "../cpu.ts";
 import { until } from "../load.ts";
 import { perSecond } from "../stats.ts";
 import type { SubjectSession } from "../subjects/subject.ts";
@@ -50,6 +51,7 @@ async function measureDrain(
   let distinct = 0;
   let deliveries = 0;
   const started = performance.now();
+  const cpu = watchCpu(session);
   const subscriber = await session.subscribe(subscription, CONCURRENCY, (fields) => {
     deliveries++;
     const seq = fields.seq ?? -1;
@@ -61,10 +63,16 @@ async function measureDrain(
   try {
     const complete = await until(() => distinct >= count, DRAIN_MAX_MS, 5);
     const elapsedMs = performance.now() - started;
+    const used = cpu(distinct);
     if (!complete) throw new Error(`drained ${distinct}/${count} events in ${DRAIN_MAX_MS} ms`);
     return {
       value: perSecond(distinct, elapsedMs),
-      details: { events: distinct, seconds: elapsedMs / 1000, redeliveries: deliveries - distinct },
+      details: {
+        events: distinct,
+        seconds: elapsedMs / 1000,
+        redeliveries: deliveries - distinct,
+        ...used,
+      },
     };
   } finally {
     await subscriber.close();

@@ -2,6 +2,7 @@
  * End-to-end latency at a fixed rate: the time from the SDK `publish()` call (its linger
  * included) to the subscriber's handler running, both in this process, so one clock.
  */
+import { type CpuSample, watchCpu } from "../cpu.ts";
 import { delay, until } from "../load.ts";
 import { percentileOfSorted, perSecond } from "../stats.ts";
 import type { Closable, SubjectSession } from "../subjects/subject.ts";
@@ -31,7 +32,7 @@ export const latency: Scenario = {
     await session.createSubscription(name, name);
     const plan = context.quick
       ? { seconds: 2, warmupSeconds: 0.5 }
-      : { seconds: 21, warmupSeconds: 1 };
+      : { seconds: 22, warmupSeconds: 2 };
     return {
       measure: () => measureLatency(session, name, plan),
       close: () => session.close(),
@@ -56,9 +57,11 @@ async function measureLatency(
     }
   });
   try {
+    const cpu = watchCpu(session);
     const sent = await publishAtRate(session, name, total);
+    const used = cpu(sent.ok);
     await until(() => received >= sent.ok, SETTLE_MS);
-    return summarise(latencies, Math.round(plan.warmupSeconds * RATE), sent);
+    return summarise(latencies, Math.round(plan.warmupSeconds * RATE), sent, used);
   } finally {
     await subscriber.close();
   }
@@ -95,7 +98,12 @@ async function publishAtRate(session: SubjectSession, topic: string, total: numb
   return { ok, errors, elapsedMs: performance.now() - started };
 }
 
-function summarise(latencies: Float64Array, warmup: number, sent: Sent): Measurement {
+function summarise(
+  latencies: Float64Array,
+  warmup: number,
+  sent: Sent,
+  used: CpuSample,
+): Measurement {
   const counted = latencies
     .slice(warmup)
     .filter((value) => !Number.isNaN(value))
@@ -113,6 +121,7 @@ function summarise(latencies: Float64Array, warmup: number, sent: Sent): Measure
       measured: counted.length,
       missing: expected - counted.length,
       publishErrors: sent.errors,
+      ...used,
     },
   };
 }

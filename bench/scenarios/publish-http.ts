@@ -1,4 +1,5 @@
 /** One HTTP request per event, structured mode, 64 keep-alive connections. */
+import { watchCpu } from "../cpu.ts";
 import { windowed } from "../load.ts";
 import { perSecond } from "../stats.ts";
 import type { Scenario, ScenarioContext, Trial } from "./scenario.ts";
@@ -23,12 +24,14 @@ export const publishHttp: Scenario = {
       async measure() {
         const publish = (i: number) => publisher.publishOne(topic, { seq: i });
         await windowed(warmup, CONNECTIONS, MAX_MS, publish);
+        const cpu = watchCpu(session);
         const result = await windowed(count, CONNECTIONS, MAX_MS, publish);
+        const used = cpu(result.done);
         if (result.errors > 0)
           throw new Error(`${result.errors} requests failed; first: ${result.firstError}`);
         return {
           value: perSecond(result.done, result.elapsedMs),
-          details: { requests: result.done, seconds: result.elapsedMs / 1000 },
+          details: { requests: result.done, seconds: result.elapsedMs / 1000, ...used },
         };
       },
       async close() {

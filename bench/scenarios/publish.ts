@@ -1,4 +1,5 @@
 /** Batched publish throughput, on an empty log and on a log already holding 10M events. */
+import { watchCpu } from "../cpu.ts";
 import { windowed } from "../load.ts";
 import { perSecond } from "../stats.ts";
 import type { SubjectSession } from "../subjects/subject.ts";
@@ -19,14 +20,16 @@ export async function measurePublish(
   warmup: number,
 ): Promise<Measurement> {
   await windowed(warmup, PUBLISH_WINDOW, PUBLISH_MAX_MS, (i) => session.publish(topic, { seq: i }));
+  const cpu = watchCpu(session);
   const result = await windowed(count, PUBLISH_WINDOW, PUBLISH_MAX_MS, (i) =>
     session.publish(topic, { seq: i }),
   );
+  const used = cpu(result.done);
   if (result.errors > 0)
     throw new Error(`${result.errors} publishes failed; first: ${result.firstError}`);
   return {
     value: perSecond(result.done, result.elapsedMs),
-    details: { events: result.done, seconds: result.elapsedMs / 1000 },
+    details: { events: result.done, seconds: result.elapsedMs / 1000, ...used },
   };
 }
 

@@ -38,6 +38,10 @@ export interface SubjectSession {
     concurrency: number,
     onEvent: (fields: EventFields) => void,
   ): Promise<Closable>;
+  /** CPU milliseconds the system's processes have used so far (NaN when unknown). */
+  cpuMs(): number;
+  /** Milliseconds the system's main thread has waited for a CPU so far (NaN when unknown). */
+  runQueueWaitMs(): number;
   /** Stops the client and the system and deletes its data. */
   close(): Promise<void>;
 }

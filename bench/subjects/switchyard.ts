@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Pool } from "undici";
 import type { SwitchyardClient } from "../../src/client/index.ts";
 import { type RouterProcess, startRouterProcess } from "../../test/support/router-process.ts";
+import { processCpuMs, runQueueWaitMs } from "../cpu.ts";
 import { windowed } from "../load.ts";
 import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "../payload.ts";
 import type {
@@ -146,6 +147,14 @@ class SwitchyardSession implements SubjectSession {
     );
     await subscriber.ready;
     return { close: () => subscriber.close({ timeoutMs: 5_000 }) };
+  }
+
+  cpuMs(): number {
+    return processCpuMs(this.#router.pid);
+  }
+
+  runQueueWaitMs(): number {
+    return runQueueWaitMs(this.#router.pid);
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,30 @@ export interface IntRange {
   readonly max: number;
 }
 
+function readRanged(
+  obj: JsonObject,
+  key: string,
+  at: string,
+  range: IntRange,
+  errors: FieldErrors,
+  kind: { readonly accepts: (value: number) => boolean; readonly name: string },
+): number | undefined {
+  const value = obj[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !kind.accepts(value)) {
+    errors.add(`${at}/${key}`, `must be ${kind.name}`);
+    return undefined;
+  }
+  if (value < range.min || value > range.max) {
+    errors.add(`${at}/${key}`, `must be between ${range.min} and ${range.max}`);
+    return undefined;
+  }
+  return value;
+}
+
+const INTEGER = { accepts: Number.isSafeInteger, name: "an integer" };
+const FINITE = { accepts: Number.isFinite, name: "a number" };
+
 /** The integer at `obj[key]`, undefined when absent; records a problem when present but bad. */
 export function readInt(
   obj: JsonObject,
@@ -36,17 +60,7 @@ export function readInt(
   range: IntRange,
   errors: FieldErrors,
 ): number | undefined {
-  const value = obj[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
-    errors.add(`${at}/${key}`, "must be an integer");
-    return undefined;
-  }
-  if (value < range.min || value > range.max) {
-    errors.add(`${at}/${key}`, `must be between ${range.min} and ${range.max}`);
-    return undefined;
-  }
-  return value;
+  return readRanged(obj, key, at, range, errors, INTEGER);
 }
 
 /** The finite number at `obj[key]` within `range`, undefined when absent. */
@@ -57,17 +71,7 @@ export function readNumber(
   range: IntRange,
   errors: FieldErrors,
 ): number | undefined {
-  const value = obj[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    errors.add(`${at}/${key}`, "must be a number");
-    return undefined;
-  }
-  if (value < range.min || value > range.max) {
-    errors.add(`${at}/${key}`, `must be between ${range.min} and ${range.max}`);
-    return undefined;
-  }
-  return value;
+  return readRanged(obj, key, at, range, errors, FINITE);
 }
 
 /** The string at `obj[key]` (non-empty, at most `maxLength`), undefined when absent. */

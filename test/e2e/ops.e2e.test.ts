@@ -1,27 +1,18 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ERROR_CATALOGUE } from "../../src/core/errors.js";
 import { eventually } from "../support/eventually.js";
 import {
-  type Api,
   api,
   event,
   expectProblem,
+  routerPerFile,
   startTestRouter,
-  type TestRouter,
   uniqueName,
 } from "../support/router.js";
 
-let router: TestRouter;
-let http: Api;
-
-beforeAll(async () => {
-  router = await startTestRouter();
-  http = api(router.url);
-});
-afterAll(async () => {
-  await router.dispose();
-});
+const router = routerPerFile();
+const http = api(() => router.url);
 
 describe("operations endpoints", () => {
   it("answers /healthz and /readyz", async () => {

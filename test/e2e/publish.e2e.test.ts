@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  type Api,
   api,
   event,
   expectProblem,
+  routerPerFile,
   startTestRouter,
-  type TestRouter,
   uniqueName,
 } from "../support/router.js";
 
-let router: TestRouter;
-let http: Api;
-
-beforeAll(async () => {
-  router = await startTestRouter({ limits: { maxBodyBytes: 64 * 1024, maxBatchEvents: 50 } });
-  http = api(router.url);
-});
-afterAll(async () => {
-  await router.dispose();
-});
+const router = routerPerFile({ limits: { maxBodyBytes: 64 * 1024, maxBatchEvents: 50 } });
+const http = api(() => router.url);
 
 async function newTopic(config: Record<string, unknown> = {}): Promise<string> {
   const name = uniqueName("pub");

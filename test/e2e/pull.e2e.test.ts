@@ -1,25 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually.js";
-import {
-  type Api,
-  api,
-  event,
-  expectProblem,
-  startTestRouter,
-  type TestRouter,
-  uniqueName,
-} from "../support/router.js";
+import { api, event, expectProblem, routerPerFile, uniqueName } from "../support/router.js";
 
-let router: TestRouter;
-let http: Api;
-
-beforeAll(async () => {
-  router = await startTestRouter();
-  http = api(router.url);
-});
-afterAll(async () => {
-  await router.dispose();
-});
+const router = routerPerFile();
+const http = api(() => router.url);
 
 interface DeliveryBody {
   ackId: string;

@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { eventually } from "../support/eventually.js";
 import {
-  type Api,
   api,
   event,
   expectProblem,
+  routerPerFile,
   startTestRouter,
-  type TestRouter,
   uniqueName,
 } from "../support/router.js";
 
-let router: TestRouter;
-let http: Api;
-
-beforeAll(async () => {
-  router = await startTestRouter();
-  http = api(router.url);
-});
-afterAll(async () => {
-  await router.dispose();
-});
+const router = routerPerFile();
+const http = api(() => router.url);
 
 // biome-ignore lint/suspicious/noExplicitAny: frames are JSON read loosely by tests
 type Frame = any;

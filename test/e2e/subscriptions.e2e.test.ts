@@ -1,24 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Api,
-  api,
-  event,
-  expectProblem,
-  startTestRouter,
-  type TestRouter,
-  uniqueName,
-} from "../support/router.js";
+import { describe, expect, it } from "vitest";
+import { api, event, expectProblem, routerPerFile, uniqueName } from "../support/router.js";
 
-let router: TestRouter;
-let http: Api;
-
-beforeAll(async () => {
-  router = await startTestRouter();
-  http = api(router.url);
-});
-afterAll(async () => {
-  await router.dispose();
-});
+const router = routerPerFile();
+const http = api(() => router.url);
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 const SECRET2 = `whsec_${Buffer.alloc(24, 9).toString("base64")}`;

@@ -1,24 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Api,
-  api,
-  event,
-  expectProblem,
-  startTestRouter,
-  type TestRouter,
-  uniqueName,
-} from "../support/router.js";
+import { describe, expect, it } from "vitest";
+import { api, event, expectProblem, routerPerFile, uniqueName } from "../support/router.js";
 
-let router: TestRouter;
-let http: Api;
-
-beforeAll(async () => {
-  router = await startTestRouter();
-  http = api(router.url);
-});
-afterAll(async () => {
-  await router.dispose();
-});
+const router = routerPerFile();
+const http = api(() => router.url);
 
 describe("topics", () => {
   it("creates (201), updates (200), shows stats, lists and deletes (204)", async () => {

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { type Router, type RouterOptions, startRouter } from "../../src/index.js";
 
 export interface TestRouter extends Router {
@@ -26,6 +27,37 @@ export async function startTestRouter(options: Partial<RouterOptions> = {}): Pro
       await router.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One router for a whole test file: started in beforeAll, disposed in afterAll. Its fields
+ * are read lazily, so tests use it like a started router.
+ */
+export function routerPerFile(options: Partial<RouterOptions> = {}): TestRouter {
+  let started: TestRouter | undefined;
+  const router = (): TestRouter => {
+    if (started === undefined) throw new Error("the file's router is used before beforeAll");
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startTestRouter(options);
+  });
+  afterAll(async () => {
+    await started?.dispose();
+  });
+  return {
+    get url() {
+      return router().url;
+    },
+    get port() {
+      return router().port;
+    },
+    get dataDir() {
+      return router().dataDir;
+    },
+    close: () => router().close(),
+    dispose: () => router().dispose(),
   };
 }
 
@@ -55,8 +87,9 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A JSON client for one router. */
-export function api(baseUrl: string) {
+/** A JSON client for one router; `baseUrl` may be read lazily (a router started in beforeAll). */
+export function api(baseUrl: string | (() => string)) {
+  const base = typeof baseUrl === "string" ? () => baseUrl : baseUrl;
   async function call(
     method: string,
     path: string,
@@ -71,7 +104,7 @@ export function api(baseUrl: string) {
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = body;
     if (options.signal !== undefined) init.signal = options.signal;
-    const res = await fetch(baseUrl + path, init);
+    const res = await fetch(base() + path, init);
     const text = await res.text();
     let parsed: unknown = text;
     try {
