@@ -203,6 +203,35 @@ describe("the shop on Switchyard", () => {
     );
   });
 
+  it("dead-letters an SMS that cannot be sent, and sends it once redriven after the fix", async () => {
+    const notify = await fetch(`${fleet.url("notifications")}/notify`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ requestId: "welcome-erin", customerId: "erin", text: "Welcome!" }),
+    });
+    expect(notify.status).toBe(202);
+    await eventually(async () => {
+      const page = await routerGet("/v1/topics/notifications.sms.dlq/events?from=1");
+      expect(JSON.stringify(page)).toContain("no phone number for customer erin");
+    }, SLOW);
+    const added = await fetch(`${fleet.url("sms")}/phones`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ customerId: "erin", phone: "+1-555-0105" }),
+    });
+    expect(added.status).toBe(200);
+    const redrive = await fetch(`${fleet.url("router")}/v1/subscriptions/sms/redrive`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(redrive.status).toBe(202);
+    await eventually(
+      async () => expect(await attribute('#usage [data-customer="erin"]', "data-sms")).toBe("1"),
+      SLOW,
+    );
+  });
+
   it("backfills a profile service added last from the log, orders placed before it existed included", async () => {
     await fleet.start("profiles");
     for (const id of Object.values(orders)) {
