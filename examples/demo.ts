@@ -40,6 +40,8 @@ console.log(`
   Slack channel   ${fleet.url("slack")}/            (not started yet: type "start slack")
   Profiles        ${fleet.url("profiles")}/state      (not started yet: type "start profiles")
   Notify (POST)   ${fleet.url("notifications")}/notify
+  SMS (phones)    ${fleet.url("sms")}/phones      (POST {"customerId","phone"})
+  Inventory       ${fleet.url("inventory")}/state
   Data            ${dataDir}/
 
   Commands: start <service> | stop <service> | quit
@@ -60,4 +62,4 @@ rl.on("line", (line) => {
     (error: unknown) => console.log(String(error)),
   );
 });
-rl.on("close", () => void shutdown());
+// No stdin (e.g. started in the background): keep running until Ctrl+C / SIGTERM.
