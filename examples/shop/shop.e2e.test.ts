@@ -232,6 +232,41 @@ describe("the shop on Switchyard", () => {
     );
   });
 
+  it("refuses a webhook whose signature does not verify, and does nothing with it", async () => {
+    const forged = await fetch(`${fleet.url("email")}/webhooks/orders`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/cloudevents+json",
+        "webhook-id": "msg_forged",
+        "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+        "webhook-signature": "v1,bm90IGEgc2lnbmF0dXJl",
+      },
+      body: JSON.stringify({ id: "o-forged", source: "/evil", type: "OrderPlaced" }),
+    });
+    expect(forged.status).toBe(401);
+    const { sent } = (await (await fetch(`${fleet.url("email")}/state`)).json()) as {
+      sent: { orderId: string }[];
+    };
+    expect(sent.map((m) => m.orderId)).not.toContain("o-forged");
+  });
+
+  it("carries the order's correlation id and each cause through every event it led to", async () => {
+    const log = async (topic: string) =>
+      (
+        (await routerGet(`/v1/topics/${topic}/events?from=1`)) as {
+          events: Record<string, string>[];
+        }
+      ).events;
+    const [placed] = (await log("orders")).filter((e) => e.id === orders.alice);
+    const reserved = (await log("inventory")).find((e) => e.correlationid === orders.alice);
+    const request = (await log("notifications")).find((e) => e.correlationid === orders.alice);
+    const sms = (await log("sms")).find((e) => e.correlationid === orders.alice);
+    expect(placed?.correlationid).toBe(orders.alice);
+    expect(reserved?.causationid).toBe(placed?.id);
+    expect(request?.causationid).toBe(reserved?.id);
+    expect(sms?.causationid).toBe(request?.id);
+  });
+
   it("backfills a profile service added last from the log, orders placed before it existed included", async () => {
     await fleet.start("profiles");
     for (const id of Object.values(orders)) {

@@ -17,6 +17,8 @@ interface Shipment {
   readonly orderId: string;
   readonly customerId: string;
   readonly correlationid: string;
+  /** The StockReserved event this shipment answers: the cause of the SMS request. */
+  readonly causationid: string;
   readonly items: number;
 }
 
@@ -37,6 +39,7 @@ async function requestSms(shipment: Shipment): Promise<void> {
       customerId: shipment.customerId,
       text: `Your order ${shipment.orderId} has shipped (${shipment.shipmentId}).`,
       correlationid: shipment.correlationid,
+      causationid: shipment.causationid,
     }),
   });
   // Not accepted: throw, answer 500, and the router redelivers StockReserved later.
@@ -57,6 +60,7 @@ const shipping: Webhook<StockReserved> = {
         orderId: event.data.orderId,
         customerId: event.data.customerId,
         correlationid: String(event.correlationid),
+        causationid: event.id,
         items: event.data.lines.reduce((n, l) => n + l.qty, 0),
       };
       store.update((s) => {

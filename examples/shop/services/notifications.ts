@@ -19,6 +19,7 @@ const url = await serve(port, {
   "POST /notify": async ({ body }) => {
     const request = JSON.parse(body.toString("utf8")) as Partial<NotificationRequested> & {
       correlationid?: string;
+      causationid?: string;
     };
     const { requestId, customerId, text } = request;
     if (!requestId || !customerId || !text) {
@@ -29,6 +30,8 @@ const url = await serve(port, {
       id: requestId,
       partitionkey: customerId,
       correlationid: request.correlationid ?? requestId,
+      // Over HTTP the caller passes the ids on itself (the SDK does it for handlers).
+      ...(request.causationid ? { causationid: request.causationid } : {}),
       data: { requestId, customerId, text },
     });
     if (!result.duplicate) accepted += 1;
