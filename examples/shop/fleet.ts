@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -55,6 +56,10 @@ export class Fleet {
 
   /** Picks every port up front, so URLs are known before services start and stay the same. */
   async init(): Promise<void> {
+    // The services import `switchyard/client` by package name: it resolves to the build.
+    if (!existsSync(join(import.meta.dirname, "../../dist/client/index.js"))) {
+      throw new Error("dist/ is missing: run `npm run build` first (npm run demo does)");
+    }
     for (const name of ["router", ...SERVICES] as const) {
       this.#ports.set(name, this.#options.ports?.[name] ?? (await freePort()));
     }
