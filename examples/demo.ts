@@ -1,0 +1,65 @@
+/**
+ * `npm run demo`: the router and every service of the shop and the notification service as
+ * child processes, data in `.switchyard/demo/`. Prints the URLs and opens nothing. Type
+ * `stop <service>` / `start <service>` to kill and restart one and watch the rest cope.
+ */
+import { createInterface } from "node:readline";
+import { Fleet, SERVICES, type ServiceName } from "./shop/fleet.ts";
+
+const ADDED_LATER = new Set<ServiceName>(["slack", "profiles"]);
+const dataDir = process.env.DEMO_DATA ?? ".switchyard/demo";
+const fleet = new Fleet({
+  dataDir,
+  ports: { checkout: Number(process.env.DEMO_PORT ?? 8400) },
+  onOutput: (name, line) => {
+    if (!line.includes(" ready ")) console.log(`  [${name}] ${line}`);
+  },
+});
+await fleet.init();
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log("stopping…");
+  await fleet.stopAll();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());
+
+await fleet.start("router");
+for (const name of SERVICES) if (!ADDED_LATER.has(name)) await fleet.start(name);
+
+console.log(`
+  Switchyard shop demo
+
+  Storefront      ${fleet.url("checkout")}/
+  Router API      ${fleet.url("router")}/v1   (npx switchyard subs list --url ${fleet.url("router")})
+  Order history   ${fleet.url("history")}/orders
+  Slack channel   ${fleet.url("slack")}/            (not started yet: type "start slack")
+  Profiles        ${fleet.url("profiles")}/state      (not started yet: type "start profiles")
+  Notify (POST)   ${fleet.url("notifications")}/notify
+  SMS (phones)    ${fleet.url("sms")}/phones      (POST {"customerId","phone"})
+  Inventory       ${fleet.url("inventory")}/state
+  Data            ${dataDir}/
+
+  Commands: start <service> | stop <service> | quit
+  Services: ${SERVICES.join(", ")}
+`);
+
+const rl = createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  const [command, name] = line.trim().split(/\s+/);
+  if (command === "quit" || command === "exit") return void shutdown();
+  if (!name || !(SERVICES as readonly string[]).includes(name)) {
+    return void console.log(`usage: start|stop <${SERVICES.join("|")}>`);
+  }
+  const service = name as ServiceName;
+  const action = command === "stop" ? fleet.stop(service) : fleet.start(service);
+  action.then(
+    () => console.log(`${service} ${command === "stop" ? "stopped" : "started"}`),
+    (error: unknown) => console.log(String(error)),
+  );
+});
+// No stdin (e.g. started in the background): keep running until Ctrl+C / SIGTERM.

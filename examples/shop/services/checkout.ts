@@ -1,0 +1,89 @@
+/**
+ * Checkout: serves the storefront and publishes `OrderPlaced`. It knows nothing about who
+ * listens — email, inventory, history, Slack and profiles all subscribe on their own — so
+ * adding a consumer never changes this file. `GET /api/status` gathers every service's
+ * state for the page (a convenience for the demo, not part of the event flow).
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createClient } from "switchyard/client";
+import { env, serviceEnv } from "../lib/env.ts";
+import { CATALOGUE, type OrderLine, type OrderPlaced } from "../lib/events.ts";
+import { json, serve } from "../lib/http.ts";
+
+const { routerUrl, port } = serviceEnv("checkout");
+const client = createClient({ url: routerUrl, source: "/shop/checkout" });
+/** `{"email":"http://127.0.0.1:…", …}`: whose state the page shows. */
+const services = JSON.parse(env("SERVICE_URLS", "{}")) as Record<string, string>;
+const page = (file: string) => readFileSync(new URL(`../public/${file}`, import.meta.url), "utf8");
+
+interface OrderRequest {
+  readonly customerId?: unknown;
+  readonly lines?: unknown;
+}
+
+function toLines(request: OrderRequest): OrderLine[] {
+  const lines = Array.isArray(request.lines)
+    ? (request.lines as { sku: string; qty: number }[])
+    : [];
+  return lines.flatMap(({ sku, qty }) => {
+    const product = CATALOGUE.find((p) => p.sku === sku);
+    const n = Math.floor(Number(qty));
+    return product && n > 0 ? [{ sku, name: product.name, qty: n, unitPrice: product.price }] : [];
+  });
+}
+
+async function placeOrder(request: OrderRequest): Promise<OrderPlaced> {
+  const customerId = String(request.customerId ?? "");
+  const lines = toLines(request);
+  if (!/^[a-z0-9-]{1,40}$/.test(customerId) || lines.length === 0) {
+    throw new Error("an order needs a customerId and at least one known sku");
+  }
+  const orderId = `o-${randomUUID().slice(0, 8)}`;
+  const order: OrderPlaced = {
+    orderId,
+    customerId,
+    email: `${customerId}@example.com`,
+    lines,
+    total: lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0),
+    placedAt: new Date().toISOString(),
+  };
+  // The order id is the event id (a retried publish dedupes) and the correlation id that
+  // every event caused by this order carries on. One customer's orders stay in order.
+  await client.publish<OrderPlaced>("orders", {
+    type: "OrderPlaced",
+    id: orderId,
+    correlationid: orderId,
+    partitionkey: customerId,
+    data: order,
+  });
+  return order;
+}
+
+async function stateOf(url: string): Promise<unknown> {
+  try {
+    const res = await fetch(`${url}/state`, { signal: AbortSignal.timeout(1_000) });
+    return res.ok ? await res.json() : null;
+  } catch {
+    return null; // the service is down: the page says so
+  }
+}
+
+const url = await serve(port, {
+  "GET /": () => ({ status: 200, body: page("index.html"), contentType: "text/html" }),
+  "GET /app.js": () => ({ status: 200, body: page("app.js"), contentType: "text/javascript" }),
+  "GET /api/catalogue": () => json(CATALOGUE),
+  "POST /api/orders": async ({ body }) => {
+    try {
+      return json(await placeOrder(JSON.parse(body.toString("utf8")) as OrderRequest), 201);
+    } catch (error) {
+      return json({ error: error instanceof Error ? error.message : String(error) }, 400);
+    }
+  },
+  "GET /api/status": async () => {
+    const names = Object.keys(services);
+    const states = await Promise.all(names.map((n) => stateOf(services[n] ?? "")));
+    return json(Object.fromEntries(names.map((n, i) => [n, states[i]])));
+  },
+});
+console.log(`checkout ready ${url}`);

@@ -1,0 +1,82 @@
+/**
+ * Email (webhooks): a receipt for every `OrderPlaced`, and an apology for every
+ * `OutOfStock` (the compensation is an event too). "Sending" appends to `mail.log`.
+ * Idempotent by event id: the handled-ids set is written together with the outbox, so a
+ * redelivered event — or one delivered again after a restart — sends nothing twice.
+ */
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { createClient, type StoredEventOf } from "switchyard/client";
+import { serviceEnv } from "../lib/env.ts";
+import type { OrderPlaced, OutOfStock } from "../lib/events.ts";
+import { json, serve } from "../lib/http.ts";
+import { eventKey, JsonStore } from "../lib/store.ts";
+import { registerWebhook, type Webhook, webhookRoute, webhookSecret } from "../lib/webhook.ts";
+
+interface Mail {
+  readonly kind: "receipt" | "out-of-stock";
+  readonly to: string;
+  readonly subject: string;
+  readonly orderId: string;
+  readonly correlationid: string;
+  readonly eventId: string;
+}
+
+const { routerUrl, port, dataDir } = serviceEnv("email");
+const client = createClient({ url: routerUrl, source: "/shop/email" });
+const store = new JsonStore(join(dataDir, "email.json"), {
+  handled: {} as Record<string, true>,
+  sent: [] as Mail[],
+});
+
+function send(event: StoredEventOf<unknown>, mail: Omit<Mail, "correlationid" | "eventId">): void {
+  const key = eventKey(event);
+  if (store.state.handled[key]) return; // seen before: already sent
+  const full: Mail = { ...mail, correlationid: String(event.correlationid), eventId: event.id };
+  store.update((s) => {
+    s.handled[key] = true;
+    s.sent.push(full);
+  });
+  appendFileSync(join(dataDir, "mail.log"), `${JSON.stringify(full)}\n`);
+}
+
+const receipts: Webhook<OrderPlaced> = {
+  subscription: "email-receipts",
+  topic: "orders",
+  path: "/webhooks/orders",
+  handle: (event) => {
+    const o = event.data;
+    send(event, {
+      kind: "receipt",
+      to: o.email,
+      subject: `Receipt for ${o.orderId}: ${o.lines.length} line(s), total $${o.total}`,
+      orderId: o.orderId,
+    });
+  },
+};
+
+const apologies: Webhook<OutOfStock> = {
+  subscription: "email-out-of-stock",
+  topic: "inventory",
+  path: "/webhooks/out-of-stock",
+  filter: { exact: { type: "OutOfStock" } },
+  handle: (event) => {
+    const o = event.data;
+    send(event, {
+      kind: "out-of-stock",
+      to: o.email,
+      subject: `Sorry: ${o.skus.join(", ")} sold out, order ${o.orderId} will not ship`,
+      orderId: o.orderId,
+    });
+  },
+};
+
+const secret = webhookSecret(dataDir);
+const url = await serve(port, {
+  "GET /state": () => json({ sent: store.state.sent }),
+  [`POST ${receipts.path}`]: webhookRoute(secret, receipts),
+  [`POST ${apologies.path}`]: webhookRoute(secret, apologies),
+});
+await registerWebhook(client, url, secret, receipts);
+await registerWebhook(client, url, secret, apologies);
+console.log(`email ready ${url}`);

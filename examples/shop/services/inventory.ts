@@ -1,0 +1,84 @@
+/**
+ * Inventory (pulls through the SDK): reserves stock for every `OrderPlaced` and answers with
+ * `StockReserved`, or `OutOfStock` when any line cannot be covered (nothing is reserved then).
+ * The outcome is recorded with the new stock in one write; on a redelivery the recorded
+ * outcome is published again with the same event id, which the router dedupes — so a crash
+ * between "reserved" and "published" loses nothing and reserves nothing twice.
+ */
+import { join } from "node:path";
+import { createClient, type Delivery } from "switchyard/client";
+import { serviceEnv } from "../lib/env.ts";
+import {
+  INITIAL_STOCK,
+  type OrderPlaced,
+  type OutOfStock,
+  type StockReserved,
+} from "../lib/events.ts";
+import { json, serve } from "../lib/http.ts";
+import { eventKey, JsonStore } from "../lib/store.ts";
+import { RETRIES } from "../lib/subscriptions.ts";
+
+interface Outcome {
+  readonly type: "StockReserved" | "OutOfStock";
+  readonly orderId: string;
+  readonly correlationid: string;
+  readonly data: StockReserved | OutOfStock;
+}
+
+const { routerUrl, port, dataDir } = serviceEnv("inventory");
+const client = createClient({ url: routerUrl, source: "/shop/inventory" });
+const store = new JsonStore(join(dataDir, "inventory.json"), {
+  stock: { ...INITIAL_STOCK } as Record<string, number>,
+  outcomes: {} as Record<string, Outcome>,
+});
+
+function decide(order: OrderPlaced, correlationid: string): Outcome {
+  const missing = order.lines.filter((l) => (store.state.stock[l.sku] ?? 0) < l.qty);
+  if (missing.length > 0) {
+    const data: OutOfStock = {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      email: order.email,
+      skus: missing.map((l) => l.sku),
+    };
+    return { type: "OutOfStock", orderId: order.orderId, correlationid, data };
+  }
+  const data: StockReserved = {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    lines: order.lines,
+  };
+  return { type: "StockReserved", orderId: order.orderId, correlationid, data };
+}
+
+async function handle(delivery: Delivery<OrderPlaced>): Promise<void> {
+  const key = eventKey(delivery.event);
+  let outcome = store.state.outcomes[key];
+  if (!outcome) {
+    const decided = decide(delivery.event.data, String(delivery.event.correlationid));
+    store.update((s) => {
+      if (decided.type === "StockReserved") {
+        for (const l of delivery.event.data.lines) s.stock[l.sku] = (s.stock[l.sku] ?? 0) - l.qty;
+      }
+      s.outcomes[key] = decided;
+    });
+    outcome = decided;
+  }
+  // causationid = the OrderPlaced's id and its correlationid are added by delivery.publish.
+  await delivery.publish("inventory", {
+    type: outcome.type,
+    id: `${outcome.type}-${delivery.event.id}`,
+    partitionkey: delivery.event.data.customerId,
+    data: outcome.data,
+  });
+}
+
+const url = await serve(port, {
+  "GET /state": () =>
+    json({ stock: store.state.stock, outcomes: Object.values(store.state.outcomes) }),
+});
+await client.admin.subscriptions.put("inventory", { topic: "orders", ordering: "key", ...RETRIES });
+const subscriber = client.subscribe<OrderPlaced>("inventory", handle, { concurrency: 1 });
+await subscriber.ready;
+console.log(`inventory ready ${url}`);
+process.on("SIGTERM", () => void client.close().then(() => process.exit(0)));

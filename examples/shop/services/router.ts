@@ -1,0 +1,21 @@
+/**
+ * The router for the demo: a dev-style Switchyard (topics created on first use, push to
+ * 127.0.0.1 allowed) with short circuit-breaker pauses, so a restarted service gets its
+ * webhooks again within seconds.
+ */
+import { startRouter } from "switchyard";
+import { env } from "../lib/env.ts";
+
+const router = await startRouter({
+  port: Number(env("PORT", "8420")),
+  dataDir: env("DATA_DIR", ".switchyard/demo/router"),
+  autoCreateTopics: true,
+  allowPrivateEndpoints: true,
+  logLevel: "warn",
+  push: { circuitOpenMs: 200, circuitMaxOpenMs: 1_000 },
+});
+console.log(`router ready ${router.url}`);
+
+const stop = () => void router.close().then(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

@@ -1,0 +1,316 @@
+/**
+ * The shop and the notification service, end to end, through the storefront in a real
+ * Chromium: the router and every service run as child processes on free ports, exactly as
+ * `npm run demo` runs them. Every downstream effect must show up on the page exactly once.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../test/support/eventually.ts";
+import { Fleet } from "./fleet.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const EFFECTS = ["receipt", "stock", "notice", "shipment", "history", "slack", "sms", "profile"];
+const SLOW = { timeoutMs: 20_000, intervalMs: 100 };
+
+let dataDir: string;
+let fleet: Fleet;
+let browser: BrowserContext;
+let page: Page;
+
+/** Places an order through the form and answers its id (the correlation id). */
+async function place(customer: string, sku: string, qty = 1): Promise<string> {
+  const before = await page.locator("#last-order").getAttribute("data-order-id");
+  await page.selectOption("#customer", customer);
+  await page.selectOption("#sku", sku);
+  await page.fill("#qty", String(qty));
+  await page.click("#place");
+  return eventually(async () => {
+    const id = await page.locator("#last-order").getAttribute("data-order-id");
+    if (!id || id === before) throw new Error("order not placed yet");
+    return id;
+  });
+}
+
+/** How many times each effect of the order shows on the page (-1: no such row). */
+async function effectsOf(orderId: string): Promise<Record<string, number>> {
+  const cells = await page
+    .locator(`tr[data-order="${orderId}"] td[data-effect]`)
+    .evaluateAll((tds) =>
+      tds.map((td) => [td.getAttribute("data-effect"), td.getAttribute("data-count")]),
+    );
+  const found = new Map(cells.map(([name, count]) => [String(name), Number(count)]));
+  return Object.fromEntries(EFFECTS.map((n) => [n, found.get(n) ?? -1]));
+}
+
+function expected(partial: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(EFFECTS.map((n) => [n, partial[n] ?? 0]));
+}
+
+async function expectEffects(orderId: string, partial: Record<string, number>): Promise<void> {
+  await eventually(async () => expect(await effectsOf(orderId)).toEqual(expected(partial)), SLOW);
+}
+
+async function attribute(selector: string, name: string): Promise<string | null> {
+  const locator = page.locator(selector);
+  return (await locator.count()) === 0 ? null : locator.getAttribute(name);
+}
+
+async function routerGet(path: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(`${fleet.url("router")}${path}`)).json()) as Record<string, unknown>;
+}
+
+/** Waits until the page has fetched the services' state twice more (it polls every 0.5 s). */
+async function freshRender(): Promise<void> {
+  const renders = async () => Number(await page.locator("body").getAttribute("data-renders"));
+  const now = await renders();
+  await eventually(async () => expect(await renders()).toBeGreaterThanOrEqual(now + 2), SLOW);
+}
+
+/** A subscription has caught up: nothing left to deliver, nothing in flight. */
+async function drained(subscription: string): Promise<void> {
+  await eventually(async () => {
+    const { stats } = (await routerGet(`/v1/subscriptions/${subscription}`)) as {
+      stats: { lag: number; inFlight: number };
+    };
+    expect(stats).toMatchObject({ lag: 0, inFlight: 0 });
+  }, SLOW);
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "switchyard-shop-"));
+  fleet = new Fleet({
+    dataDir,
+    env: { SMS_SEED: "7", SMS_FAILURE_RATE: "0.3" },
+  });
+  await fleet.init();
+  await fleet.start("router");
+  for (const name of ["checkout", "email", "inventory", "fulfillment", "history"] as const) {
+    await fleet.start(name);
+  }
+  for (const name of ["notifications", "sms", "usage"] as const) await fleet.start(name);
+  browser = await chromium.launchPersistentContext(join(dataDir, "chromium"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(`${fleet.url("checkout")}/`);
+  await page.locator("#sku option").first().waitFor({ state: "attached" });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stopAll();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}, 30_000);
+
+describe("the shop on Switchyard", () => {
+  const orders = {} as Record<"alice" | "bob" | "carol" | "alice2" | "bob2" | "dave", string>;
+
+  it("fans one OrderPlaced out to every service, once each; an item that runs out is not shipped", async () => {
+    orders.alice = await place("alice", "mug", 2);
+    orders.bob = await place("bob", "lamp"); // the last lamp
+    orders.carol = await place("carol", "lamp"); // sold out
+
+    const shipped = { receipt: 1, stock: 1, shipment: 1, history: 1, sms: 1 };
+    await expectEffects(orders.alice, shipped);
+    await expectEffects(orders.bob, shipped);
+    await expectEffects(orders.carol, { receipt: 1, stock: 1, notice: 1, history: 1 });
+    expect(
+      await page.locator(`tr[data-order="${orders.carol}"] [data-effect="stock"]`).textContent(),
+    ).toContain("out of stock");
+    // The fake provider (seed 7) fails the first two sends: Switchyard's retries got them through.
+    const sms = (await (await fetch(`${fleet.url("sms")}/state`)).json()) as {
+      failures: number;
+      sent: { attempt: number }[];
+    };
+    expect(sms.failures).toBe(2);
+    expect(sms.sent.some((s) => s.attempt > 1)).toBe(true);
+    expect(await attribute('#stock [data-sku="lamp"]', "data-left")).toBe("0");
+    expect(await attribute('#stock [data-sku="mug"]', "data-left")).toBe("48");
+    await eventually(async () => {
+      expect(await attribute('#usage [data-customer="alice"]', "data-sms")).toBe("1");
+      expect(await attribute('#usage [data-customer="bob"]', "data-sms")).toBe("1");
+    }, SLOW);
+  });
+
+  it("takes a Slack notifier added while running, with no change to checkout", async () => {
+    await fleet.start("slack");
+    orders.alice2 = await place("alice", "kettle");
+    await expectEffects(orders.alice2, {
+      receipt: 1,
+      stock: 1,
+      shipment: 1,
+      history: 1,
+      slack: 1,
+      sms: 1,
+    });
+    // It starts at `latest`: earlier orders are not announced.
+    await expectEffects(orders.alice, { receipt: 1, stock: 1, shipment: 1, history: 1, sms: 1 });
+    await eventually(
+      async () => expect(await attribute('#usage [data-customer="alice"]', "data-sms")).toBe("2"),
+      SLOW,
+    );
+  });
+
+  it("keeps the receipt of an order placed while email is down and sends it when email is back", async () => {
+    await fleet.stop("email");
+    orders.bob2 = await place("bob", "mug");
+    await expectEffects(orders.bob2, { stock: 1, shipment: 1, history: 1, slack: 1, sms: 1 });
+    await fleet.start("email");
+    await expectEffects(orders.bob2, {
+      receipt: 1,
+      stock: 1,
+      shipment: 1,
+      history: 1,
+      slack: 1,
+      sms: 1,
+    });
+  });
+
+  it("keeps SMS requests while the SMS service is down and sends each once when it is back", async () => {
+    await fleet.stop("sms");
+    orders.dave = await place("dave", "mug");
+    await expectEffects(orders.dave, { receipt: 1, stock: 1, shipment: 1, history: 1, slack: 1 });
+    // The request was accepted and waits in the router for the `sms` subscription.
+    await eventually(async () => {
+      const { stats } = (await routerGet("/v1/subscriptions/sms")) as { stats: { lag: number } };
+      expect(stats.lag).toBeGreaterThan(0);
+    }, SLOW);
+    await fleet.start("sms");
+    await expectEffects(orders.dave, {
+      receipt: 1,
+      stock: 1,
+      shipment: 1,
+      history: 1,
+      slack: 1,
+      sms: 1,
+    });
+    await eventually(
+      async () => expect(await attribute('#usage [data-customer="dave"]', "data-sms")).toBe("1"),
+      SLOW,
+    );
+  });
+
+  it("dead-letters an SMS that cannot be sent, and sends it once redriven after the fix", async () => {
+    const notify = await fetch(`${fleet.url("notifications")}/notify`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ requestId: "welcome-erin", customerId: "erin", text: "Welcome!" }),
+    });
+    expect(notify.status).toBe(202);
+    await eventually(async () => {
+      const page = await routerGet("/v1/topics/notifications.sms.dlq/events?from=1");
+      expect(JSON.stringify(page)).toContain("no phone number for customer erin");
+    }, SLOW);
+    const added = await fetch(`${fleet.url("sms")}/phones`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ customerId: "erin", phone: "+1-555-0105" }),
+    });
+    expect(added.status).toBe(200);
+    const redrive = await fetch(`${fleet.url("router")}/v1/subscriptions/sms/redrive`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(redrive.status).toBe(202);
+    await eventually(
+      async () => expect(await attribute('#usage [data-customer="erin"]', "data-sms")).toBe("1"),
+      SLOW,
+    );
+  });
+
+  it("refuses a webhook whose signature does not verify, and does nothing with it", async () => {
+    const forged = await fetch(`${fleet.url("email")}/webhooks/orders`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/cloudevents+json",
+        "webhook-id": "msg_forged",
+        "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+        "webhook-signature": "v1,bm90IGEgc2lnbmF0dXJl",
+      },
+      body: JSON.stringify({ id: "o-forged", source: "/evil", type: "OrderPlaced" }),
+    });
+    expect(forged.status).toBe(401);
+    const { sent } = (await (await fetch(`${fleet.url("email")}/state`)).json()) as {
+      sent: { orderId: string }[];
+    };
+    expect(sent.map((m) => m.orderId)).not.toContain("o-forged");
+  });
+
+  it("carries the order's correlation id and each cause through every event it led to", async () => {
+    const log = async (topic: string) =>
+      (
+        (await routerGet(`/v1/topics/${topic}/events?from=1`)) as {
+          events: Record<string, string>[];
+        }
+      ).events;
+    const [placed] = (await log("orders")).filter((e) => e.id === orders.alice);
+    const reserved = (await log("inventory")).find((e) => e.correlationid === orders.alice);
+    const request = (await log("notifications")).find((e) => e.correlationid === orders.alice);
+    const sms = (await log("sms")).find((e) => e.correlationid === orders.alice);
+    expect(placed?.correlationid).toBe(orders.alice);
+    expect(reserved?.causationid).toBe(placed?.id);
+    expect(request?.causationid).toBe(reserved?.id);
+    expect(sms?.causationid).toBe(request?.id);
+  });
+
+  it("backfills a profile service added last from the log, orders placed before it existed included", async () => {
+    await fleet.start("profiles");
+    for (const id of Object.values(orders)) {
+      await eventually(async () => expect((await effectsOf(id)).profile).toBe(1), SLOW);
+    }
+    const alice = (await (await fetch(`${fleet.url("profiles")}/profiles/alice`)).json()) as {
+      orders: string[];
+    };
+    expect(alice.orders).toEqual([orders.alice, orders.alice2]);
+  });
+
+  it("does nothing twice when every event is delivered again (replay from the start)", async () => {
+    const before = Object.fromEntries(
+      await Promise.all(
+        Object.values(orders).map(async (id) => [id, await effectsOf(id)] as const),
+      ),
+    );
+    // Not slack: it started at `latest`, so a replay would announce old orders for the first time.
+    const replayed = [
+      "email-receipts",
+      "email-out-of-stock",
+      "inventory",
+      "history",
+      "fulfillment",
+      "sms",
+      "usage",
+      "profiles",
+    ];
+    for (const sub of replayed) {
+      const res = await fetch(`${fleet.url("router")}/v1/subscriptions/${sub}/seek`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ to: "earliest" }),
+      });
+      expect(res.status).toBe(200);
+    }
+    for (const sub of replayed) await drained(sub);
+    await freshRender();
+    for (const [id, effects] of Object.entries(before))
+      expect(await effectsOf(id)).toEqual(effects);
+    expect(await attribute('#stock [data-sku="mug"]', "data-left")).toBe("46");
+    const mail = readFileSync(join(dataDir, "email", "mail.log"), "utf8")
+      .trim()
+      .split("\n");
+    expect(mail).toHaveLength(Object.keys(orders).length + 1); // a receipt each + one apology
+  });
+});
