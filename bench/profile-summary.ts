@@ -1,7 +1,8 @@
 /**
- * `node bench/profile-summary.ts <file.cpuprofile> [top]`: where a router's CPU time went, from
- * a profile written by `npm run bench -- --profile`. Prints self time by function and by
- * package or source folder (dist/engine, dist/server, fastify, …), largest first.
+ * `node bench/profile-summary.ts <file.cpuprofile> [top] [lastSeconds]`: where a router's time
+ * went, from a profile written by `npm run bench -- --profile`. Prints self time by function
+ * and by package or source folder (dist/engine, dist/server, fastify, …), largest first.
+ * `lastSeconds` counts only the profile's final seconds (the measured phase after a preload).
  */
 import { readFileSync } from "node:fs";
 
@@ -40,14 +41,19 @@ function top(totals: Map<string, number>, all: number, count: number): string[] 
     );
 }
 
-function summarise(path: string, count: number): string {
+function summarise(path: string, count: number, lastSeconds: number): string {
   const profile = JSON.parse(readFileSync(path, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
   let all = 0;
+  const total = profile.timeDeltas.reduce((sum, us) => sum + us, 0);
+  const skipUs = Number.isFinite(lastSeconds) ? total - lastSeconds * 1e6 : 0;
+  let at = 0;
   profile.samples.forEach((id, i) => {
     const us = profile.timeDeltas[i] ?? 0;
+    at += us;
+    if (at < skipUs) return;
     const frame = byId.get(id)?.callFrame;
     if (!frame) return;
     all += us;
@@ -67,8 +73,8 @@ function summarise(path: string, count: number): string {
   ].join("\n");
 }
 
-const [path, count] = process.argv.slice(2);
+const [path, count, last] = process.argv.slice(2);
 if (!path) {
-  console.error("usage: node bench/profile-summary.ts <file.cpuprofile> [top]");
+  console.error("usage: node bench/profile-summary.ts <file.cpuprofile> [top] [lastSeconds]");
   process.exitCode = 2;
-} else console.log(summarise(path, Number(count ?? 25)));
+} else console.log(summarise(path, Number(count ?? 25), Number(last ?? Number.NaN)));
