@@ -54,6 +54,15 @@ describe("classifyAddress", () => {
     ["64:ff9b::a00:1", "private"],
     ["2002:c0a8:0101::1", "private"],
     ["::127.0.0.1", "loopback"],
+    ["[::1]", "loopback"],
+    ["0000:0000:0000:0000:0000:0000:0000:0001", "loopback"],
+    ["::FFFF:7F00:0001", "loopback"],
+    ["2002:7f00:1::", "loopback"],
+    ["64:ff9b::169.254.169.254", "cloud-metadata"],
+    ["::ffff:100.100.100.200", "cloud-metadata"],
+    ["64:ff9b:1::8.8.8.8", "private"],
+    ["2001:db8::1", "reserved"],
+    ["::ffff:0.0.0.0", "unspecified"],
     ["not-an-ip", "reserved"],
   ])("%s is %s", (address, cls) => {
     expect(classifyAddress(address)).toBe(cls);
