@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { SwitchyardError } from "./core/errors.js";
+import { isLoopbackName } from "./core/loopback.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
 import { createServer } from "./server/server.js";
@@ -99,6 +100,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   const server = await createServer({
     broker,
     logLevel: options.logLevel ?? "info",
+    guards: { withoutAuth: true, loopbackBind: isLoopbackName(host), tls: false },
     ...(options.limits?.maxBodyBytes === undefined
       ? {}
       : { maxBodyBytes: options.limits.maxBodyBytes }),

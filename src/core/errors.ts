@@ -29,6 +29,8 @@ export const ERROR_CATALOGUE = {
   body_too_large: { status: 413, title: "Request body too large" },
   batch_too_large: { status: 413, title: "Too many events in one batch" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  forbidden: { status: 403, title: "Forbidden" },
+  misdirected_request: { status: 421, title: "Misdirected request" },
   topic_not_found: { status: 404, title: "Topic not found" },
   subscription_not_found: { status: 404, title: "Subscription not found" },
   redrive_not_found: { status: 404, title: "Redrive not found" },

@@ -19,6 +19,9 @@ interface OperationSpec {
 
 /** Codes any route may answer. */
 export const COMMON_ERRORS: readonly ErrorCode[] = [
+  "misdirected_request",
+  "forbidden",
+  "unsupported_media_type",
   "internal",
   "shutting_down",
   "engine_unavailable",

@@ -12,6 +12,7 @@ import { SwitchyardError } from "../core/errors.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { PROBLEM_CONTENT_TYPE, problemOf } from "./problem.js";
+import { type GuardOptions, installRequestGuards } from "./request-guards.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
@@ -27,6 +28,8 @@ export interface ServerOptions {
   readonly broker: Broker;
   readonly logLevel?: LogLevel;
   readonly maxBodyBytes?: number;
+  /** The request guards of `request-guards.ts`; default: without auth, on a loopback bind. */
+  readonly guards?: GuardOptions;
 }
 
 export interface RouteInfo {
@@ -160,6 +163,12 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     options: { maxPayload: maxBodyBytes },
     preClose: (done) => done(), // streams are closed with 1001 by close() below
   });
+  // After the WebSocket plugin's own onRequest hook: an upgrade refused here must still be
+  // marked as one, or its socket, detached from the HTTP server, would never be destroyed.
+  installRequestGuards(
+    app,
+    options.guards ?? { withoutAuth: true, loopbackBind: true, tls: false },
+  );
   const context: RouteContext = {
     app,
     broker: options.broker,

@@ -8,7 +8,8 @@ import { eventsPageJson, publishJson } from "../render.js";
 type EventsRequest = { Params: Params<"topic">; Querystring: Record<string, unknown> };
 
 export function eventRoutes({ app, broker }: RouteContext): void {
-  app.post<EventsRequest>("/v1/topics/:topic/events", async (request, reply) => {
+  const publish = { config: { ownBodyTypes: true } } as const;
+  app.post<EventsRequest>("/v1/topics/:topic/events", publish, async (request, reply) => {
     const body = request.body as Buffer | string | undefined;
     const { mode, events } = parsePublishRequest(request.headers, body);
     try {
