@@ -55,31 +55,20 @@ async function subscriptionWithBacklog(): Promise<{
 }
 
 describe("request guards without auth", () => {
-  it("answers a DNS-rebinding Host with 421 misdirected_request", async () => {
-    for (const host of [
-      "evil.example",
-      "evil.example:8420",
-      "127.0.0.1.evil.example",
-      "10.0.0.1",
-    ]) {
-      const answer = await raw("GET", "/v1/topics", { host });
-      expect(answer.status, host).toBe(421);
-      expect(answer.body.code).toBe("misdirected_request");
-    }
-  });
-
-  it("serves every loopback name", async () => {
-    for (const host of [
-      "127.0.0.1",
-      `127.0.0.1:${router.port}`,
-      "localhost:1",
-      "127.9.9.9",
-      "[::1]:8420",
-      "LOCALHOST",
-    ]) {
-      const answer = await raw("GET", "/v1/topics", { host });
-      expect(answer.status, host).toBe(200);
-    }
+  it.each([
+    ["evil.example", 421],
+    ["evil.example:8420", 421],
+    ["127.0.0.1.evil.example", 421],
+    ["10.0.0.1", 421],
+    ["127.0.0.1", 200],
+    ["localhost:1", 200],
+    ["127.9.9.9", 200],
+    ["[::1]:8420", 200],
+    ["LOCALHOST", 200],
+  ])("Host %s answers %i (DNS rebinding → misdirected_request)", async (host, status) => {
+    const answer = await raw("GET", "/v1/topics", { host });
+    expect(answer.status).toBe(status);
+    if (status === 421) expect(answer.body.code).toBe("misdirected_request");
   });
 
   it("refuses a foreign Origin with 403 and accepts the router's own", async () => {
