@@ -36,6 +36,8 @@ export interface RouterOptions {
   readonly autoCreateTopics?: boolean;
   /** Default "info". */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
+  /** Serve HTTPS and WSS: the certificate chain and its private key, PEM. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly limits?: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
   /**
    * Push endpoints on loopback, private, link-local and cloud-metadata addresses are refused
@@ -65,8 +67,8 @@ export interface Router {
 
 const DEFAULT_PORT = 8420;
 
-function urlOf(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+function urlOf(host: string, port: number, tls: boolean): string {
+  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 function pushOptions(options: RouterOptions): PushOptions {
@@ -100,7 +102,12 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   const server = await createServer({
     broker,
     logLevel: options.logLevel ?? "info",
-    guards: { withoutAuth: true, loopbackBind: isLoopbackName(host), tls: false },
+    guards: {
+      withoutAuth: true,
+      loopbackBind: isLoopbackName(host),
+      tls: options.tls !== undefined,
+    },
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     ...(options.limits?.maxBodyBytes === undefined
       ? {}
       : { maxBodyBytes: options.limits.maxBodyBytes }),
@@ -120,7 +127,11 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
     await broker.close();
     await engine.close();
   };
-  return { url: urlOf(host, port), port, close: () => (closed ??= close()) };
+  return {
+    url: urlOf(host, port, options.tls !== undefined),
+    port,
+    close: () => (closed ??= close()),
+  };
 }
 
 function engineOptions(options: RouterOptions): EngineOptions {

@@ -58,8 +58,13 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   unexpected_response: "is --url pointing at a Switchyard router?",
 };
 
+/** Node's codes for a certificate it could not verify (self-signed, unknown CA, wrong name, expired). */
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
+
 export function hintFor(error: SwitchyardError): string {
   if (error instanceof CliFailure) return error.hint;
+  if (error.code === "unreachable" && UNTRUSTED_CERTIFICATE.test(error.message))
+    return "the router's TLS certificate is not trusted here: pass --ca FILE (or SWITCHYARD_CA) with the CA that signed it";
   const hint = HINTS[error.code];
   if (hint) return hint;
   if (error.status >= 500) return "the router failed; check its log";

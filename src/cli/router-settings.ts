@@ -23,6 +23,8 @@ export interface RouterSettings {
   readonly allowPrivateEndpoints: boolean;
   readonly logLevel: LogLevel;
   readonly limits: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
+  /** Serve HTTPS and WSS: PEM files of the certificate chain and its private key. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export type Mode = "dev" | "serve";
@@ -136,6 +138,14 @@ const SPECS: readonly Spec[] = [
     parse: oneOf(LOG_LEVELS, `use one of ${LOG_LEVELS.join(", ")}`),
   },
   {
+    key: "tls.cert",
+    flag: "--tls-cert",
+    option: "tlsCert",
+    env: "SWITCHYARD_TLS_CERT",
+    parse: text,
+  },
+  { key: "tls.key", flag: "--tls-key", option: "tlsKey", env: "SWITCHYARD_TLS_KEY", parse: text },
+  {
     key: "limits.maxBodyBytes",
     flag: "--max-body-bytes",
     option: "maxBodyBytes",
@@ -211,6 +221,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
   if (typeof maxBatchEvents === "number") limits.maxBatchEvents = maxBatchEvents;
   const engine = chosen.get("engine") as "sqlite" | "nats";
   const nats = natsSettings(engine, chosen);
+  const tls = tlsSettings(chosen, sources.cwd);
   return {
     host: chosen.get("host") as string,
     port: chosen.get("port") as number,
@@ -222,7 +233,20 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     logLevel: chosen.get("logLevel") as LogLevel,
     limits,
     ...(nats === undefined ? {} : { nats }),
+    ...(tls === undefined ? {} : { tls }),
   };
+}
+
+function tlsSettings(chosen: ReadonlyMap<string, unknown>, cwd: string): RouterSettings["tls"] {
+  const cert = chosen.get("tls.cert");
+  const key = chosen.get("tls.key");
+  if (cert === undefined && key === undefined) return undefined;
+  if (typeof cert !== "string" || typeof key !== "string")
+    throw usage(
+      `TLS needs both a certificate and its key; only the ${cert === undefined ? "key" : "certificate"} was given`,
+      "pass --tls-cert FILE and --tls-key FILE (or SWITCHYARD_TLS_CERT and SWITCHYARD_TLS_KEY)",
+    );
+  return { certFile: resolve(cwd, cert), keyFile: resolve(cwd, key) };
 }
 
 function natsSettings(
@@ -245,6 +269,8 @@ function natsSettings(
   };
 }
 
+const NESTED = new Set(["limits", "nats", "tls"]);
+
 /** `{ limits: { maxBodyBytes } }` → `limits.maxBodyBytes`; unknown keys are an error, not a typo ignored. */
 function flatten(file: ConfigFile): Map<string, unknown> {
   const known = new Set(SPECS.map((s) => s.key));
@@ -252,7 +278,7 @@ function flatten(file: ConfigFile): Map<string, unknown> {
   const walk = (values: Readonly<Record<string, unknown>>, prefix: string): void => {
     for (const [name, value] of Object.entries(values)) {
       const key = prefix + name;
-      if ((key === "limits" || key === "nats") && isRecord(value)) walk(value, `${key}.`);
+      if (NESTED.has(key) && isRecord(value)) walk(value, `${key}.`);
       else if (known.has(key)) out.set(key, value);
       else
         throw usage(

@@ -10,6 +10,7 @@ import {
   type SubscribeOptions,
   type Subscriber,
 } from "./subscriber.js";
+import { type CertificateAuthority, fetchTrusting } from "./tls.js";
 
 export interface BatchOptions {
   /** How long a lone event waits for others to share its request (default 5 ms). */
@@ -30,6 +31,11 @@ export interface ClientOptions {
   readonly url: string;
   /** Defaults to the global `fetch`. */
   readonly fetch?: Fetch;
+  /**
+   * PEM certificate(s) of the CA that signed an HTTPS router's certificate, trusted besides
+   * Node's bundled roots, for requests and streams alike (ignored when `fetch` is given).
+   */
+  readonly ca?: CertificateAuthority;
   /** Sent with every request and stream (e.g. an authorization header). */
   readonly headers?: Readonly<Record<string, string>>;
   /** `source` of published events that name none (default "switchyard-client"). */
@@ -66,7 +72,8 @@ export const DEFAULT_BATCH: BatchLimits = {
 };
 
 export function createClient(options: ClientOptions): SwitchyardClient {
-  const fetch = options.fetch ?? globalThis.fetch;
+  const fetch =
+    options.fetch ?? (options.ca === undefined ? globalThis.fetch : fetchTrusting(options.ca));
   const headers = options.headers ?? {};
   const http = new HttpTransport({
     url: options.url,
@@ -102,6 +109,7 @@ export function createClient(options: ClientOptions): SwitchyardClient {
         admin,
         streamUrl: `${http.baseUrl.replace(/^http/, "ws")}/v1/subscriptions/${segment(name)}/stream`,
         headers,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
         publish: (topic, events, cause) => publisher.publish(topic, events, cause),
       },
       opts,

@@ -44,5 +44,6 @@ export type {
 } from "./resources.js";
 export type { RetryPolicy } from "./retry.js";
 export type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";
+export type { CertificateAuthority } from "./tls.js";
 export type { VerifiedWebhook, VerifyWebhookOptions, WebhookHeaders } from "./verify-webhook.js";
 export { verifyWebhook } from "./verify-webhook.js";

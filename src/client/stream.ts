@@ -6,6 +6,7 @@ import { WebSocket } from "ws";
 import { clientError, isProblem, type Problem, SwitchyardClientError } from "./errors.js";
 import type { PulledDelivery, SettleResult } from "./resources.js";
 import { type RetryPolicy, retryDelay } from "./retry.js";
+import type { CertificateAuthority } from "./tls.js";
 
 /** A settle frame's `id` comes back on its `results` (or `error`) frame. */
 export type SettleFrame =
@@ -57,6 +58,8 @@ export interface StreamOptions {
   /** Ping this often; a socket that did not answer the previous ping is dropped. */
   readonly heartbeatMs: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Trusted besides Node's roots on a `wss:` URL. */
+  readonly ca?: CertificateAuthority;
 }
 
 /** One WebSocket to a subscription's stream that reconnects with backoff until closed. */
@@ -105,6 +108,7 @@ export class ReconnectingStream {
     const socket = new WebSocket(this.#url, {
       headers: { ...this.#options.headers },
       perMessageDeflate: false,
+      ...(this.#options.ca === undefined ? {} : { ca: [this.#options.ca].flat() }),
     });
     this.#socket = socket;
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));

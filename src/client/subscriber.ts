@@ -6,6 +6,7 @@ import type { PulledDelivery } from "./resources.js";
 import type { RetryPolicy } from "./retry.js";
 import { StreamSettler } from "./settler.js";
 import { ReconnectingStream, type ServerFrame } from "./stream.js";
+import type { CertificateAuthority } from "./tls.js";
 
 export type Handler<T> = (delivery: Delivery<T>) => unknown;
 
@@ -47,6 +48,7 @@ export interface SubscriberDeps {
   readonly admin: Admin;
   readonly streamUrl: string;
   readonly headers: Readonly<Record<string, string>>;
+  readonly ca?: CertificateAuthority;
   readonly publish: CausedPublish;
 }
 
@@ -118,6 +120,7 @@ export class StreamSubscriber<T> implements Subscriber {
       reconnect: { ...RECONNECT, ...options.reconnect },
       heartbeatMs: options.heartbeatMs ?? 15_000,
       headers: deps.headers,
+      ...(deps.ca === undefined ? {} : { ca: deps.ca }),
     });
     this.#settler = new StreamSettler(
       this.#stream,

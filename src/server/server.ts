@@ -1,3 +1,5 @@
+import { createServer as createHttpServer, type RequestListener } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import websocket from "@fastify/websocket";
 import Fastify, {
@@ -28,8 +30,15 @@ export interface ServerOptions {
   readonly broker: Broker;
   readonly logLevel?: LogLevel;
   readonly maxBodyBytes?: number;
+  /** Serve HTTPS and WSS with this certificate chain and private key (PEM). */
+  readonly tls?: TlsOptions;
   /** The request guards of `request-guards.ts`; default: without auth, on a loopback bind. */
   readonly guards?: GuardOptions;
+}
+
+export interface TlsOptions {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
 }
 
 export interface RouteInfo {
@@ -148,6 +157,10 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     // Longer than any valid name, so a too-long name meets our own validation.
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: sendProblem,
+    serverFactory: (handler: RequestListener) =>
+      options.tls === undefined
+        ? createHttpServer(handler)
+        : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler),
   });
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (route) => {
@@ -167,7 +180,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   // marked as one, or its socket, detached from the HTTP server, would never be destroyed.
   installRequestGuards(
     app,
-    options.guards ?? { withoutAuth: true, loopbackBind: true, tls: false },
+    options.guards ?? { withoutAuth: true, loopbackBind: true, tls: options.tls !== undefined },
   );
   const context: RouteContext = {
     app,

@@ -1,11 +1,10 @@
 import type { Command } from "commander";
 import type { PushAttempt } from "../../client/index.js";
-import { addUrlOption, withClient } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { formatCount, formatDuration, formatTime, renderTable } from "../output.js";
 import { parseInteger } from "../parse.js";
 
-interface AttemptsFlags {
-  readonly url: string;
+interface AttemptsFlags extends ConnectionFlags {
   readonly event?: string;
   readonly limit: string;
   readonly json?: boolean;
@@ -15,7 +14,7 @@ const RESPONSE_CHARS = 60;
 
 /** `switchyard attempts <subscription>`: the push attempt log, newest first. */
 export function registerAttempts(program: Command): void {
-  addUrlOption(
+  addConnectionOptions(
     program
       .command("attempts <subscription>")
       .description("show a push subscription's delivery attempts, newest first")
@@ -24,7 +23,7 @@ export function registerAttempts(program: Command): void {
       .option("--json", "print JSON lines"),
   ).action(async (name: string, flags: AttemptsFlags) => {
     const limit = parseInteger(flags.limit, "--limit", 1, 1_000);
-    const attempts = await withClient(flags.url, (c) =>
+    const attempts = await withClient(flags, (c) =>
       c.admin.subscriptions.attempts(name, {
         limit,
         ...(flags.event === undefined ? {} : { eventId: flags.event }),

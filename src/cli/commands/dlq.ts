@@ -2,20 +2,18 @@ import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import type { Filter, StoredEvent, SwitchyardClient } from "../../client/index.js";
 import { SwitchyardClientError } from "../../client/index.js";
-import { addUrlOption, withClient } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { CliFailure } from "../fail.js";
 import { formatCount, formatTime, ProgressLine, progressBar, renderTable } from "../output.js";
 import { parseInteger, readJsonArgument } from "../parse.js";
 
-interface ListFlags {
-  readonly url: string;
+interface ListFlags extends ConnectionFlags {
   readonly from?: string;
   readonly limit: string;
   readonly json?: boolean;
 }
 
-interface RedriveFlags {
-  readonly url: string;
+interface RedriveFlags extends ConnectionFlags {
   readonly ids?: string;
   readonly filter?: string;
   readonly limit?: string;
@@ -29,7 +27,7 @@ export function registerDlq(program: Command): void {
   const dlq = program
     .command("dlq")
     .description("inspect and redrive a subscription's dead letters");
-  addUrlOption(
+  addConnectionOptions(
     dlq
       .command("list <subscription>")
       .description("list the events the subscription dead-lettered, oldest first")
@@ -37,9 +35,9 @@ export function registerDlq(program: Command): void {
       .option("--limit <n>", "show at most this many", "20")
       .option("--json", "print JSON lines"),
   ).action(async (name: string, flags: ListFlags) => {
-    await withClient(flags.url, (client) => listDeadLetters(client, name, flags));
+    await withClient(flags, (client) => listDeadLetters(client, name, flags));
   });
-  addUrlOption(
+  addConnectionOptions(
     dlq
       .command("redrive <subscription>")
       .description("deliver dead-lettered events to the subscription again, and wait until done")
@@ -51,7 +49,7 @@ export function registerDlq(program: Command): void {
       .option("--chunk <n>", "events moved per step (default 1000)")
       .option("--poll-ms <ms>", "how often to check the redrive's progress", "200"),
   ).action(async (name: string, flags: RedriveFlags) => {
-    await withClient(flags.url, (client) => redrive(client, name, flags));
+    await withClient(flags, (client) => redrive(client, name, flags));
   });
 }
 

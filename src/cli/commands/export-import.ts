@@ -11,8 +11,8 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
-import { createClient, type EventInput } from "../../client/index.js";
-import { addUrlOption, withClient } from "../connect.js";
+import type { EventInput } from "../../client/index.js";
+import { addConnectionOptions, type ConnectionFlags, connect, withClient } from "../connect.js";
 import { formatCount } from "../output.js";
 import { parseInteger } from "../parse.js";
 import { publishFile } from "./publish-file.js";
@@ -20,8 +20,7 @@ import { publishFile } from "./publish-file.js";
 const PAGE = 1_000;
 const ROUTER_METADATA = ["offset", "topic", "appendedat"];
 
-interface ExportFlags {
-  readonly url: string;
+interface ExportFlags extends ConnectionFlags {
   readonly out?: string;
   readonly from?: string;
 }
@@ -32,10 +31,10 @@ export function registerExport(program: Command): void {
     .description("write a topic's stored events as JSON Lines (stdout, or --out)")
     .option("--out <file>", "write to this file instead of stdout")
     .option("--from <offset>", "start at this offset (default: the first retained)");
-  addUrlOption(command).action(async (topic: string, flags: ExportFlags) => {
+  addConnectionOptions(command).action(async (topic: string, flags: ExportFlags) => {
     const out = flags.out === undefined ? process.stdout : createWriteStream(flags.out);
     const from = flags.from === undefined ? 1 : parseInteger(flags.from, "--from", 1);
-    const written = await withClient(flags.url, async (client) => {
+    const written = await withClient(flags, async (client) => {
       let next = from;
       let count = 0;
       for (;;) {
@@ -55,8 +54,7 @@ export function registerExport(program: Command): void {
   });
 }
 
-interface ImportFlags {
-  readonly url: string;
+interface ImportFlags extends ConnectionFlags {
   readonly file: string;
   readonly json?: boolean;
 }
@@ -67,13 +65,13 @@ export function registerImport(program: Command): void {
     .description("publish the events of an export (JSON Lines) to a topic, in order")
     .requiredOption("--file <path>", "the JSON Lines file `switchyard export` wrote")
     .option("--json", "print the summary as JSON");
-  addUrlOption(command).action(async (topic: string, flags: ImportFlags) => {
+  addConnectionOptions(command).action(async (topic: string, flags: ImportFlags) => {
     // One batch in flight at a time: the target stores the events in the export's order.
-    const client = createClient({
-      url: flags.url,
-      source: "switchyard-cli",
+    // The SDK's full retry policy (`retry: {}`), not a one-shot command's: an import is long.
+    const client = connect(flags, {
       batch: { maxInFlight: 1 },
       requestTimeoutMs: 60_000,
+      retry: {},
     });
     try {
       await publishFile(client, topic, flags.file, {}, flags.json === true, withoutRouterMetadata);

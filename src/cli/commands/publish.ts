@@ -1,12 +1,11 @@
 import type { Command } from "commander";
 import type { EventInput } from "../../client/index.js";
-import { addUrlOption, connect } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, connect } from "../connect.js";
 import { usage } from "../fail.js";
 import { collect, parsePairs, readJsonArgument } from "../parse.js";
 import { publishFile } from "./publish-file.js";
 
-interface PublishFlags {
-  readonly url: string;
+interface PublishFlags extends ConnectionFlags {
   readonly type?: string;
   readonly source: string;
   readonly data?: string;
@@ -34,8 +33,8 @@ export function registerPublish(program: Command): void {
       "publish each line: a CloudEvent, or { type, data, ... } using --type/--source as defaults",
     )
     .option("--json", "print the result as JSON");
-  addUrlOption(command).action(async (topic: string, flags: PublishFlags) => {
-    const client = connect(flags.url, { source: flags.source });
+  addConnectionOptions(command).action(async (topic: string, flags: PublishFlags) => {
+    const client = connect(flags, { source: flags.source });
     try {
       if (flags.file)
         await publishFile(client, topic, flags.file, defaultsFrom(flags), flags.json === true);

@@ -57,5 +57,9 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(
       new Option("--max-body-bytes <size>", "largest request body, e.g. 16MiB (default 16MiB)"),
     )
-    .addOption(new Option("--max-batch-events <n>", "most events in one batch (default 10000)"));
+    .addOption(new Option("--max-batch-events <n>", "most events in one batch (default 10000)"))
+    .addOption(
+      new Option("--tls-cert <file>", "serve HTTPS and WSS with this PEM certificate chain"),
+    )
+    .addOption(new Option("--tls-key <file>", "the PEM private key of --tls-cert"));
 }

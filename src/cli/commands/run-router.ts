@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from "node:fs";
-import { CliFailure } from "../fail.js";
+import { CliFailure, usage } from "../fail.js";
 import type { RouterSettings } from "../router-settings.js";
 
 export interface RunningRouter {
@@ -26,14 +26,37 @@ export async function startFromSettings(settings: RouterSettings): Promise<Runni
   const { startRouter } = await import("../../index.js");
   mkdirSync(settings.dataDir, { recursive: true });
   try {
-    return await startRouter({ ...settings, limits: { ...settings.limits } });
+    const { tls, ...rest } = settings;
+    return await startRouter({
+      ...rest,
+      limits: { ...settings.limits },
+      ...(tls === undefined ? {} : { tls: readTls(tls) }),
+    });
   } catch (error) {
     throw startFailure(error, settings);
   }
 }
 
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw usage(`cannot read the TLS ${what} ${path} (${why})`, "check --tls-cert and --tls-key");
+  }
+}
+
+function readTls(tls: NonNullable<RouterSettings["tls"]>): { cert: Buffer; key: Buffer } {
+  return { cert: readPem(tls.certFile, "certificate"), key: readPem(tls.keyFile, "key") };
+}
+
 function startFailure(error: unknown, settings: RouterSettings): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === "string" && code.startsWith("ERR_OSSL"))
+    return usage(
+      `the TLS certificate or key is not usable: ${(error as Error).message}`,
+      "pass a PEM certificate chain (--tls-cert) and the private key that matches it (--tls-key)",
+    );
   if (code === "EADDRINUSE")
     return new CliFailure(
       "conflict",

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addUrlOption, withClient } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { parsePosition } from "../parse.js";
 
 export function registerSeek(program: Command): void {
@@ -8,9 +8,11 @@ export function registerSeek(program: Command): void {
     .description(
       "move a subscription to earliest, latest, an offset or a time (others are unaffected)",
     );
-  addUrlOption(command).action(async (name: string, position: string, flags: { url: string }) => {
-    const to = parsePosition(position, "position");
-    const { position: offset } = await withClient(flags.url, (c) => c.admin.seek(name, to));
-    process.stdout.write(`moved ${name} to offset ${offset}\n`);
-  });
+  addConnectionOptions(command).action(
+    async (name: string, position: string, flags: ConnectionFlags) => {
+      const to = parsePosition(position, "position");
+      const { position: offset } = await withClient(flags, (c) => c.admin.seek(name, to));
+      process.stdout.write(`moved ${name} to offset ${offset}\n`);
+    },
+  );
 }

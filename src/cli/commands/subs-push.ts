@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import type { PushSettings, Subscription } from "../../client/index.js";
-import { addUrlOption, withClient } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { usage } from "../fail.js";
 import { parseDuration, parseInteger } from "../parse.js";
 
 /** `subs pause|resume` and the push-tuning flags of `subs create`. */
 
-interface PauseFlags {
-  readonly url: string;
+interface PauseFlags extends ConnectionFlags {
   readonly reason?: string;
   readonly json?: boolean;
 }
@@ -22,23 +21,23 @@ export interface PushTuningFlags {
 }
 
 export function registerPauseResume(subs: Command): void {
-  addUrlOption(
+  addConnectionOptions(
     subs
       .command("pause <name>")
       .description("stop pushing to a subscription's endpoint until `subs resume`")
       .option("--reason <text>", "why (shown in `subs get`)")
       .option("--json", "print JSON"),
   ).action(async (name: string, flags: PauseFlags) => {
-    const sub = await withClient(flags.url, (c) => c.admin.subscriptions.pause(name, flags.reason));
+    const sub = await withClient(flags, (c) => c.admin.subscriptions.pause(name, flags.reason));
     process.stdout.write(flags.json ? `${JSON.stringify(sub)}\n` : `paused ${name}\n`);
   });
-  addUrlOption(
+  addConnectionOptions(
     subs
       .command("resume <name>")
       .description("resume pushing to a paused subscription's endpoint")
       .option("--json", "print JSON"),
   ).action(async (name: string, flags: PauseFlags) => {
-    const sub = await withClient(flags.url, (c) => c.admin.subscriptions.resume(name));
+    const sub = await withClient(flags, (c) => c.admin.subscriptions.resume(name));
     process.stdout.write(
       flags.json ? `${JSON.stringify(sub)}\n` : `resumed ${name} (${sub.state})\n`,
     );

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Filter, Subscription, SubscriptionSettings } from "../../client/index.js";
-import { addUrlOption, withClient } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { usage } from "../fail.js";
 import { mapLimit } from "../map-limit.js";
 import { formatCount, formatDuration, renderPairs, renderTable } from "../output.js";
@@ -20,8 +20,7 @@ import {
   registerPauseResume,
 } from "./subs-push.js";
 
-interface UrlFlags {
-  readonly url: string;
+interface UrlFlags extends ConnectionFlags {
   readonly json?: boolean;
 }
 
@@ -48,24 +47,24 @@ export function registerSubs(program: Command): void {
   const subs = program
     .command("subs")
     .description("list, inspect, create and delete subscriptions");
-  addUrlOption(
+  addConnectionOptions(
     subs
       .command("list", { isDefault: true })
       .description("list subscriptions with lag and in-flight counts")
       .option("--json", "print JSON"),
   ).action(async (flags: UrlFlags) => listSubs(flags));
-  addUrlOption(
+  addConnectionOptions(
     subs
       .command("get <name>")
       .description("show a subscription's settings and stats")
       .option("--json", "print JSON"),
   ).action(async (name: string, flags: UrlFlags) => {
-    const sub = await withClient(flags.url, (c) => c.admin.subscriptions.get(name));
+    const sub = await withClient(flags, (c) => c.admin.subscriptions.get(name));
     process.stdout.write(
       flags.json ? `${JSON.stringify(sub, null, 2)}\n` : `${describeSub(sub)}\n`,
     );
   });
-  addUrlOption(
+  addConnectionOptions(
     addPushTuningOptions(
       subs
         .command("create <name>")
@@ -93,7 +92,7 @@ export function registerSubs(program: Command): void {
     ),
   ).action(async (name: string, flags: CreateFlags) => {
     const settings = subscriptionSettings(flags);
-    const result = await withClient(flags.url, (c) => c.admin.subscriptions.put(name, settings));
+    const result = await withClient(flags, (c) => c.admin.subscriptions.put(name, settings));
     if (flags.json) process.stdout.write(`${JSON.stringify(result.subscription)}\n`);
     else
       process.stdout.write(
@@ -101,9 +100,9 @@ export function registerSubs(program: Command): void {
       );
   });
   registerPauseResume(subs);
-  addUrlOption(subs.command("delete <name>").description("delete a subscription")).action(
+  addConnectionOptions(subs.command("delete <name>").description("delete a subscription")).action(
     async (name: string, flags: UrlFlags) => {
-      await withClient(flags.url, (c) => c.admin.subscriptions.delete(name));
+      await withClient(flags, (c) => c.admin.subscriptions.delete(name));
       process.stdout.write(`deleted subscription ${name}\n`);
     },
   );
@@ -171,7 +170,7 @@ function pushSettings(flags: CreateFlags, url: string): NonNullable<Subscription
 }
 
 async function listSubs(flags: UrlFlags): Promise<void> {
-  const subs = await withClient(flags.url, async (client) => {
+  const subs = await withClient(flags, async (client) => {
     const listed = await client.admin.subscriptions.list();
     return mapLimit(listed, 8, (s) =>
       s.stats ? Promise.resolve(s) : client.admin.subscriptions.get(s.name),

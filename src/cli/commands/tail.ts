@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import type { StoredEvent, SwitchyardClient } from "../../client/index.js";
-import { addUrlOption, connect } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, connect } from "../connect.js";
 import { jsonEvent, prettyEvent } from "../event-format.js";
 import { usage } from "../fail.js";
 import { painter } from "../output.js";
 import { parseInteger, parseTime } from "../parse.js";
 
-interface TailFlags {
-  readonly url: string;
+interface TailFlags extends ConnectionFlags {
   readonly sub?: string;
   readonly from?: string;
   readonly since?: string;
@@ -34,7 +33,7 @@ export function registerTail(program: Command): void {
     .option("--json", "print JSON lines instead of the pretty format")
     .option("--concurrency <n>", "events handled at once (subscriptions)", "1")
     .option("--poll-ms <ms>", "how often to look for new events at the end of a topic", "250");
-  addUrlOption(command).action(async (topic: string | undefined, flags: TailFlags) => {
+  addConnectionOptions(command).action(async (topic: string | undefined, flags: TailFlags) => {
     if ((topic === undefined) === (flags.sub === undefined))
       throw usage(
         "name a topic or --sub <subscription>, not both or neither",
@@ -51,7 +50,7 @@ export function registerTail(program: Command): void {
       process.stdout.write(
         flags.json ? jsonEvent(event, attempt) : prettyEvent(event, paint, attempt),
       );
-    const client = connect(flags.url);
+    const client = connect(flags);
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.once("SIGINT", onSignal);

@@ -1,12 +1,11 @@
 import type { Command } from "commander";
 import type { Topic, TopicSettings } from "../../client/index.js";
-import { addUrlOption, withClient } from "../connect.js";
+import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { mapLimit } from "../map-limit.js";
 import { formatBytes, formatCount, formatDuration, renderPairs, renderTable } from "../output.js";
 import { parseBytes, parseDuration, parseInteger } from "../parse.js";
 
-interface UrlFlags {
-  readonly url: string;
+interface UrlFlags extends ConnectionFlags {
   readonly json?: boolean;
 }
 
@@ -20,24 +19,24 @@ interface CreateFlags extends UrlFlags {
 
 export function registerTopics(program: Command): void {
   const topics = program.command("topics").description("list, inspect, create and delete topics");
-  addUrlOption(
+  addConnectionOptions(
     topics
       .command("list", { isDefault: true })
       .description("list topics with their size")
       .option("--json", "print JSON"),
   ).action(async (flags: UrlFlags) => listTopics(flags));
-  addUrlOption(
+  addConnectionOptions(
     topics
       .command("get <topic>")
       .description("show a topic's settings and stats")
       .option("--json", "print JSON"),
   ).action(async (name: string, flags: UrlFlags) => {
-    const topic = await withClient(flags.url, (c) => c.admin.topics.get(name));
+    const topic = await withClient(flags, (c) => c.admin.topics.get(name));
     process.stdout.write(
       flags.json ? `${JSON.stringify(topic, null, 2)}\n` : `${describeTopic(topic)}\n`,
     );
   });
-  addUrlOption(
+  addConnectionOptions(
     topics
       .command("create <topic>")
       .description("create a topic, or update its settings")
@@ -51,21 +50,17 @@ export function registerTopics(program: Command): void {
       .option("--max-event-bytes <size>", "largest event accepted (default 1MiB)")
       .option("--json", "print JSON"),
   ).action(async (name: string, flags: CreateFlags) => {
-    const result = await withClient(flags.url, (c) =>
-      c.admin.topics.put(name, topicSettings(flags)),
-    );
+    const result = await withClient(flags, (c) => c.admin.topics.put(name, topicSettings(flags)));
     if (flags.json) process.stdout.write(`${JSON.stringify(result.topic)}\n`);
     else process.stdout.write(`${result.created ? "created" : "updated"} topic ${name}\n`);
   });
-  addUrlOption(
+  addConnectionOptions(
     topics
       .command("delete <topic>")
       .description("delete a topic and its events")
       .option("--force", "also delete the subscriptions that read it"),
   ).action(async (name: string, flags: UrlFlags & { force?: boolean }) => {
-    await withClient(flags.url, (c) =>
-      c.admin.topics.delete(name, { force: flags.force === true }),
-    );
+    await withClient(flags, (c) => c.admin.topics.delete(name, { force: flags.force === true }));
     process.stdout.write(`deleted topic ${name}\n`);
   });
 }
@@ -94,7 +89,7 @@ function topicSettings(flags: CreateFlags): TopicSettings {
 }
 
 async function listTopics(flags: UrlFlags): Promise<void> {
-  const topics = await withClient(flags.url, async (client) => {
+  const topics = await withClient(flags, async (client) => {
     const listed = await client.admin.topics.list();
     // The list may omit stats; fetch each topic for them (a handful of requests at once).
     return mapLimit(listed, 8, (t) =>
