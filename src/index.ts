@@ -4,6 +4,7 @@ import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
+import type { NatsCredentials } from "./engine/nats/index.js";
 import { createServer } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
@@ -19,6 +20,7 @@ export { ERROR_CATALOGUE, isSwitchyardError, SwitchyardError } from "./core/erro
 export type { CloudEvent, StoredEvent } from "./core/event.js";
 export type { Filter } from "./core/filter.js";
 export type { StartPosition } from "./core/positions.js";
+export type { NatsCredentials } from "./engine/nats/index.js";
 export type { Problem } from "./server/problem.js";
 
 export interface RouterOptions {
@@ -31,7 +33,13 @@ export interface RouterOptions {
   readonly engine?: "sqlite" | "nats";
   readonly fsync?: "always" | "interval";
   /** The JetStream to use with `engine: "nats"` (every node of one installation the same). */
-  readonly nats?: { readonly url: string; readonly prefix?: string; readonly replicas?: number };
+  readonly nats?: {
+    readonly url: string;
+    readonly prefix?: string;
+    readonly replicas?: number;
+    /** Credentials and TLS for the NATS connection (file contents, not paths). */
+    readonly credentials?: NatsCredentials;
+  };
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. Default false. */
   readonly autoCreateTopics?: boolean;
   /** Default "info". */
@@ -149,6 +157,7 @@ function engineOptions(options: RouterOptions): EngineOptions {
     servers: nats.url,
     ...(nats.prefix === undefined ? {} : { prefix: nats.prefix }),
     ...(nats.replicas === undefined ? {} : { replicas: nats.replicas }),
+    ...(nats.credentials === undefined ? {} : { credentials: nats.credentials }),
   };
 }
 

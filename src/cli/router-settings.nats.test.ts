@@ -34,4 +34,44 @@ describe("resolveSettings for --engine nats", () => {
     expect(settings.engine).toBe("sqlite");
     expect(settings).not.toHaveProperty("nats");
   });
+
+  it("takes credential files as paths, the user anywhere, and the password only from env or file", () => {
+    const settings = resolveSettings("serve", {
+      flags: { engine: "nats", natsUrl: "nats://n:4222", natsCreds: "app.creds", natsUser: "sy" },
+      env: { SWITCHYARD_NATS_PASSWORD: "s3cret", SWITCHYARD_NATS_TLS_CA: "/etc/nats/ca.pem" },
+      file: { path: "switchyard.json", values: { nats: { nkeyFile: "seed.nk" } } },
+      cwd,
+    });
+    expect(settings.nats).toEqual({
+      url: "nats://n:4222",
+      credsFile: "/srv/app/app.creds",
+      nkeyFile: "/srv/app/seed.nk",
+      tlsCaFile: "/etc/nats/ca.pem",
+      user: "sy",
+      password: "s3cret",
+    });
+    // A password flag would show in `ps`: there is none, so commander's value is ignored.
+    const noFlag = resolveSettings("serve", {
+      flags: { engine: "nats", natsUrl: "nats://n:4222", natsUser: "sy", natsPassword: "x" },
+      env: {},
+      cwd,
+    });
+    expect(noFlag.nats).not.toHaveProperty("password");
+  });
+
+  it("refuses a password without a user, and never echoes it", () => {
+    const attempt = () =>
+      resolveSettings("serve", {
+        flags: { engine: "nats", natsUrl: "nats://n:4222" },
+        env: { SWITCHYARD_NATS_PASSWORD: "hunter2-secret" },
+        cwd,
+      });
+    expect(attempt).toThrow(/a NATS password was given without a user/);
+    try {
+      attempt();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain("hunter2-secret");
+      expect((error as CliFailure).hint).not.toContain("hunter2-secret");
+    }
+  });
 });

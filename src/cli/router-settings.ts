@@ -17,7 +17,7 @@ export interface RouterSettings {
   readonly engine: "sqlite" | "nats";
   readonly fsync: "always" | "interval";
   /** With `engine: "nats"`: the JetStream every node of this installation shares. */
-  readonly nats?: { readonly url: string; readonly prefix?: string; readonly replicas?: number };
+  readonly nats?: NatsSettings;
   readonly autoCreateTopics: boolean;
   /** Push to loopback/private/metadata addresses (dev: on; serve: off). */
   readonly allowPrivateEndpoints: boolean;
@@ -27,14 +27,28 @@ export interface RouterSettings {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
+export interface NatsSettings {
+  readonly url: string;
+  readonly prefix?: string;
+  readonly replicas?: number;
+  /** Paths of a `.creds` file, an nkey seed file and the CA of the servers' certificates. */
+  readonly credsFile?: string;
+  readonly nkeyFile?: string;
+  readonly tlsCaFile?: string;
+  readonly user?: string;
+  /** From the environment or the config file only: a flag would show in `ps`. */
+  readonly password?: string;
+}
+
 export type Mode = "dev" | "serve";
 
 interface Spec {
   /** Name in the config file (dotted for nested keys). */
   readonly key: string;
-  readonly flag: string;
+  /** Absent for secrets, which come only from the environment or the config file. */
+  readonly flag?: string;
   /** Commander's camel-cased name of the flag. */
-  readonly option: string;
+  readonly option?: string;
   readonly env: string;
   readonly parse: (raw: unknown, where: string) => unknown;
 }
@@ -106,6 +120,35 @@ const SPECS: readonly Spec[] = [
     env: "SWITCHYARD_NATS_REPLICAS",
     parse: whole(1, 5),
   },
+  {
+    key: "nats.creds",
+    flag: "--nats-creds",
+    option: "natsCreds",
+    env: "SWITCHYARD_NATS_CREDS",
+    parse: text,
+  },
+  {
+    key: "nats.nkeyFile",
+    flag: "--nats-nkey-file",
+    option: "natsNkeyFile",
+    env: "SWITCHYARD_NATS_NKEY_FILE",
+    parse: text,
+  },
+  {
+    key: "nats.tlsCa",
+    flag: "--nats-tls-ca",
+    option: "natsTlsCa",
+    env: "SWITCHYARD_NATS_TLS_CA",
+    parse: text,
+  },
+  {
+    key: "nats.user",
+    flag: "--nats-user",
+    option: "natsUser",
+    env: "SWITCHYARD_NATS_USER",
+    parse: text,
+  },
+  { key: "nats.password", env: "SWITCHYARD_NATS_PASSWORD", parse: text },
   {
     key: "fsync",
     flag: "--fsync",
@@ -203,9 +246,9 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
   const fileValues = sources.file ? flatten(sources.file) : new Map<string, unknown>();
   const chosen = new Map<string, unknown>();
   for (const spec of SPECS) {
-    const flag = sources.flags[spec.option];
+    const flag = spec.option === undefined ? undefined : sources.flags[spec.option];
     const env = sources.env[spec.env];
-    if (flag !== undefined) chosen.set(spec.key, spec.parse(flag, spec.flag));
+    if (flag !== undefined) chosen.set(spec.key, spec.parse(flag, spec.flag ?? spec.key));
     else if (env !== undefined && env !== "") chosen.set(spec.key, spec.parse(env, spec.env));
     else if (fileValues.has(spec.key))
       chosen.set(
@@ -220,7 +263,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
   if (typeof maxBodyBytes === "number") limits.maxBodyBytes = maxBodyBytes;
   if (typeof maxBatchEvents === "number") limits.maxBatchEvents = maxBatchEvents;
   const engine = chosen.get("engine") as "sqlite" | "nats";
-  const nats = natsSettings(engine, chosen);
+  const nats = natsSettings(engine, chosen, sources.cwd);
   const tls = tlsSettings(chosen, sources.cwd);
   return {
     host: chosen.get("host") as string,
@@ -252,6 +295,7 @@ function tlsSettings(chosen: ReadonlyMap<string, unknown>, cwd: string): RouterS
 function natsSettings(
   engine: "sqlite" | "nats",
   chosen: ReadonlyMap<string, unknown>,
+  cwd: string,
 ): RouterSettings["nats"] {
   const url = chosen.get("nats.url");
   if (engine !== "nats") return undefined;
@@ -262,10 +306,26 @@ function natsSettings(
     );
   const prefix = chosen.get("nats.prefix");
   const replicas = chosen.get("nats.replicas");
+  const optional = (key: string, name: string, path: boolean) => {
+    const value = chosen.get(key);
+    if (typeof value !== "string") return {};
+    return { [name]: path ? resolve(cwd, value) : value };
+  };
+  const password = optional("nats.password", "password", false);
+  if ("password" in password && chosen.get("nats.user") === undefined)
+    throw usage(
+      "a NATS password was given without a user",
+      "set nats.user (--nats-user or SWITCHYARD_NATS_USER) too",
+    );
   return {
     url,
     ...(typeof prefix === "string" ? { prefix } : {}),
     ...(typeof replicas === "number" ? { replicas } : {}),
+    ...optional("nats.creds", "credsFile", true),
+    ...optional("nats.nkeyFile", "nkeyFile", true),
+    ...optional("nats.tlsCa", "tlsCaFile", true),
+    ...optional("nats.user", "user", false),
+    ...password,
   };
 }
 

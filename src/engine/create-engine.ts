@@ -1,6 +1,6 @@
 /** Builds the configured engine; the one place that knows every engine implementation. */
 import type { Engine } from "./engine.js";
-import { openNatsEngine } from "./nats/index.js";
+import { type NatsCredentials, openNatsEngine } from "./nats/index.js";
 import { openSqliteEngine } from "./sqlite/index.js";
 
 export type EngineOptions =
@@ -17,6 +17,7 @@ export type EngineOptions =
       readonly prefix?: string;
       /** Stream and bucket replicas; default 1 (use 3 on a three-node cluster). */
       readonly replicas?: number;
+      readonly credentials?: NatsCredentials;
     };
 
 export function createEngine(options: EngineOptions): Promise<Engine> {
@@ -25,6 +26,7 @@ export function createEngine(options: EngineOptions): Promise<Engine> {
       servers: options.servers,
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
       ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     });
   return openSqliteEngine({
     dir: options.dataDir,

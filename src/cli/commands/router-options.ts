@@ -31,6 +31,12 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(
       new Option("--nats-replicas <n>", "stream and bucket replicas, 3 on a cluster (default 1)"),
     )
+    .addOption(new Option("--nats-creds <file>", "a NATS .creds file (user JWT and nkey seed)"))
+    .addOption(new Option("--nats-nkey-file <file>", "a file holding a NATS nkey user seed"))
+    .addOption(new Option("--nats-tls-ca <file>", "connect to NATS with TLS, trusting this PEM CA"))
+    .addOption(
+      new Option("--nats-user <name>", "NATS user (its password: SWITCHYARD_NATS_PASSWORD)"),
+    )
     .addOption(new Option("--fsync <mode>", `always | interval (default ${d.fsync})`))
     .addOption(
       new Option(

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
+import type { NatsCredentials, RouterOptions } from "../../index.js";
 import { CliFailure, usage } from "../fail.js";
-import type { RouterSettings } from "../router-settings.js";
+import type { NatsSettings, RouterSettings } from "../router-settings.js";
 
 export interface RunningRouter {
   readonly url: string;
@@ -26,28 +27,56 @@ export async function startFromSettings(settings: RouterSettings): Promise<Runni
   const { startRouter } = await import("../../index.js");
   mkdirSync(settings.dataDir, { recursive: true });
   try {
-    const { tls, ...rest } = settings;
+    const { tls, nats, ...rest } = settings;
     return await startRouter({
       ...rest,
       limits: { ...settings.limits },
       ...(tls === undefined ? {} : { tls: readTls(tls) }),
+      ...(nats === undefined ? {} : { nats: natsOptions(nats) }),
     });
   } catch (error) {
     throw startFailure(error, settings);
   }
 }
 
-function readPem(path: string, what: string): Buffer {
+function readSettingFile(path: string, what: string, hint: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw usage(`cannot read the TLS ${what} ${path} (${why})`, "check --tls-cert and --tls-key");
+    throw usage(`cannot read the ${what} ${path} (${why})`, hint);
   }
 }
 
 function readTls(tls: NonNullable<RouterSettings["tls"]>): { cert: Buffer; key: Buffer } {
-  return { cert: readPem(tls.certFile, "certificate"), key: readPem(tls.keyFile, "key") };
+  const hint = "check --tls-cert and --tls-key";
+  return {
+    cert: readSettingFile(tls.certFile, "TLS certificate", hint),
+    key: readSettingFile(tls.keyFile, "TLS key", hint),
+  };
+}
+
+/** The NATS settings with their files read: the engine gets contents, never paths. */
+export function natsOptions(nats: NatsSettings): NonNullable<RouterOptions["nats"]> {
+  const hint = "check the nats.* settings (docs/configuration.md)";
+  const file = (path: string | undefined, what: string) =>
+    path === undefined ? undefined : readSettingFile(path, what, hint);
+  const creds = file(nats.credsFile, "NATS credentials file");
+  const nkeySeed = file(nats.nkeyFile, "NATS nkey seed file");
+  const tlsCa = file(nats.tlsCaFile, "NATS TLS CA file");
+  const credentials: NatsCredentials = {
+    ...(creds === undefined ? {} : { creds }),
+    ...(nkeySeed === undefined ? {} : { nkeySeed }),
+    ...(tlsCa === undefined ? {} : { tlsCa: tlsCa.toString("utf8") }),
+    ...(nats.user === undefined ? {} : { user: nats.user }),
+    ...(nats.password === undefined ? {} : { password: nats.password }),
+  };
+  return {
+    url: nats.url,
+    ...(nats.prefix === undefined ? {} : { prefix: nats.prefix }),
+    ...(nats.replicas === undefined ? {} : { replicas: nats.replicas }),
+    credentials,
+  };
 }
 
 function startFailure(error: unknown, settings: RouterSettings): unknown {

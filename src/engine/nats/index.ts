@@ -1,1 +1,2 @@
+export type { NatsCredentials } from "./credentials.js";
 export { NatsEngine, type NatsEngineOptions, openNatsEngine } from "./nats-engine.js";

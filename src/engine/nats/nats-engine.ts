@@ -10,6 +10,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Engine, EngineCapabilities } from "../engine.js";
 import { attemptStreamConfig } from "./attempt-log.js";
 import type { NatsContext } from "./context.js";
+import { connectionOptions, type NatsCredentials } from "./credentials.js";
 import { NatsCursorStore } from "./cursor-store.js";
 import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead-letter.js";
 import { closedError, isJsError, JS_CODES, unavailable } from "./errors.js";
@@ -34,6 +35,8 @@ export interface NatsEngineOptions {
   readonly timeoutMs?: number;
   /** How long `open` keeps trying to reach JetStream; default 30 s. */
   readonly connectTimeoutMs?: number;
+  /** Credentials and TLS for the connection; none by default. */
+  readonly credentials?: NatsCredentials;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -169,6 +172,7 @@ function serverList(servers: string | readonly string[]): string[] {
 async function connectTo(options: NatsEngineOptions): Promise<NatsConnection> {
   try {
     return await connect({
+      ...connectionOptions(options.credentials),
       servers: serverList(options.servers),
       name: "switchyard",
       maxReconnectAttempts: -1,
