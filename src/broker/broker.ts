@@ -184,6 +184,8 @@ export class Broker {
       this.metrics.publishedEvents.add(topic, stored);
       this.metrics.publishedBytes.add(topic, bytes);
     }
+    const failure = sharedFailure(appended);
+    if (failure !== undefined) throw failure; // nothing stored, one cause: not a partial result
     return { entries, partial };
   }
 
@@ -287,4 +289,12 @@ export class Broker {
     await this.#push.close();
     await this.#redrives.drain();
   }
+}
+
+/** The error when every event of a batch failed with one code (e.g. a full store), else undefined. */
+function sharedFailure(appended: readonly Appended[]): SwitchyardError | undefined {
+  const first = appended[0];
+  if (first === undefined || !("error" in first)) return undefined;
+  const code = first.error.code;
+  return appended.every((a) => "error" in a && a.error.code === code) ? first.error : undefined;
 }

@@ -55,6 +55,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   subscription_topic_changed: "a subscription's topic is fixed: delete it and create it again",
   shutting_down: "the router is stopping; try again once it is back",
   engine_unavailable: "the router cannot reach its store; check the router's log",
+  storage_full: "the router's store is full; free disk space (see docs/storage.md) and retry",
   unexpected_response: "is --url pointing at a Switchyard router?",
 };
 

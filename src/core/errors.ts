@@ -42,6 +42,7 @@ export const ERROR_CATALOGUE = {
   conflict: { status: 409, title: "Conflict" },
   shutting_down: { status: 503, title: "Shutting down" },
   engine_unavailable: { status: 503, title: "Engine unavailable" },
+  storage_full: { status: 507, title: "Storage full" },
   append_failed: { status: 500, title: "Append failed" },
   internal: { status: 500, title: "Internal error" },
   // Client-side codes: the SDK and CLI raise these when no usable HTTP answer arrived.

@@ -1,5 +1,6 @@
 import { ERROR_CATALOGUE, type ErrorCode } from "../core/errors.js";
 import { SCHEMAS } from "./openapi-schemas.js";
+import { RETRY_AFTER_SECONDS } from "./problem.js";
 
 // The OpenAPI 3.1 document of API.md, maintained by hand beside the routes. A test checks that
 // every registered route is here and that the error codes agree with the catalogue.
@@ -25,6 +26,7 @@ export const COMMON_ERRORS: readonly ErrorCode[] = [
   "internal",
   "shutting_down",
   "engine_unavailable",
+  "storage_full",
 ];
 
 const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -46,6 +48,13 @@ const PATH_PARAMS: Record<string, Json> = {
   id: { name: "id", in: "path", required: true, schema: { type: "string" } },
 };
 
+const RETRY_AFTER: Json = {
+  "Retry-After": {
+    description: "Seconds to wait before trying again",
+    schema: { type: "integer", minimum: 1 },
+  },
+};
+
 function errorResponses(codes: readonly ErrorCode[]): Json {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of [...codes, ...COMMON_ERRORS]) {
@@ -56,6 +65,7 @@ function errorResponses(codes: readonly ErrorCode[]): Json {
   for (const [status, list] of byStatus)
     responses[String(status)] = {
       description: `Problem with code ${list.map((c) => `\`${c}\``).join(", ")}`,
+      ...(list.some((c) => RETRY_AFTER_SECONDS[c] !== undefined) ? { headers: RETRY_AFTER } : {}),
       content: jsonContent(schemaRef("Problem"), "application/problem+json"),
     };
   return responses;

@@ -18,6 +18,14 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
+/**
+ * Codes answered with a `Retry-After` header (seconds). A full store is freed by an operator
+ * or by retention, not by the client: a few seconds keeps retrying clients from hammering it.
+ */
+export const RETRY_AFTER_SECONDS: Readonly<Partial<Record<ErrorCode, number>>> = {
+  storage_full: 5,
+};
+
 // Fastify's own error codes, mapped onto the catalogue so its errors look like ours.
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: "body_too_large",

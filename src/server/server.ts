@@ -13,7 +13,7 @@ import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
-import { PROBLEM_CONTENT_TYPE, problemOf } from "./problem.js";
+import { PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from "./problem.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
@@ -74,6 +74,8 @@ function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyRepl
   const problem = problemOf(error);
   if (problem.status >= 500 && problem.code !== "shutting_down")
     request.log.error({ err: error }, "request failed");
+  const retryAfter = RETRY_AFTER_SECONDS[problem.code];
+  if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
   return reply
     .code(problem.status)
     .header("content-type", PROBLEM_CONTENT_TYPE)

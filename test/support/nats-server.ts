@@ -61,6 +61,8 @@ interface NodeOptions {
   readonly dir: string;
   readonly port: number;
   readonly cluster?: { readonly name: string; readonly port: number; readonly routes: number[] };
+  /** JetStream's `max_file_store` (e.g. "2MB"): a store that fills up in a test. */
+  readonly maxFileStore?: string;
 }
 
 /** One nats-server process; `restart()` brings it back on the same ports and store. */
@@ -144,12 +146,13 @@ export class NatsServer {
   }
 
   #config(): string {
-    const { name, dir, cluster } = this.#options;
+    const { name, dir, cluster, maxFileStore } = this.#options;
+    const limit = maxFileStore === undefined ? "" : `, max_file_store: ${maxFileStore}`;
     const lines = [
       `server_name: ${name}`,
       `listen: "127.0.0.1:${this.#port}"`,
       "max_payload: 8MB",
-      `jetstream { store_dir: ${JSON.stringify(join(dir, "store"))} }`,
+      `jetstream { store_dir: ${JSON.stringify(join(dir, "store"))}${limit} }`,
     ];
     if (cluster !== undefined) {
       const routes = cluster.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
@@ -210,9 +213,11 @@ function newDir(prefix: string): string {
 }
 
 /** One JetStream server on a free loopback port (chosen by the server itself). */
-export async function startNatsServer(): Promise<NatsServers> {
+export async function startNatsServer(
+  options: { readonly maxFileStore?: string } = {},
+): Promise<NatsServers> {
   const dir = newDir("sy-nats-");
-  const server = new NatsServer({ name: "n1", dir, port: -1 });
+  const server = new NatsServer({ name: "n1", dir, port: -1, ...options });
   try {
     await server.start();
   } catch (error) {

@@ -27,6 +27,8 @@ export interface RouterProcessOptions {
   readonly args?: readonly string[];
   /** Arguments for `node` itself, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** A command that execs the rest (e.g. `setpriv ...`), so the PID stays the router's. */
+  readonly wrapper?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   /** How long one start may take to answer `/readyz`; default 20 s. */
   readonly readyTimeoutMs?: number;
@@ -84,9 +86,13 @@ export class RouterProcess {
   /** Spawns the child (if none is running) and waits for `/readyz`. */
   async start(): Promise<void> {
     if (this.#child) throw new Error(`router already running (pid ${this.#child.pid})`);
-    const child = spawn(
+    const [command = process.execPath, ...prefix] = [
+      ...(this.#options.wrapper ?? []),
       process.execPath,
-      [...(this.#options.nodeArgs ?? []), BIN, ...this.#argv()],
+    ];
+    const child = spawn(
+      command,
+      [...prefix, ...(this.#options.nodeArgs ?? []), BIN, ...this.#argv()],
       {
         env: { ...process.env, ...this.#options.env },
         stdio: ["ignore", "pipe", "pipe"],

@@ -12,7 +12,34 @@ export const JS_CODES = {
   streamNotFound: 10059,
   wrongLastSequence: 10071,
   messageTooLarge: 10054,
+  accountResourcesExceeded: 10002,
+  insufficientResources: 10023,
+  /** A stream limit refused the message; the description names which one. */
+  streamStoreFailed: 10077,
 } as const;
+
+/**
+ * JetStream's ways of saying "no room": the server's `max_file_store` (or its disk) is used
+ * up, the account's storage limit is reached, or a stream with `discard: new` hit `max_bytes`
+ * / `max_msgs` ("maximum bytes exceeded"). Topic streams use `discard: old` (retention drops
+ * the oldest), so on them it is the first two; all answer 507 `storage_full`.
+ */
+const STORE_FULL =
+  /insufficient (storage )?resources|resource(s)? (limits )?exceeded|maximum (bytes|messages) exceeded|no space left/i;
+
+function isStoreFull(code: number | undefined, description: string): boolean {
+  if (code === JS_CODES.insufficientResources || code === JS_CODES.accountResourcesExceeded)
+    return true;
+  return STORE_FULL.test(description);
+}
+
+function storageFull(detail: string, cause?: unknown): SwitchyardError {
+  return new SwitchyardError(
+    "storage_full",
+    `JetStream has no room for the write (${detail}); nothing was stored: free space in the NATS store or raise its limits, then retry`,
+    cause === undefined ? {} : { cause },
+  );
+}
 
 /** The `err_code` of a JetStream API error, or undefined for any other error. */
 export function jsErrorCode(error: unknown): number | undefined {
@@ -40,6 +67,8 @@ export function unavailable(doing: string, cause?: unknown): SwitchyardError {
 /** A SwitchyardError passes through; anything else becomes `engine_unavailable` with its cause. */
 export function toSwitchyardError(error: unknown, doing: string): SwitchyardError {
   if (isSwitchyardError(error)) return error;
+  const message = error instanceof Error ? error.message : "";
+  if (isStoreFull(jsErrorCode(error), message)) return storageFull(message, error);
   return unavailable(doing, error);
 }
 
@@ -56,6 +85,7 @@ export function pubAckError(apiError: { err_code?: number; description?: string 
   const detail = apiError.description ?? "JetStream refused the event";
   if (apiError.err_code === JS_CODES.messageTooLarge)
     return new SwitchyardError("event_too_large", detail);
+  if (isStoreFull(apiError.err_code, detail)) return storageFull(detail);
   return new SwitchyardError("append_failed", `JetStream refused the event: ${detail}`);
 }
 

@@ -15,6 +15,7 @@ import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
 import { closedError, toSwitchyardError } from "./errors.js";
 import { JobTx, PendingDedupe } from "./job-tx.js";
+import type { StoreAccess } from "./store-access.js";
 
 /** Roughly "rows written": an append of n events weighs n. */
 const MAX_WEIGHT = 2000;
@@ -50,6 +51,7 @@ export class GroupCommit {
   readonly #db: Db;
   readonly #clock: Clock;
   readonly #indexes: Map<number, DedupeIndex>;
+  readonly #access: StoreAccess | undefined;
   #queue: Job[] = [];
   #scheduled = false;
   #closed = false;
@@ -57,10 +59,12 @@ export class GroupCommit {
   #commits = 0;
   #jobs = 0;
 
-  constructor(db: Db, clock: Clock, indexes: Map<number, DedupeIndex>) {
+  /** `access`: when given, a commit is not even tried while the store is not writable. */
+  constructor(db: Db, clock: Clock, indexes: Map<number, DedupeIndex>, access?: StoreAccess) {
     this.#db = db;
     this.#clock = clock;
     this.#indexes = indexes;
+    this.#access = access;
   }
 
   /** Queues `run` for the next commit; resolves with its result once committed. */
@@ -118,6 +122,11 @@ export class GroupCommit {
       for (const job of batch) job.reject(closedError());
       return;
     }
+    const refused = this.#access?.problem();
+    if (refused) {
+      for (const job of batch) job.reject(refused);
+      return;
+    }
     const pending = new PendingDedupe();
     const done: Done[] = [];
     const failed: Failed[] = [];
@@ -129,6 +138,9 @@ export class GroupCommit {
       this.#commits++;
       this.#jobs += batch.length;
     } catch (error) {
+      // A full disk (or an I/O error) fails the whole commit: SQLite rolls back, nothing of it
+      // reached the store, and no in-memory trace (dedupe entries, wake-ups) was applied yet,
+      // so the next commit starts from the last durable state and simply tries again.
       this.#rollback();
       const failure = toSwitchyardError(error, "committing");
       for (const job of batch) job.reject(failure);

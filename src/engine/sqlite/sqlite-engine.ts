@@ -25,6 +25,7 @@ import { retentionPass } from "./retention.js";
 import { migrate } from "./schema.js";
 import { SqliteCursorStore } from "./sqlite-cursors.js";
 import { SqliteEventLog } from "./sqlite-log.js";
+import { StoreAccess } from "./store-access.js";
 import { Sweeper } from "./sweeper.js";
 import { loadAllTopics } from "./topic-state.js";
 
@@ -53,6 +54,7 @@ class SqliteEngine implements Engine {
   readonly #lock: StoreLock;
   readonly #sweeper: Sweeper;
   readonly #checkpointer: Checkpointer;
+  readonly #access: StoreAccess;
   readonly #timers: NodeJS.Timeout[] = [];
   #retention: Promise<RetentionResult> | null = null;
   #closing: Promise<void> | null = null;
@@ -63,6 +65,7 @@ class SqliteEngine implements Engine {
     lock: StoreLock;
     sweeper: Sweeper;
     checkpointer: Checkpointer;
+    access: StoreAccess;
   }) {
     const { ctx } = parts;
     this.#ctx = ctx;
@@ -70,6 +73,7 @@ class SqliteEngine implements Engine {
     this.#lock = parts.lock;
     this.#sweeper = parts.sweeper;
     this.#checkpointer = parts.checkpointer;
+    this.#access = parts.access;
     this.log = new SqliteEventLog(ctx, () => this.#enforceRetention());
     this.cursors = new SqliteCursorStore(ctx);
   }
@@ -103,7 +107,10 @@ class SqliteEngine implements Engine {
   ready(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (this.#ctx.isClosed()) return Promise.reject(closedError());
-    return Promise.resolve();
+    // Ready means writes are served: a read-only store is not ready (a full one still is:
+    // reads, and writes that free space such as deletes and retention, keep working).
+    const refused = this.#access.problem();
+    return refused === null ? Promise.resolve() : Promise.reject(refused);
   }
 
   close(): Promise<void> {
@@ -150,9 +157,11 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
   const sweeper = new Sweeper();
   const dedupe = rebuildDedupe(db, loadAllTopics(db), clock.now());
   const state = { closed: false };
+  const file = join(options.dir, "switchyard.db");
+  const access = new StoreAccess([options.dir, file, `${file}-wal`]);
   const ctx: EngineContext = {
     db,
-    writer: new GroupCommit(db, clock, dedupe),
+    writer: new GroupCommit(db, clock, dedupe, access),
     notifier,
     clock,
     random: Math.random,
@@ -161,8 +170,8 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
     sweepAt: (sub, at) => sweeper.schedule(sub, at),
     isClosed: () => state.closed,
   };
-  const checkpointer = new Checkpointer(join(options.dir, "switchyard.db"), fsync);
-  const engine = new SqliteEngine({ ctx, state, lock, sweeper, checkpointer });
+  const checkpointer = new Checkpointer(file, fsync);
+  const engine = new SqliteEngine({ ctx, state, lock, sweeper, checkpointer, access });
   sweeper.start(ctx);
   engine.startTimers(options.retentionIntervalMs ?? 30_000);
   return engine;

@@ -4,11 +4,16 @@
  * that lease's expiry. Each sweep runs as a job and asks for the next one it finds. Timers are
  * unref'd: they never keep the process alive.
  */
+import { type ErrorCode, isSwitchyardError } from "../../core/errors.js";
 import type { EngineContext } from "./context.js";
 import { deadLetter, MAX_ATTEMPTS_REASON } from "./dead-letter.js";
 import type { DeliveryRow } from "./delivery-rows.js";
 import type { JobTx } from "./job-tx.js";
 import { loadSubscription, loadSubscriptions, saveCursor } from "./subscription-state.js";
+
+/** How long a sweep the store refused waits before it runs again. */
+export const RETRY_MS = 1_000;
+const RETRIED: ReadonlySet<ErrorCode> = new Set(["storage_full", "engine_unavailable"]);
 
 function finalAttemptsDue(tx: JobTx, subId: number, maxAttempts: number): DeliveryRow[] {
   return tx.db.all<DeliveryRow>(
@@ -89,8 +94,11 @@ export class Sweeper {
         (next) => {
           if (next !== null) this.schedule(name, next);
         },
-        () => {
-          // Closed or failed: the next lease call or the next open sweeps again.
+        (error: unknown) => {
+          // Closed: the next open sweeps again. A full or read-only store: try again soon, or
+          // final leases that ran out meanwhile would wait for someone to lease again.
+          if (isSwitchyardError(error) && RETRIED.has(error.code) && !ctx.isClosed())
+            this.schedule(name, ctx.clock.now() + RETRY_MS);
         },
       );
   }

@@ -13,12 +13,12 @@ export function opsRoutes({ app, broker, http, maxBodyBytes }: RouteContext): vo
     try {
       await broker.ready(AbortSignal.timeout(READY_TIMEOUT_MS));
     } catch (error) {
+      // The reason is the point of the answer (a read-only store, a lost connection, ...).
+      const why = error instanceof Error ? `: ${error.message}` : "";
       throw new SwitchyardError(
         "engine_unavailable",
-        `the ${broker.engineName} engine is not ready`,
-        {
-          cause: error,
-        },
+        `the ${broker.engineName} engine is not ready${why}`,
+        { cause: error },
       );
     }
     return sendJson(reply, 200, JSON.stringify({ status: "ready", engine: broker.engineName }));
