@@ -200,17 +200,25 @@ export class SubscriptionOwner {
     return encodeAckId(e.source === "redrive" ? { ...parts, ref: e.seq } : parts);
   }
 
-  /** Lets a lease nobody received go back, as if never handed out (its ackIds are dropped). */
-  release(ackIds: readonly string[]): void {
+  /**
+   * Lets leases nobody received go back, as if never handed out: the entry is held again
+   * under the same delivery (same attempt), keeps its key, and the tick keeps it alive at
+   * JetStream until the next lease takes it.
+   */
+  release(ackIds: readonly string[]): Settled[] {
     const s = this.#s;
+    const results: Settled[] = [];
     for (const ackId of ackIds) {
       const found = findDelivery(s, decodeAckId(ackId));
       if (found.entry !== undefined && found.status === "ok") {
         s.table.untake(found.entry);
         s.count("delivered", -1);
       }
+      // A predecessor's delivery cannot be taken back here: its lease runs its course.
+      results.push({ ackId, status: found.status === "zone" ? "unknown" : found.status });
     }
     s.waker.notify();
+    return results;
   }
 
   /** Expired leases go back to JetStream (nak) or, out of attempts, to the dead letters. */
