@@ -220,6 +220,14 @@ export class Broker {
   lease(name: string, request: PullRequest, signal?: AbortSignal): Promise<readonly Delivery[]> {
     return this.#subs.pull(name, request, signal);
   }
+  /**
+   * Hands back deliveries that never reached their client (the response or frame was not
+   * written to an open connection), so they burn no attempt. Never rejects: if the release
+   * fails, the leases run out and the events are redelivered as usual.
+   */
+  release(name: string, deliveries: readonly Delivery[]): Promise<void> {
+    return this.#subs.release(name, deliveries);
+  }
   /** Validates every ackId first: one malformed ackId settles nothing (`invalid_ack_id`). */
   settle(
     name: string,

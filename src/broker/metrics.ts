@@ -24,6 +24,8 @@ export class BrokerMetrics {
   readonly duplicateEvents = new LabelledCounter();
   /** Deliveries handed out (pull and stream), by subscription. */
   readonly deliveries = new LabelledCounter();
+  /** Of those, handed back because the client never got them (not attempts), by subscription. */
+  readonly released = new LabelledCounter();
   /** Settles answered `ok`, by `subscription` and operation. */
   readonly acks = new LabelledCounter();
   readonly nacks = new LabelledCounter();

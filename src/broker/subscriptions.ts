@@ -124,6 +124,14 @@ export class Subscriptions {
     return deliveries;
   }
 
+  async release(name: string, deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const ackIds = deliveries.map((d) => d.ackId);
+    const results = await this.#engine.cursors.release(name, ackIds).catch(() => []);
+    const released = results.filter((r) => r.status === "ok").length;
+    if (released > 0) this.#metrics.released.add(name, released);
+  }
+
   async settle(name: string, request: SettleRequest): Promise<readonly Settled[]> {
     assertSubscriptionName(name, "path:name");
     const results = await this.#apply(name, request);

@@ -219,6 +219,20 @@ export interface CursorStore {
     delayMs: number | null,
     attempts?: readonly AttemptRecord[],
   ): Promise<readonly Settled[]>;
+  /**
+   * Hands back deliveries that never reached a client (the pull response or stream frame
+   * was not written to an open connection): an attempt counts only once a client received
+   * it. Each released delivery returns to the queue as if never leased: it is leasable again
+   * at once, with the same `attempt` (a release never counts toward `maxAttempts`), ahead of
+   * later events of its key under `ordering: "key"` (the key is no longer held by a lease,
+   * and goes to this event again); it no longer counts as in flight, and `delivered` drops
+   * by one (stats count deliveries clients received). Statuses: `ok` released now; otherwise
+   * as for `ack` (`unknown` for a released, settled, dead-lettered or never issued ackId,
+   * `expired` for a superseded one), and nothing changes. A released ackId settles as
+   * `unknown` until the event is leased again; the next lease's ackId supersedes it (it may
+   * be the same string on engines whose ackIds name the attempt, such as NATS).
+   */
+  release(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]>;
   /** Renews each lease to now + `leaseMs` (the subscription's `ackTimeoutMs` when absent). */
   extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]>;
   /**

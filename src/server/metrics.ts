@@ -52,6 +52,12 @@ function counterFamilies(broker: Broker): string[] {
       byLabel(m.deliveries, "subscription"),
     ),
     ...family(
+      "switchyard_deliveries_released_total",
+      "counter",
+      "Deliveries handed back unsent (client gone, write failed): no attempt used, by subscription.",
+      byLabel(m.released, "subscription"),
+    ),
+    ...family(
       "switchyard_acks_total",
       "counter",
       "Deliveries acknowledged, by subscription.",

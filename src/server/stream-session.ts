@@ -27,7 +27,8 @@ function badFrame(pointer: string, message: string): SwitchyardError {
  * One WebSocket stream of a subscription. Credit-based flow control: the server never leases
  * more than the credit the client has granted and not yet used, so a slow client holds no
  * leases it cannot work on; the next lease waits until the previous frame left the socket.
- * Leases still held when the connection closes expire and are redelivered (at-least-once).
+ * Leases still held when the connection closes expire and are redelivered (at-least-once);
+ * deliveries whose frame could not be written go back at once, without using an attempt.
  */
 export class StreamSession {
   readonly closed: Promise<void>;
@@ -149,10 +150,20 @@ export class StreamSession {
         continue;
       }
       const deliveries = await this.#lease();
-      if (deliveries === null || !this.#open) return;
-      if (deliveries.length === 0) continue;
+      if (deliveries === null) return;
+      if (deliveries.length === 0) {
+        if (!this.#open) return;
+        continue;
+      }
       this.#credit = Math.max(0, this.#credit - deliveries.length);
-      await this.#send(`{"type":"deliveries","deliveries":${deliveriesArrayJson(deliveries)}}`);
+      // An attempt is a frame written to an open socket: anything else goes back unused.
+      const written =
+        this.#open &&
+        (await this.#send(`{"type":"deliveries","deliveries":${deliveriesArrayJson(deliveries)}}`));
+      if (!written) {
+        await this.#broker.release(this.#name, deliveries);
+        return;
+      }
     }
   }
 
@@ -178,9 +189,12 @@ export class StreamSession {
     void this.#send(JSON.stringify(frame));
   }
 
-  /** Resolves once the frame has been written to the socket: the stream's backpressure. */
-  #send(json: string): Promise<void> {
-    if (this.#socket.readyState !== this.#socket.OPEN) return Promise.resolve();
-    return new Promise((resolve) => this.#socket.send(json, () => resolve()));
+  /**
+   * Resolves once the frame has been written to the socket (the stream's backpressure): true
+   * when it was, false when the socket was closed or the write failed.
+   */
+  #send(json: string): Promise<boolean> {
+    if (this.#socket.readyState !== this.#socket.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => this.#socket.send(json, (error) => resolve(!error)));
   }
 }

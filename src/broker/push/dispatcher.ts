@@ -250,6 +250,12 @@ export class Dispatcher {
   async #deliver(deliveries: readonly Delivery[]): Promise<void> {
     this.#events += deliveries.length;
     try {
+      if (this.#stop.signal.aborted) {
+        // Stopping before the request left: not an attempt, the events go back unused.
+        const ackIds = deliveries.map((d) => d.ackId);
+        await this.#deps.cursors.release(this.#config.name, ackIds);
+        return;
+      }
       const target = this.#target;
       const result = await this.#send(target, deliveries);
       if (result.outcome.kind === "error" && result.outcome.error === "aborted") {

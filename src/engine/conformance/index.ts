@@ -14,6 +14,7 @@ import { leaseTests } from "./lease.js";
 import { lifecycleTests } from "./lifecycle.js";
 import { orderingTests } from "./ordering.js";
 import { readTests } from "./read.js";
+import { releaseTests } from "./release.js";
 import { restartTests } from "./restart.js";
 import { retentionTests } from "./retention.js";
 import { seekTests } from "./seek.js";
@@ -41,6 +42,7 @@ export function engineConformance(harness: EngineHarness): void {
     tailTests(harness);
     leaseTests(harness);
     settleTests(harness);
+    releaseTests(harness);
     deadLetterTests(harness);
     orderingTests(harness);
     seekTests(harness);

@@ -131,6 +131,12 @@ export class NatsCursorStore implements CursorStore {
     return this.#settle(sub, ackIds, { kind: "nack", delayMs }, attempts);
   }
 
+  release(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]> {
+    return this.#guard("releasing", () =>
+      this.#owners.call<Settled[]>(sub, { op: "release", ackIds }),
+    );
+  }
+
   extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]> {
     return this.#settle(
       sub,

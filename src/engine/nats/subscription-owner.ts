@@ -95,7 +95,8 @@ export class SubscriptionOwner {
       await this.#expireLeases();
       const got = await this.#takeOrPull(call, leaseMs);
       await s.settleBackground();
-      if (got.length > 0) return this.#handOut(got, call.signal);
+      const out = got.length > 0 ? await this.#handOut(got, call.signal) : [];
+      if (out.length > 0) return out;
       const left = deadline - Date.now();
       if (left <= 0) return [];
       await this.#wait(Math.min(left, this.#untilNextExpiry(), WAIT_SLICE_MS), left, call.signal);
@@ -176,12 +177,17 @@ export class SubscriptionOwner {
     s.waker.notify();
   }
 
-  async #handOut(entries: Entry[], signal?: AbortSignal): Promise<Delivery[]> {
+  async #handOut(taken: Entry[], signal?: AbortSignal): Promise<Delivery[]> {
     const s = this.#s;
     const now = Date.now();
+    // JetStream's count is the attempt: one past maxAttempts is dead-lettered, never handed out.
+    const over = taken.filter((e) => e.dc > s.config.maxAttempts);
+    if (over.length > 0) s.track(s.deadLetter(over, MAX_ATTEMPTS_REASON, (e) => e.dc - 1));
+    const entries = taken.filter((e) => e.dc <= s.config.maxAttempts);
+    if (entries.length === 0) return [];
     // A lease longer than JetStream's ack wait (or a message held a while) needs the
     // server's clock reset now, or it would redeliver under the client's feet.
-    const refresh = entries.filter((e) => e.leaseUntil > e.serverUntil);
+    const refresh = entries.filter((e) => e.serverUntil - now <= s.config.ackTimeoutMs / 2);
     if (refresh.length > 0) {
       await s.deps.acks.confirm(refresh.map((e) => ({ subject: e.reply, kind: "progress" })));
       for (const e of refresh) e.serverUntil = now + s.config.ackTimeoutMs;
@@ -200,17 +206,25 @@ export class SubscriptionOwner {
     return encodeAckId(e.source === "redrive" ? { ...parts, ref: e.seq } : parts);
   }
 
-  /** Lets a lease nobody received go back, as if never handed out (its ackIds are dropped). */
-  release(ackIds: readonly string[]): void {
+  /**
+   * Lets leases nobody received go back, as if never handed out: the entry is held again
+   * under the same delivery (same attempt), keeps its key, and the tick keeps it alive at
+   * JetStream until the next lease takes it.
+   */
+  release(ackIds: readonly string[]): Settled[] {
     const s = this.#s;
+    const results: Settled[] = [];
     for (const ackId of ackIds) {
       const found = findDelivery(s, decodeAckId(ackId));
       if (found.entry !== undefined && found.status === "ok") {
         s.table.untake(found.entry);
         s.count("delivered", -1);
       }
+      // A predecessor's delivery cannot be taken back here: its lease runs its course.
+      results.push({ ackId, status: found.status === "zone" ? "unknown" : found.status });
     }
     s.waker.notify();
+    return results;
   }
 
   /** Expired leases go back to JetStream (nak) or, out of attempts, to the dead letters. */
@@ -363,7 +377,9 @@ export class SubscriptionOwner {
     const now = Date.now();
     const ackWaitMs = s.config.ackTimeoutMs;
     for (const e of s.table.entries.values()) {
-      const wanted = e.state === "held" || (e.state === "leased" && e.leaseUntil > e.serverUntil);
+      // While this node lives, only its naks make JetStream redeliver: were JetStream's ack
+      // wait to run out too, a lease expiry would redeliver twice and burn an attempt.
+      const wanted = e.state === "held" || (e.state === "leased" && !e.naked && !e.busy);
       if (!wanted || e.serverUntil - now > ackWaitMs / 2) continue;
       s.deps.acks.send({ subject: e.reply, kind: "progress" });
       e.serverUntil = now + ackWaitMs;

@@ -34,14 +34,18 @@ export type SettleOp =
   | { readonly kind: "extend"; readonly leaseMs: number | undefined }
   | { readonly kind: "reject"; readonly reason: string };
 
-interface Settle {
+export interface Settle {
   readonly tx: JobTx;
   readonly ctx: EngineContext;
   readonly sub: SubscriptionState;
   readonly topic: TopicState;
 }
 
-function check(s: Settle, parts: AckIdParts | null): { status: SettleStatus; row?: DeliveryRow } {
+/** Whether an ackId names an outstanding delivery (see the module comment), and its row. */
+export function check(
+  s: Settle,
+  parts: AckIdParts | null,
+): { status: SettleStatus; row?: DeliveryRow } {
   const { sub } = s;
   if (
     parts === null ||

@@ -18,6 +18,7 @@ import { closedError, subscriptionNotFound, toSwitchyardError } from "./errors.j
 import { leaseJob } from "./lease.js";
 import { subscriptionKey, topicKey } from "./notifier.js";
 import { redrive } from "./redrive.js";
+import { releaseJob } from "./release.js";
 import { seekJob } from "./seek.js";
 import { type SettleOp, settleJob } from "./settle.js";
 import { subscriptionStats } from "./stats.js";
@@ -117,6 +118,12 @@ export class SqliteCursorStore implements CursorStore {
     attempts?: readonly AttemptRecord[],
   ): Promise<readonly Settled[]> {
     return this.#settle(sub, ackIds, { kind: "nack", delayMs }, attempts);
+  }
+
+  release(sub: string, ackIds: readonly string[]): Promise<readonly Settled[]> {
+    return this.#ctx.writer.submit(Math.max(1, ackIds.length), (tx) =>
+      releaseJob(tx, this.#ctx, sub, ackIds),
+    );
   }
 
   extend(sub: string, ackIds: readonly string[], leaseMs?: number): Promise<readonly Settled[]> {

@@ -13,31 +13,51 @@ const SETTLE_OPS: readonly SettleOp[] = ["ack", "nack", "extend", "reject"];
 function clientGone(
   reply: FastifyReply,
   shutdown: AbortSignal,
-): { signal: AbortSignal; done(): void } {
+): { signal: AbortSignal; gone(): boolean; done(): void } {
   const controller = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) controller.abort();
   };
   reply.raw.once("close", onClose);
   const signal = AbortSignal.any([controller.signal, shutdown]);
-  return { signal, done: () => reply.raw.off("close", onClose) };
+  const gone = () =>
+    controller.signal.aborted || reply.raw.destroyed || reply.raw.socket?.writable !== true;
+  return { signal, gone, done: () => reply.raw.off("close", onClose) };
+}
+
+/**
+ * An attempt is a delivery whose response finished writing to an open connection: leases
+ * for a client that left while they were taken, or whose response never finished, go back.
+ */
+function releaseUnwritten(reply: FastifyReply, gone: boolean, release: () => Promise<void>): void {
+  if (gone) {
+    void release();
+    return;
+  }
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) void release();
+  });
 }
 
 export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): void {
   app.post<NameRequest>("/v1/subscriptions/:name/pull", async (request, reply) => {
+    const name = request.params.name;
     const watch = clientGone(reply, shutdown);
     http.pullsWaiting++;
+    let deliveries: Awaited<ReturnType<typeof broker.pull>>;
     try {
-      const deliveries = await broker.pull(
-        request.params.name,
-        parseJsonBody(request.body),
-        watch.signal,
-      );
-      return sendJson(reply, 200, deliveriesJson(deliveries));
+      deliveries = await broker.pull(name, parseJsonBody(request.body), watch.signal);
     } finally {
       http.pullsWaiting--;
       watch.done();
     }
+    if (deliveries.length > 0) {
+      const leased = deliveries;
+      const gone = watch.gone();
+      releaseUnwritten(reply, gone, () => broker.release(name, leased));
+      if (gone) deliveries = [];
+    }
+    return sendJson(reply, 200, deliveriesJson(deliveries));
   });
 
   for (const op of SETTLE_OPS)
