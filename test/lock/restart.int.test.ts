@@ -4,7 +4,7 @@
  * time; of two routers started at the same instant on one store, exactly one serves and the
  * other exits non-zero naming the first one's pid. Short by default (10 restarts, 3 pairs:
  * part of `npm test`); `SWITCHYARD_LOCK_LONG=1` (`npm run test:lock`) runs 50 and 20, which
- * take about 45 s and 60 s on a loaded 2-core machine.
+ * took 46–148 s and 59–100 s on a shared 2-core machine (each start loads a whole router).
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
