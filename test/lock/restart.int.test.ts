@@ -2,7 +2,7 @@
  * The store lock through the real CLI (`bin/switchyard.js` from `dist/`, run `npm run build`):
  * `switchyard dev` killed with SIGKILL restarts at once on the same data directory, every
  * time; of two routers started at the same instant on one store, exactly one serves and the
- * other exits non-zero naming the first one's pid. Short by default (10 restarts, 3 pairs:
+ * other exits non-zero naming the first one's pid. Short by default (5 restarts, 3 pairs:
  * part of `npm test`); `SWITCHYARD_LOCK_LONG=1` (`npm run test:lock`) runs 50 and 20, which
  * took 46–148 s and 59–100 s on a shared 2-core machine (each start loads a whole router).
  */
@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { RouterProcess, startRouterProcess } from "../support/router-process.js";
 
 const LONG = process.env.SWITCHYARD_LOCK_LONG === "1";
-const CYCLES = LONG ? 50 : 10;
+const CYCLES = LONG ? 50 : 5;
 const PAIRS = LONG ? 20 : 3;
 
 const cleanup: (() => Promise<void>)[] = [];
