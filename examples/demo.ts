@@ -37,8 +37,8 @@ console.log(`
   Storefront      ${fleet.url("checkout")}/
   Router API      ${fleet.url("router")}/v1   (npx switchyard subs list --url ${fleet.url("router")})
   Order history   ${fleet.url("history")}/orders
-  Slack channel   ${fleet.url("slack")}/            (not started yet: type "start slack")
-  Profiles        ${fleet.url("profiles")}/state      (not started yet: type "start profiles")
+  Slack channel   not started yet: type "start slack" (its URL is printed then)
+  Profiles        not started yet: type "start profiles" (its URL is printed then)
   Notify (POST)   ${fleet.url("notifications")}/notify
   SMS (phones)    ${fleet.url("sms")}/phones      (POST {"customerId","phone"})
   Inventory       ${fleet.url("inventory")}/state
@@ -58,7 +58,10 @@ rl.on("line", (line) => {
   const service = name as ServiceName;
   const action = command === "stop" ? fleet.stop(service) : fleet.start(service);
   action.then(
-    () => console.log(`${service} ${command === "stop" ? "stopped" : "started"}`),
+    () =>
+      console.log(
+        command === "stop" ? `${service} stopped` : `${service} started: ${fleet.url(service)}`,
+      ),
     (error: unknown) => console.log(String(error)),
   );
 });

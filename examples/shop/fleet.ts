@@ -1,12 +1,16 @@
 /**
  * Starts the router and the services as child processes (Node runs the .ts files directly)
- * on free 127.0.0.1 ports, and stops or restarts any one of them by its PID. Used by
- * `npm run demo` and by the browser test.
+ * on 127.0.0.1, and stops or restarts any one of them by its PID. Used by `npm run demo` and
+ * by the browser test.
+ *
+ * Each process binds port 0 and prints its URL in its "<name> ready <url>" line; no port is
+ * picked here and handed to a child, which another process could take in between. A restart
+ * binds the port the first start got, so URLs stay the same. Services that call others read
+ * their URLs from `<dataDir>/service-urls.json` (lib/peers.ts), rewritten as services start.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const SERVICES = [
@@ -25,19 +29,14 @@ export type ServiceName = "router" | (typeof SERVICES)[number];
 
 const SERVICES_DIR = join(import.meta.dirname, "services");
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Start attempts on the remembered port when it is (briefly) still taken. */
+const BIND_ATTEMPTS = 5;
+const BIND_RETRY_MS = 200;
 
 export interface FleetOptions {
   /** Each process gets `<dataDir>/<name>`. */
   readonly dataDir: string;
-  /** Fixed ports by name; the rest are picked free. */
+  /** Fixed ports by name; the others bind a free one at their first start. */
   readonly ports?: Partial<Record<ServiceName, number>>;
   /** Extra environment for every service. */
   readonly env?: Readonly<Record<string, string>>;
@@ -54,43 +53,77 @@ export class Fleet {
     this.#options = options;
   }
 
-  /** Picks every port up front, so URLs are known before services start and stay the same. */
   async init(): Promise<void> {
     // The services import `switchyard/client` by package name: it resolves to the build.
     if (!existsSync(join(import.meta.dirname, "../../dist/client/index.js"))) {
       throw new Error("dist/ is missing: run `npm run build` first (npm run demo does)");
     }
-    for (const name of ["router", ...SERVICES] as const) {
-      this.#ports.set(name, this.#options.ports?.[name] ?? (await freePort()));
-    }
+    for (const [name, port] of Object.entries(this.#options.ports ?? {}))
+      if (port !== undefined && port !== 0) this.#ports.set(name as ServiceName, port);
+    mkdirSync(this.#options.dataDir, { recursive: true });
+    this.#writeUrls();
   }
 
+  /** The URL of a process that has started at least once (fixed ports: known from init). */
   url(name: ServiceName): string {
-    return `http://127.0.0.1:${this.#ports.get(name) ?? 0}`;
+    const port = this.#ports.get(name);
+    if (port === undefined) throw new Error(`${name} has not started yet: its port is not known`);
+    return `http://127.0.0.1:${port}`;
   }
 
   running(name: ServiceName): boolean {
     return this.#children.has(name);
   }
 
-  #env(name: ServiceName): Record<string, string> {
+  get #urlsFile(): string {
+    return join(this.#options.dataDir, "service-urls.json");
+  }
+
+  /** What lib/peers.ts reads: every service but checkout, null until it has started. */
+  #writeUrls(): void {
     const urls = Object.fromEntries(
-      SERVICES.filter((s) => s !== "checkout").map((s) => [s, this.url(s)]),
+      SERVICES.filter((s) => s !== "checkout").map((s) => [
+        s,
+        this.#ports.has(s) ? this.url(s) : null,
+      ]),
     );
+    // Write then rename: a service reading it never sees half a file.
+    const temporary = `${this.#urlsFile}.tmp`;
+    writeFileSync(temporary, JSON.stringify(urls));
+    renameSync(temporary, this.#urlsFile);
+  }
+
+  #env(name: ServiceName): Record<string, string> {
     return {
       ...(process.env as Record<string, string>),
       ...this.#options.env,
-      PORT: String(this.#ports.get(name)),
+      PORT: String(this.#ports.get(name) ?? 0),
       DATA_DIR: join(this.#options.dataDir, name),
-      SWITCHYARD_URL: this.url("router"),
-      SERVICE_URLS: JSON.stringify(urls),
-      NOTIFY_URL: this.url("notifications"),
+      ...(this.#ports.has("router") ? { SWITCHYARD_URL: this.url("router") } : {}),
+      SERVICE_URLS_FILE: this.#urlsFile,
     };
   }
 
-  /** Starts one process and waits until it prints its "ready" line. */
+  /**
+   * Starts one process and waits until it prints its "ready" line. After a stop the port it
+   * had is normally free at once, but another process may have taken it meanwhile, so a start
+   * that fails with EADDRINUSE is retried a few times.
+   */
   async start(name: ServiceName, timeoutMs = 20_000): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#startOnce(name, timeoutMs);
+      } catch (error) {
+        const busy = this.#ports.has(name) && String(error).includes("EADDRINUSE");
+        if (!busy || attempt >= BIND_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
+      }
+    }
+  }
+
+  async #startOnce(name: ServiceName, timeoutMs: number): Promise<void> {
     if (this.#children.has(name)) return;
+    if (name !== "router" && !this.#ports.has("router")) throw new Error("start the router first");
     const script = join(SERVICES_DIR, `${name}.ts`);
     const child = spawn(process.execPath, [script], {
       env: this.#env(name),
@@ -101,15 +134,16 @@ export class Fleet {
       if (this.#children.get(name) === child) this.#children.delete(name);
     });
     let output = "";
-    const ready = new Promise<void>((resolve, reject) => {
+    const ready = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} not ready:\n${output}`)), timeoutMs);
       const onData = (chunk: Buffer) => {
         const text = chunk.toString("utf8");
         output += text;
         for (const line of text.split("\n").filter(Boolean)) this.#options.onOutput?.(name, line);
-        if (output.includes(`${name} ready `)) {
+        const ready = new RegExp(`${name} ready http://127\\.0\\.0\\.1:(\\d+)`).exec(output);
+        if (ready) {
           clearTimeout(timer);
-          resolve();
+          resolve(Number(ready[1]));
         }
       };
       child.stdout?.on("data", onData);
@@ -120,7 +154,8 @@ export class Fleet {
       });
     });
     try {
-      await ready;
+      this.#ports.set(name, await ready);
+      this.#writeUrls();
     } catch (error) {
       await this.stop(name);
       throw error;

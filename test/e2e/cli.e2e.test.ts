@@ -402,7 +402,10 @@ describe("switchyard serve", () => {
   });
 });
 
-/** A port nothing listens on (bound, then released). */
+/**
+ * A port nothing listens on (bound, then released). Chosen up front on purpose: the test needs
+ * a port with no listener, and no child binds it (so this is not the freePort race).
+ */
 function closedPort(): Promise<number> {
   return new Promise((resolvePort) => {
     const server = createServer();

@@ -1,6 +1,6 @@
 /**
  * nats-server processes started by tests themselves: a single JetStream server or a cluster
- * of n on loopback, each on free ports with its own temporary store directory, and stopped,
+ * of n on loopback, each on ports it picks itself, with its own temporary store directory, and stopped,
  * killed and restarted by PID (never by name). Modelled on nats.js's `nst` launcher.
  *
  * Imports only `node:` modules, so the benchmark can load it with Node's type stripping.
@@ -16,7 +16,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -44,42 +43,61 @@ export function natsServerAvailable(): boolean {
   return false;
 }
 
-/** Asks the kernel for a free TCP port on 127.0.0.1 (released before it is returned). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return address.port;
-}
-
 interface NodeOptions {
   readonly name: string;
   readonly dir: string;
-  readonly port: number;
-  readonly cluster?: { readonly name: string; readonly port: number; readonly routes: number[] };
+  /** The cluster this node joins (its own ports are picked by the server at first start). */
+  readonly cluster?: string;
   /** JetStream's `max_file_store` (e.g. "2MB"): a store that fills up in a test. */
   readonly maxFileStore?: string;
+  /** More configuration lines (e.g. `authorization` or `tls` blocks). */
+  readonly config?: string;
 }
 
-/** One nats-server process; `restart()` brings it back on the same ports and store. */
+/** The ports a server reported in its ports file. */
+interface Ports {
+  readonly client: number;
+  readonly cluster: number | undefined;
+}
+
+/** Start attempts on the remembered ports when one is (briefly) still taken. */
+const BIND_ATTEMPTS = 5;
+const BIND_RETRY_MS = 200;
+/**
+ * A JetStream cluster node refuses to start without a configured route, and the first node's
+ * peers have no ports yet. It starts with this one: port 1 is privileged and unused here, so
+ * the route is refused at once and retried quietly, until the real routes replace it.
+ */
+const PLACEHOLDER_ROUTE = 1;
+
+/**
+ * One nats-server process. The first start binds ports the server picks itself (`-1`) and
+ * reports in its ports file, so no port is chosen here and handed over for another process to
+ * take in between; `restart()` brings it back on the same ports and store.
+ */
 export class NatsServer {
   readonly #options: NodeOptions;
-  #port: number;
+  #port = -1;
+  #clusterPort = -1;
+  #routes: readonly number[] = [];
+  /** The listen ports the running process was started with (a reload must not change them). */
+  #listening = { client: -1, cluster: -1 };
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #output = "";
+  #startOutput = "";
 
   constructor(options: NodeOptions) {
     this.#options = options;
-    this.#port = options.port;
   }
 
   get port(): number {
     return this.#port;
+  }
+
+  /** The cluster (route) port, once the first start has reported it. */
+  get clusterPort(): number {
+    return this.#clusterPort;
   }
 
   get url(): string {
@@ -102,25 +120,68 @@ export class NatsServer {
     return this.#output;
   }
 
+  /**
+   * Starts the server. After a kill the remembered ports are normally free at once (the
+   * kernel closed the dead server's listeners), but another process may have taken one in
+   * between, so a start that fails with "address already in use" is retried a few times.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#startOnce();
+      } catch (error) {
+        const busy = this.#startOutput.includes("address already in use");
+        if (!busy || attempt >= BIND_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
+      }
+    }
+  }
+
+  async #startOnce(): Promise<void> {
     if (this.running) return;
     const binary = natsServerBinary();
     if (binary === null) throw new Error("nats-server binary not found");
     const portsDir = mkdtempSync(join(this.#options.dir, "ports-"));
-    const config = join(this.#options.dir, "nats.conf");
-    writeFileSync(config, this.#config());
-    const child = spawn(binary, ["-c", config, "--ports_file_dir", portsDir], {
+    this.#listening = { client: this.#port, cluster: this.#clusterPort };
+    writeFileSync(this.#configPath(), this.#config());
+    const child = spawn(binary, ["-c", this.#configPath(), "--ports_file_dir", portsDir], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#child = child;
+    this.#startOutput = "";
     this.#exited = once(child, "exit").then(() => undefined);
     const keep = (chunk: Buffer) => {
       this.#output = (this.#output + chunk.toString()).slice(-32_000);
+      this.#startOutput = (this.#startOutput + chunk.toString()).slice(-32_000);
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
-    this.#port = await this.#waitForPorts(child, portsDir);
-    rmSync(portsDir, { recursive: true, force: true });
+    try {
+      const ports = await this.#waitForPorts(child, portsDir);
+      this.#port = ports.client;
+      if (ports.cluster !== undefined) this.#clusterPort = ports.cluster;
+    } finally {
+      rmSync(portsDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Sets the cluster ports this node routes to (used from the next start on); a running
+   * server reloads its configuration (SIGHUP) and this resolves once it has.
+   */
+  async setRoutes(ports: readonly number[]): Promise<void> {
+    this.#routes = [...ports];
+    const child = this.#child;
+    if (!this.running || child === undefined) return;
+    const reloads = (): number => this.#output.split("Reloaded server configuration").length;
+    const before = reloads();
+    writeFileSync(this.#configPath(), this.#config());
+    child.kill("SIGHUP");
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (reloads() === before) {
+      if (Date.now() > deadline) throw new Error(`nats-server did not reload:\n${this.#output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** SIGTERM (lame-duck-free shutdown) and wait for the process to exit. */
@@ -145,32 +206,39 @@ export class NatsServer {
     await this.#exited;
   }
 
+  #configPath(): string {
+    return join(this.#options.dir, "nats.conf");
+  }
+
   #config(): string {
-    const { name, dir, cluster, maxFileStore } = this.#options;
+    const { name, dir, cluster, maxFileStore, config } = this.#options;
     const limit = maxFileStore === undefined ? "" : `, max_file_store: ${maxFileStore}`;
     const lines = [
       `server_name: ${name}`,
-      `listen: "127.0.0.1:${this.#port}"`,
+      `listen: "127.0.0.1:${this.#listening.client}"`,
       "max_payload: 8MB",
       `jetstream { store_dir: ${JSON.stringify(join(dir, "store"))}${limit} }`,
     ];
     if (cluster !== undefined) {
-      const routes = cluster.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+      const ports = this.#routes.length > 0 ? this.#routes : [PLACEHOLDER_ROUTE];
+      const routes = ports.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
       lines.push(
-        `cluster { name: ${cluster.name}, listen: "127.0.0.1:${cluster.port}", routes: [${routes}] }`,
+        `cluster { name: ${cluster}, listen: "127.0.0.1:${this.#listening.cluster}", routes: [${routes}] }`,
       );
     }
+    if (config !== undefined) lines.push(config);
     return `${lines.join("\n")}\n`;
   }
 
-  async #waitForPorts(child: ChildProcess, portsDir: string): Promise<number> {
+  async #waitForPorts(child: ChildProcess, portsDir: string): Promise<Ports> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`nats-server exited at start:\n${this.#output}`);
       const file = readdirSync(portsDir).find((f) => f.endsWith(".ports"));
-      const url = file === undefined ? undefined : clientUrl(join(portsDir, file));
-      if (url !== undefined) return Number(new URL(url).port);
+      const ports = file === undefined ? undefined : readPorts(join(portsDir, file));
+      if (ports !== undefined && (this.#options.cluster === undefined || ports.cluster))
+        return ports;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child.kill("SIGKILL");
@@ -178,10 +246,17 @@ export class NatsServer {
   }
 }
 
-/** The client URL in a ports file, or undefined while the server is still writing it. */
-function clientUrl(path: string): string | undefined {
+/** The ports in a ports file, or undefined while the server is still writing it. */
+function readPorts(path: string): Ports | undefined {
   try {
-    return (JSON.parse(readFileSync(path, "utf8")) as { nats?: string[] }).nats?.[0];
+    const file = JSON.parse(readFileSync(path, "utf8")) as { nats?: string[]; cluster?: string[] };
+    const client = file.nats?.[0];
+    const cluster = file.cluster?.[0];
+    if (client === undefined) return undefined;
+    return {
+      client: Number(new URL(client).port),
+      cluster: cluster === undefined ? undefined : Number(new URL(cluster).port),
+    };
   } catch {
     return undefined;
   }
@@ -214,10 +289,10 @@ function newDir(prefix: string): string {
 
 /** One JetStream server on a free loopback port (chosen by the server itself). */
 export async function startNatsServer(
-  options: { readonly maxFileStore?: string } = {},
+  options: { readonly maxFileStore?: string; readonly config?: string } = {},
 ): Promise<NatsServers> {
   const dir = newDir("sy-nats-");
-  const server = new NatsServer({ name: "n1", dir, port: -1, ...options });
+  const server = new NatsServer({ name: "n1", dir, ...options });
   try {
     await server.start();
   } catch (error) {
@@ -227,29 +302,34 @@ export async function startNatsServer(
   return new NatsServers([server], dir);
 }
 
-/** A JetStream cluster of `n` servers with routes on loopback. */
+/**
+ * A JetStream cluster of `n` servers with routes on loopback, every port picked by its server.
+ * The first node starts alone and reports its cluster port; the others start routed to it;
+ * then every node is given routes to all the others, so any one can be restarted (on its own
+ * ports) and find the rest.
+ */
 export async function startNatsCluster(n = 3): Promise<NatsServers> {
   const dir = newDir("sy-nats-cluster-");
-  const clientPorts: number[] = [];
-  const clusterPorts: number[] = [];
-  for (let i = 0; i < n; i++) {
-    clientPorts.push(await freePort());
-    clusterPorts.push(await freePort());
-  }
-  const servers = clientPorts.map((port, i) => {
+  const servers = Array.from({ length: n }, (_, i) => {
     const nodeDir = join(dir, `n${i + 1}`);
     mkdirSync(nodeDir, { recursive: true });
-    const routes = clusterPorts.filter((_, j) => j !== i);
-    const clusterPort = clusterPorts[i] ?? 0;
-    return new NatsServer({
-      name: `n${i + 1}`,
-      dir: nodeDir,
-      port,
-      cluster: { name: "sy", port: clusterPort, routes },
-    });
+    return new NatsServer({ name: `n${i + 1}`, dir: nodeDir, cluster: "sy" });
   });
+  const [first, ...rest] = servers;
   try {
-    await Promise.all(servers.map((s) => s.start()));
+    if (first === undefined) throw new Error("a cluster needs at least one server");
+    await first.start();
+    await Promise.all(
+      rest.map(async (server) => {
+        await server.setRoutes([first.clusterPort]);
+        await server.start();
+      }),
+    );
+    await Promise.all(
+      servers.map((server) =>
+        server.setRoutes(servers.filter((s) => s !== server).map((s) => s.clusterPort)),
+      ),
+    );
   } catch (error) {
     await Promise.all(servers.map((s) => s.kill()));
     rmSync(dir, { recursive: true, force: true });

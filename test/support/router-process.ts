@@ -8,7 +8,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,7 +17,11 @@ const OUTPUT_KEEP_CHARS = 64 * 1024;
 export interface RouterProcessOptions {
   /** The router's data directory; restarts reuse it. */
   readonly dataDir: string;
-  /** Defaults to a free port picked once, so the URL stays the same across restarts. */
+  /**
+   * Default 0: the child binds a port the kernel picks and reports it (no port is picked here
+   * and handed over, which another process could take in between). Restarts reuse that port,
+   * so the URL stays the same.
+   */
   readonly port?: number;
   readonly fsync?: "always" | "interval";
   /** `serve` (default) or `dev` (auto-creates topics). */
@@ -34,38 +37,44 @@ export interface RouterProcessOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** Asks the kernel for a free TCP port on 127.0.0.1 (released before it is returned). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return address.port;
-}
-
 /** Starts a router child process and resolves once it answers `GET /readyz` with 200. */
 export async function startRouterProcess(options: RouterProcessOptions): Promise<RouterProcess> {
-  const router = new RouterProcess(options, options.port ?? (await freePort()));
+  const router = new RouterProcess(options);
   await router.start();
   return router;
 }
 
+/** The URL `serve` ("… listening on <url> (…") or `dev` ("API <url>/v1") prints at start. */
+const LISTENING = /listening on (http:\/\/\S+) |\bAPI\s+(http:\/\/\S+)\/v1\b/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal colour codes
+const ANSI = /\x1b\[[0-9;]*m/g;
+/** Start attempts on the remembered port when it is (briefly) still taken. */
+const BIND_ATTEMPTS = 5;
+const BIND_RETRY_MS = 200;
+
 export class RouterProcess {
-  readonly port: number;
-  readonly url: string;
   readonly #options: RouterProcessOptions;
+  #port: number;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #output = "";
+  #startOutput = "";
   #starts = 0;
+  #exitCode: number | null = null;
 
-  constructor(options: RouterProcessOptions, port: number) {
+  constructor(options: RouterProcessOptions) {
     this.#options = options;
-    this.port = port;
-    this.url = `http://127.0.0.1:${port}`;
+    this.#port = options.port ?? 0;
+  }
+
+  /** The port the router listens on: known once the first start has reported it. */
+  get port(): number {
+    if (this.#port === 0) throw new Error("router not started yet: its port is not known");
+    return this.#port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** The running child's PID, or undefined between a kill and the next start. */
@@ -78,13 +87,35 @@ export class RouterProcess {
     return this.#starts;
   }
 
+  /** The exit code of the last child that exited (null if killed by a signal or running). */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
   /** The last 64 KiB of the child's stdout and stderr, for failure messages. */
   get output(): string {
     return this.#output;
   }
 
-  /** Spawns the child (if none is running) and waits for `/readyz`. */
+  /**
+   * Spawns the child (if none is running) and waits for `/readyz`. A restart binds the port
+   * the first start got; right after a kill -9 that port is normally free at once (the dead
+   * process's listening socket is closed by the kernel), but another process may have taken
+   * it meanwhile, so an EADDRINUSE start is retried a few times before giving up.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#startOnce();
+      } catch (error) {
+        const busy = this.#port !== 0 && this.#startOutput.includes("EADDRINUSE");
+        if (!busy || attempt >= BIND_ATTEMPTS) throw error;
+        await new Promise((done) => setTimeout(done, BIND_RETRY_MS));
+      }
+    }
+  }
+
+  async #startOnce(): Promise<void> {
     if (this.#child) throw new Error(`router already running (pid ${this.#child.pid})`);
     const [command = process.execPath, ...prefix] = [
       ...(this.#options.wrapper ?? []),
@@ -100,7 +131,10 @@ export class RouterProcess {
     );
     this.#child = child;
     this.#starts++;
-    this.#exited = once(child, "exit").then(() => {
+    this.#startOutput = "";
+    this.#exitCode = null;
+    this.#exited = once(child, "exit").then(([code]) => {
+      this.#exitCode = typeof code === "number" ? code : null;
       if (this.#child === child) this.#child = undefined;
     });
     child.stdout?.on("data", (chunk: Buffer) => this.#keep(chunk));
@@ -134,14 +168,23 @@ export class RouterProcess {
 
   #argv(): string[] {
     const options = this.#options;
-    const argv = [options.command ?? "serve", "--host", "127.0.0.1", "--port", String(this.port)];
+    const argv = [options.command ?? "serve", "--host", "127.0.0.1", "--port", String(this.#port)];
     argv.push("--data", options.dataDir);
     if (options.fsync) argv.push("--fsync", options.fsync);
     return [...argv, ...(options.args ?? [])];
   }
 
   #keep(chunk: Buffer): void {
-    this.#output = (this.#output + chunk.toString("utf8")).slice(-OUTPUT_KEEP_CHARS);
+    const text = chunk.toString("utf8");
+    this.#output = (this.#output + text).slice(-OUTPUT_KEEP_CHARS);
+    this.#startOutput = (this.#startOutput + text).slice(-OUTPUT_KEEP_CHARS);
+  }
+
+  /** The port this start's child reported, once its start line is out. */
+  #reportedPort(): number | undefined {
+    const match = LISTENING.exec(this.#startOutput.replace(ANSI, ""));
+    const url = match?.[1] ?? match?.[2];
+    return url === undefined ? undefined : Number(new URL(url).port);
   }
 
   async #waitReady(child: ChildProcess): Promise<void> {
@@ -153,7 +196,13 @@ export class RouterProcess {
     while (Date.now() < deadline) {
       if (gone)
         throw new Error(`router exited (code ${child.exitCode}) before ready:\n${this.#output}`);
-      if (await this.#ready()) return;
+      const reported = this.#reportedPort();
+      if (reported !== undefined) {
+        if (this.#port !== 0 && reported !== this.#port)
+          throw new Error(`router bound port ${reported}, expected ${this.#port}`);
+        this.#port = reported;
+        if (await this.#ready()) return;
+      }
       await new Promise((done) => setTimeout(done, 25));
     }
     child.kill("SIGKILL");

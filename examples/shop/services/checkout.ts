@@ -7,14 +7,13 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createClient } from "switchyard/client";
-import { env, serviceEnv } from "../lib/env.ts";
+import { serviceEnv } from "../lib/env.ts";
 import { CATALOGUE, type OrderLine, type OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
+import { peerUrls } from "../lib/peers.ts";
 
 const { routerUrl, port } = serviceEnv("checkout");
 const client = createClient({ url: routerUrl, source: "/shop/checkout" });
-/** `{"email":"http://127.0.0.1:…", …}`: whose state the page shows. */
-const services = JSON.parse(env("SERVICE_URLS", "{}")) as Record<string, string>;
 const page = (file: string) => readFileSync(new URL(`../public/${file}`, import.meta.url), "utf8");
 
 interface OrderRequest {
@@ -60,7 +59,8 @@ async function placeOrder(request: OrderRequest): Promise<OrderPlaced> {
   return order;
 }
 
-async function stateOf(url: string): Promise<unknown> {
+async function stateOf(url: string | null): Promise<unknown> {
+  if (url === null) return null; // not started yet: the page says it is down
   try {
     const res = await fetch(`${url}/state`, { signal: AbortSignal.timeout(1_000) });
     return res.ok ? await res.json() : null;
@@ -81,8 +81,9 @@ const url = await serve(port, {
     }
   },
   "GET /api/status": async () => {
+    const services = peerUrls(); // whose state the page shows
     const names = Object.keys(services);
-    const states = await Promise.all(names.map((n) => stateOf(services[n] ?? "")));
+    const states = await Promise.all(names.map((n) => stateOf(services[n] ?? null)));
     return json(Object.fromEntries(names.map((n, i) => [n, states[i]])));
   },
 });

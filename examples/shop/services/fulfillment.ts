@@ -6,9 +6,10 @@
  */
 import { join } from "node:path";
 import { createClient } from "switchyard/client";
-import { env, serviceEnv } from "../lib/env.ts";
+import { serviceEnv } from "../lib/env.ts";
 import type { StockReserved } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
+import { peerUrl } from "../lib/peers.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
 import { registerWebhook, type Webhook, webhookRoute, webhookSecret } from "../lib/webhook.ts";
 
@@ -23,14 +24,14 @@ interface Shipment {
 }
 
 const { routerUrl, port, dataDir } = serviceEnv("fulfillment");
-const notifyUrl = env("NOTIFY_URL", "");
 const client = createClient({ url: routerUrl, source: "/shop/fulfillment" });
 const store = new JsonStore(join(dataDir, "fulfillment.json"), {
   shipments: {} as Record<string, Shipment>,
 });
 
 async function requestSms(shipment: Shipment): Promise<void> {
-  if (!notifyUrl) return;
+  const notifyUrl = peerUrl("notifications");
+  if (notifyUrl === undefined) return;
   const res = await fetch(`${notifyUrl}/notify`, {
     method: "POST",
     headers: { "content-type": "application/json" },

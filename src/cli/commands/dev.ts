@@ -26,6 +26,7 @@ function banner(url: string, settings: RouterSettings): string {
     "",
     `  ${paint("bold", "Switchyard")} ${packageVersion()} ${paint("dim", "— dev router")}`,
     "",
+    // Scripts and tests read the bound port from this line (`--port 0`): keep its form.
     `  API       ${paint("cyan", `${url}/v1`)}`,
     `  OpenAPI   ${paint("cyan", `${url}/openapi.json`)}`,
     `  Metrics   ${paint("cyan", `${url}/metrics`)}`,

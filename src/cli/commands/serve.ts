@@ -25,6 +25,7 @@ export function registerServe(program: Command): void {
       settings.nats === undefined
         ? `data ${settings.dataDir}, fsync ${settings.fsync}`
         : `nats ${settings.nats.url}`;
+    // Scripts and tests read the bound port from this line (`--port 0`): keep its form.
     process.stdout.write(
       `switchyard ${packageVersion()} listening on ${router.url} (${settings.engine}, ${store})\n`,
     );

@@ -19,13 +19,13 @@ import { Db } from "./database.js";
 import { rebuildDedupe } from "./dedupe-rebuild.js";
 import { closedError, toSwitchyardError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
-import { lockStore, type StoreLock } from "./lock-file.js";
 import { Notifier, subscriptionKey, topicKey } from "./notifier.js";
 import { retentionPass } from "./retention.js";
 import { migrate } from "./schema.js";
 import { SqliteCursorStore } from "./sqlite-cursors.js";
 import { SqliteEventLog } from "./sqlite-log.js";
 import { StoreAccess } from "./store-access.js";
+import { lockStore, type StoreLock } from "./store-lock.js";
 import { Sweeper } from "./sweeper.js";
 import { loadAllTopics } from "./topic-state.js";
 

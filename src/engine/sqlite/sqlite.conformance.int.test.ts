@@ -28,6 +28,7 @@ import type { EngineHarness } from "../conformance/harness.js";
 import { engineConformance } from "../conformance/index.js";
 import type { Engine } from "../engine.js";
 import { openSqliteEngine } from "./index.js";
+import { LOCK_DB_FILE, LOCK_PID_FILE } from "./store-lock.js";
 
 const tracked = vi.hoisted(() => ({ opened: [] as DatabaseSync[] }));
 
@@ -53,8 +54,11 @@ function deadPid(): number {
 /** The folder's files as a crash at this instant would leave them, lock owner dead. */
 function crashImage(from: string, to: string): void {
   mkdirSync(to);
-  for (const file of readdirSync(from)) copyFileSync(join(from, file), join(to, file));
-  const lock = join(to, "switchyard.lock");
+  // Not the lock database: opening and closing it here would drop this process's kernel lock
+  // on it (POSIX locks are per process), and a dead owner's lock is gone anyway.
+  for (const file of readdirSync(from))
+    if (file !== LOCK_DB_FILE) copyFileSync(join(from, file), join(to, file));
+  const lock = join(to, LOCK_PID_FILE);
   if (existsSync(lock)) writeFileSync(lock, String(deadPid()));
 }
 
