@@ -9,6 +9,7 @@ import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nat
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Engine, EngineCapabilities } from "../engine.js";
 import { attemptStreamConfig } from "./attempt-log.js";
+import { NatsCatalog } from "./catalog.js";
 import type { NatsContext } from "./context.js";
 import { NatsCursorStore } from "./cursor-store.js";
 import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead-letter.js";
@@ -43,14 +44,21 @@ export class NatsEngine implements Engine {
   readonly capabilities: EngineCapabilities = { atomicBatch: false };
   readonly log: NatsEventLog;
   readonly cursors: NatsCursorStore;
+  readonly catalog: NatsCatalog;
   readonly #ctx: NatsContext;
   readonly #owners: Owners;
   readonly #closing: AbortController;
   readonly #inFlight: Set<Promise<unknown>>;
   #closed: Promise<void> | null = null;
 
-  private constructor(ctx: NatsContext, closing: AbortController, inFlight: Set<Promise<unknown>>) {
+  private constructor(
+    ctx: NatsContext,
+    catalog: NatsCatalog,
+    closing: AbortController,
+    inFlight: Set<Promise<unknown>>,
+  ) {
     this.#ctx = ctx;
+    this.catalog = catalog;
     this.#closing = closing;
     this.#inFlight = inFlight;
     this.log = new NatsEventLog(ctx);
@@ -107,7 +115,8 @@ export class NatsEngine implements Engine {
           return work;
         },
       };
-      const engine = new NatsEngine(ctx, closing, inFlight);
+      const catalog = await NatsCatalog.open(ctx);
+      const engine = new NatsEngine(ctx, catalog, closing, inFlight);
       engine.#owners.start();
       return engine;
     } catch (error) {
@@ -139,6 +148,7 @@ export class NatsEngine implements Engine {
   async #close(): Promise<void> {
     this.#closing.abort();
     await Promise.allSettled([...this.#inFlight]);
+    this.catalog.close();
     await this.#owners.close().catch(() => undefined);
     this.#ctx.inbox.close();
     await this.#ctx.nc.drain().catch(() => undefined);
@@ -152,6 +162,7 @@ export class NatsEngine implements Engine {
     if (this.#closed !== null) return this.#closed;
     this.#closing.abort();
     this.#owners.abandon();
+    this.catalog.close();
     this.#closed = this.#ctx.nc.close().catch(() => undefined);
     return this.#closed;
   }
