@@ -8,6 +8,7 @@
  * so expiry lives in the envelope: reads hide expired records, the mirror deletes them.
  */
 import { type KV, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { CatalogFeed } from "../catalog-feed.js";
 import {
   checkDelete,
@@ -29,6 +30,7 @@ import type {
 import { CatalogMirror, decodeEnvelope } from "./catalog-mirror.js";
 import type { NatsContext } from "./context.js";
 import { isJsError, JS_CODES, toSwitchyardError } from "./errors.js";
+import type { Names } from "./names.js";
 
 const WRONG_LAST_SEQUENCE_UNKNOWN = 10164;
 
@@ -38,28 +40,24 @@ function isConflict(error: unknown): boolean {
   );
 }
 
+/** Creates (or binds to) the catalog bucket. */
+export function openCatalogBucket(nc: NatsConnection, names: Names, replicas: number): Promise<KV> {
+  return new Kvm(nc).create(names.catalogBucket, { history: 1, replicas, storage: "file" });
+}
+
 export class NatsCatalog implements Catalog {
   readonly #ctx: NatsContext;
   readonly #kv: KV;
   readonly #feed = new CatalogFeed();
   readonly #mirror: CatalogMirror;
 
-  private constructor(ctx: NatsContext, kv: KV) {
+  /** `kv`: the bucket from `openCatalogBucket`. Starts this node's copy of the bucket. */
+  constructor(ctx: NatsContext, kv: KV) {
     this.#ctx = ctx;
     this.#kv = kv;
     const stream = `KV_${ctx.names.catalogBucket}`;
     this.#mirror = new CatalogMirror(kv, ctx.jsm, stream, this.#feed);
-  }
-
-  static async open(ctx: NatsContext): Promise<NatsCatalog> {
-    const kv = await new Kvm(ctx.nc).create(ctx.names.catalogBucket, {
-      history: 1,
-      replicas: ctx.replicas,
-      storage: "file",
-    });
-    const catalog = new NatsCatalog(ctx, kv);
-    catalog.#mirror.start();
-    return catalog;
+    this.#mirror.start();
   }
 
   async #nats<T>(doing: string, work: () => Promise<T>): Promise<T> {

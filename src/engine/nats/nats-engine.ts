@@ -9,7 +9,7 @@ import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nat
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Engine, EngineCapabilities } from "../engine.js";
 import { attemptStreamConfig } from "./attempt-log.js";
-import { NatsCatalog } from "./catalog.js";
+import { NatsCatalog, openCatalogBucket } from "./catalog.js";
 import type { NatsContext } from "./context.js";
 import { NatsCursorStore } from "./cursor-store.js";
 import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead-letter.js";
@@ -77,13 +77,17 @@ export class NatsEngine implements Engine {
     try {
       const names = new Names(options.prefix ?? "SY");
       const replicas = options.replicas ?? 1;
-      const { jsm, metadata } = await retryUntil(options.connectTimeoutMs ?? 30_000, async () => {
-        const jsm = await jetstreamManager(nc, { timeout: 5_000 });
-        await jsm.getAccountInfo();
-        const metadata = await Metadata.open(nc, names, replicas);
-        await ensureSupportStreams(jsm, names, replicas);
-        return { jsm, metadata };
-      });
+      const { jsm, metadata, catalogKv } = await retryUntil(
+        options.connectTimeoutMs ?? 30_000,
+        async () => {
+          const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+          await jsm.getAccountInfo();
+          const metadata = await Metadata.open(nc, names, replicas);
+          const catalogKv = await openCatalogBucket(nc, names, replicas);
+          await ensureSupportStreams(jsm, names, replicas);
+          return { jsm, metadata, catalogKv };
+        },
+      );
       const nodeId = randomBytes(6).toString("hex");
       const inbox = new Inbox(nc, names.inboxPrefix(nodeId));
       const closing = new AbortController();
@@ -115,7 +119,7 @@ export class NatsEngine implements Engine {
           return work;
         },
       };
-      const catalog = await NatsCatalog.open(ctx);
+      const catalog = new NatsCatalog(ctx, catalogKv);
       const engine = new NatsEngine(ctx, catalog, closing, inFlight);
       engine.#owners.start();
       return engine;
