@@ -312,6 +312,8 @@ export function catalogTests(harness: EngineHarness): void {
           await expectCode(c.get(KIND, key), "invalid_request");
         }
         await expectCode(c.list(KIND, "a b"), "invalid_request");
+        const badWatch = c.watch("Bad", new AbortController().signal)[Symbol.asyncIterator]();
+        await expectCode(badWatch.next(), "invalid_request");
         for (const value of [null, [], "text", 1, [{ a: 1 }]])
           await expectCode(
             c.put(KIND, "k", value as unknown as Record<string, unknown>),

@@ -210,10 +210,10 @@ export class SqliteCatalog implements Catalog {
       });
   }
 
-  watch(kind: string, signal: AbortSignal): AsyncIterable<CatalogEvent> {
+  async *watch(kind: string, signal: AbortSignal): AsyncIterable<CatalogEvent> {
     checkKind(kind);
-    if (this.#ctx.isClosed()) return this.#feed.watch(kind, AbortSignal.abort(), () => []);
-    return this.#feed.watch(kind, signal, () => [
+    if (this.#ctx.isClosed()) return;
+    yield* this.#feed.watch(kind, signal, () => [
       ...this.#rows(kind, "").map(
         (row): CatalogEvent => ({ type: "change", kind, ...toEntry(row) }),
       ),
