@@ -337,8 +337,8 @@ export interface Catalog {
   /** Resolves whether a live record existed (and is now deleted). */
   delete(kind: string, key: string, options?: CatalogDeleteOptions): Promise<boolean>;
   /**
-   * The live records of `kind` as changes, then `synced`, then every later change (puts and
-   * deletes) in revision order, interleaved with `synced` markers, until `signal` aborts or
+   * The live records of `kind` as changes (in revision order), then `synced`, then every
+   * later change (puts and deletes) in revision order, interleaved with `synced` markers, until `signal` aborts or
    * the engine closes (then the iteration ends).
    */
   watch(kind: string, signal: AbortSignal): AsyncIterable<CatalogEvent>;

@@ -156,9 +156,9 @@ export function catalogTests(harness: EngineHarness): void {
       const engine = await harness.open();
       const c = engine.catalog;
       try {
-        await c.put(KIND, "old/1", { v: 0 });
         const replaced = await c.put(KIND, "old/2", { v: 0 });
         const kept = await c.put(KIND, "old/2", { v: 1 });
+        await c.put(KIND, "old/1", { v: 0 });
         await c.put(KIND, "gone", { v: 0 });
         await c.delete(KIND, "gone");
         await c.put("others", "x", { v: 0 });
@@ -172,6 +172,8 @@ export function catalogTests(harness: EngineHarness): void {
           ]),
         );
         expect(initial).toHaveLength(2);
+        // In revision order, not key order.
+        expect(initial.map((e) => e.key)).toEqual(["old/2", "old/1"]);
         expect(initial.find((e) => e.key === "old/2")?.revision).toBe(kept);
         expect(initial.some((e) => e.revision === replaced)).toBe(false);
         expect(watch.events[initial.length]?.type).toBe("synced");

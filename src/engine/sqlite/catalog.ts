@@ -214,9 +214,9 @@ export class SqliteCatalog implements Catalog {
     checkKind(kind);
     if (this.#ctx.isClosed()) return;
     yield* this.#feed.watch(kind, signal, () => [
-      ...this.#rows(kind, "").map(
-        (row): CatalogEvent => ({ type: "change", kind, ...toEntry(row) }),
-      ),
+      ...this.#rows(kind, "")
+        .sort((a, b) => a.revision - b.revision)
+        .map((row): CatalogEvent => ({ type: "change", kind, ...toEntry(row) })),
       { type: "synced", at: this.#ctx.clock.now() },
     ]);
   }
