@@ -85,7 +85,7 @@ export class Broker {
       ...options.push,
     });
     this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics, this.#push);
-    this.#redrives = new RedriveJobs(this.#engine.cursors, {
+    this.#redrives = new RedriveJobs(this.#engine, {
       clock: this.#clock,
       audit: redriveAuditWriter(this.#engine, this.#topics, this.#clock),
     });

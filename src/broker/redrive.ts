@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../core/clock.js";
 import { SwitchyardError } from "../core/errors.js";
-import type { CursorStore, RedriveRequest } from "../engine/engine.js";
+import type { Catalog, CatalogValue, CursorStore, RedriveRequest } from "../engine/engine.js";
 import type { RedriveOrigin, RedrivePacing } from "./redrive-pacing.js";
 
 export type RedriveState = "running" | "done" | "failed";
@@ -42,26 +42,56 @@ export interface RedriveJobsOptions {
   readonly clock: Clock;
   /** Records an audit entry durably; a failure to record fails the redrive (or its start). */
   readonly audit: (entry: RedriveAudit) => Promise<void>;
+  /** How often a running job's record is rewritten to show its node is alive; default 5 s. */
+  readonly heartbeatMs?: number;
+  /** A running job whose record is older than this reads `failed`; default 30 s. */
+  readonly staleMs?: number;
 }
 
-const KEEP_FINISHED = 1_000;
+/** The Catalog kind of redrive jobs, keyed `{subscription}/{id}`. */
+export const REDRIVE_KIND = "redrives";
+/** Jobs are kept this long after their last write. */
+export const REDRIVE_TTL_MS = 7 * 24 * 3_600_000;
+const HEARTBEAT_MS = 5_000;
+const STALE_MS = 30_000;
+const ID_PATTERN = /^[-a-zA-Z0-9]{1,64}$/;
+
+export const STALE_JOB_ERROR =
+  "the router running this redrive stopped; redrive again to move the rest (running it again is safe)";
+
+function notFound(subscription: string, id: string): SwitchyardError {
+  return new SwitchyardError(
+    "redrive_not_found",
+    `no redrive ${id} of subscription ${subscription}`,
+  );
+}
+
+/** A job being run by this node: its latest state and the chain of its record's writes. */
+interface Running {
+  current: RedriveJob;
+  saved: Promise<void>;
+}
 
 /**
- * Redrive jobs, kept in this process's memory: a job counts what matches (a dry run), answers
- * at once, and moves the events in the background, chunk by chunk at the requested rate, each
- * chunk the oldest remaining dead letters (so per-key order holds across chunks). An audit
- * entry is appended when a job starts and when it ends. Finished jobs are kept until
- * `KEEP_FINISHED` newer ones exist.
+ * Redrive jobs, kept in the Catalog (kind `redrives`, 7 days) so any node answers for any
+ * job: a job counts what matches (a dry run), answers at once, and moves the events in the
+ * background, chunk by chunk at the requested rate, each chunk the oldest remaining dead
+ * letters (so per-key order holds across chunks). The running node rewrites the record after
+ * each chunk and every `heartbeatMs`; a reader that finds a running job not written for
+ * `staleMs` reports it `failed` with what it moved so far (its node died; redriving again
+ * is safe, as each dead letter is redriven at most once). An audit entry is appended when a
+ * job starts and when it ends.
  */
 export class RedriveJobs {
   readonly #cursors: CursorStore;
+  readonly #catalog: Catalog;
   readonly #options: RedriveJobsOptions;
-  readonly #jobs = new Map<string, RedriveJob>();
   readonly #running = new Set<Promise<void>>();
   readonly #stop = new AbortController();
 
-  constructor(cursors: CursorStore, options: RedriveJobsOptions) {
-    this.#cursors = cursors;
+  constructor(engine: { cursors: CursorStore; catalog: Catalog }, options: RedriveJobsOptions) {
+    this.#cursors = engine.cursors;
+    this.#catalog = engine.catalog;
     this.#options = options;
   }
 
@@ -84,8 +114,11 @@ export class RedriveJobs {
       actor: origin.actor,
       startedAt: this.#options.clock.now(),
     };
+    await this.#catalog.put(REDRIVE_KIND, `${subscription}/${job.id}`, toValue(job), {
+      expectedRevision: 0,
+      ttlMs: REDRIVE_TTL_MS,
+    });
     await this.#options.audit({ event: "started", job, request, pacing, origin });
-    this.#put(job);
     const run = this.#run(job, request, pacing, origin);
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
@@ -98,20 +131,30 @@ export class RedriveJobs {
     pacing: RedrivePacing,
     origin: RedriveOrigin,
   ): Promise<void> {
+    const running: Running = { current: job, saved: Promise.resolve() };
+    const heartbeat = setInterval(
+      () => this.#save(running, running.current),
+      this.#options.heartbeatMs ?? HEARTBEAT_MS,
+    );
+    heartbeat.unref();
     let current = job;
     try {
-      current = await this.#moveAll(job, request, pacing);
+      current = await this.#moveAll(running, request, pacing);
       current = { ...current, state: "done", finishedAt: this.#options.clock.now() };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      // What it moved so far (the last chunk `#moveAll` saved), not the job as it started.
       current = {
-        ...current,
+        ...running.current,
         state: "failed",
         error: message,
         finishedAt: this.#options.clock.now(),
       };
+    } finally {
+      clearInterval(heartbeat);
     }
-    this.#put(current);
+    this.#save(running, current);
+    await running.saved;
     await this.#options
       .audit({ event: "finished", job: current, request, pacing, origin })
       .catch(() => undefined); // the job's own state already says how it ended
@@ -119,10 +162,11 @@ export class RedriveJobs {
 
   /** Moves chunk after chunk until nothing matches or the limit is reached. */
   async #moveAll(
-    job: RedriveJob,
+    running: Running,
     request: RedriveRequest,
     pacing: RedrivePacing,
   ): Promise<RedriveJob> {
+    const job = running.current;
     let current = job;
     let remaining = request.limit ?? Number.POSITIVE_INFINITY;
     const started = this.#options.clock.now();
@@ -135,7 +179,7 @@ export class RedriveJobs {
       });
       remaining -= result.moved;
       current = { ...current, moved: current.moved + result.moved };
-      this.#put(current);
+      this.#save(running, current);
       if (result.moved < limit || remaining <= 0) return current;
       await this.#pace(current.moved, started, pacing);
       if (this.#stop.signal.aborted)
@@ -155,13 +199,16 @@ export class RedriveJobs {
       await sleep(wait, undefined, { signal: this.#stop.signal }).catch(() => undefined);
   }
 
-  get(subscription: string, id: string): RedriveJob {
-    const job = this.#jobs.get(id);
-    if (job === undefined || job.subscription !== subscription)
-      throw new SwitchyardError(
-        "redrive_not_found",
-        `no redrive ${id} of subscription ${subscription}`,
-      );
+  /** Any node's job; a running one whose node stopped writing it reads `failed`. */
+  async get(subscription: string, id: string): Promise<RedriveJob> {
+    if (!ID_PATTERN.test(id)) throw notFound(subscription, id);
+    const entry = await this.#catalog.get(REDRIVE_KIND, `${subscription}/${id}`);
+    const job = entry === null ? null : fromValue(entry.value);
+    if (entry === null || job === null || job.subscription !== subscription)
+      throw notFound(subscription, id);
+    const staleMs = this.#options.staleMs ?? STALE_MS;
+    if (job.state === "running" && this.#options.clock.now() - entry.updatedAt > staleMs)
+      return { ...job, state: "failed", error: STALE_JOB_ERROR, finishedAt: entry.updatedAt };
     return job;
   }
 
@@ -171,12 +218,34 @@ export class RedriveJobs {
     await Promise.allSettled([...this.#running]);
   }
 
-  #put(job: RedriveJob): void {
-    this.#jobs.delete(job.id);
-    this.#jobs.set(job.id, job);
-    for (const [key, old] of this.#jobs) {
-      if (this.#jobs.size <= KEEP_FINISHED) break;
-      if (old.state !== "running") this.#jobs.delete(key);
-    }
+  /**
+   * Writes the job's record after the previous write (so the record never goes back in
+   * time). A failed write is not fatal: the next one, at the latest the final one, retries.
+   */
+  #save(running: Running, job: RedriveJob): void {
+    running.current = job;
+    running.saved = running.saved.then(() =>
+      this.#catalog
+        .put(REDRIVE_KIND, `${job.subscription}/${job.id}`, toValue(job), {
+          ttlMs: REDRIVE_TTL_MS,
+        })
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+    );
   }
+}
+
+function toValue(job: RedriveJob): CatalogValue {
+  return { ...job };
+}
+
+/** A stored job, or null for a record that is not one. */
+function fromValue(value: CatalogValue): RedriveJob | null {
+  const { id, subscription, state, moved, startedAt } = value;
+  if (typeof id !== "string" || typeof subscription !== "string") return null;
+  if (state !== "running" && state !== "done" && state !== "failed") return null;
+  if (typeof moved !== "number" || typeof startedAt !== "number") return null;
+  return value as unknown as RedriveJob;
 }

@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   topic_in_use: { status: 409, title: "Topic in use" },
   subscription_topic_changed: { status: 409, title: "A subscription's topic cannot change" },
   conflict: { status: 409, title: "Conflict" },
+  revision_conflict: { status: 409, title: "Revision conflict" },
   shutting_down: { status: 503, title: "Shutting down" },
   engine_unavailable: { status: 503, title: "Engine unavailable" },
   storage_full: { status: 507, title: "Storage full" },

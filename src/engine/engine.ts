@@ -30,6 +30,7 @@ export interface Engine {
   readonly capabilities: EngineCapabilities;
   readonly log: EventLog;
   readonly cursors: CursorStore;
+  readonly catalog: Catalog;
   /** Resolves when reads and writes are served; rejects with `engine_unavailable`. */
   ready(signal?: AbortSignal): Promise<void>;
   /** Finishes in-flight commits, wakes waiting leases and tails empty, releases files. Idempotent. */
@@ -264,4 +265,95 @@ export interface CursorStore {
    * the log with the subscription. Rejects with `subscription_not_found`.
    */
   attempts(sub: string, query: AttemptQuery): Promise<readonly AttemptRecord[]>;
+}
+
+/** A catalog record's value: a JSON object, stored as its JSON text (at most `CATALOG_MAX_VALUE_BYTES`). */
+export type CatalogValue = { readonly [field: string]: unknown };
+
+export interface CatalogEntry {
+  readonly key: string;
+  readonly value: CatalogValue;
+  /** Store-wide, strictly increasing, never reused (not even after a restart or a delete). */
+  readonly revision: number;
+  /** When this revision was written, epoch milliseconds. */
+  readonly updatedAt: number;
+  /** When the record stops being visible, epoch milliseconds; null when it never expires. */
+  readonly expiresAt: number | null;
+}
+
+export interface CatalogPutOptions {
+  /**
+   * Compare-and-set: 0 = the record must not exist (an expired record counts as absent);
+   * n = the record must be at revision n. Absent = unconditional. A mismatch rejects with
+   * `revision_conflict` and writes nothing.
+   */
+  readonly expectedRevision?: number;
+  /** The record expires this long after the write; absent = never. */
+  readonly ttlMs?: number;
+}
+
+export interface CatalogDeleteOptions {
+  /** The record must be at this revision, else `revision_conflict` and nothing is deleted. */
+  readonly expectedRevision?: number;
+}
+
+/** A write seen by a watcher: `value` null for a delete (an expiry's purge included). */
+export interface CatalogChange {
+  readonly type: "change";
+  readonly kind: string;
+  readonly key: string;
+  readonly revision: number;
+  readonly value: CatalogValue | null;
+  readonly updatedAt: number;
+  readonly expiresAt: number | null;
+}
+
+/**
+ * "Every change of this kind committed before `at` has been yielded." The first one follows
+ * the initial state; then one comes at least every `CATALOG_SYNC_MS` for as long as the
+ * engine can confirm the watch is current. A caller whose last `synced.at` is older than
+ * its bound (access control: 5 s) knows its view is stale: the store is unreachable or the
+ * watch lags.
+ */
+export interface CatalogSynced {
+  readonly type: "synced";
+  readonly at: number;
+}
+
+export type CatalogEvent = CatalogChange | CatalogSynced;
+
+/** Kinds: `[a-z][a-z0-9-]{0,31}`. */
+export const CATALOG_KIND_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+/** Keys map onto NATS KV keys: `[-/_=.a-zA-Z0-9]`, no leading, trailing or doubled dot. */
+export const CATALOG_KEY_PATTERN = /^(?!\.)(?!.*\.\.)[-/_=.a-zA-Z0-9]{1,512}(?<!\.)$/;
+/**
+ * The largest value, as JSON text in UTF-8 bytes: 512 KiB, so that a record with its
+ * envelope stays below NATS's default 1 MiB message limit (a schema is at most 256 KiB).
+ */
+export const CATALOG_MAX_VALUE_BYTES = 512 * 1024;
+/** A healthy watch yields `synced` at least this often. */
+export const CATALOG_SYNC_MS = 1_000;
+
+/**
+ * Small versioned records shared by every node (API keys, dashboard sessions, redrive jobs,
+ * schemas), grouped by `kind`. Bad kinds, keys or values (not a JSON object, too big, a bad
+ * `ttlMs` or `expectedRevision`) reject with `invalid_request` and write nothing. Expired
+ * records are invisible to `get`, `list` and a watch's initial state; the engine deletes
+ * them in the background (watchers then see the delete). Expiry compares with the clock of
+ * the node that reads, so nodes should keep their clocks in sync.
+ */
+export interface Catalog {
+  get(kind: string, key: string): Promise<CatalogEntry | null>;
+  /** The live records of `kind` whose key starts with `prefix`, in key order. */
+  list(kind: string, prefix?: string): Promise<readonly CatalogEntry[]>;
+  /** Writes the record; resolves with its new revision once durable. */
+  put(kind: string, key: string, value: CatalogValue, options?: CatalogPutOptions): Promise<number>;
+  /** Resolves whether a live record existed (and is now deleted). */
+  delete(kind: string, key: string, options?: CatalogDeleteOptions): Promise<boolean>;
+  /**
+   * The live records of `kind` as changes (in revision order), then `synced`, then every
+   * later change (puts and deletes) in revision order, interleaved with `synced` markers, until `signal` aborts or
+   * the engine closes (then the iteration ends).
+   */
+  watch(kind: string, signal: AbortSignal): AsyncIterable<CatalogEvent>;
 }

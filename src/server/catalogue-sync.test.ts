@@ -7,12 +7,14 @@ import { COMMON_ERRORS, openApiDocument, ROUTING_ERRORS } from "./openapi.js";
 
 // Codes no route answers by design: the SDK/CLI raise the first two when no usable answer
 // arrived; `conflict` is the generic 409 the SDK maps unknown 409s to; the SDK's
-// `verifyWebhook` raises `invalid_signature`.
+// `verifyWebhook` raises `invalid_signature`; `revision_conflict` is the Catalog's
+// compare-and-set answer, which routes map to their own codes until one exposes it.
 const NOT_FROM_ROUTES: readonly ErrorCode[] = [
   "unreachable",
   "unexpected_response",
   "conflict",
   "invalid_signature",
+  "revision_conflict",
 ];
 
 function documentedCodes(): Map<string, number> {

@@ -277,6 +277,8 @@ const PATHS: Json = {
   "/v1/subscriptions/{name}/redrives/{id}": {
     get: operation("getRedrive", {
       summary: "A redrive job's state",
+      description:
+        "Kept for 7 days, answered on every node; a job whose router stopped reads `failed` with `moved` so far (redriving again is safe).",
       params: ["name", "id"],
       ok: { 200: "RedriveJob" },
       errors: ["invalid_name", "subscription_not_found", "redrive_not_found"],

@@ -2,7 +2,7 @@
  * Two `switchyard serve --engine nats` processes on different ports, one JetStream: they
  * share topics and subscriptions, pull work spreads across them, an ackId from one settles
  * on the other, and a delivery leased through a node that is killed comes back through the
- * other after its lease.
+ * other after its lease. A redrive job started on one node is answered by the other.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -74,6 +74,30 @@ describe.runIf(natsServerAvailable())("two Switchyard nodes on one JetStream", (
     expect((await a.get(`/v1/subscriptions/${name}`)).body.topic).toBe(topic);
     expect((await b.publish(topic, [event(), event()])).status).toBe(201);
     expect((await a.get(`/v1/topics/${topic}`)).body.stats.events).toBe(2);
+  });
+
+  it("answers for a redrive job on every node: started on one, read running and done on the other", async () => {
+    const { topic, name } = await topicWithSub();
+    expect((await a.publish(topic, [event(), event(), event()])).status).toBe(201);
+    const leased = await pull(a, name);
+    await a.post(`/v1/subscriptions/${name}/reject`, {
+      ackIds: leased.map((d) => d.ackId),
+      reason: "bug",
+    });
+    const started = await a.post(`/v1/subscriptions/${name}/redrive`, {
+      chunkSize: 1,
+      ratePerSecond: 2,
+    });
+    expect(started.status, started.text).toBe(202);
+    const path = `/v1/subscriptions/${name}/redrives/${started.body.redrive}`;
+    const early = await b.get(path);
+    expect(early.status, early.text).toBe(200);
+    expect(early.body).toMatchObject({ redrive: started.body.redrive, matched: 3 });
+    await eventually(
+      async () => expect((await b.get(path)).body).toMatchObject({ state: "done", moved: 3 }),
+      { timeoutMs: 10_000 },
+    );
+    expect((await b.get(`/v1/subscriptions/${name}/redrives/nope`)).status).toBe(404);
   });
 
   it("spreads pulls over both nodes, each event handed out once, acked through either", async () => {

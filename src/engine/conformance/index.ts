@@ -7,6 +7,7 @@ import { afterAll, describe } from "vitest";
 import { appendTests } from "./append.js";
 import { attemptTests } from "./attempts.js";
 import { batchTests } from "./batch.js";
+import { catalogTests } from "./catalog.js";
 import { deadLetterTests } from "./dead-letter.js";
 import { dedupeTests } from "./dedupe.js";
 import type { EngineHarness } from "./harness.js";
@@ -50,5 +51,6 @@ export function engineConformance(harness: EngineHarness): void {
     statsTests(harness);
     attemptTests(harness);
     restartTests(harness);
+    catalogTests(harness);
   });
 }

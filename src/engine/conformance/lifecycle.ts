@@ -26,6 +26,10 @@ function everyCall(engine: Engine, topic: string, sub: string): [string, () => P
     ["seek", () => engine.cursors.seek(sub, "earliest")],
     ["redrive", () => engine.cursors.redrive(sub, { dryRun: true })],
     ["subscription stats", () => engine.cursors.stats(sub)],
+    ["catalog get", () => engine.catalog.get("kind", "key")],
+    ["catalog list", () => engine.catalog.list("kind")],
+    ["catalog put", () => engine.catalog.put("kind", "key", { v: 1 })],
+    ["catalog delete", () => engine.catalog.delete("kind", "key")],
     ["ready", () => engine.ready()],
   ];
 }

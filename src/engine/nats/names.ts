@@ -76,6 +76,11 @@ export class Names {
     return `${this.prefix}_counters`;
   }
 
+  /** The Catalog's records, keyed `{kind}.{key}`. */
+  get catalogBucket(): string {
+    return `${this.prefix}_catalog`;
+  }
+
   /** The subject the node that owns a subscription answers on. */
   ownerSubject(sub: string): string {
     return `_SY.${this.prefix}.own.${sub}`;

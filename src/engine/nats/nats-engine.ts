@@ -9,6 +9,7 @@ import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nat
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Engine, EngineCapabilities } from "../engine.js";
 import { attemptStreamConfig } from "./attempt-log.js";
+import { NatsCatalog, openCatalogBucket } from "./catalog.js";
 import type { NatsContext } from "./context.js";
 import { connectionOptions, type NatsCredentials } from "./credentials.js";
 import { NatsCursorStore } from "./cursor-store.js";
@@ -46,14 +47,21 @@ export class NatsEngine implements Engine {
   readonly capabilities: EngineCapabilities = { atomicBatch: false };
   readonly log: NatsEventLog;
   readonly cursors: NatsCursorStore;
+  readonly catalog: NatsCatalog;
   readonly #ctx: NatsContext;
   readonly #owners: Owners;
   readonly #closing: AbortController;
   readonly #inFlight: Set<Promise<unknown>>;
   #closed: Promise<void> | null = null;
 
-  private constructor(ctx: NatsContext, closing: AbortController, inFlight: Set<Promise<unknown>>) {
+  private constructor(
+    ctx: NatsContext,
+    catalog: NatsCatalog,
+    closing: AbortController,
+    inFlight: Set<Promise<unknown>>,
+  ) {
     this.#ctx = ctx;
+    this.catalog = catalog;
     this.#closing = closing;
     this.#inFlight = inFlight;
     this.log = new NatsEventLog(ctx);
@@ -72,13 +80,17 @@ export class NatsEngine implements Engine {
     try {
       const names = new Names(options.prefix ?? "SY");
       const replicas = options.replicas ?? 1;
-      const { jsm, metadata } = await retryUntil(options.connectTimeoutMs ?? 30_000, async () => {
-        const jsm = await jetstreamManager(nc, { timeout: 5_000 });
-        await jsm.getAccountInfo();
-        const metadata = await Metadata.open(nc, names, replicas);
-        await ensureSupportStreams(jsm, names, replicas);
-        return { jsm, metadata };
-      });
+      const { jsm, metadata, catalogKv } = await retryUntil(
+        options.connectTimeoutMs ?? 30_000,
+        async () => {
+          const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+          await jsm.getAccountInfo();
+          const metadata = await Metadata.open(nc, names, replicas);
+          const catalogKv = await openCatalogBucket(nc, names, replicas);
+          await ensureSupportStreams(jsm, names, replicas);
+          return { jsm, metadata, catalogKv };
+        },
+      );
       const nodeId = randomBytes(6).toString("hex");
       const inbox = new Inbox(nc, names.inboxPrefix(nodeId));
       const closing = new AbortController();
@@ -110,7 +122,8 @@ export class NatsEngine implements Engine {
           return work;
         },
       };
-      const engine = new NatsEngine(ctx, closing, inFlight);
+      const catalog = new NatsCatalog(ctx, catalogKv);
+      const engine = new NatsEngine(ctx, catalog, closing, inFlight);
       engine.#owners.start();
       return engine;
     } catch (error) {
@@ -142,6 +155,7 @@ export class NatsEngine implements Engine {
   async #close(): Promise<void> {
     this.#closing.abort();
     await Promise.allSettled([...this.#inFlight]);
+    this.catalog.close();
     await this.#owners.close().catch(() => undefined);
     this.#ctx.inbox.close();
     await this.#ctx.nc.drain().catch(() => undefined);
@@ -155,6 +169,7 @@ export class NatsEngine implements Engine {
     if (this.#closed !== null) return this.#closed;
     this.#closing.abort();
     this.#owners.abandon();
+    this.catalog.close();
     this.#closed = this.#ctx.nc.close().catch(() => undefined);
     return this.#closed;
   }

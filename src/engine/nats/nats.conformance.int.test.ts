@@ -45,6 +45,11 @@ function natsHarness(): EngineHarness {
       else await engine.kill();
       return openWith(prefix);
     },
+    peer(engine) {
+      const prefix = prefixes.get(engine);
+      if (prefix === undefined) throw new Error("peer of an engine this harness did not open");
+      return openWith(prefix);
+    },
     async cleanup() {
       for (const [engine] of prefixes) await engine.close().catch(() => undefined);
       prefixes.clear();

@@ -119,6 +119,24 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX push_attempts_by_event ON push_attempts (subscription_id, event_id, seq);
   `,
+  `
+  CREATE TABLE catalog (
+    kind       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX catalog_by_expiry ON catalog (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE catalog_revision (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL
+  );
+  INSERT INTO catalog_revision (id, revision) VALUES (1, 0);
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

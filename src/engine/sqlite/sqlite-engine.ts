@@ -13,6 +13,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Clock, systemClock } from "../../core/clock.js";
 import type { Engine, EngineCapabilities, RetentionResult } from "../engine.js";
+import { SqliteCatalog } from "./catalog.js";
 import { Checkpointer } from "./checkpointer.js";
 import type { EngineContext } from "./context.js";
 import { Db } from "./database.js";
@@ -49,6 +50,7 @@ class SqliteEngine implements Engine {
   readonly capabilities: EngineCapabilities = { atomicBatch: true };
   readonly log: SqliteEventLog;
   readonly cursors: SqliteCursorStore;
+  readonly catalog: SqliteCatalog;
   readonly #ctx: EngineContext;
   readonly #state: { closed: boolean };
   readonly #lock: StoreLock;
@@ -76,6 +78,7 @@ class SqliteEngine implements Engine {
     this.#access = parts.access;
     this.log = new SqliteEventLog(ctx, () => this.#enforceRetention());
     this.cursors = new SqliteCursorStore(ctx);
+    this.catalog = new SqliteCatalog(ctx);
   }
 
   startTimers(retentionIntervalMs: number): void {
@@ -122,6 +125,7 @@ class SqliteEngine implements Engine {
     this.#state.closed = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#sweeper.close();
+    this.catalog.close();
     this.#ctx.notifier.close();
     await this.#ctx.writer.close();
     await this.#retention?.catch(() => undefined);
