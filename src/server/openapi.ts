@@ -19,6 +19,7 @@ interface OperationSpec {
 
 /** Codes any route may answer. */
 export const COMMON_ERRORS: readonly ErrorCode[] = [
+  "request_timeout",
   "internal",
   "shutting_down",
   "engine_unavailable",

@@ -57,5 +57,20 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(
       new Option("--max-body-bytes <size>", "largest request body, e.g. 16MiB (default 16MiB)"),
     )
-    .addOption(new Option("--max-batch-events <n>", "most events in one batch (default 10000)"));
+    .addOption(new Option("--max-batch-events <n>", "most events in one batch (default 10000)"))
+    .addOption(
+      new Option("--headers-timeout-ms <ms>", "longest wait for request headers (default 10000)"),
+    )
+    .addOption(
+      new Option(
+        "--body-idle-timeout-ms <ms>",
+        "a request body silent this long is answered 408 (default 30000)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--keep-alive-timeout-ms <ms>",
+        "idle keep-alive connections close after this (default 72000)",
+      ),
+    );
 }
