@@ -46,7 +46,16 @@ export interface RouterOptions {
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   /** Serve HTTPS and WSS: the certificate chain and its private key, PEM. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  readonly limits?: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
+  readonly limits?: {
+    readonly maxBodyBytes?: number;
+    readonly maxBatchEvents?: number;
+    /** Longest wait for a request's headers; default 10000, 0 disables. */
+    readonly headersTimeoutMs?: number;
+    /** A request body that sends nothing this long is answered 408; default 30000, 0 disables. */
+    readonly bodyIdleTimeoutMs?: number;
+    /** Idle keep-alive connections are closed after this long; default 72000, 0 disables. */
+    readonly keepAliveTimeoutMs?: number;
+  };
   /**
    * Push endpoints on loopback, private, link-local and cloud-metadata addresses are refused
    * unless this is on. Default false; `switchyard dev` turns it on.
@@ -107,6 +116,8 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
   });
+  const { maxBodyBytes, headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs } =
+    options.limits ?? {};
   const server = await createServer({
     broker,
     logLevel: options.logLevel ?? "info",
@@ -116,9 +127,10 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
       tls: options.tls !== undefined,
     },
     ...(options.tls === undefined ? {} : { tls: options.tls }),
-    ...(options.limits?.maxBodyBytes === undefined
-      ? {}
-      : { maxBodyBytes: options.limits.maxBodyBytes }),
+    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+    ...(headersTimeoutMs === undefined ? {} : { headersTimeoutMs }),
+    ...(bodyIdleTimeoutMs === undefined ? {} : { bodyIdleTimeoutMs }),
+    ...(keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeoutMs }),
   });
   let port: number;
   try {

@@ -35,6 +35,28 @@ describe("resolveSettings", () => {
     ).toBe(true);
   });
 
+  it("reads the three timeouts from flags, env and the config file, and refuses bad ones", () => {
+    const file = {
+      path: "switchyard.json",
+      values: { limits: { headersTimeoutMs: 1_000, bodyIdleTimeoutMs: 2_000 } },
+    };
+    const settings = resolveSettings("serve", {
+      flags: { headersTimeoutMs: "500" },
+      env: { SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS: "0" },
+      file,
+      cwd,
+    });
+    expect(settings.limits).toEqual({
+      headersTimeoutMs: 500,
+      bodyIdleTimeoutMs: 2_000,
+      keepAliveTimeoutMs: 0,
+    });
+    for (const bad of ["-1", "1.5", "soon", "3600001"])
+      expect(() =>
+        resolveSettings("serve", { flags: { bodyIdleTimeoutMs: bad }, env: {}, cwd }),
+      ).toThrow(CliFailure);
+  });
+
   it("takes flags over env over the config file over defaults, key by key", () => {
     const file = {
       path: "switchyard.json",

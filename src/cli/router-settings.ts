@@ -22,7 +22,7 @@ export interface RouterSettings {
   /** Push to loopback/private/metadata addresses (dev: on; serve: off). */
   readonly allowPrivateEndpoints: boolean;
   readonly logLevel: LogLevel;
-  readonly limits: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
+  readonly limits: Limits;
   /** Serve HTTPS and WSS: PEM files of the certificate chain and its private key. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
@@ -39,6 +39,22 @@ export interface NatsSettings {
   /** From the environment or the config file only: a flag would show in `ps`. */
   readonly password?: string;
 }
+
+export interface Limits {
+  readonly maxBodyBytes?: number;
+  readonly maxBatchEvents?: number;
+  readonly headersTimeoutMs?: number;
+  readonly bodyIdleTimeoutMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+}
+
+const LIMIT_KEYS = [
+  "maxBodyBytes",
+  "maxBatchEvents",
+  "headersTimeoutMs",
+  "bodyIdleTimeoutMs",
+  "keepAliveTimeoutMs",
+] as const;
 
 export type Mode = "dev" | "serve";
 
@@ -202,6 +218,27 @@ const SPECS: readonly Spec[] = [
     env: "SWITCHYARD_MAX_BATCH_EVENTS",
     parse: whole(1, 1_000_000),
   },
+  {
+    key: "limits.headersTimeoutMs",
+    flag: "--headers-timeout-ms",
+    option: "headersTimeoutMs",
+    env: "SWITCHYARD_HEADERS_TIMEOUT_MS",
+    parse: whole(0, 3_600_000),
+  },
+  {
+    key: "limits.bodyIdleTimeoutMs",
+    flag: "--body-idle-timeout-ms",
+    option: "bodyIdleTimeoutMs",
+    env: "SWITCHYARD_BODY_IDLE_TIMEOUT_MS",
+    parse: whole(0, 3_600_000),
+  },
+  {
+    key: "limits.keepAliveTimeoutMs",
+    flag: "--keep-alive-timeout-ms",
+    option: "keepAliveTimeoutMs",
+    env: "SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS",
+    parse: whole(0, 3_600_000),
+  },
 ];
 
 export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
@@ -257,11 +294,11 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
       );
     else if (spec.key in DEFAULTS[mode]) chosen.set(spec.key, DEFAULTS[mode][spec.key]);
   }
-  const limits: { maxBodyBytes?: number; maxBatchEvents?: number } = {};
-  const maxBodyBytes = chosen.get("limits.maxBodyBytes");
-  const maxBatchEvents = chosen.get("limits.maxBatchEvents");
-  if (typeof maxBodyBytes === "number") limits.maxBodyBytes = maxBodyBytes;
-  if (typeof maxBatchEvents === "number") limits.maxBatchEvents = maxBatchEvents;
+  const limits: { -readonly [K in keyof Limits]: Limits[K] } = {};
+  for (const name of LIMIT_KEYS) {
+    const value = chosen.get(`limits.${name}`);
+    if (typeof value === "number") limits[name] = value;
+  }
   const engine = chosen.get("engine") as "sqlite" | "nats";
   const nats = natsSettings(engine, chosen, sources.cwd);
   const tls = tlsSettings(chosen, sources.cwd);

@@ -102,4 +102,10 @@ export const LIMITS = {
   pullMaxMax: 1_000,
   /** Longest a pull may wait for deliveries. */
   pullWaitMaxMs: 60_000,
+  /** Longest wait for a request's headers. */
+  headersTimeoutMs: 10_000,
+  /** A request body that sends nothing for this long is answered 408. */
+  bodyIdleTimeoutMs: 30_000,
+  /** Idle keep-alive connections are closed after this long. */
+  keepAliveTimeoutMs: 72_000,
 } as const;

@@ -28,6 +28,7 @@ export const ERROR_CATALOGUE = {
   event_too_large: { status: 413, title: "Event too large" },
   body_too_large: { status: 413, title: "Request body too large" },
   batch_too_large: { status: 413, title: "Too many events in one batch" },
+  request_timeout: { status: 408, title: "Request timeout" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   forbidden: { status: 403, title: "Forbidden" },
   misdirected_request: { status: 421, title: "Misdirected request" },

@@ -23,6 +23,7 @@ export const COMMON_ERRORS: readonly ErrorCode[] = [
   "misdirected_request",
   "forbidden",
   "unsupported_media_type",
+  "request_timeout",
   "internal",
   "shutting_down",
   "engine_unavailable",

@@ -1,5 +1,10 @@
-import { createServer as createHttpServer, type RequestListener } from "node:http";
+import {
+  createServer as createHttpServer,
+  type ServerOptions as NodeServerOptions,
+  type RequestListener,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import websocket from "@fastify/websocket";
 import Fastify, {
@@ -11,8 +16,10 @@ import Fastify, {
 import type { Broker } from "../broker/broker.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
+import { bodyReader } from "./body-reader.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
+import { LINGER_DEFAULTS, Lingering } from "./lingering-close.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from "./problem.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
@@ -30,6 +37,12 @@ export interface ServerOptions {
   readonly broker: Broker;
   readonly logLevel?: LogLevel;
   readonly maxBodyBytes?: number;
+  /** Longest wait for a request's headers (Node's `headersTimeout`); 0 disables. */
+  readonly headersTimeoutMs?: number;
+  /** A request body that sends nothing for this long is answered 408; 0 disables. */
+  readonly bodyIdleTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this long; 0 disables. */
+  readonly keepAliveTimeoutMs?: number;
   /** Serve HTTPS and WSS with this certificate chain and private key (PEM). */
   readonly tls?: TlsOptions;
   /** The request guards of `request-guards.ts`; default: without auth, on a loopback bind. */
@@ -61,28 +74,57 @@ export interface HttpServer {
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
 
-function installParsers(app: FastifyInstance): void {
+function installParsers(app: FastifyInstance, maxBytes: number, idleTimeoutMs: number): void {
   app.removeAllContentTypeParsers();
   // Handlers get the raw text or bytes and parse once themselves.
-  app.addContentTypeParser([STRUCTURED, BATCH], { parseAs: "string" }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser([STRUCTURED, BATCH], bodyReader({ maxBytes, idleTimeoutMs }, "string"));
+  app.addContentTypeParser("*", bodyReader({ maxBytes, idleTimeoutMs }, "buffer"));
+}
+
+type SendProblem = (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+
+/**
+ * The error handler. An answer given before the request body has fully arrived (too large,
+ * stalled, shutting down) closes the connection, lingering so the client reads it.
+ */
+function problemSender(lingering: Lingering): SendProblem {
+  return (error, request, reply) => {
+    const problem = problemOf(error);
+    if (problem.status >= 500 && problem.code !== "shutting_down")
+      request.log.error({ err: error }, "request failed");
+    if (!request.raw.complete) lingering.afterResponse(reply.raw);
+    const retryAfter = RETRY_AFTER_SECONDS[problem.code];
+    if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
+    return reply
+      .code(problem.status)
+      .header("content-type", PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify(problem));
+  };
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request: the headers timeout (408)
+ * and malformed requests (400), answered as problems on the raw socket, which is then closed.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const timeout = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+  const problem = JSON.stringify(
+    problemOf(
+      timeout
+        ? new SwitchyardError("request_timeout", "the request headers did not arrive in time")
+        : new SwitchyardError("invalid_request", `malformed HTTP request (${error.code ?? "?"})`),
+    ),
   );
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  const status = timeout ? "408 Request Timeout" : "400 Bad Request";
+  if (!socket.writable) return void socket.destroy();
+  socket.end(
+    `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(problem)}\r\n\r\n${problem}`,
+    () => socket.destroy(),
+  );
 }
 
-function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const problem = problemOf(error);
-  if (problem.status >= 500 && problem.code !== "shutting_down")
-    request.log.error({ err: error }, "request failed");
-  const retryAfter = RETRY_AFTER_SECONDS[problem.code];
-  if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
-  return reply
-    .code(problem.status)
-    .header("content-type", PROBLEM_CONTENT_TYPE)
-    .send(JSON.stringify(problem));
-}
-
-function installErrors(app: FastifyInstance): void {
+function installErrors(app: FastifyInstance, sendProblem: SendProblem): void {
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?", 1)[0] ?? "/";
@@ -147,8 +189,35 @@ async function drained(http: HttpMetrics, quietMs = 30, maxMs = 1_000): Promise<
   }
 }
 
+/** How often Node checks the headers timeout: a fraction of it, so it is kept within ~25%. */
+function checkingIntervalMs(headersTimeoutMs: number): number {
+  return headersTimeoutMs === 0 ? 30_000 : Math.max(50, Math.min(1_000, headersTimeoutMs / 4));
+}
+
+/**
+ * The Node server, made here rather than by Fastify: its `https` option would drop the
+ * `http` timeouts, so both kinds get the same ones from one place.
+ */
+function nodeServer(options: ServerOptions, headersTimeoutMs: number) {
+  const timeouts: NodeServerOptions = {
+    headersTimeout: headersTimeoutMs,
+    connectionsCheckingInterval: checkingIntervalMs(headersTimeoutMs),
+    // Bounds receiving the whole request; long polls wait after that, so they are not cut.
+    requestTimeout: 0,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? LIMITS.keepAliveTimeoutMs,
+  };
+  const tls = options.tls;
+  return (handler: RequestListener) =>
+    tls === undefined
+      ? createHttpServer(timeouts, handler)
+      : createHttpsServer({ ...timeouts, cert: tls.cert, key: tls.key }, handler);
+}
+
 export async function createServer(options: ServerOptions): Promise<HttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
+  const headersTimeoutMs = options.headersTimeoutMs ?? LIMITS.headersTimeoutMs;
+  const lingering = new Lingering({ maxBytes: 4 * maxBodyBytes, ...LINGER_DEFAULTS });
+  const sendProblem = problemSender(lingering);
   const app = Fastify({
     logger: { level: options.logLevel ?? "info" },
     // Per-request log lines cost throughput; errors are logged by the error handler.
@@ -159,10 +228,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     // Longer than any valid name, so a too-long name meets our own validation.
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: sendProblem,
-    serverFactory: (handler: RequestListener) =>
-      options.tls === undefined
-        ? createHttpServer(handler)
-        : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler),
+    clientErrorHandler: clientError,
+    serverFactory: nodeServer(options, headersTimeoutMs),
   });
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (route) => {
@@ -171,8 +238,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const shutdown = new AbortController();
   const hub = new StreamHub();
   const http = new HttpMetrics();
-  installParsers(app);
-  installErrors(app);
+  installParsers(app, maxBodyBytes, options.bodyIdleTimeoutMs ?? LIMITS.bodyIdleTimeoutMs);
+  installErrors(app, sendProblem);
   installHooks(app, http, () => shutdown.signal.aborted);
   await app.register(websocket, {
     options: { maxPayload: maxBodyBytes },
@@ -217,6 +284,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
         refuseUpgrades(app);
         await hub.closeAll(1001);
         await drained(http);
+        lingering.destroyAll();
         await app.close();
       })();
       return closed;

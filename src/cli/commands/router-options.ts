@@ -65,6 +65,21 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     )
     .addOption(new Option("--max-batch-events <n>", "most events in one batch (default 10000)"))
     .addOption(
+      new Option("--headers-timeout-ms <ms>", "longest wait for request headers (default 10000)"),
+    )
+    .addOption(
+      new Option(
+        "--body-idle-timeout-ms <ms>",
+        "a request body silent this long is answered 408 (default 30000)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--keep-alive-timeout-ms <ms>",
+        "idle keep-alive connections close after this (default 72000)",
+      ),
+    )
+    .addOption(
       new Option("--tls-cert <file>", "serve HTTPS and WSS with this PEM certificate chain"),
     )
     .addOption(new Option("--tls-key <file>", "the PEM private key of --tls-cert"));
