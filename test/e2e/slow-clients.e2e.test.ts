@@ -120,7 +120,7 @@ describe("slowloris", () => {
     await client.connected();
     const started = Date.now();
     client.trickle(
-      "POST /v1/topics/slow/events HTTP/1.1\r\nHost: x\r\nX-Slow: 1234567890\r\n",
+      "POST /v1/topics/slow/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1234567890\r\n",
       1_000,
     );
     await expectTimedOut(client, started, HEADERS_TIMEOUT_MS);
@@ -131,7 +131,7 @@ describe("slowloris", () => {
     const client = new RawClient(router.port);
     await client.connected();
     client.socket.write(
-      "POST /v1/topics/slow/events HTTP/1.1\r\nHost: x\r\n" +
+      "POST /v1/topics/slow/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
         "Content-Type: application/cloudevents+json\r\nContent-Length: 1000\r\n\r\n{",
     );
     const started = Date.now();
@@ -147,7 +147,7 @@ describe("slowloris", () => {
     const client = new RawClient(router.port);
     await client.connected();
     client.socket.write(
-      `POST /v1/topics/${topic}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+      `POST /v1/topics/${topic}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
         `Content-Type: application/cloudevents+json\r\nContent-Length: ${body.length}\r\n\r\n`,
     );
     // 40 ms between bytes, far under the idle timeout: the body takes longer than it in all.
@@ -216,7 +216,7 @@ async function idleConnections(router: RouterProcess): Promise<void> {
   for (let batch = 0; batch < IDLE_CONNECTIONS; batch += 250) {
     const opened = Array.from({ length: 250 }, () => new RawClient(router.port));
     await Promise.all(opened.map((c) => c.connected()));
-    for (const c of opened) c.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (const c of opened) c.socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     clients.push(...opened);
   }
   await eventually(
