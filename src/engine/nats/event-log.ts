@@ -75,7 +75,7 @@ export class NatsEventLog implements EventLog {
     });
     const outcomes = await this.#publish(topic, items);
     if (outcomes.every((o) => o.kind === "no-stream")) await this.#noStream(topic);
-    const results = new Array<Appended>(events.length);
+    const results = Array.from<Appended | undefined>({ length: events.length });
     outcomes.forEach((outcome, j) => {
       results[sentIndex[j] ?? 0] = appendedOf(outcome, topic);
     });
@@ -87,7 +87,8 @@ export class NatsEventLog implements EventLog {
           ? { offset: original.offset, duplicate: true }
           : (original ?? { error: unavailable("appending") });
     });
-    return results;
+    // Every event gets an answer: one nobody confirmed is an error, never left out.
+    return results.map((result) => result ?? { error: unavailable("appending") });
   }
 
   async #publish(topic: string, items: readonly PublishItem[]): Promise<PublishOutcome[]> {

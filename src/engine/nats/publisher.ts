@@ -56,7 +56,7 @@ export class Publisher {
 
   async publish(subject: string, items: readonly PublishItem[]): Promise<PublishOutcome[]> {
     const limit = (this.#nc.info?.max_payload ?? 1_048_576) - HEADER_ROOM;
-    const outcomes = new Array<PublishOutcome | undefined>(items.length);
+    const outcomes = Array.from<PublishOutcome | undefined>({ length: items.length });
     const requests: OutgoingRequest[] = [];
     const sentIndex: number[] = [];
     items.forEach((item, i) => {

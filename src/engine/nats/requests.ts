@@ -18,7 +18,10 @@ export function requestAll(
   requests: readonly OutgoingRequest[],
   timeoutMs: number,
 ): Promise<(Msg | undefined)[]> {
-  const replies = new Array<Msg | undefined>(requests.length);
+  // Dense, never `new Array(n)`: a reply that never came must be an `undefined` that
+  // forEach and map visit, not a hole they skip (a skipped PubAck once answered 201 for an
+  // event JetStream never confirmed).
+  const replies = Array.from<Msg | undefined>({ length: requests.length });
   if (requests.length === 0) return Promise.resolve(replies);
   return new Promise((resolve) => {
     let left = requests.length;
