@@ -107,6 +107,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
   });
+  await broker.markDeadLetterTopics(); // before the first request: no publish reaches an unmarked one
   const server = await createServer({
     broker,
     logLevel: options.logLevel ?? "info",
