@@ -116,6 +116,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
   });
+  await broker.markDeadLetterTopics(); // before the first request: no publish reaches an unmarked one
   const { maxBodyBytes, headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs } =
     options.limits ?? {};
   const server = await createServer({

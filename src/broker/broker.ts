@@ -28,6 +28,7 @@ import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/a
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
+import { markDeadLetterTopics } from "./router-topics.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
@@ -107,6 +108,14 @@ export class Broker {
     return this.#engine.ready(signal);
   }
 
+  /**
+   * Marks every current subscription's dead-letter topic router-owned (a store written before
+   * the marker existed has them unmarked); answers how many it marked. Run before serving.
+   */
+  markDeadLetterTopics(): Promise<number> {
+    return markDeadLetterTopics(this.#engine);
+  }
+
   /** Starts push delivery: a dispatcher for every push subscription, kept in step from then on. */
   startDispatchers(): Promise<void> {
     return this.#push.start();
@@ -141,7 +150,7 @@ export class Broker {
         `${events.length} events in one request; at most ${this.#maxBatch}`,
         { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
       );
-    const config = await this.#topics.require(topic);
+    const config = await this.#topics.requirePublishable(topic);
     const prepared = prepareEvents(events, batch, config, this.#clock);
     if (prepared.events.length === 0) return { entries: [], partial: false };
     const appended = await this.#append(topic, prepared.events);

@@ -6,6 +6,7 @@ import type { Delivery, Engine, Settled, SubscriptionStats } from "../engine/eng
 import type { PullRequest, SettleRequest } from "./delivery-requests.js";
 import type { BrokerMetrics, LabelledCounter } from "./metrics.js";
 import type { PushDispatchers } from "./push/dispatchers.js";
+import { checkDeadLetterTopic } from "./router-topics.js";
 import { parseSubscriptionConfig } from "./subscription-config.js";
 import type { Topics } from "./topics.js";
 import { type SubscriptionView, subscriptionView } from "./views.js";
@@ -52,6 +53,7 @@ export class Subscriptions {
         },
       );
     if (parsed.push !== null) await this.#push.checkEndpointConfig(parsed.push.url, "/push/url");
+    await checkDeadLetterTopic(this.#engine, parsed, existing);
     await this.#topics.require(parsed.topic, "/topic");
     await this.#topics.ensure(parsed.deadLetterTopic);
     // `start` applies at creation only; an update keeps the position (seek moves it).

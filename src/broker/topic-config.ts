@@ -17,8 +17,16 @@ export const TOPIC_BOUNDS = {
   maxEventBytes: { min: 1, max: 64 * 1024 * 1024 },
 } as const;
 
-// `name` and `stats` are what GET returns: accepted and ignored so a GET body can be PUT back.
-const TOPIC_FIELDS = new Set(["retention", "dedupeWindowMs", "maxEventBytes", "name", "stats"]);
+// `name`, `owner` and `stats` are what GET returns: accepted and ignored so a GET body can be
+// PUT back (the router alone decides which topics it owns).
+const TOPIC_FIELDS = new Set([
+  "retention",
+  "dedupeWindowMs",
+  "maxEventBytes",
+  "name",
+  "owner",
+  "stats",
+]);
 const RETENTION_FIELDS = new Set(["maxAgeMs", "maxBytes", "maxEvents"]);
 
 function parseRetention(body: JsonObject, errors: FieldErrors): RetentionConfig {

@@ -1,9 +1,10 @@
 import type { Clock } from "../core/clock.js";
 import type { TopicConfig } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
-import { assertTopicName } from "../core/names.js";
+import { assertTopicName, isRouterTopicName } from "../core/names.js";
 import type { LogPosition } from "../core/positions.js";
 import type { Engine, LogPage } from "../engine/engine.js";
+import { isRouterOwned, publishForbidden, withOwnerByName } from "./router-topics.js";
 import { TopicCache } from "./topic-cache.js";
 import { defaultTopicConfig, parseTopicConfig } from "./topic-config.js";
 import { type TopicView, topicView } from "./views.js";
@@ -26,11 +27,13 @@ export class Topics {
     this.cache = new TopicCache(engine.log, clock);
   }
 
+  /** A router-owned topic stays so: the engine keeps the marker the body cannot carry. */
   async put(name: string, body: unknown): Promise<{ created: boolean; topic: TopicView }> {
-    const config = parseTopicConfig(name, body);
+    const config = withOwnerByName(parseTopicConfig(name, body));
     const { created } = await this.#engine.log.putTopic(config);
-    this.cache.set(config);
-    return { created, topic: topicView(config) };
+    const stored = (await this.#engine.log.getTopic(name)) ?? config;
+    this.cache.set(stored);
+    return { created, topic: topicView(stored) };
   }
 
   async get(name: string): Promise<TopicView> {
@@ -51,14 +54,34 @@ export class Topics {
     const config = await this.cache.get(name);
     if (config !== null) return config;
     if (!this.#autoCreate) throw notFound(name, pointer);
-    return this.ensure(name);
+    return this.#write(withOwnerByName(defaultTopicConfig(name)));
   }
 
-  /** Creates the topic with defaults unless it exists (used for dead-letter topics). */
+  /**
+   * The config of a topic users may publish to: router-owned topics answer 403 whether
+   * they exist or not (an unknown `switchyard.*` one is not auto-created).
+   */
+  async requirePublishable(name: string): Promise<TopicConfig> {
+    assertTopicName(name, "path:topic");
+    if (isRouterTopicName(name)) throw publishForbidden(name);
+    const config = await this.require(name);
+    if (isRouterOwned(config)) throw publishForbidden(name);
+    return config;
+  }
+
+  /**
+   * A router-owned topic (a dead-letter topic, `switchyard.audit`): created with defaults
+   * unless it exists, marked if it exists unmarked (callers check first that it may be).
+   */
   async ensure(name: string): Promise<TopicConfig> {
-    const existing = await this.cache.get(name);
-    if (existing !== null) return existing;
-    const config = defaultTopicConfig(name);
+    const cached = await this.cache.get(name);
+    if (cached?.owner === "router") return cached;
+    // Marking keeps the topic's settings: read them fresh, not from a cache a second old.
+    const current = cached === null ? null : await this.#engine.log.getTopic(name);
+    return this.#write({ ...(current ?? defaultTopicConfig(name)), owner: "router" });
+  }
+
+  async #write(config: TopicConfig): Promise<TopicConfig> {
     await this.#engine.log.putTopic(config);
     this.cache.set(config);
     return config;

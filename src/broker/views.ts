@@ -1,8 +1,10 @@
-import type { PushConfig, SubscriptionConfig, TopicConfig } from "../core/config.js";
+import type { PushConfig, SubscriptionConfig, TopicConfig, TopicOwner } from "../core/config.js";
 import type { SubscriptionStats, TopicStats } from "../engine/engine.js";
+import { ownerOf } from "./router-topics.js";
 
-/** A topic as the API shows it. */
-export interface TopicView extends TopicConfig {
+/** A topic as the API shows it: `owner` is `"router"` for router-owned topics, else null. */
+export interface TopicView extends Omit<TopicConfig, "owner"> {
+  readonly owner: TopicOwner | null;
   readonly stats?: TopicStats;
 }
 
@@ -51,7 +53,8 @@ export interface SubscriptionView extends Omit<SubscriptionConfig, "push"> {
 }
 
 export function topicView(config: TopicConfig, stats?: TopicStats): TopicView {
-  return stats === undefined ? { ...config } : { ...config, stats };
+  const view: TopicView = { ...config, owner: ownerOf(config) };
+  return stats === undefined ? view : { ...view, stats };
 }
 
 /** Optional tuning shows only when set; `onClientError` always (its default is a choice). */

@@ -45,13 +45,14 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   invalid_name: "topic names use [a-zA-Z0-9._-] (1-200), subscription names [a-zA-Z0-9_-] (1-64)",
   invalid_event: "an event needs a non-empty type and source (--type, --source)",
   reserved_attribute:
-    "offset, topic and appendedat are set by the router; remove them from the event",
+    "offset, topic, appendedat, subjectversion and deadletter* are set by the router; remove them from the event",
   invalid_filter: "a filter is one of exact, prefix, suffix, all, any, not (see docs/cli.md)",
   event_too_large:
     "raise the topic's maxEventBytes (`switchyard topics create <topic> --max-event-bytes 4MiB`)",
   body_too_large: "send fewer or smaller events per request",
   batch_too_large: "send fewer events per request",
-  topic_in_use: "delete the subscriptions that read it first, or pass --force to delete them too",
+  topic_in_use:
+    "delete the subscriptions that use it first (or pass --force); a subscription's --dead-letter-topic must not name an ordinary topic",
   subscription_topic_changed: "a subscription's topic is fixed: delete it and create it again",
   shutting_down: "the router is stopping; try again once it is back",
   engine_unavailable: "the router cannot reach its store; check the router's log",

@@ -25,6 +25,8 @@ export interface Topic {
   readonly retention: RetentionConfig;
   readonly dedupeWindowMs: number;
   readonly maxEventBytes: number;
+  /** `"router"` for a dead-letter or `switchyard.*` topic: only the router appends to it. */
+  readonly owner: "router" | null;
   /** Present on `get`. */
   readonly stats?: TopicStats;
 }

@@ -10,8 +10,20 @@ export interface RetentionConfig {
   readonly maxEvents?: number;
 }
 
+/**
+ * Who owns a topic: `"router"` marks a topic only the router appends to (a dead-letter topic,
+ * created with its subscription). `switchyard.*` topics are the router's by name, marked or not.
+ */
+export type TopicOwner = "router";
+
 export interface TopicConfig {
   readonly name: string;
+  /**
+   * Absent on ordinary topics. Sticky in every engine: a put without it keeps the marker, so
+   * only deleting the topic clears it (a user's config change never turns a dead-letter
+   * topic back into one anybody may publish to).
+   */
+  readonly owner?: TopicOwner;
   readonly retention: RetentionConfig;
   /** Repeats of `source`+`id` inside this window are not appended again. 0 disables dedupe. */
   readonly dedupeWindowMs: number;

@@ -23,7 +23,19 @@ export interface StoredEvent extends CloudEvent {
 }
 
 /** Attribute names the router writes on stored events; a published event must not carry them. */
-export const RESERVED_ATTRIBUTES: ReadonlySet<string> = new Set(["offset", "topic", "appendedat"]);
+export const RESERVED_ATTRIBUTES: ReadonlySet<string> = new Set([
+  "offset",
+  "topic",
+  "appendedat",
+  "subjectversion",
+]);
+/** Dead letters carry `deadletterreason`, `deadlettersubscription`, ...: the whole prefix is the router's. */
+export const RESERVED_ATTRIBUTE_PREFIX = "deadletter";
+
+/** Whether `name` is router metadata a published event must not carry. */
+export function isReservedAttribute(name: string): boolean {
+  return RESERVED_ATTRIBUTES.has(name) || name.startsWith(RESERVED_ATTRIBUTE_PREFIX);
+}
 
 /** The ordering-key extension (CloudEvents partitioning extension). */
 export const PARTITION_KEY = "partitionkey";
@@ -70,7 +82,7 @@ function checkOptionalString(
 }
 
 function checkExtension(name: string, value: unknown, at: string, errors: FieldError[]): void {
-  if (RESERVED_ATTRIBUTES.has(name)) {
+  if (isReservedAttribute(name)) {
     errors.push({
       pointer: `${at}/${name}`,
       message: `"${name}" is reserved for the router's own metadata`,

@@ -34,3 +34,10 @@ export function assertSubscriptionName(name: string, pointer = "name"): void {
 export function defaultDeadLetterTopic(topic: string, subscription: string): string {
   return `${topic}.${subscription}.dlq`;
 }
+
+/** Topics named with this prefix belong to the router (e.g. `switchyard.audit`). */
+export const ROUTER_TOPIC_PREFIX = "switchyard.";
+
+export function isRouterTopicName(name: string): boolean {
+  return name.startsWith(ROUTER_TOPIC_PREFIX);
+}

@@ -73,7 +73,11 @@ export interface RetentionResult {
 }
 
 export interface EventLog {
-  /** Creates or replaces a topic's config; never touches its events. */
+  /**
+   * Creates or replaces a topic's config; never touches its events. The `owner` marker is
+   * sticky: a put without it keeps the topic's marker (only `deleteTopic` clears it). A
+   * dead-letter topic the engine re-creates itself (someone deleted it) is router-owned.
+   */
   putTopic(config: TopicConfig): Promise<{ readonly created: boolean }>;
   getTopic(name: string): Promise<TopicConfig | null>;
   listTopics(): Promise<readonly TopicConfig[]>;

@@ -148,9 +148,14 @@ const topics: Record<string, Schema> = {
       retention: ref("Retention"),
       dedupeWindowMs: int(0),
       maxEventBytes: int(1),
+      owner: {
+        enum: ["router", null],
+        description:
+          '"router" for a router-owned topic (a dead-letter topic, `switchyard.*`): only the router appends to it',
+      },
       stats: ref("TopicStats"),
     },
-    ["name", "retention", "dedupeWindowMs", "maxEventBytes"],
+    ["name", "retention", "dedupeWindowMs", "maxEventBytes", "owner"],
   ),
   TopicList: obj({ topics: arrayOf(ref("Topic")) }, ["topics"]),
 };

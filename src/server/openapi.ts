@@ -132,6 +132,8 @@ const PATHS: Json = {
   "/v1/topics/{topic}": {
     put: operation("putTopic", {
       summary: "Create (201) or update (200) a topic",
+      description:
+        "A router-owned topic (a dead-letter topic, or `switchyard.*`) stays router-owned: `owner` in the body is ignored.",
       params: ["topic"],
       body: "TopicInput",
       ok: { 200: "Topic", 201: "Topic" },
@@ -157,7 +159,7 @@ const PATHS: Json = {
     post: operation("publish", {
       summary: "Publish one event (structured or binary mode) or a batch",
       description:
-        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create.",
+        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create. Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there.",
       params: ["topic"],
       body: publishBody,
       ok: { 201: "PublishResponse", 207: "PublishResponse" },
@@ -167,6 +169,7 @@ const PATHS: Json = {
         "invalid_request",
         "invalid_event",
         "reserved_attribute",
+        "forbidden",
         "topic_not_found",
         "event_too_large",
         "body_too_large",
@@ -208,7 +211,7 @@ const PATHS: Json = {
     put: operation("putSubscription", {
       summary: "Create (201) or update (200) a subscription",
       description:
-        "An update keeps the position; `start` applies at creation only. The dead-letter topic is created when missing. Push secrets are write-only.",
+        "An update keeps the position; `start` applies at creation only. The dead-letter topic is created, router-owned, when missing; naming an existing ordinary topic as `deadLetterTopic` (given or defaulted) answers 409 `topic_in_use`, a `switchyard.*` one 400 `invalid_request`. Push secrets are write-only.",
       params: ["name"],
       body: "SubscriptionInput",
       ok: { 200: "Subscription", 201: "Subscription" },
@@ -217,6 +220,7 @@ const PATHS: Json = {
         "invalid_filter",
         "invalid_endpoint",
         "topic_not_found",
+        "topic_in_use",
         "subscription_topic_changed",
         "body_too_large",
       ],

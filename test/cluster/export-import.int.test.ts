@@ -76,4 +76,46 @@ describe.runIf(natsServerAvailable())("switchyard export / import: embedded → 
     await cli("import", topic, "--file", file, "--url", onNats.url);
     expect((await to.get(`/v1/topics/${topic}`)).body.stats.events).toBe(250);
   });
+
+  it("dead letters import without the router's deadletter* attributes; never into a dead-letter topic", async () => {
+    const topic = uniqueName("src");
+    const sub = uniqueName("s");
+    const from = api(embedded.url);
+    const to = api(onNats.url);
+    await from.put(`/v1/topics/${topic}`, {});
+    await from.put(`/v1/subscriptions/${sub}`, { topic, start: "earliest" });
+    await from.publish(topic, [event({ data: { i: 1 } }), event({ data: { i: 2 } })]);
+    const pulled = (await from.post(`/v1/subscriptions/${sub}/pull`, { max: 2 })).body.deliveries;
+    await from.post(`/v1/subscriptions/${sub}/reject`, {
+      ackIds: pulled.map((d: { ackId: string }) => d.ackId),
+      reason: "bad",
+    });
+    const dlq = `${topic}.${sub}.dlq`;
+    const file = join(dir, `${dlq}.jsonl`);
+    await cli("export", dlq, "--out", file, "--url", embedded.url);
+    expect(JSON.parse(readFileSync(file, "utf8").split("\n")[0] ?? "")).toHaveProperty(
+      "deadletterreason",
+      "bad",
+    );
+
+    const fixed = uniqueName("fixed");
+    await to.put(`/v1/topics/${fixed}`, {});
+    await cli("import", fixed, "--file", file, "--url", onNats.url);
+    const stored = (await to.get(`/v1/topics/${fixed}/events?from=1`)).body.events;
+    expect(stored.map((e: { data: unknown }) => e.data)).toEqual([{ i: 1 }, { i: 2 }]);
+    for (const e of stored)
+      expect(Object.keys(e).filter((k) => k.startsWith("deadletter"))).toEqual([]);
+
+    // The target's own dead-letter topic takes no import: only its router appends there.
+    await to.put(`/v1/topics/${topic}`, {});
+    await to.put(`/v1/subscriptions/${sub}`, { topic });
+    const refused = await cli("import", dlq, "--file", file, "--url", onNats.url).catch(
+      (error: { stderr: string }) => error,
+    );
+    expect(refused.stderr).toContain("(forbidden)");
+    expect((await to.get(`/v1/topics/${dlq}`)).body).toMatchObject({
+      owner: "router",
+      stats: { events: 0 },
+    });
+  });
 });

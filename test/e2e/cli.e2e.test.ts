@@ -280,6 +280,10 @@ describe("client commands against the dev router", () => {
     const [back] = await sdk.admin.pull(sub, { max: 1, waitMs: 2_000 });
     expect(back).toMatchObject({ attempt: 1, event: { id } });
     await sdk.close();
+
+    const dlq = `${topic}.${sub}.dlq`;
+    expect((await cli(["topics", "get", dlq], env)).stdout).toMatch(/^owner +the router/m);
+    expectOneLineError(await cli(["publish", dlq, "--type", "t"], env), "forbidden", 1);
   });
 });
 

@@ -17,6 +17,7 @@ describe("topics", () => {
       retention: { maxAgeMs: 60_000 },
       dedupeWindowMs: 1_000,
       maxEventBytes: 1_048_576,
+      owner: null,
     });
 
     const updated = await http.put(`/v1/topics/${name}`, { maxEventBytes: 2_048 });
@@ -50,6 +51,7 @@ describe("topics", () => {
       retention: {},
       dedupeWindowMs: 300_000,
       maxEventBytes: 1_048_576,
+      owner: null,
     });
   });
 

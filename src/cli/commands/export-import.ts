@@ -3,8 +3,8 @@
  * example from the embedded engine to NATS JetStream — through the public API, so they work
  * between any two engines and versions. Export writes the stored events as JSON Lines (in
  * offset order); import publishes them in that order with their own `id`, `source`, `time`
- * and `partitionkey`, dropping the router's metadata (`offset`, `topic`, `appendedat`): the
- * target assigns new offsets and append times. Re-running an import inside the target's
+ * and `partitionkey`, dropping the router's metadata (`offset`, `topic`, `appendedat`,
+ * `subjectversion`, `deadletter*`): the target assigns new offsets and append times. Re-running an import inside the target's
  * dedupe window stores nothing twice.
  */
 
@@ -12,13 +12,13 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
 import type { EventInput } from "../../client/index.js";
+import { isReservedAttribute } from "../../core/event.js";
 import { addConnectionOptions, type ConnectionFlags, connect, withClient } from "../connect.js";
 import { formatCount } from "../output.js";
 import { parseInteger } from "../parse.js";
 import { publishFile } from "./publish-file.js";
 
 const PAGE = 1_000;
-const ROUTER_METADATA = ["offset", "topic", "appendedat"];
 
 interface ExportFlags extends ConnectionFlags {
   readonly out?: string;
@@ -83,7 +83,8 @@ export function registerImport(program: Command): void {
 
 /** A stored event as it was published: the router's metadata removed. */
 export function withoutRouterMetadata(event: Record<string, unknown>): EventInput {
-  const copy: Record<string, unknown> = { ...event };
-  for (const name of ROUTER_METADATA) delete copy[name];
+  const copy: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(event))
+    if (!isReservedAttribute(name)) copy[name] = value;
   return copy as unknown as EventInput;
 }

@@ -141,5 +141,8 @@ function describeTopic(topic: Topic): string {
     ["retention", retentionText(topic)],
     ["dedupe window", formatDuration(topic.dedupeWindowMs)],
     ["max event size", formatBytes(topic.maxEventBytes)],
+    ...(topic.owner === "router"
+      ? [["owner", "the router (only it appends here; redrive moves dead letters)"] as const]
+      : []),
   ]);
 }

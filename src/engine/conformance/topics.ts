@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { newEvents, topicConfig, uniqueName } from "./fixtures.js";
 import type { EngineHarness } from "./harness.js";
-import { expectCode, readAll } from "./probes.js";
-import { createSubscription, createTopic, useEngine } from "./scope.js";
+import { expectCode, LONG_LEASE_MS, leaseNow, readAll, statusesOf } from "./probes.js";
+import { createSubscription, createTopic, setup, useEngine } from "./scope.js";
 
 export function topicTests(harness: EngineHarness): void {
   describe("topics", () => {
@@ -58,5 +58,56 @@ export function topicTests(harness: EngineHarness): void {
       await engine().cursors.deleteSubscription(sub.name);
       expect(await engine().log.deleteTopic(topic)).toBe(true);
     });
+
+    it("keeps a topic's router-owned marker: it round-trips in get and list", async () => {
+      const owned = await createTopic(engine(), { owner: "router" });
+      const plain = await createTopic(engine());
+      expect(await engine().log.getTopic(owned)).toEqual(topicConfig(owned, { owner: "router" }));
+      expect((await engine().log.getTopic(plain))?.owner).toBeUndefined();
+      const listed = await engine().log.listTopics();
+      expect(listed).toContainEqual(topicConfig(owned, { owner: "router" }));
+      expect(listed.find((t) => t.name === plain)?.owner).toBeUndefined();
+    });
+
+    it("the marker is sticky: a put without it keeps it, only deleting the topic clears it", async () => {
+      const name = await createTopic(engine());
+      await engine().log.putTopic(topicConfig(name, { owner: "router" }));
+      expect((await engine().log.getTopic(name))?.owner).toBe("router");
+      const updated = topicConfig(name, { retention: { maxEvents: 3 }, dedupeWindowMs: 0 });
+      expect(await engine().log.putTopic(updated)).toEqual({ created: false });
+      expect(await engine().log.getTopic(name)).toEqual({ ...updated, owner: "router" });
+      expect(await engine().log.deleteTopic(name)).toBe(true);
+      await createTopic(engine(), { name });
+      expect((await engine().log.getTopic(name))?.owner).toBeUndefined();
+    });
+
+    it("re-creates a deleted dead-letter topic router-owned when it dead-letters into it", async () => {
+      const s = await setup(engine());
+      expect(await engine().log.deleteTopic(s.dlq)).toBe(true);
+      await engine().log.append(s.topic, newEvents(1));
+      const [d] = await leaseNow(engine(), s.sub, { leaseMs: LONG_LEASE_MS });
+      if (d === undefined) throw new Error("a delivery expected");
+      expect(statusesOf(await engine().cursors.reject(s.sub, [d.ackId], "bad"))).toEqual(["ok"]);
+      expect(await engine().log.getTopic(s.dlq)).toEqual(topicConfig(s.dlq, { owner: "router" }));
+      expect(await readAll(engine(), s.dlq)).toHaveLength(1);
+    });
+  });
+
+  describe("topics across a restart", () => {
+    for (const how of ["close", "kill"] as const)
+      it(`after ${how}: the router-owned marker survives`, async () => {
+        const before = await harness.open();
+        const owned = await createTopic(before, { owner: "router", retention: { maxEvents: 9 } });
+        const plain = await createTopic(before);
+        const after = await harness.reopen(before, how);
+        try {
+          expect(await after.log.getTopic(owned)).toEqual(
+            topicConfig(owned, { owner: "router", retention: { maxEvents: 9 } }),
+          );
+          expect(await after.log.getTopic(plain)).toEqual(topicConfig(plain));
+        } finally {
+          await after.close();
+        }
+      });
   });
 }

@@ -68,8 +68,10 @@ export async function appendDeadLetters(
   return outcomes.map((o) => o.kind === "stored");
 }
 
+/** What a dead-letter topic the engine has to re-create gets: defaults, router-owned. */
 export const DEFAULT_DEAD_LETTER_TOPIC = {
   retention: {},
   dedupeWindowMs: TOPIC_DEFAULTS.dedupeWindowMs,
   maxEventBytes: TOPIC_DEFAULTS.maxEventBytes,
+  owner: "router",
 } as const;

@@ -20,16 +20,28 @@ export class TopicCatalog {
     this.#ctx = ctx;
   }
 
+  /** Creates or replaces the config; a router-owned topic stays so (the marker is sticky). */
   async put(config: TopicConfig): Promise<{ readonly created: boolean }> {
     const key = topicKey(config.name);
     const bucket = this.#ctx.metadata.topics;
-    const existing = await bucket.get(key);
     await ensureTopicStream(this.#ctx, config);
-    let created = false;
-    if (existing === null) created = (await bucket.create(key, config)) !== null;
-    if (!created) await bucket.put(key, config);
+    for (;;) {
+      const existing = await bucket.get(key);
+      if (existing === null) {
+        if ((await bucket.create(key, config)) === null) continue;
+        this.#remember(key, config);
+        return { created: true };
+      }
+      const owner = config.owner ?? existing.value.owner;
+      const next: TopicConfig = owner === undefined ? config : { ...config, owner };
+      if ((await bucket.update(key, next, existing.revision)) === null) continue;
+      this.#remember(key, next);
+      return { created: false };
+    }
+  }
+
+  #remember(key: string, config: TopicConfig): void {
     this.#cache.set(key, { config, until: Date.now() + CACHE_MS });
-    return { created };
   }
 
   async get(name: string): Promise<TopicConfig | null> {
@@ -44,7 +56,7 @@ export class TopicCatalog {
     if (cached !== undefined && cached.until > Date.now()) return cached.config;
     const config = await this.get(name);
     if (config === null) this.#cache.delete(key);
-    else this.#cache.set(key, { config, until: Date.now() + CACHE_MS });
+    else this.#remember(key, config);
     return config;
   }
 

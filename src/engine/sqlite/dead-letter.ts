@@ -16,7 +16,7 @@ import { putTopicJob } from "./topics.js";
 
 export const MAX_ATTEMPTS_REASON = "max attempts exceeded";
 
-/** The dead-letter topic, re-created with defaults if someone deleted it. */
+/** The dead-letter topic, re-created with defaults (router-owned) if someone deleted it. */
 function deadLetterTopic(tx: JobTx, name: string): TopicState {
   const existing = tx.topic(name);
   if (existing !== null) return existing;
@@ -25,6 +25,7 @@ function deadLetterTopic(tx: JobTx, name: string): TopicState {
     retention: {},
     dedupeWindowMs: TOPIC_DEFAULTS.dedupeWindowMs,
     maxEventBytes: TOPIC_DEFAULTS.maxEventBytes,
+    owner: "router",
   });
   const created = tx.topic(name);
   if (created === null)

@@ -137,6 +137,12 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO catalog_revision (id, revision) VALUES (1, 0);
   `,
+  // Router-owned topics (dead-letter topics): NULL for ordinary ones. Topics that were some
+  // subscription's dead-letter topic before this column existed are marked by the broker
+  // at start, on every engine alike.
+  `
+  ALTER TABLE topics ADD COLUMN owner TEXT CHECK (owner IN ('router'));
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

@@ -100,6 +100,9 @@ function sqliteHarness(fsync: "always" | "interval"): EngineHarness {
       const image = join(root, `${count}-after-kill`);
       crashImage(state.dir, image);
       for (const connection of state.connections) if (connection.isOpen) connection.close();
+      // A killed process's timers die with it; here they would fire on the closed handle
+      // forever (the Catalog's expiry pass). Closing stops them; nothing can commit any more.
+      await engine.close().catch(() => undefined);
       return openAt(image);
     },
     async cleanup() {

@@ -14,6 +14,7 @@ interface TopicRow extends Record<string, unknown> {
   retention_max_age_ms: number | null;
   retention_max_bytes: number | null;
   retention_max_events: number | null;
+  owner: "router" | null;
   first_offset: number;
   last_offset: number;
   event_count: number;
@@ -35,7 +36,7 @@ export interface TopicState {
 }
 
 const SELECT = `SELECT topic_id, name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
-  retention_max_bytes, retention_max_events, first_offset, last_offset, event_count, byte_count,
+  retention_max_bytes, retention_max_events, owner, first_offset, last_offset, event_count, byte_count,
   last_appended_at FROM topics`;
 
 function retentionOf(row: TopicRow): RetentionConfig {
@@ -72,6 +73,7 @@ function toState(row: TopicRow): TopicState {
       retention: retentionOf(row),
       dedupeWindowMs: row.dedupe_window_ms,
       maxEventBytes: row.max_event_bytes,
+      ...(row.owner === null ? {} : { owner: row.owner }),
     },
     firstOffset: row.first_offset,
     lastOffset: row.last_offset,

@@ -21,24 +21,28 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
   );
   if (existing !== undefined) {
     tx.forgetTopic(config.name);
+    // The owner marker is sticky: a put without it keeps it.
     tx.db.run(
       `UPDATE topics SET dedupe_window_ms = ?, max_event_bytes = ?, retention_max_age_ms = ?,
-         retention_max_bytes = ?, retention_max_events = ? WHERE topic_id = ?`,
+         retention_max_bytes = ?, retention_max_events = ?, owner = COALESCE(?, owner)
+       WHERE topic_id = ?`,
       config.dedupeWindowMs,
       config.maxEventBytes,
       ...retentionParams(config),
+      config.owner ?? null,
       existing.topic_id,
     );
     return { created: false };
   }
   const inserted = tx.db.get<{ topic_id: number }>(
     `INSERT INTO topics (name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
-       retention_max_bytes, retention_max_events, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
+       retention_max_bytes, retention_max_events, owner, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
     config.name,
     config.dedupeWindowMs,
     config.maxEventBytes,
     ...retentionParams(config),
+    config.owner ?? null,
     tx.now,
   );
   if (inserted === undefined || inserted.topic_id > MAX_TOPIC_ID)
