@@ -15,7 +15,9 @@ describe("requests whose replies never come", () => {
     const replies = await requestAll(silent, inbox, [{ subject: "a" }, { subject: "b" }], 20);
     expect(replies).toHaveLength(2);
     let visited = 0;
-    replies.forEach(() => visited++);
+    replies.forEach(() => {
+      visited++;
+    });
     expect(visited).toBe(2);
   });
 
