@@ -6,6 +6,7 @@ import { reservedHeaderError } from "./push/headers.js";
 const PUSH_FIELDS = new Set([
   "url",
   "headers",
+  "headerNames",
   "timeoutMs",
   "mode",
   "secrets",
@@ -31,9 +32,16 @@ function parseUrl(input: JsonObject, at: string, errors: FieldErrors): string {
   return value;
 }
 
-function parseHeaders(input: JsonObject, at: string, errors: FieldErrors): Record<string, string> {
+function parseHeaders(
+  input: JsonObject,
+  at: string,
+  previous: Readonly<Record<string, string>>,
+  errors: FieldErrors,
+): Record<string, string> {
   const value = input.headers;
-  if (value === undefined || value === null) return {};
+  // Header values are write-only too: left out, the stored headers stay; null clears them.
+  if (value === undefined) return { ...previous };
+  if (value === null) return {};
   if (!isRecord(value)) {
     errors.add(`${at}/headers`, "must be an object mapping header names to strings");
     return {};
@@ -83,8 +91,9 @@ function parseSecrets(
 }
 
 /**
- * A subscription's `push` block. Omitted `secrets` keep `previous` (the secrets of the config
- * being updated): responses never show secrets, so a read-modify-write must not erase them.
+ * A subscription's `push` block. Omitted `secrets` and `headers` keep those of `previous` (the
+ * config being updated): responses never show their values, so a read-modify-write must not
+ * erase them.
  */
 export function parsePushConfig(
   value: unknown,
@@ -103,7 +112,7 @@ export function parsePushConfig(
     errors.add(`${at}/mode`, 'must be "binary" or "structured"');
   return {
     url: parseUrl(value, at, errors),
-    headers: parseHeaders(value, at, errors),
+    headers: parseHeaders(value, at, previous?.headers ?? {}, errors),
     timeoutMs:
       readInt(value, "timeoutMs", at, PUSH_TIMEOUT_BOUNDS, errors) ??
       SUBSCRIPTION_DEFAULTS.pushTimeoutMs,
