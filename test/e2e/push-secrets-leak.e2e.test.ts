@@ -118,6 +118,8 @@ describe("no secret or header value leaves the router", () => {
       cli(["export", topic, ...url]),
     ];
     for (const run of outputs) expect(run.code, run.stderr).toBe(0);
+    expect(outputs[0]?.stdout).toMatch(/push headers +authorization, x-api-key/);
+    expect(outputs[0]?.stdout).toMatch(/signing secrets +1/);
     expect(outputs[1]?.stdout).toContain('"secretCount": 1');
 
     expectAbsent(
