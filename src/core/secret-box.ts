@@ -7,7 +7,13 @@
  * IV, the 128-bit GCM tag). `sy1:<keyId>` is the additional authenticated data, so a value
  * cannot be relabelled with another key id. No message of this module holds key material.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+} from "node:crypto";
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -43,11 +49,12 @@ export function sealedParts(value: string): SealedParts | null {
 }
 
 export class SecretKeyRing {
-  readonly #keys: ReadonlyMap<string, Buffer>;
+  // KeyObjects: a cipher made from one is about three times cheaper than from raw bytes.
+  readonly #keys: ReadonlyMap<string, KeyObject>;
   /** The id of the key that seals. */
   readonly sealingKeyId: string;
 
-  private constructor(keys: ReadonlyMap<string, Buffer>, sealingKeyId: string) {
+  private constructor(keys: ReadonlyMap<string, KeyObject>, sealingKeyId: string) {
     this.#keys = keys;
     this.sealingKeyId = sealingKeyId;
   }
@@ -60,11 +67,11 @@ export class SecretKeyRing {
     const entries = text.split(",").map((e) => e.trim());
     if (entries.length === 1 && entries[0] === "")
       throw new SecretKeyError(`${source} holds no secret key`);
-    const keys = new Map<string, Buffer>();
+    const keys = new Map<string, KeyObject>();
     entries.forEach((entry, i) => {
       const [id = "", key] = parseEntry(entry, `${source}: entry ${i + 1}`);
       if (keys.has(id)) throw new SecretKeyError(`${source}: key id "${id}" is given twice`);
-      keys.set(id, key);
+      keys.set(id, createSecretKey(key));
     });
     return new SecretKeyRing(keys, [...keys.keys()][0] ?? "");
   }
@@ -89,7 +96,7 @@ export class SecretKeyRing {
   }
 
   seal(plaintext: string): string {
-    const key = this.#keys.get(this.sealingKeyId) as Buffer;
+    const key = this.#keys.get(this.sealingKeyId) as KeyObject;
     const label = `sy1:${this.sealingKeyId}`;
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", key, iv);
