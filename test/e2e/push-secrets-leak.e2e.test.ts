@@ -82,7 +82,7 @@ describe("no secret or header value leaves the router", () => {
     for (const request of failed) expectSigned(request);
     await http.put(`/v1/subscriptions/${name}`, {
       ...pushBody(topic, "http://127.0.0.1:9/closed"),
-      push: { url: "http://127.0.0.1:9/closed" },
+      push: { url: "http://127.0.0.1:9/closed", headers: HEADERS },
     });
     await http.publish(topic, event({ type: "secret.refused" }));
 

@@ -167,6 +167,27 @@ describe("push secrets on the embedded engine", () => {
         push: { url: sink.url, headers: { "x-only": "one" } },
       });
       expect(replaced.body.push.headerNames).toEqual(["x-only"]);
+
+      // Another origin with the headers left out: refused, so no stored value can be sent
+      // to a host chosen by whoever changes the URL. Same origin, another path: kept.
+      const moved = await http.put(`/v1/subscriptions/${name}`, {
+        topic,
+        push: { url: "http://127.0.0.1:9/elsewhere" },
+      });
+      expect(moved.status).toBe(400);
+      expect(moved.body.errors).toEqual([
+        { pointer: "/push/headers", message: expect.stringMatching(/another origin/) },
+      ]);
+      const samePlace = await http.put(`/v1/subscriptions/${name}`, {
+        topic,
+        push: { url: `${sink.url}/deeper` },
+      });
+      expect(samePlace.body.push.headerNames).toEqual(["x-only"]);
+      const movedWithHeaders = await http.put(`/v1/subscriptions/${name}`, {
+        topic,
+        push: { url: "http://127.0.0.1:9/elsewhere", headers: {} },
+      });
+      expect(movedWithHeaders.status).toBe(200);
     } finally {
       await router.close();
     }
