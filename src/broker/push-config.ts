@@ -48,15 +48,14 @@ function keptHeaders(
   previous: PushConfig | null,
   errors: FieldErrors,
 ): Record<string, string> {
-  const stored = previous?.headers ?? {};
-  if (Object.keys(stored).length === 0 || previous === null) return {};
+  if (previous === null || Object.keys(previous.headers).length === 0) return {};
   const origin = originOf(url);
   if (origin !== null && origin !== originOf(previous.url))
     errors.add(
       `${at}/headers`,
       "the endpoint moves to another origin: give the headers again (or {} for none)",
     );
-  return { ...stored };
+  return { ...previous.headers };
 }
 
 function parseHeaders(

@@ -63,15 +63,15 @@ export class PushSecrets {
    */
   async reseal(cursors: CursorStore): Promise<string[]> {
     const stored = await cursors.listSubscriptions();
-    const push = stored.filter((c) => c.push !== null);
-    const opened = push.map((c) => this.open(c));
-    const stale = opened.filter((_, i) => this.#isStale(push[i]?.push as PushConfig));
+    const opened = stored.map((c) => ({ stale: this.#isStale(c), config: this.open(c) }));
+    const stale = opened.filter((o) => o.stale).map((o) => o.config);
     for (const config of stale) await cursors.putSubscription(this.seal(config));
     return stale.map((c) => c.name);
   }
 
-  #isStale(push: PushConfig): boolean {
-    return valuesOf(push).some((v) => sealedParts(v)?.keyId !== this.#keys.sealingKeyId);
+  #isStale(config: SubscriptionConfig): boolean {
+    if (config.push === null) return false;
+    return valuesOf(config.push).some((v) => sealedParts(v)?.keyId !== this.#keys.sealingKeyId);
   }
 
   #openValue(subscription: string, value: string): string {
@@ -79,7 +79,7 @@ export class PushSecrets {
     if (parts === null) return value;
     if (!this.#keys.has(parts.keyId))
       throw new SecretKeyError(
-        `subscription ${subscription} holds push secrets sealed with secret key "${parts.keyId}", which is not in the secret keys (${this.#keys.keyIds.join(", ")}); add key "${parts.keyId}" back to SWITCHYARD_SECRET_KEY or the secretKeyFile`,
+        `subscription ${subscription} holds push secrets or header values sealed with secret key "${parts.keyId}", which is not in the secret keys (${this.#keys.keyIds.join(", ")}); add key "${parts.keyId}" back to SWITCHYARD_SECRET_KEY or the secretKeyFile`,
       );
     try {
       return this.#keys.open(value);
