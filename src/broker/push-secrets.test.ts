@@ -1,31 +1,15 @@
 import { describe, expect, it, vi } from "vitest";
 import type { SubscriptionConfig } from "../core/config.js";
 import { SecretKeyError, SecretKeyRing } from "../core/secret-box.js";
+import { subscriptionConfig } from "../engine/conformance/fixtures.js";
 import type { CursorStore } from "../engine/engine.js";
 import { PushSecrets } from "./push-secrets.js";
 
 const SECRET = "whsec_c2VjcmV0LWJ5dGVzLW5vYm9keS1zaG91bGQtc2VlLTEyMw==";
 
 function config(name: string, headers: Record<string, string>): SubscriptionConfig {
-  return {
-    name,
-    topic: "t",
-    filter: null,
-    start: "latest",
-    ackTimeoutMs: 30_000,
-    maxAttempts: 10,
-    backoff: { initialMs: 1_000, maxMs: 600_000, multiplier: 2 },
-    deadLetterTopic: "t.dlq",
-    ordering: "none",
-    maxInFlight: 1_000,
-    push: {
-      url: "https://h.example/",
-      headers,
-      timeoutMs: 10_000,
-      mode: "binary",
-      secrets: [SECRET],
-    },
-  };
+  const push = { url: "https://h.example/", timeoutMs: 10_000, mode: "binary" as const };
+  return subscriptionConfig(name, "t", { push: { ...push, headers, secrets: [SECRET] } });
 }
 
 /** Just the two calls `reseal` makes, over a map. */

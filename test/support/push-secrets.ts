@@ -5,6 +5,7 @@
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import type { SubscriptionConfig } from "../../src/core/config.js";
+import { subscriptionConfig } from "../../src/engine/conformance/fixtures.js";
 import { eventually } from "./eventually.js";
 import type { HttpSink, SinkRequest } from "./http-sink.js";
 import { type Api, event } from "./router.js";
@@ -29,19 +30,12 @@ export function pushBody(topic: string, url: string): Record<string, unknown> {
 
 /** The config an old router (before sealing) would have stored: values in plaintext. */
 export function plaintextConfig(name: string, topic: string, url: string): SubscriptionConfig {
-  return {
-    name,
-    topic,
-    filter: null,
+  return subscriptionConfig(name, topic, {
     start: "earliest",
-    ackTimeoutMs: 30_000,
-    maxAttempts: 10,
     backoff: { initialMs: 10, maxMs: 100, multiplier: 2 },
     deadLetterTopic: `${topic}.dlq`,
-    ordering: "none",
-    maxInFlight: 1_000,
     push: { url, headers: HEADERS, timeoutMs: 10_000, mode: "binary", secrets: [SECRET] },
-  };
+  });
 }
 
 /** Publishes one event and waits for the sink to get it with the headers and a valid signature. */
