@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 
 // After the resolve hook above: the sources import each other as `.js`.
 const { Broker } = await import("../src/broker/broker.ts");
+const { SecretKeyRing } = await import("../src/core/secret-box.ts");
 const { subscriptionConfig, topicConfig } = await import("../src/engine/conformance/fixtures.ts");
 const { openSqliteEngine } = await import("../src/engine/sqlite/index.ts");
 const { values: args } = parseArgs({ options: { n: { type: "string", default: "1000" } } });
@@ -28,7 +29,7 @@ try {
     await engine.log.putTopic(topicConfig(config.deadLetterTopic));
     await engine.cursors.putSubscription(config);
   }
-  const broker = new Broker({ engine });
+  const broker = new Broker({ engine, secretKeys: SecretKeyRing.generate() });
   const timed = async () => {
     const started = performance.now();
     const marked = await broker.markDeadLetterTopics();

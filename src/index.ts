@@ -2,9 +2,11 @@ import { mkdirSync } from "node:fs";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
+import type { SecretKeyRing } from "./core/secret-box.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
+import { loadSecretKeys } from "./engine/secret-key-file.js";
 import { createServer } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
@@ -40,6 +42,16 @@ export interface RouterOptions {
     /** Credentials and TLS for the NATS connection (file contents, not paths). */
     readonly credentials?: NatsCredentials;
   };
+  /**
+   * The keys sealing push secrets and header values in the store: `id:base64` entries (32
+   * bytes each) separated by commas; the first seals, all open. Wins over `secretKeyFile`.
+   */
+  readonly secretKeys?: string;
+  /**
+   * A file holding that list. With neither, the embedded engine creates `secret.keys` (mode
+   * 0600) in `dataDir` on first start; the NATS engine refuses to start.
+   */
+  readonly secretKeyFile?: string;
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. Default false. */
   readonly autoCreateTopics?: boolean;
   /** Default "info". */
@@ -106,16 +118,22 @@ function pushOptions(options: RouterOptions): PushOptions {
   };
 }
 
-async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
+async function serve(
+  engine: Engine,
+  secretKeys: SecretKeyRing,
+  options: RouterOptions,
+): Promise<Router> {
   const host = options.host ?? "127.0.0.1";
   const broker = new Broker({
     engine,
+    secretKeys,
     autoCreateTopics: options.autoCreateTopics ?? false,
     push: pushOptions(options),
     ...(options.limits?.maxBatchEvents === undefined
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
   });
+  await broker.sealStoredSecrets();
   await broker.markDeadLetterTopics(); // before the first request: no publish reaches an unmarked one
   const { maxBodyBytes, headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs } =
     options.limits ?? {};
@@ -177,10 +195,16 @@ function engineOptions(options: RouterOptions): EngineOptions {
 /** Starts a router: opens the engine (in `dataDir`, or on NATS), then serves the HTTP API. */
 export async function startRouter(options: RouterOptions): Promise<Router> {
   mkdirSync(options.dataDir, { recursive: true });
+  const secretKeys = loadSecretKeys({
+    engine: options.engine ?? "sqlite",
+    dataDir: options.dataDir,
+    ...(options.secretKeys === undefined ? {} : { keys: options.secretKeys }),
+    ...(options.secretKeyFile === undefined ? {} : { file: options.secretKeyFile }),
+  });
   const engine = await createEngine(engineOptions(options));
   try {
     await engine.ready();
-    return await serve(engine, options);
+    return await serve(engine, secretKeys, options);
   } catch (error) {
     await engine.close();
     throw error;

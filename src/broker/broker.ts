@@ -3,6 +3,7 @@ import type { SubscriptionConfig } from "../core/config.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import type { LogPosition, StartPosition } from "../core/positions.js";
+import type { SecretKeyRing } from "../core/secret-box.js";
 import type {
   Appended,
   Delivery,
@@ -26,6 +27,7 @@ import { BrokerMetrics } from "./metrics.js";
 import { type PreparedBatch, prepareEvents } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
+import { PushSecrets } from "./push-secrets.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
@@ -48,6 +50,8 @@ export interface BrokerOptions {
   readonly maxBatchEvents?: number;
   /** Push delivery: `allowPrivateEndpoints` (off unless dev mode or tests), sender tuning. */
   readonly push?: PushOptions;
+  /** The keys that seal push secrets and header values in the store. */
+  readonly secretKeys: SecretKeyRing;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -75,17 +79,25 @@ export class Broker {
   readonly #subs: Subscriptions;
   readonly #redrives: RedriveJobs;
   readonly #push: PushDispatchers;
+  readonly #secrets: PushSecrets;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
-    this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, {
+    this.#secrets = new PushSecrets(options.secretKeys);
+    this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
       ...options.push,
     });
-    this.#subs = new Subscriptions(this.#engine, this.#topics, this.metrics, this.#push);
+    this.#subs = new Subscriptions(
+      this.#engine,
+      this.#topics,
+      this.metrics,
+      this.#push,
+      this.#secrets,
+    );
     this.#redrives = new RedriveJobs(this.#engine, {
       clock: this.#clock,
       audit: redriveAuditWriter(this.#engine, this.#topics, this.#clock),
@@ -114,6 +126,15 @@ export class Broker {
    */
   markDeadLetterTopics(): Promise<number> {
     return markDeadLetterTopics(this.#engine);
+  }
+
+  /**
+   * Seals again, under the first secret key, stored push configs holding plaintext (a store
+   * from before sealing) or values sealed under another key (a rotation); run before serving.
+   * Rejects with `SecretKeyError` when a value is sealed under a key not in the list.
+   */
+  sealStoredSecrets(): Promise<string[]> {
+    return this.#secrets.reseal(this.#engine.cursors);
   }
 
   /** Starts push delivery: a dispatcher for every push subscription, kept in step from then on. */
@@ -208,7 +229,7 @@ export class Broker {
   getSubscription(name: string): Promise<SubscriptionView> {
     return this.#subs.get(name);
   }
-  /** The stored config, secrets included (for the dispatcher, never for API answers). */
+  /** The stored config, push secrets and header values sealed (never for API answers). */
   subscriptionConfig(name: string): Promise<SubscriptionConfig> {
     return this.#subs.config(name);
   }

@@ -6,6 +6,7 @@ import { reservedHeaderError } from "./push/headers.js";
 const PUSH_FIELDS = new Set([
   "url",
   "headers",
+  "headerNames",
   "timeoutMs",
   "mode",
   "secrets",
@@ -31,9 +32,42 @@ function parseUrl(input: JsonObject, at: string, errors: FieldErrors): string {
   return value;
 }
 
-function parseHeaders(input: JsonObject, at: string, errors: FieldErrors): Record<string, string> {
+/** `https://host:port`, or null for a URL that does not parse. */
+function originOf(url: string): string | null {
+  return URL.canParse(url) ? new URL(url).origin : null;
+}
+
+/**
+ * Header values are write-only too: left out, the stored ones stay (null clears them). Not
+ * when the endpoint moves to another origin: stored values (an `authorization`, say) would
+ * then go to a host they were never meant for, readable by whoever set the new URL.
+ */
+function keptHeaders(
+  url: string,
+  at: string,
+  previous: PushConfig | null,
+  errors: FieldErrors,
+): Record<string, string> {
+  if (previous === null || Object.keys(previous.headers).length === 0) return {};
+  const origin = originOf(url);
+  if (origin !== null && origin !== originOf(previous.url))
+    errors.add(
+      `${at}/headers`,
+      "the endpoint moves to another origin: give the headers again (or {} for none)",
+    );
+  return { ...previous.headers };
+}
+
+function parseHeaders(
+  input: JsonObject,
+  at: string,
+  url: string,
+  previous: PushConfig | null,
+  errors: FieldErrors,
+): Record<string, string> {
   const value = input.headers;
-  if (value === undefined || value === null) return {};
+  if (value === undefined) return keptHeaders(url, at, previous, errors);
+  if (value === null) return {};
   if (!isRecord(value)) {
     errors.add(`${at}/headers`, "must be an object mapping header names to strings");
     return {};
@@ -83,8 +117,9 @@ function parseSecrets(
 }
 
 /**
- * A subscription's `push` block. Omitted `secrets` keep `previous` (the secrets of the config
- * being updated): responses never show secrets, so a read-modify-write must not erase them.
+ * A subscription's `push` block. Omitted `secrets` and `headers` keep those of `previous` (the
+ * config being updated): responses never show their values, so a read-modify-write must not
+ * erase them. Headers are kept only while the endpoint's origin stays the same.
  */
 export function parsePushConfig(
   value: unknown,
@@ -101,9 +136,10 @@ export function parsePushConfig(
   const mode = value.mode ?? "binary";
   if (mode !== "binary" && mode !== "structured")
     errors.add(`${at}/mode`, 'must be "binary" or "structured"');
+  const url = parseUrl(value, at, errors);
   return {
-    url: parseUrl(value, at, errors),
-    headers: parseHeaders(value, at, errors),
+    url,
+    headers: parseHeaders(value, at, url, previous, errors),
     timeoutMs:
       readInt(value, "timeoutMs", at, PUSH_TIMEOUT_BOUNDS, errors) ??
       SUBSCRIPTION_DEFAULTS.pushTimeoutMs,

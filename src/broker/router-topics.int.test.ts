@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsServerAvailable, startNatsServer } from "../../test/support/nats-server.js";
 import { SwitchyardError } from "../core/errors.js";
+import { SecretKeyRing } from "../core/secret-box.js";
 import { setup } from "../engine/conformance/scope.js";
 import type { Engine } from "../engine/engine.js";
 import { NatsEngine } from "../engine/nats/index.js";
@@ -93,7 +94,7 @@ for (const c of cases)
     it("marks every subscription's dead-letter topic at start, once; the subscription still updates", async () => {
       const s = await setup(engine());
       expect((await engine().log.getTopic(s.dlq))?.owner).toBeUndefined();
-      const broker = new Broker({ engine: engine() });
+      const broker = new Broker({ engine: engine(), secretKeys: SecretKeyRing.generate() });
       // The old shape indeed: unmarked, the topic still takes publishes.
       expect((await broker.publish(s.dlq, [event()], false)).entries).toHaveLength(1);
 
@@ -103,7 +104,7 @@ for (const c of cases)
       expect(await broker.markDeadLetterTopics()).toBe(0);
 
       // A second broker (another node, or the next start) sees the marker at once.
-      const next = new Broker({ engine: engine() });
+      const next = new Broker({ engine: engine(), secretKeys: SecretKeyRing.generate() });
       expect(await codeOf(next.publish(s.dlq, [event()], false))).toBe("forbidden");
       const update = await next.putSubscription(s.sub, {
         topic: s.topic,
@@ -117,7 +118,7 @@ for (const c of cases)
 
     it("before the start marking ran: the unmarked topic is still accepted as a dead-letter topic, and marked", async () => {
       const s = await setup(engine());
-      const broker = new Broker({ engine: engine() });
+      const broker = new Broker({ engine: engine(), secretKeys: SecretKeyRing.generate() });
       const update = await broker.putSubscription(s.sub, {
         topic: s.topic,
         deadLetterTopic: s.dlq,
@@ -143,7 +144,7 @@ for (const c of cases)
         ...((await engine().log.getTopic(s.topic)) ?? never()),
         name: plain,
       });
-      const broker = new Broker({ engine: engine() });
+      const broker = new Broker({ engine: engine(), secretKeys: SecretKeyRing.generate() });
       expect(
         await codeOf(
           broker.putSubscription(`${s.sub}-c`, { topic: s.topic, deadLetterTopic: plain }),

@@ -6,6 +6,7 @@ import type { Delivery, Engine, Settled, SubscriptionStats } from "../engine/eng
 import type { PullRequest, SettleRequest } from "./delivery-requests.js";
 import type { BrokerMetrics, LabelledCounter } from "./metrics.js";
 import type { PushDispatchers } from "./push/dispatchers.js";
+import type { PushSecrets } from "./push-secrets.js";
 import { checkDeadLetterTopic } from "./router-topics.js";
 import { parseSubscriptionConfig } from "./subscription-config.js";
 import type { Topics } from "./topics.js";
@@ -23,12 +24,20 @@ export class Subscriptions {
   readonly #topics: Topics;
   readonly #metrics: BrokerMetrics;
   readonly #push: PushDispatchers;
+  readonly #secrets: PushSecrets;
 
-  constructor(engine: Engine, topics: Topics, metrics: BrokerMetrics, push: PushDispatchers) {
+  constructor(
+    engine: Engine,
+    topics: Topics,
+    metrics: BrokerMetrics,
+    push: PushDispatchers,
+    secrets: PushSecrets,
+  ) {
     this.#engine = engine;
     this.#topics = topics;
     this.#metrics = metrics;
     this.#push = push;
+    this.#secrets = secrets;
   }
 
   async put(
@@ -36,7 +45,9 @@ export class Subscriptions {
     body: unknown,
   ): Promise<{ created: boolean; subscription: SubscriptionView }> {
     assertSubscriptionName(name, "path:name");
-    const existing = await this.#engine.cursors.getSubscription(name);
+    const stored = await this.#engine.cursors.getSubscription(name);
+    // Opened: an update that leaves secrets or headers out keeps them.
+    const existing = stored === null ? null : this.#secrets.open(stored);
     const parsed = parseSubscriptionConfig(name, body, existing);
     if (existing !== null && existing.topic !== parsed.topic)
       throw new SwitchyardError(
@@ -59,11 +70,12 @@ export class Subscriptions {
     // `start` applies at creation only; an update keeps the position (seek moves it).
     const config: SubscriptionConfig =
       existing === null ? parsed : { ...parsed, start: existing.start };
-    const { created } = await this.#engine.cursors.putSubscription(config);
+    const { created } = await this.#engine.cursors.putSubscription(this.#secrets.seal(config));
     this.#push.sync(name, config);
     return { created, subscription: subscriptionView(config, undefined, this.#push.health(name)) };
   }
 
+  /** The stored config: push secrets and header values sealed. */
   async config(name: string): Promise<SubscriptionConfig> {
     assertSubscriptionName(name, "path:name");
     const config = await this.#engine.cursors.getSubscription(name);

@@ -9,10 +9,12 @@ export interface TopicView extends Omit<TopicConfig, "owner"> {
 }
 
 /**
- * A push config as the API shows it: secrets are write-only, only their count shows; the
- * pause is state, shown in the subscription's `state` and `health`.
+ * A push config as the API shows it: secrets and header values are write-only, only the
+ * secrets' count and the headers' names (sorted) show; the pause is state, shown in the
+ * subscription's `state` and `health`.
  */
-export interface PushView extends Omit<PushConfig, "secrets" | "paused"> {
+export interface PushView extends Omit<PushConfig, "secrets" | "headers" | "paused"> {
+  readonly headerNames: readonly string[];
   readonly secretCount: number;
 }
 
@@ -59,9 +61,10 @@ export function topicView(config: TopicConfig, stats?: TopicStats): TopicView {
 
 /** Optional tuning shows only when set; `onClientError` always (its default is a choice). */
 function pushView(push: PushConfig): PushView {
-  const { secrets, paused: _paused, batch, ratePerSecond, maxAgeMs, ...rest } = push;
+  const { secrets, headers, paused: _paused, batch, ratePerSecond, maxAgeMs, ...rest } = push;
   return {
     ...rest,
+    headerNames: Object.keys(headers).sort(),
     onClientError: push.onClientError ?? "retry",
     ...(batch == null ? {} : { batch }),
     ...(ratePerSecond == null ? {} : { ratePerSecond }),

@@ -57,6 +57,23 @@ describe("resolveSettings", () => {
       ).toThrow(CliFailure);
   });
 
+  it("reads the secret key list from the environment and the key file path from a flag", () => {
+    const settings = resolveSettings("serve", {
+      flags: { secretKeyFile: "keys/secret.keys" },
+      env: { SWITCHYARD_SECRET_KEY: "k1:AAAA" },
+      cwd,
+    });
+    expect(settings.secretKeys).toBe("k1:AAAA");
+    expect(settings.secretKeyFile).toBe("/srv/app/keys/secret.keys");
+    const fromEnv = resolveSettings("dev", {
+      flags: {},
+      env: { SWITCHYARD_SECRET_KEY_FILE: "/etc/sy.keys", SWITCHYARD_SECRET_KEY: "" },
+      cwd,
+    });
+    expect(fromEnv.secretKeyFile).toBe("/etc/sy.keys");
+    expect(fromEnv.secretKeys).toBeUndefined();
+  });
+
   it("takes flags over env over the config file over defaults, key by key", () => {
     const file = {
       path: "switchyard.json",

@@ -25,6 +25,10 @@ export interface RouterSettings {
   readonly limits: Limits;
   /** Serve HTTPS and WSS: PEM files of the certificate chain and its private key. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** The secret key list (`id:base64,…`), from the environment or the config file only. */
+  readonly secretKeys?: string;
+  /** A file holding the secret key list. */
+  readonly secretKeyFile?: string;
 }
 
 export interface NatsSettings {
@@ -165,6 +169,14 @@ const SPECS: readonly Spec[] = [
     parse: text,
   },
   { key: "nats.password", env: "SWITCHYARD_NATS_PASSWORD", parse: text },
+  { key: "secretKey", env: "SWITCHYARD_SECRET_KEY", parse: text },
+  {
+    key: "secretKeyFile",
+    flag: "--secret-key-file",
+    option: "secretKeyFile",
+    env: "SWITCHYARD_SECRET_KEY_FILE",
+    parse: text,
+  },
   {
     key: "fsync",
     flag: "--fsync",
@@ -302,6 +314,8 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
   const engine = chosen.get("engine") as "sqlite" | "nats";
   const nats = natsSettings(engine, chosen, sources.cwd);
   const tls = tlsSettings(chosen, sources.cwd);
+  const secretKeys = chosen.get("secretKey");
+  const secretKeyFile = chosen.get("secretKeyFile");
   return {
     host: chosen.get("host") as string,
     port: chosen.get("port") as number,
@@ -314,6 +328,10 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     limits,
     ...(nats === undefined ? {} : { nats }),
     ...(tls === undefined ? {} : { tls }),
+    ...(typeof secretKeys === "string" ? { secretKeys } : {}),
+    ...(typeof secretKeyFile === "string"
+      ? { secretKeyFile: resolve(sources.cwd, secretKeyFile) }
+      : {}),
   };
 }
 

@@ -33,6 +33,7 @@ export interface Topic {
 
 export interface PushSettings {
   readonly url: string;
+  /** Write-only: answers show `headerNames`; left out of an update, the stored ones stay. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly mode?: "binary" | "structured";
@@ -108,9 +109,13 @@ export interface Subscription {
   readonly deadLetterTopic: string;
   readonly ordering: Ordering;
   readonly maxInFlight: number;
-  /** Secrets are write-only: the router answers how many there are. */
+  /** Secrets and header values are write-only: the router answers their count and names. */
   readonly push:
-    | (Omit<PushSettings, "secrets" | "secret"> & { readonly secretCount: number })
+    | (Omit<PushSettings, "secrets" | "secret" | "headers"> & {
+        readonly secretCount: number;
+        /** The push headers' names, sorted. */
+        readonly headerNames: readonly string[];
+      })
     | null;
   /** Present on `get`. */
   readonly stats?: SubscriptionStats;

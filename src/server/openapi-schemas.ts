@@ -189,7 +189,12 @@ const subscriptions: Record<string, Schema> = {
   PushInput: obj(
     {
       url: str({ format: "uri", description: "http or https" }),
-      headers: { type: "object", additionalProperties: { type: "string" } },
+      headers: {
+        type: "object",
+        additionalProperties: { type: "string" },
+        description:
+          "write-only (answers show headerNames); omitted on update keeps the stored headers, given replaces them whole",
+      },
       timeoutMs: int(1, 300_000, { default: 10_000 }),
       mode: { enum: ["binary", "structured"], default: "binary" },
       secrets: arrayOf(str({ pattern: "^whsec_[A-Za-z0-9+/]+={0,2}$" }), {
@@ -207,13 +212,15 @@ const subscriptions: Record<string, Schema> = {
   Push: obj(
     {
       url: str(),
-      headers: { type: "object", additionalProperties: { type: "string" } },
+      headerNames: arrayOf(str(), {
+        description: "names of the push headers, sorted; values are write-only",
+      }),
       timeoutMs: int(1),
       mode: { enum: ["binary", "structured"] },
       secretCount: int(0),
       ...pushTuning,
     },
-    ["url", "headers", "timeoutMs", "mode", "secretCount"],
+    ["url", "headerNames", "timeoutMs", "mode", "secretCount"],
   ),
   PushHealth: obj(
     {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { eventually } from "../../test/support/eventually.js";
 import { Broker } from "../broker/broker.js";
+import { SecretKeyRing } from "../core/secret-box.js";
 import { createEngine } from "../engine/create-engine.js";
 import type { Engine } from "../engine/engine.js";
 import { StreamHub } from "./stream.js";
@@ -21,7 +22,7 @@ const shutdown = new AbortController();
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "switchyard-heartbeat-"));
   engine = await createEngine({ kind: "sqlite", dataDir: dir });
-  const broker = new Broker({ engine });
+  const broker = new Broker({ engine, secretKeys: SecretKeyRing.generate() });
   await broker.putTopic("hb", {});
   await broker.putSubscription("hb-sub", { topic: "hb" });
   hub = new StreamHub(HEARTBEAT_MS);

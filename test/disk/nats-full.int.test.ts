@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually.js";
 import { type NatsServers, startNatsServer } from "../support/nats-server.js";
 import { startTestRouter, type TestRouter } from "../support/router.js";
+import { TEST_SECRET_KEY } from "../support/router-process.js";
 import {
   type Answer,
   call,
@@ -59,6 +60,7 @@ describe("storage full (NATS, max_file_store)", () => {
     const live = await startTestRouter({
       engine: "nats",
       nats: { url: nats.url, prefix: PREFIX },
+      secretKeys: TEST_SECRET_KEY,
     });
     router = live;
     for (const topic of ["kept", "filler"])

@@ -116,12 +116,12 @@ describe("subscriptions", () => {
     ]);
   });
 
-  it("stores a push config, validates it and never shows its secrets", async () => {
+  it("stores a push config, validates it and never shows its secrets or header values", async () => {
     const topic = await newTopic();
     const name = uniqueName("push");
     const push = {
       url: "https://example.test/hook",
-      headers: { "x-team": "shop" },
+      headers: { "x-team": "shop-value-1", authorization: "Bearer hdr-value-2" },
       timeoutMs: 5_000,
       mode: "structured",
       secrets: [SECRET, SECRET2],
@@ -130,26 +130,50 @@ describe("subscriptions", () => {
     expect(res.status).toBe(201);
     expect(res.body.push).toEqual({
       url: push.url,
-      headers: push.headers,
+      headerNames: ["authorization", "x-team"],
       timeoutMs: 5_000,
       mode: "structured",
       onClientError: "retry",
       secretCount: 2,
     });
-    expect(res.text).not.toContain("whsec_");
+    for (const answer of [res.text, (await http.get(`/v1/subscriptions`)).text]) {
+      expect(answer).not.toContain("whsec_");
+      expect(answer).not.toContain("value-");
+    }
     const got = await http.get(`/v1/subscriptions/${name}`);
     expect(got.body.state).toBe("healthy");
     expect(got.body.push.secretCount).toBe(2);
+    expect(got.body.push.headerNames).toEqual(["authorization", "x-team"]);
     expect(got.text).not.toContain("whsec_");
+    expect(got.text).not.toContain("value-");
 
-    // Omitted secrets are kept on update; `secret` replaces them with one.
+    // Omitted secrets and headers are kept on update (a GET answer PUT back keeps them too);
+    // `secret` replaces the secrets with one, `headers` replaces the headers whole.
     const kept = await http.put(`/v1/subscriptions/${name}`, { topic, push: { url: push.url } });
     expect(kept.body.push).toMatchObject({
       secretCount: 2,
       mode: "binary",
       timeoutMs: 10_000,
-      headers: {},
+      headerNames: ["authorization", "x-team"],
     });
+    const roundTrip = await http.put(`/v1/subscriptions/${name}`, {
+      topic,
+      push: got.body.push,
+    });
+    expect(roundTrip.body.push).toMatchObject({
+      secretCount: 2,
+      headerNames: ["authorization", "x-team"],
+    });
+    const replaced = await http.put(`/v1/subscriptions/${name}`, {
+      topic,
+      push: { url: push.url, headers: { "x-other": "v" } },
+    });
+    expect(replaced.body.push.headerNames).toEqual(["x-other"]);
+    const cleared = await http.put(`/v1/subscriptions/${name}`, {
+      topic,
+      push: { url: push.url, headers: {} },
+    });
+    expect(cleared.body.push.headerNames).toEqual([]);
     const one = await http.put(`/v1/subscriptions/${name}`, {
       topic,
       push: { url: push.url, secret: SECRET },

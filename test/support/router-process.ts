@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchyard.js");
 const OUTPUT_KEEP_CHARS = 64 * 1024;
+/** NATS routers need secret keys, the same on every node; tests share this one. */
+export const TEST_SECRET_KEY = `test:${Buffer.alloc(32, 7).toString("base64")}`;
 
 export interface RouterProcessOptions {
   /** The router's data directory; restarts reuse it. */
@@ -125,7 +127,7 @@ export class RouterProcess {
       command,
       [...prefix, ...(this.#options.nodeArgs ?? []), BIN, ...this.#argv()],
       {
-        env: { ...process.env, ...this.#options.env },
+        env: { ...process.env, ...this.#natsKey(), ...this.#options.env },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -172,6 +174,12 @@ export class RouterProcess {
     argv.push("--data", options.dataDir);
     if (options.fsync) argv.push("--fsync", options.fsync);
     return [...argv, ...(options.args ?? [])];
+  }
+
+  #natsKey(): Record<string, string> {
+    const args = this.#options.args ?? [];
+    const nats = args.some((a, i) => a === "nats" && args[i - 1] === "--engine");
+    return nats ? { SWITCHYARD_SECRET_KEY: TEST_SECRET_KEY } : {};
   }
 
   #keep(chunk: Buffer): void {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.js";
 import { type HttpSink, startSink } from "../../../test/support/http-sink.js";
+import { SecretKeyRing } from "../../core/secret-box.js";
 import { createEngine } from "../../engine/create-engine.js";
 import type { Engine } from "../../engine/engine.js";
 import { Broker, type PushOptions } from "../broker.js";
@@ -11,6 +12,9 @@ import type { Resolver } from "./endpoint-guard.js";
 
 // The dispatcher inside a broker on a real SQLite store, pushing to real sinks on loopback,
 // with the endpoint guard's DNS replaced so host names can point anywhere.
+
+// One key for the whole file: a store reopened by a later broker must open with it.
+const secretKeys = SecretKeyRing.generate();
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,7 +30,7 @@ async function open(
 ): Promise<{ broker: Broker; engine: Engine; dir: string }> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "sy-push-"));
   const engine = await createEngine({ kind: "sqlite", dataDir: dir });
-  const broker = new Broker({ engine, push: { reconcileIntervalMs: 0, ...push } });
+  const broker = new Broker({ engine, secretKeys, push: { reconcileIntervalMs: 0, ...push } });
   await broker.startDispatchers();
   let closed = false;
   const close = async () => {

@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { CursorStore } from "../../engine/engine.js";
+import type { PushSecrets } from "../push-secrets.js";
 import { CircuitBreaker, type CircuitOptions } from "./circuit.js";
 import { Dispatcher, type PushHealth, type PushMetrics } from "./dispatcher.js";
 import { EndpointChecker } from "./endpoint-checker.js";
@@ -36,6 +37,7 @@ export interface PushOptions {
 export class PushDispatchers {
   readonly #cursors: CursorStore;
   readonly #clock: Clock;
+  readonly #secrets: PushSecrets;
   readonly #options: PushOptions;
   readonly #sender: PushSender;
   readonly #endpoints: EndpointChecker;
@@ -45,9 +47,11 @@ export class PushDispatchers {
   #closed = false;
   #reconciling: Promise<void> = Promise.resolve();
 
-  constructor(cursors: CursorStore, clock: Clock, options: PushOptions = {}) {
+  /** `secrets` opens the sealed configs the engine returns. */
+  constructor(cursors: CursorStore, clock: Clock, secrets: PushSecrets, options: PushOptions = {}) {
     this.#cursors = cursors;
     this.#clock = clock;
+    this.#secrets = secrets;
     this.#options = options;
     this.#sender = createPushSender(options.sender);
     this.#endpoints = new EndpointChecker(
@@ -94,14 +98,30 @@ export class PushDispatchers {
       const seen = new Set<string>();
       for (const config of configs) {
         seen.add(config.name);
-        this.sync(config.name, config);
+        this.#syncStored(config);
       }
       for (const name of this.#dispatchers.keys()) if (!seen.has(name)) this.sync(name, null);
+      this.#secrets.retain(seen);
     });
     return this.#reconciling;
   }
 
-  /** Starts, updates or stops the dispatcher of `name`; `config` null means deleted. */
+  /** One config the engine returned; one that cannot be opened leaves its dispatcher as it is. */
+  #syncStored(stored: SubscriptionConfig): void {
+    let config: SubscriptionConfig;
+    try {
+      config = this.#secrets.open(stored);
+    } catch (error) {
+      this.#options.onError?.(error);
+      return;
+    }
+    this.sync(config.name, config);
+  }
+
+  /**
+   * Starts, updates or stops the dispatcher of `name`; `config` (secrets opened) null means
+   * deleted.
+   */
   sync(name: string, config: SubscriptionConfig | null): void {
     if (this.#closed) return;
     const running = this.#dispatchers.get(name);
@@ -131,9 +151,10 @@ export class PushDispatchers {
     const config = await this.#cursors.getSubscription(name);
     if (config === null || config.push === null) return config;
     const paused = reason === null ? null : { reason, at: this.#clock.now() };
+    // The stored values stay sealed as they are; only the pause changes.
     const next: SubscriptionConfig = { ...config, push: { ...config.push, paused } };
     await this.#cursors.putSubscription(next);
-    this.sync(name, next);
+    this.#syncStored(next);
     return next;
   }
 

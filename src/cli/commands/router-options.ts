@@ -82,5 +82,11 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(
       new Option("--tls-cert <file>", "serve HTTPS and WSS with this PEM certificate chain"),
     )
-    .addOption(new Option("--tls-key <file>", "the PEM private key of --tls-cert"));
+    .addOption(new Option("--tls-key <file>", "the PEM private key of --tls-cert"))
+    .addOption(
+      new Option(
+        "--secret-key-file <file>",
+        "keys sealing push secrets and header values (default: <data>/secret.keys, embedded engine only)",
+      ),
+    );
 }

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from "node:fs";
+import { SecretKeyError } from "../../core/secret-box.js";
 import type { NatsCredentials, RouterOptions } from "../../index.js";
 import { CliFailure, usage } from "../fail.js";
 import type { NatsSettings, RouterSettings } from "../router-settings.js";
@@ -80,6 +81,11 @@ export function natsOptions(nats: NatsSettings): NonNullable<RouterOptions["nats
 }
 
 function startFailure(error: unknown, settings: RouterSettings): unknown {
+  if (error instanceof SecretKeyError)
+    return usage(
+      error.message,
+      "see docs/configuration.md (secretKeyFile, SWITCHYARD_SECRET_KEY) and docs/push.md (rotation)",
+    );
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === "string" && code.startsWith("ERR_OSSL"))
     return usage(

@@ -104,5 +104,8 @@ export function pushHealthPairs(sub: Subscription): [string, string][] {
       `${push.batch.maxEvents ?? 100} events, linger ${push.batch.lingerMs ?? 0} ms`,
     ]);
   if (push.ratePerSecond) pairs.push(["rate limit", `${push.ratePerSecond}/s`]);
+  // Values are write-only: the router answers names and a count only.
+  if (push.headerNames.length > 0) pairs.push(["push headers", push.headerNames.join(", ")]);
+  if (push.secretCount > 0) pairs.push(["signing secrets", String(push.secretCount)]);
   return pairs;
 }
