@@ -20,6 +20,8 @@ export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, title: "Malformed JSON" },
   invalid_event: { status: 400, title: "Invalid CloudEvent" },
   invalid_request: { status: 400, title: "Invalid request" },
+  request_timeout: { status: 408, title: "Request timeout" },
+  headers_too_large: { status: 431, title: "Request headers too large" },
   invalid_ack_id: { status: 400, title: "Invalid ackId" },
   invalid_filter: { status: 400, title: "Invalid filter" },
   invalid_endpoint: { status: 400, title: "Push endpoint not allowed" },

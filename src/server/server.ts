@@ -9,6 +9,7 @@ import Fastify, {
 import type { Broker } from "../broker/broker.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
+import { ClientErrors, ignoreUnknownExpectations } from "./client-errors.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { PROBLEM_CONTENT_TYPE, problemOf } from "./problem.js";
@@ -135,6 +136,7 @@ async function drained(http: HttpMetrics, quietMs = 30, maxMs = 1_000): Promise<
 
 export async function createServer(options: ServerOptions): Promise<HttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
+  const clientErrors = new ClientErrors();
   const app = Fastify({
     logger: { level: options.logLevel ?? "info" },
     // Per-request log lines cost throughput; errors are logged by the error handler.
@@ -145,6 +147,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     // Longer than any valid name, so a too-long name meets our own validation.
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: sendProblem,
+    clientErrorHandler: clientErrors.handler,
   });
   const routes: RouteInfo[] = [];
   app.addHook("onRoute", (route) => {
@@ -155,6 +158,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const http = new HttpMetrics();
   installParsers(app);
   installErrors(app);
+  clientErrors.track(app);
+  ignoreUnknownExpectations(app);
   installHooks(app, http, () => shutdown.signal.aborted);
   await app.register(websocket, {
     options: { maxPayload: maxBodyBytes },
