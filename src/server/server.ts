@@ -59,10 +59,23 @@ function installParsers(app: FastifyInstance): void {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 }
 
+/** Node marks a request it handed to the `upgrade` listeners (not typed in @types/node). */
+function isUpgrade(request: FastifyRequest): boolean {
+  return (request.raw as { upgrade?: boolean }).upgrade === true;
+}
+
 function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = problemOf(error);
   if (problem.status >= 500 && problem.code !== "shutting_down")
     request.log.error({ err: error }, "request failed");
+  // An upgrade request's socket has left Node's HTTP server, and Fastify's framework errors
+  // (bad URL, over-long parameter) skip the hooks @fastify/websocket closes it in: close it
+  // here, or it stays open and holds close() forever.
+  if (isUpgrade(request)) {
+    const socket = request.raw.socket;
+    reply.header("connection", "close");
+    reply.raw.once("finish", () => socket.destroy());
+  }
   return reply
     .code(problem.status)
     .header("content-type", PROBLEM_CONTENT_TYPE)
