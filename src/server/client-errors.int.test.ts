@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { send } from "../../test/fuzz/raw-http.js";
 import { routerPerFile, startTestRouter } from "../../test/support/router.js";
 
@@ -91,4 +91,52 @@ describe("upgrade requests refused before routing", () => {
         expect(Date.now() - started).toBeLessThan(10_000);
       }
     });
+});
+
+describe("WebSocket handshakes", () => {
+  const upgrade = (path: string, headers: Record<string, string>) =>
+    rawExchange(
+      router.port,
+      `GET ${path} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n${Object.entries(
+        headers,
+      )
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("")}\r\n`,
+    );
+  const KEY = { "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" };
+
+  beforeAll(async () => {
+    await fetch(`${router.url}/v1/topics/hs`, { method: "PUT" });
+    await fetch(`${router.url}/v1/subscriptions/hs-sub`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ topic: "hs" }),
+    });
+  });
+
+  // Found by the API fuzzer: `ws` answered these in text/html.
+  for (const [what, headers] of [
+    ["a bad version", { ...KEY, "sec-websocket-version": "m*#" }],
+    ["a bad key", { "sec-websocket-key": "short", "sec-websocket-version": "13" }],
+    [
+      "a bad subprotocol list",
+      { ...KEY, "sec-websocket-version": "13", "sec-websocket-protocol": "a,,b" },
+    ],
+  ] as const)
+    it(`refuses ${what} with a problem`, async () => {
+      const reply = await upgrade("/v1/subscriptions/hs-sub/stream", headers);
+      expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+      expect(reply).toMatch(/content-type: application\/problem\+json/i);
+      expect(reply).toMatch(/"code":"invalid_request"/);
+    });
+
+  // Found by the API fuzzer: this was upgraded, then closed at once without a close code.
+  it("refuses an upgrade to a route that is not a stream with a problem", async () => {
+    const reply = await upgrade("/v1/subscriptions/stream", {
+      ...KEY,
+      "sec-websocket-version": "13",
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toMatch(/not a WebSocket endpoint/);
+  });
 });

@@ -8,6 +8,7 @@ const STATUS_LINES: Readonly<Record<number, string>> = {
   400: "Bad Request",
   408: "Request Timeout",
   431: "Request Header Fields Too Large",
+  503: "Service Unavailable",
 };
 
 function codeOf(error: Error & { code?: string }): { code: ErrorCode; detail: string } {
@@ -65,13 +66,28 @@ export class ClientErrors {
       return;
     }
     const { code, detail } = codeOf(error);
-    const problem = problemOf(new SwitchyardError(code, detail));
-    const body = JSON.stringify(problem);
-    socket.end(
-      `HTTP/1.1 ${problem.status} ${STATUS_LINES[problem.status] ?? "Error"}\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      () => socket.destroy(),
-    );
+    answerOnSocket(socket, new SwitchyardError(code, detail));
   };
+}
+
+/**
+ * Writes `error` as a whole problem+json HTTP answer straight to a socket no HTTP response
+ * object owns (a parse error, a refused upgrade), then closes it.
+ */
+export function answerOnSocket(
+  socket: Duplex,
+  error: SwitchyardError,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const problem = problemOf(error);
+  const body = JSON.stringify(problem);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${STATUS_LINES[problem.status] ?? "Error"}\r\nconnection: close\r\n${extra}content-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import Fastify, {
 import type { Broker } from "../broker/broker.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
-import { ClientErrors, ignoreUnknownExpectations } from "./client-errors.js";
+import { answerOnSocket, ClientErrors, ignoreUnknownExpectations } from "./client-errors.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { PROBLEM_CONTENT_TYPE, problemOf } from "./problem.js";
@@ -121,16 +121,10 @@ function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => bo
  * nothing would ever close it, and a client that keeps reconnecting would hold close() open.
  */
 function refuseUpgrades(app: FastifyInstance): void {
-  const problem = JSON.stringify(
-    problemOf(new SwitchyardError("shutting_down", "the router is shutting down")),
-  );
   app.server.removeAllListeners("upgrade");
-  app.server.on("upgrade", (_request, socket: Duplex) => {
-    socket.end(
-      `HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(problem)}\r\n\r\n${problem}`,
-      () => socket.destroy(),
-    );
-  });
+  app.server.on("upgrade", (_request, socket: Duplex) =>
+    answerOnSocket(socket, new SwitchyardError("shutting_down", "the router is shutting down")),
+  );
 }
 
 /**
