@@ -64,6 +64,11 @@ async function expectAlive(): Promise<void> {
   }
 }
 
+function progress(what: string, n: number, started: number): void {
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`fuzz: ${n} ${what} in ${seconds.toFixed(0)} s (${(n / seconds).toFixed(0)}/s)`);
+}
+
 function routeKeys(): string[] {
   return router.routes.map((r) => `${r.method} ${r.url}`).sort();
 }
@@ -88,6 +93,7 @@ describe("API fuzzing", () => {
     `answers ${HTTP_RUNS} hostile HTTP requests with problems: no 5xx, no hang, no partial write`,
     async () => {
       const specs = routeSpecs(router.fixtures);
+      if (LONG) console.log(`fuzz: ${HTTP_RUNS} HTTP inputs, seed ${SEED}`);
       let state: StateSnapshot = await settledSnapshot(router.engine);
       let n = 0;
       const started = Date.now();
@@ -116,6 +122,7 @@ describe("API fuzzing", () => {
             }
           }
           if (++n % BATCH === 0) await expectAlive();
+          if (LONG && n % 10_000 === 0) progress("HTTP inputs", n, started);
         } catch (error) {
           // Shrinking replays inputs: start each replay from a known state.
           await router.restore();
@@ -130,7 +137,7 @@ describe("API fuzzing", () => {
         `fuzz: ${n} HTTP inputs in ${seconds.toFixed(1)} s (${(n / seconds).toFixed(0)}/s), seed ${SEED}`,
       );
     },
-    LONG ? 12 * HOUR : 180_000,
+    LONG ? 12 * HOUR : Math.max(180_000, HTTP_RUNS * 40),
   );
 
   it(
@@ -177,6 +184,7 @@ describe("API fuzzing", () => {
               throw new Error(`${what}: closed with ${String(code)}, not a clear close code`);
           }
           if (++n % BATCH === 0) await expectAlive();
+          if (LONG && n % 1_000 === 0) progress("WebSocket sessions", n, started);
         }),
         { numRuns: WS_RUNS, seed: SEED, endOnFailure: !LONG },
       );
@@ -184,6 +192,6 @@ describe("API fuzzing", () => {
       const seconds = (Date.now() - started) / 1000;
       console.log(`fuzz: ${n} WebSocket sessions in ${seconds.toFixed(1)} s, seed ${SEED}`);
     },
-    LONG ? 12 * HOUR : 120_000,
+    LONG ? 12 * HOUR : Math.max(120_000, WS_RUNS * 100),
   );
 });
