@@ -59,6 +59,21 @@ function tooLarge(pointers: FieldError[], topic: TopicConfig): never {
 }
 
 /**
+ * JSON.parse accepts any nesting, but JSON.stringify recurses: data nested thousands of
+ * levels deep overflows the stack. That is the client's input, not a router failure.
+ */
+function serialise(event: CloudEvent, pointer: string): string {
+  try {
+    return JSON.stringify(event);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new SwitchyardError("invalid_event", `${pointer}/data: nests too deeply to store`, {
+      errors: [{ pointer: `${pointer}/data`, message: "nests too deeply to store" }],
+    });
+  }
+}
+
+/**
  * validate → fill `id` and `time` → ordering key → serialise once. All-or-nothing: any bad
  * event rejects the whole request before anything is appended.
  */
@@ -74,7 +89,7 @@ export function prepareEvents(
   const sizes: number[] = [];
   for (let i = 0; i < input.length; i++) {
     const event = complete(input[i] as CloudEvent, clock);
-    const body = JSON.stringify(event);
+    const body = serialise(event, pointerOf(batch, i));
     const size = Buffer.byteLength(body);
     if (size > topic.maxEventBytes)
       oversized.push({ pointer: pointerOf(batch, i) || "/", message: `is ${size} bytes` });

@@ -373,8 +373,15 @@ const PATHS: Json = {
   },
 };
 
-/** Codes any request may answer whatever its route: unknown routes and methods. */
-export const ROUTING_ERRORS: readonly ErrorCode[] = ["route_not_found", "method_not_allowed"];
+/**
+ * Codes any request may answer whatever its route: unknown routes and methods, and requests
+ * the HTTP parser refuses (malformed: `invalid_request`; too slow; headers too large).
+ */
+export const ROUTING_ERRORS: readonly ErrorCode[] = [
+  "route_not_found",
+  "method_not_allowed",
+  "headers_too_large",
+];
 
 export function openApiDocument(version: string): Json {
   return {
@@ -383,7 +390,7 @@ export function openApiDocument(version: string): Json {
       title: "Switchyard HTTP API",
       version,
       description:
-        "Every error is application/problem+json (RFC 9457) with a stable `code`; see docs/errors.md. Unknown routes answer 404 `route_not_found`, known routes with another method 405 `method_not_allowed`.",
+        "Every error is application/problem+json (RFC 9457) with a stable `code`; see docs/errors.md. Unknown routes answer 404 `route_not_found`, known routes with another method 405 `method_not_allowed`; a request that is not valid HTTP/1.1 answers 400 `invalid_request`, one whose headers exceed the size limit 431 `headers_too_large`, one that arrives too slowly 408 `request_timeout`.",
     },
     servers: [{ url: "http://127.0.0.1:8420" }],
     paths: PATHS,

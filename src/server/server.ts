@@ -4,7 +4,6 @@ import {
   type RequestListener,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import websocket from "@fastify/websocket";
 import Fastify, {
@@ -17,6 +16,7 @@ import type { Broker } from "../broker/broker.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import { bodyReader } from "./body-reader.js";
+import { answerOnSocket, ClientErrors, ignoreUnknownExpectations } from "./client-errors.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { LINGER_DEFAULTS, Lingering } from "./lingering-close.js";
@@ -81,6 +81,11 @@ function installParsers(app: FastifyInstance, maxBytes: number, idleTimeoutMs: n
   app.addContentTypeParser("*", bodyReader({ maxBytes, idleTimeoutMs }, "buffer"));
 }
 
+/** Node marks a request it handed to the `upgrade` listeners (not typed in @types/node). */
+function isUpgrade(request: FastifyRequest): boolean {
+  return (request.raw as { upgrade?: boolean }).upgrade === true;
+}
+
 type SendProblem = (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
 
 /**
@@ -92,7 +97,14 @@ function problemSender(lingering: Lingering): SendProblem {
     const problem = problemOf(error);
     if (problem.status >= 500 && problem.code !== "shutting_down")
       request.log.error({ err: error }, "request failed");
-    if (!request.raw.complete) lingering.afterResponse(reply.raw);
+    // An upgrade request's socket has left Node's HTTP server, and Fastify's framework errors
+    // (bad URL, over-long parameter) skip the hooks @fastify/websocket closes it in: close it
+    // here, or it stays open and holds close() forever.
+    if (isUpgrade(request)) {
+      const socket = request.raw.socket;
+      reply.header("connection", "close");
+      reply.raw.once("finish", () => socket.destroy());
+    } else if (!request.raw.complete) lingering.afterResponse(reply.raw);
     const retryAfter = RETRY_AFTER_SECONDS[problem.code];
     if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
     return reply
@@ -100,28 +112,6 @@ function problemSender(lingering: Lingering): SendProblem {
       .header("content-type", PROBLEM_CONTENT_TYPE)
       .send(JSON.stringify(problem));
   };
-}
-
-/**
- * Errors Node's HTTP parser raises before Fastify sees a request: the headers timeout (408)
- * and malformed requests (400), answered as problems on the raw socket, which is then closed.
- */
-function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === "ECONNRESET" || socket.destroyed) return;
-  const timeout = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
-  const problem = JSON.stringify(
-    problemOf(
-      timeout
-        ? new SwitchyardError("request_timeout", "the request headers did not arrive in time")
-        : new SwitchyardError("invalid_request", `malformed HTTP request (${error.code ?? "?"})`),
-    ),
-  );
-  const status = timeout ? "408 Request Timeout" : "400 Bad Request";
-  if (!socket.writable) return void socket.destroy();
-  socket.end(
-    `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(problem)}\r\n\r\n${problem}`,
-    () => socket.destroy(),
-  );
 }
 
 function installErrors(app: FastifyInstance, sendProblem: SendProblem): void {
@@ -163,16 +153,10 @@ function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => bo
  * nothing would ever close it, and a client that keeps reconnecting would hold close() open.
  */
 function refuseUpgrades(app: FastifyInstance): void {
-  const problem = JSON.stringify(
-    problemOf(new SwitchyardError("shutting_down", "the router is shutting down")),
-  );
   app.server.removeAllListeners("upgrade");
-  app.server.on("upgrade", (_request, socket: Duplex) => {
-    socket.end(
-      `HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(problem)}\r\n\r\n${problem}`,
-      () => socket.destroy(),
-    );
-  });
+  app.server.on("upgrade", (_request, socket: Duplex) =>
+    answerOnSocket(socket, new SwitchyardError("shutting_down", "the router is shutting down")),
+  );
 }
 
 /**
@@ -218,6 +202,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const headersTimeoutMs = options.headersTimeoutMs ?? LIMITS.headersTimeoutMs;
   const lingering = new Lingering({ maxBytes: 4 * maxBodyBytes, ...LINGER_DEFAULTS });
   const sendProblem = problemSender(lingering);
+  const clientErrors = new ClientErrors();
   const app = Fastify({
     logger: { level: options.logLevel ?? "info" },
     // Per-request log lines cost throughput; errors are logged by the error handler.
@@ -228,7 +213,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     // Longer than any valid name, so a too-long name meets our own validation.
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: sendProblem,
-    clientErrorHandler: clientError,
+    clientErrorHandler: clientErrors.handler,
     serverFactory: nodeServer(options, headersTimeoutMs),
   });
   const routes: RouteInfo[] = [];
@@ -240,6 +225,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const http = new HttpMetrics();
   installParsers(app, maxBodyBytes, options.bodyIdleTimeoutMs ?? LIMITS.bodyIdleTimeoutMs);
   installErrors(app, sendProblem);
+  clientErrors.track(app);
+  ignoreUnknownExpectations(app);
   installHooks(app, http, () => shutdown.signal.aborted);
   await app.register(websocket, {
     options: { maxPayload: maxBodyBytes },

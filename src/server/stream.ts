@@ -1,5 +1,7 @@
+import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { SwitchyardError } from "../core/errors.js";
+import { answerOnSocket } from "./client-errors.js";
 import type { Params, RouteContext } from "./context.js";
 import { StreamSession } from "./stream-session.js";
 
@@ -41,10 +43,41 @@ export class StreamHub {
   }
 }
 
+const STREAM_URL = "/v1/subscriptions/:name/stream";
+
+/**
+ * Handshake errors `ws` finds (bad `Sec-WebSocket-Key`, `-Version`, `-Protocol`, `Upgrade`)
+ * are problems like every other error; `ws` itself would answer them in text/html. An
+ * upgrade to any route but the stream is refused before it happens: @fastify/websocket
+ * would upgrade it and close at once without a close code.
+ */
+function guardUpgrades(app: RouteContext["app"]): void {
+  app.websocketServer.on("wsClientError", (error: Error, socket: Duplex) =>
+    answerOnSocket(
+      socket,
+      new SwitchyardError("invalid_request", `WebSocket handshake: ${error.message}`),
+      // What RFC 6455 asks a server to say when the version is the problem.
+      error.message.includes("Version") ? { "sec-websocket-version": "13, 8" } : {},
+    ),
+  );
+  app.addHook("onRequest", async (request) => {
+    if (
+      request.ws &&
+      request.routeOptions.url !== undefined &&
+      request.routeOptions.url !== STREAM_URL
+    )
+      throw new SwitchyardError(
+        "invalid_request",
+        `${request.routeOptions.url} is not a WebSocket endpoint; streams are at /v1/subscriptions/{name}/stream`,
+      );
+  });
+}
+
 export function streamRoute({ app, broker, shutdown }: RouteContext, hub: StreamHub): void {
+  guardUpgrades(app);
   app.route<StreamRequest>({
     method: "GET",
-    url: "/v1/subscriptions/:name/stream",
+    url: STREAM_URL,
     // Runs before the upgrade: an unknown subscription is a plain 404 problem.
     preHandler: async (request) => {
       await broker.subscriptionConfig(request.params.name);
