@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
     // The partition test takes 1.5 min and still fails on JetStream 2.9 replicas that diverge
-    // after a cut (docs/operations-partition.md): its own tier, `npm run test:partition`.
+    // after a cut (docs/operations.md): its own tier, `npm run test:partition`.
     exclude: [
       ...configDefaults.exclude,
       ...(process.env.SWITCHYARD_PARTITION === "1" ? [] : ["test/cluster/partition.int.test.ts"]),
