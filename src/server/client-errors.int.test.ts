@@ -64,7 +64,7 @@ describe("requests the HTTP parser refuses", () => {
   it("answers a whole request with its own answer when garbage follows it", async () => {
     const reply = await rawExchange(
       router.port,
-      "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\nGARBAGE\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\nGARBAGE\r\n\r\n",
     );
     expect(reply).toMatch(/^HTTP\/1\.1 200 /);
     expect(reply).not.toMatch(/HTTP\/1\.1 400/);
@@ -81,7 +81,7 @@ describe("upgrade requests refused before routing", () => {
       try {
         const reply = await rawExchange(
           own.port,
-          `GET ${path} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+          `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
         );
         expect(reply).toMatch(/^HTTP\/1\.1 400 /);
         expect(reply).toMatch(/content-type: application\/problem\+json/i);
@@ -97,7 +97,7 @@ describe("WebSocket handshakes", () => {
   const upgrade = (path: string, headers: Record<string, string>) =>
     rawExchange(
       router.port,
-      `GET ${path} HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n${Object.entries(
+      `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: websocket\r\n${Object.entries(
         headers,
       )
         .map(([k, v]) => `${k}: ${v}\r\n`)

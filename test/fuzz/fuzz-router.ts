@@ -77,6 +77,18 @@ function cloudEvent(i: number): Record<string, unknown> {
   };
 }
 
+/**
+ * The seed redrive appends its `finished` audit event after the job reads `done`: wait for
+ * both audit events, so no background write lands between a request's before and after.
+ */
+async function redriveSettled(broker: Broker): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await broker.getTopic("switchyard.audit")).stats?.events !== 2) {
+    if (Date.now() > deadline) throw new Error("the seed redrive did not finish in 10 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function seed(broker: Broker, sink: HttpSink): Promise<Fixtures> {
   await broker.putTopic(TOPIC, {});
   await broker.putTopic(PUSH_TOPIC, {});
@@ -91,6 +103,7 @@ async function seed(broker: Broker, sink: HttpSink): Promise<Fixtures> {
   await broker.settle(PULL, "ack", { ackIds: ackIds.slice(3, 4) });
   const started = await broker.redrive(PULL, { ids: ["fz-ev-0"] });
   if (started.redrive === null) throw new Error("the seed redrive did not start");
+  await redriveSettled(broker);
   const topics = (await broker.listTopics()).map((t) => t.name);
   return {
     topics,
