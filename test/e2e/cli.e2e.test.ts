@@ -250,7 +250,7 @@ describe("client commands against the dev router", () => {
     expect((await cli(["topics", "delete", topic, "--force"], env)).stdout).toBe(
       `deleted topic ${topic}\n`,
     );
-  });
+  }, 60_000); // a dozen CLI processes, each starting Node: slow on a loaded machine
 
   it("lists dead letters and redrives them with progress until done", async () => {
     const topic = uniqueName("dlq");
