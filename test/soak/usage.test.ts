@@ -6,7 +6,9 @@ function sample(cycle: number, rssKiB: number, fds: number): Sample {
     cycle,
     atSec: cycle * 60,
     pid: 1000 + cycle,
+    restartMs: 1500,
     rssKiB,
+    peakRssKiB: rssKiB + 1024,
     fds,
     dataBytes: cycle * 1024 * 1024,
     published: cycle * 100,
@@ -41,6 +43,8 @@ describe("soak usage", () => {
     const lines = usageTable([...base, sample(4, 100_000, 30)]).split("\n");
     expect(lines).toHaveLength(5);
     expect(lines[0]).toMatch(/^cycle {2}at s/);
-    expect(lines[4]).toMatch(/^ {4}4 +240 +1004 +97\.7 +30 +4\.0 +400 +360 +320 +4 +3$/);
+    expect(lines[4]).toMatch(
+      /^ {4}4 +240 +1004 +1\.5 +97\.7 +98\.7 +30 +4\.0 +400 +360 +320 +4 +3$/,
+    );
   });
 });

@@ -11,7 +11,11 @@ export interface Sample {
   /** Seconds since the soak started. */
   readonly atSec: number;
   readonly pid: number;
+  /** How long the kill and start that began this process took (0 for the first). */
+  readonly restartMs: number;
   readonly rssKiB: number;
+  /** The process's peak RSS (`VmHWM`), for information: the check is on `rssKiB`. */
+  readonly peakRssKiB: number;
   readonly fds: number;
   /** Bytes of files in the router's data directory. */
   readonly dataBytes: number;
@@ -60,7 +64,9 @@ export function usageTable(samples: readonly Sample[]): string {
     "cycle",
     "at s",
     "pid",
+    "restart s",
     "RSS MiB",
+    "peak MiB",
     "fds",
     "data MiB",
     "published",
@@ -73,7 +79,9 @@ export function usageTable(samples: readonly Sample[]): string {
     String(s.cycle),
     s.atSec.toFixed(0),
     String(s.pid),
+    (s.restartMs / 1000).toFixed(1),
     mib(s.rssKiB),
+    mib(s.peakRssKiB),
     String(s.fds),
     (s.dataBytes / 1024 / 1024).toFixed(1),
     String(s.published),
