@@ -1,6 +1,7 @@
 /**
  * The crash test's consumer: one loop that pulls, records every delivery in the order it
- * arrives, and acks it. One loop, so "the order it arrives" is the router's delivery order.
+ * arrives, and acks it (or, with `nackRatio`, nacks a random share of deliveries so they come
+ * back). One loop, so "the order it arrives" is the router's delivery order.
  */
 import { call, pause, RETRY_PAUSE_MS } from "./http.js";
 
@@ -19,6 +20,16 @@ export interface ConsumerStats {
   lostAcks: number;
   /** Ack results other than "ok" (the lease had expired, or the router forgot it in a crash). */
   notOk: number;
+  /** Deliveries nacked on purpose (each comes back later). */
+  nacks: number;
+  lostNacks: number;
+}
+
+export interface ConsumerOptions {
+  /** The share of deliveries nacked instead of acked; default 0. */
+  readonly nackRatio?: number;
+  /** The `delayMs` of those nacks; default: the subscription's backoff. */
+  readonly nackDelayMs?: number;
 }
 
 interface PullAnswer {
@@ -42,7 +53,15 @@ export class Consumer {
   readonly observed: Observed[] = [];
   /** Distinct events delivered so far. */
   readonly delivered = new Set<string>();
-  readonly stats: ConsumerStats = { pulls: 0, deliveries: 0, lostPulls: 0, lostAcks: 0, notOk: 0 };
+  readonly stats: ConsumerStats = {
+    pulls: 0,
+    deliveries: 0,
+    lostPulls: 0,
+    lostAcks: 0,
+    notOk: 0,
+    nacks: 0,
+    lostNacks: 0,
+  };
   /** Events whose ack the router answered "ok": the API promises they never come back. */
   readonly ackedOk = new Set<string>();
   /** Deliveries of events already acked ok: each one breaks that promise. */
@@ -50,21 +69,29 @@ export class Consumer {
   /** The last few pulls and acks, for a failure's diagnosis. */
   readonly recent: string[] = [];
   readonly #base: string;
+  readonly #options: ConsumerOptions;
 
-  constructor(url: string, subscription: string) {
+  constructor(url: string, subscription: string, options: ConsumerOptions = {}) {
     this.#base = `${url}/v1/subscriptions/${subscription}`;
+    this.#options = options;
   }
 
-  /** Pulls and acks until `stop()` answers true. */
+  /** Pulls and settles until `stop()` answers true. */
   async run(stop: () => boolean): Promise<void> {
     while (!stop()) {
       const deliveries = await this.#pull();
       if (deliveries === undefined) await pause(RETRY_PAUSE_MS);
-      else if (deliveries.length > 0)
-        await this.#ack(
-          deliveries.map((d) => d.ackId),
-          deliveries,
-        );
+      else if (deliveries.length > 0) {
+        const ratio = this.#options.nackRatio ?? 0;
+        const nacked = deliveries.filter(() => Math.random() < ratio);
+        const acked = deliveries.filter((d) => !nacked.includes(d));
+        if (nacked.length > 0) await this.#nack(nacked.map((d) => d.ackId));
+        if (acked.length > 0)
+          await this.#ack(
+            acked.map((d) => d.ackId),
+            acked,
+          );
+      }
     }
   }
 
@@ -118,6 +145,23 @@ export class Consumer {
       if (status === "ok" && id !== undefined) this.ackedOk.add(id);
       else this.stats.notOk++;
     }
+  }
+
+  /** One nack attempt: a lost answer leaves the events to come back after their lease anyway. */
+  async #nack(ackIds: readonly string[]): Promise<void> {
+    const delay = this.#options.nackDelayMs;
+    const outcome = await call(`${this.#base}/nack`, "POST", "application/json", {
+      ackIds,
+      ...(delay === undefined ? {} : { delayMs: delay }),
+    });
+    this.#note(`nack ${ackIds.length}: ${outcome.kind === "lost" ? outcome.error : "answered"}`);
+    if (outcome.kind === "lost") {
+      this.stats.lostNacks++;
+      return;
+    }
+    if (outcome.status !== 200)
+      throw new Error(`nack answered ${outcome.status}: ${JSON.stringify(outcome.body)}`);
+    this.stats.nacks += ackIds.length;
   }
 
   #note(what: string): void {

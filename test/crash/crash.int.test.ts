@@ -11,13 +11,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { eventually } from "../support/eventually.js";
 import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
 import { checkDeliveries, checkLog } from "./checks.js";
 import { Consumer } from "./consumer.js";
 import { backlogReport } from "./diagnosis.js";
+import { drained } from "./drained.js";
 import { callUntilAnswered } from "./http.js";
-import { LoadLoops, withDiagnosis } from "./load-loops.js";
+import { LoadLoops } from "./load-loops.js";
 import { Producer } from "./producer.js";
 import { readWholeLog } from "./read-log.js";
 
@@ -70,7 +70,14 @@ describe("crash: SIGKILL under load", () => {
       await loops.finished("publish");
 
       const confirmed = producers.flatMap((p) => p.confirmed);
-      await drained(live.url, name, consumer, confirmed.length, loops, diagnose);
+      await drained(
+        live.url,
+        name,
+        () => consumer.delivered.size,
+        confirmed.length,
+        loops,
+        diagnose,
+      );
       loops.stopConsuming = true;
       await loops.finished("consume");
       const log = await readWholeLog(live.url, name);
@@ -99,40 +106,6 @@ async function setUp(url: string, name: string): Promise<void> {
     { topic: name, start: "earliest", ordering: "key", ackTimeoutMs: 1_000, maxAttempts: 1_000 },
     [201],
   );
-}
-
-/** Waits until every confirmed event was delivered and the subscription has nothing left. */
-async function drained(
-  url: string,
-  name: string,
-  consumer: Consumer,
-  confirmed: number,
-  loops: LoadLoops,
-  diagnose: () => Promise<string>,
-): Promise<void> {
-  const everythingDelivered = eventually(
-    () => {
-      loops.throwIfFailed();
-      expect(consumer.delivered.size, "distinct events delivered").toBe(confirmed);
-    },
-    { timeoutMs: 60_000, intervalMs: 100 },
-  );
-  await withDiagnosis(everythingDelivered, diagnose);
-  const nothingLeft = eventually(
-    async () => {
-      const sub = (await callUntilAnswered(
-        `${url}/v1/subscriptions/${name}`,
-        "GET",
-        undefined,
-        [200],
-      )) as {
-        stats: { lag: number; inFlight: number };
-      };
-      expect(sub.stats).toMatchObject({ lag: 0, inFlight: 0 });
-    },
-    { timeoutMs: 30_000, intervalMs: 100 },
-  );
-  await withDiagnosis(nothingLeft, diagnose);
 }
 
 function printSummary(
