@@ -16,6 +16,7 @@ import {
   type TestRouter,
   uniqueName,
 } from "../support/router.js";
+import { TEST_SECRET_KEY } from "../support/router-process.js";
 
 const RUNS = process.env.SWITCHYARD_ATTEMPTS_LONG === "1" ? 20 : 3;
 const MAX_ATTEMPTS = 3;
@@ -132,6 +133,7 @@ describe.runIf(natsServerAvailable())("attempts over HTTP: nats", () => {
     router = await startTestRouter({
       engine: "nats",
       nats: { url: nats.url, prefix: uniqueName("AT").replace(/[^A-Za-z0-9]/g, "") },
+      secretKeys: TEST_SECRET_KEY,
     });
   }, 60_000);
   afterAll(async () => {

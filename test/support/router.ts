@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { type Router, type RouterOptions, startRouter } from "../../src/index.js";
-import { TEST_SECRET_KEY } from "./router-process.js";
 
 export interface TestRouter extends Router {
   readonly dataDir: string;
@@ -18,14 +17,7 @@ export interface TestRouter extends Router {
 
 export async function startTestRouter(options: Partial<RouterOptions> = {}): Promise<TestRouter> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
-  // The NATS engine refuses to start without secret keys (the same on every node).
-  const keys =
-    options.engine === "nats" &&
-    options.secretKeys === undefined &&
-    options.secretKeyFile === undefined
-      ? { secretKeys: TEST_SECRET_KEY }
-      : {};
-  const router = await startRouter({ port: 0, logLevel: "silent", ...keys, ...options, dataDir });
+  const router = await startRouter({ port: 0, logLevel: "silent", ...options, dataDir });
   return {
     url: router.url,
     port: router.port,
