@@ -13,6 +13,7 @@ function entry(seq: number, key: string | null): Entry {
     leaseUntil: 0,
     serverUntil: 0,
     naked: false,
+    redeliverBy: 0,
     busy: false,
   };
 }

@@ -30,9 +30,18 @@ export interface Entry {
   serverUntil: number;
   /** A nak for an expired lease was sent; the redelivery is on its way. */
   naked: boolean;
+  /**
+   * When JetStream should have redelivered a nak'd entry (`naked` or `waiting`) by. Past it
+   * the owner redelivers the entry itself: JetStream may never do so (see `#redeliverOverdue`
+   * in subscription-owner.ts).
+   */
+  redeliverBy: number;
   /** A settle or dead-lettering of this entry is under way. */
   busy: boolean;
 }
+
+/** Beyond JetStream's ack wait (and a nack's delay), how long a nak'd entry may take to come back. */
+export const REDELIVERY_GRACE_MS = 2_000;
 
 export function entryId(source: Source, seq: number): string {
   return source === "topic" ? `t${seq}` : `r${seq}`;
