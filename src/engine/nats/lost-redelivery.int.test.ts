@@ -5,6 +5,8 @@
  * message: JetStream then never redelivers it. Played here on one server by acking the
  * delivery at JetStream over a raw connection, behind the owner's back. On a key-ordered
  * subscription the lost redelivery held its key, and every later event of the key, for good.
+ * The other way round, a 2.9 consumer leader can confirm an ack and lose it in a leader
+ * change: the owner must not hand that message out again (played by recreating the consumer).
  */
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -112,6 +114,35 @@ describe.runIf(natsServerAvailable())("NATS engine: redeliveries JetStream loses
       sub,
       next.map((d) => d.ackId),
     );
+    await eventually(async () => expect((await engine.cursors.stats(sub)).lag).toBe(0));
+  });
+
+  it("does not hand out again what it acked when the consumer lost the ack", async () => {
+    const { topic, sub } = await keyed({ ordering: "none" });
+    const first = await engine.cursors.lease(sub, { max: 1, waitMs: 0 });
+    expect(ids(first)).toEqual(["k1"]);
+    const acked = await engine.cursors.ack(
+      sub,
+      first.map((d) => d.ackId),
+    );
+    expect(acked.map((r) => r.status)).toEqual(["ok"]);
+    // As a 2.9 consumer leader that confirmed the ack and lost it in a leader change: the
+    // consumer's state goes, and JetStream delivers k1 again.
+    const jsm = await jetstreamManager(raw);
+    const stream = names.topicStream(topic);
+    const consumer = names.topicConsumer(sub, 1);
+    const { config } = await jsm.consumers.info(stream, consumer);
+    await jsm.consumers.delete(stream, consumer);
+    await jsm.consumers.add(stream, config);
+
+    const next = await leaseSome(sub, 10_000);
+    expect(ids(next)).toEqual(["k2"]);
+    await engine.cursors.ack(
+      sub,
+      next.map((d) => d.ackId),
+    );
+    expect(await engine.cursors.lease(sub, { max: 10, waitMs: 300 })).toEqual([]);
+    // The owner acked k1 again at JetStream: nothing is left pending.
     await eventually(async () => expect((await engine.cursors.stats(sub)).lag).toBe(0));
   });
 });

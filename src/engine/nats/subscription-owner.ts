@@ -162,8 +162,14 @@ export class SubscriptionOwner {
   #accept(source: Source, info: AckInfo, record: Entry["record"], reply: string): void {
     const s = this.#s;
     const serverUntil = Date.now() + s.config.ackTimeoutMs;
-    const known = s.table.get(entryId(source, info.streamSeq));
+    const id = entryId(source, info.streamSeq);
+    const known = s.table.get(id);
     if (known !== undefined && info.deliveries <= known.dc) return;
+    if (known === undefined && s.table.wasSettled(id)) {
+      // Settled here, and JetStream lost that (see `wasSettled`): settle it again, unseen.
+      s.track(s.deps.acks.confirm([{ subject: reply, kind: "ack" }]));
+      return;
+    }
     if (info.deliveries > s.config.maxAttempts) {
       const entry = known ?? newEntry(source, info, record, reply, serverUntil);
       entry.dc = info.deliveries;
