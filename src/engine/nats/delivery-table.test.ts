@@ -13,6 +13,7 @@ function entry(seq: number, key: string | null): Entry {
     leaseUntil: 0,
     serverUntil: 0,
     naked: false,
+    redeliverBy: 0,
     busy: false,
   };
 }
@@ -75,5 +76,18 @@ describe("DeliveryTable", () => {
     const taken = table.take(1, 1);
     for (const e of taken) table.untake(e);
     expect(seqs(table.take(10, 1))).toEqual([1, 2]);
+  });
+
+  it("remembers what it settled, the last 100,000 entries", () => {
+    const table = new DeliveryTable(false);
+    const first = entry(1, null);
+    table.addHeld(first);
+    expect(table.wasSettled(first.id)).toBe(false);
+    table.remove(first);
+    expect(table.wasSettled(first.id)).toBe(true);
+    for (let seq = 2; seq <= 100_001; seq++) table.remove(entry(seq, null));
+    expect(table.wasSettled(first.id)).toBe(false);
+    expect(table.wasSettled(entryId("topic", 2))).toBe(true);
+    expect(table.wasSettled(entryId("redrive", 2))).toBe(false);
   });
 });

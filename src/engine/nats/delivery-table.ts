@@ -30,9 +30,21 @@ export interface Entry {
   serverUntil: number;
   /** A nak for an expired lease was sent; the redelivery is on its way. */
   naked: boolean;
+  /**
+   * When JetStream should have redelivered a nak'd entry (`naked` or `waiting`) by. Past it
+   * the owner redelivers the entry itself: JetStream may never do so (see `#redeliverOverdue`
+   * in subscription-owner.ts).
+   */
+  redeliverBy: number;
   /** A settle or dead-lettering of this entry is under way. */
   busy: boolean;
 }
+
+/** Beyond JetStream's ack wait (and a nack's delay), how long a nak'd entry may take to come back. */
+export const REDELIVERY_GRACE_MS = 2_000;
+
+/** How many settled entries a table remembers (see `wasSettled`). */
+const SETTLED_MEMORY = 100_000;
 
 export function entryId(source: Source, seq: number): string {
   return source === "topic" ? `t${seq}` : `r${seq}`;
@@ -54,6 +66,8 @@ export class DeliveryTable {
   readonly #ghosts = new Map<string, string[]>();
   #ghostsUntil = 0;
   #byKey: boolean;
+  /** Ids of the entries settled for good here, oldest first, up to SETTLED_MEMORY. */
+  readonly #settled = new Set<string>();
 
   constructor(byKey: boolean) {
     this.#byKey = byKey;
@@ -132,11 +146,25 @@ export class DeliveryTable {
 
   /** Settled for good (acked, dead-lettered): forget it and free its key. */
   remove(entry: Entry): void {
+    this.#settled.add(entry.id);
+    if (this.#settled.size > SETTLED_MEMORY) {
+      const oldest = this.#settled.values().next().value;
+      if (oldest !== undefined) this.#settled.delete(oldest);
+    }
     this.entries.delete(entry.id);
     this.#redelivered.delete(entry.id);
     this.#fresh.delete(entry.id);
     const key = entry.record.key;
     if (key !== null && this.#holders.get(key) === entry.id) this.#passKey(key);
+  }
+
+  /**
+   * Whether this table settled the entry (acked or dead-lettered; among the last
+   * SETTLED_MEMORY). JetStream 2.9 confirms an ack on a consumer leader that may lose it in a
+   * leader change before the other replicas have it: the message then comes back.
+   */
+  wasSettled(id: string): boolean {
+    return this.#settled.has(id);
   }
 
   /** The key's holder is done: the predecessor's next delivery of it, if any, holds it. */

@@ -9,7 +9,7 @@ import { type AckIdParts, decodeAckId } from "../../core/ack-id.js";
 import type { Settled } from "../engine.js";
 import { backoffDelayMs } from "./backoff.js";
 import { MAX_ATTEMPTS_REASON } from "./dead-letter.js";
-import { type Entry, entryId } from "./delivery-table.js";
+import { type Entry, entryId, REDELIVERY_GRACE_MS } from "./delivery-table.js";
 import type { AckRequest } from "./js-acks.js";
 import type { OwnerState } from "./owner-state.js";
 
@@ -107,7 +107,12 @@ async function nack(s: OwnerState, entries: Entry[], delayMs: number | null): Pr
     s.deadLetter(exhausted, MAX_ATTEMPTS_REASON, (e) => e.dc, true),
     s.confirm(requests),
   ]);
-  for (const e of retry) e.state = "waiting";
+  const now = Date.now();
+  requests.forEach((r, i) => {
+    const e = retry[i] as Entry;
+    e.state = "waiting";
+    e.redeliverBy = now + (r.delayMs ?? 0) + s.config.ackTimeoutMs + REDELIVERY_GRACE_MS;
+  });
 }
 
 async function extend(s: OwnerState, entries: Entry[], leaseMs: number): Promise<void> {

@@ -16,7 +16,13 @@ import type {
 } from "../engine.js";
 import { createConsumers, deleteConsumers, startOffset } from "./consumers.js";
 import { MAX_ATTEMPTS_REASON } from "./dead-letter.js";
-import { DeliveryTable, type Entry, entryId, type Source } from "./delivery-table.js";
+import {
+  DeliveryTable,
+  type Entry,
+  entryId,
+  REDELIVERY_GRACE_MS,
+  type Source,
+} from "./delivery-table.js";
 import { subscriptionNotFound } from "./errors.js";
 import type { SubscriptionRecord } from "./metadata.js";
 import { findDelivery, type SettleOp, settle } from "./owner-settle.js";
@@ -156,8 +162,14 @@ export class SubscriptionOwner {
   #accept(source: Source, info: AckInfo, record: Entry["record"], reply: string): void {
     const s = this.#s;
     const serverUntil = Date.now() + s.config.ackTimeoutMs;
-    const known = s.table.get(entryId(source, info.streamSeq));
+    const id = entryId(source, info.streamSeq);
+    const known = s.table.get(id);
     if (known !== undefined && info.deliveries <= known.dc) return;
+    if (known === undefined && s.table.wasSettled(id)) {
+      // Settled here, and JetStream lost that (see `wasSettled`): settle it again, unseen.
+      s.track(s.deps.acks.confirm([{ subject: reply, kind: "ack" }]));
+      return;
+    }
     if (info.deliveries > s.config.maxAttempts) {
       const entry = known ?? newEntry(source, info, record, reply, serverUntil);
       entry.dc = info.deliveries;
@@ -236,7 +248,10 @@ export class SubscriptionOwner {
     const max = s.config.maxAttempts;
     const dead = expired.filter((e) => e.dc >= max);
     const retry = expired.filter((e) => e.dc < max);
-    for (const e of retry) e.naked = true;
+    for (const e of retry) {
+      e.naked = true;
+      e.redeliverBy = now + s.config.ackTimeoutMs + REDELIVERY_GRACE_MS;
+    }
     await Promise.all([
       s.deadLetter(dead, MAX_ATTEMPTS_REASON, (e) => e.dc),
       retry.length > 0
@@ -384,12 +399,36 @@ export class SubscriptionOwner {
       s.deps.acks.send({ subject: e.reply, kind: "progress" });
       e.serverUntil = now + ackWaitMs;
     }
+    this.#redeliverOverdue(now);
     if (s.countersDirty && now - s.lastFlush >= COUNTER_FLUSH_MS) void s.flushCounters();
     // Nacked or expired redriven events come back through the redrive consumer.
     if (now - this.#redriveCheckedAt >= REDRIVE_CHECK_MS) {
       this.#redriveCheckedAt = now;
       this.#redriveDue = true;
     }
+  }
+
+  /**
+   * A nak'd entry JetStream has not redelivered by `redeliverBy` goes out again from here, as
+   * the next attempt. JetStream may never redeliver it: nats-server 2.9 consumers can lose a
+   * delivery in a leader change (a new leader that never learnt of it, or that moved past it
+   * on a later ack), and a second owner across a healed partition can receive and ack the
+   * redelivery meant for this one. Waiting on would hold the entry's key, and every later
+   * event of that key, for good. The redelivery is at least once: an ack is applied to the
+   * latest ack subject, which acks the message if JetStream still has it pending.
+   */
+  #redeliverOverdue(now: number): void {
+    const s = this.#s;
+    let any = false;
+    for (const e of s.table.entries.values()) {
+      const waiting = e.naked || e.state === "waiting";
+      if (!waiting || e.busy || e.redeliverBy > now) continue;
+      // Due at once: the next tick tells JetStream, should it still hold the message, that
+      // the work is in progress.
+      s.table.redelivered(e, e.dc + 1, e.reply, now);
+      any = true;
+    }
+    if (any) s.waker.notify();
   }
 }
 
@@ -411,6 +450,7 @@ function newEntry(
     leaseUntil: 0,
     serverUntil,
     naked: false,
+    redeliverBy: 0,
     busy: false,
   };
 }
