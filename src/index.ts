@@ -1,10 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { Broker, type PushOptions } from "./broker/broker.js";
+import { KeyStore } from "./broker/keys.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
+import { checkBind, prepareKeys } from "./server/auth/startup.js";
 import { createServer } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
@@ -21,6 +23,7 @@ export type { CloudEvent, StoredEvent } from "./core/event.js";
 export type { Filter } from "./core/filter.js";
 export type { StartPosition } from "./core/positions.js";
 export type { NatsCredentials } from "./engine/nats/index.js";
+export { StartRefused } from "./server/auth/startup.js";
 export type { Problem } from "./server/problem.js";
 
 export interface RouterOptions {
@@ -42,6 +45,13 @@ export interface RouterOptions {
   };
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. Default false. */
   readonly autoCreateTopics?: boolean;
+  /**
+   * Require an API key on every route but the open ones (API.md "Access control"). Default
+   * false for programmatic use; `switchyard serve` turns it on. Off needs a loopback `host`.
+   */
+  readonly auth?: boolean;
+  /** A key (`sy_<id>_<secret>`) registered as admin at start if absent (SWITCHYARD_ADMIN_KEY). */
+  readonly adminKey?: string;
   /** Default "info". */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   /** Serve HTTPS and WSS: the certificate chain and its private key, PEM. */
@@ -99,6 +109,12 @@ function pushOptions(options: RouterOptions): PushOptions {
 
 async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   const host = options.host ?? "127.0.0.1";
+  const auth = options.auth ?? false;
+  const keys = new KeyStore(engine.catalog);
+  if (auth) {
+    await prepareKeys(keys, options.adminKey);
+    await keys.start();
+  }
   const broker = new Broker({
     engine,
     autoCreateTopics: options.autoCreateTopics ?? false,
@@ -109,9 +125,12 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   });
   const server = await createServer({
     broker,
+    keys,
+    auth,
+    autoCreateTopics: options.autoCreateTopics ?? false,
     logLevel: options.logLevel ?? "info",
     guards: {
-      withoutAuth: true,
+      withoutAuth: !auth,
       loopbackBind: isLoopbackName(host),
       tls: options.tls !== undefined,
     },
@@ -125,6 +144,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
     port = await server.listen(host, options.port ?? DEFAULT_PORT);
   } catch (error) {
     await server.close();
+    await keys.close();
     throw error;
   }
   await broker.startDispatchers();
@@ -132,6 +152,7 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   const close = async () => {
     // Order matters: no new work, in-flight requests answered, background work done, then the store.
     await server.close();
+    await keys.close();
     await broker.close();
     await engine.close();
   };
@@ -163,6 +184,7 @@ function engineOptions(options: RouterOptions): EngineOptions {
 
 /** Starts a router: opens the engine (in `dataDir`, or on NATS), then serves the HTTP API. */
 export async function startRouter(options: RouterOptions): Promise<Router> {
+  checkBind(options.auth ?? false, options.host ?? "127.0.0.1");
   mkdirSync(options.dataDir, { recursive: true });
   const engine = await createEngine(engineOptions(options));
   try {

@@ -9,8 +9,10 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Broker } from "../broker/broker.js";
+import type { KeyStore } from "../broker/keys.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
+import { installAuth, requireDeclaredScopes } from "./auth/auth.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from "./problem.js";
@@ -18,6 +20,7 @@ import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
+import { keyRoutes } from "./routes/keys.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
@@ -34,7 +37,16 @@ export interface ServerOptions {
   readonly tls?: TlsOptions;
   /** The request guards of `request-guards.ts`; default: without auth, on a loopback bind. */
   readonly guards?: GuardOptions;
+  /** The installation's API keys (`/v1/keys`; with `auth`, every request's credential). */
+  readonly keys: KeyStore;
+  /** Require a Bearer key on every route but the open ones. Default false. */
+  readonly auth?: boolean;
+  /** The broker creates unknown topics on publish: with auth, only for keys with `manage:`. */
+  readonly autoCreateTopics?: boolean;
 }
+
+/** How often open streams are checked against revocation and expiry (API.md: within 1 s). */
+const STREAM_KEY_SWEEP_MS = 250;
 
 export interface TlsOptions {
   readonly cert: string | Buffer;
@@ -74,6 +86,7 @@ function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyRepl
   const problem = problemOf(error);
   if (problem.status >= 500 && problem.code !== "shutting_down")
     request.log.error({ err: error }, "request failed");
+  if (problem.code === "unauthenticated") reply.header("www-authenticate", "Bearer");
   const retryAfter = RETRY_AFTER_SECONDS[problem.code];
   if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
   return reply
@@ -165,6 +178,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
         : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler),
   });
   const routes: RouteInfo[] = [];
+  requireDeclaredScopes(app);
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
@@ -184,12 +198,17 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     app,
     options.guards ?? { withoutAuth: true, loopbackBind: true, tls: options.tls !== undefined },
   );
+  const auth = options.auth ?? false;
+  if (auth) installAuth(app, options.keys, options.broker);
   const context: RouteContext = {
     app,
     broker: options.broker,
     shutdown: shutdown.signal,
     http,
     maxBodyBytes,
+    keys: options.keys,
+    auth,
+    autoCreateTopics: options.autoCreateTopics ?? false,
   };
   for (const register of [
     topicRoutes,
@@ -198,10 +217,19 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     deliveryRoutes,
     pushRoutes,
     opsRoutes,
+    keyRoutes,
   ])
     register(context);
   streamRoute(context, hub);
   await app.ready();
+  const keys = options.keys;
+  const sweep = auth
+    ? setInterval(
+        () => hub.closeWhere((id) => !keys.isValid(id), 4401, "key revoked or expired"),
+        STREAM_KEY_SWEEP_MS,
+      )
+    : undefined;
+  sweep?.unref();
 
   let closed: Promise<void> | undefined;
   return {
@@ -214,6 +242,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     close() {
       closed ??= (async () => {
         shutdown.abort();
+        clearInterval(sweep);
         refuseUpgrades(app);
         await hub.closeAll(1001);
         await drained(http);

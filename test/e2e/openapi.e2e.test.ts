@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
+import { KeyStore } from "../../src/broker/keys.js";
 import { createEngine } from "../../src/engine/create-engine.js";
 import { openApiDocument } from "../../src/server/openapi.js";
 import { createServer } from "../../src/server/server.js";
@@ -17,7 +18,11 @@ describe("the OpenAPI document", () => {
     const dir = mkdtempSync(join(tmpdir(), "switchyard-openapi-"));
     const engine = await createEngine({ kind: "sqlite", dataDir: dir });
     try {
-      const server = await createServer({ broker: new Broker({ engine }), logLevel: "silent" });
+      const server = await createServer({
+        broker: new Broker({ engine }),
+        keys: new KeyStore(engine.catalog),
+        logLevel: "silent",
+      });
       const doc = openApiDocument("test") as { paths: Record<string, Record<string, unknown>> };
       const registered = server.routes.map((r) => `${r.method} ${openApiPath(r.url)}`).sort();
       const documented = Object.entries(doc.paths)
