@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { Broker, type PushOptions } from "./broker/broker.js";
-import { KeyStore } from "./broker/keys.js";
+import { type CreatedKey, KeyStore, parseNewKey } from "./broker/keys.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
@@ -111,10 +111,6 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   const host = options.host ?? "127.0.0.1";
   const auth = options.auth ?? false;
   const keys = new KeyStore(engine.catalog);
-  if (auth) {
-    await prepareKeys(keys, options.adminKey);
-    await keys.start();
-  }
   const broker = new Broker({
     engine,
     autoCreateTopics: options.autoCreateTopics ?? false,
@@ -141,6 +137,11 @@ async function serve(engine: Engine, options: RouterOptions): Promise<Router> {
   });
   let port: number;
   try {
+    // After the server is built (a bad TLS key is reported first), before it listens.
+    if (auth) {
+      await prepareKeys(keys, options.adminKey);
+      await keys.start();
+    }
     port = await server.listen(host, options.port ?? DEFAULT_PORT);
   } catch (error) {
     await server.close();
@@ -193,5 +194,38 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
   } catch (error) {
     await engine.close();
     throw error;
+  }
+}
+
+/** Where `switchyard keys create` writes offline: a stopped router's folder, or NATS. */
+export type KeyStoreTarget =
+  | { readonly dataDir: string }
+  | { readonly nats: { readonly url: string; readonly prefix?: string } };
+
+/**
+ * Creates a key straight in the store, without a router: the embedded engine takes the
+ * store lock as a router does (a running router makes this refuse, naming its pid); on NATS
+ * the Catalog's compare-and-set makes it safe while routers run. `request` is validated
+ * like a `POST /v1/keys` body.
+ */
+export async function createKeyInStore(
+  target: KeyStoreTarget,
+  request: unknown,
+): Promise<CreatedKey> {
+  const parsed = parseNewKey(request, Date.now());
+  const engine = await createEngine(
+    "dataDir" in target
+      ? { kind: "sqlite", dataDir: target.dataDir }
+      : {
+          kind: "nats",
+          servers: target.nats.url,
+          ...(target.nats.prefix === undefined ? {} : { prefix: target.nats.prefix }),
+        },
+  );
+  try {
+    await engine.ready();
+    return await new KeyStore(engine.catalog).create(parsed);
+  } finally {
+    await engine.close();
   }
 }

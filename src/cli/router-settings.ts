@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { isLoopbackName } from "../core/loopback.js";
 import { usage } from "./fail.js";
 import { parseBytes, parseInteger } from "./parse.js";
 
@@ -25,6 +26,10 @@ export interface RouterSettings {
   readonly limits: { readonly maxBodyBytes?: number; readonly maxBatchEvents?: number };
   /** Serve HTTPS and WSS: PEM files of the certificate chain and its private key. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Require API keys (serve: on; dev: off). Off only on a loopback bind. */
+  readonly auth: boolean;
+  /** SWITCHYARD_ADMIN_KEY: registered as an admin key at start (never a flag: `ps` shows flags). */
+  readonly adminKey?: string;
 }
 
 export interface NatsSettings {
@@ -173,6 +178,8 @@ const SPECS: readonly Spec[] = [
     env: "SWITCHYARD_ALLOW_PRIVATE_ENDPOINTS",
     parse: bool,
   },
+  { key: "auth", flag: "--auth", option: "auth", env: "SWITCHYARD_AUTH", parse: bool },
+  { key: "adminKey", env: "SWITCHYARD_ADMIN_KEY", parse: text },
   {
     key: "logLevel",
     flag: "--log-level",
@@ -214,6 +221,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     autoCreateTopics: true,
     allowPrivateEndpoints: true,
     logLevel: "warn",
+    auth: false,
   },
   serve: {
     host: "127.0.0.1",
@@ -224,6 +232,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     autoCreateTopics: false,
     allowPrivateEndpoints: false,
     logLevel: "info",
+    auth: true,
   },
 };
 
@@ -265,8 +274,18 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
   const engine = chosen.get("engine") as "sqlite" | "nats";
   const nats = natsSettings(engine, chosen, sources.cwd);
   const tls = tlsSettings(chosen, sources.cwd);
+  const host = chosen.get("host") as string;
+  const auth = chosen.get("auth") as boolean;
+  if (!auth && !isLoopbackName(host))
+    throw usage(
+      `${mode === "serve" ? "--no-auth" : "dev without --auth"} is accepted only on a loopback bind, not --host ${host}`,
+      mode === "serve"
+        ? "drop --no-auth and set SWITCHYARD_ADMIN_KEY, or bind --host 127.0.0.1"
+        : "pass --auth (with SWITCHYARD_ADMIN_KEY), or bind --host 127.0.0.1",
+    );
+  const adminKey = chosen.get("adminKey");
   return {
-    host: chosen.get("host") as string,
+    host,
     port: chosen.get("port") as number,
     dataDir: resolve(sources.cwd, chosen.get("dataDir") as string),
     engine,
@@ -277,6 +296,8 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     limits,
     ...(nats === undefined ? {} : { nats }),
     ...(tls === undefined ? {} : { tls }),
+    auth,
+    ...(typeof adminKey === "string" ? { adminKey } : {}),
   };
 }
 

@@ -80,6 +80,8 @@ export function natsOptions(nats: NatsSettings): NonNullable<RouterOptions["nats
 }
 
 function startFailure(error: unknown, settings: RouterSettings): unknown {
+  if (error instanceof Error && error.name === "StartRefused" && "hint" in error)
+    return usage(error.message, String(error.hint));
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === "string" && code.startsWith("ERR_OSSL"))
     return usage(
