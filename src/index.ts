@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { Broker, type PushOptions } from "./broker/broker.js";
-import { type CreatedKey, KeyStore, parseNewKey } from "./broker/keys.js";
+import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
@@ -24,6 +24,11 @@ export type { Filter } from "./core/filter.js";
 export type { StartPosition } from "./core/positions.js";
 export type { NatsCredentials } from "./engine/nats/index.js";
 export { StartRefused } from "./server/auth/startup.js";
+
+/** A fresh API key in the router's format (e.g. for SWITCHYARD_ADMIN_KEY); stores nothing. */
+export function generateApiKey(): string {
+  return generateKey().key;
+}
 export type { Problem } from "./server/problem.js";
 
 export interface RouterOptions {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { generateKey } from "../../src/broker/keys.js";
+import { generateKey, parseKey } from "../../src/broker/keys.js";
 import { startRouterProcess } from "../support/router-process.js";
 
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchyard.js");
@@ -112,7 +112,10 @@ describe("serve's start-up rules", () => {
 
   it("registers SWITCHYARD_ADMIN_KEY once and refuses it with another secret", async () => {
     const data = join(work, "admin-env");
-    const { key, id } = generateKey();
+    const generated = await cli(["keys", "generate"]);
+    const key = generated.stdout.trim();
+    const id = parseKey(key)?.id ?? "";
+    expect(id).toMatch(/^[a-z0-9]{16}$/);
     const router = await startRouterProcess({
       dataDir: data,
       auth: true,

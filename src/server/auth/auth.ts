@@ -10,6 +10,10 @@ declare module "fastify" {
     /** The authenticated key; null without auth, or on an open route called without one. */
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /** The route's rule from ROUTE_SCOPES, attached at registration. */
+    readonly scopeRule?: ScopeRule;
+  }
 }
 
 const UNMATCHED: ScopeRule = { type: "key", label: "any key" };
@@ -21,19 +25,26 @@ const UNMATCHED: ScopeRule = { type: "key", label: "any key" };
 export function requireDeclaredScopes(app: FastifyInstance): void {
   app.decorateRequest("principal", null);
   app.addHook("onRoute", (route) => {
-    for (const method of [route.method].flat()) ruleOf(method, route.url);
+    const [first, ...others] = [route.method].flat().map((method) => ruleOf(method, route.url));
+    if (first === undefined || others.some((rule) => rule !== first))
+      throw new Error(`route ${route.url}: register one route per scope rule`);
+    // Looked up once here, not per request.
+    route.config = { ...route.config, scopeRule: first };
   });
 }
 
 function ruleFor(request: FastifyRequest): ScopeRule {
-  const url = request.routeOptions.url;
-  return url === undefined ? UNMATCHED : ruleOf(request.method, url);
+  return request.routeOptions.config.scopeRule ?? UNMATCHED;
 }
 
-function firstMissing(principal: Principal, needs: Needs): string | undefined {
+/** 403 naming the first requirement the key misses, or undefined when it holds them all. */
+function refusal(request: FastifyRequest, principal: Principal, needs: Needs): Error | undefined {
   for (const alternatives of needs)
     if (!alternatives.some((need) => principal.grants.allows(need)))
-      return alternatives.map(describeNeed).join(" or ");
+      return new SwitchyardError(
+        "forbidden",
+        `the key ${principal.record.id} lacks the scope for ${request.method} ${request.routeOptions.url}; it needs ${alternatives.map(describeNeed).join(" or ")}`,
+      );
   return undefined;
 }
 
@@ -54,21 +65,23 @@ export function installAuth(app: FastifyInstance, keys: KeyStore, broker: Broker
       done(error as Error);
     }
   });
-  app.addHook("preHandler", async (request) => {
+  // Callback style: most rules are synchronous, and the per-request path stays without a promise.
+  app.addHook("preHandler", (request, _reply, done) => {
     const rule = ruleFor(request);
     const principal = request.principal;
-    if (rule.type !== "needs" || principal === null || principal.grants.admin) return;
-    const needs = await rule.needs({
-      params: request.params as Record<string, string>,
-      query: request.query,
-      body: request.body,
-      broker,
-    });
-    const missing = firstMissing(principal, needs);
-    if (missing !== undefined)
-      throw new SwitchyardError(
-        "forbidden",
-        `the key ${principal.record.id} lacks the scope for ${request.method} ${request.routeOptions.url}; it needs ${missing}`,
-      );
+    if (rule.type !== "needs" || principal === null || principal.grants.admin) return done();
+    try {
+      const needs = rule.needs({
+        params: request.params as Record<string, string>,
+        query: request.query,
+        body: request.body,
+        broker,
+      });
+      if (needs instanceof Promise)
+        needs.then((list) => done(refusal(request, principal, list)), done);
+      else done(refusal(request, principal, needs));
+    } catch (error) {
+      done(error as Error);
+    }
   });
 }
