@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { type Clock, systemClock } from "../core/clock.js";
 import { type FieldError, isSwitchyardError, SwitchyardError } from "../core/errors.js";
 import type { Catalog, CatalogValue } from "../engine/engine.js";
@@ -77,8 +77,9 @@ function randomString(alphabet: string, length: number): string {
   return out;
 }
 
+/** One-shot `crypto.hash`: cheaper per call than a `createHash` object, on every request. */
 function sha256(secret: string): Buffer {
-  return createHash("sha256").update(secret).digest();
+  return hash("sha256", secret, "buffer");
 }
 
 /** `sy_<id>_<secret>` split, or undefined when the text is not in the format. */
