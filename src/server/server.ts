@@ -163,7 +163,12 @@ async function drained(http: HttpMetrics, quietMs = 30, maxMs = 1_000): Promise<
 export async function createServer(options: ServerOptions): Promise<HttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
   const app = Fastify({
-    logger: { level: options.logLevel ?? "info" },
+    // Request headers are never logged; should a request object reach a log line anyway,
+    // its credentials are redacted.
+    logger: {
+      level: options.logLevel ?? "info",
+      redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
+    },
     // Per-request log lines cost throughput; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,

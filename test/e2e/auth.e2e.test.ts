@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { generateKey } from "../../src/broker/keys.js";
+import { createClient } from "../../src/client/index.js";
 import { ROUTE_SCOPES, type ScopeRule } from "../../src/server/auth/route-scopes.js";
 import { eventually } from "../support/eventually.js";
 import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
@@ -302,6 +303,35 @@ describe.each(ENGINES)("access control on %s", (engine) => {
     });
   });
 
+  describe("the SDK with an API key", () => {
+    it("sends it on requests and on the stream; admin.keys manages keys", async () => {
+      await admin("PUT", "/v1/topics/k.topic", {});
+      await admin("PUT", "/v1/subscriptions/k-sub", { topic: "k.topic", start: "earliest" });
+      const root = createClient({ url: router.url, apiKey: ADMIN });
+      const created = await root.admin.keys.create({
+        name: "sdk",
+        scopes: ["publish:k.*", "consume:k-sub"],
+      });
+      expect(created.key).toMatch(/^sy_/);
+      expect((await root.admin.keys.list()).map((k) => k.id)).toContain(created.id);
+      const client = createClient({ url: router.url, apiKey: created.key });
+      await eventually(async () => expect((await client.admin.keys.self()).name).toBe("sdk"));
+      await client.publish("k.topic", { type: "t", data: { n: 1 } });
+      const seen: unknown[] = [];
+      const subscriber = client.subscribe("k-sub", (delivery) => {
+        seen.push(delivery.event.data);
+      });
+      await eventually(() => expect(seen).toEqual([{ n: 1 }]));
+      await subscriber.close();
+      // publish:k.* sees the topic and its dead-letter topic, nothing else.
+      const names = (await client.admin.topics.list()).map((t) => t.name).sort();
+      expect(names).toEqual(["k.topic", "k.topic.k-sub.dlq"]);
+      await root.admin.keys.revoke(created.id);
+      await client.close();
+      await root.close();
+    });
+  });
+
   describe("revocation on a running router", () => {
     it("fails the key within 1 s and closes its open streams with 4401", async () => {
       await admin("PUT", "/v1/topics/r.topic", {});
@@ -331,6 +361,23 @@ describe.each(ENGINES)("access control on %s", (engine) => {
       );
       expect(await closed).toBe(4401);
       expect(Date.now() - revokedAt).toBeLessThan(1_500);
+    });
+
+    it("closes a stream with 4401 when its key expires", async () => {
+      const key = await createKey(["consume:r-sub"], {
+        expiresAt: new Date(Date.now() + 2_000).toISOString(),
+      });
+      await live(key.key);
+      const url = `${router.url.replace(/^http/, "ws")}/v1/subscriptions/r-sub/stream`;
+      const socket = new WebSocket(url, { headers: { authorization: `Bearer ${key.key}` } });
+      const closed = new Promise<number>((resolve) =>
+        socket.once("close", (code) => resolve(code)),
+      );
+      await new Promise((resolve, reject) => {
+        socket.once("open", resolve);
+        socket.once("error", reject);
+      });
+      expect(await closed).toBe(4401);
     });
   });
 });
