@@ -104,6 +104,15 @@ export function registerKeys(program: Command): void {
       : await withClient(flags, (c) => c.admin.keys.create(settings));
     printCreated(created, flags.json);
   });
+  keys
+    .command("generate")
+    .description(
+      "print a fresh key in the router's format (for SWITCHYARD_ADMIN_KEY); stores nothing",
+    )
+    .action(async () => {
+      const { generateApiKey } = await import("../../index.js");
+      process.stdout.write(`${generateApiKey()}\n`);
+    });
   addConnectionOptions(
     keys
       .command("list")
