@@ -12,7 +12,7 @@ import type { Broker } from "../broker/broker.js";
 import type { KeyStore } from "../broker/keys.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
-import { installAuth, requireDeclaredScopes } from "./auth/auth.js";
+import { declareScopes } from "./auth/auth.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from "./problem.js";
@@ -183,7 +183,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
         : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler),
   });
   const routes: RouteInfo[] = [];
-  requireDeclaredScopes(app);
+  const auth = options.auth ?? false;
+  declareScopes(app, auth ? { keys: options.keys, broker: options.broker } : undefined);
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
@@ -203,8 +204,6 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     app,
     options.guards ?? { withoutAuth: true, loopbackBind: true, tls: options.tls !== undefined },
   );
-  const auth = options.auth ?? false;
-  if (auth) installAuth(app, options.keys, options.broker);
   const context: RouteContext = {
     app,
     broker: options.broker,

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
 import { KeyStore } from "../../src/broker/keys.js";
 import { createEngine } from "../../src/engine/create-engine.js";
-import { requireDeclaredScopes } from "../../src/server/auth/auth.js";
+import { declareScopes } from "../../src/server/auth/auth.js";
 import { ROUTE_SCOPES } from "../../src/server/auth/route-scopes.js";
 import { openApiDocument } from "../../src/server/openapi.js";
 import { createServer } from "../../src/server/server.js";
@@ -58,7 +58,7 @@ describe("the OpenAPI document", () => {
 describe("the route scope table", () => {
   it("a route without a declared scope cannot be registered", async () => {
     const app = Fastify({ exposeHeadRoutes: false });
-    requireDeclaredScopes(app);
+    declareScopes(app);
     app.get("/healthz", async () => "ok");
     expect(() => app.get("/v1/undeclared", async () => "no")).toThrow(/declares no scope/);
     await app.close();

@@ -23,6 +23,8 @@ export type ScopeRule =
   | {
       readonly type: "needs";
       readonly label: string;
+      /** `body`: the rule reads the body or the store, so it runs once the body is in. */
+      readonly phase?: "body";
       readonly needs: (input: ScopeInput) => Needs | Promise<Needs>;
     };
 
@@ -63,6 +65,7 @@ function jsonObject(body: unknown): Record<string, unknown> {
  */
 const putSubscription: ScopeRule = {
   type: "needs",
+  phase: "body",
   label: "manage:{name} and read:{topic} and manage:{deadLetterTopic}",
   needs: async ({ params, body, broker }) => {
     const name = params.name ?? "";
@@ -91,6 +94,7 @@ function isForce(query: unknown): boolean {
 /** `?force=true` deletes the topic's subscriptions too: `manage:` on each of them. */
 const deleteTopic: ScopeRule = {
   type: "needs",
+  phase: "body",
   label: "manage:{topic}; with force=true also manage: on each of its subscriptions",
   needs: async ({ params, query, broker }) => {
     const topic = params.topic ?? "";
