@@ -23,6 +23,7 @@ async function main(): Promise<number> {
     engine: options.engine,
     dataRoot: options.dataRoot,
     profileDir: options.profile ? join(options.out, "profiles") : undefined,
+    auth: options.auth,
   });
   const startedAt = new Date().toISOString();
   const machine = machineInfo(); // before the load: its load average shows other work

@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly dataRoot: string;
   /** Write a CPU profile of each router process into `<out>/profiles/`. */
   readonly profile: boolean;
+  /** Run the router with auth: every request carries an admin API key. */
+  readonly auth: boolean;
   readonly help: boolean;
 }
 
@@ -30,6 +32,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --out DIR             where the JSON goes (default bench/results)
   --data-root DIR       where data directories are created (default the OS temp dir)
   --profile             write a CPU profile of each router process into <out>/profiles
+  --auth                run the router with auth; every request carries an API key
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -47,6 +50,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       out: { type: "string", default: join(HERE, "results") },
       "data-root": { type: "string", default: tmpdir() },
       profile: { type: "boolean", default: false },
+      auth: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -65,6 +69,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     out: resolve(values.out),
     dataRoot: resolve(values["data-root"]),
     profile: values.profile,
+    auth: values.auth,
     help: values.help,
   };
 }

@@ -5,7 +5,10 @@ describe("the package entry", () => {
   it("exports exactly the public runtime surface (a change here must be deliberate)", () => {
     expect(Object.keys(entry).sort()).toEqual([
       "ERROR_CATALOGUE",
+      "StartRefused",
       "SwitchyardError",
+      "createKeyInStore",
+      "generateApiKey",
       "isSwitchyardError",
       "startRouter",
     ]);

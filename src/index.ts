@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { Broker, type PushOptions } from "./broker/broker.js";
+import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import type { SecretKeyRing } from "./core/secret-box.js";
@@ -7,6 +8,7 @@ import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
+import { checkBind, prepareKeys } from "./server/auth/startup.js";
 import { createServer } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
@@ -23,6 +25,12 @@ export type { CloudEvent, StoredEvent } from "./core/event.js";
 export type { Filter } from "./core/filter.js";
 export type { StartPosition } from "./core/positions.js";
 export type { NatsCredentials } from "./engine/nats/index.js";
+export { StartRefused } from "./server/auth/startup.js";
+
+/** A fresh API key in the router's format (e.g. for SWITCHYARD_ADMIN_KEY); stores nothing. */
+export function generateApiKey(): string {
+  return generateKey().key;
+}
 export type { Problem } from "./server/problem.js";
 
 export interface RouterOptions {
@@ -54,6 +62,13 @@ export interface RouterOptions {
   readonly secretKeyFile?: string;
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. Default false. */
   readonly autoCreateTopics?: boolean;
+  /**
+   * Require an API key on every route but the open ones (API.md "Access control"). Default
+   * false for programmatic use; `switchyard serve` turns it on. Off needs a loopback `host`.
+   */
+  readonly auth?: boolean;
+  /** A key (`sy_<id>_<secret>`) registered as admin at start if absent (SWITCHYARD_ADMIN_KEY). */
+  readonly adminKey?: string;
   /** Default "info". */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   /** Serve HTTPS and WSS: the certificate chain and its private key, PEM. */
@@ -124,6 +139,8 @@ async function serve(
   options: RouterOptions,
 ): Promise<Router> {
   const host = options.host ?? "127.0.0.1";
+  const auth = options.auth ?? false;
+  const keys = new KeyStore(engine.catalog);
   const broker = new Broker({
     engine,
     secretKeys,
@@ -139,9 +156,12 @@ async function serve(
     options.limits ?? {};
   const server = await createServer({
     broker,
+    keys,
+    auth,
+    autoCreateTopics: options.autoCreateTopics ?? false,
     logLevel: options.logLevel ?? "info",
     guards: {
-      withoutAuth: true,
+      withoutAuth: !auth,
       loopbackBind: isLoopbackName(host),
       tls: options.tls !== undefined,
     },
@@ -153,9 +173,15 @@ async function serve(
   });
   let port: number;
   try {
+    // After the server is built (a bad TLS key is reported first), before it listens.
+    if (auth) {
+      await prepareKeys(keys, options.adminKey);
+      await keys.start();
+    }
     port = await server.listen(host, options.port ?? DEFAULT_PORT);
   } catch (error) {
     await server.close();
+    await keys.close();
     throw error;
   }
   await broker.startDispatchers();
@@ -163,6 +189,7 @@ async function serve(
   const close = async () => {
     // Order matters: no new work, in-flight requests answered, background work done, then the store.
     await server.close();
+    await keys.close();
     await broker.close();
     await engine.close();
   };
@@ -194,6 +221,7 @@ function engineOptions(options: RouterOptions): EngineOptions {
 
 /** Starts a router: opens the engine (in `dataDir`, or on NATS), then serves the HTTP API. */
 export async function startRouter(options: RouterOptions): Promise<Router> {
+  checkBind(options.auth ?? false, options.host ?? "127.0.0.1");
   mkdirSync(options.dataDir, { recursive: true });
   const secretKeys = loadSecretKeys({
     engine: options.engine ?? "sqlite",
@@ -208,5 +236,38 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
   } catch (error) {
     await engine.close();
     throw error;
+  }
+}
+
+/** Where `switchyard keys create` writes offline: a stopped router's folder, or NATS. */
+export type KeyStoreTarget =
+  | { readonly dataDir: string }
+  | { readonly nats: { readonly url: string; readonly prefix?: string } };
+
+/**
+ * Creates a key straight in the store, without a router: the embedded engine takes the
+ * store lock as a router does (a running router makes this refuse, naming its pid); on NATS
+ * the Catalog's compare-and-set makes it safe while routers run. `request` is validated
+ * like a `POST /v1/keys` body.
+ */
+export async function createKeyInStore(
+  target: KeyStoreTarget,
+  request: unknown,
+): Promise<CreatedKey> {
+  const parsed = parseNewKey(request, Date.now());
+  const engine = await createEngine(
+    "dataDir" in target
+      ? { kind: "sqlite", dataDir: target.dataDir }
+      : {
+          kind: "nats",
+          servers: target.nats.url,
+          ...(target.nats.prefix === undefined ? {} : { prefix: target.nats.prefix }),
+        },
+  );
+  try {
+    await engine.ready();
+    return await new KeyStore(engine.catalog).create(parsed);
+  } finally {
+    await engine.close();
   }
 }

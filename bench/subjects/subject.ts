@@ -62,6 +62,8 @@ export interface SubjectOptions {
   readonly dataRoot: string;
   /** Write a CPU profile of the system's process into this directory. */
   readonly profileDir: string | undefined;
+  /** Switchyard only: run with auth, every request carrying an API key. */
+  readonly auth?: boolean;
 }
 
 export interface PushTarget {

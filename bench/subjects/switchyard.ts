@@ -3,7 +3,7 @@
  * serve`) on a fresh data directory, driven by the built SDK (`dist/client/index.js`) and, for
  * one-request-per-event publishing, by an undici keep-alive pool.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -40,6 +40,14 @@ async function loadSdk(): Promise<Sdk> {
   return (await import(pathToFileURL(DIST_CLIENT).href)) as Sdk;
 }
 
+/** A key in the router's format, `sy_<16 [a-z0-9]>_<43 base62>` (bench-only, unbiased enough). */
+function benchKey(): string {
+  const pick = (alphabet: string, n: number) =>
+    [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join("");
+  const lower = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return `sy_${pick(lower, 16)}_${pick(`${lower.slice(0, 26).toUpperCase()}${lower}`, 43)}`;
+}
+
 export function switchyardSubject(options: SubjectOptions): BenchSubject {
   return {
     name: `switchyard/${options.engine}`,
@@ -49,8 +57,10 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
       // On the NATS engine the router gets a nats-server of its own, like raw JetStream does.
       const nats = options.engine === "nats" ? await startNatsServer() : undefined;
       const natsArgs = nats === undefined ? [] : ["--nats-url", nats.url];
+      const apiKey = options.auth ? benchKey() : undefined;
       const router = await startRouterProcess({
         dataDir,
+        ...(apiKey === undefined ? {} : { auth: true, env: { SWITCHYARD_ADMIN_KEY: apiKey } }),
         fsync: options.fsync,
         // The push scenarios' sink listens on 127.0.0.1.
         args: ["--engine", options.engine, "--allow-private-endpoints", ...natsArgs],
@@ -59,7 +69,7 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
         await nats?.close();
         throw error;
       });
-      return new SwitchyardSession(sdk, router, dataDir, nats);
+      return new SwitchyardSession(sdk, router, dataDir, nats, apiKey);
     },
   };
 }
@@ -70,13 +80,21 @@ class SwitchyardSession implements SubjectSession {
   readonly #dataDir: string;
   readonly #client: SwitchyardClient;
   readonly #nats: NatsServers | undefined;
+  readonly #auth: { apiKey?: string };
 
-  constructor(sdk: Sdk, router: RouterProcess, dataDir: string, nats?: NatsServers) {
+  constructor(
+    sdk: Sdk,
+    router: RouterProcess,
+    dataDir: string,
+    nats?: NatsServers,
+    apiKey?: string,
+  ) {
     this.#sdk = sdk;
     this.#router = router;
     this.#dataDir = dataDir;
     this.#nats = nats;
-    this.#client = sdk.createClient({ url: router.url, source: EVENT_SOURCE });
+    this.#auth = apiKey === undefined ? {} : { apiKey };
+    this.#client = sdk.createClient({ url: router.url, source: EVENT_SOURCE, ...this.#auth });
   }
 
   async createTopic(topic: string): Promise<void> {
@@ -109,7 +127,7 @@ class SwitchyardSession implements SubjectSession {
   }
 
   singlePublisher(connections: number): SinglePublisher {
-    return new PoolPublisher(this.#router.url, connections);
+    return new PoolPublisher(this.#router.url, connections, this.#auth.apiKey);
   }
 
   async preload(
@@ -121,6 +139,7 @@ class SwitchyardSession implements SubjectSession {
       this.#sdk.createClient({
         url: this.#router.url,
         source: EVENT_SOURCE,
+        ...this.#auth,
         batch: { maxEvents: PRELOAD_BATCH, maxBytes: 8 * 1024 * 1024, lingerMs: 1 },
       }),
     );
@@ -182,9 +201,14 @@ class SwitchyardSession implements SubjectSession {
 /** One structured-mode POST per event over `connections` keep-alive connections. */
 class PoolPublisher implements SinglePublisher {
   readonly #pool: Pool;
+  readonly #headers: Record<string, string>;
 
-  constructor(url: string, connections: number) {
+  constructor(url: string, connections: number, apiKey?: string) {
     this.#pool = new Pool(url, { connections, pipelining: 1 });
+    this.#headers = {
+      "content-type": "application/cloudevents+json",
+      ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+    };
   }
 
   async publishOne(topic: string, fields: EventFields): Promise<void> {
@@ -199,7 +223,7 @@ class PoolPublisher implements SinglePublisher {
     const response = await this.#pool.request({
       method: "POST",
       path: `/v1/topics/${encodeURIComponent(topic)}/events`,
-      headers: { "content-type": "application/cloudevents+json" },
+      headers: this.#headers,
       body,
     });
     const text = await response.body.text();

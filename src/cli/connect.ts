@@ -10,9 +10,11 @@ export interface ConnectionFlags {
   readonly url: string;
   /** A PEM file of the CA that signed an HTTPS router's certificate. */
   readonly ca?: string;
+  /** The API key sent as `Authorization: Bearer` (from SWITCHYARD_API_KEY, best: not in `ps`). */
+  readonly apiKey?: string;
 }
 
-/** `--url` (SWITCHYARD_URL, then the local default) and `--ca` (SWITCHYARD_CA). */
+/** `--url` (SWITCHYARD_URL, then the local default), `--ca` (SWITCHYARD_CA), `--api-key` (SWITCHYARD_API_KEY). */
 export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(
@@ -20,6 +22,11 @@ export function addConnectionOptions(command: Command): Command {
     )
     .addOption(
       new Option("--ca <file>", "trust this PEM CA for an https:// router").env("SWITCHYARD_CA"),
+    )
+    .addOption(
+      new Option("--api-key <key>", "the API key to send (prefer SWITCHYARD_API_KEY)").env(
+        "SWITCHYARD_API_KEY",
+      ),
     );
 }
 
@@ -35,7 +42,7 @@ function readCa(path: string): Buffer {
 /** A client for one command run: a CLI call fails fast rather than retrying for long. */
 export function connect(
   flags: ConnectionFlags,
-  options: Omit<ClientOptions, "url" | "ca"> = {},
+  options: Omit<ClientOptions, "url" | "ca" | "apiKey"> = {},
 ): SwitchyardClient {
   return createClient({
     source: "switchyard-cli",
@@ -44,6 +51,7 @@ export function connect(
     ...options,
     url: flags.url,
     ...(flags.ca === undefined ? {} : { ca: readCa(flags.ca) }),
+    ...(flags.apiKey === undefined || flags.apiKey === "" ? {} : { apiKey: flags.apiKey }),
   });
 }
 

@@ -3,6 +3,7 @@ import { registerAttempts } from "./commands/attempts.js";
 import { registerDev } from "./commands/dev.js";
 import { registerDlq } from "./commands/dlq.js";
 import { registerExport, registerImport } from "./commands/export-import.js";
+import { registerKeys } from "./commands/keys.js";
 import { registerPublish } from "./commands/publish.js";
 import { packageVersion } from "./commands/run-router.js";
 import { registerSeek } from "./commands/seek.js";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     registerAttempts,
     registerExport,
     registerImport,
+    registerKeys,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

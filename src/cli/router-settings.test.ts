@@ -19,6 +19,7 @@ describe("resolveSettings", () => {
       allowPrivateEndpoints: true,
       logLevel: "warn",
       limits: {},
+      auth: false,
     });
     expect(resolveSettings("serve", { flags: {}, env: {}, cwd })).toMatchObject({
       dataDir: "/srv/app/switchyard-data",
@@ -72,6 +73,27 @@ describe("resolveSettings", () => {
     });
     expect(fromEnv.secretKeyFile).toBe("/etc/sy.keys");
     expect(fromEnv.secretKeys).toBeUndefined();
+  });
+
+  it("auth: serve on, dev off; off only on a loopback bind; the admin key from the env", () => {
+    expect(resolveSettings("serve", { flags: {}, env: {}, cwd }).auth).toBe(true);
+    expect(resolveSettings("serve", { flags: { auth: false }, env: {}, cwd }).auth).toBe(false);
+    expect(resolveSettings("dev", { flags: { auth: true }, env: {}, cwd }).auth).toBe(true);
+    expect(resolveSettings("dev", { flags: {}, env: { SWITCHYARD_AUTH: "true" }, cwd }).auth).toBe(
+      true,
+    );
+    expect(
+      resolveSettings("serve", { flags: {}, env: { SWITCHYARD_ADMIN_KEY: "sy_k" }, cwd }).adminKey,
+    ).toBe("sy_k");
+    expect(() =>
+      resolveSettings("serve", { flags: { auth: false, host: "0.0.0.0" }, env: {}, cwd }),
+    ).toThrow(/--no-auth is accepted only on a loopback bind/);
+    expect(() => resolveSettings("dev", { flags: { host: "0.0.0.0" }, env: {}, cwd })).toThrow(
+      /dev without --auth is accepted only on a loopback bind/,
+    );
+    expect(
+      resolveSettings("dev", { flags: { host: "0.0.0.0", auth: true }, env: {}, cwd }).auth,
+    ).toBe(true);
   });
 
   it("takes flags over env over the config file over defaults, key by key", () => {

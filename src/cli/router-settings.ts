@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { isLoopbackName } from "../core/loopback.js";
 import { usage } from "./fail.js";
 import { parseBytes, parseInteger } from "./parse.js";
 
@@ -29,6 +30,10 @@ export interface RouterSettings {
   readonly secretKeys?: string;
   /** A file holding the secret key list. */
   readonly secretKeyFile?: string;
+  /** Require API keys (serve: on; dev: off). Off only on a loopback bind. */
+  readonly auth: boolean;
+  /** SWITCHYARD_ADMIN_KEY: registered as an admin key at start (never a flag: `ps` shows flags). */
+  readonly adminKey?: string;
 }
 
 export interface NatsSettings {
@@ -201,6 +206,8 @@ const SPECS: readonly Spec[] = [
     env: "SWITCHYARD_ALLOW_PRIVATE_ENDPOINTS",
     parse: bool,
   },
+  { key: "auth", flag: "--auth", option: "auth", env: "SWITCHYARD_AUTH", parse: bool },
+  { key: "adminKey", env: "SWITCHYARD_ADMIN_KEY", parse: text },
   {
     key: "logLevel",
     flag: "--log-level",
@@ -263,6 +270,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     autoCreateTopics: true,
     allowPrivateEndpoints: true,
     logLevel: "warn",
+    auth: false,
   },
   serve: {
     host: "127.0.0.1",
@@ -273,6 +281,7 @@ export const DEFAULTS: Record<Mode, Readonly<Record<string, unknown>>> = {
     autoCreateTopics: false,
     allowPrivateEndpoints: false,
     logLevel: "info",
+    auth: true,
   },
 };
 
@@ -316,8 +325,18 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
   const tls = tlsSettings(chosen, sources.cwd);
   const secretKeys = chosen.get("secretKey");
   const secretKeyFile = chosen.get("secretKeyFile");
+  const host = chosen.get("host") as string;
+  const auth = chosen.get("auth") as boolean;
+  if (!auth && !isLoopbackName(host))
+    throw usage(
+      `${mode === "serve" ? "--no-auth" : "dev without --auth"} is accepted only on a loopback bind, not --host ${host}`,
+      mode === "serve"
+        ? "drop --no-auth and set SWITCHYARD_ADMIN_KEY, or bind --host 127.0.0.1"
+        : "pass --auth (with SWITCHYARD_ADMIN_KEY), or bind --host 127.0.0.1",
+    );
+  const adminKey = chosen.get("adminKey");
   return {
-    host: chosen.get("host") as string,
+    host,
     port: chosen.get("port") as number,
     dataDir: resolve(sources.cwd, chosen.get("dataDir") as string),
     engine,
@@ -332,6 +351,8 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     ...(typeof secretKeyFile === "string"
       ? { secretKeyFile: resolve(sources.cwd, secretKeyFile) }
       : {}),
+    auth,
+    ...(typeof adminKey === "string" ? { adminKey } : {}),
   };
 }
 

@@ -2,6 +2,10 @@ import type { StartPosition } from "../core/positions.js";
 import type { HttpRequest, HttpTransport } from "./http.js";
 import { segment } from "./http.js";
 import type {
+  ApiKey,
+  CreatedApiKey,
+  KeySelf,
+  KeySettings,
   LogPage,
   PulledDelivery,
   PushAttempt,
@@ -67,9 +71,20 @@ export interface PullOptions {
 /** Where `seek` moves a subscription; a `Date` means `{ time }`, a number `{ offset }`. */
 export type SeekTarget = StartPosition | Date | number;
 
+/** API keys (`admin` scope, except `self`). */
+export interface KeysAdmin {
+  /** The answer holds the whole key: it is never shown again. */
+  create(settings: KeySettings): Promise<CreatedApiKey>;
+  list(): Promise<ApiKey[]>;
+  revoke(id: string): Promise<void>;
+  /** The key this client authenticates with. */
+  self(): Promise<KeySelf>;
+}
+
 export interface Admin {
   readonly topics: TopicsAdmin;
   readonly subscriptions: SubscriptionsAdmin;
+  readonly keys: KeysAdmin;
   /** One page of a topic's log. */
   read<T = unknown>(topic: string, options?: ReadOptions): Promise<LogPage<T>>;
   pull<T = unknown>(subscription: string, options?: PullOptions): Promise<PulledDelivery<T>[]>;
@@ -173,9 +188,30 @@ export function createAdmin(http: HttpTransport, retry: RetryPolicy): Admin {
       ).attempts,
   };
 
+  const keys: KeysAdmin = {
+    create: (settings) =>
+      call<CreatedApiKey>({
+        method: "POST",
+        path: "/v1/keys",
+        json: {
+          ...settings,
+          ...(settings.expiresAt instanceof Date
+            ? { expiresAt: settings.expiresAt.toISOString() }
+            : {}),
+        },
+      }),
+    list: async () =>
+      (await idempotent<{ keys: ApiKey[] }>({ method: "GET", path: "/v1/keys" })).keys,
+    revoke: async (id) => {
+      await call({ method: "DELETE", path: `/v1/keys/${segment(id)}` });
+    },
+    self: () => idempotent<KeySelf>({ method: "GET", path: "/v1/keys/self" }),
+  };
+
   return {
     topics,
     subscriptions,
+    keys,
     read: <T>(topic: string, options: ReadOptions = {}) =>
       idempotent<LogPage<T>>({
         method: "GET",

@@ -38,6 +38,8 @@ export interface ClientOptions {
   readonly ca?: CertificateAuthority;
   /** Sent with every request and stream (e.g. an authorization header). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** An API key (`sy_…`), sent as `Authorization: Bearer` on every request and stream. */
+  readonly apiKey?: string;
   /** `source` of published events that name none (default "switchyard-client"). */
   readonly source?: string;
   /** Per-request timeout (default 30 s). */
@@ -74,7 +76,10 @@ export const DEFAULT_BATCH: BatchLimits = {
 export function createClient(options: ClientOptions): SwitchyardClient {
   const fetch =
     options.fetch ?? (options.ca === undefined ? globalThis.fetch : fetchTrusting(options.ca));
-  const headers = options.headers ?? {};
+  const headers =
+    options.apiKey === undefined
+      ? (options.headers ?? {})
+      : { ...options.headers, authorization: `Bearer ${options.apiKey}` };
   const http = new HttpTransport({
     url: options.url,
     fetch: (url, init) => fetch(url, init),

@@ -8,6 +8,7 @@ export type { StartPosition } from "../core/positions.js";
 export type {
   Admin,
   AttemptsOptions,
+  KeysAdmin,
   PullOptions,
   ReadOptions,
   SeekTarget,
@@ -23,6 +24,10 @@ export type { Fetch } from "./http.js";
 export type { PublishResult } from "./publish-sender.js";
 export type { EventInput, PublishFunction } from "./publisher.js";
 export type {
+  ApiKey,
+  CreatedApiKey,
+  KeySelf,
+  KeySettings,
   LogPage,
   PulledDelivery,
   PushAttempt,

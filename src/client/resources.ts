@@ -180,3 +180,33 @@ export interface RouterInfo {
   readonly capabilities?: Readonly<Record<string, boolean>>;
   readonly [member: string]: unknown;
 }
+
+/** An API key's scopes: `admin`, `metrics`, or `manage:|schemas:|publish:|read:|consume:` + a glob. */
+export interface KeySettings {
+  readonly name: string;
+  readonly scopes: readonly string[];
+  /** RFC 3339; absent = never expires. */
+  readonly expiresAt?: string | Date;
+  readonly rateLimit?: { readonly requestsPerSec?: number; readonly eventsPerSec?: number };
+}
+
+export interface ApiKey {
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+}
+
+/** The answer to `keys.create`: the only one that ever contains the whole `key`. */
+export interface CreatedApiKey extends Omit<ApiKey, "lastUsedAt"> {
+  readonly key: string;
+}
+
+export interface KeySelf {
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt: string | null;
+}

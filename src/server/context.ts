@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Broker } from "../broker/broker.js";
+import type { KeyStore } from "../broker/keys.js";
 import type { HttpMetrics } from "./http-metrics.js";
 
 export const JSON_TYPE = "application/json; charset=utf-8";
@@ -12,6 +13,10 @@ export interface RouteContext {
   readonly shutdown: AbortSignal;
   readonly http: HttpMetrics;
   readonly maxBodyBytes: number;
+  readonly keys: KeyStore;
+  /** Requests carry a key (`request.principal`); lists filter by its scopes. */
+  readonly auth: boolean;
+  readonly autoCreateTopics: boolean;
 }
 
 /** Sends an already-serialised JSON body (no schema serialisation on any path). */

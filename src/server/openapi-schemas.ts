@@ -426,9 +426,54 @@ const ops: Record<string, Schema> = {
       capabilities: obj({ atomicBatch: { type: "boolean" } }, ["atomicBatch"]),
       limits: obj({ maxBodyBytes: int(1), maxBatchEvents: int(1) }),
     },
-    ["name", "version", "engine", "capabilities"],
+    ["name", "version"],
   ),
   Status: obj({ status: str(), engine: str() }, ["status"]),
+};
+
+const scopes = arrayOf(
+  str({
+    pattern: "^(admin|metrics|(manage|schemas|publish|read|consume):.+)$",
+    description:
+      "admin, metrics, or manage:|schemas:|publish:|read:|consume: and a glob (`*`: any run of characters)",
+  }),
+  { minItems: 1, maxItems: 100 },
+);
+const time = str({ format: "date-time" });
+const nullableTime = { type: ["string", "null"], format: "date-time" };
+const rateLimit = obj({
+  requestsPerSec: { type: "number", exclusiveMinimum: 0 },
+  eventsPerSec: { type: "number", exclusiveMinimum: 0 },
+});
+const keyFields = {
+  id: str({ pattern: "^[a-z0-9]{16}$" }),
+  name: str({ minLength: 1, maxLength: 64 }),
+  scopes,
+  expiresAt: nullableTime,
+};
+
+const keys: Record<string, Schema> = {
+  KeyInput: obj({ name: keyFields.name, scopes, expiresAt: time, rateLimit }, ["name", "scopes"], {
+    additionalProperties: false,
+  }),
+  KeyCreated: obj(
+    {
+      ...keyFields,
+      createdAt: time,
+      key: str({ description: "The whole key, sy_<id>_<secret>: shown in this answer only" }),
+    },
+    ["id", "name", "scopes", "key", "createdAt", "expiresAt"],
+  ),
+  Key: obj({ ...keyFields, createdAt: time, lastUsedAt: nullableTime, rateLimit }, [
+    "id",
+    "name",
+    "scopes",
+    "createdAt",
+    "expiresAt",
+    "lastUsedAt",
+  ]),
+  KeyList: obj({ keys: arrayOf(ref("Key")) }, ["keys"]),
+  KeySelf: obj(keyFields, ["id", "name", "scopes", "expiresAt"]),
 };
 
 export const SCHEMAS: Record<string, Schema> = {
@@ -438,4 +483,5 @@ export const SCHEMAS: Record<string, Schema> = {
   ...subscriptions,
   ...delivery,
   ...ops,
+  ...keys,
 };

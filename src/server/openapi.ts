@@ -1,4 +1,5 @@
 import { ERROR_CATALOGUE, type ErrorCode } from "../core/errors.js";
+import { ROUTE_SCOPES } from "./auth/route-scopes.js";
 import { SCHEMAS } from "./openapi-schemas.js";
 import { RETRY_AFTER_SECONDS } from "./problem.js";
 
@@ -20,6 +21,7 @@ interface OperationSpec {
 
 /** Codes any route may answer. */
 export const COMMON_ERRORS: readonly ErrorCode[] = [
+  "unauthenticated",
   "misdirected_request",
   "forbidden",
   "unsupported_media_type",
@@ -332,6 +334,35 @@ const PATHS: Json = {
       errors: ["invalid_name", "subscription_not_found", "upgrade_required"],
     }),
   },
+  "/v1/keys": {
+    post: operation("createKey", {
+      summary: "Create an API key (admin); the answer is the only one that shows the whole key",
+      body: "KeyInput",
+      ok: { 201: "KeyCreated" },
+      errors: ["invalid_json", "invalid_request", "body_too_large"],
+    }),
+    get: operation("listKeys", {
+      summary: "The live keys (admin); never a secret or a hash",
+      ok: { 200: "KeyList" },
+      errors: [],
+    }),
+  },
+  "/v1/keys/self": {
+    get: operation("keySelf", {
+      summary: "The key this request authenticated with (any key)",
+      ok: { 200: "KeySelf" },
+      errors: [],
+    }),
+  },
+  "/v1/keys/{id}": {
+    delete: operation("revokeKey", {
+      summary:
+        "Revoke a key (admin): it fails on every node within 1 s, its streams close with 4401",
+      params: ["id"],
+      ok: { 204: null },
+      errors: ["key_not_found"],
+    }),
+  },
   "/healthz": { get: operation("health", { summary: "Alive", ok: { 200: "Status" }, errors: [] }) },
   "/readyz": {
     get: operation("ready", {
@@ -383,6 +414,21 @@ export const ROUTING_ERRORS: readonly ErrorCode[] = [
   "headers_too_large",
 ];
 
+/** Each operation gets `x-switchyard-scope` from the route table the server enforces. */
+function withScopes(paths: Json): Json {
+  const out: Json = {};
+  for (const [path, ops] of Object.entries(paths)) {
+    const url = path.replace(/\{([A-Za-z]+)\}/g, ":$1");
+    const scoped: Json = {};
+    for (const [method, op] of Object.entries(ops as Json)) {
+      const rule = ROUTE_SCOPES.get(`${method.toUpperCase()} ${url}`);
+      scoped[method] = { ...(op as Json), "x-switchyard-scope": rule?.label ?? "undeclared" };
+    }
+    out[path] = scoped;
+  }
+  return out;
+}
+
 export function openApiDocument(version: string): Json {
   return {
     openapi: "3.1.0",
@@ -393,7 +439,7 @@ export function openApiDocument(version: string): Json {
         "Every error is application/problem+json (RFC 9457) with a stable `code`; see docs/errors.md. Unknown routes answer 404 `route_not_found`, known routes with another method 405 `method_not_allowed`; a request that is not valid HTTP/1.1 answers 400 `invalid_request`, one whose headers exceed the size limit 431 `headers_too_large`, one that arrives too slowly 408 `request_timeout`.",
     },
     servers: [{ url: "http://127.0.0.1:8420" }],
-    paths: PATHS,
+    paths: withScopes(PATHS),
     components: { schemas: SCHEMAS },
   };
 }

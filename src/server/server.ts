@@ -13,8 +13,10 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Broker } from "../broker/broker.js";
+import type { KeyStore } from "../broker/keys.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
+import { declareScopes } from "./auth/auth.js";
 import { bodyReader } from "./body-reader.js";
 import { answerOnSocket, ClientErrors, ignoreUnknownExpectations } from "./client-errors.js";
 import type { RouteContext } from "./context.js";
@@ -25,6 +27,7 @@ import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
+import { keyRoutes } from "./routes/keys.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
@@ -47,7 +50,16 @@ export interface ServerOptions {
   readonly tls?: TlsOptions;
   /** The request guards of `request-guards.ts`; default: without auth, on a loopback bind. */
   readonly guards?: GuardOptions;
+  /** The installation's API keys (`/v1/keys`; with `auth`, every request's credential). */
+  readonly keys: KeyStore;
+  /** Require a Bearer key on every route but the open ones. Default false. */
+  readonly auth?: boolean;
+  /** The broker creates unknown topics on publish: with auth, only for keys with `manage:`. */
+  readonly autoCreateTopics?: boolean;
 }
+
+/** How often open streams are checked against revocation and expiry (API.md: within 1 s). */
+const STREAM_KEY_SWEEP_MS = 250;
 
 export interface TlsOptions {
   readonly cert: string | Buffer;
@@ -105,6 +117,7 @@ function problemSender(lingering: Lingering): SendProblem {
       reply.header("connection", "close");
       reply.raw.once("finish", () => socket.destroy());
     } else if (!request.raw.complete) lingering.afterResponse(reply.raw);
+    if (problem.code === "unauthenticated") reply.header("www-authenticate", "Bearer");
     const retryAfter = RETRY_AFTER_SECONDS[problem.code];
     if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
     return reply
@@ -204,7 +217,12 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const sendProblem = problemSender(lingering);
   const clientErrors = new ClientErrors();
   const app = Fastify({
-    logger: { level: options.logLevel ?? "info" },
+    // Request headers are never logged; should a request object reach a log line anyway,
+    // its credentials are redacted.
+    logger: {
+      level: options.logLevel ?? "info",
+      redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
+    },
     // Per-request log lines cost throughput; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,
@@ -217,6 +235,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     serverFactory: nodeServer(options, headersTimeoutMs),
   });
   const routes: RouteInfo[] = [];
+  const auth = options.auth ?? false;
+  declareScopes(app, auth ? { keys: options.keys, broker: options.broker } : undefined);
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
@@ -244,6 +264,9 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     shutdown: shutdown.signal,
     http,
     maxBodyBytes,
+    keys: options.keys,
+    auth,
+    autoCreateTopics: options.autoCreateTopics ?? false,
   };
   for (const register of [
     topicRoutes,
@@ -252,10 +275,19 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     deliveryRoutes,
     pushRoutes,
     opsRoutes,
+    keyRoutes,
   ])
     register(context);
   streamRoute(context, hub);
   await app.ready();
+  const keys = options.keys;
+  const sweep = auth
+    ? setInterval(
+        () => hub.closeWhere((id) => !keys.isValid(id), 4401, "key revoked or expired"),
+        STREAM_KEY_SWEEP_MS,
+      )
+    : undefined;
+  sweep?.unref();
 
   let closed: Promise<void> | undefined;
   return {
@@ -268,6 +300,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     close() {
       closed ??= (async () => {
         shutdown.abort();
+        clearInterval(sweep);
         refuseUpgrades(app);
         await hub.closeAll(1001);
         await drained(http);

@@ -10,6 +10,8 @@ type StreamRequest = { Params: Params<"name"> };
 /** Open streams, so that shutdown can close them with 1001 and wait for them. */
 export class StreamHub {
   readonly #sessions = new Set<StreamSession>();
+  /** The key each stream was opened with (with auth). */
+  readonly #keys = new Map<StreamSession, string>();
   readonly #heartbeat: NodeJS.Timeout;
 
   constructor(heartbeatMs = 30_000) {
@@ -19,9 +21,22 @@ export class StreamHub {
     this.#heartbeat.unref();
   }
 
-  open(session: StreamSession): void {
+  open(session: StreamSession, keyId?: string): void {
     this.#sessions.add(session);
-    void session.closed.then(() => this.#sessions.delete(session));
+    if (keyId !== undefined) this.#keys.set(session, keyId);
+    void session.closed.then(() => {
+      this.#sessions.delete(session);
+      this.#keys.delete(session);
+    });
+  }
+
+  /** Closes the streams opened with a key that `invalid` names (revoked or expired: 4401). */
+  closeWhere(invalid: (keyId: string) => boolean, code: number, reason: string): void {
+    for (const [session, keyId] of this.#keys)
+      if (invalid(keyId)) {
+        this.#keys.delete(session);
+        session.close(code, reason);
+      }
   }
 
   get size(): number {
@@ -90,7 +105,10 @@ export function streamRoute({ app, broker, shutdown }: RouteContext, hub: Stream
       );
     },
     wsHandler: (socket: WebSocket, request) => {
-      hub.open(new StreamSession(socket, broker, request.params.name, shutdown));
+      hub.open(
+        new StreamSession(socket, broker, request.params.name, shutdown),
+        request.principal?.record.id,
+      );
     },
   });
 }

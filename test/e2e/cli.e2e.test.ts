@@ -395,7 +395,7 @@ describe("switchyard serve", () => {
       }),
     );
     const serve = await start(
-      ["serve", "--config", config, "--data", join(work, "from-flag")],
+      ["serve", "--no-auth", "--config", config, "--data", join(work, "from-flag")],
       /listening on (http:\/\/\S+)/,
       { SWITCHYARD_PORT: "0", SWITCHYARD_FSYNC: "always" },
     );

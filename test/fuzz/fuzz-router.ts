@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.js";
+import { KeyStore } from "../../src/broker/keys.js";
 import { SecretKeyRing } from "../../src/core/secret-box.js";
 import { createEngine } from "../../src/engine/create-engine.js";
 import type { Engine } from "../../src/engine/engine.js";
@@ -128,6 +129,7 @@ export async function startFuzzRouter(): Promise<FuzzRouter> {
   });
   const server = await createServer({
     broker,
+    keys: new KeyStore(engine.catalog),
     logLevel: "silent",
     maxBodyBytes: FUZZ_MAX_BODY_BYTES,
   });

@@ -228,6 +228,22 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
       query: fc.constantFrom("", "limit=10", "eventId=fz-ev-1&limit=1"),
     },
     "GET /v1/subscriptions/:name/stream": { params: { name: sub }, websocket: true },
+    "POST /v1/keys": {
+      body: fc.record(
+        {
+          name: fc.constantFrom("fuzz", "ci"),
+          scopes: fc.subarray(["admin", "read:fz-*", "publish:*", "consume:fz-pull", "metrics"], {
+            minLength: 1,
+          }),
+        },
+        { requiredKeys: [] },
+      ) as fc.Arbitrary<JsonLike>,
+    },
+    "GET /v1/keys": {},
+    "GET /v1/keys/self": {},
+    "DELETE /v1/keys/:id": {
+      params: { id: fc.constantFrom("0123456789abcdef", "zzzzzzzzzzzzzzzz") },
+    },
   };
 }
 

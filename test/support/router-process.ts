@@ -35,6 +35,11 @@ export interface RouterProcessOptions {
   /** A command that execs the rest (e.g. `setpriv ...`), so the PID stays the router's. */
   readonly wrapper?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Default false: `serve` gets `--no-auth` (the bind is loopback). True: the router runs
+   * with auth (`serve` as is, `dev --auth`); give it a key, e.g. SWITCHYARD_ADMIN_KEY in `env`.
+   */
+  readonly auth?: boolean;
   /** How long one start may take to answer `/readyz`; default 20 s. */
   readonly readyTimeoutMs?: number;
 }
@@ -173,6 +178,9 @@ export class RouterProcess {
     const argv = [options.command ?? "serve", "--host", "127.0.0.1", "--port", String(this.#port)];
     argv.push("--data", options.dataDir);
     if (options.fsync) argv.push("--fsync", options.fsync);
+    const serve = (options.command ?? "serve") === "serve";
+    if (options.auth === true && !serve) argv.push("--auth");
+    if (options.auth !== true && serve) argv.push("--no-auth");
     return [...argv, ...(options.args ?? [])];
   }
 

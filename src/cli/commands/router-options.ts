@@ -37,6 +37,13 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(
       new Option("--nats-user <name>", "NATS user (its password: SWITCHYARD_NATS_PASSWORD)"),
     )
+    .addOption(
+      new Option(
+        "--auth",
+        `require API keys (default ${d.auth ? "on" : "off"}; first key: SWITCHYARD_ADMIN_KEY)`,
+      ),
+    )
+    .addOption(new Option("--no-auth", "no API keys: accepted only on a loopback --host"))
     .addOption(new Option("--fsync <mode>", `always | interval (default ${d.fsync})`))
     .addOption(
       new Option(

@@ -86,6 +86,8 @@ function startFailure(error: unknown, settings: RouterSettings): unknown {
       error.message,
       "see docs/configuration.md (secretKeyFile, SWITCHYARD_SECRET_KEY) and docs/push.md (rotation)",
     );
+  if (error instanceof Error && error.name === "StartRefused" && "hint" in error)
+    return usage(error.message, String(error.hint));
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === "string" && code.startsWith("ERR_OSSL"))
     return usage(

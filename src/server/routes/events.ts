@@ -1,4 +1,5 @@
 import { SwitchyardError } from "../../core/errors.js";
+import { mayManage } from "../auth/visible.js";
 import { headerPointers } from "../binary-mode.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parsePublishRequest } from "../publish-request.js";
@@ -7,13 +8,16 @@ import { eventsPageJson, publishJson } from "../render.js";
 
 type EventsRequest = { Params: Params<"topic">; Querystring: Record<string, unknown> };
 
-export function eventRoutes({ app, broker }: RouteContext): void {
+export function eventRoutes({ app, broker, autoCreateTopics }: RouteContext): void {
   const publish = { config: { ownBodyTypes: true } } as const;
   app.post<EventsRequest>("/v1/topics/:topic/events", publish, async (request, reply) => {
     const body = request.body as Buffer | string | undefined;
     const { mode, events } = parsePublishRequest(request.headers, body);
+    const topic = request.params.topic;
+    // Publishing creates an unknown topic only for a key that may manage it.
+    if (autoCreateTopics && !mayManage(request.principal, topic)) await broker.getTopic(topic);
     try {
-      const result = await broker.publish(request.params.topic, events, mode === "batch");
+      const result = await broker.publish(topic, events, mode === "batch");
       return sendJson(reply, result.partial ? 207 : 201, publishJson(result));
     } catch (error) {
       // Binary-mode attributes came from headers: point there, not into a body that has none.

@@ -6,7 +6,7 @@ import { VERSION } from "../version.js";
 
 const READY_TIMEOUT_MS = 2_000;
 
-export function opsRoutes({ app, broker, http, maxBodyBytes }: RouteContext): void {
+export function opsRoutes({ app, broker, http, maxBodyBytes, auth }: RouteContext): void {
   app.get("/healthz", async (_request, reply) => sendJson(reply, 200, '{"status":"ok"}'));
 
   app.get("/readyz", async (_request, reply) => {
@@ -32,7 +32,10 @@ export function opsRoutes({ app, broker, http, maxBodyBytes }: RouteContext): vo
       .send(text);
   });
 
-  app.get("/v1/info", async (_request, reply) => {
+  app.get("/v1/info", async (request, reply) => {
+    // With auth, a caller without a key learns the version only.
+    if (auth && request.principal === null)
+      return sendJson(reply, 200, JSON.stringify({ name: "switchyard", version: VERSION }));
     const info = {
       name: "switchyard",
       version: VERSION,

@@ -1,3 +1,4 @@
+import { SUBSCRIPTION_VIEWERS, visible } from "../auth/visible.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
 
@@ -10,12 +11,10 @@ export function subscriptionRoutes({ app, broker }: RouteContext): void {
     return sendJson(reply, created ? 201 : 200, JSON.stringify(subscription));
   });
 
-  app.get("/v1/subscriptions", async (_request, reply) => {
-    return sendJson(
-      reply,
-      200,
-      JSON.stringify({ subscriptions: await broker.listSubscriptions() }),
-    );
+  app.get("/v1/subscriptions", async (request, reply) => {
+    const all = await broker.listSubscriptions();
+    const subscriptions = visible(request.principal, all, SUBSCRIPTION_VIEWERS);
+    return sendJson(reply, 200, JSON.stringify({ subscriptions }));
   });
 
   app.get<SubscriptionRequest>("/v1/subscriptions/:name", async (request, reply) => {

@@ -1,3 +1,4 @@
+import { TOPIC_VIEWERS, visible } from "../auth/visible.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
 import { parseForce } from "../read-query.js";
@@ -13,8 +14,9 @@ export function topicRoutes({ app, broker }: RouteContext): void {
     return sendJson(reply, created ? 201 : 200, JSON.stringify(topic));
   });
 
-  app.get("/v1/topics", async (_request, reply) => {
-    return sendJson(reply, 200, JSON.stringify({ topics: await broker.listTopics() }));
+  app.get("/v1/topics", async (request, reply) => {
+    const topics = visible(request.principal, await broker.listTopics(), TOPIC_VIEWERS);
+    return sendJson(reply, 200, JSON.stringify({ topics }));
   });
 
   app.get<TopicRequest>("/v1/topics/:topic", async (request, reply) => {

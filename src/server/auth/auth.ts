@@ -1,0 +1,115 @@
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from "fastify";
+import type { Broker } from "../../broker/broker.js";
+import type { KeyStore, Principal } from "../../broker/keys.js";
+import { describeNeed } from "../../broker/scopes.js";
+import { SwitchyardError } from "../../core/errors.js";
+import { type Needs, ruleOf, type ScopeRule } from "./route-scopes.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The authenticated key; null without auth, or on an open route called without one. */
+    principal: Principal | null;
+  }
+}
+
+/** What checks credentials and scopes; absent when the router runs without auth. */
+export interface AuthOptions {
+  readonly keys: KeyStore;
+  readonly broker: Broker;
+}
+
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+
+/** 403 naming the first requirement the key misses, or undefined when it holds them all. */
+function refusal(request: FastifyRequest, principal: Principal, needs: Needs): Error | undefined {
+  for (const alternatives of needs)
+    if (!alternatives.some((need) => principal.grants.allows(need)))
+      return new SwitchyardError(
+        "forbidden",
+        `the key ${principal.record.id} lacks the scope for ${request.method} ${request.url.split("?", 1)[0]}; it needs ${alternatives.map(describeNeed).join(" or ")}`,
+      );
+  return undefined;
+}
+
+/** Checks a rule's needs against the request's key (scope before existence: before the handler). */
+function authorize(
+  rule: ScopeRule,
+  broker: Broker,
+  request: FastifyRequest,
+  done: HookHandlerDoneFunction,
+): void {
+  const principal = request.principal;
+  if (rule.type !== "needs" || principal === null || principal.grants.admin) {
+    done();
+    return;
+  }
+  const needs = rule.needs({
+    params: request.params as Record<string, string>,
+    query: request.query,
+    body: request.body,
+    broker,
+  });
+  if (needs instanceof Promise) needs.then((list) => done(refusal(request, principal, list)), done);
+  else done(refusal(request, principal, needs));
+}
+
+/**
+ * Authentication in the route's `onRequest` (WebSocket upgrades included; after the app's
+ * own hooks, so an upgrade refused here is still handled as one). Authorization runs there
+ * too, before the body is read, unless the rule looks at the body (`phase: "body"`): then
+ * in `preHandler`, ahead of the route's own (a stream's existence check).
+ */
+function routeHooks(
+  rule: ScopeRule,
+  { keys, broker }: AuthOptions,
+): { onRequest?: Hook; preHandler?: Hook } {
+  if (rule.type === "open") return {};
+  const atBody = rule.type === "needs" && rule.phase === "body";
+  const onRequest: Hook = (request, _reply, done) => {
+    try {
+      const header = request.headers.authorization;
+      if (rule.type === "optional" && header === undefined) return done();
+      request.principal = keys.authenticate(header);
+      if (atBody) return done();
+      authorize(rule, broker, request, done);
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+  if (!atBody) return { onRequest };
+  const preHandler: Hook = (request, _reply, done) => {
+    try {
+      authorize(rule, broker, request, done);
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+  return { onRequest, preHandler };
+}
+
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/**
+ * Every route must declare its scope: a route missing from the table fails registration
+ * (so the server cannot start), auth on or off. With auth, each route gets its checks as
+ * route hooks, bound to its rule at registration: no per-request lookup.
+ */
+export function declareScopes(app: FastifyInstance, auth?: AuthOptions): void {
+  app.decorateRequest("principal", null);
+  app.addHook("onRoute", (route: RouteOptions) => {
+    const [rule, ...others] = [route.method].flat().map((method) => ruleOf(method, route.url));
+    if (rule === undefined || others.some((other) => other !== rule))
+      throw new Error(`route ${route.url}: register one route per scope rule`);
+    if (auth === undefined) return;
+    const hooks = routeHooks(rule, auth);
+    if (hooks.onRequest) route.onRequest = [...asList(route.onRequest), hooks.onRequest];
+    if (hooks.preHandler) route.preHandler = [hooks.preHandler, ...asList(route.preHandler)];
+  });
+}

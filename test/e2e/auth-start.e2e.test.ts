@@ -1,0 +1,137 @@
+/**
+ * The start-up rules of access control, through the real `switchyard` command (dist/):
+ * `serve` refuses without a key or off loopback without auth; `keys create --admin --data`
+ * works offline on a stopped store and refuses on a live one; nothing logs a credential.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { generateKey, parseKey } from "../../src/broker/keys.js";
+import { startRouterProcess } from "../support/router-process.js";
+
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchyard.js");
+const work = mkdtempSync(join(tmpdir(), "switchyard-auth-start-"));
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done) => {
+    const clean: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...env };
+    if (env.SWITCHYARD_ADMIN_KEY === undefined) delete clean.SWITCHYARD_ADMIN_KEY;
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: work, env: clean, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        done({
+          code: error ? (typeof error.code === "number" ? error.code : null) : 0,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+}
+
+function oneLine(run: Run): string {
+  const lines = run.stderr.trim().split("\n");
+  expect(lines, run.stderr).toHaveLength(1);
+  return lines[0] ?? "";
+}
+
+describe("serve's start-up rules", () => {
+  it("refuses to start without any key, naming the fix (exit 2)", async () => {
+    const run = await cli(["serve", "--port", "0", "--data", join(work, "empty")]);
+    expect(run.code).toBe(2);
+    expect(oneLine(run)).toMatch(
+      /no API key exists and SWITCHYARD_ADMIN_KEY is not set .* set SWITCHYARD_ADMIN_KEY/,
+    );
+  });
+
+  it("refuses --no-auth off loopback (exit 2)", async () => {
+    const offLoopback = ["--host", "0.0.0.0", "--port", "0", "--data", join(work, "open")];
+    const run = await cli(["serve", "--no-auth", ...offLoopback]);
+    expect(run.code).toBe(2);
+    expect(oneLine(run)).toContain("--no-auth is accepted only on a loopback bind");
+    const dev = await cli(["dev", ...offLoopback]);
+    expect(dev.code).toBe(2);
+    expect(oneLine(dev)).toContain("pass --auth");
+  });
+
+  it("keys create --admin --data works on a stopped store, refuses on a live one, and serve then runs with it", async () => {
+    const data = join(work, "offline");
+    const created = await cli(["keys", "create", "--admin", "--name", "boot", "--data", data]);
+    expect(created.code, created.stderr).toBe(0);
+    const key = /^(sy_[a-z0-9]{16}_[0-9A-Za-z]{43})$/m.exec(created.stdout)?.[1] ?? "";
+    expect(key).not.toBe("");
+    expect(created.stderr).toContain("will not be shown again");
+
+    const router = await startRouterProcess({
+      dataDir: data,
+      auth: true,
+      args: ["--log-level", "debug"],
+    });
+    try {
+      const self = await fetch(`${router.url}/v1/keys/self`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(self.status).toBe(200);
+      expect(((await self.json()) as { name: string }).name).toBe("boot");
+      const bogus = `sy_${key.slice(3, 19)}_${"Z".repeat(43)}`;
+      const refused = await fetch(`${router.url}/v1/topics`, {
+        headers: { authorization: `Bearer ${bogus}` },
+      });
+      expect(refused.status).toBe(401);
+      expect((await fetch(`${router.url}/v1/topics`)).headers.get("www-authenticate")).toBe(
+        "Bearer",
+      );
+
+      const live = await cli(["keys", "create", "--admin", "--data", data]);
+      expect(live.code).not.toBe(0);
+      expect(oneLine(live)).toContain(`in use by process ${router.pid}`);
+
+      const listed = await cli(["keys", "list", "--url", router.url], { SWITCHYARD_API_KEY: key });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain("boot");
+      expect(listed.stdout).not.toContain(key.slice(-43));
+      // No log line carries a presented credential.
+      expect(router.output).not.toContain(key.slice(-43));
+      expect(router.output).not.toContain("ZZZZZZZZZZ");
+    } finally {
+      await router.stop();
+    }
+  });
+
+  it("registers SWITCHYARD_ADMIN_KEY once and refuses it with another secret", async () => {
+    const data = join(work, "admin-env");
+    const generated = await cli(["keys", "generate"]);
+    const key = generated.stdout.trim();
+    const id = parseKey(key)?.id ?? "";
+    expect(id).toMatch(/^[a-z0-9]{16}$/);
+    const router = await startRouterProcess({
+      dataDir: data,
+      auth: true,
+      env: { SWITCHYARD_ADMIN_KEY: key },
+    });
+    const self = await fetch(`${router.url}/v1/keys/self`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(self.status).toBe(200);
+    await router.stop();
+    const other = `sy_${id}_${generateKey().secret}`;
+    const run = await cli(["serve", "--port", "0", "--data", data], {
+      SWITCHYARD_ADMIN_KEY: other,
+    });
+    expect(run.code).toBe(2);
+    expect(oneLine(run)).toContain("registered with another secret");
+    expect(run.stderr).not.toContain(other.slice(-43));
+  });
+});
