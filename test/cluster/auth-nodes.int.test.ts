@@ -12,6 +12,7 @@ import { generateKey } from "../../src/broker/keys.js";
 import { eventually } from "../support/eventually.js";
 import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
 import { startTestRouter, type TestRouter } from "../support/router.js";
+import { TEST_SECRET_KEY } from "../support/router-process.js";
 
 const ADMIN = generateKey().key;
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchyard.js");
@@ -37,6 +38,7 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
       adminKey: ADMIN,
       engine: "nats" as const,
       nats: { url: nats.url, prefix },
+      secretKeys: TEST_SECRET_KEY,
     };
     // The admin key is registered by compare-and-set: two nodes starting at once both succeed.
     [a, b] = await Promise.all([startTestRouter(options), startTestRouter(options)]);

@@ -12,6 +12,7 @@ import { ROUTE_SCOPES, type ScopeRule } from "../../src/server/auth/route-scopes
 import { eventually } from "../support/eventually.js";
 import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
 import { startTestRouter, type TestRouter } from "../support/router.js";
+import { TEST_SECRET_KEY } from "../support/router-process.js";
 
 const ADMIN = generateKey().key;
 let router: TestRouter;
@@ -109,6 +110,7 @@ describe.each(ENGINES)("access control on %s", (engine) => {
         : {
             engine: "nats" as const,
             nats: { url: nats.url, prefix: `AU${Date.now().toString(36)}` },
+            secretKeys: TEST_SECRET_KEY,
           };
     router = await startTestRouter({
       auth: true,
