@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { generateKey } from "../../src/broker/keys.js";
+import { createClient } from "../../src/client/index.js";
 import { eventually } from "../support/eventually.js";
 import {
   api,
@@ -69,7 +70,7 @@ const batch = (n: number) => Array.from({ length: n }, () => event());
 
 beforeAll(async () => {
   router = await startTestRouter({ auth: true, adminKey: ADMIN });
-  for (const topic of ["rl.requests", "rl.events", "rl.free"]) {
+  for (const topic of ["rl.requests", "rl.events", "rl.free", "rl.sdk"]) {
     const created = await http.put(`/v1/topics/${topic}`, {}, { headers: admin });
     expect(created.status, created.text).toBeLessThan(300);
   }
@@ -169,4 +170,18 @@ describe("per-key rate limits", () => {
     expect(opened.readyState).toBe(WebSocket.OPEN);
     opened.close();
   }, 30_000);
+
+  it("lets the SDK wait out a 429 on its own (it honours Retry-After)", async () => {
+    const key = await createKey(["publish:rl.sdk"], { eventsPerSec: 100 });
+    // 150 events leave 50 in debt: refused for about 1 s.
+    expect((await publish(key, "rl.sdk", batch(150))).status).toBe(201);
+    retryAfterOf(await publish(key, "rl.sdk", event()));
+    const client = createClient({ url: router.url, apiKey: key });
+    try {
+      await client.publish("rl.sdk", { type: "t", data: { n: 1 } });
+    } finally {
+      await client.close();
+    }
+    expect(await eventCount("rl.sdk")).toBe(151);
+  });
 });
