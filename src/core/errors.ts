@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   unauthenticated: { status: 401, title: "Unauthenticated" },
   forbidden: { status: 403, title: "Forbidden" },
+  rate_limited: { status: 429, title: "Rate limited" },
   misdirected_request: { status: 421, title: "Misdirected request" },
   topic_not_found: { status: 404, title: "Topic not found" },
   subscription_not_found: { status: 404, title: "Subscription not found" },
@@ -62,6 +63,8 @@ export const PROBLEM_TYPE_BASE = "https://switchyard.dev/problems/";
 export interface SwitchyardErrorOptions {
   readonly errors?: readonly FieldError[];
   readonly cause?: unknown;
+  /** This error's own `Retry-After` (seconds), over the per-code default of the server. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** The one error class of Switchyard; `code` selects status and title from the catalogue. */
@@ -70,6 +73,7 @@ export class SwitchyardError extends Error {
   readonly status: number;
   readonly title: string;
   readonly errors: readonly FieldError[];
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, detail: string, options: SwitchyardErrorOptions = {}) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
@@ -78,6 +82,7 @@ export class SwitchyardError extends Error {
     this.status = ERROR_CATALOGUE[code].status;
     this.title = ERROR_CATALOGUE[code].title;
     this.errors = options.errors ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get type(): string {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Broker } from "../broker/broker.js";
 import type { KeyStore } from "../broker/keys.js";
+import type { RateLimiter } from "./auth/rate-limit.js";
 import type { HttpMetrics } from "./http-metrics.js";
 
 export const JSON_TYPE = "application/json; charset=utf-8";
@@ -16,6 +17,8 @@ export interface RouteContext {
   readonly keys: KeyStore;
   /** Requests carry a key (`request.principal`); lists filter by its scopes. */
   readonly auth: boolean;
+  /** With auth, this node's per-key buckets: the publish route charges its events here. */
+  readonly rateLimits: RateLimiter | undefined;
   readonly autoCreateTopics: boolean;
 }
 

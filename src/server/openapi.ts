@@ -24,6 +24,7 @@ export const COMMON_ERRORS: readonly ErrorCode[] = [
   "unauthenticated",
   "misdirected_request",
   "forbidden",
+  "rate_limited",
   "unsupported_media_type",
   "request_timeout",
   "internal",

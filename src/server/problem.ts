@@ -19,12 +19,20 @@ export interface Problem {
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
 /**
- * Codes answered with a `Retry-After` header (seconds). A full store is freed by an operator
- * or by retention, not by the client: a few seconds keeps retrying clients from hammering it.
+ * Codes answered with a `Retry-After` header (seconds): this default, unless the error carries
+ * its own (`retryAfterSeconds`, as a rate limit's wait does). A full store is freed by an
+ * operator or by retention, not by the client: a few seconds keeps retrying clients from
+ * hammering it.
  */
 export const RETRY_AFTER_SECONDS: Readonly<Partial<Record<ErrorCode, number>>> = {
   storage_full: 5,
+  rate_limited: 1,
 };
+
+/** The `Retry-After` seconds an error is answered with, or undefined for none. */
+export function retryAfterOf(error: SwitchyardError): number | undefined {
+  return error.retryAfterSeconds ?? RETRY_AFTER_SECONDS[error.code];
+}
 
 // Fastify's own error codes, mapped onto the catalogue so its errors look like ours.
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {

@@ -17,12 +17,13 @@ import type { KeyStore } from "../broker/keys.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import { declareScopes } from "./auth/auth.js";
+import { RateLimiter } from "./auth/rate-limit.js";
 import { bodyReader } from "./body-reader.js";
 import { answerOnSocket, ClientErrors, ignoreUnknownExpectations } from "./client-errors.js";
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { LINGER_DEFAULTS, Lingering } from "./lingering-close.js";
-import { PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from "./problem.js";
+import { asSwitchyardError, PROBLEM_CONTENT_TYPE, problemOf, retryAfterOf } from "./problem.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
@@ -118,7 +119,7 @@ function problemSender(lingering: Lingering): SendProblem {
       reply.raw.once("finish", () => socket.destroy());
     } else if (!request.raw.complete) lingering.afterResponse(reply.raw);
     if (problem.code === "unauthenticated") reply.header("www-authenticate", "Bearer");
-    const retryAfter = RETRY_AFTER_SECONDS[problem.code];
+    const retryAfter = retryAfterOf(asSwitchyardError(error));
     if (retryAfter !== undefined) reply.header("retry-after", String(retryAfter));
     return reply
       .code(problem.status)
@@ -236,7 +237,13 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   });
   const routes: RouteInfo[] = [];
   const auth = options.auth ?? false;
-  declareScopes(app, auth ? { keys: options.keys, broker: options.broker } : undefined);
+  const keyStore = options.keys;
+  // Per node: each router holds its own buckets (API.md, "Access control").
+  const rateLimits = auth ? new RateLimiter({ isLive: (id) => keyStore.isValid(id) }) : undefined;
+  declareScopes(
+    app,
+    rateLimits ? { keys: keyStore, broker: options.broker, rateLimits } : undefined,
+  );
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
@@ -266,6 +273,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     maxBodyBytes,
     keys: options.keys,
     auth,
+    rateLimits,
     autoCreateTopics: options.autoCreateTopics ?? false,
   };
   for (const register of [

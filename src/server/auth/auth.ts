@@ -9,6 +9,7 @@ import type { Broker } from "../../broker/broker.js";
 import type { KeyStore, Principal } from "../../broker/keys.js";
 import { describeNeed } from "../../broker/scopes.js";
 import { SwitchyardError } from "../../core/errors.js";
+import type { RateLimiter } from "./rate-limit.js";
 import { type Needs, ruleOf, type ScopeRule } from "./route-scopes.js";
 
 declare module "fastify" {
@@ -22,6 +23,7 @@ declare module "fastify" {
 export interface AuthOptions {
   readonly keys: KeyStore;
   readonly broker: Broker;
+  readonly rateLimits: RateLimiter;
 }
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
@@ -67,7 +69,7 @@ function authorize(
  */
 function routeHooks(
   rule: ScopeRule,
-  { keys, broker }: AuthOptions,
+  { keys, broker, rateLimits }: AuthOptions,
 ): { onRequest?: Hook; preHandler?: Hook } {
   if (rule.type === "open") return {};
   const atBody = rule.type === "needs" && rule.phase === "body";
@@ -75,7 +77,10 @@ function routeHooks(
     try {
       const header = request.headers.authorization;
       if (rule.type === "optional" && header === undefined) return done();
-      request.principal = keys.authenticate(header);
+      const principal = keys.authenticate(header);
+      request.principal = principal;
+      // Every authenticated request counts, a WebSocket upgrade once (API.md).
+      if (principal.record.rateLimit !== null) rateLimits.admitRequest(principal.record);
       if (atBody) return done();
       authorize(rule, broker, request, done);
     } catch (error) {

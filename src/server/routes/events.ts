@@ -8,12 +8,16 @@ import { eventsPageJson, publishJson } from "../render.js";
 
 type EventsRequest = { Params: Params<"topic">; Querystring: Record<string, unknown> };
 
-export function eventRoutes({ app, broker, autoCreateTopics }: RouteContext): void {
+export function eventRoutes({ app, broker, autoCreateTopics, rateLimits }: RouteContext): void {
   const publish = { config: { ownBodyTypes: true } } as const;
   app.post<EventsRequest>("/v1/topics/:topic/events", publish, async (request, reply) => {
     const body = request.body as Buffer | string | undefined;
     const { mode, events } = parsePublishRequest(request.headers, body);
     const topic = request.params.topic;
+    // Charged once the count is known, before anything is written.
+    const principal = request.principal;
+    if (rateLimits !== undefined && principal !== null && principal.record.rateLimit !== null)
+      rateLimits.admitEvents(principal.record, events.length);
     // Publishing creates an unknown topic only for a key that may manage it.
     if (autoCreateTopics && !mayManage(request.principal, topic)) await broker.getTopic(topic);
     try {
