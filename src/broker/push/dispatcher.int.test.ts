@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.js";
 import { type HttpSink, startSink } from "../../../test/support/http-sink.js";
+import { SwitchyardError } from "../../core/errors.js";
 import { SecretKeyRing } from "../../core/secret-box.js";
 import { createEngine } from "../../engine/create-engine.js";
 import type { Engine } from "../../engine/engine.js";
@@ -140,6 +141,42 @@ describe("dispatcher lifecycle", () => {
         "aborted: the router is stopping",
       ]);
     });
+  });
+
+  it("starts although the store cannot list subscriptions yet, and pushes once it can", async () => {
+    const s = await sink();
+    const dir = mkdtempSync(join(tmpdir(), "sy-push-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const first = await open({ allowPrivateEndpoints: true }, dir);
+    const { topic } = await setup(first.broker, s.url);
+    await first.broker.close();
+    await first.engine.close();
+
+    const engine = await createEngine({ kind: "sqlite", dataDir: dir });
+    cleanups.push(() => engine.close());
+    // The first two listings fail as a NATS store does during a leader election.
+    const cursors = engine.cursors;
+    const list = cursors.listSubscriptions.bind(cursors);
+    let failures = 2;
+    cursors.listSubscriptions = async (t?: string) => {
+      if (failures-- > 0) throw new SwitchyardError("engine_unavailable", "no leader yet");
+      return list(t);
+    };
+    const errors: unknown[] = [];
+    const broker = new Broker({
+      engine,
+      secretKeys,
+      push: {
+        allowPrivateEndpoints: true,
+        reconcileIntervalMs: 50,
+        onError: (e) => errors.push(e),
+      },
+    });
+    cleanups.push(() => broker.close());
+    await broker.startDispatchers(); // resolves: the failure is reported, not thrown
+    await broker.publish(topic, [event()], true);
+    await eventually(() => expect(s.requests).toHaveLength(1));
+    expect(errors.length).toBeGreaterThanOrEqual(1);
   });
 
   it("keeps a pause across restarts", async () => {

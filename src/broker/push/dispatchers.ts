@@ -1,5 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
+import { isSwitchyardError } from "../../core/errors.js";
 import type { CursorStore } from "../../engine/engine.js";
 import type { PushSecrets } from "../push-secrets.js";
 import { CircuitBreaker, type CircuitOptions } from "./circuit.js";
@@ -80,7 +81,12 @@ export class PushDispatchers {
 
   /** Starts a dispatcher for every push subscription, then re-reads the list periodically. */
   async start(): Promise<void> {
-    await this.reconcile();
+    // A store that is briefly unreachable (a NATS leader election) must not stop the router
+    // from starting: the periodic reconcile below starts the dispatchers once it answers.
+    await this.reconcile().catch((error: unknown) => {
+      if (!isSwitchyardError(error) || error.code !== "engine_unavailable") throw error;
+      this.#options.onError?.(error);
+    });
     const every = this.#options.reconcileIntervalMs ?? 5_000;
     if (every > 0 && !this.#closed) {
       this.#timer = setInterval(() => {
@@ -92,7 +98,7 @@ export class PushDispatchers {
 
   /** Brings the running dispatchers in line with the engine's subscriptions. */
   reconcile(): Promise<void> {
-    this.#reconciling = this.#reconciling.then(async () => {
+    const run = this.#reconciling.then(async () => {
       if (this.#closed) return;
       const configs = await this.#cursors.listSubscriptions();
       const seen = new Set<string>();
@@ -103,7 +109,9 @@ export class PushDispatchers {
       for (const name of this.#dispatchers.keys()) if (!seen.has(name)) this.sync(name, null);
       this.#secrets.retain(seen);
     });
-    return this.#reconciling;
+    // One failed pass (the store unreachable for a moment) must not fail every later one.
+    this.#reconciling = run.catch(() => undefined);
+    return run;
   }
 
   /** One config the engine returned; one that cannot be opened leaves its dispatcher as it is. */
