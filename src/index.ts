@@ -150,8 +150,9 @@ async function serve(
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
   });
-  await broker.sealStoredSecrets();
-  await broker.markDeadLetterTopics(); // before the first request: no publish reaches an unmarked one
+  await retryWhileUnavailable(() => broker.sealStoredSecrets());
+  // Before the first request: no publish reaches an unmarked dead-letter topic.
+  await retryWhileUnavailable(() => broker.markDeadLetterTopics());
   const { maxBodyBytes, headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs } =
     options.limits ?? {};
   const server = await createServer({
@@ -198,6 +199,24 @@ async function serve(
     port,
     close: () => (closed ??= close()),
   };
+}
+
+/**
+ * Start-up work on a store that answers `engine_unavailable` for a moment (a NATS cluster
+ * electing leaders after a node loss) is tried again, as the engine's own open is, rather
+ * than stopping the router; any other failure stops it at once.
+ */
+async function retryWhileUnavailable<T>(work: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      const unavailable = error instanceof SwitchyardError && error.code === "engine_unavailable";
+      if (!unavailable || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 function engineOptions(options: RouterOptions): EngineOptions {
