@@ -1,7 +1,8 @@
 /**
  * The router for the demo: a dev-style Switchyard (topics created on first use, push to
  * 127.0.0.1 allowed) with short circuit-breaker pauses, so a restarted service gets its
- * webhooks again within seconds.
+ * webhooks again within seconds. It runs with auth: `SWITCHYARD_ADMIN_KEY` (set by the fleet)
+ * is its first admin key.
  */
 import { startRouter } from "switchyard";
 import { env } from "../lib/env.ts";
@@ -9,6 +10,8 @@ import { env } from "../lib/env.ts";
 const router = await startRouter({
   port: Number(env("PORT", "8420")),
   dataDir: env("DATA_DIR", ".switchyard/demo/router"),
+  auth: true,
+  adminKey: env("SWITCHYARD_ADMIN_KEY"),
   autoCreateTopics: true,
   allowPrivateEndpoints: true,
   logLevel: "warn",
