@@ -7,6 +7,11 @@
 import { startRouter } from "switchyard";
 import { env } from "../lib/env.ts";
 
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "silent"] as const;
+/** `LOG_LEVEL` (default warn): the test runs it at `debug` to check no key is ever logged. */
+const logLevel = LEVELS.find((level) => level === env("LOG_LEVEL", "warn"));
+if (logLevel === undefined) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(", ")}`);
+
 const router = await startRouter({
   port: Number(env("PORT", "8420")),
   dataDir: env("DATA_DIR", ".switchyard/demo/router"),
@@ -14,7 +19,7 @@ const router = await startRouter({
   adminKey: env("SWITCHYARD_ADMIN_KEY"),
   autoCreateTopics: true,
   allowPrivateEndpoints: true,
-  logLevel: "warn",
+  logLevel,
   push: { circuitOpenMs: 200, circuitMaxOpenMs: 1_000 },
 });
 console.log(`router ready ${router.url}`);
