@@ -56,7 +56,8 @@ export function scopesOf(service: Service): string[] {
 
 /**
  * With the admin key: creates the shop's topics and one key per service, revoking the keys an
- * earlier run left (same names), so a kept data directory holds only this run's keys.
+ * earlier run left (the same service names, and earlier runs' admin keys from
+ * `SWITCHYARD_ADMIN_KEY`), so a kept data directory holds only this run's keys.
  */
 export async function setUpRouter(
   routerUrl: string,
@@ -67,8 +68,11 @@ export async function setUpRouter(
   try {
     for (const topic of TOPICS) await admin.admin.topics.put(topic);
     const names = new Set(services.map(keyName));
-    for (const old of await admin.admin.keys.list())
-      if (names.has(old.name)) await admin.admin.keys.revoke(old.id);
+    const self = await admin.admin.keys.self();
+    for (const old of await admin.admin.keys.list()) {
+      const earlierAdmin = old.name === self.name && old.id !== self.id;
+      if (names.has(old.name) || earlierAdmin) await admin.admin.keys.revoke(old.id);
+    }
     const keys = new Map<Service, string>();
     for (const service of services) {
       const created = await admin.admin.keys.create({
