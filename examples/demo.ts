@@ -2,9 +2,15 @@
  * `npm run demo`: the router and every service of the shop and the notification service as
  * child processes, data in `.switchyard/demo/`. Prints the URLs and opens nothing. Type
  * `stop <service>` / `start <service>` to kill and restart one and watch the rest cope.
+ *
+ * The router runs with auth. Its admin key (new each run) is never printed: it is written to
+ * `<data>/admin.key` (mode 0600) for the CLI; each service runs with its own key.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Fleet, SERVICES, type ServiceName } from "./shop/fleet.ts";
+import { redact } from "./shop/keys.ts";
 
 const ADDED_LATER = new Set<ServiceName>(["slack", "profiles"]);
 const dataDir = process.env.DEMO_DATA ?? ".switchyard/demo";
@@ -29,13 +35,16 @@ process.on("SIGINT", () => void shutdown());
 process.on("SIGTERM", () => void shutdown());
 
 await fleet.start("router");
+const adminKeyFile = join(dataDir, "admin.key");
+writeFileSync(adminKeyFile, `${fleet.adminKey}\n`, { mode: 0o600 });
 for (const name of SERVICES) if (!ADDED_LATER.has(name)) await fleet.start(name);
 
 console.log(`
   Switchyard shop demo
 
   Storefront      ${fleet.url("checkout")}/
-  Router API      ${fleet.url("router")}/v1   (npx switchyard subs list --url ${fleet.url("router")})
+  Router API      ${fleet.url("router")}/v1   (auth on; admin key ${redact(fleet.adminKey)} in ${adminKeyFile})
+                  SWITCHYARD_API_KEY=$(cat ${adminKeyFile}) npx switchyard subs list --url ${fleet.url("router")}
   Order history   ${fleet.url("history")}/orders
   Slack channel   not started yet: type "start slack" (its URL is printed then)
   Profiles        not started yet: type "start profiles" (its URL is printed then)

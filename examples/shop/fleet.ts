@@ -7,11 +7,18 @@
  * picked here and handed to a child, which another process could take in between. A restart
  * binds the port the first start got, so URLs stay the same. Services that call others read
  * their URLs from `<dataDir>/service-urls.json` (lib/peers.ts), rewritten as services start.
+ *
+ * The router runs with auth: an admin key made per Fleet reaches it by env
+ * (`SWITCHYARD_ADMIN_KEY`); once it is up, the fleet creates the topics and one key per
+ * service holding only the scopes that service needs (keys.ts), and gives each service its
+ * own in `SWITCHYARD_API_KEY`. No key is printed: logs show `redact(key)` at most.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateApiKey } from "switchyard";
+import { setUpRouter } from "./keys.ts";
 
 export const SERVICES = [
   "checkout",
@@ -48,6 +55,9 @@ export class Fleet {
   readonly #options: FleetOptions;
   readonly #ports = new Map<ServiceName, number>();
   readonly #children = new Map<ServiceName, ChildProcess>();
+  readonly #keys = new Map<ServiceName, string>();
+  /** The router's admin key, made for this fleet; the services never see it. */
+  readonly adminKey = generateApiKey();
 
   constructor(options: FleetOptions) {
     this.#options = options;
@@ -69,6 +79,13 @@ export class Fleet {
     const port = this.#ports.get(name);
     if (port === undefined) throw new Error(`${name} has not started yet: its port is not known`);
     return `http://127.0.0.1:${port}`;
+  }
+
+  /** The key a service runs with (known once the router has started). */
+  keyOf(name: (typeof SERVICES)[number]): string {
+    const key = this.#keys.get(name);
+    if (key === undefined) throw new Error(`no key for ${name} yet: start the router first`);
+    return key;
   }
 
   running(name: ServiceName): boolean {
@@ -94,9 +111,17 @@ export class Fleet {
   }
 
   #env(name: ServiceName): Record<string, string> {
+    const {
+      SWITCHYARD_ADMIN_KEY: _admin,
+      SWITCHYARD_API_KEY: _key,
+      ...inherited
+    } = process.env as Record<string, string>;
+    const key = name === "router" ? undefined : this.#keys.get(name);
     return {
-      ...(process.env as Record<string, string>),
+      ...inherited,
       ...this.#options.env,
+      ...(name === "router" ? { SWITCHYARD_ADMIN_KEY: this.adminKey } : {}),
+      ...(key === undefined ? {} : { SWITCHYARD_API_KEY: key }),
       PORT: String(this.#ports.get(name) ?? 0),
       DATA_DIR: join(this.#options.dataDir, name),
       ...(this.#ports.has("router") ? { SWITCHYARD_URL: this.url("router") } : {}),
@@ -156,6 +181,10 @@ export class Fleet {
     try {
       this.#ports.set(name, await ready);
       this.#writeUrls();
+      if (name === "router" && this.#keys.size === 0) {
+        const keys = await setUpRouter(this.url("router"), this.adminKey, SERVICES);
+        for (const [service, key] of keys) this.#keys.set(service, key);
+      }
     } catch (error) {
       await this.stop(name);
       throw error;

@@ -2,6 +2,8 @@
  * The shop and the notification service, end to end, through the storefront in a real
  * Chromium: the router and every service run as child processes on free ports, exactly as
  * `npm run demo` runs them. Every downstream effect must show up on the page exactly once.
+ * The router runs with auth and each service with its own least-privilege key (keys.ts): the
+ * last tests prove those keys are refused outside their scopes and never show in any output.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +11,8 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.ts";
-import { Fleet } from "./fleet.ts";
+import { Fleet, SERVICES } from "./fleet.ts";
+import { scopesOf } from "./keys.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const EFFECTS = ["receipt", "stock", "notice", "shipment", "history", "slack", "sms", "profile"];
@@ -19,6 +22,13 @@ let dataDir: string;
 let fleet: Fleet;
 let browser: BrowserContext;
 let page: Page;
+/** Every line any process of the fleet printed. */
+const output: string[] = [];
+
+/** Requests as the operator: with the router's admin key. */
+function asAdmin(init: RequestInit = {}): RequestInit {
+  return { ...init, headers: { ...init.headers, authorization: `Bearer ${fleet.adminKey}` } };
+}
 
 /** Places an order through the form and answers its id (the correlation id). */
 async function place(customer: string, sku: string, qty = 1): Promise<string> {
@@ -59,7 +69,8 @@ async function attribute(selector: string, name: string): Promise<string | null>
 }
 
 async function routerGet(path: string): Promise<Record<string, unknown>> {
-  return (await (await fetch(`${fleet.url("router")}${path}`)).json()) as Record<string, unknown>;
+  const res = await fetch(`${fleet.url("router")}${path}`, asAdmin());
+  return (await res.json()) as Record<string, unknown>;
 }
 
 /** Waits until the page has fetched the services' state twice more (it polls every 0.5 s). */
@@ -83,7 +94,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "switchyard-shop-"));
   fleet = new Fleet({
     dataDir,
-    env: { SMS_SEED: "7", SMS_FAILURE_RATE: "0.3" },
+    // The router at its most verbose: nothing it logs may hold a key.
+    env: { SMS_SEED: "7", SMS_FAILURE_RATE: "0.3", LOG_LEVEL: "debug" },
+    onOutput: (name, line) => output.push(`[${name}] ${line}`),
   });
   await fleet.init();
   await fleet.start("router");
@@ -220,11 +233,10 @@ describe("the shop on Switchyard", () => {
       body: JSON.stringify({ customerId: "erin", phone: "+1-555-0105" }),
     });
     expect(added.status).toBe(200);
-    const redrive = await fetch(`${fleet.url("router")}/v1/subscriptions/sms/redrive`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{}",
-    });
+    const redrive = await fetch(
+      `${fleet.url("router")}/v1/subscriptions/sms/redrive`,
+      asAdmin({ method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+    );
     expect(redrive.status).toBe(202);
     await eventually(
       async () => expect(await attribute('#usage [data-customer="erin"]', "data-sms")).toBe("1"),
@@ -296,11 +308,14 @@ describe("the shop on Switchyard", () => {
       "profiles",
     ];
     for (const sub of replayed) {
-      const res = await fetch(`${fleet.url("router")}/v1/subscriptions/${sub}/seek`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ to: "earliest" }),
-      });
+      const res = await fetch(
+        `${fleet.url("router")}/v1/subscriptions/${sub}/seek`,
+        asAdmin({
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ to: "earliest" }),
+        }),
+      );
       expect(res.status).toBe(200);
     }
     for (const sub of replayed) await drained(sub);
@@ -312,5 +327,73 @@ describe("the shop on Switchyard", () => {
       .trim()
       .split("\n");
     expect(mail).toHaveLength(Object.keys(orders).length + 1); // a receipt each + one apology
+  });
+
+  it("refuses each service's key outside its scopes (403), and without a key (401)", async () => {
+    const as = async (
+      service: (typeof SERVICES)[number] | null,
+      method: string,
+      path: string,
+      body?: unknown,
+    ) => {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (service) headers.authorization = `Bearer ${fleet.keyOf(service)}`;
+      const res = await fetch(`${fleet.url("router")}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as { code?: string; detail?: string } };
+    };
+    const { keys } = (await routerGet("/v1/keys")) as {
+      keys: { name: string; scopes: string[] }[];
+    };
+    for (const service of SERVICES) {
+      expect(keys.find((k) => k.name === `shop-${service}`)?.scopes).toEqual(scopesOf(service));
+      expect((await as(service, "GET", "/v1/keys/self")).body).toMatchObject({
+        name: `shop-${service}`,
+      });
+    }
+    const order = { type: "OrderPlaced", source: "/evil", data: {} };
+    // Each: what a service's key tries that its service never needs.
+    const attempts: [(typeof SERVICES)[number], string, string, unknown?][] = [
+      ["checkout", "GET", "/v1/topics/orders/events?from=1"],
+      ["checkout", "POST", "/v1/subscriptions/email-receipts/pull", { max: 1 }],
+      ["checkout", "PUT", "/v1/subscriptions/spy", { topic: "orders" }],
+      ["email", "POST", "/v1/topics/orders/events", order],
+      ["inventory", "POST", "/v1/subscriptions/history/pull", { max: 1 }],
+      // manage: on its own subscription, but no read: on `sms`.
+      ["inventory", "PUT", "/v1/subscriptions/inventory", { topic: "sms" }],
+      ["sms", "GET", "/v1/topics/orders/events?from=1"],
+      ["notifications", "GET", "/v1/keys"],
+      ["history", "POST", "/v1/subscriptions/inventory/seek", { to: "earliest" }],
+    ];
+    for (const [service, method, path, body] of attempts) {
+      const { status, body: problem } = await as(service, method, path, body);
+      expect({ service, method, path, status, code: problem.code }).toEqual({
+        service,
+        method,
+        path,
+        status: 403,
+        code: "forbidden",
+      });
+    }
+    expect((await as(null, "GET", "/v1/topics/orders/events?from=1")).status).toBe(401);
+    // The same keys do what their services need.
+    expect((await as("history", "GET", "/v1/topics/orders/events?from=1")).status).toBe(200);
+  });
+
+  it("prints no key in full in any process's output", async () => {
+    expect(output.filter((line) => line.startsWith("[router] ")).length).toBeGreaterThan(0);
+    const keys = [fleet.adminKey, ...SERVICES.map((s) => fleet.keyOf(s))];
+    const secrets = keys.map((key) => key.split("_")[2] ?? key);
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThanOrEqual(40);
+      expect(output.filter((line) => line.includes(secret))).toEqual([]);
+    }
+    // Nor the audit log (today: the redrive above).
+    const audit = JSON.stringify(await routerGet("/v1/topics/switchyard.audit/events?from=1"));
+    expect(audit).toContain("switchyard.redrive.finished");
+    for (const secret of secrets) expect(audit).not.toContain(secret);
   });
 });

@@ -1,5 +1,6 @@
 /** Every service is configured by environment variables; the launcher sets them. */
 import { join } from "node:path";
+import { createClient, type SwitchyardClient } from "switchyard/client";
 
 export function env(name: string, fallback?: string): string {
   const value = process.env[name] ?? fallback;
@@ -14,6 +15,8 @@ export interface ServiceEnv {
   readonly port: number;
   /** Where this service keeps its own files. */
   readonly dataDir: string;
+  /** This service's own key (`SWITCHYARD_API_KEY`); absent against a router without auth. */
+  readonly apiKey: string | undefined;
 }
 
 export function serviceEnv(name: string): ServiceEnv {
@@ -21,5 +24,15 @@ export function serviceEnv(name: string): ServiceEnv {
     routerUrl: env("SWITCHYARD_URL", "http://127.0.0.1:8420"),
     port: Number(env("PORT", "0")),
     dataDir: env("DATA_DIR", join(".switchyard", "demo", name)),
+    apiKey: process.env.SWITCHYARD_API_KEY,
   };
+}
+
+/** The SDK client of a service, authenticated with its own key. */
+export function routerClient(service: ServiceEnv, source: string): SwitchyardClient {
+  return createClient({
+    url: service.routerUrl,
+    source,
+    ...(service.apiKey === undefined ? {} : { apiKey: service.apiKey }),
+  });
 }

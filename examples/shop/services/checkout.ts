@@ -6,14 +6,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createClient } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import { CATALOGUE, type OrderLine, type OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { peerUrls } from "../lib/peers.ts";
 
-const { routerUrl, port } = serviceEnv("checkout");
-const client = createClient({ url: routerUrl, source: "/shop/checkout" });
+const service = serviceEnv("checkout");
+const { port } = service;
+const client = routerClient(service, "/shop/checkout");
 const page = (file: string) => readFileSync(new URL(`../public/${file}`, import.meta.url), "utf8");
 
 interface OrderRequest {

@@ -6,8 +6,8 @@
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { createClient, type StoredEventOf } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import type { StoredEventOf } from "switchyard/client";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { OrderPlaced, OutOfStock } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
@@ -22,8 +22,9 @@ interface Mail {
   readonly eventId: string;
 }
 
-const { routerUrl, port, dataDir } = serviceEnv("email");
-const client = createClient({ url: routerUrl, source: "/shop/email" });
+const service = serviceEnv("email");
+const { port, dataDir } = service;
+const client = routerClient(service, "/shop/email");
 const store = new JsonStore(join(dataDir, "email.json"), {
   handled: {} as Record<string, true>,
   sent: [] as Mail[],

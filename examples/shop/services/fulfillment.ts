@@ -5,8 +5,7 @@
  * that request carries an id, so asking twice sends one SMS.
  */
 import { join } from "node:path";
-import { createClient } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { StockReserved } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { peerUrl } from "../lib/peers.ts";
@@ -23,8 +22,9 @@ interface Shipment {
   readonly items: number;
 }
 
-const { routerUrl, port, dataDir } = serviceEnv("fulfillment");
-const client = createClient({ url: routerUrl, source: "/shop/fulfillment" });
+const service = serviceEnv("fulfillment");
+const { port, dataDir } = service;
+const client = routerClient(service, "/shop/fulfillment");
 const store = new JsonStore(join(dataDir, "fulfillment.json"), {
   shipments: {} as Record<string, Shipment>,
 });

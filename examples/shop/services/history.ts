@@ -4,8 +4,7 @@
  * `GET /orders` (the company), `GET /customers/<id>/orders` (one customer).
  */
 import { join } from "node:path";
-import { createClient } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
@@ -15,8 +14,9 @@ interface Entry extends OrderPlaced {
   readonly correlationid: string;
 }
 
-const { routerUrl, port, dataDir } = serviceEnv("history");
-const client = createClient({ url: routerUrl, source: "/shop/history" });
+const service = serviceEnv("history");
+const { port, dataDir } = service;
+const client = routerClient(service, "/shop/history");
 const store = new JsonStore(join(dataDir, "history.json"), {
   handled: {} as Record<string, true>,
   orders: [] as Entry[],

@@ -6,8 +6,8 @@
  * between "reserved" and "published" loses nothing and reserves nothing twice.
  */
 import { join } from "node:path";
-import { createClient, type Delivery } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import type { Delivery } from "switchyard/client";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import {
   INITIAL_STOCK,
   type OrderPlaced,
@@ -25,8 +25,9 @@ interface Outcome {
   readonly data: StockReserved | OutOfStock;
 }
 
-const { routerUrl, port, dataDir } = serviceEnv("inventory");
-const client = createClient({ url: routerUrl, source: "/shop/inventory" });
+const service = serviceEnv("inventory");
+const { port, dataDir } = service;
+const client = routerClient(service, "/shop/inventory");
 const store = new JsonStore(join(dataDir, "inventory.json"), {
   stock: { ...INITIAL_STOCK } as Record<string, number>,
   outcomes: {} as Record<string, Outcome>,

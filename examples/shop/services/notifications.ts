@@ -5,13 +5,13 @@
  * in its subscription and is sent when it is back. The request id is the event id, so a
  * caller that retries its request does not cause a second SMS.
  */
-import { createClient } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { NotificationRequested } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 
-const { routerUrl, port } = serviceEnv("notifications");
-const client = createClient({ url: routerUrl, source: "/notifications" });
+const service = serviceEnv("notifications");
+const { port } = service;
+const client = routerClient(service, "/notifications");
 let accepted = 0;
 
 const url = await serve(port, {

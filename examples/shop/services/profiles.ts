@@ -4,8 +4,7 @@
  * orders placed before it existed. No export job, no call to checkout: the log is the history.
  */
 import { join } from "node:path";
-import { createClient } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
@@ -17,8 +16,9 @@ interface Profile {
   spent: number;
 }
 
-const { routerUrl, port, dataDir } = serviceEnv("profiles");
-const client = createClient({ url: routerUrl, source: "/shop/profiles" });
+const service = serviceEnv("profiles");
+const { port, dataDir } = service;
+const client = routerClient(service, "/shop/profiles");
 const store = new JsonStore(join(dataDir, "profiles.json"), {
   handled: {} as Record<string, true>,
   profiles: {} as Record<string, Profile>,

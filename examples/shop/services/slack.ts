@@ -5,8 +5,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { createClient } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
@@ -18,8 +17,9 @@ interface Post {
   readonly correlationid: string;
 }
 
-const { routerUrl, port, dataDir } = serviceEnv("slack");
-const client = createClient({ url: routerUrl, source: "/shop/slack" });
+const service = serviceEnv("slack");
+const { port, dataDir } = service;
+const client = routerClient(service, "/shop/slack");
 const store = new JsonStore(join(dataDir, "slack.json"), {
   handled: {} as Record<string, true>,
   posts: [] as Post[],

@@ -7,8 +7,8 @@
  * to be redriven (`switchyard dlq redrive sms`) once `POST /phones` has added the number.
  */
 import { join } from "node:path";
-import { createClient, Reject } from "switchyard/client";
-import { env, serviceEnv } from "../lib/env.ts";
+import { Reject } from "switchyard/client";
+import { env, routerClient, serviceEnv } from "../lib/env.ts";
 import type { NotificationRequested, SmsSent } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
@@ -23,8 +23,9 @@ interface Sent {
   readonly attempt: number;
 }
 
-const { routerUrl, port, dataDir } = serviceEnv("sms");
-const client = createClient({ url: routerUrl, source: "/notifications/sms" });
+const service = serviceEnv("sms");
+const { port, dataDir } = service;
+const client = routerClient(service, "/notifications/sms");
 const store = new JsonStore(join(dataDir, "sms.json"), {
   sent: {} as Record<string, Sent>,
   failures: 0,

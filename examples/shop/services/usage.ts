@@ -1,14 +1,14 @@
 /** Usage (webhooks): counts the SMS each customer was sent, from `SmsSent`, once per event. */
 import { join } from "node:path";
-import { createClient } from "switchyard/client";
-import { serviceEnv } from "../lib/env.ts";
+import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { SmsSent } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
 import { registerWebhook, type Webhook, webhookRoute, webhookSecret } from "../lib/webhook.ts";
 
-const { routerUrl, port, dataDir } = serviceEnv("usage");
-const client = createClient({ url: routerUrl, source: "/notifications/usage" });
+const service = serviceEnv("usage");
+const { port, dataDir } = service;
+const client = routerClient(service, "/notifications/usage");
 const store = new JsonStore(join(dataDir, "usage.json"), {
   handled: {} as Record<string, true>,
   counts: {} as Record<string, number>,

@@ -1,0 +1,95 @@
+/**
+ * Least privilege for the shop: what each service does on the router, and the scopes that
+ * follows from it. Each service creates its own subscriptions at start, so its key needs
+ * `manage:` on them and on their dead-letter topics (`{topic}.{name}.dlq`) and `read:` on the
+ * topics they read; a pull subscription also needs `consume:`; publishing needs `publish:`.
+ * The topics themselves are created by the fleet with the admin key (`setUpRouter`).
+ */
+import { createClient } from "switchyard/client";
+import type { SERVICES } from "./fleet.ts";
+
+type Service = (typeof SERVICES)[number];
+
+interface Uses {
+  /** Subscriptions it creates: name, topic, and whether it pulls (else the router pushes). */
+  readonly subscriptions?: readonly { name: string; topic: string; pull?: true }[];
+  readonly publishes?: readonly string[];
+}
+
+export const TOPICS = ["orders", "inventory", "notifications", "sms"] as const;
+
+export const USES: Readonly<Record<Service, Uses>> = {
+  checkout: { publishes: ["orders"] },
+  email: {
+    subscriptions: [
+      { name: "email-receipts", topic: "orders" },
+      { name: "email-out-of-stock", topic: "inventory" },
+    ],
+  },
+  inventory: {
+    subscriptions: [{ name: "inventory", topic: "orders", pull: true }],
+    publishes: ["inventory"],
+  },
+  fulfillment: { subscriptions: [{ name: "fulfillment", topic: "inventory" }] },
+  history: { subscriptions: [{ name: "history", topic: "orders", pull: true }] },
+  slack: { subscriptions: [{ name: "slack", topic: "orders" }] },
+  profiles: { subscriptions: [{ name: "profiles", topic: "orders", pull: true }] },
+  notifications: { publishes: ["notifications"] },
+  sms: {
+    subscriptions: [{ name: "sms", topic: "notifications", pull: true }],
+    publishes: ["sms"],
+  },
+  usage: { subscriptions: [{ name: "usage", topic: "sms" }] },
+};
+
+export function scopesOf(service: Service): string[] {
+  const { subscriptions = [], publishes = [] } = USES[service];
+  const scopes = subscriptions.flatMap(({ name, topic, pull }) => [
+    `manage:${name}`,
+    `read:${topic}`,
+    `manage:${topic}.${name}.dlq`,
+    ...(pull ? [`consume:${name}`] : []),
+  ]);
+  scopes.push(...publishes.map((topic) => `publish:${topic}`));
+  return [...new Set(scopes)];
+}
+
+/**
+ * With the admin key: creates the shop's topics and one key per service, revoking the keys an
+ * earlier run left (the same service names, and earlier runs' admin keys from
+ * `SWITCHYARD_ADMIN_KEY`), so a kept data directory holds only this run's keys.
+ */
+export async function setUpRouter(
+  routerUrl: string,
+  adminKey: string,
+  services: readonly Service[],
+): Promise<Map<Service, string>> {
+  const admin = createClient({ url: routerUrl, apiKey: adminKey, source: "/shop/fleet" });
+  try {
+    for (const topic of TOPICS) await admin.admin.topics.put(topic);
+    const names = new Set(services.map(keyName));
+    const self = await admin.admin.keys.self();
+    for (const old of await admin.admin.keys.list()) {
+      const earlierAdmin = old.name === self.name && old.id !== self.id;
+      if (names.has(old.name) || earlierAdmin) await admin.admin.keys.revoke(old.id);
+    }
+    const keys = new Map<Service, string>();
+    for (const service of services) {
+      const created = await admin.admin.keys.create({
+        name: keyName(service),
+        scopes: scopesOf(service),
+      });
+      keys.set(service, created.key);
+    }
+    return keys;
+  } finally {
+    await admin.close();
+  }
+}
+
+const keyName = (service: Service): string => `shop-${service}`;
+
+/** For logs: the key's id, never its secret (`sy_<id>_…`). */
+export function redact(key: string): string {
+  return `${key.split("_").slice(0, 2).join("_")}_…`;
+}
