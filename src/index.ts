@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
+import { SessionStore, type SessionTimes } from "./broker/sessions.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import type { SecretKeyRing } from "./core/secret-box.js";
@@ -41,6 +42,8 @@ export interface RouterOptions {
   /** The store's folder (created if missing). */
   readonly dataDir: string;
   readonly engine?: "sqlite" | "nats";
+  /** Dashboard session lifetimes (default 12 h, 1 h idle); shorter ones are for tests. */
+  readonly sessionTimes?: Partial<SessionTimes>;
   readonly fsync?: "always" | "interval";
   /** The JetStream to use with `engine: "nats"` (every node of one installation the same). */
   readonly nats?: {
@@ -141,6 +144,9 @@ async function serve(
   const host = options.host ?? "127.0.0.1";
   const auth = options.auth ?? false;
   const keys = new KeyStore(engine.catalog);
+  const sessions = new SessionStore(engine.catalog, keys, {
+    ...(options.sessionTimes === undefined ? {} : { times: options.sessionTimes }),
+  });
   const broker = new Broker({
     engine,
     secretKeys,
@@ -158,6 +164,7 @@ async function serve(
   const server = await createServer({
     broker,
     keys,
+    sessions,
     auth,
     autoCreateTopics: options.autoCreateTopics ?? false,
     logLevel: options.logLevel ?? "info",

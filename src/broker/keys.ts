@@ -283,17 +283,22 @@ export class KeyStore {
     await this.#watching;
   }
 
+  /** 503 rather than trust a view more than 5 s stale (API.md). */
+  #checkFresh(now: number): void {
+    if (now - this.#syncedAt > STALE_VIEW_MS)
+      throw new SwitchyardError(
+        "engine_unavailable",
+        "this router's view of the API keys is stale; try again shortly",
+      );
+  }
+
   /**
    * The key a presented `Authorization` value names, or 401 `unauthenticated` (503
    * `engine_unavailable` when the view is stale). The message never repeats the credential.
    */
   authenticate(authorization: string | undefined): Principal {
     const now = this.#clock.now();
-    if (now - this.#syncedAt > STALE_VIEW_MS)
-      throw new SwitchyardError(
-        "engine_unavailable",
-        "this router's view of the API keys is stale; try again shortly",
-      );
+    this.#checkFresh(now);
     if (authorization === undefined)
       throw unauthenticated("send an API key: Authorization: Bearer sy_…");
     const space = authorization.indexOf(" ");
@@ -318,6 +323,19 @@ export class KeyStore {
     if (stored === undefined) return false;
     const expiresAt = stored.record.expiresAt;
     return expiresAt === null || expiresAt > this.#clock.now();
+  }
+
+  /**
+   * The live key with this id, as a dashboard session acts as it (no secret is presented:
+   * the session proved it); undefined when revoked or expired, 503 when the view is stale.
+   */
+  principalOf(id: string): Principal | undefined {
+    const now = this.#clock.now();
+    this.#checkFresh(now);
+    const stored = this.#live.get(id);
+    if (stored === undefined || !this.isValid(id)) return undefined;
+    this.#used.set(id, now);
+    return { record: stored.record, grants: stored.grants };
   }
 
   /** Writes remembered `lastUsedAt` times; a record changed meanwhile is left alone. */

@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   unauthenticated: { status: 401, title: "Unauthenticated" },
   forbidden: { status: 403, title: "Forbidden" },
+  csrf_failed: { status: 403, title: "CSRF check failed" },
   rate_limited: { status: 429, title: "Rate limited" },
   misdirected_request: { status: 421, title: "Misdirected request" },
   topic_not_found: { status: 404, title: "Topic not found" },

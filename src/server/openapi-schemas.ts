@@ -474,6 +474,17 @@ const keys: Record<string, Schema> = {
   ]),
   KeyList: obj({ keys: arrayOf(ref("Key")) }, ["keys"]),
   KeySelf: obj(keyFields, ["id", "name", "scopes", "expiresAt"]),
+  SessionInput: obj({ key: str({ description: "An API key, sy_<id>_<secret>" }) }, ["key"], {
+    additionalProperties: false,
+  }),
+  Session: obj(
+    {
+      csrf: str({ description: "Send it as X-Switchyard-CSRF with every cookie request" }),
+      expiresAt: time,
+      key: obj({ id: keyFields.id, name: keyFields.name, scopes }, ["id", "name", "scopes"]),
+    },
+    ["csrf", "expiresAt", "key"],
+  ),
 };
 
 export const SCHEMAS: Record<string, Schema> = {

@@ -355,6 +355,25 @@ const PATHS: Json = {
       errors: [],
     }),
   },
+  "/ui/session": {
+    post: operation("createSession", {
+      summary:
+        "Sign the dashboard in with a key: sets an HttpOnly, SameSite=Strict session cookie (12 h, 1 h idle)",
+      body: "SessionInput",
+      ok: { 200: "Session" },
+      errors: ["invalid_json", "invalid_request", "csrf_failed", "conflict"],
+    }),
+    get: operation("getSession", {
+      summary: "The current dashboard session (its cookie); 401 without one",
+      ok: { 200: "Session" },
+      errors: ["csrf_failed"],
+    }),
+    delete: operation("endSession", {
+      summary: "End the dashboard session and clear its cookie",
+      ok: { 204: null },
+      errors: ["csrf_failed"],
+    }),
+  },
   "/v1/keys/{id}": {
     delete: operation("revokeKey", {
       summary:

@@ -14,6 +14,7 @@ import Fastify, {
 } from "fastify";
 import type { Broker } from "../broker/broker.js";
 import type { KeyStore } from "../broker/keys.js";
+import type { SessionStore } from "../broker/sessions.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import { declareScopes } from "./auth/auth.js";
@@ -33,6 +34,7 @@ import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
+import { uiSessionRoutes } from "./routes/ui-session.js";
 import { StreamHub, streamRoute } from "./stream.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "silent";
@@ -55,6 +57,8 @@ export interface ServerOptions {
   readonly keys: KeyStore;
   /** Require a Bearer key on every route but the open ones. Default false. */
   readonly auth?: boolean;
+  /** Dashboard sessions (`/ui/session`); used only with `auth`. */
+  readonly sessions?: SessionStore;
   /** The broker creates unknown topics on publish: with auth, only for keys with `manage:`. */
   readonly autoCreateTopics?: boolean;
 }
@@ -240,9 +244,20 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const keyStore = options.keys;
   // Per node: each router holds its own buckets (API.md, "Access control").
   const rateLimits = auth ? new RateLimiter({ isLive: (id) => keyStore.isValid(id) }) : undefined;
+  const sessions =
+    auth && options.sessions !== undefined
+      ? { store: options.sessions, tls: options.tls !== undefined }
+      : undefined;
   declareScopes(
     app,
-    rateLimits ? { keys: keyStore, broker: options.broker, rateLimits } : undefined,
+    rateLimits
+      ? {
+          keys: keyStore,
+          broker: options.broker,
+          rateLimits,
+          ...(sessions === undefined ? {} : { sessions }),
+        }
+      : undefined,
   );
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
@@ -286,6 +301,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     keyRoutes,
   ])
     register(context);
+  uiSessionRoutes(context, sessions);
   streamRoute(context, hub);
   await app.ready();
   const keys = options.keys;

@@ -39,7 +39,12 @@ describe("the OpenAPI document", () => {
       const declared = [...ROUTE_SCOPES.keys()].sort();
       expect(server.routes.map((r) => `${r.method} ${r.url}`).sort()).toEqual(declared);
       const open = [...ROUTE_SCOPES].filter(([, rule]) => rule.type === "open").map(([r]) => r);
-      expect(open.sort()).toEqual(["GET /healthz", "GET /openapi.json", "GET /readyz"]);
+      expect(open.sort()).toEqual([
+        "GET /healthz",
+        "GET /openapi.json",
+        "GET /readyz",
+        "POST /ui/session",
+      ]);
       for (const [path, ops] of Object.entries(doc.paths))
         for (const [method, op] of Object.entries(ops)) {
           const scope = (op as { "x-switchyard-scope"?: string })["x-switchyard-scope"];

@@ -11,6 +11,7 @@ import { describeNeed } from "../../broker/scopes.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { type Needs, ruleOf, type ScopeRule } from "./route-scopes.js";
+import { cookiePrincipal, type SessionAuth } from "./session-auth.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -24,6 +25,8 @@ export interface AuthOptions {
   readonly keys: KeyStore;
   readonly broker: Broker;
   readonly rateLimits: RateLimiter;
+  /** Dashboard sessions: their cookie authenticates a request that has no Authorization. */
+  readonly sessions?: SessionAuth;
 }
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
@@ -69,20 +72,33 @@ function authorize(
  */
 function routeHooks(
   rule: ScopeRule,
-  { keys, broker, rateLimits }: AuthOptions,
+  { keys, broker, rateLimits, sessions }: AuthOptions,
 ): { onRequest?: Hook; preHandler?: Hook } {
   if (rule.type === "open") return {};
   const atBody = rule.type === "needs" && rule.phase === "body";
+  const admit = (request: FastifyRequest, principal: Principal, done: HookHandlerDoneFunction) => {
+    request.principal = principal;
+    // Every authenticated request counts, a WebSocket upgrade once (API.md).
+    if (principal.record.rateLimit !== null) rateLimits.admitRequest(principal.record);
+    if (atBody) return done();
+    authorize(rule, broker, request, done);
+  };
   const onRequest: Hook = (request, _reply, done) => {
     try {
       const header = request.headers.authorization;
+      const viaCookie = viaSession(request, rule, header, sessions);
+      if (viaCookie !== undefined) {
+        viaCookie.then((principal) => {
+          try {
+            admit(request, principal, done);
+          } catch (error) {
+            done(error as Error);
+          }
+        }, done);
+        return;
+      }
       if (rule.type === "optional" && header === undefined) return done();
-      const principal = keys.authenticate(header);
-      request.principal = principal;
-      // Every authenticated request counts, a WebSocket upgrade once (API.md).
-      if (principal.record.rateLimit !== null) rateLimits.admitRequest(principal.record);
-      if (atBody) return done();
-      authorize(rule, broker, request, done);
+      admit(request, keys.authenticate(header), done);
     } catch (error) {
       done(error as Error);
     }
@@ -98,6 +114,30 @@ function routeHooks(
   return { onRequest, preHandler };
 }
 
+/**
+ * The session cookie's key for a request without Authorization (undefined: none sent, go
+ * on with the Bearer path). A route that needs the session refuses any other credential.
+ */
+function viaSession(
+  request: FastifyRequest,
+  rule: ScopeRule,
+  authorization: string | undefined,
+  sessions: SessionAuth | undefined,
+): Promise<Principal> | undefined {
+  const cookie =
+    authorization === undefined && sessions !== undefined
+      ? cookiePrincipal(request, sessions, {
+          csrfExempt: rule.type === "session" && request.method === "GET",
+        })
+      : undefined;
+  if (cookie === undefined && rule.type === "session")
+    throw new SwitchyardError(
+      "unauthenticated",
+      "this route needs a dashboard session: sign in with POST /ui/session",
+    );
+  return cookie;
+}
+
 const asList = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
@@ -108,6 +148,7 @@ const asList = <T>(value: T | T[] | undefined): T[] =>
  */
 export function declareScopes(app: FastifyInstance, auth?: AuthOptions): void {
   app.decorateRequest("principal", null);
+  app.decorateRequest("uiSession", null);
   app.addHook("onRoute", (route: RouteOptions) => {
     const [rule, ...others] = [route.method].flat().map((method) => ruleOf(method, route.url));
     if (rule === undefined || others.some((other) => other !== rule))

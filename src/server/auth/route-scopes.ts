@@ -16,10 +16,11 @@ export type Needs = readonly (readonly Need[])[];
 
 /**
  * How a route is guarded: `open` (no key), `optional` (a key, if sent, must be valid),
- * `key` (any valid key; lists filter by scope), or the needs of a request.
+ * `key` (any valid key; lists filter by scope), `session` (a dashboard session's cookie,
+ * no other credential), or the needs of a request.
  */
 export type ScopeRule =
-  | { readonly type: "open" | "optional" | "key"; readonly label: string }
+  | { readonly type: "open" | "optional" | "key" | "session"; readonly label: string }
   | {
       readonly type: "needs";
       readonly label: string;
@@ -30,6 +31,7 @@ export type ScopeRule =
 
 const open = { type: "open", label: "open" } as const;
 const anyKey = { type: "key", label: "any key" } as const;
+const session = { type: "session", label: "a dashboard session (its cookie)" } as const;
 const admin: ScopeRule = { type: "needs", label: "admin", needs: () => [[{ kind: "admin" }]] };
 
 function on(
@@ -134,6 +136,9 @@ export const ROUTE_SCOPES: ReadonlyMap<string, ScopeRule> = new Map<string, Scop
   ["GET /v1/keys", admin],
   ["GET /v1/keys/self", anyKey],
   ["DELETE /v1/keys/:id", admin],
+  ["POST /ui/session", open],
+  ["GET /ui/session", session],
+  ["DELETE /ui/session", session],
   ["GET /healthz", open],
   ["GET /readyz", open],
   ["GET /openapi.json", open],

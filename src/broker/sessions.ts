@@ -1,0 +1,148 @@
+import { hash, randomBytes } from "node:crypto";
+import { type Clock, systemClock } from "../core/clock.js";
+import type { Catalog, CatalogValue } from "../engine/engine.js";
+import type { KeyStore, Principal } from "./keys.js";
+
+/** The Catalog kind holding dashboard sessions, keyed by the SHA-256 (hex) of the session id. */
+export const SESSIONS_KIND = "sessions";
+
+/** How long sessions live (API.md: 12 h at most, 1 h idle); shorter in tests. */
+export interface SessionTimes {
+  readonly lifetimeMs: number;
+  readonly idleMs: number;
+  /** `lastSeenAt` is written back at most this often per session, not on every request. */
+  readonly touchMs: number;
+}
+
+export const SESSION_TIMES: SessionTimes = {
+  lifetimeMs: 12 * 3_600_000,
+  idleMs: 3_600_000,
+  touchMs: 60_000,
+};
+
+/** What the Catalog holds of a session: never its id, only the id's hash (the record's key). */
+export interface Session {
+  readonly keyId: string;
+  readonly csrf: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+}
+
+/** A session that passed its checks, with the key it acts as. */
+export interface OpenSession {
+  readonly session: Session;
+  readonly principal: Principal;
+}
+
+const digest = (id: string) => hash("sha256", id, "hex");
+const token = () => randomBytes(32).toString("base64url");
+/** 32 random bytes in base64url: 43 characters. */
+const ID_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+function fromValue(v: CatalogValue): Session | undefined {
+  const { keyId, csrf, createdAt, lastSeenAt, expiresAt } = v;
+  if (
+    typeof keyId !== "string" ||
+    typeof csrf !== "string" ||
+    typeof createdAt !== "number" ||
+    typeof lastSeenAt !== "number" ||
+    typeof expiresAt !== "number"
+  )
+    return undefined;
+  return { keyId, csrf, createdAt, lastSeenAt, expiresAt };
+}
+
+/**
+ * Dashboard sessions in the Catalog, so every node of an installation honours them. A
+ * session acts as its key: every lookup checks the key against the node's key view (a Map
+ * lookup), so a revoked or expired key ends its sessions at once. The record's TTL is the
+ * sooner of its 12 h end and 1 h past `lastSeenAt`, so the store forgets dead sessions itself.
+ */
+export class SessionStore {
+  readonly #catalog: Catalog;
+  readonly #keys: KeyStore;
+  readonly #clock: Clock;
+  readonly #times: SessionTimes;
+  /** Sessions whose `lastSeenAt` write is under way on this node. */
+  readonly #touching = new Set<string>();
+
+  constructor(
+    catalog: Catalog,
+    keys: KeyStore,
+    options: { clock?: Clock; times?: Partial<SessionTimes> } = {},
+  ) {
+    this.#catalog = catalog;
+    this.#keys = keys;
+    this.#clock = options.clock ?? systemClock;
+    this.#times = { ...SESSION_TIMES, ...options.times };
+  }
+
+  #ttl(session: Session, now: number): number {
+    return Math.max(1, Math.min(session.expiresAt, session.lastSeenAt + this.#times.idleMs) - now);
+  }
+
+  /** A new session for an authenticated key: its id (for the cookie only) and record. */
+  async create(principal: Principal): Promise<{ id: string; session: Session }> {
+    const now = this.#clock.now();
+    const keyEnd = principal.record.expiresAt ?? Number.POSITIVE_INFINITY;
+    const session: Session = {
+      keyId: principal.record.id,
+      csrf: token(),
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: Math.min(now + this.#times.lifetimeMs, keyEnd),
+    };
+    const id = token();
+    await this.#catalog.put(
+      SESSIONS_KIND,
+      digest(id),
+      { ...session },
+      {
+        expectedRevision: 0,
+        ttlMs: this.#ttl(session, now),
+      },
+    );
+    return { id, session };
+  }
+
+  /** The live session an id names, or undefined (unknown, ended, expired, idle, key gone). */
+  async find(id: string): Promise<OpenSession | undefined> {
+    if (!ID_FORMAT.test(id)) return undefined;
+    const key = digest(id);
+    const entry = await this.#catalog.get(SESSIONS_KIND, key);
+    const session = entry === null ? undefined : fromValue(entry.value);
+    if (entry === null || session === undefined) return undefined;
+    const now = this.#clock.now();
+    const principal = this.#keys.principalOf(session.keyId);
+    if (principal === undefined) {
+      // The key was revoked or expired: its sessions end with it.
+      void this.#catalog.delete(SESSIONS_KIND, key).catch(() => undefined);
+      return undefined;
+    }
+    if (now >= session.expiresAt || now - session.lastSeenAt >= this.#times.idleMs)
+      return undefined;
+    if (now - session.lastSeenAt >= this.#times.touchMs) this.#touch(key, session, entry.revision);
+    return { session, principal };
+  }
+
+  /** Writes `lastSeenAt` (and the TTL it moves) in the background; a lost race is harmless. */
+  #touch(key: string, session: Session, revision: number): void {
+    if (this.#touching.has(key)) return;
+    this.#touching.add(key);
+    const now = this.#clock.now();
+    const touched = { ...session, lastSeenAt: now };
+    this.#catalog
+      .put(SESSIONS_KIND, key, touched, {
+        expectedRevision: revision,
+        ttlMs: this.#ttl(touched, now),
+      })
+      .catch(() => undefined)
+      .finally(() => this.#touching.delete(key));
+  }
+
+  /** Ends a session (DELETE /ui/session); ending one already gone is not an error. */
+  async end(id: string): Promise<void> {
+    if (ID_FORMAT.test(id)) await this.#catalog.delete(SESSIONS_KIND, digest(id));
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Dashboard sessions against real routers with auth: the cookie's attributes (plain and
+ * TLS), the CSRF and Origin checks, scopes through a session, sign-out, revocation (HTTP and
+ * an open stream), and the 12 h / 1 h idle ends, shortened by `sessionTimes`.
+ */
+import { request as httpsRequest } from "node:https";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { generateKey } from "../../src/broker/keys.js";
+import { eventually } from "../support/eventually.js";
+import { startTestRouter, type TestRouter } from "../support/router.js";
+import { makeCertificates } from "../support/tls.js";
+
+const ADMIN = generateKey().key;
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly text: string;
+  readonly headers: Headers;
+}
+
+async function call(
+  router: TestRouter,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<Answer> {
+  const response = await fetch(`${router.url}${path}`, {
+    method,
+    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const parsed = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
+  return { status: response.status, body: parsed, text, headers: response.headers };
+}
+
+async function createKey(router: TestRouter, scopes: readonly string[]) {
+  const answer = await call(
+    router,
+    "POST",
+    "/v1/keys",
+    { authorization: `Bearer ${ADMIN}` },
+    { name: "dash", scopes },
+  );
+  expect(answer.status).toBe(201);
+  const created = answer.body as { id: string; key: string };
+  await eventually(async () =>
+    expect(
+      (await call(router, "GET", "/v1/keys/self", { authorization: `Bearer ${created.key}` }))
+        .status,
+    ).toBe(200),
+  );
+  return created;
+}
+
+interface Signed {
+  readonly cookie: string;
+  readonly setCookie: string;
+  readonly csrf: string;
+  readonly answer: Answer;
+}
+
+async function signIn(router: TestRouter, key: string): Promise<Signed> {
+  const answer = await call(router, "POST", "/ui/session", { origin: router.url }, { key });
+  expect(answer.status, answer.text).toBe(200);
+  const setCookie = answer.headers.get("set-cookie") ?? "";
+  return {
+    cookie: setCookie.split(";", 1)[0] ?? "",
+    setCookie,
+    csrf: String(answer.body.csrf),
+    answer,
+  };
+}
+
+/** What the dashboard sends: the cookie, its own Origin and the CSRF token. */
+const browser = (router: TestRouter, s: Signed) => ({
+  cookie: s.cookie,
+  origin: router.url,
+  "x-switchyard-csrf": s.csrf,
+});
+
+describe("dashboard sessions", () => {
+  let router: TestRouter;
+  beforeAll(async () => {
+    router = await startTestRouter({ auth: true, adminKey: ADMIN });
+  }, 30_000);
+  afterAll(async () => {
+    await router?.dispose();
+  });
+
+  it("sign in sets an HttpOnly, SameSite=Strict cookie named for this router", async () => {
+    const key = await createKey(router, ["read:ui.*"]);
+    const s = await signIn(router, key.key);
+    expect(s.setCookie).toMatch(
+      new RegExp(`^switchyard_session_${router.port}=[A-Za-z0-9_-]{43};`),
+    );
+    expect(s.setCookie).toContain("HttpOnly");
+    expect(s.setCookie).toContain("SameSite=Strict");
+    expect(s.setCookie).toContain("Path=/");
+    expect(s.setCookie).not.toContain("Secure");
+    expect(s.answer.body.key).toEqual({ id: key.id, name: "dash", scopes: ["read:ui.*"] });
+    expect(Date.parse(String(s.answer.body.expiresAt)) - Date.now()).toBeGreaterThan(
+      11 * 3_600_000,
+    );
+    const id = s.cookie.split("=")[1] ?? "";
+    expect(s.answer.text).not.toContain(id);
+    expect(s.answer.text).not.toContain(key.key.slice(-43));
+    const again = await call(router, "GET", "/ui/session", {
+      cookie: s.cookie,
+      origin: router.url,
+    });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(s.answer.body);
+    expect(again.text).not.toContain(id);
+  });
+
+  it("a bad key gets 401; a foreign Origin 403 csrf_failed; without a body 400", async () => {
+    const bad = await call(router, "POST", "/ui/session", {}, { key: generateKey().key });
+    expect(bad.status).toBe(401);
+    expect(bad.body.code).toBe("unauthenticated");
+    expect(bad.headers.get("set-cookie")).toBeNull();
+    const key = await createKey(router, ["read:ui.*"]);
+    const foreign = await call(
+      router,
+      "POST",
+      "/ui/session",
+      { origin: "https://evil.example" },
+      { key: key.key },
+    );
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.code).toBe("csrf_failed");
+    expect(JSON.stringify(foreign.body)).not.toContain(key.key);
+    expect((await call(router, "POST", "/ui/session", {}, {})).status).toBe(400);
+  });
+
+  it("cookie requests need the CSRF header and the router's Origin, then act as the key", async () => {
+    await call(router, "PUT", "/v1/topics/ui.orders", { authorization: `Bearer ${ADMIN}` }, {});
+    const key = await createKey(router, ["read:ui.*"]);
+    const s = await signIn(router, key.key);
+    const noCsrf = await call(router, "GET", "/v1/topics/ui.orders", {
+      cookie: s.cookie,
+      origin: router.url,
+    });
+    expect(noCsrf.status).toBe(403);
+    expect(noCsrf.body.code).toBe("csrf_failed");
+    const wrongCsrf = await call(router, "GET", "/v1/topics/ui.orders", {
+      ...browser(router, s),
+      "x-switchyard-csrf": "x".repeat(43),
+    });
+    expect(wrongCsrf.body.code).toBe("csrf_failed");
+    for (const origin of ["https://evil.example", undefined]) {
+      const headers: Record<string, string> = { cookie: s.cookie, "x-switchyard-csrf": s.csrf };
+      if (origin !== undefined) headers.origin = origin;
+      const answer = await call(router, "GET", "/v1/topics/ui.orders", headers);
+      expect(answer.status, String(origin)).toBe(403);
+      expect(answer.body.code).toBe("csrf_failed");
+    }
+    const allowed = await call(router, "GET", "/v1/topics/ui.orders", browser(router, s));
+    expect(allowed.status, allowed.text).toBe(200);
+    const beyond = await call(router, "PUT", "/v1/topics/ui.other", browser(router, s), {});
+    expect(beyond.status).toBe(403);
+    expect(beyond.body.code).toBe("forbidden");
+    // A Bearer key is not a session.
+    const bearer = await call(router, "GET", "/ui/session", { authorization: `Bearer ${key.key}` });
+    expect(bearer.status).toBe(401);
+    // Another router's cookie name is not this one's.
+    const other = await call(router, "GET", "/ui/session", {
+      cookie: `switchyard_session_1${s.cookie.slice(s.cookie.indexOf("="))}`,
+      origin: router.url,
+    });
+    expect(other.status).toBe(401);
+  });
+
+  it("DELETE /ui/session ends the session and clears the cookie", async () => {
+    const key = await createKey(router, ["read:ui.*"]);
+    const s = await signIn(router, key.key);
+    const withoutCsrf = await call(router, "DELETE", "/ui/session", {
+      cookie: s.cookie,
+      origin: router.url,
+    });
+    expect(withoutCsrf.status).toBe(403);
+    const ended = await call(router, "DELETE", "/ui/session", browser(router, s));
+    expect(ended.status).toBe(204);
+    expect(ended.headers.get("set-cookie")).toMatch(/^switchyard_session_\d+=; Max-Age=0;/);
+    const after = await call(router, "GET", "/ui/session", browser(router, s));
+    expect(after.status).toBe(401);
+    expect(after.body.code).toBe("unauthenticated");
+  });
+
+  it("revoking the key ends its sessions within 1 s, open streams with 4401", async () => {
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    await call(router, "PUT", "/v1/topics/ui.stream", admin, {});
+    await call(router, "PUT", "/v1/subscriptions/ui-sub", admin, { topic: "ui.stream" });
+    const key = await createKey(router, ["read:ui.*", "consume:ui-sub"]);
+    const s = await signIn(router, key.key);
+    const wsUrl = `${router.url.replace(/^http/, "ws")}/v1/subscriptions/ui-sub/stream`;
+    const foreign = new WebSocket(wsUrl, {
+      headers: { cookie: s.cookie, origin: "https://evil.example" },
+    });
+    const refused = await new Promise<number>((resolve) => {
+      foreign.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      foreign.on("open", () => resolve(101));
+    });
+    expect(refused).toBe(403);
+    const ws = new WebSocket(wsUrl, { headers: { cookie: s.cookie, origin: router.url } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade ${res.statusCode}`)));
+    });
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    const revokedAt = Date.now();
+    expect((await call(router, "DELETE", `/v1/keys/${key.id}`, admin)).status).toBe(204);
+    await eventually(
+      async () =>
+        expect((await call(router, "GET", "/ui/session", browser(router, s))).status).toBe(401),
+      { timeoutMs: 1_000 },
+    );
+    expect(await closed).toBe(4401);
+    expect(Date.now() - revokedAt).toBeLessThan(2_000);
+  });
+});
+
+describe("dashboard session lifetimes", () => {
+  let router: TestRouter;
+  beforeAll(async () => {
+    router = await startTestRouter({
+      auth: true,
+      adminKey: ADMIN,
+      sessionTimes: { lifetimeMs: 6_000, idleMs: 2_000, touchMs: 100 },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await router?.dispose();
+  });
+
+  it("a session in use outlives the idle time, then ends at its lifetime", async () => {
+    const key = await createKey(router, ["read:ui.*"]);
+    const s = await signIn(router, key.key);
+    const started = Date.now();
+    while (Date.now() - started < 3_000) {
+      expect((await call(router, "GET", "/ui/session", browser(router, s))).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await eventually(
+      async () =>
+        expect((await call(router, "GET", "/ui/session", browser(router, s))).status).toBe(401),
+      { timeoutMs: 8_000, intervalMs: 200 },
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_500);
+  }, 20_000);
+
+  it("an idle session ends", async () => {
+    const key = await createKey(router, ["read:ui.*"]);
+    const s = await signIn(router, key.key);
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const idle = await call(router, "GET", "/ui/session", browser(router, s));
+    expect(idle.status).toBe(401);
+    expect(Date.now() - started).toBeLessThan(6_000);
+  }, 20_000);
+});
+
+describe("dashboard sessions under TLS", () => {
+  const certs = makeCertificates();
+  let router: TestRouter;
+  beforeAll(async () => {
+    router = await startTestRouter({
+      auth: true,
+      adminKey: ADMIN,
+      tls: { cert: certs.cert, key: certs.key },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await router?.dispose();
+    certs.dispose();
+  });
+
+  it("the cookie is __Host- prefixed and Secure", async () => {
+    const body = JSON.stringify({ key: ADMIN });
+    const setCookie = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        `${router.url}/ui/session`,
+        {
+          method: "POST",
+          ca: certs.ca,
+          headers: { "content-type": "application/json", origin: router.url },
+        },
+        (res) => {
+          res.resume();
+          expect(res.statusCode).toBe(200);
+          resolve(String(res.headers["set-cookie"]?.[0] ?? ""));
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(setCookie).toMatch(new RegExp(`^__Host-switchyard_session_${router.port}=`));
+    expect(setCookie).toContain("; Secure");
+    expect(setCookie).toContain("HttpOnly");
+    expect(setCookie).toContain("SameSite=Strict");
+    expect(setCookie).toContain("Path=/");
+    expect(setCookie).not.toContain("Domain");
+  });
+});
