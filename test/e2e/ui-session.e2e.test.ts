@@ -3,12 +3,16 @@
  * TLS), the CSRF and Origin checks, scopes through a session, sign-out, revocation (HTTP and
  * an open stream), and the 12 h / 1 h idle ends, shortened by `sessionTimes`.
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { generateKey } from "../../src/broker/keys.js";
 import { eventually } from "../support/eventually.js";
 import { startTestRouter, type TestRouter } from "../support/router.js";
+import { startRouterProcess } from "../support/router-process.js";
 import { makeCertificates } from "../support/tls.js";
 
 const ADMIN = generateKey().key;
@@ -304,4 +308,44 @@ describe("dashboard sessions under TLS", () => {
     expect(setCookie).toContain("Path=/");
     expect(setCookie).not.toContain("Domain");
   });
+});
+
+describe("dashboard sessions without auth, and the logs", () => {
+  it("without auth POST /ui/session answers 409 conflict and sets no cookie", async () => {
+    const open = await startTestRouter();
+    try {
+      const answer = await call(open, "POST", "/ui/session", {}, { key: ADMIN });
+      expect(answer.status).toBe(409);
+      expect(answer.body.code).toBe("conflict");
+      expect(answer.headers.get("set-cookie")).toBeNull();
+      expect((await call(open, "GET", "/ui/session", {})).status).toBe(401);
+    } finally {
+      await open.dispose();
+    }
+  });
+
+  it("no log line at debug level carries the session id, its CSRF token or the key", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "switchyard-ui-logs-"));
+    const router = await startRouterProcess({
+      dataDir,
+      auth: true,
+      args: ["--log-level", "debug"],
+      env: { SWITCHYARD_ADMIN_KEY: ADMIN },
+    });
+    try {
+      const target = { url: router.url } as TestRouter;
+      const s = await signIn(target, ADMIN);
+      const id = s.cookie.split("=")[1] ?? "";
+      expect((await call(target, "GET", "/v1/topics", browser(target, s))).status).toBe(200);
+      expect((await call(target, "GET", "/v1/topics", { cookie: s.cookie })).status).toBe(403);
+      expect((await call(target, "DELETE", "/ui/session", browser(target, s))).status).toBe(204);
+      expect((await call(target, "GET", "/ui/session", browser(target, s))).status).toBe(401);
+      expect(router.output).not.toContain(id);
+      expect(router.output).not.toContain(s.csrf);
+      expect(router.output).not.toContain(ADMIN.slice(-43));
+    } finally {
+      await router.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
