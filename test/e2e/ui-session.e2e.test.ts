@@ -164,6 +164,19 @@ describe("dashboard sessions", () => {
     }
     const allowed = await call(router, "GET", "/v1/topics/ui.orders", browser(router, s));
     expect(allowed.status, allowed.text).toBe(200);
+    // A browser's same-origin GET has no Origin but Sec-Fetch-Site; not so a write.
+    const sameSite = {
+      cookie: s.cookie,
+      "x-switchyard-csrf": s.csrf,
+      "sec-fetch-site": "same-origin",
+    };
+    expect((await call(router, "GET", "/v1/topics/ui.orders", sameSite)).status).toBe(200);
+    const crossSite = { ...sameSite, "sec-fetch-site": "cross-site" };
+    expect((await call(router, "GET", "/v1/topics/ui.orders", crossSite)).body.code).toBe(
+      "csrf_failed",
+    );
+    const write = await call(router, "PUT", "/v1/topics/ui.orders", sameSite, {});
+    expect(write.body.code).toBe("csrf_failed");
     const beyond = await call(router, "PUT", "/v1/topics/ui.other", browser(router, s), {});
     expect(beyond.status).toBe(403);
     expect(beyond.body.code).toBe("forbidden");

@@ -50,6 +50,18 @@ export function sessionCookie(request: FastifyRequest, tls: boolean): string | u
 const sameToken = (a: string, b: string) =>
   timingSafeEqual(hash("sha256", a, "buffer"), hash("sha256", b, "buffer"));
 
+/**
+ * The request comes from the router's own pages. Browsers omit `Origin` on same-origin GET
+ * and HEAD requests (Fetch standard), so there `Sec-Fetch-Site: same-origin`, which they
+ * send instead and a page cannot set, stands in for it. An upgrade always carries `Origin`.
+ */
+function sameOrigin(request: FastifyRequest, tls: boolean, upgrade: boolean): boolean {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return origin.toLowerCase() === ownOrigin(request, tls);
+  const readOnly = request.method === "GET" || request.method === "HEAD";
+  return !upgrade && readOnly && request.headers["sec-fetch-site"] === "same-origin";
+}
+
 const csrfFailed = (why: string) => new SwitchyardError("csrf_failed", why);
 
 /**
@@ -73,12 +85,11 @@ export function cookiePrincipal(
         "unauthenticated",
         "the dashboard session has ended (signed out, expired, idle, or its key revoked); sign in again with POST /ui/session",
       );
-    const origin = request.headers.origin;
-    if (origin === undefined || origin.toLowerCase() !== ownOrigin(request, auth.tls))
+    const upgrade = request.headers.upgrade?.toLowerCase() === "websocket";
+    if (!sameOrigin(request, auth.tls, upgrade))
       throw csrfFailed(
         "a request authenticated by the session cookie must carry the router's own Origin",
       );
-    const upgrade = request.headers.upgrade?.toLowerCase() === "websocket";
     if (!upgrade && !options.csrfExempt) {
       const presented = request.headers[CSRF_HEADER];
       if (typeof presented !== "string" || !sameToken(presented, open.session.csrf))
