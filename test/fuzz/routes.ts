@@ -240,6 +240,16 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
       ) as fc.Arbitrary<JsonLike>,
     },
     "GET /v1/keys": {},
+    "POST /ui/session": {
+      body: fc.record(
+        { key: fc.constantFrom("sy_0123456789abcdef_x", "nope") },
+        {
+          requiredKeys: [],
+        },
+      ) as fc.Arbitrary<JsonLike>,
+    },
+    "GET /ui/session": {},
+    "DELETE /ui/session": {},
     "GET /v1/keys/self": {},
     "DELETE /v1/keys/:id": {
       params: { id: fc.constantFrom("0123456789abcdef", "zzzzzzzzzzzzzzzz") },
