@@ -1,0 +1,177 @@
+/**
+ * The audit trail over a real router: each administrative action lands in `switchyard.audit`
+ * with the request's key as `data.actor` (null without auth), refused credentials are written
+ * at most once a second with a count of those dropped, and no event holds a secret.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "../../src/broker/keys.js";
+import { eventually } from "../support/eventually.js";
+import { api, startTestRouter, type TestRouter, uniqueName } from "../support/router.js";
+
+interface AuditEvent {
+  readonly type: string;
+  readonly subject: string;
+  readonly data: Record<string, unknown> & { actor: { id: string; name: string } | null };
+}
+
+type Http = ReturnType<typeof api>;
+
+async function auditEvents(http: Http): Promise<{ events: AuditEvent[]; text: string }> {
+  const answer = await http.get("/v1/topics/switchyard.audit/events?from=1&limit=1000");
+  expect(answer.status, answer.text).toBe(200);
+  return { events: answer.body.events as AuditEvent[], text: answer.text };
+}
+
+/** Creates and deletes a topic and a subscription and seeks it; answers their names. */
+async function administer(http: Http): Promise<{ topic: string; sub: string }> {
+  const topic = uniqueName("audit-t");
+  const sub = uniqueName("audit-s");
+  expect((await http.put(`/v1/topics/${topic}`, {})).status).toBe(201);
+  expect((await http.put(`/v1/topics/${topic}`, { dedupeWindowMs: 0 })).status).toBe(200);
+  expect((await http.put(`/v1/subscriptions/${sub}`, { topic })).status).toBe(201);
+  expect((await http.post(`/v1/subscriptions/${sub}/seek`, { to: "earliest" })).status).toBe(200);
+  expect((await http.del(`/v1/subscriptions/${sub}`)).status).toBe(204);
+  expect((await http.del(`/v1/topics/${topic}`)).status).toBe(204);
+  return { topic, sub };
+}
+
+const ADMINISTERED = (topic: string, sub: string) => [
+  ["switchyard.topic.created", topic],
+  ["switchyard.topic.updated", topic],
+  ["switchyard.subscription.created", sub],
+  ["switchyard.subscription.seeked", sub],
+  ["switchyard.subscription.deleted", sub],
+  ["switchyard.topic.deleted", topic],
+];
+
+describe("audit trail with auth", () => {
+  const ADMIN = generateKey();
+  let router: TestRouter;
+  let http: Http;
+  let adminId: string;
+
+  beforeAll(async () => {
+    router = await startTestRouter({ auth: true, adminKey: ADMIN.key });
+    http = api(() => router.url);
+    const authorized = api(() => router.url);
+    const withKey = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+    // Every call of `http` carries the admin key.
+    const call = authorized.call;
+    http = {
+      ...authorized,
+      call,
+      get: (path, options) => call("GET", path, { ...withKey(ADMIN.key), ...options }),
+      put: (path, body, options) => call("PUT", path, { ...withKey(ADMIN.key), ...options, body }),
+      post: (path, body, options) =>
+        call("POST", path, { ...withKey(ADMIN.key), ...options, body }),
+      del: (path, options) => call("DELETE", path, { ...withKey(ADMIN.key), ...options }),
+    };
+    adminId = ADMIN.id;
+  }, 60_000);
+
+  afterAll(async () => {
+    await router?.dispose();
+  });
+
+  it("records each action with the key that made it", async () => {
+    const { topic, sub } = await administer(http);
+    const { events } = await auditEvents(http);
+    const mine = events.filter((e) => e.subject === topic || e.subject === sub);
+    expect(mine.map((e) => [e.type, e.subject])).toEqual(ADMINISTERED(topic, sub));
+    for (const e of mine)
+      expect(e.data.actor).toEqual({ id: adminId, name: "admin (SWITCHYARD_ADMIN_KEY)" });
+  });
+
+  it("records key creation and revocation, never the key", async () => {
+    const created = await http.post("/v1/keys", { name: "audited", scopes: ["read:*"] });
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+    expect((await http.del(`/v1/keys/${created.body.id}`)).status).toBe(204);
+    const { events, text } = await auditEvents(http);
+    const mine = events.filter((e) => e.subject === created.body.id);
+    expect(mine.map((e) => e.type)).toEqual(["switchyard.key.created", "switchyard.key.revoked"]);
+    expect(mine[0]?.data.key).toMatchObject({ id: created.body.id, name: "audited" });
+    for (const e of mine) expect(e.data.actor?.id).toBe(adminId);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain(key.slice(20)); // the secret part
+  });
+
+  it("writes refused credentials at most once a second, counting those dropped", async () => {
+    const bad = generateKey();
+    const before = (await auditEvents(http)).events.filter(
+      (e) => e.type === "switchyard.auth.refused",
+    ).length;
+    // Wait out the second of any refusal written before this test.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const started = Date.now();
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(`${router.url}/v1/topics`, { headers: { authorization: `Bearer ${bad.key}` } }).then(
+          (r) => r.status,
+        ),
+      ),
+    );
+    const within = Date.now() - started;
+    expect(statuses.every((s) => s === 401)).toBe(true);
+    const refused = async () =>
+      (await auditEvents(http)).events.filter((e) => e.type === "switchyard.auth.refused");
+    await eventually(async () => expect((await refused()).length).toBe(before + 1));
+    const first = (await refused())[before];
+    expect(first?.data).toMatchObject({
+      reason: "unknown",
+      keyId: bad.id,
+      route: "GET /v1/topics",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const next = await fetch(`${router.url}/v1/topics`, {
+      headers: { authorization: "Bearer not-a-key" },
+    });
+    expect(next.status).toBe(401);
+    await eventually(async () => expect((await refused()).length).toBe(before + 2));
+    const second = (await refused())[before + 1];
+    expect(second?.data).toMatchObject({ reason: "malformed", keyId: null });
+    // All 20 fell in one second unless the machine was very slow; then fewer were dropped.
+    if (within < 1_000) expect(second?.data.suppressed).toBe(19);
+    else expect(second?.data.suppressed).toBeLessThan(19);
+    const { text } = await auditEvents(http);
+    expect(text).not.toContain(bad.key);
+    expect(text).not.toContain(bad.key.slice(20));
+    expect(text).not.toContain(ADMIN.key.slice(20));
+  });
+
+  it("keeps the audit topic 30 days and refuses a client's publish", async () => {
+    const topic = await http.get("/v1/topics/switchyard.audit");
+    expect(topic.body.retention).toMatchObject({ maxAgeMs: 30 * 24 * 3_600_000 });
+    expect(topic.body.owner).toBe("router");
+    const publish = await http.call("POST", "/v1/topics/switchyard.audit/events", {
+      raw: JSON.stringify({ specversion: "1.0", id: "x", source: "/me", type: "forged" }),
+      headers: {
+        authorization: `Bearer ${ADMIN.key}`,
+        "content-type": "application/cloudevents+json",
+      },
+    });
+    expect(publish.status).toBe(403);
+  });
+});
+
+describe("audit trail without auth", () => {
+  let router: TestRouter;
+  let http: Http;
+
+  beforeAll(async () => {
+    router = await startTestRouter();
+    http = api(() => router.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await router?.dispose();
+  });
+
+  it("records each action with a null actor, a client's claim apart", async () => {
+    const { topic, sub } = await administer(http);
+    const { events } = await auditEvents(http);
+    const mine = events.filter((e) => e.subject === topic || e.subject === sub);
+    expect(mine.map((e) => [e.type, e.subject])).toEqual(ADMINISTERED(topic, sub));
+    for (const e of mine) expect(e.data.actor).toBeNull();
+  });
+});
