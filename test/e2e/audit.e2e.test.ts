@@ -3,8 +3,9 @@
  * with the request's key as `data.actor` (null without auth), refused credentials are written
  * at most once a second with a count of those dropped, and no event holds a secret.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generateKey } from "../../src/broker/keys.js";
+import { run } from "../../src/cli/main.js";
 import { eventually } from "../support/eventually.js";
 import { api, startTestRouter, type TestRouter, uniqueName } from "../support/router.js";
 
@@ -48,25 +49,22 @@ describe("audit trail with auth", () => {
   const ADMIN = generateKey();
   let router: TestRouter;
   let http: Http;
-  let adminId: string;
+  const adminId = ADMIN.id;
 
   beforeAll(async () => {
     router = await startTestRouter({ auth: true, adminKey: ADMIN.key });
-    http = api(() => router.url);
-    const authorized = api(() => router.url);
+    const plain = api(() => router.url);
     const withKey = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
     // Every call of `http` carries the admin key.
-    const call = authorized.call;
+    const call = plain.call;
     http = {
-      ...authorized,
-      call,
+      ...plain,
       get: (path, options) => call("GET", path, { ...withKey(ADMIN.key), ...options }),
       put: (path, body, options) => call("PUT", path, { ...withKey(ADMIN.key), ...options, body }),
       post: (path, body, options) =>
         call("POST", path, { ...withKey(ADMIN.key), ...options, body }),
       del: (path, options) => call("DELETE", path, { ...withKey(ADMIN.key), ...options }),
     };
-    adminId = ADMIN.id;
   }, 60_000);
 
   afterAll(async () => {
@@ -137,6 +135,38 @@ describe("audit trail with auth", () => {
     expect(text).not.toContain(bad.key);
     expect(text).not.toContain(bad.key.slice(20));
     expect(text).not.toContain(ADMIN.key.slice(20));
+  });
+
+  it("prints the trail with `switchyard audit tail`: time, type, actor, subject", async () => {
+    const { topic } = await administer(http);
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    let code: number;
+    try {
+      code = await run([
+        "node",
+        "switchyard",
+        "audit",
+        "tail",
+        "--url",
+        router.url,
+        "--api-key",
+        ADMIN.key,
+      ]);
+    } finally {
+      write.mockRestore();
+    }
+    expect(code).toBe(0);
+    const created = lines.find(
+      (l) => l.includes(`switchyard.topic.created`) && l.endsWith(`${topic}\n`),
+    );
+    expect(created).toMatch(
+      /^\d{4}-\d\d-\d\dT\S+Z {2}switchyard\.topic\.created {2}admin \(SWITCHYARD_ADMIN_KEY\) {2}/,
+    );
+    expect(lines.join("")).not.toContain(ADMIN.key.slice(20));
   });
 
   it("keeps the audit topic 30 days and refuses a client's publish", async () => {
