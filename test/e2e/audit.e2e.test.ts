@@ -112,25 +112,36 @@ describe("audit trail with auth", () => {
     const within = Date.now() - started;
     expect(statuses.every((s) => s === 401)).toBe(true);
     const refused = async () =>
-      (await auditEvents(http)).events.filter((e) => e.type === "switchyard.auth.refused");
-    await eventually(async () => expect((await refused()).length).toBe(before + 1));
-    const first = (await refused())[before];
-    expect(first?.data).toMatchObject({
+      (await auditEvents(http)).events
+        .filter((e) => e.type === "switchyard.auth.refused")
+        .slice(before);
+    await eventually(async () => expect((await refused()).length).toBeGreaterThan(0));
+    expect((await refused())[0]?.data).toMatchObject({
       reason: "unknown",
       keyId: bad.id,
       route: "GET /v1/topics",
+      suppressed: 0,
     });
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const next = await fetch(`${router.url}/v1/topics`, {
       headers: { authorization: "Bearer not-a-key" },
     });
     expect(next.status).toBe(401);
-    await eventually(async () => expect((await refused()).length).toBe(before + 2));
-    const second = (await refused())[before + 1];
-    expect(second?.data).toMatchObject({ reason: "malformed", keyId: null });
-    // All 20 fell in one second unless the machine was very slow; then fewer were dropped.
-    if (within < 1_000) expect(second?.data.suppressed).toBe(19);
-    else expect(second?.data.suppressed).toBeLessThan(19);
+    await eventually(async () =>
+      expect((await refused()).some((e) => e.data.reason === "malformed")).toBe(true),
+    );
+    const written = await refused();
+    const last = written.at(-1);
+    expect(last?.data).toMatchObject({ reason: "malformed", keyId: null });
+    // All 20 fall in one second unless the machine is very slow: then a second one was
+    // written mid-burst. Either way every refusal is written or counted exactly once.
+    const burst = written.slice(0, -1);
+    if (within < 1_000) {
+      expect(burst).toHaveLength(1);
+      expect(last?.data.suppressed).toBe(19);
+    }
+    const counted = written.slice(1).reduce((sum, e) => sum + Number(e.data.suppressed), 0);
+    expect(burst.length + counted).toBe(20);
     const { text } = await auditEvents(http);
     expect(text).not.toContain(bad.key);
     expect(text).not.toContain(bad.key.slice(20));
