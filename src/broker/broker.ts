@@ -14,7 +14,7 @@ import type {
   Settled,
   SubscriptionStats,
 } from "../engine/engine.js";
-import { redriveAuditWriter } from "./audit.js";
+import { type Actor, AuditTrail, redriveAuditWriter } from "./audit.js";
 import {
   type PullRequest,
   parsePullRequest,
@@ -35,6 +35,7 @@ import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
 
+export type { Actor, AuditTrail, RefusalReason } from "./audit.js";
 export type { SettleOp } from "./delivery-requests.js";
 export { BrokerMetrics } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
@@ -52,6 +53,8 @@ export interface BrokerOptions {
   readonly push?: PushOptions;
   /** The keys that seal push secrets and header values in the store. */
   readonly secretKeys: SecretKeyRing;
+  /** Where a failed audit append is reported (it never fails the request). */
+  readonly onAuditError?: (error: unknown) => void;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -72,6 +75,8 @@ export interface PublishResult {
  */
 export class Broker {
   readonly metrics = new BrokerMetrics();
+  /** The audit trail (`switchyard.audit`); the server records key and credential events here. */
+  readonly audit: AuditTrail;
   readonly #engine: Engine;
   readonly #clock: Clock;
   readonly #maxBatch: number;
@@ -86,6 +91,7 @@ export class Broker {
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
+    this.audit = new AuditTrail(this.#engine, this.#topics, this.#clock, options.onAuditError);
     this.#secrets = new PushSecrets(options.secretKeys);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
@@ -100,7 +106,7 @@ export class Broker {
     );
     this.#redrives = new RedriveJobs(this.#engine, {
       clock: this.#clock,
-      audit: redriveAuditWriter(this.#engine, this.#topics, this.#clock),
+      audit: redriveAuditWriter(this.audit),
     });
   }
 
@@ -142,9 +148,16 @@ export class Broker {
     return this.#push.start();
   }
 
-  // Topics and the log.
-  putTopic(name: string, body: unknown): Promise<{ created: boolean; topic: TopicView }> {
-    return this.#topics.put(name, body);
+  // Topics and the log. `actor`: the request's key, for the audit record.
+  async putTopic(
+    name: string,
+    body: unknown,
+    actor: Actor = null,
+  ): Promise<{ created: boolean; topic: TopicView }> {
+    const put = await this.#topics.put(name, body);
+    const type = put.created ? "switchyard.topic.created" : "switchyard.topic.updated";
+    await this.audit.write(type, name, { topic: put.topic }, actor);
+    return put;
   }
   getTopic(name: string): Promise<TopicView> {
     return this.#topics.get(name);
@@ -152,8 +165,9 @@ export class Broker {
   listTopics(): Promise<TopicView[]> {
     return this.#topics.list();
   }
-  async deleteTopic(name: string, force: boolean): Promise<void> {
+  async deleteTopic(name: string, force: boolean, actor: Actor = null): Promise<void> {
     await this.#topics.delete(name, force);
+    await this.audit.write("switchyard.topic.deleted", name, { force }, actor);
     if (force) await this.#push.reconcile(); // stops dispatchers of subscriptions it deleted
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
@@ -220,11 +234,18 @@ export class Broker {
   }
 
   // Subscriptions and delivery.
-  putSubscription(
+  async putSubscription(
     name: string,
     body: unknown,
+    actor: Actor = null,
   ): Promise<{ created: boolean; subscription: SubscriptionView }> {
-    return this.#subs.put(name, body);
+    const put = await this.#subs.put(name, body);
+    const type = put.created
+      ? "switchyard.subscription.created"
+      : "switchyard.subscription.updated";
+    // The view, never the config: push secrets and header values stay out of the trail.
+    await this.audit.write(type, name, { subscription: put.subscription }, actor);
+    return put;
   }
   getSubscription(name: string): Promise<SubscriptionView> {
     return this.#subs.get(name);
@@ -239,8 +260,9 @@ export class Broker {
   subscriptionStats(): Promise<{ config: SubscriptionConfig; stats: SubscriptionStats }[]> {
     return this.#subs.allStats();
   }
-  deleteSubscription(name: string): Promise<void> {
-    return this.#subs.delete(name);
+  async deleteSubscription(name: string, actor: Actor = null): Promise<void> {
+    await this.#subs.delete(name);
+    await this.audit.write("switchyard.subscription.deleted", name, {}, actor);
   }
   /** `body` is the pull request (`{ max, waitMs }`); `signal` ends a long poll early. */
   pull(name: string, body: unknown, signal?: AbortSignal): Promise<readonly Delivery[]> {
@@ -267,12 +289,14 @@ export class Broker {
   ): Promise<readonly Settled[]> {
     return this.#subs.settle(name, parseSettleRequest(op, body, extraFields));
   }
-  async seek(name: string, body: unknown): Promise<number> {
+  async seek(name: string, body: unknown, actor: Actor = null): Promise<number> {
     const to: StartPosition = parseSeekRequest(body);
     await this.#subs.config(name);
-    return this.#subs.seek(name, to);
+    const position = await this.#subs.seek(name, to);
+    await this.audit.write("switchyard.subscription.seeked", name, { to, position }, actor);
+    return position;
   }
-  /** `seen`: what the server knows of the caller, for the audit record. */
+  /** `seen`: what the server knows of the caller (its key included), for the audit record. */
   async redrive(
     name: string,
     body: unknown,

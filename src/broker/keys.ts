@@ -148,7 +148,22 @@ function fromEntry(entry: { value: CatalogValue; revision: number }): StoredKey 
   };
 }
 
-const unauthenticated = (why: string) => new SwitchyardError("unauthenticated", why);
+/** Why a credential was refused, for the audit trail: a class and the key id, never the secret. */
+export type RefusalClass = "missing" | "malformed" | "unknown" | "expired" | "revoked";
+
+/** A 401 that also says which class of refusal it is (`reason`) and the key id if parsed. */
+export class Unauthenticated extends SwitchyardError {
+  readonly reason: RefusalClass;
+  readonly keyId: string | null;
+  constructor(why: string, reason: RefusalClass, keyId: string | null = null) {
+    super("unauthenticated", why);
+    this.reason = reason;
+    this.keyId = keyId;
+  }
+}
+
+const unauthenticated = (why: string, reason: RefusalClass, keyId?: string) =>
+  new Unauthenticated(why, reason, keyId);
 
 export interface NewKeyRequest {
   readonly name: string;
@@ -225,6 +240,8 @@ export class KeyStore {
   readonly #clock: Clock;
   readonly #flushMs: number;
   readonly #live = new Map<string, StoredKey>();
+  /** Ids seen revoked by the watch: a refusal of one is audited as `revoked`, not `unknown`. */
+  readonly #revoked = new Set<string>();
   readonly #used = new Map<string, number>();
   readonly #stop = new AbortController();
   #syncedAt = Number.NEGATIVE_INFINITY;
@@ -264,6 +281,7 @@ export class KeyStore {
             event.value === null
               ? undefined
               : fromEntry({ value: event.value, revision: event.revision });
+          if (event.value !== null && isTombstone(event.value)) this.#revoked.add(event.key);
           if (stored === undefined) this.#live.delete(event.key);
           else this.#live.set(event.key, stored);
         }
@@ -300,19 +318,23 @@ export class KeyStore {
     const now = this.#clock.now();
     this.#checkFresh(now);
     if (authorization === undefined)
-      throw unauthenticated("send an API key: Authorization: Bearer sy_…");
+      throw unauthenticated("send an API key: Authorization: Bearer sy_…", "missing");
     const space = authorization.indexOf(" ");
     const scheme = authorization.slice(0, space);
     if (space === -1 || scheme.toLowerCase() !== "bearer")
-      throw unauthenticated("the Authorization header must be Bearer <key>");
+      throw unauthenticated("the Authorization header must be Bearer <key>", "malformed");
     const parts = parseKey(authorization.slice(space + 1).trim());
     if (parts === undefined)
-      throw unauthenticated("the API key is not in the sy_<id>_<secret> format");
+      throw unauthenticated("the API key is not in the sy_<id>_<secret> format", "malformed");
     const stored = this.#live.get(parts.id);
     if (stored === undefined || !timingSafeEqual(sha256(parts.secret), stored.hash))
-      throw unauthenticated("the API key is unknown or revoked");
+      throw unauthenticated(
+        "the API key is unknown or revoked",
+        this.#revoked.has(parts.id) ? "revoked" : "unknown",
+        parts.id,
+      );
     if (stored.record.expiresAt !== null && stored.record.expiresAt <= now)
-      throw unauthenticated("the API key has expired");
+      throw unauthenticated("the API key has expired", "expired", parts.id);
     this.#used.set(parts.id, now);
     return { record: stored.record, grants: stored.grants };
   }

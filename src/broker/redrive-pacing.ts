@@ -1,3 +1,4 @@
+import type { Actor } from "./audit.js";
 import { bodyObject, FieldErrors, readInt, readNumber, readString } from "./fields.js";
 
 /**
@@ -12,9 +13,10 @@ export interface RedrivePacing {
   readonly ratePerSecond: number | null;
 }
 
-/** Who asked: the client's claim (`actor`) and what the server saw. */
+/** Who asked: the client's claim (`actor`) and what the server saw (`key`: the request's). */
 export interface RedriveOrigin {
   readonly actor: string | null;
+  readonly key?: Actor;
   readonly remoteAddress?: string;
   readonly userAgent?: string;
 }

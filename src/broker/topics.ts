@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import type { TopicConfig } from "../core/config.js";
+import type { RetentionConfig, TopicConfig } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import { assertTopicName, isRouterTopicName } from "../core/names.js";
 import type { LogPosition } from "../core/positions.js";
@@ -71,14 +71,17 @@ export class Topics {
 
   /**
    * A router-owned topic (a dead-letter topic, `switchyard.audit`): created with defaults
-   * unless it exists, marked if it exists unmarked (callers check first that it may be).
+   * (`retention` when given) unless it exists, marked if it exists unmarked (callers check
+   * first that it may be).
    */
-  async ensure(name: string): Promise<TopicConfig> {
+  async ensure(name: string, retention?: RetentionConfig): Promise<TopicConfig> {
     const cached = await this.cache.get(name);
     if (cached?.owner === "router") return cached;
     // Marking keeps the topic's settings: read them fresh, not from a cache a second old.
     const current = cached === null ? null : await this.#engine.log.getTopic(name);
-    return this.#write({ ...(current ?? defaultTopicConfig(name)), owner: "router" });
+    const fresh = defaultTopicConfig(name);
+    const initial = retention === undefined ? fresh : { ...fresh, retention };
+    return this.#write({ ...(current ?? initial), owner: "router" });
   }
 
   async #write(config: TopicConfig): Promise<TopicConfig> {

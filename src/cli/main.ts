@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerAttempts } from "./commands/attempts.js";
+import { registerAudit } from "./commands/audit.js";
 import { registerDev } from "./commands/dev.js";
 import { registerDlq } from "./commands/dlq.js";
 import { registerExport, registerImport } from "./commands/export-import.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     registerExport,
     registerImport,
     registerKeys,
+    registerAudit,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

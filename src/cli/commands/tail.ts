@@ -6,7 +6,7 @@ import { usage } from "../fail.js";
 import { painter } from "../output.js";
 import { parseInteger, parseTime } from "../parse.js";
 
-interface TailFlags extends ConnectionFlags {
+export interface TailFlags extends ConnectionFlags {
   readonly sub?: string;
   readonly from?: string;
   readonly since?: string;
@@ -66,7 +66,8 @@ export function registerTail(program: Command): void {
   });
 }
 
-async function tailTopic(
+/** Prints a topic's events from `--from`/`--since` (default: the end), following unless `--no-follow`. */
+export async function tailTopic(
   client: SwitchyardClient,
   topic: string,
   flags: TailFlags,

@@ -6,7 +6,7 @@ import type {
   RouteOptions,
 } from "fastify";
 import type { Broker } from "../../broker/broker.js";
-import type { KeyStore, Principal } from "../../broker/keys.js";
+import { type KeyStore, type Principal, Unauthenticated } from "../../broker/keys.js";
 import { describeNeed } from "../../broker/scopes.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { RateLimiter } from "./rate-limit.js";
@@ -100,6 +100,12 @@ function routeHooks(
       if (rule.type === "optional" && header === undefined) return done();
       admit(request, keys.authenticate(header), done);
     } catch (error) {
+      if (error instanceof Unauthenticated)
+        broker.audit.refused({
+          reason: error.reason,
+          keyId: error.keyId,
+          route: `${request.method} ${request.routeOptions.url ?? ""}`,
+        });
       done(error as Error);
     }
   };

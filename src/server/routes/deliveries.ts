@@ -1,5 +1,6 @@
 import type { FastifyReply } from "fastify";
 import type { SettleOp } from "../../broker/broker.js";
+import { actorOf } from "../auth/actor.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
 import { deliveriesJson, settledJson } from "../render.js";
@@ -67,7 +68,11 @@ export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): v
     });
 
   app.post<NameRequest>("/v1/subscriptions/:name/seek", async (request, reply) => {
-    const position = await broker.seek(request.params.name, parseJsonBody(request.body));
+    const position = await broker.seek(
+      request.params.name,
+      parseJsonBody(request.body),
+      actorOf(request),
+    );
     return sendJson(reply, 200, JSON.stringify({ position }));
   });
 
@@ -75,6 +80,7 @@ export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): v
     const userAgent = request.headers["user-agent"];
     const started = await broker.redrive(request.params.name, parseJsonBody(request.body), {
       remoteAddress: request.ip,
+      key: actorOf(request),
       ...(userAgent === undefined ? {} : { userAgent }),
     });
     return sendJson(reply, started.redrive === null ? 200 : 202, JSON.stringify(started));

@@ -1,14 +1,17 @@
 import { type KeyStore, keyView, parseNewKey } from "../../broker/keys.js";
 import { SwitchyardError } from "../../core/errors.js";
+import { actorOf } from "../auth/actor.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
 
 type KeyRequest = { Params: Params<"id"> };
 
 /** `/v1/keys`: create (the whole key shown once), list (never a hash), revoke, self. */
-export function keyRoutes({ app, keys }: RouteContext & { keys: KeyStore }): void {
+export function keyRoutes({ app, keys, broker }: RouteContext & { keys: KeyStore }): void {
   app.post("/v1/keys", async (request, reply) => {
     const created = await keys.create(parseNewKey(parseJsonBody(request.body), Date.now()));
+    const { key: _secret, ...view } = created; // the whole key is shown once, never recorded
+    await broker.audit.write("switchyard.key.created", created.id, { key: view }, actorOf(request));
     return sendJson(reply, 201, JSON.stringify(created));
   });
 
@@ -29,6 +32,8 @@ export function keyRoutes({ app, keys }: RouteContext & { keys: KeyStore }): voi
 
   app.delete<KeyRequest>("/v1/keys/:id", async (request, reply) => {
     await keys.revoke(request.params.id);
+    const id = request.params.id;
+    await broker.audit.write("switchyard.key.revoked", id, { key: { id } }, actorOf(request));
     return reply.code(204).send();
   });
 }

@@ -1,3 +1,4 @@
+import { actorOf } from "../auth/actor.js";
 import { SUBSCRIPTION_VIEWERS, visible } from "../auth/visible.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
@@ -7,7 +8,11 @@ type SubscriptionRequest = { Params: Params<"name"> };
 export function subscriptionRoutes({ app, broker }: RouteContext): void {
   app.put<SubscriptionRequest>("/v1/subscriptions/:name", async (request, reply) => {
     const body = parseJsonBody(request.body);
-    const { created, subscription } = await broker.putSubscription(request.params.name, body);
+    const { created, subscription } = await broker.putSubscription(
+      request.params.name,
+      body,
+      actorOf(request),
+    );
     return sendJson(reply, created ? 201 : 200, JSON.stringify(subscription));
   });
 
@@ -22,7 +27,7 @@ export function subscriptionRoutes({ app, broker }: RouteContext): void {
   });
 
   app.delete<SubscriptionRequest>("/v1/subscriptions/:name", async (request, reply) => {
-    await broker.deleteSubscription(request.params.name);
+    await broker.deleteSubscription(request.params.name, actorOf(request));
     return reply.code(204).send();
   });
 }

@@ -1,3 +1,4 @@
+import { actorOf } from "../auth/actor.js";
 import { TOPIC_VIEWERS, visible } from "../auth/visible.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
@@ -10,6 +11,7 @@ export function topicRoutes({ app, broker }: RouteContext): void {
     const { created, topic } = await broker.putTopic(
       request.params.topic,
       parseJsonBody(request.body),
+      actorOf(request),
     );
     return sendJson(reply, created ? 201 : 200, JSON.stringify(topic));
   });
@@ -25,7 +27,7 @@ export function topicRoutes({ app, broker }: RouteContext): void {
 
   app.delete<TopicRequest>("/v1/topics/:topic", async (request, reply) => {
     const force = parseForce(request.query);
-    await broker.deleteTopic(request.params.topic, force);
+    await broker.deleteTopic(request.params.topic, force, actorOf(request));
     return reply.code(204).send();
   });
 }
