@@ -68,14 +68,19 @@ function checkJsonBody(request: FastifyRequest): void {
 }
 
 /**
- * Checks every request before routing work starts (upgrades included). JSON bodies must say
- * so: a page may send `text/plain` cross-origin without a preflight, `application/json` not.
+ * Without auth, checks every request before routing work starts (upgrades included). JSON
+ * bodies must say so: a page may send `text/plain` cross-origin without a preflight,
+ * `application/json` not.
  */
 export function installRequestGuards(app: FastifyInstance, options: GuardOptions): void {
   app.addHook("onRequest", (request, _reply, done) => {
     try {
-      if (options.withoutAuth) checkLocal(request, options);
-      checkJsonBody(request);
+      // API.md makes all three rules the no-auth defence: with auth, a page holds no
+      // credential to ride on, and clients keep the content types they had.
+      if (options.withoutAuth) {
+        checkLocal(request, options);
+        checkJsonBody(request);
+      }
       done();
     } catch (error) {
       done(error as Error);
