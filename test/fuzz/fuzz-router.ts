@@ -22,6 +22,8 @@ export const FUZZ_MAX_BODY_BYTES = 256 * 1024;
 /** The names and ids of the seeded resources the generators aim at. */
 export interface Fixtures {
   readonly topics: readonly string[];
+  /** The fixture topics that are not router-owned. */
+  readonly ownTopics: readonly string[];
   readonly subscriptions: readonly string[];
   readonly pullSubscription: string;
   readonly pushSubscription: string;
@@ -109,9 +111,12 @@ async function seed(broker: Broker, sink: HttpSink): Promise<Fixtures> {
   const started = await broker.redrive(PULL, { ids: ["fz-ev-0"] });
   if (started.redrive === null) throw new Error("the seed redrive did not start");
   await redriveSettled(broker);
-  const topics = (await broker.listTopics()).map((t) => t.name);
+  const listed = await broker.listTopics();
   return {
-    topics,
+    topics: listed.map((t) => t.name),
+    // Dead-letter topics come back with their subscriptions: a `putTopic` would make them
+    // ordinary topics, which a subscription then refuses as its `deadLetterTopic`.
+    ownTopics: listed.filter((t) => t.owner !== "router").map((t) => t.name),
     subscriptions: [PULL, PUSH],
     pullSubscription: PULL,
     pushSubscription: PUSH,
@@ -156,7 +161,7 @@ export async function startFuzzRouter(): Promise<FuzzRouter> {
       for (const topic of await engine.log.listTopics())
         if (!fixtures.topics.includes(topic.name) && !topic.name.startsWith("switchyard."))
           await broker.deleteTopic(topic.name, true);
-      for (const name of fixtures.topics) await broker.putTopic(name, {});
+      for (const name of fixtures.ownTopics) await broker.putTopic(name, {});
       await broker.putSubscription(PULL, pullConfig());
       await broker.putSubscription(PUSH, pushConfig(sink.url));
       await broker.resume(PUSH);
