@@ -185,10 +185,12 @@ async function serve(
     if (auth) {
       await prepareKeys(keys, options.adminKey);
       await keys.start();
+      await sessions.start();
     }
     port = await server.listen(host, options.port ?? DEFAULT_PORT);
   } catch (error) {
     await server.close();
+    await sessions.close();
     await keys.close();
     throw error;
   }
@@ -197,6 +199,7 @@ async function serve(
   const close = async () => {
     // Order matters: no new work, in-flight requests answered, background work done, then the store.
     await server.close();
+    await sessions.close();
     await keys.close();
     await broker.close();
     await engine.close();

@@ -2,13 +2,14 @@
  * API keys across nodes: two routers on one nats-server share their keys through the
  * Catalog. A key created on one node authenticates on the other within 1 s, a revocation on
  * one fails it on the other within 1 s, and `keys create --engine nats` writes a key while
- * both run. Node B reaches NATS through a TCP proxy of the test's own: with it cut, B's view
+ * both run; a dashboard session signed out on one node closes its stream on the other. Node B reaches NATS through a TCP proxy of the test's own: with it cut, B's view
  * of the keys goes unconfirmed, and B answers 503 rather than trust a key A revoked meanwhile.
  */
 import { execFile } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { generateKey } from "../../src/broker/keys.js";
 import { eventually } from "../support/eventually.js";
 import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
@@ -121,6 +122,52 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
     for (const node of [a, b])
       await eventually(async () => expect(await status(node, key, "/metrics")).toBe(200));
     expect(await status(a, key, "/v1/topics/x")).toBe(403);
+  });
+
+  it("a session signed out on A closes the stream it opened on B with 4401", async () => {
+    const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
+    for (const [path, body] of [
+      ["/v1/topics/ui.nodes", {}],
+      ["/v1/subscriptions/ui-nodes", { topic: "ui.nodes" }],
+    ] as const) {
+      const put = await fetch(`${a.url}${path}`, {
+        method: "PUT",
+        headers: admin,
+        body: JSON.stringify(body),
+      });
+      expect(put.status).toBe(201);
+    }
+    const created = await createKey(a, ["consume:ui-nodes"]);
+    await eventually(async () => expect(await status(b, created.key)).toBe(200));
+    const signIn = await fetch(`${a.url}/ui/session`, {
+      method: "POST",
+      headers: { origin: a.url, "content-type": "application/json" },
+      body: JSON.stringify({ key: created.key }),
+    });
+    expect(signIn.status).toBe(200);
+    const { csrf } = (await signIn.json()) as { csrf: string };
+    const id = /=([^;]*)/.exec(signIn.headers.get("set-cookie") ?? "")?.[1] ?? "";
+    // The session is the installation's: B honours it under its own cookie name.
+    const ws = new WebSocket(`${b.url.replace(/^http/, "ws")}/v1/subscriptions/ui-nodes/stream`, {
+      headers: { cookie: `switchyard_session_${b.port}=${id}`, origin: b.url },
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade ${res.statusCode}`)));
+    });
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    const signOut = await fetch(`${a.url}/ui/session`, {
+      method: "DELETE",
+      headers: {
+        cookie: `switchyard_session_${a.port}=${id}`,
+        origin: a.url,
+        "x-switchyard-csrf": csrf,
+      },
+    });
+    expect(signOut.status).toBe(204);
+    const endedAt = Date.now();
+    expect(await closed).toBe(4401);
+    expect(Date.now() - endedAt).toBeLessThan(1_500);
   });
 
   it("a node whose Catalog watch is cut off fails closed (503), then sees the revocation once healed", async () => {
