@@ -382,14 +382,15 @@ export class KeyStore {
   }
 
   /**
-   * Registers a key given whole (SWITCHYARD_ADMIN_KEY) if its id is absent. Refuses when the
-   * id was revoked or holds another secret.
+   * Registers a key given whole (SWITCHYARD_ADMIN_KEY) if its id is absent (`created`, with
+   * the view of what was written, for the audit trail); refuses when the id was revoked or
+   * holds another secret.
    */
   async register(
     key: string,
     name: string,
     scopes: readonly string[],
-  ): Promise<"created" | "exists"> {
+  ): Promise<{ readonly created: KeyView } | "exists"> {
     const parts = parseKey(key);
     if (parts === undefined)
       throw new SwitchyardError(
@@ -426,7 +427,7 @@ export class KeyStore {
         await this.#catalog.put(KEYS_KIND, parts.id, toValue(record, hash), {
           expectedRevision: 0,
         });
-        return "created";
+        return { created: keyView(record) };
       } catch (error) {
         if (!isSwitchyardError(error) || error.code !== "revision_conflict") throw error;
       }

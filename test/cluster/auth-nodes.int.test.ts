@@ -122,6 +122,21 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
     for (const node of [a, b])
       await eventually(async () => expect(await status(node, key, "/metrics")).toBe(200));
     expect(await status(a, key, "/v1/topics/x")).toBe(403);
+    const audit = await fetch(`${a.url}/v1/topics/switchyard.audit/events?from=1&limit=1000`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    const { events } = (await audit.json()) as {
+      events: { type: string; subject: string; data: Record<string, unknown> }[];
+    };
+    const id = key.slice(3, 19);
+    const created = events.filter((e) => e.type === "switchyard.key.created" && e.subject === id);
+    expect(created).toHaveLength(1);
+    expect(created[0]?.data).toMatchObject({ actor: null, via: "cli", key: { id, name: "ops" } });
+    // The two nodes registered SWITCHYARD_ADMIN_KEY by compare-and-set: one wrote it, once.
+    const adminId = ADMIN.slice(3, 19);
+    expect(
+      events.filter((e) => e.type === "switchyard.key.created" && e.subject === adminId),
+    ).toHaveLength(1);
   });
 
   it("a session signed out on A closes the stream it opened on B with 4401", async () => {

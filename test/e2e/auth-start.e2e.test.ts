@@ -1,7 +1,8 @@
 /**
  * The start-up rules of access control, through the real `switchyard` command (dist/):
  * `serve` refuses without a key or off loopback without auth; `keys create --admin --data`
- * works offline on a stopped store and refuses on a live one; nothing logs a credential.
+ * works offline on a stopped store (audited) and refuses on a live one; nothing logs a
+ * credential.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -85,6 +86,27 @@ describe("serve's start-up rules", () => {
       });
       expect(self.status).toBe(200);
       expect(((await self.json()) as { name: string }).name).toBe("boot");
+      // The offline creation is in the audit trail: no key made it, the CLI did.
+      const audit = await fetch(`${router.url}/v1/topics/switchyard.audit/events?from=1`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(audit.status).toBe(200);
+      const auditText = await audit.text();
+      const { events } = JSON.parse(auditText) as {
+        events: { type: string; subject: string; data: Record<string, unknown> }[];
+      };
+      const id = parseKey(key)?.id;
+      expect(events.filter((e) => e.type === "switchyard.key.created")).toEqual([
+        expect.objectContaining({
+          subject: id,
+          data: expect.objectContaining({
+            actor: null,
+            via: "cli",
+            key: expect.objectContaining({ id, name: "boot", scopes: ["admin"] }),
+          }),
+        }),
+      ]);
+      expect(auditText).not.toContain(key.slice(-43));
       const bogus = `sy_${key.slice(3, 19)}_${"Z".repeat(43)}`;
       const refused = await fetch(`${router.url}/v1/topics`, {
         headers: { authorization: `Bearer ${bogus}` },
