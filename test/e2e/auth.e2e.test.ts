@@ -293,6 +293,33 @@ describe.each(ENGINES)("access control on %s", (engine) => {
       ).toBe(201);
     });
 
+    it("a subscription creates an unknown topic only for a key with manage: on it", async () => {
+      const scopes = ["manage:as-sub", "read:as.*", "manage:as.new.as-sub.dlq"];
+      const subscriber = await createKey(scopes);
+      const manager = await createKey([...scopes, "manage:as.new"]);
+      await live(subscriber.key);
+      await live(manager.key);
+      const refused = await call("PUT", "/v1/subscriptions/as-sub", subscriber.key, {
+        topic: "as.new",
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe("forbidden");
+      expect(refused.body.detail).toContain("manage:as.new");
+      expect((await admin("GET", "/v1/topics/as.new")).status).toBe(404);
+      expect((await admin("GET", "/v1/subscriptions/as-sub")).status).toBe(404);
+      const created = await call("PUT", "/v1/subscriptions/as-sub", manager.key, {
+        topic: "as.new",
+      });
+      expect(created.status).toBe(201);
+      expect((await admin("GET", "/v1/topics/as.new")).status).toBe(200);
+      // Once the topic exists, reading it is enough.
+      const updated = await call("PUT", "/v1/subscriptions/as-sub", subscriber.key, {
+        topic: "as.new",
+        maxAttempts: 3,
+      });
+      expect(updated.status).toBe(200);
+    });
+
     it("/v1/info shows the version only without a key; /v1/keys never shows a hash or secret", async () => {
       const anonymous = await call("GET", "/v1/info", undefined);
       expect(Object.keys(anonymous.body).sort()).toEqual(["name", "version"]);
