@@ -1,7 +1,10 @@
 import { mkdirSync } from "node:fs";
+import { AuditTrail } from "./broker/audit.js";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
 import { SessionStore, type SessionTimes } from "./broker/sessions.js";
+import { Topics } from "./broker/topics.js";
+import { systemClock } from "./core/clock.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import type { SecretKeyRing } from "./core/secret-box.js";
@@ -183,12 +186,14 @@ async function serve(
   try {
     // After the server is built (a bad TLS key is reported first), before it listens.
     if (auth) {
-      await prepareKeys(keys, options.adminKey);
+      await prepareKeys(keys, options.adminKey, broker.audit);
       await keys.start();
+      await sessions.start();
     }
     port = await server.listen(host, options.port ?? DEFAULT_PORT);
   } catch (error) {
     await server.close();
+    await sessions.close();
     await keys.close();
     throw error;
   }
@@ -197,6 +202,7 @@ async function serve(
   const close = async () => {
     // Order matters: no new work, in-flight requests answered, background work done, then the store.
     await server.close();
+    await sessions.close();
     await keys.close();
     await broker.close();
     await engine.close();
@@ -274,7 +280,9 @@ export type KeyStoreTarget =
  * Creates a key straight in the store, without a router: the embedded engine takes the
  * store lock as a router does (a running router makes this refuse, naming its pid); on NATS
  * the Catalog's compare-and-set makes it safe while routers run. `request` is validated
- * like a `POST /v1/keys` body.
+ * like a `POST /v1/keys` body. The creation is audited like the route's, with a null actor
+ * and `via: "cli"`; a failed audit append is reported to stderr and does not undo the key
+ * (it would then be stored and never shown).
  */
 export async function createKeyInStore(
   target: KeyStoreTarget,
@@ -292,7 +300,15 @@ export async function createKeyInStore(
   );
   try {
     await engine.ready();
-    return await new KeyStore(engine.catalog).create(parsed);
+    const created = await new KeyStore(engine.catalog).create(parsed);
+    const { key: _secret, ...view } = created;
+    const audit = new AuditTrail(engine, new Topics(engine, systemClock, false), systemClock, (e) =>
+      process.stderr.write(
+        `switchyard: the key was created, but its audit event could not be appended: ${e instanceof Error ? e.message : String(e)}\n`,
+      ),
+    );
+    await audit.keyCreated(view, null, "cli");
+    return created;
   } finally {
     await engine.close();
   }

@@ -1,7 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import type { Engine } from "../engine/engine.js";
 import { uuidv7 } from "./ids.js";
-import type { RefusalClass } from "./keys.js";
+import type { KeyView, RefusalClass } from "./keys.js";
 import type { RedriveAudit } from "./redrive.js";
 import type { Topics } from "./topics.js";
 
@@ -32,6 +32,12 @@ export type AuditType =
   | "switchyard.redrive.started"
   | "switchyard.redrive.finished"
   | "switchyard.auth.refused";
+
+/**
+ * How a key was made when no request made it, so no key is its actor: registered from
+ * `SWITCHYARD_ADMIN_KEY` at a router's start, or by `switchyard keys create` offline.
+ */
+export type KeyCreatedVia = "SWITCHYARD_ADMIN_KEY" | "cli";
 
 /** Why a credential was refused: a class, never the credential itself. */
 export type RefusalReason = RefusalClass;
@@ -99,6 +105,15 @@ export class AuditTrail {
     await this.#engine.log.append(AUDIT_TOPIC, [
       { id: event.id, source: SOURCE, key: subject, body: JSON.stringify(event) },
     ]);
+  }
+
+  /**
+   * `switchyard.key.created`: the key's view (never the key itself). Outside a request the
+   * actor is null and `data.via` says what made it.
+   */
+  keyCreated(key: KeyView, actor: Actor, via?: KeyCreatedVia): Promise<void> {
+    const data = via === undefined ? { key } : { key, via };
+    return this.write("switchyard.key.created", key.id, data, actor);
   }
 
   /**

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import type { SubscriptionConfig } from "../core/config.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
+import { isTopicName } from "../core/names.js";
 import type { LogPosition, StartPosition } from "../core/positions.js";
 import type { SecretKeyRing } from "../core/secret-box.js";
 import type {
@@ -85,12 +86,14 @@ export class Broker {
   readonly #redrives: RedriveJobs;
   readonly #push: PushDispatchers;
   readonly #secrets: PushSecrets;
+  readonly #autoCreate: boolean;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
+    this.#autoCreate = options.autoCreateTopics ?? false;
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
-    this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
+    this.#topics = new Topics(this.#engine, this.#clock, this.#autoCreate);
     this.audit = new AuditTrail(this.#engine, this.#topics, this.#clock, options.onAuditError);
     this.#secrets = new PushSecrets(options.secretKeys);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
@@ -120,6 +123,16 @@ export class Broker {
 
   get maxBatchEvents(): number {
     return this.#maxBatch;
+  }
+
+  /** Dev mode: a publish or a subscription on an unknown topic creates it. */
+  get autoCreatesTopics(): boolean {
+    return this.#autoCreate;
+  }
+
+  /** Whether the topic exists (through the topic cache); false for a name that is not one. */
+  async topicExists(name: string): Promise<boolean> {
+    return isTopicName(name) && (await this.#topics.cache.get(name)) !== null;
   }
 
   ready(signal?: AbortSignal): Promise<void> {

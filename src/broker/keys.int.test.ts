@@ -158,7 +158,8 @@ describe("the key store", () => {
 
   it("registers a given key once; another secret under its id is refused", async () => {
     const { key, id } = generateKey();
-    expect(await store.register(key, "boot", ["admin"])).toBe("created");
+    const registered = await store.register(key, "boot", ["admin"]);
+    expect(registered).toMatchObject({ created: { name: "boot", scopes: ["admin"] } });
     expect(await store.register(key, "boot", ["admin"])).toBe("exists");
     const other = `sy_${id}_${generateKey().secret}`;
     expect(await rejectionCode(store.register(other, "boot", ["admin"]))).toBe("conflict");

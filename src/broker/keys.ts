@@ -1,7 +1,8 @@
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { type Clock, systemClock } from "../core/clock.js";
 import { type FieldError, isSwitchyardError, SwitchyardError } from "../core/errors.js";
-import type { Catalog, CatalogValue } from "../engine/engine.js";
+import type { Catalog, CatalogEvent, CatalogValue } from "../engine/engine.js";
+import { followCatalog } from "./catalog-follow.js";
 import { Grants, parseScopes } from "./scopes.js";
 
 /** The Catalog kind holding API keys, one record per key id (tombstones included). */
@@ -16,7 +17,6 @@ const KEY_FORMAT = /^sy_([a-z0-9]{16})_([0-9A-Za-z]{43})$/;
 /** A view whose last `synced` marker is older than this is not trusted (API.md). */
 export const STALE_VIEW_MS = 5_000;
 const DEFAULT_FLUSH_MS = 60_000;
-const WATCH_RETRY_MS = 500;
 
 export interface RateLimit {
   readonly requestsPerSec?: number;
@@ -257,40 +257,27 @@ export class KeyStore {
   /** Starts the watch; resolves once the view holds the initial state. */
   async start(): Promise<void> {
     if (this.#watching !== undefined) return;
-    let first!: () => void;
-    const ready = new Promise<void>((resolve) => {
-      first = resolve;
-    });
-    this.#watching = this.#watch(first);
+    const following = followCatalog(this.#catalog, KEYS_KIND, this.#stop.signal, (event) =>
+      this.#apply(event),
+    );
+    this.#watching = following.done;
     this.#flushTimer = setInterval(() => void this.flush(), this.#flushMs);
     this.#flushTimer.unref();
-    await Promise.race([ready, this.#watching]);
+    await following.ready;
   }
 
-  async #watch(onSynced: () => void): Promise<void> {
-    const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      try {
-        for await (const event of this.#catalog.watch(KEYS_KIND, signal)) {
-          if (event.type === "synced") {
-            this.#syncedAt = this.#clock.now();
-            onSynced();
-            continue;
-          }
-          const stored =
-            event.value === null
-              ? undefined
-              : fromEntry({ value: event.value, revision: event.revision });
-          if (event.value !== null && isTombstone(event.value)) this.#revoked.add(event.key);
-          if (stored === undefined) this.#live.delete(event.key);
-          else this.#live.set(event.key, stored);
-        }
-        return; // the engine closed
-      } catch {
-        // A broken watch: the view goes stale (503) until a new one catches up.
-        await new Promise((resolve) => setTimeout(resolve, WATCH_RETRY_MS));
-      }
+  #apply(event: CatalogEvent): void {
+    if (event.type === "synced") {
+      this.#syncedAt = this.#clock.now();
+      return;
     }
+    const stored =
+      event.value === null
+        ? undefined
+        : fromEntry({ value: event.value, revision: event.revision });
+    if (event.value !== null && isTombstone(event.value)) this.#revoked.add(event.key);
+    if (stored === undefined) this.#live.delete(event.key);
+    else this.#live.set(event.key, stored);
   }
 
   /** Stops the watch and writes the remembered `lastUsedAt` times. */
@@ -395,14 +382,15 @@ export class KeyStore {
   }
 
   /**
-   * Registers a key given whole (SWITCHYARD_ADMIN_KEY) if its id is absent. Refuses when the
-   * id was revoked or holds another secret.
+   * Registers a key given whole (SWITCHYARD_ADMIN_KEY) if its id is absent (`created`, with
+   * the view of what was written, for the audit trail); refuses when the id was revoked or
+   * holds another secret.
    */
   async register(
     key: string,
     name: string,
     scopes: readonly string[],
-  ): Promise<"created" | "exists"> {
+  ): Promise<{ readonly created: KeyView } | "exists"> {
     const parts = parseKey(key);
     if (parts === undefined)
       throw new SwitchyardError(
@@ -439,7 +427,7 @@ export class KeyStore {
         await this.#catalog.put(KEYS_KIND, parts.id, toValue(record, hash), {
           expectedRevision: 0,
         });
-        return "created";
+        return { created: keyView(record) };
       } catch (error) {
         if (!isSwitchyardError(error) || error.code !== "revision_conflict") throw error;
       }

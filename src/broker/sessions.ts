@@ -1,6 +1,7 @@
 import { hash, randomBytes } from "node:crypto";
 import { type Clock, systemClock } from "../core/clock.js";
-import type { Catalog, CatalogValue } from "../engine/engine.js";
+import type { Catalog, CatalogEvent, CatalogValue } from "../engine/engine.js";
+import { followCatalog } from "./catalog-follow.js";
 import type { KeyStore, Principal } from "./keys.js";
 
 /** The Catalog kind holding dashboard sessions, keyed by the SHA-256 (hex) of the session id. */
@@ -33,6 +34,8 @@ export interface Session {
 export interface OpenSession {
   readonly session: Session;
   readonly principal: Principal;
+  /** The record's key (the id's hash): what `isOpen` takes, so holders need not keep the id. */
+  readonly ref: string;
 }
 
 const digest = (id: string) => hash("sha256", id, "hex");
@@ -58,6 +61,10 @@ function fromValue(v: CatalogValue): Session | undefined {
  * session acts as its key: every lookup checks the key against the node's key view (a Map
  * lookup), so a revoked or expired key ends its sessions at once. The record's TTL is the
  * sooner of its 12 h end and 1 h past `lastSeenAt`, so the store forgets dead sessions itself.
+ *
+ * Requests read the record (`find`); open streams are checked against a node-local view of
+ * the records (`isOpen`, kept by a Catalog watch from `start()`), so a session ended on any
+ * node, by sign-out, expiry or a purge, closes them without a store read per stream.
  */
 export class SessionStore {
   readonly #catalog: Catalog;
@@ -66,6 +73,12 @@ export class SessionStore {
   readonly #times: SessionTimes;
   /** Sessions whose `lastSeenAt` write is under way on this node. */
   readonly #touching = new Set<string>();
+  /** The watch's view: live records by ref. */
+  readonly #view = new Map<string, Session>();
+  /** Refs the watch saw deleted, with when: a stream's session may predate the view's copy. */
+  readonly #ended = new Map<string, number>();
+  readonly #stop = new AbortController();
+  #watching: Promise<void> | undefined;
 
   constructor(
     catalog: Catalog,
@@ -76,6 +89,53 @@ export class SessionStore {
     this.#keys = keys;
     this.#clock = options.clock ?? systemClock;
     this.#times = { ...SESSION_TIMES, ...options.times };
+  }
+
+  /** Starts the view open streams are checked against; resolves once it holds the records. */
+  async start(): Promise<void> {
+    if (this.#watching !== undefined) return;
+    const following = followCatalog(this.#catalog, SESSIONS_KIND, this.#stop.signal, (event) =>
+      this.#apply(event),
+    );
+    this.#watching = following.done;
+    await following.ready;
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#watching;
+  }
+
+  #apply(event: CatalogEvent): void {
+    if (event.type === "synced") return;
+    const session = event.value === null ? undefined : fromValue(event.value);
+    if (session !== undefined) {
+      this.#view.set(event.key, session);
+      return;
+    }
+    this.#view.delete(event.key);
+    const now = this.#clock.now();
+    this.#ended.set(event.key, now);
+    // A marker matters only while a stream of that session could be open: its lifetime.
+    for (const [ref, at] of this.#ended)
+      if (now - at > this.#times.lifetimeMs) this.#ended.delete(ref);
+  }
+
+  #live(session: Session, now: number): boolean {
+    return now < session.expiresAt && now - session.lastSeenAt < this.#times.idleMs;
+  }
+
+  /**
+   * Whether the session a stream was opened with (`open`, as `find` returned it) is still
+   * open on this node's view: not signed out or purged, not past its 12 h end or idle. An
+   * open stream is not activity: a session with only a stream goes idle. Its key is the
+   * stream's own check.
+   */
+  isOpen(open: Pick<OpenSession, "ref" | "session">): boolean {
+    if (this.#ended.has(open.ref)) return false;
+    // The view may not have the record yet (written on another node a moment ago).
+    const session = this.#view.get(open.ref) ?? open.session;
+    return this.#live(session, this.#clock.now());
   }
 
   #ttl(session: Session, now: number): number {
@@ -120,10 +180,9 @@ export class SessionStore {
       void this.#catalog.delete(SESSIONS_KIND, key).catch(() => undefined);
       return undefined;
     }
-    if (now >= session.expiresAt || now - session.lastSeenAt >= this.#times.idleMs)
-      return undefined;
+    if (!this.#live(session, now)) return undefined;
     if (now - session.lastSeenAt >= this.#times.touchMs) this.#touch(key, session, entry.revision);
-    return { session, principal };
+    return { session, principal, ref: key };
   }
 
   /** Writes `lastSeenAt` (and the TTL it moves) in the background; a lost race is harmless. */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseBytes, parseDuration, parseInteger, parsePairs, parsePosition } from "./parse.js";
+import {
+  parseBytes,
+  parseDuration,
+  parseInteger,
+  parsePairs,
+  parsePosition,
+  parseRate,
+} from "./parse.js";
 
 describe("parse", () => {
   it("reads durations and sizes with units", () => {
@@ -19,6 +26,12 @@ describe("parse", () => {
     expect(parseInteger("42", "--n", 1)).toBe(42);
     expect(() => parseInteger("0", "--n", 1)).toThrow(/from 1/);
     expect(() => parseInteger("1e3", "--n")).toThrow(/whole number/);
+  });
+
+  it("reads positive rates, fractions included", () => {
+    expect(["100", "0.5", " 2.25 "].map((v) => parseRate(v, "--rps"))).toEqual([100, 0.5, 2.25]);
+    for (const bad of ["0", "-1", "1e3", "fast", "", "0.0"])
+      expect(() => parseRate(bad, "--rps"), bad).toThrow(/--rps .* is not a positive number/);
   });
 
   it("reads positions: earliest, latest, offsets and times", () => {

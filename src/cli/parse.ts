@@ -62,6 +62,17 @@ export function parseInteger(
   return n;
 }
 
+/** A positive number, fractions allowed (a rate per second). */
+export function parseRate(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n <= 0)
+    throw usage(
+      `${flag} ${JSON.stringify(value)} is not a positive number`,
+      `pass e.g. ${flag} 100 or ${flag} 0.5`,
+    );
+  return n;
+}
+
 /** `earliest`, `latest`, an offset, or a time (RFC 3339, or anything Date.parse reads). */
 export function parsePosition(value: string, what: string): StartPosition {
   if (value === "earliest" || value === "latest") return value;

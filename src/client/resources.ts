@@ -197,6 +197,8 @@ export interface ApiKey {
   readonly createdAt: string;
   readonly expiresAt: string | null;
   readonly lastUsedAt: string | null;
+  /** Present when the key was created with one. */
+  readonly rateLimit?: { readonly requestsPerSec?: number; readonly eventsPerSec?: number };
 }
 
 /** The answer to `keys.create`: the only one that ever contains the whole `key`. */

@@ -35,7 +35,7 @@ import { pushRoutes } from "./routes/push.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
 import { uiSessionRoutes } from "./routes/ui-session.js";
-import { StreamHub, streamRoute } from "./stream.js";
+import { type StreamCredential, StreamHub, streamRoute } from "./stream.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "silent";
 
@@ -63,7 +63,7 @@ export interface ServerOptions {
   readonly autoCreateTopics?: boolean;
 }
 
-/** How often open streams are checked against revocation and expiry (API.md: within 1 s). */
+/** How often open streams are checked against their key and session ending (API.md: within 1 s). */
 const STREAM_KEY_SWEEP_MS = 250;
 
 export interface TlsOptions {
@@ -305,11 +305,15 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   streamRoute(context, hub);
   await app.ready();
   const keys = options.keys;
+  const store = sessions?.store;
+  const ended = ({ keyId, session }: StreamCredential): string | undefined => {
+    if (!keys.isValid(keyId)) return "key revoked or expired";
+    if (session !== null && store !== undefined && !store.isOpen(session))
+      return "dashboard session ended";
+    return undefined;
+  };
   const sweep = auth
-    ? setInterval(
-        () => hub.closeWhere((id) => !keys.isValid(id), 4401, "key revoked or expired"),
-        STREAM_KEY_SWEEP_MS,
-      )
+    ? setInterval(() => hub.closeWhere(ended, 4401), STREAM_KEY_SWEEP_MS)
     : undefined;
   sweep?.unref();
 

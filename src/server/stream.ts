@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
+import type { OpenSession } from "../broker/sessions.js";
 import { SwitchyardError } from "../core/errors.js";
 import { answerOnSocket } from "./client-errors.js";
 import type { Params, RouteContext } from "./context.js";
@@ -7,11 +8,19 @@ import { StreamSession } from "./stream-session.js";
 
 type StreamRequest = { Params: Params<"name"> };
 
-/** Open streams, so that shutdown can close them with 1001 and wait for them. */
+/** What a stream was opened with (with auth): a key, and the dashboard session if by cookie. */
+export interface StreamCredential {
+  readonly keyId: string;
+  readonly session: Pick<OpenSession, "ref" | "session"> | null;
+}
+
+/**
+ * Open streams, so that shutdown can close them with 1001 and wait for them, and a sweep
+ * can close those whose credential ended.
+ */
 export class StreamHub {
   readonly #sessions = new Set<StreamSession>();
-  /** The key each stream was opened with (with auth). */
-  readonly #keys = new Map<StreamSession, string>();
+  readonly #credentials = new Map<StreamSession, StreamCredential>();
   readonly #heartbeat: NodeJS.Timeout;
 
   constructor(heartbeatMs = 30_000) {
@@ -21,22 +30,23 @@ export class StreamHub {
     this.#heartbeat.unref();
   }
 
-  open(session: StreamSession, keyId?: string): void {
+  open(session: StreamSession, credential?: StreamCredential): void {
     this.#sessions.add(session);
-    if (keyId !== undefined) this.#keys.set(session, keyId);
+    if (credential !== undefined) this.#credentials.set(session, credential);
     void session.closed.then(() => {
       this.#sessions.delete(session);
-      this.#keys.delete(session);
+      this.#credentials.delete(session);
     });
   }
 
-  /** Closes the streams opened with a key that `invalid` names (revoked or expired: 4401). */
-  closeWhere(invalid: (keyId: string) => boolean, code: number, reason: string): void {
-    for (const [session, keyId] of this.#keys)
-      if (invalid(keyId)) {
-        this.#keys.delete(session);
-        session.close(code, reason);
-      }
+  /** Closes, with `code`, the streams whose credential `ended` gives a reason for. */
+  closeWhere(ended: (credential: StreamCredential) => string | undefined, code: number): void {
+    for (const [session, credential] of this.#credentials) {
+      const reason = ended(credential);
+      if (reason === undefined) continue;
+      this.#credentials.delete(session);
+      session.close(code, reason);
+    }
   }
 
   get size(): number {
@@ -105,9 +115,12 @@ export function streamRoute({ app, broker, shutdown }: RouteContext, hub: Stream
       );
     },
     wsHandler: (socket: WebSocket, request) => {
+      const { principal, uiSession } = request;
+      const session =
+        uiSession === null ? null : { ref: uiSession.ref, session: uiSession.session };
       hub.open(
         new StreamSession(socket, broker, request.params.name, shutdown),
-        request.principal?.record.id,
+        principal === null ? undefined : { keyId: principal.record.id, session },
       );
     },
   });

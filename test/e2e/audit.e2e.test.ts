@@ -80,6 +80,27 @@ describe("audit trail with auth", () => {
       expect(e.data.actor).toEqual({ id: adminId, name: "admin (SWITCHYARD_ADMIN_KEY)" });
   });
 
+  it("records SWITCHYARD_ADMIN_KEY's registration at start once, with a null actor and via", async () => {
+    const { events, text } = await auditEvents(http);
+    const registered = events.filter(
+      (e) => e.type === "switchyard.key.created" && e.subject === adminId,
+    );
+    expect(registered).toHaveLength(1);
+    expect(registered[0]?.data).toMatchObject({
+      actor: null,
+      via: "SWITCHYARD_ADMIN_KEY",
+      key: { id: adminId, name: "admin (SWITCHYARD_ADMIN_KEY)", scopes: ["admin"] },
+    });
+    expect(text).not.toContain(ADMIN.secret);
+    // A restart finds the key registered: nothing written, nothing audited again.
+    await router.close();
+    router = await startTestRouter({ auth: true, adminKey: ADMIN.key, dataDir: router.dataDir });
+    const again = (await auditEvents(http)).events.filter(
+      (e) => e.type === "switchyard.key.created" && e.subject === adminId,
+    );
+    expect(again).toHaveLength(1);
+  });
+
   it("records key creation and revocation, never the key", async () => {
     const created = await http.post("/v1/keys", { name: "audited", scopes: ["read:*"] });
     expect(created.status).toBe(201);

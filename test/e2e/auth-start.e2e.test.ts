@@ -1,7 +1,8 @@
 /**
  * The start-up rules of access control, through the real `switchyard` command (dist/):
  * `serve` refuses without a key or off loopback without auth; `keys create --admin --data`
- * works offline on a stopped store and refuses on a live one; nothing logs a credential.
+ * works offline on a stopped store (audited) and refuses on a live one; nothing logs a
+ * credential.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -85,6 +86,27 @@ describe("serve's start-up rules", () => {
       });
       expect(self.status).toBe(200);
       expect(((await self.json()) as { name: string }).name).toBe("boot");
+      // The offline creation is in the audit trail: no key made it, the CLI did.
+      const audit = await fetch(`${router.url}/v1/topics/switchyard.audit/events?from=1`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(audit.status).toBe(200);
+      const auditText = await audit.text();
+      const { events } = JSON.parse(auditText) as {
+        events: { type: string; subject: string; data: Record<string, unknown> }[];
+      };
+      const id = parseKey(key)?.id;
+      expect(events.filter((e) => e.type === "switchyard.key.created")).toEqual([
+        expect.objectContaining({
+          subject: id,
+          data: expect.objectContaining({
+            actor: null,
+            via: "cli",
+            key: expect.objectContaining({ id, name: "boot", scopes: ["admin"] }),
+          }),
+        }),
+      ]);
+      expect(auditText).not.toContain(key.slice(-43));
       const bogus = `sy_${key.slice(3, 19)}_${"Z".repeat(43)}`;
       const refused = await fetch(`${router.url}/v1/topics`, {
         headers: { authorization: `Bearer ${bogus}` },
@@ -133,5 +155,78 @@ describe("serve's start-up rules", () => {
     expect(run.code).toBe(2);
     expect(oneLine(run)).toContain("registered with another secret");
     expect(run.stderr).not.toContain(other.slice(-43));
+  });
+});
+
+describe("keys create's rate-limit flags", () => {
+  it("--requests-per-sec and --events-per-sec set the key's rateLimit, offline and online", async () => {
+    const data = join(work, "limits");
+    const bad = await cli(["keys", "create", "--admin", "--requests-per-sec", "0", "--data", data]);
+    expect(bad.code).not.toBe(0);
+    expect(oneLine(bad)).toContain('--requests-per-sec "0" is not a positive number');
+    const offline = await cli([
+      "keys",
+      "create",
+      "--admin",
+      "--name",
+      "limited-offline",
+      "--requests-per-sec",
+      "1",
+      "--data",
+      data,
+    ]);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.stdout).toContain("(1 req/s)");
+    const admin = generateKey().key;
+    const router = await startRouterProcess({
+      dataDir: data,
+      auth: true,
+      env: { SWITCHYARD_ADMIN_KEY: admin },
+    });
+    try {
+      const env = { SWITCHYARD_API_KEY: admin };
+      const online = await cli(
+        ["keys", "create", "--name", "limited-online", "--scope", "publish:x.*"].concat([
+          "--requests-per-sec",
+          "20",
+          "--events-per-sec",
+          "0.5",
+          "--json",
+          "--url",
+          router.url,
+        ]),
+        env,
+      );
+      expect(online.code, online.stderr).toBe(0);
+      const created = JSON.parse(online.stdout) as { rateLimit?: unknown };
+      expect(created.rateLimit).toEqual({ requestsPerSec: 20, eventsPerSec: 0.5 });
+      const listed = await fetch(`${router.url}/v1/keys`, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      const { keys } = (await listed.json()) as {
+        keys: { name: string; rateLimit?: unknown }[];
+      };
+      const limits = Object.fromEntries(keys.map((k) => [k.name, k.rateLimit]));
+      expect(limits).toMatchObject({
+        "limited-offline": { requestsPerSec: 1 },
+        "limited-online": { requestsPerSec: 20, eventsPerSec: 0.5 },
+      });
+      expect(limits["admin (SWITCHYARD_ADMIN_KEY)"]).toBeUndefined();
+      const table = await cli(["keys", "list", "--url", router.url], env);
+      expect(table.stdout).toMatch(/limited-online .*20 req\/s, 0\.5 events\/s/);
+      // The router holds the offline key to its 1 request/s: a burst of three meets a 429.
+      const key = /^(sy_\S+)$/m.exec(offline.stdout)?.[1] ?? "";
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const answer = await fetch(`${router.url}/v1/keys/self`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        statuses.push(answer.status);
+      }
+      expect(statuses[0]).toBe(200);
+      expect(statuses).toContain(429);
+    } finally {
+      await router.stop();
+    }
   });
 });

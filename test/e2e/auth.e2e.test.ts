@@ -1,6 +1,7 @@
 /**
  * Access control against a real router over HTTP and WebSocket: an authorization matrix
- * generated from the route table (every route × seven credentials), scope before existence,
+ * generated from the route table (every route × seven credentials, and the stream's upgrade
+ * × the same seven), scope before existence,
  * list filtering, the subscription escapes, and revocation on a running router; on the
  * embedded engine and, when nats-server is installed, on NATS.
  */
@@ -49,6 +50,20 @@ async function call(
 }
 
 const admin = (method: string, path: string, body?: unknown) => call(method, path, ADMIN, body);
+
+/** A WebSocket upgrade with this credential: 101 when it opens (then closed), else the status. */
+async function upgrade(path: string, key: string | undefined): Promise<number> {
+  const headers: Record<string, string> = {};
+  if (key !== undefined) headers.authorization = key.startsWith("sy_") ? `Bearer ${key}` : key;
+  const socket = new WebSocket(`${router.url.replace(/^http/, "ws")}${path}`, { headers });
+  const status = await new Promise<number>((resolve) => {
+    socket.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    socket.once("open", () => resolve(101));
+    socket.once("error", () => resolve(0));
+  });
+  socket.terminate();
+  return status;
+}
 
 async function createKey(scopes: readonly string[], extra: Record<string, unknown> = {}) {
   const answer = await admin("POST", "/v1/keys", { name: "test", scopes, ...extra });
@@ -194,6 +209,29 @@ describe.each(ENGINES)("access control on %s", (engine) => {
         rows += 2;
       }
       expect(rows).toBe(ROUTE_SCOPES.size * 7);
+
+      // The stream's WebSocket upgrade, with the same seven credentials (the walk above
+      // deleted the subscription with the right scopes).
+      await admin("PUT", `/v1/topics/${PARAMS.topic}`, {});
+      await admin("PUT", `/v1/subscriptions/${PARAMS.name}`, { topic: PARAMS.topic });
+      const consumer = await createKey(["consume:m-sub"]);
+      await live(consumer.key);
+      const upgrades: Record<string, number> = {};
+      for (const [label, key] of Object.entries({
+        ...credentials,
+        right: consumer.key,
+        wrong: wrong.key,
+      }))
+        upgrades[label] = await upgrade(`/v1/subscriptions/${PARAMS.name}/stream`, key);
+      expect(upgrades).toEqual({
+        none: 401,
+        malformed: 401,
+        unknown: 401,
+        revoked: 401,
+        expired: 401,
+        right: 101,
+        wrong: 403,
+      });
     });
   });
 
@@ -291,6 +329,33 @@ describe.each(ENGINES)("access control on %s", (engine) => {
       expect(
         (await call("POST", "/v1/topics/p.new/events", publisher.key, event, type)).status,
       ).toBe(201);
+    });
+
+    it("a subscription creates an unknown topic only for a key with manage: on it", async () => {
+      const scopes = ["manage:as-sub", "read:as.*", "manage:as.new.as-sub.dlq"];
+      const subscriber = await createKey(scopes);
+      const manager = await createKey([...scopes, "manage:as.new"]);
+      await live(subscriber.key);
+      await live(manager.key);
+      const refused = await call("PUT", "/v1/subscriptions/as-sub", subscriber.key, {
+        topic: "as.new",
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe("forbidden");
+      expect(refused.body.detail).toContain("manage:as.new");
+      expect((await admin("GET", "/v1/topics/as.new")).status).toBe(404);
+      expect((await admin("GET", "/v1/subscriptions/as-sub")).status).toBe(404);
+      const created = await call("PUT", "/v1/subscriptions/as-sub", manager.key, {
+        topic: "as.new",
+      });
+      expect(created.status).toBe(201);
+      expect((await admin("GET", "/v1/topics/as.new")).status).toBe(200);
+      // Once the topic exists, reading it is enough.
+      const updated = await call("PUT", "/v1/subscriptions/as-sub", subscriber.key, {
+        topic: "as.new",
+        maxAttempts: 3,
+      });
+      expect(updated.status).toBe(200);
     });
 
     it("/v1/info shows the version only without a key; /v1/keys never shows a hash or secret", async () => {

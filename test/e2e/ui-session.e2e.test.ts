@@ -1,7 +1,8 @@
 /**
  * Dashboard sessions against real routers with auth: the cookie's attributes (plain and
  * TLS), the CSRF and Origin checks, scopes through a session, sign-out, revocation (HTTP and
- * an open stream), and the 12 h / 1 h idle ends, shortened by `sessionTimes`.
+ * an open stream), and the 12 h / 1 h idle ends, shortened by `sessionTimes`. A stream opened
+ * with the cookie closes with 4401 when its session ends by any of these.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
@@ -85,6 +86,41 @@ const browser = (router: TestRouter, s: Signed) => ({
   origin: router.url,
   "x-switchyard-csrf": s.csrf,
 });
+
+interface OpenStream {
+  readonly ws: WebSocket;
+  /** The close code, and when it came (ms since the stream opened). */
+  readonly closed: Promise<{ code: number; afterMs: number }>;
+}
+
+/** A stream of `sub` opened with the session's cookie (or a Bearer key), as the dashboard would. */
+async function openStream(
+  router: TestRouter,
+  sub: string,
+  headers: Record<string, string>,
+): Promise<OpenStream> {
+  const url = `${router.url.replace(/^http/, "ws")}/v1/subscriptions/${sub}/stream`;
+  const ws = new WebSocket(url, { headers });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade ${res.statusCode}`)));
+  });
+  const openedAt = Date.now();
+  const closed = new Promise<{ code: number; afterMs: number }>((resolve) =>
+    ws.once("close", (code) => resolve({ code, afterMs: Date.now() - openedAt })),
+  );
+  return { ws, closed };
+}
+
+const cookieStream = (router: TestRouter, sub: string, s: Signed) =>
+  openStream(router, sub, { cookie: s.cookie, origin: router.url });
+
+async function topicWithSubscription(router: TestRouter, topic: string, sub: string) {
+  const admin = { authorization: `Bearer ${ADMIN}` };
+  expect((await call(router, "PUT", `/v1/topics/${topic}`, admin, {})).status).toBe(201);
+  const put = await call(router, "PUT", `/v1/subscriptions/${sub}`, admin, { topic });
+  expect(put.status).toBe(201);
+}
 
 describe("dashboard sessions", () => {
   let router: TestRouter;
@@ -207,6 +243,24 @@ describe("dashboard sessions", () => {
     expect(after.body.code).toBe("unauthenticated");
   });
 
+  it("DELETE /ui/session closes the session's open streams with 4401, not the key's", async () => {
+    await topicWithSubscription(router, "ui.out", "ui-out");
+    const key = await createKey(router, ["read:ui.*", "consume:ui-out"]);
+    const s = await signIn(router, key.key);
+    const other = await signIn(router, key.key);
+    const stream = await cookieStream(router, "ui-out", s);
+    const otherStream = await cookieStream(router, "ui-out", other);
+    const bearer = await openStream(router, "ui-out", { authorization: `Bearer ${key.key}` });
+    const endedAt = Date.now();
+    expect((await call(router, "DELETE", "/ui/session", browser(router, s))).status).toBe(204);
+    expect((await stream.closed).code).toBe(4401);
+    expect(Date.now() - endedAt).toBeLessThan(1_000);
+    // Another session of the same key, and the key itself, go on.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const open of [otherStream, bearer]) expect(open.ws.readyState).toBe(WebSocket.OPEN);
+    for (const open of [otherStream, bearer]) open.ws.close();
+  });
+
   it("revoking the key ends its sessions within 1 s, open streams with 4401", async () => {
     const admin = { authorization: `Bearer ${ADMIN}` };
     await call(router, "PUT", "/v1/topics/ui.stream", admin, {});
@@ -248,32 +302,43 @@ describe("dashboard session lifetimes", () => {
       adminKey: ADMIN,
       sessionTimes: { lifetimeMs: 6_000, idleMs: 2_000, touchMs: 100 },
     });
+    await topicWithSubscription(router, "ui.life", "ui-life");
   }, 30_000);
   afterAll(async () => {
     await router?.dispose();
   });
 
-  it("a session in use outlives the idle time, then ends at its lifetime", async () => {
-    const key = await createKey(router, ["read:ui.*"]);
+  it("a session in use outlives the idle time, then ends at its lifetime, its stream too", async () => {
+    const key = await createKey(router, ["read:ui.*", "consume:ui-life"]);
     const s = await signIn(router, key.key);
     const started = Date.now();
+    const stream = await cookieStream(router, "ui-life", s);
     while (Date.now() - started < 3_000) {
       expect((await call(router, "GET", "/ui/session", browser(router, s))).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    expect(stream.ws.readyState).toBe(WebSocket.OPEN);
     await eventually(
       async () =>
         expect((await call(router, "GET", "/ui/session", browser(router, s))).status).toBe(401),
       { timeoutMs: 8_000, intervalMs: 200 },
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(5_500);
+    const closed = await stream.closed;
+    expect(closed.code).toBe(4401);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_500);
+    expect(Date.now() - started).toBeLessThan(8_000);
   }, 20_000);
 
-  it("an idle session ends", async () => {
-    const key = await createKey(router, ["read:ui.*"]);
+  it("an idle session ends; a stream is not activity, and closes with 4401", async () => {
+    const key = await createKey(router, ["read:ui.*", "consume:ui-life"]);
     const s = await signIn(router, key.key);
     const started = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const stream = await cookieStream(router, "ui-life", s);
+    const closed = await stream.closed;
+    expect(closed.code).toBe(4401);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(Date.now() - started).toBeLessThan(4_000);
     const idle = await call(router, "GET", "/ui/session", browser(router, s));
     expect(idle.status).toBe(401);
     expect(Date.now() - started).toBeLessThan(6_000);

@@ -3,7 +3,7 @@ import type { ApiKey, CreatedApiKey, KeySettings } from "../../client/index.js";
 import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { usage } from "../fail.js";
 import { renderTable } from "../output.js";
-import { collect, parseDuration, parseTime } from "../parse.js";
+import { collect, parseDuration, parseRate, parseTime } from "../parse.js";
 
 interface ListFlags extends ConnectionFlags {
   readonly json?: boolean;
@@ -14,6 +14,8 @@ interface CreateFlags extends ListFlags {
   readonly scope?: string[];
   readonly admin?: boolean;
   readonly expires?: string;
+  readonly requestsPerSec?: string;
+  readonly eventsPerSec?: string;
   /** Offline: the stopped router's data directory (the store lock is taken like a router does). */
   readonly data?: string;
   readonly engine?: string;
@@ -37,11 +39,35 @@ function keySettings(flags: CreateFlags): KeySettings {
       "pass --scope read:orders.* (repeatable) or --admin",
     );
   const expires = expiresAt(flags.expires);
+  const rateLimit = rateLimitOf(flags);
   return {
     name: flags.name ?? (flags.admin ? "admin" : "key"),
     scopes,
     ...(expires === undefined ? {} : { expiresAt: expires }),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
   };
+}
+
+/** `--requests-per-sec` / `--events-per-sec`: the body's `rateLimit` fields; none, no limit. */
+function rateLimitOf(flags: CreateFlags): KeySettings["rateLimit"] {
+  const { requestsPerSec, eventsPerSec } = flags;
+  if (requestsPerSec === undefined && eventsPerSec === undefined) return undefined;
+  return {
+    ...(requestsPerSec === undefined
+      ? {}
+      : { requestsPerSec: parseRate(requestsPerSec, "--requests-per-sec") }),
+    ...(eventsPerSec === undefined
+      ? {}
+      : { eventsPerSec: parseRate(eventsPerSec, "--events-per-sec") }),
+  };
+}
+
+function describeRateLimit(limit: ApiKey["rateLimit"]): string {
+  if (limit === undefined) return "-";
+  const parts = [];
+  if (limit.requestsPerSec !== undefined) parts.push(`${limit.requestsPerSec} req/s`);
+  if (limit.eventsPerSec !== undefined) parts.push(`${limit.eventsPerSec} events/s`);
+  return parts.join(", ");
 }
 
 function printCreated(created: CreatedApiKey, json: boolean | undefined): void {
@@ -49,8 +75,9 @@ function printCreated(created: CreatedApiKey, json: boolean | undefined): void {
     process.stdout.write(`${JSON.stringify(created)}\n`);
     return;
   }
+  const limit = created.rateLimit === undefined ? "" : ` (${describeRateLimit(created.rateLimit)})`;
   process.stdout.write(
-    `created key ${created.id} (${created.name}): ${created.scopes.join(" ")}\n${created.key}\n`,
+    `created key ${created.id} (${created.name}): ${created.scopes.join(" ")}${limit}\n${created.key}\n`,
   );
   process.stderr.write("store this key now: it will not be shown again\n");
 }
@@ -89,6 +116,14 @@ export function registerKeys(program: Command): void {
       )
       .option("--admin", "the admin scope (everything, keys included)")
       .option("--expires <when>", "a duration from now (30d) or an RFC 3339 time")
+      .option(
+        "--requests-per-sec <n>",
+        "rate limit: requests per second, per router (rateLimit.requestsPerSec)",
+      )
+      .option(
+        "--events-per-sec <n>",
+        "rate limit: published events per second, per router (rateLimit.eventsPerSec)",
+      )
       .option("--data <dir>", "offline: write into a stopped router's store")
       .addOption(
         new Option("--engine <engine>", "offline: nats, with --nats-url").choices(["nats"]),
@@ -130,6 +165,7 @@ export function registerKeys(program: Command): void {
         { header: "NAME", value: (k) => k.name },
         { header: "SCOPES", value: (k) => k.scopes.join(" ") },
         { header: "EXPIRES", value: (k) => k.expiresAt ?? "never" },
+        { header: "RATE LIMIT", value: (k) => describeRateLimit(k.rateLimit) },
         { header: "LAST USED", value: (k) => k.lastUsedAt ?? "-" },
       ])}\n`,
     );

@@ -63,12 +63,15 @@ function jsonObject(body: unknown): Record<string, unknown> {
 /**
  * A subscription reads its topic and writes its dead letters: creating or updating one
  * needs `read:` on the topic and `manage:` on the dead-letter topic, or a key could reach
- * a topic through a subscription that it cannot reach directly.
+ * a topic through a subscription that it cannot reach directly. In dev mode a subscription
+ * on an unknown topic creates it, which, as for a publish, only a key that may manage the
+ * topic may do.
  */
 const putSubscription: ScopeRule = {
   type: "needs",
   phase: "body",
-  label: "manage:{name} and read:{topic} and manage:{deadLetterTopic}",
+  label:
+    "manage:{name} and read:{topic} and manage:{deadLetterTopic}; on an unknown topic with auto-create on, also manage:{topic}",
   needs: async ({ params, body, broker }) => {
     const name = params.name ?? "";
     const input = jsonObject(body);
@@ -85,6 +88,8 @@ const putSubscription: ScopeRule = {
         ? input.deadLetterTopic
         : defaultDeadLetterTopic(topic, name);
     needs.push([{ kind: "read", name: topic }], [{ kind: "manage", name: deadLetter }]);
+    if (broker.autoCreatesTopics && !(await broker.topicExists(topic)))
+      needs.push([{ kind: "manage", name: topic }]);
     return needs;
   },
 };

@@ -1,3 +1,4 @@
+import type { AuditTrail } from "../../broker/broker.js";
 import type { KeyStore } from "../../broker/keys.js";
 import { SwitchyardError } from "../../core/errors.js";
 import { isLoopbackName } from "../../core/loopback.js";
@@ -23,13 +24,19 @@ export function checkBind(auth: boolean, host: string): void {
 }
 
 /**
- * With auth: registers SWITCHYARD_ADMIN_KEY (compare-and-set, if its id is absent), and
- * refuses to start when no usable key exists, since nobody could then call the router.
+ * With auth: registers SWITCHYARD_ADMIN_KEY (compare-and-set, if its id is absent; audited
+ * when this start wrote it), and refuses to start when no usable key exists, since nobody
+ * could then call the router.
  */
-export async function prepareKeys(keys: KeyStore, adminKey: string | undefined): Promise<void> {
+export async function prepareKeys(
+  keys: KeyStore,
+  adminKey: string | undefined,
+  audit: AuditTrail,
+): Promise<void> {
   if (adminKey !== undefined) {
+    let registered: Awaited<ReturnType<KeyStore["register"]>>;
     try {
-      await keys.register(adminKey, "admin (SWITCHYARD_ADMIN_KEY)", ["admin"]);
+      registered = await keys.register(adminKey, "admin (SWITCHYARD_ADMIN_KEY)", ["admin"]);
     } catch (error) {
       if (!(error instanceof SwitchyardError) || error.code === "engine_unavailable") throw error;
       throw new StartRefused(
@@ -37,6 +44,8 @@ export async function prepareKeys(keys: KeyStore, adminKey: string | undefined):
         "generate one with `switchyard keys create --admin` or unset SWITCHYARD_ADMIN_KEY and use an existing key",
       );
     }
+    if (registered !== "exists")
+      await audit.keyCreated(registered.created, null, "SWITCHYARD_ADMIN_KEY");
     return;
   }
   if (!(await keys.anyUsable()))

@@ -11,7 +11,7 @@ export function keyRoutes({ app, keys, broker }: RouteContext & { keys: KeyStore
   app.post("/v1/keys", async (request, reply) => {
     const created = await keys.create(parseNewKey(parseJsonBody(request.body), Date.now()));
     const { key: _secret, ...view } = created; // the whole key is shown once, never recorded
-    await broker.audit.write("switchyard.key.created", created.id, { key: view }, actorOf(request));
+    await broker.audit.keyCreated(view, actorOf(request));
     return sendJson(reply, 201, JSON.stringify(created));
   });
 
