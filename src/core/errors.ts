@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   invalid_filter: { status: 400, title: "Invalid filter" },
   invalid_endpoint: { status: 400, title: "Push endpoint not allowed" },
   invalid_signature: { status: 401, title: "Invalid webhook signature" },
+  invalid_schema: { status: 400, title: "Invalid schema" },
   reserved_attribute: { status: 400, title: "Reserved attribute name" },
   event_too_large: { status: 413, title: "Event too large" },
   body_too_large: { status: 413, title: "Request body too large" },
