@@ -29,6 +29,8 @@ export interface TestRouterOptions
 export interface TestRouter {
   /** e.g. "http://127.0.0.1:41234": the router listens on a free loopback port. */
   readonly url: string;
+  /** The store's temporary folder (deleted by `close()`). */
+  readonly dataDir: string;
   /** An SDK client of the router, closed by `close()`. */
   readonly client: SwitchyardClient;
   /** The router's clock: `clock.now()` is the router's time. */
@@ -122,6 +124,7 @@ export async function createTestRouter(options: TestRouterOptions = {}): Promise
   };
   return {
     url: router.url,
+    dataDir,
     client,
     clock,
     advance: (ms) => clock.advance(ms),

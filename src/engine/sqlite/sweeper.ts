@@ -79,7 +79,9 @@ export class Sweeper {
     const existing = this.#timers.get(name);
     if (existing !== undefined && existing.at <= at) return;
     existing?.timer.cancel();
-    const delay = Math.max(0, at - ctx.clock.now()) + 1;
+    // At the expiry itself, so a test clock jumping exactly there sweeps. A real timer that
+    // fires a hair early finds nothing due yet, and the job asks again for the same moment.
+    const delay = Math.max(1, at - ctx.clock.now());
     const timer = ctx.clock.setTimeout(() => this.#fire(name), delay).unref();
     this.#timers.set(name, { at, timer });
   }
