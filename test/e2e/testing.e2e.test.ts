@@ -142,7 +142,7 @@ describe("createTestRouter", () => {
       return health?.circuit === "open"; // after 3 failures, retried at once (Retry-After 0)
     });
     await router.settled("hook");
-    const sent = sink.requests.length;
+    expect(sink.requests).toHaveLength(3);
     sink.handle(answer204);
     await router.advance(59_999);
     await new Promise((resolve) => setTimeout(resolve, 100));
