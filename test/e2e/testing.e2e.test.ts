@@ -4,10 +4,14 @@
  * push retries run and retention removes old events, each after `advance` and without real
  * waiting; the store lives in a temporary folder that `close()` deletes.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestRouter, type TestRouter } from "../../src/testing/index.js";
+import { startRouter } from "../../src/index.js";
+import { createTestRouter, ManualClock, type TestRouter } from "../../src/testing/index.js";
 import { answer204, answerStatus, type HttpSink, startSink } from "../support/http-sink.js";
+import { TEST_SECRET_KEY } from "../support/router-process.js";
 
 const kits: TestRouter[] = [];
 const sinks: HttpSink[] = [];
@@ -204,5 +208,26 @@ describe("createTestRouter", () => {
       message: "waitFor: the condition did not hold within 50 ms",
       cause: failure,
     });
+  });
+
+  it("is refused a clock on the NATS engine, whose leases run on the server's time", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "switchyard-test-nats-"));
+    try {
+      const started = startRouter({
+        dataDir,
+        port: 0,
+        engine: "nats",
+        nats: { url: "nats://127.0.0.1:1" }, // never dialled: refused before connecting
+        secretKeys: TEST_SECRET_KEY,
+        clock: new ManualClock(),
+        logLevel: "silent",
+      });
+      await expect(started).rejects.toMatchObject({
+        code: "invalid_request",
+        message: expect.stringContaining('a clock needs engine "sqlite"'),
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
