@@ -4,7 +4,7 @@ import { Broker, type PushOptions } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
 import { SessionStore, type SessionTimes } from "./broker/sessions.js";
 import { Topics } from "./broker/topics.js";
-import { systemClock } from "./core/clock.js";
+import { type Clock, systemClock } from "./core/clock.js";
 import { SwitchyardError } from "./core/errors.js";
 import { isLoopbackName } from "./core/loopback.js";
 import type { SecretKeyRing } from "./core/secret-box.js";
@@ -16,6 +16,7 @@ import { checkBind, prepareKeys } from "./server/auth/startup.js";
 import { createServer } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
+export type { Clock, Timer } from "./core/clock.js";
 export type {
   BackoffConfig,
   PushConfig,
@@ -94,6 +95,12 @@ export interface RouterOptions {
    * unless this is on. Default false; `switchyard dev` turns it on.
    */
   readonly allowPrivateEndpoints?: boolean;
+  /**
+   * The router's time: event times, lease expiries, backoff, push retries and retention, and
+   * the timers that act on them. Default the system clock; `switchyard/testing` passes a
+   * manual one (docs/testing.md). The embedded engine only: JetStream keeps its own time.
+   */
+  readonly clock?: Clock;
   /** Push delivery tuning (defaults in docs/push.md). */
   readonly push?: {
     /** Consecutive failures that open an endpoint's circuit (default 5). */
@@ -152,6 +159,7 @@ async function serve(
   });
   const broker = new Broker({
     engine,
+    clock: options.clock ?? systemClock,
     secretKeys,
     autoCreateTopics: options.autoCreateTopics ?? false,
     push: pushOptions(options),
@@ -241,10 +249,16 @@ function engineOptions(options: RouterOptions): EngineOptions {
       kind: "sqlite",
       dataDir: options.dataDir,
       ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
     };
   const nats = options.nats;
   if (nats === undefined)
     throw new SwitchyardError("invalid_request", 'engine "nats" needs nats.url (--nats-url)');
+  if (options.clock !== undefined)
+    throw new SwitchyardError(
+      "invalid_request",
+      'a clock needs engine "sqlite": JetStream keeps its own time',
+    );
   return {
     kind: "nats",
     servers: nats.url,

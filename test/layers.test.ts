@@ -3,7 +3,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-// Dependencies point down: cli → server → broker → engine → core; client → core only.
+// Dependencies point down: cli → server → broker → engine → core; client → core only;
+// testing sits on top of everything.
 const ALLOWED: Record<string, readonly string[]> = {
   core: [],
   engine: ["core"],
@@ -12,6 +13,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   client: ["core"],
   cli: ["client", "core", "index"],
   index: ["server", "broker", "engine", "core", "client"],
+  // The test kit (`switchyard/testing`) starts a whole router and a client of it.
+  testing: ["index", "server", "broker", "engine", "core", "client"],
 };
 
 const src = resolve(dirname(fileURLToPath(import.meta.url)), "../src");

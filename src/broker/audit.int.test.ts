@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { systemClock } from "../core/clock.js";
 import { SecretKeyRing } from "../core/secret-box.js";
 import type { Engine } from "../engine/engine.js";
 import { openSqliteEngine } from "../engine/sqlite/index.js";
@@ -16,7 +17,7 @@ describe("audit trail", () => {
   let dir: string;
   let engine: Engine;
   let now = 1_000_000;
-  const clock = { now: () => now };
+  const clock = { ...systemClock, now: () => now };
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "switchyard-audit-"));

@@ -1,4 +1,4 @@
-import type { Clock } from "../core/clock.js";
+import type { TimeSource } from "../core/clock.js";
 import type { Engine } from "../engine/engine.js";
 import { uuidv7 } from "./ids.js";
 import type { KeyView, RefusalClass } from "./keys.js";
@@ -60,12 +60,17 @@ export interface Refusal {
 export class AuditTrail {
   readonly #engine: Engine;
   readonly #topics: Topics;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #onError: (error: unknown) => void;
   #lastRefusedAt = Number.NEGATIVE_INFINITY;
   #suppressed = 0;
 
-  constructor(engine: Engine, topics: Topics, clock: Clock, onError?: (error: unknown) => void) {
+  constructor(
+    engine: Engine,
+    topics: Topics,
+    clock: TimeSource,
+    onError?: (error: unknown) => void,
+  ) {
     this.#engine = engine;
     this.#topics = topics;
     this.#clock = clock;

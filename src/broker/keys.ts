@@ -1,5 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
-import { type Clock, systemClock } from "../core/clock.js";
+import { systemClock, type TimeSource } from "../core/clock.js";
 import { type FieldError, isSwitchyardError, SwitchyardError } from "../core/errors.js";
 import type { Catalog, CatalogEvent, CatalogValue } from "../engine/engine.js";
 import { followCatalog } from "./catalog-follow.js";
@@ -225,7 +225,7 @@ export function parseNewKey(body: unknown, now: number): NewKeyRequest {
 }
 
 export interface KeyStoreOptions {
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
   /** How often remembered `lastUsedAt` times are written back (default 60 s). */
   readonly flushMs?: number;
 }
@@ -237,7 +237,7 @@ export interface KeyStoreOptions {
  */
 export class KeyStore {
   readonly #catalog: Catalog;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #flushMs: number;
   readonly #live = new Map<string, StoredKey>();
   /** Ids seen revoked by the watch: a refusal of one is audited as `revoked`, not `unknown`. */

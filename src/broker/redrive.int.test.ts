@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
-import type { Clock } from "../core/clock.js";
+import type { TimeSource } from "../core/clock.js";
 import { SwitchyardError } from "../core/errors.js";
 import { newEvents } from "../engine/conformance/fixtures.js";
 import { leaseNow } from "../engine/conformance/probes.js";
@@ -94,7 +94,7 @@ describe("redrive jobs in the Catalog", () => {
       expect(entry?.value).toMatchObject({ state: "running", moved: 1 });
     });
     expect((await node().get(sub, id)).state).toBe("running");
-    const later: Clock = { now: () => Date.now() + 31_000 };
+    const later: TimeSource = { now: () => Date.now() + 31_000 };
     expect(await node({ clock: later }).get(sub, id)).toMatchObject({
       state: "failed",
       moved: 1,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Clock } from "../core/clock.js";
+import type { TimeSource } from "../core/clock.js";
 import { SwitchyardError } from "../core/errors.js";
 import type { Catalog, CatalogValue, CursorStore, RedriveRequest } from "../engine/engine.js";
 import type { RedriveOrigin, RedrivePacing } from "./redrive-pacing.js";
@@ -39,7 +39,7 @@ export interface RedriveAudit {
 }
 
 export interface RedriveJobsOptions {
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   /** Records an audit entry durably; a failure to record fails the redrive (or its start). */
   readonly audit: (entry: RedriveAudit) => Promise<void>;
   /** How often a running job's record is rewritten to show its node is alive; default 5 s. */
@@ -169,7 +169,7 @@ export class RedriveJobs {
     const job = running.current;
     let current = job;
     let remaining = request.limit ?? Number.POSITIVE_INFINITY;
-    const started = this.#options.clock.now();
+    const started = performance.now();
     for (;;) {
       const limit = Math.min(pacing.chunkSize, remaining);
       const result = await this.#cursors.redrive(job.subscription, {
@@ -190,11 +190,14 @@ export class RedriveJobs {
     }
   }
 
-  /** Waits until `moved` events are within the rate since `started`. */
+  /**
+   * Waits until `moved` events are within the rate since `started`. Real time, not the clock's:
+   * the rate protects a real endpoint, and a test clock standing still must not stall it.
+   */
   async #pace(moved: number, started: number, pacing: RedrivePacing): Promise<void> {
     if (pacing.ratePerSecond === null) return;
     const due = started + (moved / pacing.ratePerSecond) * 1000;
-    const wait = due - this.#options.clock.now();
+    const wait = due - performance.now();
     if (wait > 0)
       await sleep(wait, undefined, { signal: this.#stop.signal }).catch(() => undefined);
   }

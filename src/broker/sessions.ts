@@ -1,5 +1,5 @@
 import { hash, randomBytes } from "node:crypto";
-import { type Clock, systemClock } from "../core/clock.js";
+import { systemClock, type TimeSource } from "../core/clock.js";
 import type { Catalog, CatalogEvent, CatalogValue } from "../engine/engine.js";
 import { followCatalog } from "./catalog-follow.js";
 import type { KeyStore, Principal } from "./keys.js";
@@ -69,7 +69,7 @@ function fromValue(v: CatalogValue): Session | undefined {
 export class SessionStore {
   readonly #catalog: Catalog;
   readonly #keys: KeyStore;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #times: SessionTimes;
   /** Sessions whose `lastSeenAt` write is under way on this node. */
   readonly #touching = new Set<string>();
@@ -83,7 +83,7 @@ export class SessionStore {
   constructor(
     catalog: Catalog,
     keys: KeyStore,
-    options: { clock?: Clock; times?: Partial<SessionTimes> } = {},
+    options: { clock?: TimeSource; times?: Partial<SessionTimes> } = {},
   ) {
     this.#catalog = catalog;
     this.#keys = keys;

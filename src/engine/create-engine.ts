@@ -1,4 +1,5 @@
 /** Builds the configured engine; the one place that knows every engine implementation. */
+import type { Clock } from "../core/clock.js";
 import type { Engine } from "./engine.js";
 import { type NatsCredentials, openNatsEngine } from "./nats/index.js";
 import { openSqliteEngine } from "./sqlite/index.js";
@@ -8,6 +9,8 @@ export type EngineOptions =
       readonly kind: "sqlite";
       readonly dataDir: string;
       readonly fsync?: "always" | "interval";
+      /** Default the system clock. */
+      readonly clock?: Clock;
     }
   | {
       readonly kind: "nats";
@@ -31,5 +34,6 @@ export function createEngine(options: EngineOptions): Promise<Engine> {
   return openSqliteEngine({
     dir: options.dataDir,
     ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
 }

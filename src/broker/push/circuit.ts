@@ -1,4 +1,4 @@
-import type { Clock } from "../../core/clock.js";
+import type { TimeSource } from "../../core/clock.js";
 
 /**
  * A circuit breaker per endpoint. After `failureThreshold` consecutive failed attempts the
@@ -23,12 +23,12 @@ export const CIRCUIT_DEFAULTS: CircuitOptions = {
 
 export class CircuitBreaker {
   readonly #options: CircuitOptions;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   #failures = 0;
   #trips = 0;
   #openUntil = 0;
 
-  constructor(clock: Clock, options: Partial<CircuitOptions> = {}) {
+  constructor(clock: TimeSource, options: Partial<CircuitOptions> = {}) {
     this.#clock = clock;
     this.#options = { ...CIRCUIT_DEFAULTS, ...options };
   }

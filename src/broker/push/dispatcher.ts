@@ -72,7 +72,7 @@ const ERROR_PAUSE_MS = 200;
 
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
-  readonly #waker = new Waker();
+  readonly #waker: Waker;
   readonly #stop = new AbortController();
   readonly #acks: AckBatcher;
   readonly #inFlight = new Set<Promise<void>>();
@@ -88,6 +88,7 @@ export class Dispatcher {
 
   constructor(deps: DispatcherDeps, config: SubscriptionConfig) {
     this.#deps = deps;
+    this.#waker = new Waker(deps.clock);
     this.#config = config;
     this.#target = targetOf(config);
     this.#rate = rateOf(config, deps.clock);

@@ -1,4 +1,4 @@
-import type { Clock } from "../../core/clock.js";
+import type { TimeSource } from "../../core/clock.js";
 
 /**
  * A token bucket: `perSecond` tokens a second, holding at most one second's worth, so a quiet
@@ -6,11 +6,11 @@ import type { Clock } from "../../core/clock.js";
  */
 export class RateLimiter {
   readonly #perSecond: number;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   #tokens: number;
   #at: number;
 
-  constructor(perSecond: number, clock: Clock) {
+  constructor(perSecond: number, clock: TimeSource) {
     this.#perSecond = perSecond;
     this.#clock = clock;
     this.#tokens = perSecond;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Clock } from "../../core/clock.js";
+import { ManualClock } from "../../testing/manual-clock.js";
 import type { Engine, NewEvent } from "../engine.js";
 import { appendJob } from "./append.js";
 import { Db } from "./database.js";
@@ -21,16 +22,6 @@ function tempDir(): string {
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-function manualClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 function event(id: string, source = "/test"): NewEvent {
   return {
@@ -129,12 +120,12 @@ describe("sqlite dedupe", () => {
   });
 
   it("appends a repeat again once the window has passed", async () => {
-    const clock = manualClock(1_000_000);
+    const clock = new ManualClock({ start: 1_000_000 });
     const engine = await openWithTopic(tempDir(), clock, 10_000);
     await engine.log.append("t", [event("a")]);
-    clock.advance(9_999);
+    await clock.advance(9_999);
     expect(await engine.log.append("t", [event("a")])).toEqual([{ offset: 1, duplicate: true }]);
-    clock.advance(2);
+    await clock.advance(2);
     expect(await engine.log.append("t", [event("a")])).toEqual([{ offset: 2, duplicate: false }]);
     await engine.close();
   });

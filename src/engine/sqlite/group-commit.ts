@@ -10,7 +10,7 @@
  * connection without locks. A flush takes at most `MAX_WEIGHT` work units so that a burst of
  * big batches is split over several commits instead of one long stall.
  */
-import type { Clock } from "../../core/clock.js";
+import type { TimeSource } from "../../core/clock.js";
 import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
 import { closedError, toSwitchyardError } from "./errors.js";
@@ -49,7 +49,7 @@ function runEffect(effect: () => void): void {
 
 export class GroupCommit {
   readonly #db: Db;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #indexes: Map<number, DedupeIndex>;
   readonly #access: StoreAccess | undefined;
   #queue: Job[] = [];
@@ -60,7 +60,7 @@ export class GroupCommit {
   #jobs = 0;
 
   /** `access`: when given, a commit is not even tried while the store is not writable. */
-  constructor(db: Db, clock: Clock, indexes: Map<number, DedupeIndex>, access?: StoreAccess) {
+  constructor(db: Db, clock: TimeSource, indexes: Map<number, DedupeIndex>, access?: StoreAccess) {
     this.#db = db;
     this.#clock = clock;
     this.#indexes = indexes;

@@ -44,7 +44,7 @@ export async function* tailTopic(
     position = { offset: page.next };
     // No await between the read and registering the wait: no append can slip in between.
     if (page.records.length === 0)
-      await ctx.notifier.wait([topicKey(name)], null, Number.POSITIVE_INFINITY, signal);
+      await ctx.notifier.wait([topicKey(name)], null, { waitMs: Number.POSITIVE_INFINITY, signal });
   }
 }
 

@@ -69,6 +69,7 @@ export class SqliteCursorStore implements CursorStore {
   async lease(sub: string, req: LeaseRequest): Promise<readonly Delivery[]> {
     const ctx = this.#ctx;
     if (ctx.isClosed()) throw closedError();
+    // The wait is real time (a long poll's budget); due moments are the engine clock's.
     const deadline = Date.now() + Math.max(0, req.waitMs);
     const topic = loadSubscription(ctx.db, sub)?.topic;
     const keys =
@@ -85,9 +86,9 @@ export class SqliteCursorStore implements CursorStore {
       const stopped = (): boolean => req.signal?.aborted === true || ctx.isClosed();
       const remaining = deadline - Date.now();
       if (remaining <= 0 || stopped()) return [];
-      const untilDue =
-        outcome.nextDueAt === null ? Number.POSITIVE_INFINITY : outcome.nextDueAt - ctx.clock.now();
-      await ctx.notifier.wait(keys, seen, Math.min(remaining, Math.max(1, untilDue)), req.signal);
+      const dueInMs =
+        outcome.nextDueAt === null ? null : Math.max(1, outcome.nextDueAt - ctx.clock.now());
+      await ctx.notifier.wait(keys, seen, { waitMs: remaining, dueInMs, signal: req.signal });
       if (stopped()) return [];
     }
   }

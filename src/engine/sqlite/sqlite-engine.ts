@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Clock, systemClock } from "../../core/clock.js";
+import { type Clock, systemClock, type Timer } from "../../core/clock.js";
 import type { Engine, EngineCapabilities, RetentionResult } from "../engine.js";
 import { SqliteCatalog } from "./catalog.js";
 import { Checkpointer } from "./checkpointer.js";
@@ -39,9 +39,12 @@ export interface SqliteEngineOptions {
    * crash or power loss (not a process crash) can lose the last ~250 ms of commits.
    */
   readonly fsync?: "always" | "interval";
-  /** Stamps `appended_at`, lease expiries and nack delays; default `systemClock`. */
+  /**
+   * Stamps `appended_at`, lease expiries and nack delays, and runs the timers that act on
+   * them (max-attempts sweeps, due-row wake-ups, retention); default `systemClock`.
+   */
   readonly clock?: Clock;
-  /** Background retention cadence, default 30000; 0 disables the timer. */
+  /** Background retention cadence (on `clock`), default 30000; 0 disables the timer. */
   readonly retentionIntervalMs?: number;
 }
 
@@ -57,7 +60,7 @@ class SqliteEngine implements Engine {
   readonly #sweeper: Sweeper;
   readonly #checkpointer: Checkpointer;
   readonly #access: StoreAccess;
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #timers: Timer[] = [];
   #retention: Promise<RetentionResult> | null = null;
   #closing: Promise<void> | null = null;
 
@@ -82,9 +85,12 @@ class SqliteEngine implements Engine {
   }
 
   startTimers(retentionIntervalMs: number): void {
-    if (retentionIntervalMs > 0)
-      this.#timers.push(setInterval(() => this.#backgroundRetention(), retentionIntervalMs));
-    for (const timer of this.#timers) timer.unref();
+    if (retentionIntervalMs <= 0) return;
+    const every = this.#ctx.clock.setInterval(
+      () => this.#backgroundRetention(),
+      retentionIntervalMs,
+    );
+    this.#timers.push(every.unref());
   }
 
   #enforceRetention(): Promise<RetentionResult> {
@@ -123,7 +129,7 @@ class SqliteEngine implements Engine {
 
   async #close(): Promise<void> {
     this.#state.closed = true;
-    for (const timer of this.#timers) clearInterval(timer);
+    for (const timer of this.#timers) timer.cancel();
     this.#sweeper.close();
     this.catalog.close();
     this.#ctx.notifier.close();
@@ -157,7 +163,7 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
     lock.release();
     throw error;
   }
-  const notifier = new Notifier();
+  const notifier = new Notifier(clock);
   const sweeper = new Sweeper();
   const dedupe = rebuildDedupe(db, loadAllTopics(db), clock.now());
   const state = { closed: false };

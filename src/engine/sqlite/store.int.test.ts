@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Clock } from "../../core/clock.js";
+import { type Clock, systemClock } from "../../core/clock.js";
 import { SUBSCRIPTION_DEFAULTS } from "../../core/config.js";
 import { createEngine } from "../create-engine.js";
 import type { Engine, NewEvent } from "../engine.js";
@@ -112,7 +112,7 @@ describe("sqlite store", () => {
 
   it("keeps appended_at from going backwards when the clock does, so time reads stay ordered", async () => {
     let now = 10_000;
-    const clock: Clock = { now: () => now };
+    const clock: Clock = { ...systemClock, now: () => now };
     const engine = await openSqliteEngine({ dir: tempDir(), clock });
     await withTopic(engine, "t");
     await engine.log.append("t", events(1, "a"));

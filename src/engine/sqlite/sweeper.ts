@@ -1,9 +1,10 @@
 /**
  * Dead-letters deliveries whose final attempt's lease ran out, even when nobody leases from
  * the subscription any more: a lease job that hands out a final attempt asks for a sweep at
- * that lease's expiry. Each sweep runs as a job and asks for the next one it finds. Timers are
- * unref'd: they never keep the process alive.
+ * that lease's expiry. Each sweep runs as a job and asks for the next one it finds. Timers run
+ * on the engine's clock and are unref'd: they never keep the process alive.
  */
+import type { Timer } from "../../core/clock.js";
 import { type ErrorCode, isSwitchyardError } from "../../core/errors.js";
 import type { EngineContext } from "./context.js";
 import { deadLetter, MAX_ATTEMPTS_REASON } from "./dead-letter.js";
@@ -55,7 +56,7 @@ export function sweepJob(tx: JobTx, ctx: EngineContext, name: string): number | 
 }
 
 export class Sweeper {
-  readonly #timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  readonly #timers = new Map<string, { at: number; timer: Timer }>();
   #ctx: EngineContext | undefined;
   #closed = false;
 
@@ -77,10 +78,11 @@ export class Sweeper {
     if (ctx === undefined || this.#closed) return;
     const existing = this.#timers.get(name);
     if (existing !== undefined && existing.at <= at) return;
-    if (existing !== undefined) clearTimeout(existing.timer);
-    const delay = Math.min(Math.max(0, at - ctx.clock.now()) + 1, 2_147_483_647);
-    const timer = setTimeout(() => this.#fire(name), delay);
-    timer.unref();
+    existing?.timer.cancel();
+    // At the expiry itself, so a test clock jumping exactly there sweeps. A real timer that
+    // fires a hair early finds nothing due yet, and the job asks again for the same moment.
+    const delay = Math.max(1, at - ctx.clock.now());
+    const timer = ctx.clock.setTimeout(() => this.#fire(name), delay).unref();
     this.#timers.set(name, { at, timer });
   }
 
@@ -105,7 +107,7 @@ export class Sweeper {
 
   close(): void {
     this.#closed = true;
-    for (const { timer } of this.#timers.values()) clearTimeout(timer);
+    for (const { timer } of this.#timers.values()) timer.cancel();
     this.#timers.clear();
   }
 }

@@ -1,5 +1,5 @@
 import type { KeyRecord } from "../../broker/keys.js";
-import { type Clock, systemClock } from "../../core/clock.js";
+import { systemClock, type TimeSource } from "../../core/clock.js";
 import { SwitchyardError } from "../../core/errors.js";
 
 /**
@@ -45,14 +45,14 @@ const SWEEP_MS = 1_000;
 export interface RateLimiterOptions {
   /** True while a key id is in the key view and not expired; other keys' buckets are dropped. */
   readonly isLive: (id: string) => boolean;
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
 }
 
 /** This node's buckets, per key: one for requests, one for published events. */
 export class RateLimiter {
   readonly #buckets = new Map<string, KeyBuckets>();
   readonly #isLive: (id: string) => boolean;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   #sweptAt: number;
 
   constructor(options: RateLimiterOptions) {
