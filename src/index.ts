@@ -169,7 +169,6 @@ async function serve(
     keys,
     sessions,
     auth,
-    autoCreateTopics: options.autoCreateTopics ?? false,
     logLevel: options.logLevel ?? "info",
     guards: {
       withoutAuth: !auth,
