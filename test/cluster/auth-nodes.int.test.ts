@@ -51,6 +51,19 @@ async function revoke(router: TestRouter, id: string): Promise<void> {
   expect(response.status).toBe(204);
 }
 
+/** A stream of `subscription` on `router` with a Bearer key, once its upgrade is answered. */
+async function openStream(router: TestRouter, subscription: string, key: string) {
+  const ws = new WebSocket(
+    `${router.url.replace(/^http/, "ws")}/v1/subscriptions/${subscription}/stream`,
+    { headers: { authorization: `Bearer ${key}` } },
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade ${res.statusCode}`)));
+  });
+  return ws;
+}
+
 describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", () => {
   let nats: NatsServers;
   let a: TestRouter;
@@ -185,11 +198,28 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
     expect(Date.now() - endedAt).toBeLessThan(1_500);
   });
 
-  it("a node whose Catalog watch is cut off fails closed (503), then sees the revocation once healed", async () => {
-    const created = await createKey(a, ["read:*"]);
+  it("a node whose Catalog watch is cut off fails closed (503, its streams closed with 1013), then sees the revocation once healed", async () => {
+    for (const [path, body] of [
+      ["/v1/topics/cut.topic", {}],
+      ["/v1/subscriptions/cut-sub", { topic: "cut.topic" }],
+    ] as const) {
+      const put = await fetch(`${a.url}${path}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(put.status).toBe(201);
+    }
+    const created = await createKey(a, ["read:*", "consume:cut-sub"]);
     await eventually(async () => expect(await status(b, created.key)).toBe(200), {
       timeoutMs: 1_000,
     });
+    const stream = await openStream(b, "cut-sub", created.key);
+    const streamClosed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+      stream.once("close", (code, reason) =>
+        resolve({ code, reason: String(reason), at: Date.now() }),
+      ),
+    );
     toB.cut();
     const cutAt = Date.now();
     try {
@@ -226,6 +256,22 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
         expect(await status(b, ADMIN)).toBe(503); // every key: the view as a whole is stale
       }
       expect((await fetch(`${b.url}/healthz`)).status).toBe(200);
+
+      // The stream B had open on that key is not kept on trust a request would not get: it
+      // closes with 1013 "try again later" naming engine_unavailable (not 4401: B cannot know
+      // the key was revoked), once the view is 5 s stale, at the next 250 ms sweep.
+      const { at, ...closed } = await streamClosed;
+      const closedAtMs = at - cutAt;
+      expect(closed.code).toBe(1013);
+      expect(closed.reason).toContain("engine_unavailable");
+      expect(closedAtMs).toBeGreaterThanOrEqual(4_000);
+      expect(closedAtMs).toBeLessThan(8_000);
+      // Requests and streams are held to the same view: refused and closed together.
+      const refusedAtMs = seen[firstRefusal]?.atMs ?? 0;
+      expect(
+        Math.abs(closedAtMs - refusedAtMs),
+        JSON.stringify({ closedAtMs, refusedAtMs }),
+      ).toBeLessThan(1_000);
     } finally {
       toB.heal();
     }
@@ -234,5 +280,8 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
       intervalMs: 100,
     });
     expect(await status(b, ADMIN)).toBe(200);
+    // Healed, B streams again: 1013 meant "try again later", and later works.
+    const again = await openStream(b, "cut-sub", ADMIN);
+    again.close();
   }, 60_000);
 });
