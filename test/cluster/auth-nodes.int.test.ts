@@ -1,11 +1,14 @@
 /**
- * API keys across nodes: two routers on one nats-server share their keys through the
- * Catalog. A key created on one node authenticates on the other within 1 s, a revocation on
- * one fails it on the other within 1 s, and `keys create --engine nats` writes a key while
- * both run; a dashboard session signed out on one node closes its stream on the other. Node B reaches NATS through a TCP proxy of the test's own: with it cut, B's view
- * of the keys goes unconfirmed, and B answers 503 rather than trust a key A revoked meanwhile.
+ * API keys across nodes: two routers on one password-protected nats-server share their keys
+ * through the Catalog. A key created on one node authenticates on the other within 1 s, a
+ * revocation on one fails it on the other within 1 s, and `keys create --engine nats` writes
+ * a key while both run, connecting with the routers' NATS user and password; a dashboard
+ * session signed out on one node closes its stream on the other. Node B reaches NATS through
+ * a TCP proxy of the test's own: with it cut, B's view of the keys goes unconfirmed, and B
+ * answers 503 rather than trust a key A revoked meanwhile, and closes its streams with 1013.
  */
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +21,8 @@ import { TEST_SECRET_KEY } from "../support/router-process.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 
 const ADMIN = generateKey().key;
+const NATS_USER = "switchyard";
+const NATS_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchyard.js");
 
 async function answer(router: TestRouter, key: string, path = "/v1/keys/self") {
@@ -51,6 +56,25 @@ async function revoke(router: TestRouter, id: string): Promise<void> {
   expect(response.status).toBe(204);
 }
 
+/** `switchyard keys create …` from dist/, in an environment free of the caller's settings. */
+function keysCreate(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("SWITCHYARD_")),
+  );
+  return new Promise((done) =>
+    execFile(
+      process.execPath,
+      [bin, "keys", "create", ...args],
+      { timeout: 30_000, env: { ...clean, NO_COLOR: "1", ...env } },
+      (error, stdout, stderr) =>
+        done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
 /** A stream of `subscription` on `router` with a Bearer key, once its upgrade is answered. */
 async function openStream(router: TestRouter, subscription: string, key: string) {
   const ws = new WebSocket(
@@ -73,7 +97,10 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
   const prefix = `AK${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
+    // The NATS account is password-protected, as an installation that leaves loopback is.
+    nats = await startNatsServer({
+      config: `authorization { user: ${NATS_USER}, password: "${NATS_PASSWORD}" }`,
+    });
     toB = await TcpProxy.start({ host: "127.0.0.1", port: nats.servers[0]?.port ?? 0 });
     const options = {
       auth: true,
@@ -81,10 +108,14 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
       engine: "nats" as const,
       secretKeys: TEST_SECRET_KEY,
     };
+    const credentials = { user: NATS_USER, password: NATS_PASSWORD };
     // The admin key is registered by compare-and-set: two nodes starting at once both succeed.
     [a, b] = await Promise.all([
-      startTestRouter({ ...options, nats: { url: nats.url, prefix } }),
-      startTestRouter({ ...options, nats: { url: `nats://127.0.0.1:${toB.port}`, prefix } }),
+      startTestRouter({ ...options, nats: { url: nats.url, prefix, credentials } }),
+      startTestRouter({
+        ...options,
+        nats: { url: `nats://127.0.0.1:${toB.port}`, prefix, credentials },
+      }),
     ]);
   }, 60_000);
 
@@ -113,24 +144,31 @@ describe.runIf(natsServerAvailable())("API keys on two nodes of one JetStream", 
     expect(failedAfter).toBeLessThan(1_000);
   });
 
-  it("keys create --engine nats writes a key while both nodes run", async () => {
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
-      execFile(
-        process.execPath,
-        [bin, "keys", "create", "--name", "ops", "--scope", "metrics"].concat([
-          "--engine",
-          "nats",
-          "--nats-url",
-          nats.url,
-          "--nats-prefix",
-          prefix,
-        ]),
-        { timeout: 30_000 },
-        (error, stdout, stderr) =>
-          done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-      ),
+  it("keys create --engine nats writes a key while both nodes run, with the routers' NATS user and password", async () => {
+    const offline = ["--engine", "nats", "--nats-url", nats.url, "--nats-prefix", prefix];
+    // Without the password NATS refuses the connection: one line, exit 1, nothing written.
+    const refused = await keysCreate(["--name", "nopass", "--scope", "metrics", ...offline], {
+      SWITCHYARD_NATS_USER: NATS_USER,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split("\n"), refused.stderr).toHaveLength(1);
+    expect(refused.stderr).toMatch(/Authorization Violation \(engine_unavailable\)/);
+    expect(refused.stdout).toBe("");
+    // A wrong password is refused too, and never echoed.
+    const wrong = await keysCreate(["--name", "wrong", "--scope", "metrics", ...offline], {
+      SWITCHYARD_NATS_USER: NATS_USER,
+      SWITCHYARD_NATS_PASSWORD: `${NATS_PASSWORD}-not`,
+    });
+    expect(wrong.code).toBe(1);
+    expect(`${wrong.stdout}${wrong.stderr}`).not.toContain(NATS_PASSWORD);
+
+    // The user by flag, the password from the environment only (a flag would show in `ps`).
+    const run = await keysCreate(
+      ["--name", "ops", "--scope", "metrics", ...offline, "--nats-user", NATS_USER],
+      { SWITCHYARD_NATS_PASSWORD: NATS_PASSWORD },
     );
     expect(run.code, run.stderr).toBe(0);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(NATS_PASSWORD);
     const key = /^(sy_\S+)$/m.exec(run.stdout)?.[1] ?? "";
     for (const node of [a, b])
       await eventually(async () => expect(await status(node, key, "/metrics")).toBe(200));
