@@ -38,6 +38,15 @@ export function generateApiKey(): string {
 }
 export type { Problem } from "./server/problem.js";
 
+/** An installation's JetStream: its servers, names, replicas and how to connect to them. */
+export interface NatsOptions {
+  readonly url: string;
+  readonly prefix?: string;
+  readonly replicas?: number;
+  /** Credentials and TLS for the NATS connection (file contents, not paths). */
+  readonly credentials?: NatsCredentials;
+}
+
 export interface RouterOptions {
   /** Interface to bind; default "127.0.0.1". */
   readonly host?: string;
@@ -50,13 +59,7 @@ export interface RouterOptions {
   readonly sessionTimes?: Partial<SessionTimes>;
   readonly fsync?: "always" | "interval";
   /** The JetStream to use with `engine: "nats"` (every node of one installation the same). */
-  readonly nats?: {
-    readonly url: string;
-    readonly prefix?: string;
-    readonly replicas?: number;
-    /** Credentials and TLS for the NATS connection (file contents, not paths). */
-    readonly credentials?: NatsCredentials;
-  };
+  readonly nats?: NatsOptions;
   /**
    * The keys sealing push secrets and header values in the store: `id:base64` entries (32
    * bytes each) separated by commas; the first seals, all open. Wins over `secretKeyFile`.
@@ -179,7 +182,6 @@ async function serve(
     keys,
     sessions,
     auth,
-    autoCreateTopics: options.autoCreateTopics ?? false,
     logLevel: options.logLevel ?? "info",
     guards: {
       withoutAuth: !auth,
@@ -251,14 +253,17 @@ function engineOptions(options: RouterOptions): EngineOptions {
       ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     };
-  const nats = options.nats;
-  if (nats === undefined)
+  if (options.nats === undefined)
     throw new SwitchyardError("invalid_request", 'engine "nats" needs nats.url (--nats-url)');
   if (options.clock !== undefined)
     throw new SwitchyardError(
       "invalid_request",
       'a clock needs engine "sqlite": JetStream keeps its own time',
     );
+  return natsEngineOptions(options.nats);
+}
+
+function natsEngineOptions(nats: NatsOptions): EngineOptions {
   return {
     kind: "nats",
     servers: nats.url,
@@ -288,10 +293,11 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
   }
 }
 
-/** Where `switchyard keys create` writes offline: a stopped router's folder, or NATS. */
-export type KeyStoreTarget =
-  | { readonly dataDir: string }
-  | { readonly nats: { readonly url: string; readonly prefix?: string } };
+/**
+ * Where `switchyard keys create` writes offline: a stopped router's folder, or NATS with the
+ * connection settings a router of the installation uses (credentials and TLS included).
+ */
+export type KeyStoreTarget = { readonly dataDir: string } | { readonly nats: NatsOptions };
 
 /**
  * Creates a key straight in the store, without a router: the embedded engine takes the
@@ -309,11 +315,7 @@ export async function createKeyInStore(
   const engine = await createEngine(
     "dataDir" in target
       ? { kind: "sqlite", dataDir: target.dataDir }
-      : {
-          kind: "nats",
-          servers: target.nats.url,
-          ...(target.nats.prefix === undefined ? {} : { prefix: target.nats.prefix }),
-        },
+      : natsEngineOptions(target.nats),
   );
   try {
     await engine.ready();

@@ -2,7 +2,6 @@ import { type Clock, systemClock } from "../core/clock.js";
 import type { SubscriptionConfig } from "../core/config.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
-import { isTopicName } from "../core/names.js";
 import type { LogPosition, StartPosition } from "../core/positions.js";
 import type { SecretKeyRing } from "../core/secret-box.js";
 import type {
@@ -72,6 +71,15 @@ export type PublishEntry =
   | { readonly id: string; readonly offset: number; readonly duplicate: boolean }
   | { readonly id: string; readonly error: SwitchyardError };
 
+/**
+ * Whether a request may have an unknown topic created (when auto-create is on): with auth,
+ * whether its key holds `manage:` on the name; true without auth. The broker asks it at the
+ * moment it would create, so no check made earlier can go stale in between.
+ */
+export type MayCreateTopic = (topic: string) => boolean;
+
+const ANY_TOPIC: MayCreateTopic = () => true;
+
 export interface PublishResult {
   readonly entries: readonly PublishEntry[];
   /** True when some entry failed (only on engines without atomic batches): HTTP 207. */
@@ -100,14 +108,12 @@ export class Broker {
   readonly #redrives: RedriveJobs;
   readonly #push: PushDispatchers;
   readonly #secrets: PushSecrets;
-  readonly #autoCreate: boolean;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
-    this.#autoCreate = options.autoCreateTopics ?? false;
     this.#clock = options.clock ?? systemClock;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
-    this.#topics = new Topics(this.#engine, this.#clock, this.#autoCreate);
+    this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
     this.audit = new AuditTrail(this.#engine, this.#topics, this.#clock, options.onAuditError);
     this.schemas = new SchemaRegistry(this.#engine.catalog, {
       audit: this.audit,
@@ -141,16 +147,6 @@ export class Broker {
 
   get maxBatchEvents(): number {
     return this.#maxBatch;
-  }
-
-  /** Dev mode: a publish or a subscription on an unknown topic creates it. */
-  get autoCreatesTopics(): boolean {
-    return this.#autoCreate;
-  }
-
-  /** Whether the topic exists (through the topic cache); false for a name that is not one. */
-  async topicExists(name: string): Promise<boolean> {
-    return isTopicName(name) && (await this.#topics.cache.get(name)) !== null;
   }
 
   ready(signal?: AbortSignal): Promise<void> {
@@ -208,15 +204,21 @@ export class Broker {
   /**
    * Publishes events (already parsed from JSON) to a topic. `batch` selects pointers of the
    * form `/3/source` (a batch) or `/source` (one event). All-or-nothing on invalid input.
+   * An unknown topic is created (auto-create on) only if `mayCreateTopic` allows it.
    */
-  async publish(topic: string, events: readonly unknown[], batch: boolean): Promise<PublishResult> {
+  async publish(
+    topic: string,
+    events: readonly unknown[],
+    batch: boolean,
+    mayCreateTopic: MayCreateTopic = ANY_TOPIC,
+  ): Promise<PublishResult> {
     if (events.length > this.#maxBatch)
       throw new SwitchyardError(
         "batch_too_large",
         `${events.length} events in one request; at most ${this.#maxBatch}`,
         { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
       );
-    const config = await this.#topics.requirePublishable(topic);
+    const config = await this.#topics.requirePublishable(topic, mayCreateTopic(topic));
     const prepared = prepareEvents(events, batch, config, this.#clock);
     if (prepared.events.length === 0) return { entries: [], partial: false };
     const appended = await this.#append(topic, prepared.events);
@@ -265,12 +267,14 @@ export class Broker {
   }
 
   // Subscriptions and delivery.
+  /** An unknown topic is created (auto-create on) only if `mayCreateTopic` allows it; else 404. */
   async putSubscription(
     name: string,
     body: unknown,
     actor: Actor = null,
+    mayCreateTopic: MayCreateTopic = ANY_TOPIC,
   ): Promise<{ created: boolean; subscription: SubscriptionView }> {
-    const put = await this.#subs.put(name, body);
+    const put = await this.#subs.put(name, body, mayCreateTopic);
     const type = put.created
       ? "switchyard.subscription.created"
       : "switchyard.subscription.updated";

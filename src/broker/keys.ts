@@ -288,9 +288,17 @@ export class KeyStore {
     await this.#watching;
   }
 
+  /**
+   * Whether the view was confirmed current (a `synced` marker) within the last 5 s: what
+   * requests (503 otherwise) and open streams (closed otherwise) are held to.
+   */
+  isFresh(now = this.#clock.now()): boolean {
+    return now - this.#syncedAt <= STALE_VIEW_MS;
+  }
+
   /** 503 rather than trust a view more than 5 s stale (API.md). */
   #checkFresh(now: number): void {
-    if (now - this.#syncedAt > STALE_VIEW_MS)
+    if (!this.isFresh(now))
       throw new SwitchyardError(
         "engine_unavailable",
         "this router's view of the API keys is stale; try again shortly",

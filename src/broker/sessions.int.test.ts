@@ -103,4 +103,17 @@ describe("the session store", () => {
     await eventually(async () => expect(await engine.catalog.list(SESSIONS_KIND)).toHaveLength(0));
     expect(await sessions.find("not-a-session")).toBeUndefined();
   });
+
+  it("holds the view open streams are checked against fresh only within 5 s of a synced marker", async () => {
+    await sessions.start();
+    try {
+      expect(sessions.isFresh()).toBe(true);
+      now += 5_001; // no marker can arrive between this line and the next
+      expect(sessions.isFresh()).toBe(false);
+      expect(keys.isFresh()).toBe(false);
+      await eventually(() => expect(sessions.isFresh()).toBe(true));
+    } finally {
+      await sessions.close();
+    }
+  });
 });

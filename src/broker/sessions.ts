@@ -2,7 +2,7 @@ import { hash, randomBytes } from "node:crypto";
 import { systemClock, type TimeSource } from "../core/clock.js";
 import type { Catalog, CatalogEvent, CatalogValue } from "../engine/engine.js";
 import { followCatalog } from "./catalog-follow.js";
-import type { KeyStore, Principal } from "./keys.js";
+import { type KeyStore, type Principal, STALE_VIEW_MS } from "./keys.js";
 
 /** The Catalog kind holding dashboard sessions, keyed by the SHA-256 (hex) of the session id. */
 export const SESSIONS_KIND = "sessions";
@@ -78,6 +78,7 @@ export class SessionStore {
   /** Refs the watch saw deleted, with when: a stream's session may predate the view's copy. */
   readonly #ended = new Map<string, number>();
   readonly #stop = new AbortController();
+  #syncedAt = Number.NEGATIVE_INFINITY;
   #watching: Promise<void> | undefined;
 
   constructor(
@@ -107,7 +108,10 @@ export class SessionStore {
   }
 
   #apply(event: CatalogEvent): void {
-    if (event.type === "synced") return;
+    if (event.type === "synced") {
+      this.#syncedAt = this.#clock.now();
+      return;
+    }
     const session = event.value === null ? undefined : fromValue(event.value);
     if (session !== undefined) {
       this.#view.set(event.key, session);
@@ -119,6 +123,14 @@ export class SessionStore {
     // A marker matters only while a stream of that session could be open: its lifetime.
     for (const [ref, at] of this.#ended)
       if (now - at > this.#times.lifetimeMs) this.#ended.delete(ref);
+  }
+
+  /**
+   * Whether the view streams are checked against was confirmed current within 5 s, as the
+   * key view must be: a stale one could miss a sign-out made on another node.
+   */
+  isFresh(now = this.#clock.now()): boolean {
+    return now - this.#syncedAt <= STALE_VIEW_MS;
   }
 
   #live(session: Session, now: number): boolean {

@@ -43,6 +43,7 @@ export class Subscriptions {
   async put(
     name: string,
     body: unknown,
+    mayCreateTopic: (topic: string) => boolean,
   ): Promise<{ created: boolean; subscription: SubscriptionView }> {
     assertSubscriptionName(name, "path:name");
     const stored = await this.#engine.cursors.getSubscription(name);
@@ -65,7 +66,7 @@ export class Subscriptions {
       );
     if (parsed.push !== null) await this.#push.checkEndpointConfig(parsed.push.url, "/push/url");
     await checkDeadLetterTopic(this.#engine, parsed, existing);
-    await this.#topics.require(parsed.topic, "/topic");
+    await this.#topics.require(parsed.topic, "/topic", mayCreateTopic(parsed.topic));
     await this.#topics.ensure(parsed.deadLetterTopic);
     // `start` applies at creation only; an update keeps the position (seek moves it).
     const config: SubscriptionConfig =

@@ -48,23 +48,28 @@ export class Topics {
     return configs.map((c) => topicView(c));
   }
 
-  /** The topic's config; unknown topics are created with defaults when auto-create is on. */
-  async require(name: string, pointer = "path:topic"): Promise<TopicConfig> {
+  /**
+   * The topic's config. An unknown topic is created with defaults when auto-create is on and
+   * `mayCreate` (the request may manage it: decided from its key, never from whether the
+   * topic existed a moment ago); otherwise 404.
+   */
+  async require(name: string, pointer = "path:topic", mayCreate = true): Promise<TopicConfig> {
     assertTopicName(name, pointer);
     const config = await this.cache.get(name);
     if (config !== null) return config;
-    if (!this.#autoCreate) throw notFound(name, pointer);
+    if (!this.#autoCreate || !mayCreate) throw notFound(name, pointer);
     return this.#write(withOwnerByName(defaultTopicConfig(name)));
   }
 
   /**
    * The config of a topic users may publish to: router-owned topics answer 403 whether
-   * they exist or not (an unknown `switchyard.*` one is not auto-created).
+   * they exist or not (an unknown `switchyard.*` one is not auto-created). `mayCreate` as
+   * for `require`.
    */
-  async requirePublishable(name: string): Promise<TopicConfig> {
+  async requirePublishable(name: string, mayCreate = true): Promise<TopicConfig> {
     assertTopicName(name, "path:topic");
     if (isRouterTopicName(name)) throw publishForbidden(name);
-    const config = await this.require(name);
+    const config = await this.require(name, "path:topic", mayCreate);
     if (isRouterOwned(config)) throw publishForbidden(name);
     return config;
   }

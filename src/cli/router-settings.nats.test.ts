@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CliFailure, EXIT_USAGE } from "./fail.js";
-import { resolveSettings } from "./router-settings.js";
+import { resolveNatsSettings, resolveSettings } from "./router-settings.js";
 
 const cwd = "/srv/app";
 
@@ -72,6 +72,57 @@ describe("resolveSettings for --engine nats", () => {
     } catch (error) {
       expect(String((error as Error).message)).not.toContain("hunter2-secret");
       expect((error as CliFailure).hint).not.toContain("hunter2-secret");
+    }
+  });
+});
+
+describe("resolveNatsSettings (keys create --engine nats)", () => {
+  it("takes the nats.* settings from the same flags, env and file keys as serve", () => {
+    const nats = resolveNatsSettings({
+      flags: { natsUrl: "tls://n:4222", natsNkeyFile: "seed.nk", natsReplicas: "3" },
+      env: { SWITCHYARD_NATS_TLS_CA: "ca.pem", SWITCHYARD_NATS_PASSWORD: "from-env" },
+      file: {
+        path: "switchyard.json",
+        values: { port: 9000, nats: { prefix: "SHOP", user: "sy", password: "from-file" } },
+      },
+      cwd,
+    });
+    expect(nats).toEqual({
+      url: "tls://n:4222",
+      prefix: "SHOP",
+      replicas: 3,
+      nkeyFile: "/srv/app/seed.nk",
+      tlsCaFile: "/srv/app/ca.pem",
+      user: "sy",
+      password: "from-env",
+    });
+  });
+
+  it("reads no router setting: a serve environment that would refuse to start does not matter", () => {
+    const nats = resolveNatsSettings({
+      flags: { natsUrl: "nats://n:4222" },
+      env: { SWITCHYARD_HOST: "0.0.0.0", SWITCHYARD_AUTH: "false", SWITCHYARD_PORT: "x" },
+      cwd,
+    });
+    expect(nats).toEqual({ url: "nats://n:4222" });
+  });
+
+  it("refuses without servers, and a password without a user, never echoing it", () => {
+    expect(() => resolveNatsSettings({ flags: {}, env: {}, cwd })).toThrow(
+      /--engine nats needs the NATS servers/,
+    );
+    const attempt = () =>
+      resolveNatsSettings({
+        flags: { natsUrl: "nats://n:4222", natsPassword: "flag-secret" },
+        env: { SWITCHYARD_NATS_PASSWORD: "env-secret" },
+        cwd,
+      });
+    expect(attempt).toThrow(/a NATS password was given without a user/);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as CliFailure).exitCode).toBe(EXIT_USAGE);
+      expect(`${(error as Error).message} ${(error as CliFailure).hint}`).not.toMatch(/secret/);
     }
   });
 });

@@ -299,11 +299,15 @@ export interface Sources {
   readonly cwd: string;
 }
 
-/** Merges the sources (flags > env > file > defaults) and validates every value. */
-export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
+/** Each spec's value from the first source that has it (flags > env > file > defaults), parsed. */
+function choose(
+  specs: readonly Spec[],
+  sources: Sources,
+  defaults: Readonly<Record<string, unknown>>,
+): Map<string, unknown> {
   const fileValues = sources.file ? flatten(sources.file) : new Map<string, unknown>();
   const chosen = new Map<string, unknown>();
-  for (const spec of SPECS) {
+  for (const spec of specs) {
     const flag = spec.option === undefined ? undefined : sources.flags[spec.option];
     const env = sources.env[spec.env];
     if (flag !== undefined) chosen.set(spec.key, spec.parse(flag, spec.flag ?? spec.key));
@@ -313,15 +317,32 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
         spec.key,
         spec.parse(fileValues.get(spec.key), `${sources.file?.path}: ${spec.key}`),
       );
-    else if (spec.key in DEFAULTS[mode]) chosen.set(spec.key, DEFAULTS[mode][spec.key]);
+    else if (spec.key in defaults) chosen.set(spec.key, defaults[spec.key]);
   }
+  return chosen;
+}
+
+/**
+ * The `nats.*` settings alone, for a command that reaches an installation's JetStream
+ * without running a router (`keys create --engine nats`): the same flags, environment
+ * variables and config-file keys as `serve`, the password from the environment or the file
+ * only.
+ */
+export function resolveNatsSettings(sources: Sources): NatsSettings {
+  const specs = SPECS.filter((spec) => spec.key.startsWith("nats."));
+  return natsSettings(choose(specs, sources, {}), sources.cwd);
+}
+
+/** Merges the sources (flags > env > file > defaults) and validates every value. */
+export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
+  const chosen = choose(SPECS, sources, DEFAULTS[mode]);
   const limits: { -readonly [K in keyof Limits]: Limits[K] } = {};
   for (const name of LIMIT_KEYS) {
     const value = chosen.get(`limits.${name}`);
     if (typeof value === "number") limits[name] = value;
   }
   const engine = chosen.get("engine") as "sqlite" | "nats";
-  const nats = natsSettings(engine, chosen, sources.cwd);
+  const nats = engine === "nats" ? natsSettings(chosen, sources.cwd) : undefined;
   const tls = tlsSettings(chosen, sources.cwd);
   const secretKeys = chosen.get("secretKey");
   const secretKeyFile = chosen.get("secretKeyFile");
@@ -368,13 +389,8 @@ function tlsSettings(chosen: ReadonlyMap<string, unknown>, cwd: string): RouterS
   return { certFile: resolve(cwd, cert), keyFile: resolve(cwd, key) };
 }
 
-function natsSettings(
-  engine: "sqlite" | "nats",
-  chosen: ReadonlyMap<string, unknown>,
-  cwd: string,
-): RouterSettings["nats"] {
+function natsSettings(chosen: ReadonlyMap<string, unknown>, cwd: string): NatsSettings {
   const url = chosen.get("nats.url");
-  if (engine !== "nats") return undefined;
   if (typeof url !== "string")
     throw usage(
       "--engine nats needs the NATS servers to use",

@@ -19,7 +19,6 @@ export interface RouteContext {
   readonly auth: boolean;
   /** With auth, this node's per-key buckets: the publish route charges its events here. */
   readonly rateLimits: RateLimiter | undefined;
-  readonly autoCreateTopics: boolean;
 }
 
 /** Sends an already-serialised JSON body (no schema serialisation on any path). */

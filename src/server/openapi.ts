@@ -67,7 +67,7 @@ const PATHS: Json = {
     post: operation("publish", {
       summary: "Publish one event (structured or binary mode) or a batch",
       description:
-        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create. Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there.",
+        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create (with auth, only for a key with `manage:` on the topic; others get 404 `topic_not_found`). Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there.",
       params: ["topic"],
       body: publishBody,
       ok: { 201: "PublishResponse", 207: "PublishResponse" },
@@ -119,7 +119,7 @@ const PATHS: Json = {
     put: operation("putSubscription", {
       summary: "Create (201) or update (200) a subscription",
       description:
-        "An update keeps the position; `start` applies at creation only. The dead-letter topic is created, router-owned, when missing; naming an existing ordinary topic as `deadLetterTopic` (given or defaulted) answers 409 `topic_in_use`, a `switchyard.*` one 400 `invalid_request`. Push secrets are write-only.",
+        "An update keeps the position; `start` applies at creation only. The dead-letter topic is created, router-owned, when missing; naming an existing ordinary topic as `deadLetterTopic` (given or defaulted) answers 409 `topic_in_use`, a `switchyard.*` one 400 `invalid_request`. Push secrets are write-only. An unknown topic answers 404 `topic_not_found` unless the router auto-creates topics and (with auth) the key holds `manage:` on it.",
       params: ["name"],
       body: "SubscriptionInput",
       ok: { 200: "Subscription", 201: "Subscription" },
@@ -234,7 +234,7 @@ const PATHS: Json = {
     get: operation("stream", {
       summary: "WebSocket stream of deliveries with credit-based flow control",
       description:
-        "JSON text frames. The client sends `StreamClientFrame`s: `credit` allows that many more deliveries; ack/nack/extend/reject settle (an optional `id` is echoed). The server sends `StreamServerFrame`s and never more deliveries than the outstanding credit. A bad frame answers an `error` frame and the stream stays open. Closes with 1001 on shutdown and 4404 when the subscription is deleted. Leases held by a closed stream expire and are redelivered. A request without upgrade answers 426.",
+        "JSON text frames. The client sends `StreamClientFrame`s: `credit` allows that many more deliveries; ack/nack/extend/reject settle (an optional `id` is echoed). The server sends `StreamServerFrame`s and never more deliveries than the outstanding credit. A bad frame answers an `error` frame and the stream stays open. Closes with 1001 on shutdown, 4404 when the subscription is deleted, 4401 when the key or dashboard session it was opened with ends, and 1013 (reason `engine_unavailable: …`) when this router's view of keys or sessions is more than 5 s stale (reconnect with backoff). Leases held by a closed stream expire and are redelivered. A request without upgrade answers 426.",
       params: ["name"],
       ok: { 101: null },
       errors: ["invalid_name", "subscription_not_found", "upgrade_required"],

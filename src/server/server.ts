@@ -36,7 +36,7 @@ import { schemaRoutes } from "./routes/schemas.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
 import { uiSessionRoutes } from "./routes/ui-session.js";
-import { type StreamCredential, StreamHub, streamRoute } from "./stream.js";
+import { credentialCheck, StreamHub, streamRoute } from "./stream.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "silent";
 
@@ -60,11 +60,12 @@ export interface ServerOptions {
   readonly auth?: boolean;
   /** Dashboard sessions (`/ui/session`); used only with `auth`. */
   readonly sessions?: SessionStore;
-  /** The broker creates unknown topics on publish: with auth, only for keys with `manage:`. */
-  readonly autoCreateTopics?: boolean;
 }
 
-/** How often open streams are checked against their key and session ending (API.md: within 1 s). */
+/**
+ * How often open streams are checked against their key and session ending (API.md: within
+ * 1 s) and against the staleness of the views that tell (closed within 5 s + this).
+ */
 const STREAM_KEY_SWEEP_MS = 250;
 
 export interface TlsOptions {
@@ -290,7 +291,6 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     keys: options.keys,
     auth,
     rateLimits,
-    autoCreateTopics: options.autoCreateTopics ?? false,
   };
   for (const register of [
     topicRoutes,
@@ -306,17 +306,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   uiSessionRoutes(context, sessions);
   streamRoute(context, hub);
   await app.ready();
-  const keys = options.keys;
-  const store = sessions?.store;
-  const ended = ({ keyId, session }: StreamCredential): string | undefined => {
-    if (!keys.isValid(keyId)) return "key revoked or expired";
-    if (session !== null && store !== undefined && !store.isOpen(session))
-      return "dashboard session ended";
-    return undefined;
-  };
-  const sweep = auth
-    ? setInterval(() => hub.closeWhere(ended, 4401), STREAM_KEY_SWEEP_MS)
-    : undefined;
+  const ended = credentialCheck(options.keys, sessions?.store);
+  const sweep = auth ? setInterval(() => hub.closeWhere(ended), STREAM_KEY_SWEEP_MS) : undefined;
   sweep?.unref();
 
   let closed: Promise<void> | undefined;

@@ -10,6 +10,13 @@ const MAX_CREDIT = 10_000_000;
 const LEASE_WAIT_MS = 30_000;
 /** Close code when the subscription disappears while streaming. */
 export const CLOSE_SUBSCRIPTION_GONE = 4404;
+/** Close code when the stream's key or dashboard session ended (revoked, expired, signed out). */
+export const CLOSE_CREDENTIAL_ENDED = 4401;
+/**
+ * RFC 6455's 1013 "Try Again Later": this node can no longer confirm the stream's credential
+ * (its key or session view is stale, as when requests answer 503 `engine_unavailable`).
+ */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 type FrameId = string | number | undefined;
 

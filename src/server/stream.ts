@@ -1,10 +1,11 @@
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
-import type { OpenSession } from "../broker/sessions.js";
+import type { KeyStore } from "../broker/keys.js";
+import type { OpenSession, SessionStore } from "../broker/sessions.js";
 import { SwitchyardError } from "../core/errors.js";
 import { answerOnSocket } from "./client-errors.js";
 import type { Params, RouteContext } from "./context.js";
-import { StreamSession } from "./stream-session.js";
+import { CLOSE_CREDENTIAL_ENDED, CLOSE_TRY_AGAIN_LATER, StreamSession } from "./stream-session.js";
 
 type StreamRequest = { Params: Params<"name"> };
 
@@ -14,9 +15,41 @@ export interface StreamCredential {
   readonly session: Pick<OpenSession, "ref" | "session"> | null;
 }
 
+/** Why an open stream must end now: its close code and reason. */
+export interface StreamEnding {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/**
+ * The sweep's verdict on a stream's credential, from this node's views (no store read):
+ * 4401 once its key or dashboard session has ended; 1013 (reason naming
+ * `engine_unavailable`) while the views are too stale to tell, so a stream is never kept
+ * open on trust a request would not get (fail closed). A view that cannot tell still closes
+ * with 4401 what it knows has ended.
+ */
+export function credentialCheck(
+  keys: KeyStore,
+  sessions: SessionStore | undefined,
+): (credential: StreamCredential) => StreamEnding | undefined {
+  return ({ keyId, session }) => {
+    if (!keys.isValid(keyId))
+      return { code: CLOSE_CREDENTIAL_ENDED, reason: "key revoked or expired" };
+    const viaCookie = session !== null && sessions !== undefined;
+    if (viaCookie && !sessions.isOpen(session))
+      return { code: CLOSE_CREDENTIAL_ENDED, reason: "dashboard session ended" };
+    if (!keys.isFresh() || (viaCookie && !sessions.isFresh()))
+      return {
+        code: CLOSE_TRY_AGAIN_LATER,
+        reason: "engine_unavailable: this router's view of the credentials is stale",
+      };
+    return undefined;
+  };
+}
+
 /**
  * Open streams, so that shutdown can close them with 1001 and wait for them, and a sweep
- * can close those whose credential ended.
+ * can close those whose credential ended or can no longer be confirmed.
  */
 export class StreamHub {
   readonly #sessions = new Set<StreamSession>();
@@ -39,13 +72,13 @@ export class StreamHub {
     });
   }
 
-  /** Closes, with `code`, the streams whose credential `ended` gives a reason for. */
-  closeWhere(ended: (credential: StreamCredential) => string | undefined, code: number): void {
+  /** Closes the streams whose credential `ended` gives an ending for, as it says. */
+  closeWhere(ended: (credential: StreamCredential) => StreamEnding | undefined): void {
     for (const [session, credential] of this.#credentials) {
-      const reason = ended(credential);
-      if (reason === undefined) continue;
+      const ending = ended(credential);
+      if (ending === undefined) continue;
       this.#credentials.delete(session);
-      session.close(code, reason);
+      session.close(ending.code, ending.reason);
     }
   }
 

@@ -1,17 +1,22 @@
 /**
  * The start-up rules of access control, through the real `switchyard` command (dist/):
  * `serve` refuses without a key or off loopback without auth; `keys create --admin --data`
- * works offline on a stopped store (audited) and refuses on a live one; nothing logs a
- * credential.
+ * works offline on a stopped store (audited) and refuses on a live one; `keys create --engine
+ * nats` reaches a nats-server that requires an nkey over TLS, by flags or serve's config file;
+ * nothing logs a credential.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nkeys } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { generateKey, parseKey } from "../../src/broker/keys.js";
+import { generateKey, KEYS_KIND, parseKey } from "../../src/broker/keys.js";
+import { createEngine } from "../../src/engine/create-engine.js";
+import { natsServerAvailable, startNatsServer } from "../support/nats-server.js";
 import { startRouterProcess } from "../support/router-process.js";
+import { makeCertificates } from "../support/tls.js";
 
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/switchyard.js");
 const work = mkdtempSync(join(tmpdir(), "switchyard-auth-start-"));
@@ -230,3 +235,93 @@ describe("keys create's rate-limit flags", () => {
     }
   });
 });
+
+describe.runIf(natsServerAvailable())(
+  "keys create --engine nats on a NATS requiring credentials",
+  () => {
+    it("connects with an nkey seed over TLS, by flags or serve's config file, and refuses without them", async () => {
+      const certs = makeCertificates();
+      const user = nkeys.createUser();
+      const nats = await startNatsServer({
+        config: [
+          `tls { cert_file: "${certs.certFile}", key_file: "${certs.keyFile}" }`,
+          `authorization { users: [ { nkey: ${user.getPublicKey()} } ] }`,
+        ].join("\n"),
+      });
+      const seed = new TextDecoder().decode(user.getSeed());
+      const seedFile = join(work, "user.nk");
+      writeFileSync(seedFile, `${seed}\n`, { mode: 0o600 });
+      const prefix = `KN${Date.now().toString(36)}`;
+      const connect = ["--engine", "nats", "--nats-url", nats.url, "--nats-prefix", prefix];
+      try {
+        const byFlags = await cli([
+          ...["keys", "create", "--admin", "--name", "nk-flags", ...connect],
+          ...["--nats-nkey-file", seedFile, "--nats-tls-ca", certs.caFile],
+        ]);
+        expect(byFlags.code, byFlags.stderr).toBe(0);
+
+        // The file `serve --config` reads: its nats.* settings, relative paths from the cwd.
+        const config = join(work, "switchyard.json");
+        writeFileSync(
+          config,
+          JSON.stringify({
+            engine: "nats",
+            port: 9999,
+            nats: { url: nats.url, prefix, nkeyFile: "user.nk", tlsCa: certs.caFile },
+          }),
+        );
+        const byConfig = await cli([
+          ...["keys", "create", "--scope", "metrics", "--name", "nk-config"],
+          ...["--engine", "nats", "--config", config],
+        ]);
+        expect(byConfig.code, byConfig.stderr).toBe(0);
+
+        const noCa = await cli([
+          ...["keys", "create", "--admin", ...connect, "--nats-nkey-file", seedFile],
+        ]);
+        expect(noCa.code).toBe(1);
+        expect(oneLine(noCa)).toContain("(engine_unavailable)");
+        const noSeed = await cli([
+          "keys",
+          "create",
+          "--admin",
+          ...connect,
+          "--nats-tls-ca",
+          certs.caFile,
+        ]);
+        expect(noSeed.code).toBe(1);
+        expect(oneLine(noSeed)).toContain("Authorization Violation");
+        const configWithoutNats = await cli(["keys", "create", "--admin", "--config", config]);
+        expect(configWithoutNats.code).toBe(2);
+        expect(oneLine(configWithoutNats)).toContain(
+          "--config gives the NATS settings of --engine nats",
+        );
+        for (const run of [byFlags, byConfig, noCa, noSeed])
+          expect(`${run.stdout}${run.stderr}`).not.toContain(seed);
+
+        // Both keys are in the installation's Catalog, where its routers read them.
+        const engine = await createEngine({
+          kind: "nats",
+          servers: nats.url,
+          prefix,
+          credentials: { nkeySeed: user.getSeed(), tlsCa: certs.ca.toString("utf8") },
+        });
+        try {
+          for (const [run, name] of [
+            [byFlags, "nk-flags"],
+            [byConfig, "nk-config"],
+          ] as const) {
+            const id = parseKey(/^(sy_\S+)$/m.exec(run.stdout)?.[1] ?? "")?.id ?? "";
+            expect((await engine.catalog.get(KEYS_KIND, id))?.value).toMatchObject({ id, name });
+          }
+          expect(await engine.catalog.list(KEYS_KIND)).toHaveLength(2);
+        } finally {
+          await engine.close();
+        }
+      } finally {
+        await nats.close();
+        certs.dispose();
+      }
+    }, 60_000);
+  },
+);

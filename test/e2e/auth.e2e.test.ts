@@ -345,10 +345,19 @@ describe.each(ENGINES)("access control on %s", (engine) => {
       const refused = await call("PUT", "/v1/subscriptions/as-sub", subscriber.key, {
         topic: "as.new",
       });
-      expect(refused.status).toBe(403);
-      expect(refused.body.code).toBe("forbidden");
-      expect(refused.body.detail).toContain("manage:as.new");
+      // Scope before existence: the key holds every scope the PUT needs, read: on the topic
+      // among them, so the unknown topic is no secret to it: 404, as for a publish.
+      expect(refused.status).toBe(404);
+      expect(refused.body.code).toBe("topic_not_found");
+      expect(refused.body.errors).toEqual([{ pointer: "/topic", message: "no such topic" }]);
+      // Without read: on the topic it is 403 whether the topic exists or not.
+      const blind = await createKey(["manage:as-sub", "manage:as.new.as-sub.dlq"]);
+      await live(blind.key);
+      const unread = await call("PUT", "/v1/subscriptions/as-sub", blind.key, { topic: "as.new" });
+      expect(unread.status).toBe(403);
+      expect(unread.body.detail).toContain("read:as.new");
       expect((await admin("GET", "/v1/topics/as.new")).status).toBe(404);
+      expect((await admin("GET", "/v1/topics/as.new.as-sub.dlq")).status).toBe(404);
       expect((await admin("GET", "/v1/subscriptions/as-sub")).status).toBe(404);
       const created = await call("PUT", "/v1/subscriptions/as-sub", manager.key, {
         topic: "as.new",

@@ -1,9 +1,13 @@
 import { type Command, Option } from "commander";
 import type { ApiKey, CreatedApiKey, KeySettings } from "../../client/index.js";
+import { isSwitchyardError } from "../../core/errors.js";
 import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
-import { usage } from "../fail.js";
+import { CliFailure, usage } from "../fail.js";
 import { renderTable } from "../output.js";
 import { collect, parseDuration, parseRate, parseTime } from "../parse.js";
+import { loadConfigFile, type NatsSettings, resolveNatsSettings } from "../router-settings.js";
+import { addNatsOptions } from "./router-options.js";
+import { natsOptions } from "./run-router.js";
 
 interface ListFlags extends ConnectionFlags {
   readonly json?: boolean;
@@ -19,8 +23,10 @@ interface CreateFlags extends ListFlags {
   /** Offline: the stopped router's data directory (the store lock is taken like a router does). */
   readonly data?: string;
   readonly engine?: string;
-  readonly natsUrl?: string;
-  readonly natsPrefix?: string;
+  /** With `--engine nats`: serve's config file, for its `nats.*` settings. */
+  readonly config?: string;
+  /** The `--nats-*` flags, read by `resolveNatsSettings` under commander's names (`natsUrl`, …). */
+  readonly [option: string]: unknown;
 }
 
 /** `--expires 30d` (from now) or an RFC 3339 time. */
@@ -82,18 +88,44 @@ function printCreated(created: CreatedApiKey, json: boolean | undefined): void {
   process.stderr.write("store this key now: it will not be shown again\n");
 }
 
+/**
+ * The installation's JetStream as `serve` would reach it: the `nats.*` settings from flags >
+ * SWITCHYARD_NATS_* > the config file (`--config`, SWITCHYARD_CONFIG), files read here.
+ */
+function natsTarget(flags: CreateFlags): NatsSettings {
+  const configPath = flags.config ?? process.env.SWITCHYARD_CONFIG;
+  const file = configPath ? loadConfigFile(configPath) : undefined;
+  return resolveNatsSettings({
+    flags,
+    env: process.env,
+    cwd: process.cwd(),
+    ...(file ? { file } : {}),
+  });
+}
+
 /** Offline: straight into the store, no router (see `createKeyInStore`). */
 async function createOffline(flags: CreateFlags, settings: KeySettings): Promise<CreatedApiKey> {
   const { createKeyInStore } = await import("../../index.js");
   if (flags.engine === "nats") {
-    if (flags.natsUrl === undefined)
-      throw usage("--engine nats needs --nats-url", "pass --nats-url nats://host:4222");
-    const nats = {
-      url: flags.natsUrl,
-      ...(flags.natsPrefix === undefined ? {} : { prefix: flags.natsPrefix }),
-    };
-    return createKeyInStore({ nats }, settings);
+    const nats = natsTarget(flags);
+    try {
+      return await createKeyInStore({ nats: natsOptions(nats) }, settings);
+    } catch (error) {
+      // The engine's message names the servers and NATS's reason, never a secret.
+      if (isSwitchyardError(error) && error.code === "engine_unavailable")
+        throw new CliFailure(
+          "engine_unavailable",
+          error.message,
+          "check --nats-url and the credentials the routers use: --nats-creds, --nats-nkey-file, --nats-user with SWITCHYARD_NATS_PASSWORD, --nats-tls-ca (docs/configuration.md)",
+        );
+      throw error;
+    }
   }
+  if (flags.config !== undefined)
+    throw usage(
+      "--config gives the NATS settings of --engine nats",
+      "add --engine nats, or pass --data DIR alone for an embedded store",
+    );
   if (flags.data === undefined)
     throw usage(
       "offline key creation needs the store",
@@ -104,7 +136,7 @@ async function createOffline(flags: CreateFlags, settings: KeySettings): Promise
 
 export function registerKeys(program: Command): void {
   const keys = program.command("keys").description("create, list and revoke API keys (admin)");
-  addConnectionOptions(
+  const create = addNatsOptions(
     keys
       .command("create")
       .description("create an API key; it is printed once and never shown again")
@@ -126,14 +158,21 @@ export function registerKeys(program: Command): void {
       )
       .option("--data <dir>", "offline: write into a stopped router's store")
       .addOption(
-        new Option("--engine <engine>", "offline: nats, with --nats-url").choices(["nats"]),
+        new Option(
+          "--engine <engine>",
+          "offline: nats, connecting as serve does (--nats-* flags, SWITCHYARD_NATS_*, --config)",
+        ).choices(["nats"]),
       )
-      .option("--nats-url <urls>", "offline: the NATS servers of the installation")
-      .option("--nats-prefix <name>", "offline: the installation's prefix (default SY)")
+      .option(
+        "--config <file>",
+        "offline --engine nats: serve's JSON config file, for its nats.* settings (or SWITCHYARD_CONFIG)",
+      )
       .option("--json", "print JSON"),
-  ).action(async (flags: CreateFlags) => {
+  );
+  addConnectionOptions(create).action(async (flags: CreateFlags) => {
     const settings = keySettings(flags);
-    const offline = flags.data !== undefined || flags.engine !== undefined;
+    const offline =
+      flags.data !== undefined || flags.engine !== undefined || flags.config !== undefined;
     const created = offline
       ? await createOffline(flags, settings)
       : await withClient(flags, (c) => c.admin.keys.create(settings));

@@ -15,28 +15,9 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(new Option("--data <dir>", `data directory (default ./${d.dataDir})`))
     .addOption(
       new Option("--engine <engine>", `storage engine: sqlite | nats (default ${d.engine})`),
-    )
-    .addOption(
-      new Option(
-        "--nats-url <urls>",
-        "NATS servers for --engine nats, e.g. nats://10.0.0.1:4222,…",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--nats-prefix <name>",
-        "names this installation's streams and buckets (default SY)",
-      ),
-    )
-    .addOption(
-      new Option("--nats-replicas <n>", "stream and bucket replicas, 3 on a cluster (default 1)"),
-    )
-    .addOption(new Option("--nats-creds <file>", "a NATS .creds file (user JWT and nkey seed)"))
-    .addOption(new Option("--nats-nkey-file <file>", "a file holding a NATS nkey user seed"))
-    .addOption(new Option("--nats-tls-ca <file>", "connect to NATS with TLS, trusting this PEM CA"))
-    .addOption(
-      new Option("--nats-user <name>", "NATS user (its password: SWITCHYARD_NATS_PASSWORD)"),
-    )
+    );
+  addNatsOptions(command);
+  command
     .addOption(
       new Option(
         "--auth",
@@ -95,5 +76,35 @@ export function addRouterOptions(command: Command, mode: Mode): void {
         "--secret-key-file <file>",
         "keys sealing push secrets and header values (default: <data>/secret.keys, embedded engine only)",
       ),
+    );
+}
+
+/**
+ * The NATS connection flags, for `dev`, `serve` and the offline `keys create --engine nats`
+ * alike (resolved by `resolveSettings` / `resolveNatsSettings`). The password has no flag:
+ * `ps` shows flags; it comes from SWITCHYARD_NATS_PASSWORD or the config file.
+ */
+export function addNatsOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        "--nats-url <urls>",
+        "NATS servers for --engine nats, e.g. nats://10.0.0.1:4222,…",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--nats-prefix <name>",
+        "names this installation's streams and buckets (default SY)",
+      ),
+    )
+    .addOption(
+      new Option("--nats-replicas <n>", "stream and bucket replicas, 3 on a cluster (default 1)"),
+    )
+    .addOption(new Option("--nats-creds <file>", "a NATS .creds file (user JWT and nkey seed)"))
+    .addOption(new Option("--nats-nkey-file <file>", "a file holding a NATS nkey user seed"))
+    .addOption(new Option("--nats-tls-ca <file>", "connect to NATS with TLS, trusting this PEM CA"))
+    .addOption(
+      new Option("--nats-user <name>", "NATS user (its password: SWITCHYARD_NATS_PASSWORD)"),
     );
 }

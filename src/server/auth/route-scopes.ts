@@ -63,15 +63,17 @@ function jsonObject(body: unknown): Record<string, unknown> {
 /**
  * A subscription reads its topic and writes its dead letters: creating or updating one
  * needs `read:` on the topic and `manage:` on the dead-letter topic, or a key could reach
- * a topic through a subscription that it cannot reach directly. In dev mode a subscription
- * on an unknown topic creates it, which, as for a publish, only a key that may manage the
- * topic may do.
+ * a topic through a subscription that it cannot reach directly. The needs never depend on
+ * whether the topic exists (scope before existence): in dev mode a subscription on an
+ * unknown topic creates it only for a key that may manage it, which the broker decides when
+ * it would create (from the key, `mayManage`); any other key gets 404 `topic_not_found`, as
+ * a publish does (it may read the topic, so existence is no secret to it).
  */
 const putSubscription: ScopeRule = {
   type: "needs",
   phase: "body",
   label:
-    "manage:{name} and read:{topic} and manage:{deadLetterTopic}; on an unknown topic with auto-create on, also manage:{topic}",
+    "manage:{name} and read:{topic} and manage:{deadLetterTopic}; an unknown topic is created only with manage:{topic}, else 404",
   needs: async ({ params, body, broker }) => {
     const name = params.name ?? "";
     const input = jsonObject(body);
@@ -88,8 +90,6 @@ const putSubscription: ScopeRule = {
         ? input.deadLetterTopic
         : defaultDeadLetterTopic(topic, name);
     needs.push([{ kind: "read", name: topic }], [{ kind: "manage", name: deadLetter }]);
-    if (broker.autoCreatesTopics && !(await broker.topicExists(topic)))
-      needs.push([{ kind: "manage", name: topic }]);
     return needs;
   },
 };

@@ -8,7 +8,7 @@ import { eventsPageJson, publishJson } from "../render.js";
 
 type EventsRequest = { Params: Params<"topic">; Querystring: Record<string, unknown> };
 
-export function eventRoutes({ app, broker, autoCreateTopics, rateLimits }: RouteContext): void {
+export function eventRoutes({ app, broker, rateLimits }: RouteContext): void {
   const publish = { config: { ownBodyTypes: true } } as const;
   app.post<EventsRequest>("/v1/topics/:topic/events", publish, async (request, reply) => {
     const body = request.body as Buffer | string | undefined;
@@ -18,10 +18,11 @@ export function eventRoutes({ app, broker, autoCreateTopics, rateLimits }: Route
     const principal = request.principal;
     if (rateLimits !== undefined && principal !== null && principal.record.rateLimit !== null)
       rateLimits.admitEvents(principal.record, events.length);
-    // Publishing creates an unknown topic only for a key that may manage it.
-    if (autoCreateTopics && !mayManage(request.principal, topic)) await broker.getTopic(topic);
     try {
-      const result = await broker.publish(topic, events, mode === "batch");
+      // Publishing creates an unknown topic only for a key that may manage it.
+      const result = await broker.publish(topic, events, mode === "batch", (name) =>
+        mayManage(principal, name),
+      );
       return sendJson(reply, result.partial ? 207 : 201, publishJson(result));
     } catch (error) {
       // Binary-mode attributes came from headers: point there, not into a body that has none.

@@ -1,5 +1,5 @@
 import { actorOf } from "../auth/actor.js";
-import { SUBSCRIPTION_VIEWERS, visible } from "../auth/visible.js";
+import { mayManage, SUBSCRIPTION_VIEWERS, visible } from "../auth/visible.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
 
@@ -8,10 +8,13 @@ type SubscriptionRequest = { Params: Params<"name"> };
 export function subscriptionRoutes({ app, broker }: RouteContext): void {
   app.put<SubscriptionRequest>("/v1/subscriptions/:name", async (request, reply) => {
     const body = parseJsonBody(request.body);
+    // An unknown topic is created only for a key that may manage it (API.md), decided from
+    // the key when the broker would create it: not from a check that ran before.
     const { created, subscription } = await broker.putSubscription(
       request.params.name,
       body,
       actorOf(request),
+      (topic) => mayManage(request.principal, topic),
     );
     return sendJson(reply, created ? 201 : 200, JSON.stringify(subscription));
   });
