@@ -11,7 +11,7 @@ import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
 import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
-import { createServer } from "./server/server.js";
+import { createServer, listenUrl } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
 export type {
@@ -122,10 +122,6 @@ export interface Router {
 
 const DEFAULT_PORT = 8420;
 
-function urlOf(host: string, port: number, tls: boolean): string {
-  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
-
 function pushOptions(options: RouterOptions): PushOptions {
   const push = options.push ?? {};
   const circuit = {
@@ -198,8 +194,6 @@ async function serve(
       await keys.start();
     }
     port = await server.listen(host, options.port ?? DEFAULT_PORT);
-    // Before any request is read: the publish path stamps `dataschema` from this URL.
-    broker.listening(urlOf(host, port, options.tls !== undefined));
   } catch (error) {
     await server.close();
     await keys.close();
@@ -216,7 +210,7 @@ async function serve(
     await engine.close();
   };
   return {
-    url: urlOf(host, port, options.tls !== undefined),
+    url: listenUrl(host, port, options.tls !== undefined),
     port,
     close: () => (closed ??= close()),
   };
