@@ -55,6 +55,8 @@ export class SchemaEnforcement {
   readonly #onWarn: (topic: string, reason: ViolationReason) => void;
   #settings: PublicUrlSettings = { wildcardBind: false };
   #registry: string | undefined;
+  /** The stamp per compiled version, for the current registry URL. */
+  #urls = new WeakMap<CompiledSchema, string>();
 
   constructor(lookup: SchemaLookup, onWarn: (topic: string, reason: ViolationReason) => void) {
     this.#lookup = lookup;
@@ -69,7 +71,12 @@ export class SchemaEnforcement {
 
   /** The URL the router listens on: the registry's URL unless `publicUrl` is set. */
   listening(url: string): void {
-    if (this.#settings.publicUrl === undefined) this.#registry = normalizeRegistryUrl(url);
+    if (this.#settings.publicUrl === undefined) this.#setRegistry(url);
+  }
+
+  #setRegistry(url: string): void {
+    this.#registry = normalizeRegistryUrl(url);
+    this.#urls = new WeakMap();
   }
 
   /** True when a topic may not enforce: a wildcard bind and no `publicUrl`. */
@@ -144,7 +151,17 @@ export class SchemaEnforcement {
         reason: "unknown_type",
       };
     }
-    return dataVerdict(event, compiled, registry);
+    return dataVerdict(event, compiled, this.#urlOf(compiled, registry));
+  }
+
+  // The stamp of one version, built once per registry URL.
+  #urlOf(compiled: CompiledSchema, registry: string): string {
+    let url = this.#urls.get(compiled);
+    if (url === undefined) {
+      url = schemaVersionUrl(registry, compiled.type, compiled.version);
+      this.#urls.set(compiled, url);
+    }
+    return url;
   }
 
   /** The version a producer's `dataschema` names, when it names this registry and type. */
@@ -164,7 +181,7 @@ function dataschemaProblem(message: string): Verdict {
   return { problem: { pointer: "/dataschema", message }, reason: "dataschema" };
 }
 
-function dataVerdict(event: CloudEvent, compiled: CompiledSchema, registry: string): Verdict {
+function dataVerdict(event: CloudEvent, compiled: CompiledSchema, dataschema: string): Verdict {
   const which = `${compiled.type} version ${compiled.version}`;
   const unusable = notJson(event);
   if (unusable !== undefined)
@@ -181,7 +198,7 @@ function dataVerdict(event: CloudEvent, compiled: CompiledSchema, registry: stri
       problem: { pointer: `/data${first.pointer}`, message: `${first.message} (${which})` },
       reason: "data",
     };
-  return { dataschema: schemaVersionUrl(registry, compiled.type, compiled.version) };
+  return { dataschema };
 }
 
 function refuse(topic: string, errors: readonly FieldError[], unknownOnly: boolean): never {

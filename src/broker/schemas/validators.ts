@@ -10,6 +10,7 @@ import {
   SUPPORTED_FORMATS,
 } from "./schema-guard.js";
 import { isSchemaObject, pointerToken, tooDeep } from "./schema-walk.js";
+import { useFastStringLength } from "./string-length.js";
 import type { CompiledSchema, DataViolation, JsonSchema } from "./types.js";
 
 /**
@@ -25,6 +26,7 @@ import type { CompiledSchema, DataViolation, JsonSchema } from "./types.js";
  * - `allErrors: false`: validation stops at the first failure (speed; at least one error).
  * - no `$data`: keyword values come from the schema only, never from the event.
  * - formats: the 2020-12 formats ajv-formats implements are asserted; others are refused.
+ * - `maxLength`/`minLength` decided from `length` where it suffices (string-length.ts).
  * - one Ajv instance per type, and schemas are dropped from it once compiled, so an `$id`
  *   or `$anchor` of one type (or of an older version) can never clash with another's.
  */
@@ -50,6 +52,7 @@ function newAjv(validateSchema: boolean): Ajv2020 {
   addFormats(ajv, [...SUPPORTED_FORMATS]);
   // Ajv resolves `$anchor` but has no keyword for it, so strict mode would refuse it.
   ajv.addKeyword("$anchor");
+  useFastStringLength(ajv);
   return ajv;
 }
 
