@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/broker/keys.js";
+import { createClient } from "../../src/client/index.js";
 import type { RouterOptions } from "../../src/index.js";
 import { eventually } from "../support/eventually.js";
 import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
@@ -234,6 +235,38 @@ function registryContract(start: Start): void {
 
 describe("schema registry on SQLite", () => {
   registryContract((options) => startTestRouter(options));
+
+  describe("through the SDK", () => {
+    let router: TestRouter;
+    beforeAll(async () => {
+      router = await startTestRouter();
+    });
+    afterAll(async () => {
+      await router?.dispose();
+    });
+
+    it("client.admin.schemas puts, reads, checks and configures", async () => {
+      const client = createClient({ url: router.url });
+      const schemas = client.admin.schemas;
+      const type = uniqueName("sdk.order");
+      expect(await schemas.put(type, V1)).toEqual({ type, version: 1, created: true });
+      expect(await schemas.put(type, V1_REORDERED)).toEqual({ type, version: 1, created: false });
+      expect(await schemas.list()).toContainEqual({ type, latest: 1, compatibility: "BACKWARD" });
+      const details = await schemas.get(type);
+      expect(details).toMatchObject({ type, compatibility: "BACKWARD", schema: V1 });
+      expect(details.versions.map((v) => v.version)).toEqual([1]);
+      expect(await schemas.version(type, 1)).toEqual({ type, version: 1, schema: V1 });
+      const check = await schemas.check(type, { ...V1, required: ["id", "currency"] });
+      expect(check.compatible).toBe(false);
+      expect(check.errors.map((e) => e.pointer)).toContain("/required/1");
+      expect(await schemas.config(type, "NONE")).toEqual({ type, compatibility: "NONE" });
+      await expect(schemas.version(type, 9)).rejects.toMatchObject({ code: "schema_not_found" });
+      await expect(schemas.put(type, { type: 12 })).rejects.toMatchObject({
+        code: "invalid_schema",
+      });
+      await client.close();
+    });
+  });
 });
 
 describe.runIf(natsServerAvailable())("schema registry on NATS", () => {
