@@ -5,15 +5,16 @@ import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/ke
 import { SessionStore, type SessionTimes } from "./broker/sessions.js";
 import { Topics } from "./broker/topics.js";
 import { type Clock, systemClock } from "./core/clock.js";
+import { publicUrlProblem } from "./core/dataschema.js";
 import { SwitchyardError } from "./core/errors.js";
-import { isLoopbackName } from "./core/loopback.js";
+import { isLoopbackName, isWildcardAddress } from "./core/loopback.js";
 import type { SecretKeyRing } from "./core/secret-box.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
-import { checkBind, prepareKeys } from "./server/auth/startup.js";
-import { createServer } from "./server/server.js";
+import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
+import { createServer, listenUrl } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
 export type { Clock, Timer } from "./core/clock.js";
@@ -76,6 +77,13 @@ export interface RouterOptions {
   readonly auth?: boolean;
   /** A key (`sy_<id>_<secret>`) registered as admin at start if absent (SWITCHYARD_ADMIN_KEY). */
   readonly adminKey?: string;
+  /**
+   * The URL clients reach this router at (behind a proxy or on a wildcard bind): validated
+   * events are stored with `dataschema` = `{publicUrl}/v1/schemas/{type}/versions/{n}`.
+   * Default: the listen URL. Required when `host` is a wildcard (`0.0.0.0`, `::`) and a
+   * topic enforces schemas.
+   */
+  readonly publicUrl?: string;
   /** Default "info". */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   /** Serve HTTPS and WSS: the certificate chain and its private key, PEM. */
@@ -124,10 +132,6 @@ export interface Router {
 
 const DEFAULT_PORT = 8420;
 
-function urlOf(host: string, port: number, tls: boolean): string {
-  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
-
 function pushOptions(options: RouterOptions): PushOptions {
   const push = options.push ?? {};
   const circuit = {
@@ -170,6 +174,7 @@ async function serve(
   await retryWhileUnavailable(() => broker.sealStoredSecrets());
   // Before the first request: no publish reaches an unmarked dead-letter topic.
   await retryWhileUnavailable(() => broker.markDeadLetterTopics());
+  await refuseEnforcingWithoutPublicUrl(broker, host, options.publicUrl);
   // Before the first publish: validation reads this node's view of the registry.
   await retryWhileUnavailable(() => broker.schemas.start());
   const { maxBodyBytes, headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs } =
@@ -219,10 +224,32 @@ async function serve(
     await engine.close();
   };
   return {
-    url: urlOf(host, port, options.tls !== undefined),
+    url: listenUrl(host, port, options.tls !== undefined),
     port,
     close: () => (closed ??= close()),
   };
+}
+
+/**
+ * API.md: `publicUrl` must be set when the router binds a wildcard address and a topic
+ * enforces schemas (its listen URL would name no reachable registry). Checked here at start
+ * and by the topic PUT that turns enforcement on.
+ */
+async function refuseEnforcingWithoutPublicUrl(
+  broker: Broker,
+  host: string,
+  publicUrl: string | undefined,
+): Promise<void> {
+  broker.configurePublicUrl({
+    wildcardBind: isWildcardAddress(host),
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+  });
+  const enforcing = await retryWhileUnavailable(() => broker.topicsEnforcingWithoutPublicUrl());
+  if (enforcing.length > 0)
+    throw new StartRefused(
+      `refusing to serve ${host} without a publicUrl: topic(s) ${enforcing.join(", ")} enforce schemas, and their events' dataschema must name a URL clients can reach`,
+      "set --public-url https://<host clients use> (or SWITCHYARD_PUBLIC_URL, or publicUrl in the config file), or bind one address with --host",
+    );
 }
 
 /**
@@ -271,6 +298,13 @@ function engineOptions(options: RouterOptions): EngineOptions {
 /** Starts a router: opens the engine (in `dataDir`, or on NATS), then serves the HTTP API. */
 export async function startRouter(options: RouterOptions): Promise<Router> {
   checkBind(options.auth ?? false, options.host ?? "127.0.0.1");
+  const urlProblem =
+    options.publicUrl === undefined ? undefined : publicUrlProblem(options.publicUrl);
+  if (urlProblem !== undefined)
+    throw new StartRefused(
+      `publicUrl ${options.publicUrl} ${urlProblem}`,
+      "pass the absolute http(s) URL clients reach the router at, e.g. https://events.example.com",
+    );
   mkdirSync(options.dataDir, { recursive: true });
   const secretKeys = loadSecretKeys({
     engine: options.engine ?? "sqlite",

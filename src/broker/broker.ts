@@ -25,13 +25,14 @@ import {
   type SettleOp,
 } from "./delivery-requests.js";
 import { BrokerMetrics } from "./metrics.js";
-import { type PreparedBatch, prepareEvents } from "./publish.js";
+import { type PreparedBatch, prepareEvents, type SchemaCheck } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { PushSecrets } from "./push-secrets.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
+import { type PublicUrlSettings, SchemaEnforcement } from "./schemas/enforcement.js";
 import { SchemaRegistry } from "./schemas/registry.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
@@ -101,6 +102,7 @@ export class Broker {
   readonly #push: PushDispatchers;
   readonly #secrets: PushSecrets;
   readonly #autoCreate: boolean;
+  readonly #enforcement: SchemaEnforcement;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
@@ -113,6 +115,9 @@ export class Broker {
       audit: this.audit,
       clock: this.#clock,
     });
+    this.#enforcement = new SchemaEnforcement(this.schemas, (topic, reason) =>
+      this.metrics.schemaViolations.add(topic, reason),
+    );
     this.#secrets = new PushSecrets(options.secretKeys);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
@@ -179,13 +184,36 @@ export class Broker {
     return this.#push.start();
   }
 
+  /**
+   * The `publicUrl` setting and whether the bind is a wildcard; before serving. Validated
+   * events name `{publicUrl}/v1/schemas/…` (the listen URL when unset, see `listening`).
+   */
+  configurePublicUrl(settings: PublicUrlSettings): void {
+    this.#enforcement.configure(settings);
+  }
+
+  /** The URL the server listens on, once it does. */
+  listening(url: string): void {
+    this.#enforcement.listening(url);
+  }
+
+  /**
+   * The topics that enforce schemas while the router binds a wildcard address without a
+   * `publicUrl` (the start refuses while any exist); empty when the settings are usable.
+   */
+  async topicsEnforcingWithoutPublicUrl(): Promise<string[]> {
+    if (!this.#enforcement.publicUrlMissing) return [];
+    const topics = await this.#engine.log.listTopics();
+    return topics.filter((t) => t.schemas?.mode === "enforce").map((t) => t.name);
+  }
+
   // Topics and the log. `actor`: the request's key, for the audit record.
   async putTopic(
     name: string,
     body: unknown,
     actor: Actor = null,
   ): Promise<{ created: boolean; topic: TopicView }> {
-    const put = await this.#topics.put(name, body);
+    const put = await this.#topics.put(name, body, (config) => this.#enforcement.vetTopic(config));
     const type = put.created ? "switchyard.topic.created" : "switchyard.topic.updated";
     await this.audit.write(type, name, { topic: put.topic }, actor);
     return put;
@@ -217,7 +245,11 @@ export class Broker {
         { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
       );
     const config = await this.#topics.requirePublishable(topic);
-    const prepared = prepareEvents(events, batch, config, this.#clock);
+    // Once per request: a topic whose mode is off pays nothing more.
+    const mode = config.schemas?.mode ?? "off";
+    const check: SchemaCheck | undefined =
+      mode === "off" ? undefined : (checked) => this.#enforcement.validate(config, checked, batch);
+    const prepared = prepareEvents(events, batch, config, this.#clock, check);
     if (prepared.events.length === 0) return { entries: [], partial: false };
     const appended = await this.#append(topic, prepared.events);
     return this.#publishResult(topic, prepared, appended);

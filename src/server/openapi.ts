@@ -67,7 +67,7 @@ const PATHS: Json = {
     post: operation("publish", {
       summary: "Publish one event (structured or binary mode) or a batch",
       description:
-        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create. Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there.",
+        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create. Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there. A topic whose `schemas.mode` is `enforce` answers 422 `schema_violation` (pointers `/data/total`, `/1/data/total`, `body/total` in binary mode, `/data` for data that is not JSON, `/dataschema` for a producer's dataschema not naming this registry and type) or `schema_unknown_type`; validated events are stored with `dataschema` = `{publicUrl}/v1/schemas/{type}/versions/{n}`.",
       params: ["topic"],
       body: publishBody,
       ok: { 201: "PublishResponse", 207: "PublishResponse" },
@@ -83,6 +83,8 @@ const PATHS: Json = {
         "body_too_large",
         "batch_too_large",
         "unsupported_media_type",
+        "schema_violation",
+        "schema_unknown_type",
         "append_failed",
       ],
     }),

@@ -78,6 +78,11 @@ export interface RouteInfo {
   readonly url: string;
 }
 
+/** The URL a server listening on `host`:`port` answers at, e.g. "http://127.0.0.1:8420". */
+export function listenUrl(host: string, port: number, tls: boolean): string {
+  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** The HTTP + WebSocket API of API.md over a broker. */
 export interface HttpServer {
   /** Listens on `host`:`port` (0: any free port); resolves with the port. */
@@ -325,7 +330,11 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     async listen(host, port) {
       await app.listen({ host, port });
       const address = app.server.address();
-      return typeof address === "object" && address !== null ? address.port : port;
+      const bound = typeof address === "object" && address !== null ? address.port : port;
+      // Before any request is read: the publish path stamps `dataschema` from this URL
+      // (unless the router's `publicUrl` is set).
+      options.broker.listening(listenUrl(host, bound, options.tls !== undefined));
+      return bound;
     },
     close() {
       closed ??= (async () => {

@@ -93,6 +93,13 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
       ),
       dedupeWindowMs: smallInt(0, 600_000),
       maxEventBytes: smallInt(1_024, 1_048_576),
+      schemas: fc.record(
+        {
+          mode: fc.constantFrom("off", "warn", "enforce"),
+          allowUnregisteredTypes: fc.boolean(),
+        },
+        { requiredKeys: [] },
+      ),
     },
     { requiredKeys: [] },
   ) as fc.Arbitrary<JsonLike>;
