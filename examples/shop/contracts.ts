@@ -8,19 +8,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { JsonSchema, SwitchyardClient } from "switchyard/client";
-import type { TOPICS } from "./keys.ts";
 
 export const SCHEMAS_DIR = join(import.meta.dirname, "schemas");
-
-/** Which types each topic carries: with enforcement on, no other type gets in. */
-export const TOPIC_TYPES = {
-  orders: ["OrderPlaced"],
-  inventory: ["StockReserved", "OutOfStock"],
-  notifications: ["NotificationRequested"],
-  sms: ["SmsSent"],
-} as const satisfies Record<(typeof TOPICS)[number], readonly string[]>;
-
-export type EventType = (typeof TOPIC_TYPES)[keyof typeof TOPIC_TYPES][number];
 
 /** Every type's versions in order (index 0 = version 1); a gap in the numbering throws. */
 export function readSchemas(dir = SCHEMAS_DIR): Map<string, JsonSchema[]> {
@@ -41,6 +30,13 @@ export function readSchemas(dir = SCHEMAS_DIR): Map<string, JsonSchema[]> {
   return schemas;
 }
 
+/** What `registerSchemas` sent: `created: false` when the registry already had that version. */
+export interface Registration {
+  readonly type: string;
+  readonly version: number;
+  readonly created: boolean;
+}
+
 /**
  * Registers each type's versions the registry does not have yet, in order, up to
  * `upTo[type]` (default: all). Versions it has are left alone; the newest one it has is sent
@@ -51,21 +47,20 @@ export async function registerSchemas(
   admin: SwitchyardClient,
   schemas: ReadonlyMap<string, readonly JsonSchema[]>,
   upTo: Readonly<Record<string, number>> = {},
-): Promise<Map<string, number>> {
-  const registered = new Map<string, number>();
+): Promise<Registration[]> {
+  const sent: Registration[] = [];
   const latest = new Map((await admin.admin.schemas.list()).map((s) => [s.type, s.latest]));
   for (const [type, versions] of schemas) {
     const last = Math.min(upTo[type] ?? versions.length, versions.length);
-    const from = Math.max(1, latest.get(type) ?? 1);
-    for (let version = from; version <= last; version++) {
+    for (let version = Math.max(1, latest.get(type) ?? 1); version <= last; version++) {
       const answer = await admin.admin.schemas.put(type, versions[version - 1] as JsonSchema);
       if (answer.version !== version) {
         throw new Error(
-          `schema ${type}: schemas/${type}/${version}.json became version ${answer.version} in the registry; the folder and the registry differ`,
+          `schema ${type}: schemas/${type}/${version}.json is version ${answer.version} in the registry; the folder and the registry differ`,
         );
       }
+      sent.push({ type, version, created: answer.created });
     }
-    registered.set(type, Math.max(last, latest.get(type) ?? 0));
   }
-  return registered;
+  return sent;
 }

@@ -18,6 +18,7 @@ export interface OrderPlaced {
   readonly lines: readonly OrderLine[];
   readonly total: number;
   readonly placedAt: string;
+  readonly couponCode?: string;
 }
 
 /** Topic `inventory`, type `StockReserved`: the order can ship. */
@@ -60,5 +61,8 @@ export const CATALOGUE: readonly Product[] = [
   { sku: "kettle", name: "Copper kettle", price: 49 },
   { sku: "lamp", name: "Black Friday lamp (limited)", price: 99 },
 ];
+
+/** Coupons checkout accepts: percent off the order's total. */
+export const COUPONS: Readonly<Record<string, number>> = { SPRING10: 10 };
 
 export const INITIAL_STOCK: Readonly<Record<string, number>> = { mug: 50, kettle: 10, lamp: 1 };

@@ -50,7 +50,7 @@ const receipts: Webhook<OrderPlaced> = {
     send(event, {
       kind: "receipt",
       to: o.email,
-      subject: `Receipt for ${o.orderId}: ${o.lines.length} line(s), total $${o.total}`,
+      subject: `Receipt for ${o.orderId}: ${o.lines.length} line(s), total $${o.total}${o.couponCode ? ` with coupon ${o.couponCode}` : ""}`,
       orderId: o.orderId,
     });
   },
