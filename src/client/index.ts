@@ -20,9 +20,21 @@ export { createClient } from "./client.js";
 export type { Delivery, DeliveryPublish } from "./delivery.js";
 export type { Problem } from "./errors.js";
 export { Reject, RetryAfter, SwitchyardClientError } from "./errors.js";
+export type {
+  AnyEvents,
+  DeliveryOf,
+  EventInputOf,
+  PublishFunction,
+  SubscribeFunction,
+  TypedEventInput,
+  TypedPublish,
+  TypedSubscribe,
+  UntypedPublish,
+  UntypedSubscribe,
+} from "./event-map.js";
 export type { Fetch } from "./http.js";
 export type { PublishResult } from "./publish-sender.js";
-export type { EventInput, PublishFunction } from "./publisher.js";
+export type { EventAttributes, EventInput } from "./publisher.js";
 export type {
   ApiKey,
   CreatedApiKey,
