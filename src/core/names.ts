@@ -3,6 +3,8 @@ import { SwitchyardError } from "./errors.js";
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,200}$/;
 // No dots, so derived names such as "{topic}.{subscription}.dlq" cannot collide.
 const SUBSCRIPTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/** Event types that the schema registry versions schemas for (API.md "Schemas"). */
+const EVENT_TYPE = /^[a-zA-Z0-9._-]{1,200}$/;
 
 export function isTopicName(name: string): boolean {
   return TOPIC_NAME.test(name);
@@ -27,6 +29,19 @@ export function assertSubscriptionName(name: string, pointer = "name"): void {
       "invalid_name",
       `subscription name ${JSON.stringify(name)} must match [a-zA-Z0-9_-]{1,64}`,
       { errors: [{ pointer, message: "must match [a-zA-Z0-9_-]{1,64}" }] },
+    );
+}
+
+export function isEventType(type: string): boolean {
+  return EVENT_TYPE.test(type);
+}
+
+export function assertEventType(type: string, pointer = "path:type"): void {
+  if (!isEventType(type))
+    throw new SwitchyardError(
+      "invalid_name",
+      `event type ${JSON.stringify(type)} must match [a-zA-Z0-9._-]{1,200}`,
+      { errors: [{ pointer, message: "must match [a-zA-Z0-9._-]{1,200}" }] },
     );
 }
 
