@@ -5,18 +5,12 @@
  * options. The correct one must compile (the generated file with it); each wrong one must
  * fail with the compiler's message for its mistake, on its line.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateEventTypes } from "../../src/cli/codegen/event-types.js";
-
-const run = promisify(execFile);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const TSC = join(root, "node_modules/typescript/bin/tsc");
+import { type Compiled, compileFiles, prepareProject } from "../support/tsc.js";
 
 const SCHEMAS = [
   {
@@ -80,7 +74,7 @@ await untyped.publish<{ n: number }>("t", { type: "anything", data: { n: 1 } });
 untyped.subscribe<number>("s", (delivery) => delivery.event.data + 1);
 `;
 
-/** A wrong program: its source, the line of the mistake, and the message tsc must give. */
+/** A wrong program: the one line after the header, and the message tsc must give for it. */
 interface Mistake {
   readonly name: string;
   readonly body: string;
@@ -126,47 +120,17 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "switchyard-typed-events-"));
   const source = await generateEventTypes(SCHEMAS, { registry: "http://127.0.0.1:8420" });
   await writeFile(join(dir, "events.ts"), source);
-  await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  await prepareProject(dir);
 });
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Compiles `events.ts` and `file` (holding `source`); resolves with tsc's exit code and output. */
-async function compile(file: string, source: string): Promise<{ code: number; output: string }> {
+/** Compiles `events.ts` with `file`, which holds `source`. */
+async function compile(file: string, source: string): Promise<Compiled> {
   await writeFile(join(dir, file), source);
-  const config = join(dir, `${file}.tsconfig.json`);
-  await writeFile(
-    config,
-    JSON.stringify({
-      compilerOptions: {
-        target: "es2023",
-        lib: ["es2023"],
-        module: "nodenext",
-        moduleResolution: "nodenext",
-        strict: true,
-        noUncheckedIndexedAccess: true,
-        exactOptionalPropertyTypes: true,
-        verbatimModuleSyntax: true,
-        erasableSyntaxOnly: true,
-        allowImportingTsExtensions: true,
-        noEmit: true,
-        skipLibCheck: true,
-        types: ["node"],
-        typeRoots: [join(root, "node_modules/@types")],
-        paths: { "switchyard/client": [join(root, "src/client/index.ts")] },
-      },
-      files: [join(dir, "events.ts"), join(dir, file)],
-    }),
-  );
-  try {
-    const { stdout } = await run(process.execPath, [TSC, "-p", config, "--pretty", "false"]);
-    return { code: 0, output: stdout };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}` };
-  }
+  return compileFiles(dir, file, ["events.ts", file]);
 }
 
 describe("typed events under tsc", () => {
@@ -178,9 +142,8 @@ describe("typed events under tsc", () => {
 
   it.each(MISTAKES)("refuses $name", async ({ name, body, message }) => {
     const file = `${name.replaceAll(" ", "-")}.ts`;
-    const { code, output } = await compile(file, `${HEADER}${body}\n`);
+    const { code, output, errors } = await compile(file, `${HEADER}${body}\n`);
     expect(code).not.toBe(0);
-    const errors = output.split("\n").filter((line) => /error TS\d+/.test(line));
     // One error, at the mistake's line (the header's three lines come first), saying what it is.
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(`${file}(4,`);
