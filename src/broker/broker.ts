@@ -31,6 +31,7 @@ import { PushSecrets } from "./push-secrets.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
+import { type Discovery, discoverSchema } from "./schemas/discover.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
@@ -41,6 +42,7 @@ export { BrokerMetrics } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
+export type { Discovery } from "./schemas/discover.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
 export interface BrokerOptions {
@@ -172,6 +174,14 @@ export class Broker {
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
     return this.#topics.read(topic, from, limit);
+  }
+
+  /**
+   * A schema proposal for `type` from the newest events of it in a topic; `body` is
+   * `{ topic, limit? }`. Registers nothing.
+   */
+  inferSchema(type: string, body: unknown): Promise<Discovery> {
+    return discoverSchema(this.#engine.log, type, body);
   }
 
   /**

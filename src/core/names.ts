@@ -30,6 +30,20 @@ export function assertSubscriptionName(name: string, pointer = "name"): void {
     );
 }
 
+/** Event types (schemas are per type) follow the topic-name rule. */
+export function isTypeName(name: string): boolean {
+  return TOPIC_NAME.test(name);
+}
+
+export function assertTypeName(name: string, pointer = "path:type"): void {
+  if (!isTypeName(name))
+    throw new SwitchyardError(
+      "invalid_name",
+      `event type ${JSON.stringify(name)} must match [a-zA-Z0-9._-]{1,200}`,
+      { errors: [{ pointer, message: "must match [a-zA-Z0-9._-]{1,200}" }] },
+    );
+}
+
 /** The dead-letter topic a subscription uses when its config names none. */
 export function defaultDeadLetterTopic(topic: string, subscription: string): string {
   return `${topic}.${subscription}.dlq`;
