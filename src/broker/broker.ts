@@ -32,6 +32,7 @@ import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js"
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
 import { type Discovery, discoverSchema } from "./schemas/discover.js";
+import { TopicTypes } from "./schemas/topic-types.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
@@ -87,6 +88,7 @@ export class Broker {
   readonly #redrives: RedriveJobs;
   readonly #push: PushDispatchers;
   readonly #secrets: PushSecrets;
+  readonly #topicTypes: TopicTypes;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
@@ -95,6 +97,7 @@ export class Broker {
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
     this.audit = new AuditTrail(this.#engine, this.#topics, this.#clock, options.onAuditError);
     this.#secrets = new PushSecrets(options.secretKeys);
+    this.#topicTypes = new TopicTypes(this.#engine.log);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
       ...options.push,
@@ -182,6 +185,25 @@ export class Broker {
    */
   inferSchema(type: string, body: unknown): Promise<Discovery> {
     return discoverSchema(this.#engine.log, type, body);
+  }
+
+  /**
+   * The event types among the newest events of each of `topics` (for the AsyncAPI document);
+   * a topic deleted meanwhile has none.
+   */
+  async recentEventTypes(topics: readonly string[]): Promise<Map<string, readonly string[]>> {
+    const all = await this.#engine.log.listTopics();
+    this.#topicTypes.keepOnly(new Set(all.map((t) => t.name)));
+    const found = new Map<string, readonly string[]>();
+    for (const topic of topics)
+      found.set(
+        topic,
+        await this.#topicTypes.of(topic).catch((error: unknown) => {
+          if (error instanceof SwitchyardError && error.code === "topic_not_found") return [];
+          throw error;
+        }),
+      );
+    return found;
   }
 
   /**

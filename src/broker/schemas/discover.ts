@@ -1,7 +1,6 @@
 /**
  * `POST /v1/schemas/{type}/infer`: a schema proposal from the newest events of one type in a
- * topic. Reads the log backwards in windows (the engine reads forwards only, so each window
- * is a forward read of the offsets just below the last one), folds each sample into the
+ * topic. Reads the log newest first in windows (`newest.ts`), folds each sample into the
  * inference and drops it: memory is one window plus the inference's summary, never the
  * topic. Registers nothing.
  */
@@ -10,6 +9,7 @@ import { assertTopicName, assertTypeName } from "../../core/names.js";
 import type { EventLog } from "../../engine/engine.js";
 import { bodyObject, FieldErrors, readInt, readString, rejectUnknown } from "../fields.js";
 import { SchemaInference } from "./infer.js";
+import { type LogReader, newestRecords } from "./newest.js";
 import type { JsonSchema } from "./types.js";
 
 export interface InferLimits {
@@ -28,9 +28,6 @@ export const INFER_LIMITS: InferLimits = {
    */
   maxScanned: 100_000,
 };
-
-/** Records per backward read: bounds the memory of one window (events are up to 1 MiB). */
-const WINDOW = 256;
 
 export interface Discovery {
   readonly schema: JsonSchema;
@@ -86,7 +83,7 @@ function jsonData(event: Record<string, unknown>): { readonly data: unknown } | 
   return { data: event.data };
 }
 
-type LogReader = Pick<EventLog, "getTopic" | "stats" | "read">;
+type TopicLogReader = LogReader & Pick<EventLog, "getTopic">;
 
 class Scan {
   readonly inference = new SchemaInference();
@@ -114,7 +111,7 @@ class Scan {
 }
 
 export async function discoverSchema(
-  log: LogReader,
+  log: TopicLogReader,
   type: string,
   body: unknown,
   limits: InferLimits = INFER_LIMITS,
@@ -145,20 +142,9 @@ export async function discoverSchema(
 
 async function scanNewest(log: LogReader, request: DiscoverRequest): Promise<Scan> {
   const scan = new Scan(request.type);
-  const { firstOffset, lastOffset } = await log.stats(request.topic);
-  let end = lastOffset;
-  const more = () =>
-    end >= firstOffset &&
-    scan.inference.samples < request.limit &&
-    scan.scanned < request.maxScanned;
-  while (more()) {
-    const from = Math.max(firstOffset, end - WINDOW + 1);
-    const page = await log.read(request.topic, { offset: from }, end - from + 1);
-    // Retention may have trimmed the window meanwhile: the engine then reads from the new
-    // first offset on, so records above `end` (seen already) are left out.
-    const records = page.records.filter((r) => r.offset >= from && r.offset <= end);
-    for (let i = records.length - 1; i >= 0 && more(); i--) scan.take(records[i]?.body ?? "{}");
-    end = from - 1;
+  for await (const record of newestRecords(log, request.topic, request.maxScanned)) {
+    scan.take(record.body);
+    if (scan.inference.samples >= request.limit) break;
   }
   return scan;
 }
