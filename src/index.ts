@@ -159,6 +159,8 @@ async function serve(
   await retryWhileUnavailable(() => broker.sealStoredSecrets());
   // Before the first request: no publish reaches an unmarked dead-letter topic.
   await retryWhileUnavailable(() => broker.markDeadLetterTopics());
+  // Before the first publish: validation reads this node's view of the registry.
+  await retryWhileUnavailable(() => broker.schemas.start());
   const { maxBodyBytes, headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs } =
     options.limits ?? {};
   const server = await createServer({
@@ -190,6 +192,7 @@ async function serve(
   } catch (error) {
     await server.close();
     await keys.close();
+    await broker.schemas.close();
     throw error;
   }
   await broker.startDispatchers();

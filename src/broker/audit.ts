@@ -29,6 +29,8 @@ export type AuditType =
   | "switchyard.subscription.updated"
   | "switchyard.subscription.deleted"
   | "switchyard.subscription.seeked"
+  | "switchyard.schema.registered"
+  | "switchyard.schema.configured"
   | "switchyard.redrive.started"
   | "switchyard.redrive.finished"
   | "switchyard.auth.refused";

@@ -32,6 +32,7 @@ import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js"
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
 import { type Discovery, discoverSchema } from "./schemas/discover.js";
+import { SchemaRegistry } from "./schemas/registry.js";
 import { TopicTypes } from "./schemas/topic-types.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
@@ -44,6 +45,14 @@ export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
 export type { Discovery } from "./schemas/discover.js";
+export type {
+  Registered,
+  SchemaConfigView,
+  SchemaRegistry,
+  SchemaSummary,
+  SchemaTypeView,
+  SchemaVersionView,
+} from "./schemas/registry.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
 export interface BrokerOptions {
@@ -80,6 +89,11 @@ export class Broker {
   readonly metrics = new BrokerMetrics();
   /** The audit trail (`switchyard.audit`); the server records key and credential events here. */
   readonly audit: AuditTrail;
+  /**
+   * The schema registry: the publish path's `SchemaLookup` (this node's watched view) and
+   * the admin methods of `/v1/schemas`. `schemas.start()` before serving.
+   */
+  readonly schemas: SchemaRegistry;
   readonly #engine: Engine;
   readonly #clock: Clock;
   readonly #maxBatch: number;
@@ -96,6 +110,10 @@ export class Broker {
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
     this.audit = new AuditTrail(this.#engine, this.#topics, this.#clock, options.onAuditError);
+    this.schemas = new SchemaRegistry(this.#engine.catalog, {
+      audit: this.audit,
+      clock: this.#clock,
+    });
     this.#secrets = new PushSecrets(options.secretKeys);
     this.#topicTypes = new TopicTypes(this.#engine.log);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
@@ -378,10 +396,11 @@ export class Broker {
     return this.#redrives.get(name, id);
   }
 
-  /** Waits for background work (redrives); the engine's owner closes the engine after. */
+  /** Waits for background work (redrives), stops watches; the engine's owner closes the engine after. */
   async close(): Promise<void> {
     await this.#push.close();
     await this.#redrives.drain();
+    await this.schemas.close();
   }
 }
 

@@ -20,6 +20,7 @@ import type {
   TopicSettings,
 } from "./resources.js";
 import { type RetryPolicy, withRetry } from "./retry.js";
+import { createSchemasAdmin, type SchemasAdmin } from "./schemas-admin.js";
 
 export interface TopicsAdmin {
   /** Creates (`created: true`) or updates a topic. */
@@ -85,6 +86,8 @@ export interface Admin {
   readonly topics: TopicsAdmin;
   readonly subscriptions: SubscriptionsAdmin;
   readonly keys: KeysAdmin;
+  /** The schema registry: versions of a JSON Schema per event type. */
+  readonly schemas: SchemasAdmin;
   /** One page of a topic's log. */
   read<T = unknown>(topic: string, options?: ReadOptions): Promise<LogPage<T>>;
   pull<T = unknown>(subscription: string, options?: PullOptions): Promise<PulledDelivery<T>[]>;
@@ -212,6 +215,7 @@ export function createAdmin(http: HttpTransport, retry: RetryPolicy): Admin {
     topics,
     subscriptions,
     keys,
+    schemas: createSchemasAdmin(http, retry),
     read: <T>(topic: string, options: ReadOptions = {}) =>
       idempotent<LogPage<T>>({
         method: "GET",

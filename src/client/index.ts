@@ -48,6 +48,17 @@ export type {
   TopicStats,
 } from "./resources.js";
 export type { RetryPolicy } from "./retry.js";
+export type {
+  CompatibilityMode,
+  JsonSchema,
+  SchemaCheck,
+  SchemaConfig,
+  SchemaDetails,
+  SchemaRegistered,
+  SchemaSummary,
+  SchemasAdmin,
+  SchemaVersion,
+} from "./schemas-admin.js";
 export type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";
 export type { CertificateAuthority } from "./tls.js";
 export type { VerifiedWebhook, VerifyWebhookOptions, WebhookHeaders } from "./verify-webhook.js";

@@ -3,6 +3,8 @@ import { SwitchyardError } from "./errors.js";
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,200}$/;
 // No dots, so derived names such as "{topic}.{subscription}.dlq" cannot collide.
 const SUBSCRIPTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/** Event types that the schema registry versions schemas for (API.md "Schemas"). */
+const EVENT_TYPE = /^[a-zA-Z0-9._-]{1,200}$/;
 
 export function isTopicName(name: string): boolean {
   return TOPIC_NAME.test(name);
@@ -30,16 +32,15 @@ export function assertSubscriptionName(name: string, pointer = "name"): void {
     );
 }
 
-/** Event types (schemas are per type) follow the topic-name rule. */
-export function isTypeName(name: string): boolean {
-  return TOPIC_NAME.test(name);
+export function isEventType(type: string): boolean {
+  return EVENT_TYPE.test(type);
 }
 
-export function assertTypeName(name: string, pointer = "path:type"): void {
-  if (!isTypeName(name))
+export function assertEventType(type: string, pointer = "path:type"): void {
+  if (!isEventType(type))
     throw new SwitchyardError(
       "invalid_name",
-      `event type ${JSON.stringify(name)} must match [a-zA-Z0-9._-]{1,200}`,
+      `event type ${JSON.stringify(type)} must match [a-zA-Z0-9._-]{1,200}`,
       { errors: [{ pointer, message: "must match [a-zA-Z0-9._-]{1,200}" }] },
     );
 }

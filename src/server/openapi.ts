@@ -1,109 +1,14 @@
-import { ERROR_CATALOGUE, type ErrorCode } from "../core/errors.js";
+import type { ErrorCode } from "../core/errors.js";
 import { ROUTE_SCOPES } from "./auth/route-scopes.js";
+import { errorResponses, type Json, operation, q, schemaRef } from "./openapi-operation.js";
+import { REGISTRY_PATHS, REGISTRY_SCHEMAS } from "./openapi-registry.js";
 import { SCHEMAS } from "./openapi-schemas.js";
-import { RETRY_AFTER_SECONDS } from "./problem.js";
+
+export { COMMON_ERRORS } from "./openapi-operation.js";
 
 // The OpenAPI 3.1 document of API.md, maintained by hand beside the routes. A test checks that
 // every registered route is here and that the error codes agree with the catalogue.
 
-type Json = Record<string, unknown>;
-
-interface OperationSpec {
-  readonly summary: string;
-  readonly description?: string;
-  readonly params?: readonly string[];
-  readonly query?: readonly Json[];
-  readonly body?: string | Json;
-  readonly ok: Readonly<Record<number, string | null>>;
-  /** Catalogue codes this operation may answer (beyond the ones every route may answer). */
-  readonly errors: readonly ErrorCode[];
-}
-
-/** Codes any route may answer. */
-export const COMMON_ERRORS: readonly ErrorCode[] = [
-  "unauthenticated",
-  "misdirected_request",
-  "forbidden",
-  "rate_limited",
-  "unsupported_media_type",
-  "request_timeout",
-  "internal",
-  "shutting_down",
-  "engine_unavailable",
-  "storage_full",
-];
-
-const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const jsonContent = (schema: Json, type = "application/json") => ({ [type]: { schema } });
-
-const PATH_PARAMS: Record<string, Json> = {
-  topic: {
-    name: "topic",
-    in: "path",
-    required: true,
-    schema: { type: "string", pattern: "^[a-zA-Z0-9._-]{1,200}$" },
-  },
-  name: {
-    name: "name",
-    in: "path",
-    required: true,
-    schema: { type: "string", pattern: "^[a-zA-Z0-9_-]{1,64}$" },
-  },
-  id: { name: "id", in: "path", required: true, schema: { type: "string" } },
-};
-
-const RETRY_AFTER: Json = {
-  "Retry-After": {
-    description: "Seconds to wait before trying again",
-    schema: { type: "integer", minimum: 1 },
-  },
-};
-
-function errorResponses(codes: readonly ErrorCode[]): Json {
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of [...codes, ...COMMON_ERRORS]) {
-    const status = ERROR_CATALOGUE[code].status;
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-  }
-  const responses: Json = {};
-  for (const [status, list] of byStatus)
-    responses[String(status)] = {
-      description: `Problem with code ${list.map((c) => `\`${c}\``).join(", ")}`,
-      ...(list.some((c) => RETRY_AFTER_SECONDS[c] !== undefined) ? { headers: RETRY_AFTER } : {}),
-      content: jsonContent(schemaRef("Problem"), "application/problem+json"),
-    };
-  return responses;
-}
-
-function operation(id: string, spec: OperationSpec): Json {
-  const responses: Json = {};
-  for (const [status, schema] of Object.entries(spec.ok))
-    responses[status] =
-      schema === null
-        ? { description: "Done" }
-        : { description: "OK", content: jsonContent(schemaRef(schema)) };
-  const body = spec.body;
-  return {
-    operationId: id,
-    summary: spec.summary,
-    ...(spec.description === undefined ? {} : { description: spec.description }),
-    parameters: [...(spec.params ?? []).map((p) => PATH_PARAMS[p]), ...(spec.query ?? [])],
-    ...(body === undefined
-      ? {}
-      : {
-          requestBody: { content: typeof body === "string" ? jsonContent(schemaRef(body)) : body },
-        }),
-    responses: { ...responses, ...errorResponses(spec.errors) },
-    "x-error-codes": spec.errors,
-  };
-}
-
-const q = (name: string, schema: Json, description: string): Json => ({
-  name,
-  in: "query",
-  schema,
-  description,
-});
 const NAME_ERRORS: ErrorCode[] = ["invalid_name", "invalid_json", "invalid_request"];
 const SUB_ERRORS: ErrorCode[] = [...NAME_ERRORS, "subscription_not_found", "body_too_large"];
 const settle = (op: string, body: string, extra: string): Json =>
@@ -459,7 +364,7 @@ export function openApiDocument(version: string): Json {
         "Every error is application/problem+json (RFC 9457) with a stable `code`; see docs/errors.md. Unknown routes answer 404 `route_not_found`, known routes with another method 405 `method_not_allowed`; a request that is not valid HTTP/1.1 answers 400 `invalid_request`, one whose headers exceed the size limit 431 `headers_too_large`, one that arrives too slowly 408 `request_timeout`.",
     },
     servers: [{ url: "http://127.0.0.1:8420" }],
-    paths: withScopes(PATHS),
-    components: { schemas: SCHEMAS },
+    paths: withScopes({ ...PATHS, ...REGISTRY_PATHS }),
+    components: { schemas: { ...SCHEMAS, ...REGISTRY_SCHEMAS } },
   };
 }

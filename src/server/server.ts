@@ -32,6 +32,7 @@ import { eventRoutes } from "./routes/events.js";
 import { keyRoutes } from "./routes/keys.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
+import { schemaRoutes } from "./routes/schemas.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
 import { uiSessionRoutes } from "./routes/ui-session.js";
@@ -299,6 +300,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     pushRoutes,
     opsRoutes,
     keyRoutes,
+    schemaRoutes,
   ])
     register(context);
   uiSessionRoutes(context, sessions);

@@ -67,6 +67,8 @@ const PARAMS: Record<string, string> = {
   name: "m-sub",
   id: "0000000000000000",
   deadLetterTopic: "m.orders.m-sub.dlq",
+  type: "m.order.placed",
+  n: "1",
 };
 
 const BODIES: Record<string, { body: unknown; type?: string }> = {
@@ -77,6 +79,9 @@ const BODIES: Record<string, { body: unknown; type?: string }> = {
   },
   "POST /v1/keys": { body: { name: "k", scopes: ["read:x"] } },
   "POST /v1/subscriptions/:name/pull": { body: { max: 1 } },
+  "PUT /v1/schemas/:type": { body: { schema: { type: "object" } } },
+  "POST /v1/schemas/:type/check": { body: { schema: { type: "object" } } },
+  "PUT /v1/schemas/:type/config": { body: { compatibility: "NONE" } },
 };
 
 /** The scopes that grant a rule: the first alternative of each requirement in its label. */

@@ -16,6 +16,14 @@ import type { Engine } from "../../src/engine/engine.js";
 import { createServer, type RouteInfo } from "../../src/server/server.js";
 import { type HttpSink, startSink } from "../support/http-sink.js";
 
+/** The seeded type's version 1; the route generators propose variations of it. */
+export const FUZZ_SCHEMA = {
+  type: "object",
+  properties: { id: { type: "string" }, total: { type: "number" } },
+  required: ["id"],
+  additionalProperties: false,
+};
+
 /** Small, so "larger than the limit" bodies are cheap to generate. */
 export const FUZZ_MAX_BODY_BYTES = 256 * 1024;
 
@@ -31,6 +39,8 @@ export interface Fixtures {
   readonly eventIds: readonly string[];
   readonly redriveId: string;
   readonly sinkUrl: string;
+  /** An event type with one registered schema version. */
+  readonly schemaType: string;
 }
 
 export interface FuzzRouter {
@@ -51,6 +61,7 @@ const TOPIC = "fz-orders";
 const PUSH_TOPIC = "fz-hooks";
 const PULL = "fz-pull";
 const PUSH = "fz-push";
+const SCHEMA_TYPE = "fz.order.placed";
 /** Long leases: a lease must not expire (a state change) between two snapshots. */
 const ACK_TIMEOUT_MS = 3_600_000;
 
@@ -109,6 +120,7 @@ async function seed(broker: Broker, sink: HttpSink): Promise<Fixtures> {
   const started = await broker.redrive(PULL, { ids: ["fz-ev-0"] });
   if (started.redrive === null) throw new Error("the seed redrive did not start");
   await redriveSettled(broker);
+  await broker.schemas.register(SCHEMA_TYPE, { schema: FUZZ_SCHEMA });
   const topics = (await broker.listTopics()).map((t) => t.name);
   return {
     topics,
@@ -119,6 +131,7 @@ async function seed(broker: Broker, sink: HttpSink): Promise<Fixtures> {
     eventIds: events.map((e) => String(e.id)),
     redriveId: started.redrive,
     sinkUrl: sink.url,
+    schemaType: SCHEMA_TYPE,
   };
 }
 
@@ -139,6 +152,7 @@ export async function startFuzzRouter(): Promise<FuzzRouter> {
   });
   const port = await server.listen("127.0.0.1", 0);
   await broker.startDispatchers();
+  await broker.schemas.start();
   const fixtures = await seed(broker, sink);
   const configs = async () =>
     JSON.stringify([await engine.log.listTopics(), await engine.cursors.listSubscriptions()]);

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { hostileQuery, hostileSegment, type JsonLike, mutatedBody } from "./arbitraries.js";
-import type { Fixtures } from "./fuzz-router.js";
+import { type Fixtures, FUZZ_SCHEMA } from "./fuzz-router.js";
 import { type HeaderList, hostileCeHeader, hostileHeaders } from "./header-arbitraries.js";
 import type { RawRequest } from "./raw-http.js";
 
@@ -129,6 +129,20 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
     },
     { requiredKeys: ["topic"] },
   ) as fc.Arbitrary<JsonLike>;
+  const schemaType = names([f.schemaType], "fz.new.type");
+  // The seeded version, a compatible change, a breaking one, and nonsense for the meta-schema.
+  const schemaBody = fc.record({
+    schema: fc.constantFrom<JsonLike>(
+      FUZZ_SCHEMA,
+      {
+        ...FUZZ_SCHEMA,
+        properties: { ...FUZZ_SCHEMA.properties, note: { type: "string" } },
+      } as JsonLike,
+      { ...FUZZ_SCHEMA, required: ["id", "total"] } as JsonLike,
+      { type: "object", properties: { id: { type: 7 } } },
+      true,
+    ),
+  }) as fc.Arbitrary<JsonLike>;
   const settle = (extra: Record<string, fc.Arbitrary<JsonLike>> = {}) =>
     fc.record({ ackIds, ...extra }) as fc.Arbitrary<JsonLike>;
   return {
@@ -253,6 +267,19 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
     "GET /v1/keys/self": {},
     "DELETE /v1/keys/:id": {
       params: { id: fc.constantFrom("0123456789abcdef", "zzzzzzzzzzzzzzzz") },
+    },
+    "GET /v1/schemas": {},
+    "PUT /v1/schemas/:type": { params: { type: schemaType }, body: schemaBody },
+    "GET /v1/schemas/:type": { params: { type: schemaType } },
+    "GET /v1/schemas/:type/versions/:n": {
+      params: { type: schemaType, n: fc.constantFrom("1", "2", "99") },
+    },
+    "POST /v1/schemas/:type/check": { params: { type: schemaType }, body: schemaBody },
+    "PUT /v1/schemas/:type/config": {
+      params: { type: schemaType },
+      body: fc.record({
+        compatibility: fc.constantFrom("BACKWARD", "FULL", "NONE", "FORWARD_TRANSITIVE"),
+      }) as fc.Arbitrary<JsonLike>,
     },
   };
 }

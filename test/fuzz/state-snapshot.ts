@@ -2,7 +2,7 @@
  * What a request could have written, read straight from the store: every topic's config
  * and stats (events, bytes, first and last offset), every subscription's stored config
  * (secrets and pause included) and cursor stats (position, lag, in-flight, delivered, acked,
- * dead-lettered). A rejected request must leave this exactly as it found it.
+ * dead-lettered), and the schema registry's records. A rejected request must leave this exactly as it found it.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Engine } from "../../src/engine/engine.js";
@@ -10,6 +10,8 @@ import type { Engine } from "../../src/engine/engine.js";
 export interface StateSnapshot {
   readonly topics: readonly unknown[];
   readonly subscriptions: readonly unknown[];
+  /** The schema registry's Catalog records (each write gives a record a new revision). */
+  readonly schemas: readonly unknown[];
 }
 
 export async function snapshot(engine: Engine): Promise<StateSnapshot> {
@@ -23,7 +25,8 @@ export async function snapshot(engine: Engine): Promise<StateSnapshot> {
     subscriptions.push({ config, stats });
   }
   const byName = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
-  return { topics: topics.sort(byName), subscriptions: subscriptions.sort(byName) };
+  const schemas = await engine.catalog.list("schemas");
+  return { topics: topics.sort(byName), subscriptions: subscriptions.sort(byName), schemas };
 }
 
 export function sameState(a: StateSnapshot, b: StateSnapshot): boolean {
@@ -33,7 +36,7 @@ export function sameState(a: StateSnapshot, b: StateSnapshot): boolean {
 /** A readable account of what changed, for a failure message. */
 export function stateDiff(before: StateSnapshot, after: StateSnapshot): string {
   const lines: string[] = [];
-  for (const key of ["topics", "subscriptions"] as const) {
+  for (const key of ["topics", "subscriptions", "schemas"] as const) {
     const was = new Set(before[key].map((x) => JSON.stringify(x)));
     const now = new Set(after[key].map((x) => JSON.stringify(x)));
     for (const x of was) if (!now.has(x)) lines.push(`- ${key}: ${x}`);

@@ -5,7 +5,7 @@
  * topic. Registers nothing.
  */
 import { SwitchyardError } from "../../core/errors.js";
-import { assertTopicName, assertTypeName } from "../../core/names.js";
+import { assertEventType, assertTopicName } from "../../core/names.js";
 import type { EventLog } from "../../engine/engine.js";
 import { bodyObject, FieldErrors, readInt, readString, rejectUnknown } from "../fields.js";
 import { SchemaInference } from "./infer.js";
@@ -53,7 +53,7 @@ export function parseDiscoverRequest(
   body: unknown,
   limits: InferLimits = INFER_LIMITS,
 ): DiscoverRequest {
-  assertTypeName(type);
+  assertEventType(type);
   const input = bodyObject(body);
   const errors = new FieldErrors();
   rejectUnknown(input, FIELDS, "", errors);

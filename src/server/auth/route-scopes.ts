@@ -35,7 +35,7 @@ const session = { type: "session", label: "a dashboard session (its cookie)" } a
 const admin: ScopeRule = { type: "needs", label: "admin", needs: () => [[{ kind: "admin" }]] };
 
 function on(
-  kind: "manage" | "publish" | "read" | "consume",
+  kind: "manage" | "schemas" | "publish" | "read" | "consume",
   param: string,
   ...others: ("manage" | "consume" | "read")[]
 ): ScopeRule {
@@ -136,6 +136,12 @@ export const ROUTE_SCOPES: ReadonlyMap<string, ScopeRule> = new Map<string, Scop
   ["GET /v1/keys", admin],
   ["GET /v1/keys/self", anyKey],
   ["DELETE /v1/keys/:id", admin],
+  ["PUT /v1/schemas/:type", on("schemas", "type")],
+  ["GET /v1/schemas", anyKey],
+  ["GET /v1/schemas/:type", anyKey],
+  ["GET /v1/schemas/:type/versions/:n", anyKey],
+  ["POST /v1/schemas/:type/check", on("schemas", "type")],
+  ["PUT /v1/schemas/:type/config", on("schemas", "type")],
   ["POST /ui/session", open],
   ["GET /ui/session", session],
   ["DELETE /ui/session", session],
