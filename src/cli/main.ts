@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerAsyncApi } from "./commands/asyncapi.js";
 import { registerAttempts } from "./commands/attempts.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerDev } from "./commands/dev.js";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     registerImport,
     registerKeys,
     registerAudit,
+    registerAsyncApi,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

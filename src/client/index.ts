@@ -25,6 +25,7 @@ export type { PublishResult } from "./publish-sender.js";
 export type { EventInput, PublishFunction } from "./publisher.js";
 export type {
   ApiKey,
+  AsyncApiDocument,
   CreatedApiKey,
   KeySelf,
   KeySettings,
@@ -50,10 +51,12 @@ export type {
 export type { RetryPolicy } from "./retry.js";
 export type {
   CompatibilityMode,
+  InferOptions,
   JsonSchema,
   SchemaCheck,
   SchemaConfig,
   SchemaDetails,
+  SchemaProposal,
   SchemaRegistered,
   SchemaSummary,
   SchemasAdmin,
