@@ -31,7 +31,9 @@ import { PushSecrets } from "./push-secrets.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
+import { type Discovery, discoverSchema } from "./schemas/discover.js";
 import { SchemaRegistry } from "./schemas/registry.js";
+import { TopicTypes } from "./schemas/topic-types.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
@@ -42,6 +44,7 @@ export { BrokerMetrics } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
+export type { Discovery } from "./schemas/discover.js";
 export type {
   Registered,
   SchemaConfigView,
@@ -99,6 +102,7 @@ export class Broker {
   readonly #redrives: RedriveJobs;
   readonly #push: PushDispatchers;
   readonly #secrets: PushSecrets;
+  readonly #topicTypes: TopicTypes;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
@@ -111,6 +115,7 @@ export class Broker {
       clock: this.#clock,
     });
     this.#secrets = new PushSecrets(options.secretKeys);
+    this.#topicTypes = new TopicTypes(this.#engine.log);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
       ...options.push,
@@ -190,6 +195,33 @@ export class Broker {
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
     return this.#topics.read(topic, from, limit);
+  }
+
+  /**
+   * A schema proposal for `type` from the newest events of it in a topic; `body` is
+   * `{ topic, limit? }`. Registers nothing.
+   */
+  inferSchema(type: string, body: unknown): Promise<Discovery> {
+    return discoverSchema(this.#engine.log, type, body);
+  }
+
+  /**
+   * The event types among the newest events of each of `topics` (for the AsyncAPI document);
+   * a topic deleted meanwhile has none.
+   */
+  async recentEventTypes(topics: readonly string[]): Promise<Map<string, readonly string[]>> {
+    const all = await this.#engine.log.listTopics();
+    this.#topicTypes.keepOnly(new Set(all.map((t) => t.name)));
+    const found = new Map<string, readonly string[]>();
+    for (const topic of topics)
+      found.set(
+        topic,
+        await this.#topicTypes.of(topic).catch((error: unknown) => {
+          if (error instanceof SwitchyardError && error.code === "topic_not_found") return [];
+          throw error;
+        }),
+      );
+    return found;
   }
 
   /**

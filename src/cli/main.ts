@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerAsyncApi } from "./commands/asyncapi.js";
 import { registerAttempts } from "./commands/attempts.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerCodegen } from "./commands/codegen.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     registerAudit,
     registerSchema,
     registerCodegen,
+    registerAsyncApi,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

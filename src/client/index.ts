@@ -37,6 +37,7 @@ export type { PublishResult } from "./publish-sender.js";
 export type { EventAttributes, EventInput } from "./publisher.js";
 export type {
   ApiKey,
+  AsyncApiDocument,
   CreatedApiKey,
   KeySelf,
   KeySettings,
@@ -62,10 +63,12 @@ export type {
 export type { RetryPolicy } from "./retry.js";
 export type {
   CompatibilityMode,
+  InferOptions,
   JsonSchema,
   SchemaCheck,
   SchemaConfig,
   SchemaDetails,
+  SchemaProposal,
   SchemaRegistered,
   SchemaSummary,
   SchemasAdmin,

@@ -44,7 +44,8 @@ export interface CompiledSchema {
 
 /**
  * The node's view of the registry, served from memory (kept current by a Catalog watch),
- * so a publish never waits on the store.
+ * so a publish never waits on the store. Both methods throw `engine_unavailable` (503) while
+ * that view is more than 5 s stale (the store unreachable), as the key view does.
  */
 export interface SchemaLookup {
   /** The latest version of `type`, or undefined when the type has none. */

@@ -7,6 +7,7 @@
 import { type Clock, systemClock } from "../../core/clock.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { Catalog, CatalogValue } from "../../engine/engine.js";
+import { followCatalog } from "../catalog-follow.js";
 import { STALE_VIEW_MS } from "../keys.js";
 import {
   type ConfigRecord,
@@ -17,8 +18,6 @@ import {
 } from "./records.js";
 import type { CompiledSchema, SchemaLookup } from "./types.js";
 import { compileSchema } from "./validators.js";
-
-const WATCH_RETRY_MS = 500;
 
 interface VersionEntry {
   readonly record: VersionRecord;
@@ -51,30 +50,12 @@ export class SchemaView implements SchemaLookup {
   /** Starts the watch; resolves once the view holds the initial state. Idempotent. */
   async start(): Promise<void> {
     if (this.#watching !== undefined) return;
-    let first!: () => void;
-    const ready = new Promise<void>((resolve) => {
-      first = resolve;
+    const following = followCatalog(this.#catalog, SCHEMAS_KIND, this.#stop.signal, (event) => {
+      if (event.type === "synced") this.#syncedAt = this.#clock.now();
+      else this.apply(event.key, event.revision, event.value);
     });
-    this.#watching = this.#watch(first);
-    await Promise.race([ready, this.#watching]);
-  }
-
-  async #watch(onSynced: () => void): Promise<void> {
-    const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      try {
-        for await (const event of this.#catalog.watch(SCHEMAS_KIND, signal)) {
-          if (event.type === "synced") {
-            this.#syncedAt = this.#clock.now();
-            onSynced();
-          } else this.apply(event.key, event.revision, event.value);
-        }
-        return; // the engine closed
-      } catch {
-        // A broken watch: the view goes stale (503) until a new one catches up.
-        await new Promise((resolve) => setTimeout(resolve, WATCH_RETRY_MS));
-      }
-    }
+    this.#watching = following.done;
+    await following.ready;
   }
 
   /** Stops the watch. */
