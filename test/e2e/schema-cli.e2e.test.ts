@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../../src/client/index.js";
 import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
 import { compileFiles, prepareProject } from "../support/tsc.js";
 
@@ -199,6 +200,38 @@ await client.publish("orders", { type: "order.placed", data: ${data} });
     const bad = await compileFiles(project, "bad", ["events.ts", "bad.ts"]);
     expect(bad.code).not.toBe(0);
     expect(bad.output).toContain("'totl' does not exist in type 'OrderPlaced'");
+  });
+
+  it("infers a schema from a topic's events, registering nothing", async () => {
+    const client = createClient({ url: router.url });
+    try {
+      await client.admin.topics.put("shipments");
+      await client.publish("shipments", [
+        { type: "shipment.sent", data: { id: "s-1", weight: 2 } },
+        { type: "shipment.sent", data: { id: "s-2", weight: 3.5, carrier: "dhl" } },
+        { type: "shipment.lost", data: { id: "s-3" } },
+      ]);
+    } finally {
+      await client.close();
+    }
+    const one = await cli(["schema", "infer", "shipments", "--type", "shipment.sent"], env);
+    expect(one.code).toBe(0);
+    const proposed = JSON.parse(one.stdout);
+    expect(proposed).toMatchObject({
+      type: "object",
+      required: ["id", "weight"],
+      properties: { id: { type: "string" }, carrier: { type: "string" } },
+    });
+    expect(one.stderr).toContain("shipment.sent: proposed from 2 events in shipments");
+    expect(one.stderr).toContain("nothing was registered");
+    const every = await cli(["schema", "infer", "shipments", "--limit", "10"], env);
+    expect(Object.keys(JSON.parse(every.stdout))).toEqual(["shipment.lost", "shipment.sent"]);
+    const list = await cli(["schema", "list", "--json"], env);
+    expect(JSON.parse(list.stdout).map((s: { type: string }) => s.type)).toEqual(["order.placed"]);
+    // The proposal registers as it is.
+    const file = schemaFile("proposed.json", proposed);
+    const add = await cli(["schema", "add", "shipment.sent", file], env);
+    expect(add).toMatchObject({ code: 0, stdout: "registered shipment.sent version 1\n" });
   });
 
   it("refuses codegen for a type the registry does not have", async () => {

@@ -1,8 +1,7 @@
 /** `switchyard asyncapi`: the router's AsyncAPI 3.0 document (`GET /v1/asyncapi.json`). */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
-import { usage } from "../fail.js";
+import { writeWhole } from "../write-whole.js";
 
 interface AsyncApiFlags extends ConnectionFlags {
   readonly out?: string;
@@ -11,19 +10,6 @@ interface AsyncApiFlags extends ConnectionFlags {
 function countOf(document: Record<string, unknown>, member: string): number {
   const value = document[member];
   return typeof value === "object" && value !== null ? Object.keys(value).length : 0;
-}
-
-/** Writes beside the target and renames, so FILE is either the old or the whole new document. */
-function writeWhole(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    const why = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw usage(`cannot write ${path} (${why})`, "check --out");
-  }
 }
 
 export function registerAsyncApi(program: Command): void {
@@ -40,7 +26,7 @@ export function registerAsyncApi(program: Command): void {
       process.stdout.write(text);
       return;
     }
-    writeWhole(flags.out, text);
+    writeWhole(flags.out, text, "check --out");
     process.stderr.write(
       `wrote AsyncAPI ${document.asyncapi} to ${flags.out}: ${countOf(document, "channels")} channels, ${countOf(document, "operations")} operations\n`,
     );

@@ -3,14 +3,14 @@
  * (their latest versions) and an `EventMap` for `createClient<EventMap>()`. The file is
  * written whole or not at all (a temporary file renamed over it).
  */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { SwitchyardClient } from "../../client/index.js";
 import { generateEventTypes, type TypeSchema } from "../codegen/event-types.js";
 import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
-import { CliFailure, usage } from "../fail.js";
+import { CliFailure } from "../fail.js";
 import { mapLimit } from "../map-limit.js";
 import { parseEventTypes } from "../schema-args.js";
+import { writeWhole } from "../write-whole.js";
 
 interface CodegenFlags extends ConnectionFlags {
   readonly out: string;
@@ -35,18 +35,6 @@ async function latestSchemas(
   });
 }
 
-function writeWhole(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    const why = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw usage(`cannot write ${path} (${why})`, "check --out: its folder must exist");
-  }
-}
-
 export function registerCodegen(program: Command): void {
   addConnectionOptions(
     program
@@ -62,7 +50,7 @@ export function registerCodegen(program: Command): void {
       const types = await latestSchemas(client, only);
       return { types, text: await generateEventTypes(types, { registry: client.url }) };
     });
-    writeWhole(flags.out, text);
+    writeWhole(flags.out, text, "check --out: its folder must exist");
     const list = types.map((t) => `${t.type} v${t.version}`).join(", ");
     process.stdout.write(`wrote ${flags.out}: ${types.length} types (${list})\n`);
   });

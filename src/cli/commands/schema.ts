@@ -11,6 +11,7 @@ import { renderTable } from "../output.js";
 import { parseEventType, parseEventTypes, parseMode, readSchemaFile } from "../schema-args.js";
 import { writeTypeFolder } from "../schema-folder.js";
 import { registerCheck, registerDiff } from "./schema-check.js";
+import { registerInfer } from "./schema-infer.js";
 
 interface JsonFlags extends ConnectionFlags {
   readonly json?: boolean;
@@ -136,4 +137,5 @@ export function registerSchema(program: Command): void {
   registerDiff(schema);
   registerConfig(schema);
   registerPull(schema);
+  registerInfer(schema);
 }
