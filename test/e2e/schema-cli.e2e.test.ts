@@ -3,38 +3,19 @@
  * built dist/): against a real router for the registry's commands, and against a folder of
  * schema files with no router at all for the offline check a CI job runs.
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
+import { type CliRun, runCli } from "../support/cli-run.js";
 import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
 import { compileFiles, prepareProject } from "../support/tsc.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = join(root, "bin/switchyard.js");
 const work = mkdtempSync(join(tmpdir(), "switchyard-schema-cli-"));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: work, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, { cwd: work, env });
 }
 
 const V1 = {
