@@ -2,7 +2,7 @@
  * The real `switchyard` command (bin/switchyard.js → dist/cli/main.js), spawned as a user
  * would run it: a dev router, then client commands against it, then bad input.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

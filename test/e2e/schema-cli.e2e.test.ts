@@ -68,6 +68,11 @@ describe("switchyard schema against a router", () => {
       code: 0,
       stdout: "order.placed unchanged: the schema equals version 1\n",
     });
+    const check = await cli(["schema", "check", "order.placed", file], env);
+    expect(check).toMatchObject({
+      code: 0,
+      stdout: `unchanged: ${file} equals order.placed version 1 (adding it would store nothing)\n`,
+    });
   });
 
   it("checks an incompatible schema: exit 1, the pointer and what breaks", async () => {
@@ -236,7 +241,10 @@ describe("switchyard schema check --dir, without a router", () => {
   });
 
   it("passes a compatible file and fails a breaking one with the pointer", async () => {
-    const good = schemaFile("offline-good.json", { ...V2, properties: { ...V2.properties } });
+    const good = schemaFile("offline-good.json", {
+      ...V2,
+      properties: { ...V2.properties, gift: { type: "boolean" } },
+    });
     expect(await cli(["schema", "check", "order.placed", good, "--dir", dir], env)).toMatchObject({
       code: 0,
       stdout: `compatible: ${good} as order.placed version 3 (BACKWARD, after version 2)\n`,
@@ -248,6 +256,15 @@ describe("switchyard schema check --dir, without a router", () => {
       "  /required/2: new required property 'currency': events valid under version 2 lack it",
       "",
     ]);
+  });
+
+  it("says unchanged for a file equal to the folder's latest version", async () => {
+    const file = schemaFile("offline-same.json", V2);
+    const run = await cli(["schema", "check", "order.placed", file, "--dir", dir], env);
+    expect(run).toMatchObject({
+      code: 0,
+      stdout: `unchanged: ${file} equals order.placed version 2 (adding it would store nothing)\n`,
+    });
   });
 
   it("checks a version file in place against the versions before it", async () => {

@@ -11,7 +11,7 @@ import type { CompatibilityResult } from "../../index.js";
 import { addConnectionOptions, type ConnectionFlags, withClient } from "../connect.js";
 import { CliFailure, pointerLines, usage } from "../fail.js";
 import { parseEventType, parseMode, parseVersion, readSchemaFile } from "../schema-args.js";
-import { diffSchemas, renderChanges, type SchemaChange } from "../schema-diff.js";
+import { diffSchemas, renderChanges, type SchemaChange, sameJson } from "../schema-diff.js";
 import { historyFor, readTypeFolder, versionFile } from "../schema-folder.js";
 
 interface OfflineFlags extends ConnectionFlags {
@@ -20,11 +20,15 @@ interface OfflineFlags extends ConnectionFlags {
   readonly json?: boolean;
 }
 
-/** The answer of a check: `after` is the latest version the candidate follows (0: none). */
+/**
+ * The answer of a check: `after` is the latest version the candidate follows (0: none);
+ * `unchanged` when the candidate equals it (registering it would store nothing).
+ */
 interface Verdict extends CompatibilityResult {
   readonly type: string;
   readonly compatibility: CompatibilityMode | null;
   readonly after: number;
+  readonly unchanged: boolean;
 }
 
 const FIRST_VERSION = "its first version is accepted whatever its shape";
@@ -57,7 +61,9 @@ async function checkOffline(dir: string, type: string, file: string, flags: Offl
     candidate,
     mode,
   );
-  return { type, compatibility: mode, after: history.at(-1)?.version ?? 0, ...result };
+  const latest = history.at(-1);
+  const unchanged = latest !== undefined && sameJson(latest.schema, candidate);
+  return { type, compatibility: mode, after: latest?.version ?? 0, unchanged, ...result };
 }
 
 async function checkOnline(type: string, file: string, flags: OfflineFlags): Promise<Verdict> {
@@ -73,10 +79,18 @@ async function checkOnline(type: string, file: string, flags: OfflineFlags): Pro
       throw error;
     });
     if (details === undefined)
-      return { type, compatibility: null, after: 0, compatible: true, errors: [] };
+      return {
+        type,
+        compatibility: null,
+        after: 0,
+        unchanged: false,
+        compatible: true,
+        errors: [],
+      };
     const result = await client.admin.schemas.check(type, candidate);
     const after = details.versions.at(-1)?.version ?? 0;
-    return { type, compatibility: details.compatibility, after, ...result };
+    const unchanged = sameJson(details.schema, candidate);
+    return { type, compatibility: details.compatibility, after, unchanged, ...result };
   });
 }
 
@@ -85,6 +99,10 @@ function report(file: string, verdict: Verdict, json: boolean | undefined): void
   else if (verdict.after === 0)
     process.stdout.write(
       `compatible: ${verdict.type} has no version yet, so ${file} would be its version 1 (${FIRST_VERSION})\n`,
+    );
+  else if (verdict.unchanged)
+    process.stdout.write(
+      `unchanged: ${file} equals ${verdict.type} version ${verdict.after} (adding it would store nothing)\n`,
     );
   else if (verdict.compatible)
     process.stdout.write(
