@@ -75,7 +75,18 @@ export function readTypeFolder(root: string, type: string): TypeFolder {
     })
     .sort((a, b) => a.version - b.version)
     .map((file) => ({ ...file, schema: readJsonFile(file.path) }));
+  assertContiguous(dir, versions);
   return { type, versions, compatibility: readCompatibility(dir) };
+}
+
+/** Like the registry's, a folder's versions run 1, 2, … N: checks name versions by position. */
+function assertContiguous(dir: string, versions: readonly VersionFile[]): void {
+  const gap = versions.findIndex((v, i) => v.version !== i + 1);
+  if (gap === -1) return;
+  throw usage(
+    `${dir} holds versions ${versions.map((v) => v.version).join(", ")}: version ${gap + 1} is missing`,
+    "keep every version, 1.json to the latest, as `switchyard schema pull` writes them",
+  );
 }
 
 /**

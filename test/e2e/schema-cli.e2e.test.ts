@@ -308,6 +308,30 @@ describe("switchyard schema check --dir, without a router", () => {
     expect(run.stdout).toContain("BACKWARD: compatible");
   });
 
+  it("diffs later versions, naming them in the reasons", async () => {
+    mkdirSync(join(dir, "invoice.paid"));
+    for (const [n, schema] of [V1, V2, V3_BREAKING].entries())
+      writeFileSync(join(dir, `invoice.paid/${n + 1}.json`), JSON.stringify(schema));
+    const run = await cli(["schema", "diff", "invoice.paid", "2", "3", "--dir", dir], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n").slice(-3)).toEqual([
+      "BACKWARD: incompatible",
+      "  /required/2: new required property 'currency': events valid under version 2 lack it",
+      "",
+    ]);
+  });
+
+  it("refuses a folder with a version missing", async () => {
+    mkdirSync(join(dir, "gappy"));
+    writeFileSync(join(dir, "gappy/2.json"), JSON.stringify(V1));
+    const run = await cli(
+      ["schema", "check", "gappy", join(dir, "gappy/2.json"), "--dir", dir],
+      env,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("holds versions 2: version 1 is missing (usage)");
+  });
+
   it("refuses an invalid schema with its pointers (exit 1)", async () => {
     const file = schemaFile("invalid.json", { type: "object", properties: { id: { type: 7 } } });
     const run = await cli(["schema", "check", "order.placed", file, "--dir", dir], env);

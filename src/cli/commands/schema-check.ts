@@ -155,19 +155,31 @@ async function diffOffline(dir: string, type: string, v1: number, v2: number, fl
   return { before: before.schema as JsonSchema, after: after.schema as JsonSchema, mode };
 }
 
-function diffOnline(type: string, v1: number, v2: number, flags: OfflineFlags) {
+async function diffOnline(type: string, v1: number, v2: number, flags: OfflineFlags) {
+  const chosen =
+    flags.compatibility === undefined
+      ? undefined
+      : await parseMode(flags.compatibility, "--compatibility");
   return withClient(flags, async (client): Promise<DiffInputs> => {
     const [details, before, after] = await Promise.all([
       client.admin.schemas.get(type),
       client.admin.schemas.version(type, v1),
       client.admin.schemas.version(type, v2),
     ]);
-    const mode =
-      flags.compatibility === undefined
-        ? details.compatibility
-        : await parseMode(flags.compatibility, "--compatibility");
-    return { before: before.schema, after: after.schema, mode };
+    return { before: before.schema, after: after.schema, mode: chosen ?? details.compatibility };
   });
+}
+
+/**
+ * Whether V2 keeps the mode towards V1 alone: the mode's non-transitive form. The checker
+ * names a history entry by its position (`version i + 1`) and, non-transitively, compares
+ * with the last one only, so V1 goes at position V1 behind placeholders never compared.
+ */
+async function verdictBetween(v1: number, inputs: DiffInputs) {
+  const mode = inputs.mode.replace(/_TRANSITIVE$/, "") as CompatibilityMode;
+  const history: JsonSchema[] = [...Array.from({ length: v1 - 1 }, () => true), inputs.before];
+  const { checkSchemaChange } = await import("../../index.js");
+  return { mode, result: checkSchemaChange(history, inputs.after, mode) };
 }
 
 function printDiff(
@@ -204,11 +216,10 @@ export function registerDiff(schema: Command): void {
         ? await diffOnline(type, v1, v2, flags)
         : await diffOffline(flags.dir, type, v1, v2, flags);
     const changes = diffSchemas(inputs.before, inputs.after);
-    const { checkSchemaChange } = await import("../../index.js");
-    const result = checkSchemaChange([inputs.before], inputs.after, inputs.mode);
+    const { mode, result } = await verdictBetween(v1, inputs);
     if (flags.json) {
-      const answer = { type, from: v1, to: v2, changes, compatibility: inputs.mode, ...result };
+      const answer = { type, from: v1, to: v2, changes, compatibility: mode, ...result };
       process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-    } else printDiff(`${type} version ${v1} → version ${v2}`, changes, inputs.mode, result);
+    } else printDiff(`${type} version ${v1} → version ${v2}`, changes, mode, result);
   });
 }
