@@ -15,13 +15,16 @@ export function parseEventType(value: string): string {
   return value;
 }
 
-/** A comma-separated list of event types (`--types a,b`). */
+/** A comma-separated list of event types (`--types a,b`), at least one. */
 export function parseEventTypes(value: string): string[] {
-  return value
+  const types = value
     .split(",")
     .map((type) => type.trim())
     .filter((type) => type !== "")
     .map(parseEventType);
+  if (types.length === 0)
+    throw usage("--types names no type", "write e.g. --types order.placed,user.created");
+  return types;
 }
 
 /** A version number argument (1, 2, …). */

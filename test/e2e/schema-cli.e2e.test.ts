@@ -352,6 +352,9 @@ describe("switchyard schema check --dir, without a router", () => {
       ["schema", "check", "order.placed", file, "--compatibility", "FULL"],
       ["schema", "diff", "order.placed", "1", "zero", "--dir", dir],
       ["schema", "diff", "order.placed", "1", "7", "--dir", dir],
+      ["schema", "config", "order.placed", "SIDEWAYS"],
+      ["schema", "infer", "orders", "--limit", "0"],
+      ["codegen", "--out", join(work, "x.ts"), "--types", ","],
     ];
     for (const args of cases) {
       const run = await cli(args, env);

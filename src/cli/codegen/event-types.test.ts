@@ -150,6 +150,17 @@ describe("generateEventTypes", () => {
     expect(text).toContain('y?: "a" | "b";');
   });
 
+  it("fails as invalid_schema, naming the type, where the generator cannot follow a reference", async () => {
+    const schema = {
+      prefixItems: [{ type: "string" }],
+      properties: { x: { $ref: "#/prefixItems/0" } },
+    };
+    await expect(generate({ type: "tuple.ref", version: 1, schema })).rejects.toMatchObject({
+      code: "invalid_schema",
+      message: expect.stringContaining("/properties/tuple.ref/prefixItems/0"),
+    });
+  });
+
   it("is the same text whatever order the types come in", async () => {
     expect(await generate(userCreated, orderPlaced)).toBe(await generate(orderPlaced, userCreated));
   });

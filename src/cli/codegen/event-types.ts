@@ -10,6 +10,7 @@
  * `Address` inside get `Address` and `Address1`, never two `Address` declarations.
  */
 import { compile } from "json-schema-to-typescript";
+import { SwitchyardError } from "../../core/errors.js";
 import { toGeneratorSchema } from "./generator-schema.js";
 
 /** One registered type at the version to generate. */
@@ -72,10 +73,16 @@ export async function generateEventTypes(
   options: GenerateOptions,
 ): Promise<string> {
   const sorted = [...types].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
-  return compile(rootSchema(sorted), "EventMap", {
-    bannerComment: banner(sorted, options),
-    unknownAny: true,
-    // Registered schemas hold only local references; never read files or URLs they name.
-    $refOptions: { resolve: { external: false } },
-  });
+  try {
+    return await compile(rootSchema(sorted), "EventMap", {
+      bannerComment: banner(sorted, options),
+      unknownAny: true,
+      // Registered schemas hold only local references; never read files or URLs they name.
+      $refOptions: { resolve: { external: false } },
+    });
+  } catch (error) {
+    // Pointers in the generator's message are into the combined schema: `/properties/<type>/…`.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new SwitchyardError("invalid_schema", `the types cannot be generated: ${why}`);
+  }
 }
