@@ -2,6 +2,15 @@ import { mkdirSync } from "node:fs";
 import { AuditTrail } from "./broker/audit.js";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
+import { jsonEqual } from "./broker/schemas/canonical.js";
+import { checkCompatibility } from "./broker/schemas/compatibility.js";
+import type {
+  CompatibilityMode,
+  CompatibilityResult,
+  JsonSchema,
+  SchemaProblem,
+} from "./broker/schemas/types.js";
+import { assertValidSchema } from "./broker/schemas/validators.js";
 import { SessionStore, type SessionTimes } from "./broker/sessions.js";
 import { Topics } from "./broker/topics.js";
 import { type Clock, systemClock } from "./core/clock.js";
@@ -18,6 +27,13 @@ import { createServer, listenUrl } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
 export type { Clock, Timer } from "./core/clock.js";
+export type {
+  CompatibilityMode,
+  CompatibilityResult,
+  JsonSchema,
+  SchemaProblem,
+} from "./broker/schemas/types.js";
+export { COMPATIBILITY_MODES, DEFAULT_COMPATIBILITY } from "./broker/schemas/types.js";
 export type {
   BackoffConfig,
   PushConfig,
@@ -363,4 +379,34 @@ export async function createKeyInStore(
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * Whether `schema` is one the registry accepts (JSON Schema 2020-12 within its limits): the
+ * problems, pointing into it, as a `PUT /v1/schemas/{type}` would answer `invalid_schema`.
+ */
+export function validateSchema(schema: unknown): readonly SchemaProblem[] {
+  try {
+    assertValidSchema(schema);
+    return [];
+  } catch (error) {
+    if (error instanceof SwitchyardError && error.code === "invalid_schema") return error.errors;
+    throw error;
+  }
+}
+
+/**
+ * The registry's check of `candidate` as the next version after `history` (oldest first)
+ * under `mode`, without a router, for CI jobs (`switchyard schema check --dir`): a schema
+ * equal to the latest is compatible, a first version always is. Both must be valid schemas
+ * (see `validateSchema`).
+ */
+export function checkSchemaChange(
+  history: readonly JsonSchema[],
+  candidate: JsonSchema,
+  mode: CompatibilityMode,
+): CompatibilityResult {
+  const latest = history.at(-1);
+  if (latest === undefined || jsonEqual(latest, candidate)) return { compatible: true, errors: [] };
+  return checkCompatibility(history, candidate, mode);
 }

@@ -33,7 +33,9 @@ import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js"
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
 import { type PublicUrlSettings, SchemaEnforcement } from "./schemas/enforcement.js";
+import { type Discovery, discoverSchema } from "./schemas/discover.js";
 import { SchemaRegistry } from "./schemas/registry.js";
+import { TopicTypes } from "./schemas/topic-types.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
@@ -44,6 +46,7 @@ export { BrokerMetrics } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
+export type { Discovery } from "./schemas/discover.js";
 export type {
   Registered,
   SchemaConfigView,
@@ -103,6 +106,7 @@ export class Broker {
   readonly #secrets: PushSecrets;
   readonly #autoCreate: boolean;
   readonly #enforcement: SchemaEnforcement;
+  readonly #topicTypes: TopicTypes;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
@@ -119,6 +123,7 @@ export class Broker {
       this.metrics.schemaViolations.add(topic, reason),
     );
     this.#secrets = new PushSecrets(options.secretKeys);
+    this.#topicTypes = new TopicTypes(this.#engine.log);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
       ...options.push,
@@ -231,6 +236,33 @@ export class Broker {
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
     return this.#topics.read(topic, from, limit);
+  }
+
+  /**
+   * A schema proposal for `type` from the newest events of it in a topic; `body` is
+   * `{ topic, limit? }`. Registers nothing.
+   */
+  inferSchema(type: string, body: unknown): Promise<Discovery> {
+    return discoverSchema(this.#engine.log, type, body);
+  }
+
+  /**
+   * The event types among the newest events of each of `topics` (for the AsyncAPI document);
+   * a topic deleted meanwhile has none.
+   */
+  async recentEventTypes(topics: readonly string[]): Promise<Map<string, readonly string[]>> {
+    const all = await this.#engine.log.listTopics();
+    this.#topicTypes.keepOnly(new Set(all.map((t) => t.name)));
+    const found = new Map<string, readonly string[]>();
+    for (const topic of topics)
+      found.set(
+        topic,
+        await this.#topicTypes.of(topic).catch((error: unknown) => {
+          if (error instanceof SwitchyardError && error.code === "topic_not_found") return [];
+          throw error;
+        }),
+      );
+    return found;
   }
 
   /**

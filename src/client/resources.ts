@@ -221,3 +221,9 @@ export interface KeySelf {
   readonly scopes: readonly string[];
   readonly expiresAt: string | null;
 }
+
+/** An AsyncAPI 3.0.0 document (`GET /v1/asyncapi.json`). */
+export interface AsyncApiDocument {
+  readonly asyncapi: string;
+  readonly [member: string]: unknown;
+}

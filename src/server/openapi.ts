@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../core/errors.js";
 import { ROUTE_SCOPES } from "./auth/route-scopes.js";
+import { DISCOVERY_PATHS, DISCOVERY_SCHEMAS } from "./openapi-discovery.js";
 import { errorResponses, type Json, operation, q, schemaRef } from "./openapi-operation.js";
 import { REGISTRY_PATHS, REGISTRY_SCHEMAS } from "./openapi-registry.js";
 import { SCHEMAS } from "./openapi-schemas.js";
@@ -366,7 +367,7 @@ export function openApiDocument(version: string): Json {
         "Every error is application/problem+json (RFC 9457) with a stable `code`; see docs/errors.md. Unknown routes answer 404 `route_not_found`, known routes with another method 405 `method_not_allowed`; a request that is not valid HTTP/1.1 answers 400 `invalid_request`, one whose headers exceed the size limit 431 `headers_too_large`, one that arrives too slowly 408 `request_timeout`.",
     },
     servers: [{ url: "http://127.0.0.1:8420" }],
-    paths: withScopes({ ...PATHS, ...REGISTRY_PATHS }),
-    components: { schemas: { ...SCHEMAS, ...REGISTRY_SCHEMAS } },
+    paths: withScopes({ ...PATHS, ...REGISTRY_PATHS, ...DISCOVERY_PATHS }),
+    components: { schemas: { ...SCHEMAS, ...REGISTRY_SCHEMAS, ...DISCOVERY_SCHEMAS } },
   };
 }

@@ -27,11 +27,13 @@ import { LINGER_DEFAULTS, Lingering } from "./lingering-close.js";
 import { asSwitchyardError, PROBLEM_CONTENT_TYPE, problemOf, retryAfterOf } from "./problem.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
+import { asyncApiRoutes } from "./routes/asyncapi.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { keyRoutes } from "./routes/keys.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
+import { schemaInferRoutes } from "./routes/schema-infer.js";
 import { schemaRoutes } from "./routes/schemas.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
@@ -306,6 +308,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     opsRoutes,
     keyRoutes,
     schemaRoutes,
+    schemaInferRoutes,
+    asyncApiRoutes,
   ])
     register(context);
   uiSessionRoutes(context, sessions);
