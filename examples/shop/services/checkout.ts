@@ -39,10 +39,11 @@ function toLines(request: OrderRequest): OrderLine[] {
 
 async function placeOrder(request: OrderRequest): Promise<OrderPlaced> {
   const customerId = String(request.customerId ?? "");
-  const lines = toLines(request);
-  if (!/^[a-z0-9-]{1,40}$/.test(customerId) || lines.length === 0) {
+  const [first, ...more] = toLines(request);
+  if (!/^[a-z0-9-]{1,40}$/.test(customerId) || first === undefined) {
     throw new BadOrder("an order needs a customerId and at least one known sku");
   }
+  const lines: OrderPlaced["lines"] = [first, ...more]; // the schema's minItems: 1
   const couponCode = request.couponCode === undefined ? undefined : String(request.couponCode);
   const percentOff = couponCode === undefined ? 0 : COUPONS[couponCode];
   if (percentOff === undefined) throw new BadOrder(`unknown coupon ${couponCode}`);
@@ -61,7 +62,7 @@ async function placeOrder(request: OrderRequest): Promise<OrderPlaced> {
   };
   // The order id is the event id (a retried publish dedupes) and the correlation id that
   // every event caused by this order carries on. One customer's orders stay in order.
-  await client.publish<OrderPlaced>("orders", {
+  await client.publish("orders", {
     type: "OrderPlaced",
     id: orderId,
     correlationid: orderId,
