@@ -26,7 +26,6 @@ import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
 import { createServer, listenUrl } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
-export type { Clock, Timer } from "./core/clock.js";
 export type {
   CompatibilityMode,
   CompatibilityResult,
@@ -34,6 +33,7 @@ export type {
   SchemaProblem,
 } from "./broker/schemas/types.js";
 export { COMPATIBILITY_MODES, DEFAULT_COMPATIBILITY } from "./broker/schemas/types.js";
+export type { Clock, Timer } from "./core/clock.js";
 export type {
   BackoffConfig,
   PushConfig,
