@@ -24,6 +24,7 @@ async function main(): Promise<number> {
     dataRoot: options.dataRoot,
     profileDir: options.profile ? join(options.out, "profiles") : undefined,
     auth: options.auth,
+    schemas: options.schemas,
   });
   const startedAt = new Date().toISOString();
   const machine = machineInfo(); // before the load: its load average shows other work
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
       subjects: subjects.map((s) => s.name),
       engine: options.engine,
       fsync: options.fsync,
+      schemas: options.schemas,
       runs: options.runs,
       quick: options.quick,
     },

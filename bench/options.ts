@@ -19,6 +19,8 @@ export interface BenchOptions {
   readonly profile: boolean;
   /** Run the router with auth: every request carries an admin API key. */
   readonly auth: boolean;
+  /** The benchmark topics' schema mode; warn/enforce register a schema for the event type. */
+  readonly schemas: "off" | "warn" | "enforce";
   readonly help: boolean;
 }
 
@@ -33,6 +35,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --data-root DIR       where data directories are created (default the OS temp dir)
   --profile             write a CPU profile of each router process into <out>/profiles
   --auth                run the router with auth; every request carries an API key
+  --schemas off|warn|enforce  topics validate events against a registered schema (default off)
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +54,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       "data-root": { type: "string", default: tmpdir() },
       profile: { type: "boolean", default: false },
       auth: { type: "boolean", default: false },
+      schemas: { type: "string", default: "off" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -59,6 +63,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
   if (values.fsync !== "always" && values.fsync !== "interval")
     throw new Error(`--fsync must be "always" or "interval"`);
+  const schemas = values.schemas;
+  if (schemas !== "off" && schemas !== "warn" && schemas !== "enforce")
+    throw new Error(`--schemas must be "off", "warn" or "enforce"`);
   return {
     runs,
     quick: values.quick,
@@ -70,6 +77,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     dataRoot: resolve(values["data-root"]),
     profile: values.profile,
     auth: values.auth,
+    schemas,
     help: values.help,
   };
 }

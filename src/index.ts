@@ -2,20 +2,37 @@ import { mkdirSync } from "node:fs";
 import { AuditTrail } from "./broker/audit.js";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
+import { jsonEqual } from "./broker/schemas/canonical.js";
+import { checkCompatibility } from "./broker/schemas/compatibility.js";
+import type {
+  CompatibilityMode,
+  CompatibilityResult,
+  JsonSchema,
+  SchemaProblem,
+} from "./broker/schemas/types.js";
+import { assertValidSchema } from "./broker/schemas/validators.js";
 import { SessionStore, type SessionTimes } from "./broker/sessions.js";
 import { Topics } from "./broker/topics.js";
 import { type Clock, systemClock } from "./core/clock.js";
+import { publicUrlProblem } from "./core/dataschema.js";
 import { SwitchyardError } from "./core/errors.js";
-import { isLoopbackName } from "./core/loopback.js";
+import { isLoopbackName, isWildcardAddress } from "./core/loopback.js";
 import type { SecretKeyRing } from "./core/secret-box.js";
 import { createEngine, type EngineOptions } from "./engine/create-engine.js";
 import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
-import { checkBind, prepareKeys } from "./server/auth/startup.js";
-import { createServer } from "./server/server.js";
+import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
+import { createServer, listenUrl } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
+export type {
+  CompatibilityMode,
+  CompatibilityResult,
+  JsonSchema,
+  SchemaProblem,
+} from "./broker/schemas/types.js";
+export { COMPATIBILITY_MODES, DEFAULT_COMPATIBILITY } from "./broker/schemas/types.js";
 export type { Clock, Timer } from "./core/clock.js";
 export type {
   BackoffConfig,
@@ -79,6 +96,13 @@ export interface RouterOptions {
   readonly auth?: boolean;
   /** A key (`sy_<id>_<secret>`) registered as admin at start if absent (SWITCHYARD_ADMIN_KEY). */
   readonly adminKey?: string;
+  /**
+   * The URL clients reach this router at (behind a proxy or on a wildcard bind): validated
+   * events are stored with `dataschema` = `{publicUrl}/v1/schemas/{type}/versions/{n}`.
+   * Default: the listen URL. Required when `host` is a wildcard (`0.0.0.0`, `::`) and a
+   * topic enforces schemas.
+   */
+  readonly publicUrl?: string;
   /** Default "info". */
   readonly logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "silent";
   /** Serve HTTPS and WSS: the certificate chain and its private key, PEM. */
@@ -127,10 +151,6 @@ export interface Router {
 
 const DEFAULT_PORT = 8420;
 
-function urlOf(host: string, port: number, tls: boolean): string {
-  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
-
 function pushOptions(options: RouterOptions): PushOptions {
   const push = options.push ?? {};
   const circuit = {
@@ -173,6 +193,7 @@ async function serve(
   await retryWhileUnavailable(() => broker.sealStoredSecrets());
   // Before the first request: no publish reaches an unmarked dead-letter topic.
   await retryWhileUnavailable(() => broker.markDeadLetterTopics());
+  await refuseEnforcingWithoutPublicUrl(broker, host, options.publicUrl);
   // Before the first publish: validation reads this node's view of the registry.
   await retryWhileUnavailable(() => broker.schemas.start());
   const { maxBodyBytes, headersTimeoutMs, bodyIdleTimeoutMs, keepAliveTimeoutMs } =
@@ -221,10 +242,32 @@ async function serve(
     await engine.close();
   };
   return {
-    url: urlOf(host, port, options.tls !== undefined),
+    url: listenUrl(host, port, options.tls !== undefined),
     port,
     close: () => (closed ??= close()),
   };
+}
+
+/**
+ * API.md: `publicUrl` must be set when the router binds a wildcard address and a topic
+ * enforces schemas (its listen URL would name no reachable registry). Checked here at start
+ * and by the topic PUT that turns enforcement on.
+ */
+async function refuseEnforcingWithoutPublicUrl(
+  broker: Broker,
+  host: string,
+  publicUrl: string | undefined,
+): Promise<void> {
+  broker.configurePublicUrl({
+    wildcardBind: isWildcardAddress(host),
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+  });
+  const enforcing = await retryWhileUnavailable(() => broker.topicsEnforcingWithoutPublicUrl());
+  if (enforcing.length > 0)
+    throw new StartRefused(
+      `refusing to serve ${host} without a publicUrl: topic(s) ${enforcing.join(", ")} enforce schemas, and their events' dataschema must name a URL clients can reach`,
+      "set --public-url https://<host clients use> (or SWITCHYARD_PUBLIC_URL, or publicUrl in the config file), or bind one address with --host",
+    );
 }
 
 /**
@@ -276,6 +319,13 @@ function natsEngineOptions(nats: NatsOptions): EngineOptions {
 /** Starts a router: opens the engine (in `dataDir`, or on NATS), then serves the HTTP API. */
 export async function startRouter(options: RouterOptions): Promise<Router> {
   checkBind(options.auth ?? false, options.host ?? "127.0.0.1");
+  const urlProblem =
+    options.publicUrl === undefined ? undefined : publicUrlProblem(options.publicUrl);
+  if (urlProblem !== undefined)
+    throw new StartRefused(
+      `publicUrl ${options.publicUrl} ${urlProblem}`,
+      "pass the absolute http(s) URL clients reach the router at, e.g. https://events.example.com",
+    );
   mkdirSync(options.dataDir, { recursive: true });
   const secretKeys = loadSecretKeys({
     engine: options.engine ?? "sqlite",
@@ -331,4 +381,34 @@ export async function createKeyInStore(
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * Whether `schema` is one the registry accepts (JSON Schema 2020-12 within its limits): the
+ * problems, pointing into it, as a `PUT /v1/schemas/{type}` would answer `invalid_schema`.
+ */
+export function validateSchema(schema: unknown): readonly SchemaProblem[] {
+  try {
+    assertValidSchema(schema);
+    return [];
+  } catch (error) {
+    if (error instanceof SwitchyardError && error.code === "invalid_schema") return error.errors;
+    throw error;
+  }
+}
+
+/**
+ * The registry's check of `candidate` as the next version after `history` (oldest first)
+ * under `mode`, without a router, for CI jobs (`switchyard schema check --dir`): a schema
+ * equal to the latest is compatible, a first version always is. Both must be valid schemas
+ * (see `validateSchema`).
+ */
+export function checkSchemaChange(
+  history: readonly JsonSchema[],
+  candidate: JsonSchema,
+  mode: CompatibilityMode,
+): CompatibilityResult {
+  const latest = history.at(-1);
+  if (latest === undefined || jsonEqual(latest, candidate)) return { compatible: true, errors: [] };
+  return checkCompatibility(history, candidate, mode);
 }

@@ -64,6 +64,8 @@ export interface SubjectOptions {
   readonly profileDir: string | undefined;
   /** Switchyard only: run with auth, every request carrying an API key. */
   readonly auth?: boolean;
+  /** Switchyard only: the topics' schema mode, with a schema registered for the event type. */
+  readonly schemas?: "off" | "warn" | "enforce";
 }
 
 export interface PushTarget {

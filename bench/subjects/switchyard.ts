@@ -69,7 +69,9 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
         await nats?.close();
         throw error;
       });
-      return new SwitchyardSession(sdk, router, dataDir, nats, apiKey);
+      const session = new SwitchyardSession(sdk, router, dataDir, nats, apiKey);
+      await session.registerSchema(options.schemas ?? "off");
+      return session;
     },
   };
 }
@@ -81,6 +83,7 @@ class SwitchyardSession implements SubjectSession {
   readonly #client: SwitchyardClient;
   readonly #nats: NatsServers | undefined;
   readonly #auth: { apiKey?: string };
+  #schemaMode: "off" | "warn" | "enforce" = "off";
 
   constructor(
     sdk: Sdk,
@@ -97,8 +100,38 @@ class SwitchyardSession implements SubjectSession {
     this.#client = sdk.createClient({ url: router.url, source: EVENT_SOURCE, ...this.#auth });
   }
 
+  /**
+   * `--schemas warn|enforce`: registers a schema of the bench event's data (its fields
+   * numbers, `pad` a string), so every publish is validated and stamped.
+   */
+  async registerSchema(mode: "off" | "warn" | "enforce"): Promise<void> {
+    this.#schemaMode = mode;
+    if (mode === "off") return;
+    const schema = {
+      type: "object",
+      properties: { pad: { type: "string", maxLength: 1024 } },
+      required: ["pad"],
+      additionalProperties: { type: "number" },
+    };
+    const res = await fetch(`${this.#router.url}/v1/schemas/${EVENT_TYPE}`, {
+      method: "PUT",
+      headers: {
+        "content-type": "application/json",
+        ...(this.#auth.apiKey === undefined
+          ? {}
+          : { authorization: `Bearer ${this.#auth.apiKey}` }),
+      },
+      body: JSON.stringify({ schema }),
+    });
+    if (res.status !== 201 && res.status !== 200)
+      throw new Error(`registering the bench schema: ${res.status} ${await res.text()}`);
+  }
+
   async createTopic(topic: string): Promise<void> {
-    await this.#client.admin.topics.put(topic);
+    await this.#client.admin.topics.put(
+      topic,
+      this.#schemaMode === "off" ? {} : { schemas: { mode: this.#schemaMode } },
+    );
   }
 
   async createSubscription(topic: string, subscription: string): Promise<void> {

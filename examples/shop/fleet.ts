@@ -9,16 +9,16 @@
  * their URLs from `<dataDir>/service-urls.json` (lib/peers.ts), rewritten as services start.
  *
  * The router runs with auth: an admin key made per Fleet reaches it by env
- * (`SWITCHYARD_ADMIN_KEY`); once it is up, the fleet creates the topics and one key per
- * service holding only the scopes that service needs (keys.ts), and gives each service its
- * own in `SWITCHYARD_API_KEY`. No key is printed: logs show `redact(key)` at most.
+ * (`SWITCHYARD_ADMIN_KEY`); once it is up, the fleet registers the event schemas, creates the
+ * topics enforcing them and one key per service holding only the scopes that service needs
+ * (keys.ts), and gives each service its own in `SWITCHYARD_API_KEY`. No key is printed: logs show `redact(key)` at most.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateApiKey } from "switchyard";
-import { setUpRouter } from "./keys.ts";
+import { type SetUpOptions, setUpRouter } from "./keys.ts";
 
 export const SERVICES = [
   "checkout",
@@ -49,6 +49,8 @@ export interface FleetOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Where child output goes (default: dropped, except when a start fails). */
   readonly onOutput?: (name: ServiceName, line: string) => void;
+  /** What the router is set up with before any service starts (default: every schema). */
+  readonly setUp?: SetUpOptions;
 }
 
 export class Fleet {
@@ -182,7 +184,12 @@ export class Fleet {
       this.#ports.set(name, await ready);
       this.#writeUrls();
       if (name === "router" && this.#keys.size === 0) {
-        const keys = await setUpRouter(this.url("router"), this.adminKey, SERVICES);
+        const keys = await setUpRouter(
+          this.url("router"),
+          this.adminKey,
+          SERVICES,
+          this.#options.setUp,
+        );
         for (const [service, key] of keys) this.#keys.set(service, key);
       }
     } catch (error) {

@@ -3,9 +3,11 @@
  * follows from it. Each service creates its own subscriptions at start, so its key needs
  * `manage:` on them and on their dead-letter topics (`{topic}.{name}.dlq`) and `read:` on the
  * topics they read; a pull subscription also needs `consume:`; publishing needs `publish:`.
- * The topics themselves are created by the fleet with the admin key (`setUpRouter`).
+ * The topics themselves, and the event schemas they enforce, are set up by the fleet with
+ * the admin key (`setUpRouter`): no service holds a `schemas:` scope.
  */
 import { createClient } from "switchyard/client";
+import { readSchemas, registerSchemas } from "./contracts.ts";
 import type { SERVICES } from "./fleet.ts";
 
 type Service = (typeof SERVICES)[number];
@@ -54,8 +56,15 @@ export function scopesOf(service: Service): string[] {
   return [...new Set(scopes)];
 }
 
+export interface SetUpOptions {
+  /** The newest version of a type to register (default: every file in `schemas/`). */
+  readonly schemaVersions?: Readonly<Record<string, number>>;
+}
+
 /**
- * With the admin key: creates the shop's topics and one key per service, revoking the keys an
+ * With the admin key: registers the event schemas (contracts.ts), creates the shop's topics
+ * enforcing them — an event whose `data` breaks its type's latest schema, or whose type has
+ * no schema, is refused with 422 — and one key per service, revoking the keys an
  * earlier run left (the same service names, and earlier runs' admin keys from
  * `SWITCHYARD_ADMIN_KEY`), so a kept data directory holds only this run's keys.
  */
@@ -63,10 +72,16 @@ export async function setUpRouter(
   routerUrl: string,
   adminKey: string,
   services: readonly Service[],
+  options: SetUpOptions = {},
 ): Promise<Map<Service, string>> {
   const admin = createClient({ url: routerUrl, apiKey: adminKey, source: "/shop/fleet" });
   try {
-    for (const topic of TOPICS) await admin.admin.topics.put(topic);
+    await registerSchemas(admin, readSchemas(), options.schemaVersions);
+    for (const topic of TOPICS) {
+      await admin.admin.topics.put(topic, {
+        schemas: { mode: "enforce", allowUnregisteredTypes: false },
+      });
+    }
     const names = new Set(services.map(keyName));
     const self = await admin.admin.keys.self();
     for (const old of await admin.admin.keys.list()) {

@@ -24,14 +24,17 @@ import {
   type SettleOp,
 } from "./delivery-requests.js";
 import { BrokerMetrics } from "./metrics.js";
-import { type PreparedBatch, prepareEvents } from "./publish.js";
+import { type PreparedBatch, prepareEvents, type SchemaCheck } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { PushSecrets } from "./push-secrets.js";
 import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
+import { type Discovery, discoverSchema } from "./schemas/discover.js";
+import { type PublicUrlSettings, SchemaEnforcement } from "./schemas/enforcement.js";
 import { SchemaRegistry } from "./schemas/registry.js";
+import { TopicTypes } from "./schemas/topic-types.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import type { SubscriptionView, TopicView } from "./views.js";
@@ -42,6 +45,7 @@ export { BrokerMetrics } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
+export type { Discovery } from "./schemas/discover.js";
 export type {
   Registered,
   SchemaConfigView,
@@ -108,6 +112,8 @@ export class Broker {
   readonly #redrives: RedriveJobs;
   readonly #push: PushDispatchers;
   readonly #secrets: PushSecrets;
+  readonly #enforcement: SchemaEnforcement;
+  readonly #topicTypes: TopicTypes;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
@@ -119,7 +125,11 @@ export class Broker {
       audit: this.audit,
       clock: this.#clock,
     });
+    this.#enforcement = new SchemaEnforcement(this.schemas, (topic, reason) =>
+      this.metrics.schemaViolations.add(topic, reason),
+    );
     this.#secrets = new PushSecrets(options.secretKeys);
+    this.#topicTypes = new TopicTypes(this.#engine.log);
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
       ...options.push,
@@ -175,13 +185,36 @@ export class Broker {
     return this.#push.start();
   }
 
+  /**
+   * The `publicUrl` setting and whether the bind is a wildcard; before serving. Validated
+   * events name `{publicUrl}/v1/schemas/…` (the listen URL when unset, see `listening`).
+   */
+  configurePublicUrl(settings: PublicUrlSettings): void {
+    this.#enforcement.configure(settings);
+  }
+
+  /** The URL the server listens on, once it does. */
+  listening(url: string): void {
+    this.#enforcement.listening(url);
+  }
+
+  /**
+   * The topics that enforce schemas while the router binds a wildcard address without a
+   * `publicUrl` (the start refuses while any exist); empty when the settings are usable.
+   */
+  async topicsEnforcingWithoutPublicUrl(): Promise<string[]> {
+    if (!this.#enforcement.publicUrlMissing) return [];
+    const topics = await this.#engine.log.listTopics();
+    return topics.filter((t) => t.schemas?.mode === "enforce").map((t) => t.name);
+  }
+
   // Topics and the log. `actor`: the request's key, for the audit record.
   async putTopic(
     name: string,
     body: unknown,
     actor: Actor = null,
   ): Promise<{ created: boolean; topic: TopicView }> {
-    const put = await this.#topics.put(name, body);
+    const put = await this.#topics.put(name, body, (config) => this.#enforcement.vetTopic(config));
     const type = put.created ? "switchyard.topic.created" : "switchyard.topic.updated";
     await this.audit.write(type, name, { topic: put.topic }, actor);
     return put;
@@ -202,6 +235,33 @@ export class Broker {
   }
 
   /**
+   * A schema proposal for `type` from the newest events of it in a topic; `body` is
+   * `{ topic, limit? }`. Registers nothing.
+   */
+  inferSchema(type: string, body: unknown): Promise<Discovery> {
+    return discoverSchema(this.#engine.log, type, body);
+  }
+
+  /**
+   * The event types among the newest events of each of `topics` (for the AsyncAPI document);
+   * a topic deleted meanwhile has none.
+   */
+  async recentEventTypes(topics: readonly string[]): Promise<Map<string, readonly string[]>> {
+    const all = await this.#engine.log.listTopics();
+    this.#topicTypes.keepOnly(new Set(all.map((t) => t.name)));
+    const found = new Map<string, readonly string[]>();
+    for (const topic of topics)
+      found.set(
+        topic,
+        await this.#topicTypes.of(topic).catch((error: unknown) => {
+          if (error instanceof SwitchyardError && error.code === "topic_not_found") return [];
+          throw error;
+        }),
+      );
+    return found;
+  }
+
+  /**
    * Publishes events (already parsed from JSON) to a topic. `batch` selects pointers of the
    * form `/3/source` (a batch) or `/source` (one event). All-or-nothing on invalid input.
    * An unknown topic is created (auto-create on) only if `mayCreateTopic` allows it.
@@ -219,7 +279,11 @@ export class Broker {
         { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
       );
     const config = await this.#topics.requirePublishable(topic, mayCreateTopic(topic));
-    const prepared = prepareEvents(events, batch, config, this.#clock);
+    // Once per request: a topic whose mode is off pays nothing more.
+    const mode = config.schemas?.mode ?? "off";
+    const check: SchemaCheck | undefined =
+      mode === "off" ? undefined : (checked) => this.#enforcement.validate(config, checked, batch);
+    const prepared = prepareEvents(events, batch, config, this.#clock, check);
     if (prepared.events.length === 0) return { entries: [], partial: false };
     const appended = await this.#append(topic, prepared.events);
     return this.#publishResult(topic, prepared, appended);

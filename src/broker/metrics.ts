@@ -11,6 +11,25 @@ export class LabelledCounter {
   }
 }
 
+/** Counters by two labels (a topic and a reason), read by the server's `/metrics`. */
+export class PairCounter {
+  readonly #values = new Map<string, Map<string, number>>();
+
+  add(first: string, second: string, n = 1): void {
+    let inner = this.#values.get(first);
+    if (inner === undefined) {
+      inner = new Map();
+      this.#values.set(first, inner);
+    }
+    inner.set(second, (inner.get(second) ?? 0) + n);
+  }
+
+  *entries(): IterableIterator<[string, string, number]> {
+    for (const [first, inner] of this.#values)
+      for (const [second, n] of inner) yield [first, second, n];
+  }
+}
+
 /**
  * What this broker did since it started. Durable totals (dead letters, lag) come from the
  * engine's stats at scrape time instead; these are process-local rates.
@@ -37,4 +56,10 @@ export class BrokerMetrics {
   readonly pushFailures = new LabelledCounter();
   /** Events acknowledged by a push endpoint, by subscription. */
   readonly pushedEvents = new LabelledCounter();
+  /**
+   * Events appended under a topic's `warn` schema mode despite a problem, by topic and
+   * reason (`data`, `not_json`, `dataschema`, `unknown_type`): the type is not a label, so
+   * producers inventing types cannot grow the series.
+   */
+  readonly schemaViolations = new PairCounter();
 }

@@ -73,22 +73,29 @@ function serialise(event: CloudEvent, pointer: string): string {
   }
 }
 
+/** The topic's schema check (absent when its mode is `off`): the events to store, or a throw. */
+export type SchemaCheck = (events: readonly CloudEvent[]) => readonly CloudEvent[];
+
 /**
- * validate → fill `id` and `time` → ordering key → serialise once. All-or-nothing: any bad
- * event rejects the whole request before anything is appended.
+ * validate → schema check (when the topic has one) → fill `id` and `time` → ordering key →
+ * serialise once. All-or-nothing: any bad event rejects the whole request before anything
+ * is appended.
  */
 export function prepareEvents(
   input: readonly unknown[],
   batch: boolean,
   topic: TopicConfig,
   clock: Clock,
+  schemaCheck?: SchemaCheck,
 ): PreparedBatch {
   checkEvents(input, batch);
+  const checked = input as readonly CloudEvent[];
+  const stored = schemaCheck === undefined ? checked : schemaCheck(checked);
   const events: NewEvent[] = [];
   const oversized: FieldError[] = [];
   const sizes: number[] = [];
-  for (let i = 0; i < input.length; i++) {
-    const event = complete(input[i] as CloudEvent, clock);
+  for (let i = 0; i < stored.length; i++) {
+    const event = complete(stored[i] as CloudEvent, clock);
     const body = serialise(event, pointerOf(batch, i));
     const size = Buffer.byteLength(body);
     if (size > topic.maxEventBytes)

@@ -1,4 +1,12 @@
-import { type RetentionConfig, TOPIC_DEFAULTS, type TopicConfig } from "../core/config.js";
+import {
+  type RetentionConfig,
+  SCHEMA_MODES,
+  type SchemaMode,
+  TOPIC_DEFAULTS,
+  TOPIC_SCHEMAS_DEFAULT,
+  type TopicConfig,
+  type TopicSchemas,
+} from "../core/config.js";
 import { assertTopicName } from "../core/names.js";
 import {
   bodyObject,
@@ -23,11 +31,30 @@ const TOPIC_FIELDS = new Set([
   "retention",
   "dedupeWindowMs",
   "maxEventBytes",
+  "schemas",
   "name",
   "owner",
   "stats",
 ]);
 const RETENTION_FIELDS = new Set(["maxAgeMs", "maxBytes", "maxEvents"]);
+const SCHEMAS_FIELDS = new Set(["mode", "allowUnregisteredTypes"]);
+
+/** `schemas`, when the body has it; its own fields default to API.md's (`off`, true). */
+function parseSchemas(body: JsonObject, errors: FieldErrors): TopicSchemas | undefined {
+  const input = readObject(body, "schemas", "", errors);
+  if (input === undefined) return undefined;
+  rejectUnknown(input, SCHEMAS_FIELDS, "/schemas", errors);
+  const { mode = TOPIC_SCHEMAS_DEFAULT.mode, allowUnregisteredTypes: allow } = input;
+  if (!(SCHEMA_MODES as readonly unknown[]).includes(mode))
+    errors.add("/schemas/mode", `must be one of ${SCHEMA_MODES.join(", ")}`);
+  if (allow !== undefined && typeof allow !== "boolean")
+    errors.add("/schemas/allowUnregisteredTypes", "must be a boolean");
+  return {
+    mode: mode as SchemaMode,
+    allowUnregisteredTypes:
+      typeof allow === "boolean" ? allow : TOPIC_SCHEMAS_DEFAULT.allowUnregisteredTypes,
+  };
+}
 
 function parseRetention(body: JsonObject, errors: FieldErrors): RetentionConfig {
   const input = readObject(body, "retention", "", errors);
@@ -47,7 +74,10 @@ function parseRetention(body: JsonObject, errors: FieldErrors): RetentionConfig 
   return retention;
 }
 
-/** A topic's config from a `PUT /v1/topics/{name}` body; omitted fields take API.md defaults. */
+/**
+ * A topic's config from a `PUT /v1/topics/{name}` body; omitted fields take API.md defaults,
+ * but an omitted `schemas` stays absent: the engine then keeps the stored one.
+ */
 export function parseTopicConfig(name: string, body: unknown): TopicConfig {
   assertTopicName(name, "path:topic");
   const input = bodyObject(body);
@@ -56,12 +86,14 @@ export function parseTopicConfig(name: string, body: unknown): TopicConfig {
   const retention = parseRetention(input, errors);
   const dedupeWindowMs = readInt(input, "dedupeWindowMs", "", TOPIC_BOUNDS.dedupeWindowMs, errors);
   const maxEventBytes = readInt(input, "maxEventBytes", "", TOPIC_BOUNDS.maxEventBytes, errors);
+  const schemas = parseSchemas(input, errors);
   errors.check();
   return {
     name,
     retention,
     dedupeWindowMs: dedupeWindowMs ?? TOPIC_DEFAULTS.dedupeWindowMs,
     maxEventBytes: maxEventBytes ?? TOPIC_DEFAULTS.maxEventBytes,
+    ...(schemas === undefined ? {} : { schemas }),
   };
 }
 

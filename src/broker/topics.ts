@@ -27,9 +27,17 @@ export class Topics {
     this.cache = new TopicCache(engine.log, clock);
   }
 
-  /** A router-owned topic stays so: the engine keeps the marker the body cannot carry. */
-  async put(name: string, body: unknown): Promise<{ created: boolean; topic: TopicView }> {
+  /**
+   * A router-owned topic stays so: the engine keeps the marker the body cannot carry (and
+   * the schema settings a body leaves out). `vet` may refuse the parsed config.
+   */
+  async put(
+    name: string,
+    body: unknown,
+    vet?: (config: TopicConfig) => void,
+  ): Promise<{ created: boolean; topic: TopicView }> {
     const config = withOwnerByName(parseTopicConfig(name, body));
+    vet?.(config);
     const { created } = await this.#engine.log.putTopic(config);
     const stored = (await this.#engine.log.getTopic(name)) ?? config;
     this.cache.set(stored);

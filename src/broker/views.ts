@@ -1,10 +1,21 @@
-import type { PushConfig, SubscriptionConfig, TopicConfig, TopicOwner } from "../core/config.js";
+import {
+  type PushConfig,
+  type SubscriptionConfig,
+  TOPIC_SCHEMAS_DEFAULT,
+  type TopicConfig,
+  type TopicOwner,
+  type TopicSchemas,
+} from "../core/config.js";
 import type { SubscriptionStats, TopicStats } from "../engine/engine.js";
 import { ownerOf } from "./router-topics.js";
 
-/** A topic as the API shows it: `owner` is `"router"` for router-owned topics, else null. */
-export interface TopicView extends Omit<TopicConfig, "owner"> {
+/**
+ * A topic as the API shows it: `owner` is `"router"` for router-owned topics, else null;
+ * `schemas` always shows (the default when never set).
+ */
+export interface TopicView extends Omit<TopicConfig, "owner" | "schemas"> {
   readonly owner: TopicOwner | null;
+  readonly schemas: TopicSchemas;
   readonly stats?: TopicStats;
 }
 
@@ -55,7 +66,11 @@ export interface SubscriptionView extends Omit<SubscriptionConfig, "push"> {
 }
 
 export function topicView(config: TopicConfig, stats?: TopicStats): TopicView {
-  const view: TopicView = { ...config, owner: ownerOf(config) };
+  const view: TopicView = {
+    ...config,
+    owner: ownerOf(config),
+    schemas: config.schemas ?? TOPIC_SCHEMAS_DEFAULT,
+  };
   return stats === undefined ? view : { ...view, stats };
 }
 

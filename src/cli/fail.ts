@@ -1,11 +1,19 @@
 import type { SwitchyardClientError } from "../client/index.js";
-import { type ErrorCode, isSwitchyardError, SwitchyardError } from "../core/errors.js";
+import {
+  type ErrorCode,
+  type FieldError,
+  isSwitchyardError,
+  SwitchyardError,
+} from "../core/errors.js";
 
 /** Exit codes: 1 = the operation failed, 2 = the command line or configuration is wrong. */
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** An expected failure of a command: printed as one line, never with a stack trace. */
+/**
+ * An expected failure of a command: printed as one line, never with a stack trace. An empty
+ * `hint` takes the code's usual one.
+ */
 export class CliFailure extends SwitchyardError {
   readonly hint: string;
   readonly exitCode: number;
@@ -16,9 +24,9 @@ export class CliFailure extends SwitchyardError {
     code: ErrorCode,
     detail: string,
     hint: string,
-    options: { exitCode?: number; shownCode?: string } = {},
+    options: { exitCode?: number; shownCode?: string; errors?: readonly FieldError[] } = {},
   ) {
-    super(code, detail);
+    super(code, detail, options.errors === undefined ? {} : { errors: options.errors });
     this.name = "CliFailure";
     this.hint = hint;
     this.exitCode = options.exitCode ?? EXIT_FAILED;
@@ -58,13 +66,27 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   engine_unavailable: "the router cannot reach its store; check the router's log",
   storage_full: "the router's store is full; free disk space (see docs/storage.md) and retry",
   unexpected_response: "is --url pointing at a Switchyard router?",
+  schema_not_found:
+    "see `switchyard schema list`; register one with `switchyard schema add <type> <file>`",
+  invalid_schema:
+    "a schema is JSON Schema 2020-12 within the registry's limits; the lines below point at each problem",
+  schema_incompatible:
+    "the lines below point at each break: fix them, or change the type's mode with `switchyard schema config <type> <mode>`",
 };
+
+/** Codes whose pointers are the point: listed under the error line, one per line. */
+const LISTS_POINTERS: ReadonlySet<string> = new Set(["invalid_schema", "schema_incompatible"]);
+
+/** `  /pointer: message` lines (`/` for the root). */
+export function pointerLines(errors: readonly FieldError[]): string[] {
+  return errors.map((e) => `  ${e.pointer || "/"}: ${e.message}`);
+}
 
 /** Node's codes for a certificate it could not verify (self-signed, unknown CA, wrong name, expired). */
 const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 
 export function hintFor(error: SwitchyardError): string {
-  if (error instanceof CliFailure) return error.hint;
+  if (error instanceof CliFailure && error.hint !== "") return error.hint;
   if (error.code === "unreachable" && UNTRUSTED_CERTIFICATE.test(error.message))
     return "the router's TLS certificate is not trusted here: pass --ca FILE (or SWITCHYARD_CA) with the CA that signed it";
   const hint = HINTS[error.code];
@@ -73,7 +95,10 @@ export function hintFor(error: SwitchyardError): string {
   return "see `switchyard <command> --help`";
 }
 
-/** `error: <what> (<code>) — <what to do>` for expected errors; `undefined` for bugs. */
+/**
+ * `error: <what> (<code>) — <what to do>` for expected errors, then, for schema problems,
+ * their pointers one per line; `undefined` for bugs.
+ */
 export function describeFailure(error: unknown): { line: string; exitCode: number } | undefined {
   if (!isSwitchyardError(error)) return undefined;
   const code =
@@ -81,7 +106,9 @@ export function describeFailure(error: unknown): { line: string; exitCode: numbe
       ? error.shownCode
       : ((error as SwitchyardClientError).problem?.code ?? error.code);
   const exitCode = error instanceof CliFailure ? error.exitCode : EXIT_FAILED;
-  return { line: `error: ${oneLine(error.message)} (${code}) — ${hintFor(error)}`, exitCode };
+  const line = `error: ${oneLine(error.message)} (${code}) — ${hintFor(error)}`;
+  const details = LISTS_POINTERS.has(code) ? pointerLines(error.errors) : [];
+  return { line: [line, ...details].join("\n"), exitCode };
 }
 
 function oneLine(text: string): string {

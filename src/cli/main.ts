@@ -1,12 +1,15 @@
 import { Command, CommanderError } from "commander";
+import { registerAsyncApi } from "./commands/asyncapi.js";
 import { registerAttempts } from "./commands/attempts.js";
 import { registerAudit } from "./commands/audit.js";
+import { registerCodegen } from "./commands/codegen.js";
 import { registerDev } from "./commands/dev.js";
 import { registerDlq } from "./commands/dlq.js";
 import { registerExport, registerImport } from "./commands/export-import.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerPublish } from "./commands/publish.js";
 import { packageVersion } from "./commands/run-router.js";
+import { registerSchema } from "./commands/schema.js";
 import { registerSeek } from "./commands/seek.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSubs } from "./commands/subs.js";
@@ -36,6 +39,9 @@ export function buildProgram(): Command {
     registerImport,
     registerKeys,
     registerAudit,
+    registerSchema,
+    registerCodegen,
+    registerAsyncApi,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

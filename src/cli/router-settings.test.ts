@@ -58,6 +58,26 @@ describe("resolveSettings", () => {
       ).toThrow(CliFailure);
   });
 
+  it("reads publicUrl from the flag, env or config file, and refuses one that is not an http(s) URL", () => {
+    const file = { path: "switchyard.json", values: { publicUrl: "https://file.example.com" } };
+    expect(resolveSettings("serve", { flags: {}, env: {}, file, cwd }).publicUrl).toBe(
+      "https://file.example.com",
+    );
+    const fromEnv = { SWITCHYARD_PUBLIC_URL: "https://env.example.com/sy" };
+    expect(resolveSettings("serve", { flags: {}, env: fromEnv, file, cwd }).publicUrl).toBe(
+      "https://env.example.com/sy",
+    );
+    const flags = { publicUrl: "http://flag.example.com:8420" };
+    expect(resolveSettings("dev", { flags, env: fromEnv, cwd }).publicUrl).toBe(
+      "http://flag.example.com:8420",
+    );
+    expect(resolveSettings("dev", { flags: {}, env: {}, cwd }).publicUrl).toBeUndefined();
+    for (const bad of ["events.example.com", "ftp://x.example.com", "https://x.example.com/?a=1"])
+      expect(() => resolveSettings("serve", { flags: { publicUrl: bad }, env: {}, cwd })).toThrow(
+        /--public-url/,
+      );
+  });
+
   it("reads the secret key list from the environment and the key file path from a flag", () => {
     const settings = resolveSettings("serve", {
       flags: { secretKeyFile: "keys/secret.keys" },

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { publicUrlProblem } from "../core/dataschema.js";
 import { isLoopbackName } from "../core/loopback.js";
 import { usage } from "./fail.js";
 import { parseBytes, parseInteger } from "./parse.js";
@@ -34,6 +35,8 @@ export interface RouterSettings {
   readonly auth: boolean;
   /** SWITCHYARD_ADMIN_KEY: registered as an admin key at start (never a flag: `ps` shows flags). */
   readonly adminKey?: string;
+  /** The URL clients reach the router at; names the registry in stored `dataschema`s. */
+  readonly publicUrl?: string;
 }
 
 export interface NatsSettings {
@@ -106,6 +109,17 @@ function bytes(raw: unknown, where: string): number {
     : parseBytes(text(raw, where), where);
 }
 
+function publicUrl(raw: unknown, where: string): string {
+  const url = text(raw, where);
+  const problem = publicUrlProblem(url);
+  if (problem !== undefined)
+    throw usage(
+      `${where} ${problem}: ${url}`,
+      "pass the absolute http(s) URL clients reach the router at, e.g. https://events.example.com",
+    );
+  return url;
+}
+
 function bool(raw: unknown, where: string): boolean {
   if (typeof raw === "boolean") return raw;
   if (raw === "true" || raw === "1") return true;
@@ -116,6 +130,13 @@ function bool(raw: unknown, where: string): boolean {
 const SPECS: readonly Spec[] = [
   { key: "host", flag: "--host", option: "host", env: "SWITCHYARD_HOST", parse: text },
   { key: "port", flag: "--port", option: "port", env: "SWITCHYARD_PORT", parse: whole(0, 65_535) },
+  {
+    key: "publicUrl",
+    flag: "--public-url",
+    option: "publicUrl",
+    env: "SWITCHYARD_PUBLIC_URL",
+    parse: publicUrl,
+  },
   { key: "dataDir", flag: "--data", option: "data", env: "SWITCHYARD_DATA", parse: text },
   {
     key: "engine",
@@ -356,6 +377,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
         : "pass --auth (with SWITCHYARD_ADMIN_KEY), or bind --host 127.0.0.1",
     );
   const adminKey = chosen.get("adminKey");
+  const url = chosen.get("publicUrl");
   return {
     host,
     port: chosen.get("port") as number,
@@ -374,6 +396,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
       : {}),
     auth,
     ...(typeof adminKey === "string" ? { adminKey } : {}),
+    ...(typeof url === "string" ? { publicUrl: url } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { HttpRequest, HttpTransport } from "./http.js";
 import { segment } from "./http.js";
 import type {
   ApiKey,
+  AsyncApiDocument,
   CreatedApiKey,
   KeySelf,
   KeySettings,
@@ -106,6 +107,8 @@ export interface Admin {
   redrive(subscription: string, request?: RedriveRequest): Promise<RedriveStarted>;
   redriveStatus(subscription: string, id: string): Promise<RedriveStatus>;
   info(): Promise<RouterInfo>;
+  /** The AsyncAPI 3.0 document of the topics and subscriptions this key may see. */
+  asyncApi(): Promise<AsyncApiDocument>;
   /** `alive`: /healthz answers 2xx; `ready`: /readyz does (the engine is reachable). */
   health(): Promise<{ alive: boolean; ready: boolean }>;
 }
@@ -250,6 +253,7 @@ export function createAdmin(http: HttpTransport, retry: RetryPolicy): Admin {
     redriveStatus: (name, id) =>
       idempotent({ method: "GET", path: `${subPath(name)}/redrives/${segment(id)}` }),
     info: () => idempotent({ method: "GET", path: "/v1/info" }),
+    asyncApi: () => idempotent({ method: "GET", path: "/v1/asyncapi.json" }),
     health: async () => ({
       alive: await answers(http, "/healthz"),
       ready: await answers(http, "/readyz"),

@@ -1,8 +1,9 @@
 import { type Admin, createAdmin } from "./admin.js";
 import type { BatchLimits } from "./batcher.js";
 import { clientError } from "./errors.js";
+import type { AnyEvents, PublishFunction, SubscribeFunction } from "./event-map.js";
 import { type Fetch, HttpTransport, segment } from "./http.js";
-import { Publisher, type PublishFunction } from "./publisher.js";
+import { Publisher } from "./publisher.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import {
   type Handler,
@@ -49,16 +50,17 @@ export interface ClientOptions {
   readonly retry?: Partial<RetryPolicy>;
 }
 
-export interface SwitchyardClient {
+/**
+ * A client. `M`, an event map such as the `EventMap` `switchyard codegen` writes, types what
+ * `publish` accepts and what `subscribe` handlers get (see event-map.ts); without it any
+ * event type goes.
+ */
+export interface SwitchyardClient<M extends object = AnyEvents> {
   readonly url: string;
   /** Publishes one event or an array (in order), batched with other publishes to the topic. */
-  readonly publish: PublishFunction;
+  readonly publish: PublishFunction<M>;
   /** Consumes a subscription: `handler` runs per event, at most `concurrency` at once. */
-  subscribe<T = unknown>(
-    subscription: string,
-    handler: Handler<T>,
-    options?: SubscribeOptions,
-  ): Subscriber;
+  readonly subscribe: SubscribeFunction<M>;
   readonly admin: Admin;
   /** Resolves when every publish so far is answered. */
   flush(): Promise<void>;
@@ -73,7 +75,10 @@ export const DEFAULT_BATCH: BatchLimits = {
   maxInFlight: 4,
 };
 
-export function createClient(options: ClientOptions): SwitchyardClient {
+/** `createClient<EventMap>(…)` types events by the map; `createClient(…)` leaves them untyped. */
+export function createClient<M extends object = AnyEvents>(
+  options: ClientOptions,
+): SwitchyardClient<M> {
   const fetch =
     options.fetch ?? (options.ca === undefined ? globalThis.fetch : fetchTrusting(options.ca));
   const headers =
@@ -125,7 +130,7 @@ export function createClient(options: ClientOptions): SwitchyardClient {
     return subscriber;
   };
 
-  return {
+  const client: SwitchyardClient = {
     url: http.baseUrl,
     publish: ((topic, events) => publisher.publish(topic, events)) as PublishFunction,
     subscribe,
@@ -137,4 +142,6 @@ export function createClient(options: ClientOptions): SwitchyardClient {
       await publisher.close();
     },
   };
+  // The map narrows only what the compiler accepts: the client is the same for every M.
+  return client as unknown as SwitchyardClient<M>;
 }

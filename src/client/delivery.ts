@@ -1,4 +1,5 @@
 import type { Cause } from "./correlation.js";
+import type { AnyEvents, PublishFunction } from "./event-map.js";
 import type { PublishResult } from "./publish-sender.js";
 import type { EventInput } from "./publisher.js";
 import type { PulledDelivery, SettleStatus, StoredEventOf } from "./resources.js";
@@ -21,17 +22,15 @@ export type CausedPublish = (
   cause: Cause,
 ) => Promise<PublishResult | PublishResult[]>;
 
-export interface DeliveryPublish {
-  <U = unknown>(topic: string, event: EventInput<U>): Promise<PublishResult>;
-  <U = unknown>(topic: string, events: readonly EventInput<U>[]): Promise<PublishResult[]>;
-}
+/** A handler's `publish`: typed by the client's event map, as the client's own is. */
+export type DeliveryPublish<M extends object = AnyEvents> = PublishFunction<M>;
 
 /**
  * One event handed to a handler. The subscriber settles it when the handler returns or
  * throws; a handler may settle it itself first (the first settle wins, later ones answer the
  * same status).
  */
-export interface Delivery<T = unknown> {
+export interface Delivery<T = unknown, M extends object = AnyEvents> {
   readonly event: StoredEventOf<T>;
   readonly ackId: string;
   /** 1 on first delivery, +1 on each redelivery. */
@@ -53,7 +52,7 @@ export interface Delivery<T = unknown> {
   /** Straight to the dead-letter topic. */
   reject(reason: string): Promise<SettleStatus>;
   /** Publishes with `causationid` = this event's id and its `correlationid` carried on. */
-  readonly publish: DeliveryPublish;
+  readonly publish: DeliveryPublish<M>;
 }
 
 export class StreamDelivery<T> implements Delivery<T> {

@@ -20,11 +20,24 @@ export { createClient } from "./client.js";
 export type { Delivery, DeliveryPublish } from "./delivery.js";
 export type { Problem } from "./errors.js";
 export { Reject, RetryAfter, SwitchyardClientError } from "./errors.js";
+export type {
+  AnyEvents,
+  DeliveryOf,
+  EventInputOf,
+  PublishFunction,
+  SubscribeFunction,
+  TypedEventInput,
+  TypedPublish,
+  TypedSubscribe,
+  UntypedPublish,
+  UntypedSubscribe,
+} from "./event-map.js";
 export type { Fetch } from "./http.js";
 export type { PublishResult } from "./publish-sender.js";
-export type { EventInput, PublishFunction } from "./publisher.js";
+export type { EventAttributes, EventInput } from "./publisher.js";
 export type {
   ApiKey,
+  AsyncApiDocument,
   CreatedApiKey,
   KeySelf,
   KeySettings,
@@ -50,10 +63,12 @@ export type {
 export type { RetryPolicy } from "./retry.js";
 export type {
   CompatibilityMode,
+  InferOptions,
   JsonSchema,
   SchemaCheck,
   SchemaConfig,
   SchemaDetails,
+  SchemaProposal,
   SchemaRegistered,
   SchemaSummary,
   SchemasAdmin,

@@ -8,14 +8,8 @@ import type { HttpTransport } from "./http.js";
 import { type OutgoingEvent, type PublishResult, publishSender } from "./publish-sender.js";
 import type { RetryPolicy } from "./retry.js";
 
-/**
- * An event to publish. Only `type` is required: `specversion` is always "1.0", `id` defaults
- * to a random UUID (fixed before the first try, so retries dedupe), `source` to the client's,
- * `time` to now. `T` types `data`.
- */
-export interface EventInput<T = unknown> {
-  readonly type: string;
-  readonly data?: T | undefined;
+/** The attributes of an event to publish besides `type` and `data`, all optional. */
+export interface EventAttributes {
   readonly source?: string | undefined;
   readonly id?: string | undefined;
   readonly time?: string | undefined;
@@ -30,9 +24,14 @@ export interface EventInput<T = unknown> {
   readonly [extension: string]: unknown;
 }
 
-export interface PublishFunction {
-  <T = unknown>(topic: string, event: EventInput<T>): Promise<PublishResult>;
-  <T = unknown>(topic: string, events: readonly EventInput<T>[]): Promise<PublishResult[]>;
+/**
+ * An event to publish. Only `type` is required: `specversion` is always "1.0", `id` defaults
+ * to a random UUID (fixed before the first try, so retries dedupe), `source` to the client's,
+ * `time` to now. `T` types `data`.
+ */
+export interface EventInput<T = unknown> extends EventAttributes {
+  readonly type: string;
+  readonly data?: T | undefined;
 }
 
 export interface PublisherOptions {

@@ -7,10 +7,18 @@ import type { StartPosition } from "../core/positions.js";
 /** A stored event whose `data` has the type the caller expects. */
 export type StoredEventOf<T> = StoredEvent & { readonly data: T };
 
+/** How a topic checks published events against the schema registry (docs/schemas.md). */
+export interface TopicSchemas {
+  readonly mode: "off" | "warn" | "enforce";
+  readonly allowUnregisteredTypes: boolean;
+}
+
 export interface TopicSettings {
   readonly retention?: RetentionConfig;
   readonly dedupeWindowMs?: number;
   readonly maxEventBytes?: number;
+  /** Left out of an update, the topic keeps its current setting. */
+  readonly schemas?: Partial<TopicSchemas>;
 }
 
 export interface TopicStats {
@@ -27,6 +35,7 @@ export interface Topic {
   readonly maxEventBytes: number;
   /** `"router"` for a dead-letter or `switchyard.*` topic: only the router appends to it. */
   readonly owner: "router" | null;
+  readonly schemas: TopicSchemas;
   /** Present on `get`. */
   readonly stats?: TopicStats;
 }
@@ -211,4 +220,10 @@ export interface KeySelf {
   readonly name: string;
   readonly scopes: readonly string[];
   readonly expiresAt: string | null;
+}
+
+/** An AsyncAPI 3.0.0 document (`GET /v1/asyncapi.json`). */
+export interface AsyncApiDocument {
+  readonly asyncapi: string;
+  readonly [member: string]: unknown;
 }

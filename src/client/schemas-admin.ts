@@ -54,6 +54,24 @@ export interface SchemaConfig {
   readonly compatibility: CompatibilityMode;
 }
 
+export interface InferOptions {
+  /** The topic whose newest events of the type are sampled. */
+  readonly topic: string;
+  /** Samples at most (router default 1,000, at most 10,000). */
+  readonly limit?: number;
+}
+
+/** A proposed schema, for review: nothing is registered. */
+export interface SchemaProposal {
+  readonly schema: JsonSchema;
+  /** Events whose data the proposal was inferred from. */
+  readonly samples: number;
+  /** Events of the type whose data is not JSON. */
+  readonly skipped: number;
+  /** Events of the topic looked at, newest first. */
+  readonly scanned: number;
+}
+
 /**
  * Writes need `schemas:` on the type; reads any key. A breaking schema rejects with
  * `schema_incompatible`, an invalid one with `invalid_schema`, an unknown type or version
@@ -69,6 +87,12 @@ export interface SchemasAdmin {
   check(type: string, schema: JsonSchema): Promise<SchemaCheck>;
   /** Sets the type's compatibility mode (also before its first version). */
   config(type: string, compatibility: CompatibilityMode): Promise<SchemaConfig>;
+  /**
+   * Proposes a schema from the newest events of the type in a topic (needs `read:` on the
+   * topic and `schemas:` on the type); registers nothing. A topic without such events
+   * rejects with `invalid_request`.
+   */
+  infer(type: string, options: InferOptions): Promise<SchemaProposal>;
 }
 
 const schemaPath = (type: string): string => `/v1/schemas/${segment(type)}`;
@@ -99,5 +123,7 @@ export function createSchemasAdmin(http: HttpTransport, retry: RetryPolicy): Sch
         path: `${schemaPath(type)}/config`,
         json: { compatibility },
       }),
+    infer: (type, options) =>
+      call<SchemaProposal>({ method: "POST", path: `${schemaPath(type)}/infer`, json: options }),
   };
 }

@@ -16,6 +16,19 @@ export interface RetentionConfig {
  */
 export type TopicOwner = "router";
 
+/** How a topic checks published events against the schema registry (API.md "Schemas"). */
+export type SchemaMode = "off" | "warn" | "enforce";
+
+export interface TopicSchemas {
+  readonly mode: SchemaMode;
+  /** Whether an event of a type with no registered schema is appended (`enforce`, `warn`). */
+  readonly allowUnregisteredTypes: boolean;
+}
+
+export const SCHEMA_MODES: readonly SchemaMode[] = ["off", "warn", "enforce"];
+
+export const TOPIC_SCHEMAS_DEFAULT: TopicSchemas = { mode: "off", allowUnregisteredTypes: true };
+
 export interface TopicConfig {
   readonly name: string;
   /**
@@ -29,6 +42,11 @@ export interface TopicConfig {
   readonly dedupeWindowMs: number;
   /** Largest accepted event, in bytes of its structured JSON form. */
   readonly maxEventBytes: number;
+  /**
+   * Absent means `TOPIC_SCHEMAS_DEFAULT` (off). Sticky in every engine, as `owner` is: a put
+   * without it keeps the stored one (API.md: leaving `schemas` out of an update keeps it).
+   */
+  readonly schemas?: TopicSchemas;
 }
 
 export interface BackoffConfig {

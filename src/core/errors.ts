@@ -32,6 +32,8 @@ export const ERROR_CATALOGUE = {
   body_too_large: { status: 413, title: "Request body too large" },
   batch_too_large: { status: 413, title: "Too many events in one batch" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  schema_violation: { status: 422, title: "Schema violation" },
+  schema_unknown_type: { status: 422, title: "No schema for the event type" },
   unauthenticated: { status: 401, title: "Unauthenticated" },
   forbidden: { status: 403, title: "Forbidden" },
   csrf_failed: { status: 403, title: "CSRF check failed" },

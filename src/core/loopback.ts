@@ -26,3 +26,10 @@ export function hostOfHeader(header: string): string {
   const colon = header.lastIndexOf(":");
   return colon === -1 ? header : header.slice(0, colon);
 }
+
+/** True for the any-address binds (`0.0.0.0`, `::` in any spelling): no one URL names the router. */
+export function isWildcardAddress(name: string): boolean {
+  const host = name.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (host === "" || host === "0.0.0.0") return true;
+  return isIPv6(host) && /^[0:]+$/.test(host);
+}

@@ -75,14 +75,25 @@ export function binaryModeEvent(
   return { ...event, ...data(mediaType, body) };
 }
 
-/** Rewrites body pointers (`/source`) of a binary-mode event's errors to its headers (`header:ce-source`). */
+// `/source` → `header:ce-source`; the data (`/data`, `/data/total`) is the body (`body`, `body/total`).
+function headerPointer(pointer: string): string {
+  const attribute = pointer.replace(/^\//, "");
+  if (attribute === "" || attribute === "data" || attribute === "data_base64") return "body";
+  if (attribute.startsWith("data/")) return `body${pointer.slice("/data".length)}`;
+  return `header:${PREFIX}${attribute}`;
+}
+
+/**
+ * Rewrites body pointers (`/source`, `/data/total`) of a binary-mode event's errors to where
+ * the binary mode carries them (`header:ce-source`, `body/total`).
+ */
 export function headerPointers(error: SwitchyardError): SwitchyardError {
-  const errors = error.errors.map((e): FieldError => {
-    const attribute = e.pointer.replace(/^\//, "");
-    if (attribute === "" || attribute === "data" || attribute === "data_base64")
-      return { pointer: "body", message: e.message };
-    return { pointer: `header:${PREFIX}${attribute}`, message: e.message };
-  });
-  const detail = error.message.replace(/^\/([a-z0-9_]+):/, `header:${PREFIX}$1:`);
+  const errors = error.errors.map(
+    (e): FieldError => ({ pointer: headerPointer(e.pointer), message: e.message }),
+  );
+  const detail = error.message.replace(
+    /^(\/[^:\s]*):/,
+    (_, pointer: string) => `${headerPointer(pointer)}:`,
+  );
   return new SwitchyardError(error.code, detail, { errors, cause: error });
 }

@@ -99,6 +99,15 @@ function counterFamilies(broker: Broker): string[] {
       "Events acknowledged by a push endpoint, by subscription.",
       byLabel(m.pushedEvents, "subscription"),
     ),
+    ...family(
+      "switchyard_schema_violations_total",
+      "counter",
+      "Events appended by a topic in schema mode warn despite failing the check, by topic and reason (data, not_json, dataschema, unknown_type).",
+      [...m.schemaViolations.entries()].map(
+        ([topic, reason, n]) =>
+          [`topic=${labelValue(topic)},reason=${labelValue(reason)}`, n] as const,
+      ),
+    ),
   ];
 }
 

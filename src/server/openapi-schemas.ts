@@ -128,11 +128,32 @@ const topics: Record<string, Schema> = {
   Retention: obj({ maxAgeMs: int(1), maxBytes: int(1), maxEvents: int(1) }, [], {
     additionalProperties: false,
   }),
+  TopicSchemas: obj(
+    {
+      mode: {
+        enum: ["off", "warn", "enforce"],
+        default: "off",
+        description:
+          "enforce: an event failing its type's schema rejects the request (422); warn: appended and counted in switchyard_schema_violations_total; off: nothing checked",
+      },
+      allowUnregisteredTypes: {
+        type: "boolean",
+        default: true,
+        description: "false: an event of a type with no schema answers 422 schema_unknown_type",
+      },
+    },
+    [],
+    { additionalProperties: false },
+  ),
   TopicInput: obj(
     {
       retention: ref("Retention"),
       dedupeWindowMs: int(0, 604_800_000, { default: 300_000 }),
       maxEventBytes: int(1, 67_108_864, { default: 1_048_576 }),
+      schemas: {
+        ...ref("TopicSchemas"),
+        description: "validation on publish; left out of an update, the stored setting is kept",
+      },
     },
     [],
   ),
@@ -153,9 +174,10 @@ const topics: Record<string, Schema> = {
         description:
           '"router" for a router-owned topic (a dead-letter topic, `switchyard.*`): only the router appends to it',
       },
+      schemas: ref("TopicSchemas"),
       stats: ref("TopicStats"),
     },
-    ["name", "retention", "dedupeWindowMs", "maxEventBytes", "owner"],
+    ["name", "retention", "dedupeWindowMs", "maxEventBytes", "owner", "schemas"],
   ),
   TopicList: obj({ topics: arrayOf(ref("Topic")) }, ["topics"]),
 };

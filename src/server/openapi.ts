@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../core/errors.js";
 import { ROUTE_SCOPES } from "./auth/route-scopes.js";
+import { DISCOVERY_PATHS, DISCOVERY_SCHEMAS } from "./openapi-discovery.js";
 import { errorResponses, type Json, operation, q, schemaRef } from "./openapi-operation.js";
 import { REGISTRY_PATHS, REGISTRY_SCHEMAS } from "./openapi-registry.js";
 import { SCHEMAS } from "./openapi-schemas.js";
@@ -67,7 +68,7 @@ const PATHS: Json = {
     post: operation("publish", {
       summary: "Publish one event (structured or binary mode) or a batch",
       description:
-        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create (with auth, only for a key with `manage:` on the topic; others get 404 `topic_not_found`). Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there.",
+        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create (with auth, only for a key with `manage:` on the topic; others get 404 `topic_not_found`). Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there. A topic whose `schemas.mode` is `enforce` answers 422 `schema_violation` (pointers `/data/total`, `/1/data/total`, `body/total` in binary mode, `/data` for data that is not JSON, `/dataschema` for a producer's dataschema not naming this registry and type) or `schema_unknown_type`; validated events are stored with `dataschema` = `{publicUrl}/v1/schemas/{type}/versions/{n}`.",
       params: ["topic"],
       body: publishBody,
       ok: { 201: "PublishResponse", 207: "PublishResponse" },
@@ -83,6 +84,8 @@ const PATHS: Json = {
         "body_too_large",
         "batch_too_large",
         "unsupported_media_type",
+        "schema_violation",
+        "schema_unknown_type",
         "append_failed",
       ],
     }),
@@ -364,7 +367,7 @@ export function openApiDocument(version: string): Json {
         "Every error is application/problem+json (RFC 9457) with a stable `code`; see docs/errors.md. Unknown routes answer 404 `route_not_found`, known routes with another method 405 `method_not_allowed`; a request that is not valid HTTP/1.1 answers 400 `invalid_request`, one whose headers exceed the size limit 431 `headers_too_large`, one that arrives too slowly 408 `request_timeout`.",
     },
     servers: [{ url: "http://127.0.0.1:8420" }],
-    paths: withScopes({ ...PATHS, ...REGISTRY_PATHS }),
-    components: { schemas: { ...SCHEMAS, ...REGISTRY_SCHEMAS } },
+    paths: withScopes({ ...PATHS, ...REGISTRY_PATHS, ...DISCOVERY_PATHS }),
+    components: { schemas: { ...SCHEMAS, ...REGISTRY_SCHEMAS, ...DISCOVERY_SCHEMAS } },
   };
 }

@@ -27,11 +27,13 @@ import { LINGER_DEFAULTS, Lingering } from "./lingering-close.js";
 import { asSwitchyardError, PROBLEM_CONTENT_TYPE, problemOf, retryAfterOf } from "./problem.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
+import { asyncApiRoutes } from "./routes/asyncapi.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { keyRoutes } from "./routes/keys.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
+import { schemaInferRoutes } from "./routes/schema-infer.js";
 import { schemaRoutes } from "./routes/schemas.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
@@ -77,6 +79,11 @@ export interface RouteInfo {
   readonly method: string;
   /** The route pattern, e.g. `/v1/topics/:topic`. */
   readonly url: string;
+}
+
+/** The URL a server listening on `host`:`port` answers at, e.g. "http://127.0.0.1:8420". */
+export function listenUrl(host: string, port: number, tls: boolean): string {
+  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** The HTTP + WebSocket API of API.md over a broker. */
@@ -301,6 +308,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     opsRoutes,
     keyRoutes,
     schemaRoutes,
+    schemaInferRoutes,
+    asyncApiRoutes,
   ])
     register(context);
   uiSessionRoutes(context, sessions);
@@ -316,7 +325,11 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     async listen(host, port) {
       await app.listen({ host, port });
       const address = app.server.address();
-      return typeof address === "object" && address !== null ? address.port : port;
+      const bound = typeof address === "object" && address !== null ? address.port : port;
+      // Before any request is read: the publish path stamps `dataschema` from this URL
+      // (unless the router's `publicUrl` is set).
+      options.broker.listening(listenUrl(host, bound, options.tls !== undefined));
+      return bound;
     },
     close() {
       closed ??= (async () => {

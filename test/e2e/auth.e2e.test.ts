@@ -97,6 +97,7 @@ const BODIES: Record<string, { body: unknown; type?: string }> = {
   "PUT /v1/schemas/:type": { body: { schema: { type: "object" } } },
   "POST /v1/schemas/:type/check": { body: { schema: { type: "object" } } },
   "PUT /v1/schemas/:type/config": { body: { compatibility: "NONE" } },
+  "POST /v1/schemas/:type/infer": { body: { topic: PARAMS.topic } },
 };
 
 /** The scopes that grant a rule: the first alternative of each requirement in its label. */

@@ -2,7 +2,7 @@
  * The real `switchyard` command (bin/switchyard.js → dist/cli/main.js), spawned as a user
  * would run it: a dev router, then client commands against it, then bad input.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
+import { type CliRun, runCli } from "../support/cli-run.js";
 import { eventually } from "../support/eventually.js";
 import { startSink } from "../support/http-sink.js";
 import { uniqueName } from "../support/router.js";
@@ -18,11 +19,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = join(root, "bin/switchyard.js");
 const work = mkdtempSync(join(tmpdir(), "switchyard-cli-e2e-"));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliRun;
 
 interface Started {
   readonly process: ChildProcess;
@@ -54,17 +51,7 @@ function ensureBuilt(): void {
 }
 
 function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: work, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCli(args, { cwd: work, env });
 }
 
 /** Spawns a long-running command and waits for `ready` to match its stdout. */

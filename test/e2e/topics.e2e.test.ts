@@ -18,6 +18,7 @@ describe("topics", () => {
       dedupeWindowMs: 1_000,
       maxEventBytes: 1_048_576,
       owner: null,
+      schemas: { mode: "off", allowUnregisteredTypes: true },
     });
 
     const updated = await http.put(`/v1/topics/${name}`, { maxEventBytes: 2_048 });
@@ -52,6 +53,7 @@ describe("topics", () => {
       dedupeWindowMs: 300_000,
       maxEventBytes: 1_048_576,
       owner: null,
+      schemas: { mode: "off", allowUnregisteredTypes: true },
     });
   });
 

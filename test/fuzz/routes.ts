@@ -93,6 +93,13 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
       ),
       dedupeWindowMs: smallInt(0, 600_000),
       maxEventBytes: smallInt(1_024, 1_048_576),
+      schemas: fc.record(
+        {
+          mode: fc.constantFrom("off", "warn", "enforce"),
+          allowUnregisteredTypes: fc.boolean(),
+        },
+        { requiredKeys: [] },
+      ),
     },
     { requiredKeys: [] },
   ) as fc.Arbitrary<JsonLike>;
@@ -281,6 +288,14 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
         compatibility: fc.constantFrom("BACKWARD", "FULL", "NONE", "FORWARD_TRANSITIVE"),
       }) as fc.Arbitrary<JsonLike>,
     },
+    "POST /v1/schemas/:type/infer": {
+      params: { type: fc.constantFrom("fuzz.seeded", "fuzz.published", f.schemaType) },
+      body: fc.record(
+        { topic: fc.constantFrom(...f.topics), limit: smallInt(1, 10_000) },
+        { requiredKeys: ["topic"] },
+      ) as fc.Arbitrary<JsonLike>,
+    },
+    "GET /v1/asyncapi.json": {},
   };
 }
 

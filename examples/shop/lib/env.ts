@@ -1,6 +1,7 @@
 /** Every service is configured by environment variables; the launcher sets them. */
 import { join } from "node:path";
 import { createClient, type SwitchyardClient } from "switchyard/client";
+import type { EventMap } from "./events.ts";
 
 export function env(name: string, fallback?: string): string {
   const value = process.env[name] ?? fallback;
@@ -28,9 +29,12 @@ export function serviceEnv(name: string): ServiceEnv {
   };
 }
 
-/** The SDK client of a service, authenticated with its own key. */
-export function routerClient(service: ServiceEnv, source: string): SwitchyardClient {
-  return createClient({
+/**
+ * The SDK client of a service, authenticated with its own key, typed by the shop's events:
+ * it publishes only their types, each with its `data`.
+ */
+export function routerClient(service: ServiceEnv, source: string): SwitchyardClient<EventMap> {
+  return createClient<EventMap>({
     url: service.routerUrl,
     source,
     ...(service.apiKey === undefined ? {} : { apiKey: service.apiKey }),

@@ -5,25 +5,22 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import {
-  type Filter,
-  type StoredEventOf,
-  type SwitchyardClient,
-  verifyWebhook,
-} from "switchyard/client";
+import { type Admin, type StoredEventOf, verifyWebhook } from "switchyard/client";
+import type { EventMap } from "./events.ts";
 import { json, type Route } from "./http.ts";
 import { JsonStore } from "./store.ts";
-import { RETRIES } from "./subscriptions.ts";
+import { type EventType, onlyType, RETRIES } from "./subscriptions.ts";
 
-export interface Webhook<T> {
+/** A push subscription that takes one event type (its filter), and the handler of its events. */
+export interface Webhook<K extends EventType> {
   readonly subscription: string;
   readonly topic: string;
+  readonly type: K;
   /** Where the router POSTs, e.g. "/webhooks/orders". */
   readonly path: string;
-  readonly filter?: Filter;
   readonly start?: "earliest" | "latest";
   /** Throwing makes the answer 500: the router retries with backoff. */
-  readonly handle: (event: StoredEventOf<T>) => void | Promise<void>;
+  readonly handle: (event: StoredEventOf<EventMap[K]>) => void | Promise<void>;
 }
 
 /** This service's signing secret, made once and kept in its data directory. */
@@ -38,30 +35,35 @@ export function webhookSecret(dataDir: string): string {
 }
 
 /** The HTTP route that receives the webhook: 401 on a bad signature, 204 once handled. */
-export function webhookRoute<T>(secret: string, webhook: Webhook<T>): Route {
+export function webhookRoute<K extends EventType>(secret: string, webhook: Webhook<K>): Route {
   return async ({ headers, body }) => {
     try {
       verifyWebhook(headers, body, secret);
     } catch {
       return json({ error: "invalid signature" }, 401);
     }
-    // Structured mode: the body is the whole stored event, correlation ids included.
-    await webhook.handle(JSON.parse(body.toString("utf8")) as StoredEventOf<T>);
+    // Structured mode: the body is the whole stored event, correlation ids included. The
+    // filter keeps other types out; one that still arrives is refused, never misread.
+    const event = JSON.parse(body.toString("utf8")) as StoredEventOf<EventMap[K]>;
+    if (event.type !== webhook.type) {
+      return json({ error: `${webhook.subscription} takes ${webhook.type}` }, 422);
+    }
+    await webhook.handle(event);
     return { status: 204 };
   };
 }
 
 /** Creates (or updates) the push subscription that points at this service. */
-export async function registerWebhook<T>(
-  client: SwitchyardClient,
+export async function registerWebhook<K extends EventType>(
+  client: { readonly admin: Admin },
   baseUrl: string,
   secret: string,
-  webhook: Webhook<T>,
+  webhook: Webhook<K>,
 ): Promise<void> {
   await client.admin.subscriptions.put(webhook.subscription, {
     topic: webhook.topic,
     start: webhook.start ?? "latest",
-    ...(webhook.filter ? { filter: webhook.filter } : {}),
+    filter: onlyType(webhook.type),
     ...RETRIES,
     push: { url: `${baseUrl}${webhook.path}`, mode: "structured", secrets: [secret] },
   });

@@ -100,6 +100,8 @@ async function placeOrder(event) {
     customerId: $("customer").value,
     lines: [{ sku: $("sku").value, qty: Number($("qty").value) }],
   };
+  const coupon = $("coupon").value.trim();
+  if (coupon) body.couponCode = coupon;
   const res = await fetch("/api/orders", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -107,7 +109,8 @@ async function placeOrder(event) {
   });
   const answer = await res.json();
   if (!res.ok) {
-    $("last-order").textContent = `refused: ${answer.error}`;
+    const where = (answer.errors ?? []).map((e) => ` ${e.pointer}: ${e.message}`).join(";");
+    $("last-order").textContent = `refused: ${answer.error}${where}`;
     return;
   }
   placed.set(answer.orderId, answer);

@@ -6,8 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { SwitchyardClientError } from "switchyard/client";
 import { routerClient, serviceEnv } from "../lib/env.ts";
-import { CATALOGUE, type OrderLine, type OrderPlaced } from "../lib/events.ts";
+import { CATALOGUE, COUPONS, type OrderLine, type OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { peerUrls } from "../lib/peers.ts";
 
@@ -19,7 +20,11 @@ const page = (file: string) => readFileSync(new URL(`../public/${file}`, import.
 interface OrderRequest {
   readonly customerId?: unknown;
   readonly lines?: unknown;
+  readonly couponCode?: unknown;
 }
+
+/** An order the shop itself refuses (400), before anything is published. */
+class BadOrder extends Error {}
 
 function toLines(request: OrderRequest): OrderLine[] {
   const lines = Array.isArray(request.lines)
@@ -34,22 +39,30 @@ function toLines(request: OrderRequest): OrderLine[] {
 
 async function placeOrder(request: OrderRequest): Promise<OrderPlaced> {
   const customerId = String(request.customerId ?? "");
-  const lines = toLines(request);
-  if (!/^[a-z0-9-]{1,40}$/.test(customerId) || lines.length === 0) {
-    throw new Error("an order needs a customerId and at least one known sku");
+  const [first, ...more] = toLines(request);
+  if (!/^[a-z0-9-]{1,40}$/.test(customerId) || first === undefined) {
+    throw new BadOrder("an order needs a customerId and at least one known sku");
   }
+  const lines: OrderPlaced["lines"] = [first, ...more]; // the schema's minItems: 1
+  const couponCode = request.couponCode === undefined ? undefined : String(request.couponCode);
+  const percentOff = couponCode === undefined ? 0 : COUPONS[couponCode];
+  if (percentOff === undefined) throw new BadOrder(`unknown coupon ${couponCode}`);
   const orderId = `o-${randomUUID().slice(0, 8)}`;
+  const subtotal = lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0);
   const order: OrderPlaced = {
     orderId,
     customerId,
     email: `${customerId}@example.com`,
     lines,
-    total: lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0),
+    total: Math.round(subtotal * (100 - percentOff)) / 100,
     placedAt: new Date().toISOString(),
+    // Optional since OrderPlaced version 2: left out when there is no coupon, so an order
+    // without one is valid under version 1 too.
+    ...(couponCode === undefined ? {} : { couponCode }),
   };
   // The order id is the event id (a retried publish dedupes) and the correlation id that
   // every event caused by this order carries on. One customer's orders stay in order.
-  await client.publish<OrderPlaced>("orders", {
+  await client.publish("orders", {
     type: "OrderPlaced",
     id: orderId,
     correlationid: orderId,
@@ -77,6 +90,10 @@ const url = await serve(port, {
     try {
       return json(await placeOrder(JSON.parse(body.toString("utf8")) as OrderRequest), 201);
     } catch (error) {
+      // The router refused the event (e.g. 422 schema_violation): its code and pointers.
+      if (error instanceof SwitchyardClientError) {
+        return json({ error: error.message, code: error.code, errors: error.errors }, 502);
+      }
       return json({ error: error instanceof Error ? error.message : String(error) }, 400);
     }
   },

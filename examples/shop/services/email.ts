@@ -8,7 +8,6 @@ import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StoredEventOf } from "switchyard/client";
 import { routerClient, serviceEnv } from "../lib/env.ts";
-import type { OrderPlaced, OutOfStock } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
 import { registerWebhook, type Webhook, webhookRoute, webhookSecret } from "../lib/webhook.ts";
@@ -41,26 +40,27 @@ function send(event: StoredEventOf<unknown>, mail: Omit<Mail, "correlationid" | 
   appendFileSync(join(dataDir, "mail.log"), `${JSON.stringify(full)}\n`);
 }
 
-const receipts: Webhook<OrderPlaced> = {
+const receipts: Webhook<"OrderPlaced"> = {
   subscription: "email-receipts",
   topic: "orders",
+  type: "OrderPlaced",
   path: "/webhooks/orders",
   handle: (event) => {
     const o = event.data;
     send(event, {
       kind: "receipt",
       to: o.email,
-      subject: `Receipt for ${o.orderId}: ${o.lines.length} line(s), total $${o.total}`,
+      subject: `Receipt for ${o.orderId}: ${o.lines.length} line(s), total $${o.total}${o.couponCode ? ` with coupon ${o.couponCode}` : ""}`,
       orderId: o.orderId,
     });
   },
 };
 
-const apologies: Webhook<OutOfStock> = {
+const apologies: Webhook<"OutOfStock"> = {
   subscription: "email-out-of-stock",
   topic: "inventory",
+  type: "OutOfStock",
   path: "/webhooks/out-of-stock",
-  filter: { exact: { type: "OutOfStock" } },
   handle: (event) => {
     const o = event.data;
     send(event, {

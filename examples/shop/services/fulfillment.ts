@@ -6,7 +6,6 @@
  */
 import { join } from "node:path";
 import { routerClient, serviceEnv } from "../lib/env.ts";
-import type { StockReserved } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { peerUrl } from "../lib/peers.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
@@ -47,11 +46,11 @@ async function requestSms(shipment: Shipment): Promise<void> {
   if (res.status !== 202) throw new Error(`notification service answered ${res.status}`);
 }
 
-const shipping: Webhook<StockReserved> = {
+const shipping: Webhook<"StockReserved"> = {
   subscription: "fulfillment",
   topic: "inventory",
+  type: "StockReserved",
   path: "/webhooks/stock-reserved",
-  filter: { exact: { type: "StockReserved" } },
   handle: async (event) => {
     const key = eventKey(event);
     let shipment = store.state.shipments[key];

@@ -8,7 +8,7 @@ import { routerClient, serviceEnv } from "../lib/env.ts";
 import type { OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
-import { RETRIES } from "../lib/subscriptions.ts";
+import { handlerOf, onlyType, RETRIES } from "../lib/subscriptions.ts";
 
 interface Entry extends OrderPlaced {
   readonly correlationid: string;
@@ -30,10 +30,15 @@ const url = await serve(port, {
     return json(store.state.orders.filter((o) => o.customerId === customerId));
   },
 });
-await client.admin.subscriptions.put("history", { topic: "orders", ordering: "key", ...RETRIES });
-const subscriber = client.subscribe<OrderPlaced>(
+await client.admin.subscriptions.put("history", {
+  topic: "orders",
+  filter: onlyType("OrderPlaced"),
+  ordering: "key",
+  ...RETRIES,
+});
+const subscriber = client.subscribe(
   "history",
-  (delivery) => {
+  handlerOf("OrderPlaced", (delivery) => {
     const key = eventKey(delivery.event);
     if (store.state.handled[key]) return; // a redelivery: already recorded
     store.update((s) => {
@@ -43,7 +48,7 @@ const subscriber = client.subscribe<OrderPlaced>(
         correlationid: String(delivery.event.correlationid),
       });
     });
-  },
+  }),
   { concurrency: 1 },
 );
 await subscriber.ready;

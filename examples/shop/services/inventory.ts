@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Delivery } from "switchyard/client";
 import { routerClient, serviceEnv } from "../lib/env.ts";
 import {
+  type EventMap,
   INITIAL_STOCK,
   type OrderPlaced,
   type OutOfStock,
@@ -16,14 +17,17 @@ import {
 } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
-import { RETRIES } from "../lib/subscriptions.ts";
+import { handlerOf, onlyType, RETRIES } from "../lib/subscriptions.ts";
 
-interface Outcome {
-  readonly type: "StockReserved" | "OutOfStock";
+interface Decided {
   readonly orderId: string;
   readonly correlationid: string;
-  readonly data: StockReserved | OutOfStock;
 }
+
+/** What was decided for one order: the event to publish, its type paired with its data. */
+type Outcome =
+  | (Decided & { readonly type: "StockReserved"; readonly data: StockReserved })
+  | (Decided & { readonly type: "OutOfStock"; readonly data: OutOfStock });
 
 const service = serviceEnv("inventory");
 const { port, dataDir } = service;
@@ -34,13 +38,15 @@ const store = new JsonStore(join(dataDir, "inventory.json"), {
 });
 
 function decide(order: OrderPlaced, correlationid: string): Outcome {
-  const missing = order.lines.filter((l) => (store.state.stock[l.sku] ?? 0) < l.qty);
-  if (missing.length > 0) {
+  const [first, ...more] = order.lines
+    .filter((l) => (store.state.stock[l.sku] ?? 0) < l.qty)
+    .map((l) => l.sku);
+  if (first !== undefined) {
     const data: OutOfStock = {
       orderId: order.orderId,
       customerId: order.customerId,
       email: order.email,
-      skus: missing.map((l) => l.sku),
+      skus: [first, ...more],
     };
     return { type: "OutOfStock", orderId: order.orderId, correlationid, data };
   }
@@ -52,7 +58,7 @@ function decide(order: OrderPlaced, correlationid: string): Outcome {
   return { type: "StockReserved", orderId: order.orderId, correlationid, data };
 }
 
-async function handle(delivery: Delivery<OrderPlaced>): Promise<void> {
+async function handle(delivery: Delivery<OrderPlaced, EventMap>): Promise<void> {
   const key = eventKey(delivery.event);
   let outcome = store.state.outcomes[key];
   if (!outcome) {
@@ -66,6 +72,7 @@ async function handle(delivery: Delivery<OrderPlaced>): Promise<void> {
     outcome = decided;
   }
   // causationid = the OrderPlaced's id and its correlationid are added by delivery.publish.
+  // Outcome pairs each type with its data, so the typed publish takes either.
   await delivery.publish("inventory", {
     type: outcome.type,
     id: `${outcome.type}-${delivery.event.id}`,
@@ -78,8 +85,15 @@ const url = await serve(port, {
   "GET /state": () =>
     json({ stock: store.state.stock, outcomes: Object.values(store.state.outcomes) }),
 });
-await client.admin.subscriptions.put("inventory", { topic: "orders", ordering: "key", ...RETRIES });
-const subscriber = client.subscribe<OrderPlaced>("inventory", handle, { concurrency: 1 });
+await client.admin.subscriptions.put("inventory", {
+  topic: "orders",
+  filter: onlyType("OrderPlaced"),
+  ordering: "key",
+  ...RETRIES,
+});
+const subscriber = client.subscribe("inventory", handlerOf("OrderPlaced", handle), {
+  concurrency: 1,
+});
 await subscriber.ready;
 console.log(`inventory ready ${url}`);
 process.on("SIGTERM", () => void client.close().then(() => process.exit(0)));

@@ -25,7 +25,7 @@ const url = await serve(port, {
     if (!requestId || !customerId || !text) {
       return json({ error: "requestId, customerId and text are required" }, 400);
     }
-    const result = await client.publish<NotificationRequested>("notifications", {
+    const result = await client.publish("notifications", {
       type: "NotificationRequested",
       id: requestId,
       partitionkey: customerId,

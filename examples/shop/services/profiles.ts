@@ -5,10 +5,9 @@
  */
 import { join } from "node:path";
 import { routerClient, serviceEnv } from "../lib/env.ts";
-import type { OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
-import { RETRIES } from "../lib/subscriptions.ts";
+import { handlerOf, onlyType, RETRIES } from "../lib/subscriptions.ts";
 
 interface Profile {
   readonly customerId: string;
@@ -34,13 +33,14 @@ const url = await serve(port, {
 // `start` applies when the subscription is created; later restarts continue where it was.
 await client.admin.subscriptions.put("profiles", {
   topic: "orders",
+  filter: onlyType("OrderPlaced"),
   start: "earliest",
   ordering: "key",
   ...RETRIES,
 });
-const subscriber = client.subscribe<OrderPlaced>(
+const subscriber = client.subscribe(
   "profiles",
-  (delivery) => {
+  handlerOf("OrderPlaced", (delivery) => {
     const key = eventKey(delivery.event);
     if (store.state.handled[key]) return;
     const { customerId, orderId, total } = delivery.event.data;
@@ -51,7 +51,7 @@ const subscriber = client.subscribe<OrderPlaced>(
       profile.orders.push(orderId);
       profile.spent += total;
     });
-  },
+  }),
   { concurrency: 1 },
 );
 await subscriber.ready;

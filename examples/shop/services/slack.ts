@@ -6,7 +6,6 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { routerClient, serviceEnv } from "../lib/env.ts";
-import type { OrderPlaced } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
 import { registerWebhook, type Webhook, webhookRoute, webhookSecret } from "../lib/webhook.ts";
@@ -25,9 +24,10 @@ const store = new JsonStore(join(dataDir, "slack.json"), {
   posts: [] as Post[],
 });
 
-const announce: Webhook<OrderPlaced> = {
+const announce: Webhook<"OrderPlaced"> = {
   subscription: "slack",
   topic: "orders",
+  type: "OrderPlaced",
   path: "/webhooks/orders",
   handle: (event) => {
     const key = eventKey(event);

@@ -9,10 +9,9 @@
 import { join } from "node:path";
 import { Reject } from "switchyard/client";
 import { env, routerClient, serviceEnv } from "../lib/env.ts";
-import type { NotificationRequested, SmsSent } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
-import { RETRIES } from "../lib/subscriptions.ts";
+import { handlerOf, onlyType, RETRIES } from "../lib/subscriptions.ts";
 import { fakeSmsProvider } from "./sms-provider.ts";
 
 interface Sent {
@@ -56,12 +55,13 @@ const url = await serve(port, {
 });
 await client.admin.subscriptions.put("sms", {
   topic: "notifications",
+  filter: onlyType("NotificationRequested"),
   ordering: "key",
   ...RETRIES,
 });
-const subscriber = client.subscribe<NotificationRequested>(
+const subscriber = client.subscribe(
   "sms",
-  async (delivery) => {
+  handlerOf("NotificationRequested", async (delivery) => {
     const key = eventKey(delivery.event);
     const { requestId, customerId, text } = delivery.event.data;
     if (!store.state.sent[key]) {
@@ -85,13 +85,13 @@ const subscriber = client.subscribe<NotificationRequested>(
         s.sent[key] = sent;
       });
     }
-    await delivery.publish<SmsSent>("sms", {
+    await delivery.publish("sms", {
       type: "SmsSent",
       id: `sms-${delivery.event.id}`,
       partitionkey: customerId,
       data: { requestId, customerId },
     });
-  },
+  }),
   { concurrency: 1, onHandlerError: () => {} },
 );
 await subscriber.ready;

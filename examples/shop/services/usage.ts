@@ -1,7 +1,6 @@
 /** Usage (webhooks): counts the SMS each customer was sent, from `SmsSent`, once per event. */
 import { join } from "node:path";
 import { routerClient, serviceEnv } from "../lib/env.ts";
-import type { SmsSent } from "../lib/events.ts";
 import { json, serve } from "../lib/http.ts";
 import { eventKey, JsonStore } from "../lib/store.ts";
 import { registerWebhook, type Webhook, webhookRoute, webhookSecret } from "../lib/webhook.ts";
@@ -15,9 +14,10 @@ const store = new JsonStore(join(dataDir, "usage.json"), {
   byCorrelation: {} as Record<string, string>,
 });
 
-const counting: Webhook<SmsSent> = {
+const counting: Webhook<"SmsSent"> = {
   subscription: "usage",
   topic: "sms",
+  type: "SmsSent",
   path: "/webhooks/sms",
   handle: (event) => {
     const key = eventKey(event);

@@ -1,5 +1,5 @@
-import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
+import { validateBounded } from "../../../test/support/bounded-validation.js";
 import { isSwitchyardError } from "../../core/errors.js";
 import { patternProblem } from "./pattern-engine.js";
 import { SCHEMA_MAX_BYTES, SUPPORTED_FORMATS } from "./schema-guard.js";
@@ -22,35 +22,6 @@ function refusal(schema: unknown): {
 
 function pointers(schema: unknown): string[] {
   return refusal(schema).errors.map((e) => e.pointer);
-}
-
-interface BoundedCase {
-  readonly schema: JsonSchema;
-  readonly data: readonly unknown[];
-}
-type Verdicts = readonly (readonly (readonly DataViolation[])[])[];
-
-/** Validates in a worker thread with a deadline: a backtracking engine would blow it. */
-function validateBounded(cases: readonly BoundedCase[], deadlineMs: number): Promise<Verdicts> {
-  const worker = new Worker(
-    new URL("../../../test/support/schema-validate-worker.ts", import.meta.url),
-    { workerData: { cases }, execArgv: ["--import", "./test/support/ts-resolve.ts"] },
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      reject(new Error(`validation took longer than ${deadlineMs} ms`));
-    }, deadlineMs);
-    worker.once("message", (verdicts: Verdicts) => {
-      clearTimeout(timer);
-      void worker.terminate();
-      resolve(verdicts);
-    });
-    worker.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }
 
 describe("assertValidSchema", () => {

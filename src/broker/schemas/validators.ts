@@ -10,7 +10,9 @@ import {
   SUPPORTED_FORMATS,
 } from "./schema-guard.js";
 import { isSchemaObject, pointerToken, tooDeep } from "./schema-walk.js";
+import { useFastStringLength } from "./string-length.js";
 import type { CompiledSchema, DataViolation, JsonSchema } from "./types.js";
+import { useLinearUniqueItems } from "./unique-items.js";
 
 /**
  * The Ajv cache: the only room of the router that imports Ajv. `assertValidSchema` guards
@@ -25,6 +27,10 @@ import type { CompiledSchema, DataViolation, JsonSchema } from "./types.js";
  * - `allErrors: false`: validation stops at the first failure (speed; at least one error).
  * - no `$data`: keyword values come from the schema only, never from the event.
  * - formats: the 2020-12 formats ajv-formats implements are asserted; others are refused.
+ * - `maxLength`/`minLength` decided from `length` where it suffices (string-length.ts), and
+ *   `uniqueItems` in one pass, not over every pair (unique-items.ts): the data is the
+ *   producer's, so no keyword may cost more than linear time in it.
+ * - data nested too deeply for the validator's recursion is a violation, not a crash.
  * - one Ajv instance per type, and schemas are dropped from it once compiled, so an `$id`
  *   or `$anchor` of one type (or of an older version) can never clash with another's.
  */
@@ -50,6 +56,8 @@ function newAjv(validateSchema: boolean): Ajv2020 {
   addFormats(ajv, [...SUPPORTED_FORMATS]);
   // Ajv resolves `$anchor` but has no keyword for it, so strict mode would refuse it.
   ajv.addKeyword("$anchor");
+  useFastStringLength(ajv);
+  useLinearUniqueItems(ajv);
   return ajv;
 }
 
@@ -120,6 +128,9 @@ function metaErrors(errors: readonly ErrorObject[]): FieldError[] {
 }
 
 const NO_VIOLATIONS: readonly DataViolation[] = Object.freeze([]);
+const TOO_DEEP: readonly DataViolation[] = Object.freeze([
+  { pointer: "", message: "nests too deeply to validate" },
+]);
 
 // Where Ajv names a property (missing, or not allowed), the pointer names it too.
 function violationPointer(e: ErrorObject): string {
@@ -200,7 +211,14 @@ export class SchemaValidators {
     return {
       type,
       version,
-      validate: (data) => (check(data) ? NO_VIOLATIONS : toViolations(check.errors ?? [])),
+      validate(data) {
+        try {
+          return check(data) ? NO_VIOLATIONS : toViolations(check.errors ?? []);
+        } catch (error) {
+          if (error instanceof RangeError) return TOO_DEEP;
+          throw error;
+        }
+      },
     };
   }
 }

@@ -5,13 +5,17 @@
  * offset order); import publishes them in that order with their own `id`, `source`, `time`
  * and `partitionkey`, dropping the router's metadata (`offset`, `topic`, `appendedat`,
  * `subjectversion`, `deadletter*`): the target assigns new offsets and append times. Re-running an import inside the target's
- * dedupe window stores nothing twice.
+ * dedupe window stores nothing twice. A `dataschema` naming another router's registry
+ * (`…/v1/schemas/{type}/versions/{n}` under another URL than the target's `--url`) is
+ * dropped too: the target would refuse it on a topic that enforces schemas, and stamps its
+ * own on the events its schemas validate.
  */
 
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
 import type { EventInput } from "../../client/index.js";
+import { normalizeRegistryUrl, parseSchemaVersionUrl } from "../../core/dataschema.js";
 import { isReservedAttribute } from "../../core/event.js";
 import { addConnectionOptions, type ConnectionFlags, connect, withClient } from "../connect.js";
 import { formatCount } from "../output.js";
@@ -74,17 +78,30 @@ export function registerImport(program: Command): void {
       retry: {},
     });
     try {
-      await publishFile(client, topic, flags.file, {}, flags.json === true, withoutRouterMetadata);
+      const target = normalizeRegistryUrl(flags.url);
+      await publishFile(client, topic, flags.file, {}, flags.json === true, (event) =>
+        withoutRouterMetadata(event, target),
+      );
     } finally {
       await client.close();
     }
   });
 }
 
-/** A stored event as it was published: the router's metadata removed. */
-export function withoutRouterMetadata(event: Record<string, unknown>): EventInput {
+/**
+ * A stored event as it was published: the router's metadata removed, and a `dataschema`
+ * that names a registry other than `target` (the importing router's URL).
+ */
+export function withoutRouterMetadata(event: Record<string, unknown>, target: string): EventInput {
   const copy: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(event))
-    if (!isReservedAttribute(name)) copy[name] = value;
+    if (!isReservedAttribute(name) && !(name === "dataschema" && isForeignSchema(value, target)))
+      copy[name] = value;
   return copy as unknown as EventInput;
+}
+
+function isForeignSchema(dataschema: unknown, target: string): boolean {
+  if (typeof dataschema !== "string") return false;
+  const ref = parseSchemaVersionUrl(dataschema);
+  return ref !== undefined && ref.registry !== target;
 }

@@ -12,6 +12,12 @@ export function addRouterOptions(command: Command, mode: Mode): void {
     .addOption(
       new Option("--port <port>", `port to listen on, 0 for a free one (default ${d.port})`),
     )
+    .addOption(
+      new Option(
+        "--public-url <url>",
+        "the URL clients reach this router at, named in stored dataschema URLs (default: the listen URL)",
+      ),
+    )
     .addOption(new Option("--data <dir>", `data directory (default ./${d.dataDir})`))
     .addOption(
       new Option("--engine <engine>", `storage engine: sqlite | nats (default ${d.engine})`),

@@ -81,6 +81,22 @@ export function topicTests(harness: EngineHarness): void {
       expect((await engine().log.getTopic(name))?.owner).toBeUndefined();
     });
 
+    it("stores schema settings, keeps them on a put without them, replaces them on a put with them", async () => {
+      const enforce = { mode: "enforce", allowUnregisteredTypes: false } as const;
+      const name = await createTopic(engine(), { schemas: enforce });
+      expect(await engine().log.getTopic(name)).toEqual(topicConfig(name, { schemas: enforce }));
+      expect((await engine().log.listTopics()).find((t) => t.name === name)?.schemas).toEqual(
+        enforce,
+      );
+      const updated = topicConfig(name, { maxEventBytes: 4096 });
+      await engine().log.putTopic(updated);
+      expect(await engine().log.getTopic(name)).toEqual({ ...updated, schemas: enforce });
+      const warn = { mode: "warn", allowUnregisteredTypes: true } as const;
+      await engine().log.putTopic(topicConfig(name, { schemas: warn }));
+      expect((await engine().log.getTopic(name))?.schemas).toEqual(warn);
+      expect((await engine().log.getTopic(await createTopic(engine())))?.schemas).toBeUndefined();
+    });
+
     it("re-creates a deleted dead-letter topic router-owned when it dead-letters into it", async () => {
       const s = await setup(engine());
       expect(await engine().log.deleteTopic(s.dlq)).toBe(true);
@@ -95,16 +111,19 @@ export function topicTests(harness: EngineHarness): void {
 
   describe("topics across a restart", () => {
     for (const how of ["close", "kill"] as const)
-      it(`after ${how}: the router-owned marker survives`, async () => {
+      it(`after ${how}: the router-owned marker and schema settings survive`, async () => {
         const before = await harness.open();
         const owned = await createTopic(before, { owner: "router", retention: { maxEvents: 9 } });
         const plain = await createTopic(before);
+        const schemas = { mode: "warn", allowUnregisteredTypes: false } as const;
+        const checked = await createTopic(before, { schemas });
         const after = await harness.reopen(before, how);
         try {
           expect(await after.log.getTopic(owned)).toEqual(
             topicConfig(owned, { owner: "router", retention: { maxEvents: 9 } }),
           );
           expect(await after.log.getTopic(plain)).toEqual(topicConfig(plain));
+          expect(await after.log.getTopic(checked)).toEqual(topicConfig(checked, { schemas }));
         } finally {
           await after.close();
         }

@@ -12,6 +12,16 @@ import { deleteTopicStream, ensureTopicStream } from "./topic-streams.js";
 
 const CACHE_MS = 1_000;
 
+function withSticky(config: TopicConfig, stored: TopicConfig): TopicConfig {
+  const owner = config.owner ?? stored.owner;
+  const schemas = config.schemas ?? stored.schemas;
+  return {
+    ...config,
+    ...(owner === undefined ? {} : { owner }),
+    ...(schemas === undefined ? {} : { schemas }),
+  };
+}
+
 export class TopicCatalog {
   readonly #ctx: NatsContext;
   readonly #cache = new Map<string, { readonly config: TopicConfig; readonly until: number }>();
@@ -20,7 +30,10 @@ export class TopicCatalog {
     this.#ctx = ctx;
   }
 
-  /** Creates or replaces the config; a router-owned topic stays so (the marker is sticky). */
+  /**
+   * Creates or replaces the config; a router-owned topic stays so, and a put without
+   * `schemas` keeps the stored ones (both are sticky).
+   */
   async put(config: TopicConfig): Promise<{ readonly created: boolean }> {
     const key = topicKey(config.name);
     const bucket = this.#ctx.metadata.topics;
@@ -32,8 +45,7 @@ export class TopicCatalog {
         this.#remember(key, config);
         return { created: true };
       }
-      const owner = config.owner ?? existing.value.owner;
-      const next: TopicConfig = owner === undefined ? config : { ...config, owner };
+      const next = withSticky(config, existing.value);
       if ((await bucket.update(key, next, existing.revision)) === null) continue;
       this.#remember(key, next);
       return { created: false };

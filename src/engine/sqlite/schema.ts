@@ -143,6 +143,13 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE topics ADD COLUMN owner TEXT CHECK (owner IN ('router'));
   `,
+  // A topic's schema validation (API.md "Schemas"): NULL until a put sets it, then kept by
+  // puts that leave it out, as `owner` is.
+  `
+  ALTER TABLE topics ADD COLUMN schema_mode TEXT CHECK (schema_mode IN ('off', 'warn', 'enforce'));
+  ALTER TABLE topics ADD COLUMN schema_allow_unregistered INTEGER
+    CHECK (schema_allow_unregistered IN (0, 1));
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

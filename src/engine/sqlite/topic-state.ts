@@ -3,7 +3,7 @@
  * `event_count`, `byte_count`) that replace MAX()/COUNT()/SUM() scans. A job loads the row
  * once, mutates the counters and writes them back before its savepoint is released.
  */
-import type { RetentionConfig, TopicConfig } from "../../core/config.js";
+import type { RetentionConfig, SchemaMode, TopicConfig, TopicSchemas } from "../../core/config.js";
 import type { Db } from "./database.js";
 
 interface TopicRow extends Record<string, unknown> {
@@ -15,6 +15,8 @@ interface TopicRow extends Record<string, unknown> {
   retention_max_bytes: number | null;
   retention_max_events: number | null;
   owner: "router" | null;
+  schema_mode: SchemaMode | null;
+  schema_allow_unregistered: number | null;
   first_offset: number;
   last_offset: number;
   event_count: number;
@@ -36,7 +38,7 @@ export interface TopicState {
 }
 
 const SELECT = `SELECT topic_id, name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
-  retention_max_bytes, retention_max_events, owner, first_offset, last_offset, event_count, byte_count,
+  retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered, first_offset, last_offset, event_count, byte_count,
   last_appended_at FROM topics`;
 
 function retentionOf(row: TopicRow): RetentionConfig {
@@ -44,6 +46,13 @@ function retentionOf(row: TopicRow): RetentionConfig {
     ...(row.retention_max_age_ms === null ? {} : { maxAgeMs: row.retention_max_age_ms }),
     ...(row.retention_max_bytes === null ? {} : { maxBytes: row.retention_max_bytes }),
     ...(row.retention_max_events === null ? {} : { maxEvents: row.retention_max_events }),
+  };
+}
+
+function schemasOf(row: TopicRow): { schemas?: TopicSchemas } {
+  if (row.schema_mode === null) return {};
+  return {
+    schemas: { mode: row.schema_mode, allowUnregisteredTypes: row.schema_allow_unregistered !== 0 },
   };
 }
 
@@ -74,6 +83,7 @@ function toState(row: TopicRow): TopicState {
       dedupeWindowMs: row.dedupe_window_ms,
       maxEventBytes: row.max_event_bytes,
       ...(row.owner === null ? {} : { owner: row.owner }),
+      ...schemasOf(row),
     },
     firstOffset: row.first_offset,
     lastOffset: row.last_offset,

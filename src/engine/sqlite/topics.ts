@@ -14,6 +14,11 @@ function retentionParams(config: TopicConfig): (number | null)[] {
   return [r.maxAgeMs ?? null, r.maxBytes ?? null, r.maxEvents ?? null];
 }
 
+function schemaParams(config: TopicConfig): (string | number | null)[] {
+  const s = config.schemas;
+  return s === undefined ? [null, null] : [s.mode, s.allowUnregisteredTypes ? 1 : 0];
+}
+
 export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created: boolean } {
   const existing = tx.db.get<{ topic_id: number }>(
     "SELECT topic_id FROM topics WHERE name = ?",
@@ -21,28 +26,33 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
   );
   if (existing !== undefined) {
     tx.forgetTopic(config.name);
-    // The owner marker is sticky: a put without it keeps it.
+    // The owner marker and the schema settings are sticky: a put without them keeps them.
     tx.db.run(
       `UPDATE topics SET dedupe_window_ms = ?, max_event_bytes = ?, retention_max_age_ms = ?,
-         retention_max_bytes = ?, retention_max_events = ?, owner = COALESCE(?, owner)
+         retention_max_bytes = ?, retention_max_events = ?, owner = COALESCE(?, owner),
+         schema_mode = COALESCE(?, schema_mode),
+         schema_allow_unregistered = COALESCE(?, schema_allow_unregistered)
        WHERE topic_id = ?`,
       config.dedupeWindowMs,
       config.maxEventBytes,
       ...retentionParams(config),
       config.owner ?? null,
+      ...schemaParams(config),
       existing.topic_id,
     );
     return { created: false };
   }
   const inserted = tx.db.get<{ topic_id: number }>(
     `INSERT INTO topics (name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
-       retention_max_bytes, retention_max_events, owner, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
+       retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered,
+       created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
     config.name,
     config.dedupeWindowMs,
     config.maxEventBytes,
     ...retentionParams(config),
     config.owner ?? null,
+    ...schemaParams(config),
     tx.now,
   );
   if (inserted === undefined || inserted.topic_id > MAX_TOPIC_ID)

@@ -94,6 +94,23 @@ const putSubscription: ScopeRule = {
   },
 };
 
+/**
+ * Inference reads the topic's events (`read:` on the topic the body names) to propose a
+ * schema for the type (`schemas:` on it).
+ */
+const inferSchema: ScopeRule = {
+  type: "needs",
+  phase: "body",
+  label: "read:{topic} and schemas:{type}",
+  needs: ({ params, body }) => {
+    const input = jsonObject(body);
+    const needs: Need[][] = [[{ kind: "schemas", name: params.type ?? "" }]];
+    // Without a topic the handler answers `/topic: is required`.
+    if (typeof input.topic === "string") needs.unshift([{ kind: "read", name: input.topic }]);
+    return needs;
+  },
+};
+
 function isForce(query: unknown): boolean {
   return (query as Record<string, unknown> | undefined)?.force === "true";
 }
@@ -147,6 +164,8 @@ export const ROUTE_SCOPES: ReadonlyMap<string, ScopeRule> = new Map<string, Scop
   ["GET /v1/schemas/:type/versions/:n", anyKey],
   ["POST /v1/schemas/:type/check", on("schemas", "type")],
   ["PUT /v1/schemas/:type/config", on("schemas", "type")],
+  ["POST /v1/schemas/:type/infer", inferSchema],
+  ["GET /v1/asyncapi.json", anyKey],
   ["POST /ui/session", open],
   ["GET /ui/session", session],
   ["DELETE /ui/session", session],

@@ -29,8 +29,12 @@ export function conjuncts(node: Node, seen: Set<string> = new Set()): Node[] {
  * values all fail the other, or a required property's listed values (a discriminator) all
  * fail the other's schema for that property.
  */
-export function disjoint(a: readonly Node[], b: readonly Node[]): boolean {
-  const kindsA = kindsOf(a);
+export function disjoint(
+  a: readonly Node[],
+  b: readonly Node[],
+  only?: ReadonlySet<string>,
+): boolean {
+  const kindsA = new Set([...kindsOf(a)].filter((k) => only === undefined || only.has(k)));
   const common = [...kindsOf(b)].filter((k) => kindsA.has(k));
   if (common.length === 0) return true;
   if (valuesFail(a, b) || valuesFail(b, a)) return true;
@@ -60,8 +64,7 @@ function listed(nodes: readonly Node[]): unknown[] | undefined {
 function valuesFail(a: readonly Node[], b: readonly Node[]): boolean {
   const values = listed(a);
   return (
-    values !== undefined &&
-    values.every((v) => kindOf(v) !== undefined && b.some((n) => certainlyRejects(v, n)))
+    values?.every((v) => kindOf(v) !== undefined && b.some((n) => certainlyRejects(v, n))) === true
   );
 }
 

@@ -88,17 +88,18 @@ export function flatCheck(ctx: Ctx, view: View, w: Node): SchemaProblem[] {
   if (symbolic.length === 0) return out;
   const listed = "const" in ws ? "const" : "enum" in ws ? "enum" : undefined;
   if (listed) return [...out, listedOnly(ctx, view, w, listed, symbolic)];
-  for (const kind of symbolic) out.push(...kindCheck(ctx, view, w, kind));
+  const numbers = present.has("fraction") ? "numbers" : "integers";
+  for (const kind of symbolic) out.push(...kindCheck(ctx, view, w, kind, numbers));
   return out;
 }
 
-function kindCheck(ctx: Ctx, view: View, w: Node, kind: Kind): SchemaProblem[] {
+function kindCheck(ctx: Ctx, view: View, w: Node, kind: Kind, numbers: string): SchemaProblem[] {
   switch (kind) {
     case "string":
       return stringCheck(ctx, view, w);
     case "integer":
     case "fraction":
-      return numberCheck(ctx, view, w, kind);
+      return numberCheck(ctx, view, w, kind, numbers);
     case "array":
       return arrayCheck(ctx, view, w);
     case "object":
@@ -124,8 +125,8 @@ function typeProblem(ctx: Ctx, view: View, w: Node, missing: Kind[]): SchemaProb
     ctx,
     keywordPtr(view, "type"),
     wPtr,
-    `type narrowed: ${ctx.old} accepts ${noun}, the new schema does not`,
-    `type widened: the new schema accepts ${noun}, ${ctx.old} does not`,
+    `type narrowed: ${ctx.old} accepts ${noun}; the new schema does not`,
+    `type widened: the new schema accepts ${noun}; ${ctx.old} does not`,
   );
 }
 

@@ -60,21 +60,25 @@ export function kindsOfType(name: unknown): readonly Kind[] | undefined {
 
 export function nounOf(kinds: readonly Kind[]): string {
   const set = new Set(kinds);
-  const words: string[] = [];
-  if (set.has("integer") && set.has("fraction")) words.push("numbers");
-  else if (set.has("integer")) words.push("integers");
-  else if (set.has("fraction")) words.push("non-integer numbers");
-  const names: Record<Kind, string> = {
-    null: "null",
-    boolean: "booleans",
-    string: "strings",
-    integer: "",
-    fraction: "",
-    array: "arrays",
-    object: "objects",
-  };
-  for (const kind of ALL_KINDS) if (names[kind] && set.has(kind)) words.push(names[kind]);
-  return words.join(", ");
+  const numbers =
+    set.has("integer") && set.has("fraction")
+      ? "numbers"
+      : set.has("integer")
+        ? "integers"
+        : set.has("fraction")
+          ? "non-integer numbers"
+          : undefined;
+  const words = [
+    set.has("null") ? "null" : undefined,
+    set.has("boolean") ? "booleans" : undefined,
+    numbers,
+    set.has("string") ? "strings" : undefined,
+    set.has("array") ? "arrays" : undefined,
+    set.has("object") ? "objects" : undefined,
+  ].filter((w) => w !== undefined);
+  return words.length < 2
+    ? (words[0] ?? "nothing")
+    : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }
 
 /** RFC 6901: `~` → `~0`, `/` → `~1`. */
@@ -104,10 +108,14 @@ export function walkPointer(root: unknown, pointer: string): { found: boolean; v
 const regexCache = new Map<string, RegExp | null>();
 
 /**
- * Whether `pattern` (as Ajv runs it: a Unicode RegExp, unanchored) matches `text`; undefined
- * when the pattern does not compile here. Only ever run on literal names and values.
+ * Whether `pattern` matches `text`, as Ajv runs it here (unanchored); undefined when that is
+ * not known. The validator runs patterns in a linear-time engine (RE2); a Unicode JavaScript
+ * RegExp agrees with it on printable ASCII text, but not everywhere beyond (`\s`, `.` and
+ * line terminators differ), so other text is answered "unknown". Only ever run on literal
+ * names and values, never pattern against pattern.
  */
 export function patternMatches(pattern: string, text: string): boolean | undefined {
+  if (!/^[\x20-\x7e]*$/.test(text)) return undefined;
   let regex = regexCache.get(pattern);
   if (regex === undefined) {
     try {

@@ -118,11 +118,18 @@ function equalIn(x: unknown, y: unknown, a: Node, b: Node, seen: Set<string>): b
 function sameTargets(a: Node, b: Node, ref: string, seen: Set<string>): boolean {
   const ta = resolveRef(a, ref);
   const tb = resolveRef(b, ref);
+  // The same non-local reference means the same schema when both resolve it from the same base.
+  if (ta === undefined && tb === undefined) return !ref.startsWith("#") && sameBase(a.doc, b.doc);
   if (ta === undefined || tb === undefined) return false;
   const key = `${ta.ptr}\u0000${tb.ptr}`;
   if (seen.has(key)) return true; // co-inductive: the pair is being compared further up
   seen.add(key);
   return equalIn(ta.schema, tb.schema, ta, tb, seen);
+}
+
+function sameBase(a: Doc, b: Doc): boolean {
+  const id = (doc: Doc): unknown => (isObject(doc.root) ? doc.root.$id : undefined);
+  return jsonEqual(id(a), id(b));
 }
 
 /** Subschema-holding keywords, for walking a schema document. */

@@ -89,13 +89,13 @@ export function numberCheck(
   view: View,
   w: Node,
   kind: "integer" | "fraction",
+  noun: string,
 ): SchemaProblem[] {
   const integers = kind === "integer";
   const nLo = lowerOf(view.nodes);
   const nHi = upperOf(view.nodes);
   if (empty(nLo, nHi, integers)) return [];
   const out: SchemaProblem[] = [];
-  const noun = integers ? "integers" : "numbers";
   const wLo = lowerOf([w]);
   const wHi = upperOf([w]);
   if (wLo && !(nLo && within(nLo, wLo, "lower", integers))) {

@@ -13,7 +13,7 @@ import {
   resolveRef,
   sameSchema,
 } from "./nodes.js";
-import { expand, primary, type View, viewKinds } from "./view.js";
+import { expand, focus, primary, type View, viewKinds } from "./view.js";
 
 /**
  * The problems with "every instance `n` accepts, `w` accepts", pointing into the candidate
@@ -52,7 +52,12 @@ function checkView(ctx: Ctx, view: View, w: Node): SchemaProblem[] {
     const text = `cannot prove the change: the schemas are too large to compare (over ${MAX_STEPS} steps)`;
     return [problem(ctx, primary(view), w.ptr, text, text)];
   }
-  const key = `${view.nodes.map((n) => n.ptr).join("\u0001")}\u0000${view.excluded.map((n) => n.ptr).join("\u0001")}\u0000${w.ptr}`;
+  const key = [
+    view.nodes.map((n) => n.ptr).join("\u0001"),
+    view.excluded.map((n) => n.ptr).join("\u0001"),
+    [...(view.only ?? [])].join(),
+    w.ptr,
+  ].join("\u0000");
   const entered = ctx.active.get(key);
   if (entered !== undefined) {
     // The same comparison further up the path: assuming it holds is sound when an item or
@@ -118,24 +123,50 @@ function branchesOf(w: Node, kw: "anyOf" | "oneOf"): Node[] {
   return Array.isArray(list) ? list.map((sub, i) => at(w, sub, child(w.ptr, kw, i))) : [];
 }
 
-function fewest(results: SchemaProblem[][]): SchemaProblem[] {
-  return results.reduce((a, b) => (b.length < a.length ? b : a), results[0] ?? []);
+/**
+ * The problems of the branch that comes closest: one whose kinds meet the view's, with the
+ * fewest problems.
+ */
+function closest(
+  view: View,
+  branches: readonly Node[],
+  results: readonly SchemaProblem[][],
+): SchemaProblem[] {
+  const meets = results.filter((_, i) => {
+    const branch = branches[i];
+    return branch !== undefined && !disjoint(view.nodes, conjuncts(branch), viewKinds(view));
+  });
+  const pool = meets.length > 0 ? meets : results;
+  return pool.reduce((a, b) => (b.length < a.length ? b : a), pool[0] ?? []);
+}
+
+/**
+ * `cover` for the whole view, else kind by kind: `{ "type": ["string", "null"] }` is covered
+ * by `anyOf: [string, null]` though neither branch covers it alone.
+ */
+function byKinds(view: View, cover: (v: View) => SchemaProblem[]): SchemaProblem[] {
+  const whole = cover(view);
+  const kinds = viewKinds(view);
+  if (whole.length === 0 || kinds.size < 2) return whole;
+  return [...kinds].flatMap((kind) => cover({ ...view, only: new Set([kind]) }));
 }
 
 function anyOfCheck(ctx: Ctx, view: View, w: Node, branches: Node[]): SchemaProblem[] {
-  const results: SchemaProblem[][] = [];
-  for (const branch of branches) {
-    const found = checkView(ctx, view, branch);
-    if (found.length === 0) return [];
-    results.push(found);
-  }
-  return [uncovered(ctx, view, w, "anyOf"), ...fewest(results)];
+  return byKinds(view, (v) => {
+    const results: SchemaProblem[][] = [];
+    for (const branch of branches) {
+      const found = checkView(ctx, v, branch);
+      if (found.length === 0) return [];
+      results.push(found);
+    }
+    return [uncovered(ctx, v, w, "anyOf"), ...closest(v, branches, results)];
+  });
 }
 
 function uncovered(ctx: Ctx, view: View, w: Node, kw: string): SchemaProblem {
   return problem(
     ctx,
-    primary(view),
+    focus(view),
     child(w.ptr, kw),
     `no branch of ${kw} is proven to accept every value ${ctx.old} accepts here`,
     `no branch of ${ctx.old}'s ${kw} is proven to accept every value the new schema accepts here`,
@@ -148,26 +179,37 @@ function uncovered(ctx: Ctx, view: View, w: Node, kw: string): SchemaProblem {
  * N being known to miss that branch (N's own `oneOf` sibling).
  */
 function oneOfCheck(ctx: Ctx, view: View, w: Node, branches: Node[]): SchemaProblem[] {
-  const results: SchemaProblem[][] = [];
-  for (const [j, branch] of branches.entries()) {
-    const found = checkView(ctx, view, branch);
-    results.push(found);
-    if (found.length > 0) continue;
-    const mine = conjuncts(branch);
-    const overlapping = branches.filter(
-      (other, i) =>
-        i !== j &&
-        !view.excluded.some((x) => sameSchema(x, other)) &&
-        !disjoint(view.nodes, conjuncts(other)) &&
-        !disjoint(mine, conjuncts(other)),
-    );
-    if (overlapping.length === 0) return [];
-    const others = overlapping.map((o) => o.ptr.slice(o.ptr.lastIndexOf("/") + 1)).join(", ");
-    const text = (who: string): string =>
-      `cannot prove exactly one branch of oneOf matches: values ${who} accepts here match branch ${j} and may also match branch ${others}`;
-    return [
-      problem(ctx, primary(view), child(w.ptr, "oneOf"), text(ctx.old), text("the new schema")),
-    ];
-  }
-  return [uncovered(ctx, view, w, "oneOf"), ...fewest(results)];
+  return byKinds(view, (v) => {
+    const results: SchemaProblem[][] = [];
+    let ambiguous: SchemaProblem | undefined;
+    for (const [j, branch] of branches.entries()) {
+      const found = checkView(ctx, v, branch);
+      results.push(found);
+      if (found.length > 0) continue;
+      const others = overlapping(v, branches, j);
+      if (others.length === 0) return [];
+      const text = (who: string): string =>
+        `cannot prove exactly one branch of oneOf matches: values ${who} accepts here match branch ${j} and may also match branch ${others.join(", ")}`;
+      ambiguous ??= problem(
+        ctx,
+        focus(v),
+        child(w.ptr, "oneOf"),
+        text(ctx.old),
+        text("the new schema"),
+      );
+    }
+    if (ambiguous) return [ambiguous];
+    return [uncovered(ctx, v, w, "oneOf"), ...closest(v, branches, results)];
+  });
+}
+
+/** The indexes of the branches other than `j` that values of the view may also match. */
+function overlapping(view: View, branches: readonly Node[], j: number): number[] {
+  const mine = conjuncts(branches[j] as Node);
+  const kinds = viewKinds(view);
+  return branches.flatMap((other, i) => {
+    if (i === j || view.excluded.some((x) => sameSchema(x, other))) return [];
+    const theirs = conjuncts(other);
+    return disjoint(view.nodes, theirs, kinds) || disjoint(mine, theirs, kinds) ? [] : [i];
+  });
 }

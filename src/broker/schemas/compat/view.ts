@@ -15,6 +15,10 @@ export interface View {
   readonly nodes: readonly Node[];
   readonly excluded: readonly Node[];
   readonly anchor: string;
+  /** The `anyOf`/`oneOf` branch this view was split into last, if any. */
+  readonly focus?: string;
+  /** The instance kinds the view is restricted to, when it was split by kind. */
+  readonly only?: ReadonlySet<Kind>;
 }
 
 const MAX_VIEWS = 64;
@@ -22,13 +26,19 @@ const MAX_VIEWS = 64;
 export function expand(nodes: readonly Node[], anchor: string): View[] {
   let views: Draft[] = [{ nodes: [], excluded: [], refs: new Set() }];
   for (const node of nodes) views = views.flatMap((view) => add(view, node));
-  return views.map((v) => ({ nodes: v.nodes, excluded: v.excluded, anchor }));
+  return views.map((v) => ({
+    nodes: v.nodes,
+    excluded: v.excluded,
+    anchor,
+    ...(v.focus === undefined ? {} : { focus: v.focus }),
+  }));
 }
 
 interface Draft {
   nodes: Node[];
   excluded: Node[];
   refs: Set<string>;
+  focus?: string;
 }
 
 function add(view: Draft, node: Node): Draft[] {
@@ -57,7 +67,7 @@ function split(views: Draft[], node: Node, kw: "anyOf" | "oneOf"): Draft[] {
   return views.flatMap((v) =>
     branches.flatMap((branch, i) => {
       const others = kw === "oneOf" ? branches.filter((_, j) => j !== i) : [];
-      return add(withExcluded(v, others), branch);
+      return add({ ...withExcluded(v, others), focus: branch.ptr }, branch);
     }),
   );
 }
@@ -73,6 +83,11 @@ function list(value: unknown): unknown[] {
 /** Where to point in the narrower side when no particular keyword is at fault. */
 export function primary(view: View): string {
   return view.nodes[0]?.ptr ?? view.anchor;
+}
+
+/** Where to point for the view as a whole: the branch it was split into, else the primary pointer. */
+export function focus(view: View): string {
+  return view.focus ?? primary(view);
 }
 
 /** The pointer of `kw` in the first node that has it, else the primary pointer. */
@@ -98,7 +113,7 @@ export function nodeKinds(node: Node): Set<Kind> {
 }
 
 export function viewKinds(view: View): Set<Kind> {
-  let kinds = new Set<Kind>(ALL_KINDS);
+  let kinds = new Set<Kind>(view.only ?? ALL_KINDS);
   for (const node of view.nodes) {
     const own = nodeKinds(node);
     kinds = new Set([...kinds].filter((k) => own.has(k)));
