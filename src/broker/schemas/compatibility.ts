@@ -1,18 +1,27 @@
+import { dedupe } from "./compat/context.js";
+import { subsetProblems } from "./compat/subset.js";
 import type { CompatibilityMode, CompatibilityResult, JsonSchema, SchemaProblem } from "./types.js";
 
 /**
- * Every instance `narrower` accepts is accepted by `wider`? Problems point into `pointInto`;
- * empty = proven. This first cut proves only the trivial cases and reports the rest as unprovable.
+ * Every instance `narrower` accepts is accepted by `wider`? Problems point into `pointInto`
+ * ("wider" or "narrower"); empty = proven. What the checker cannot prove is a problem too,
+ * saying so ("cannot prove ..."). `otherName` names the side not pointed into in messages.
  */
 export function subsetBreaks(
   narrower: JsonSchema,
   wider: JsonSchema,
   pointInto: "wider" | "narrower",
+  otherName = "the old schema",
 ): SchemaProblem[] {
-  if (narrower === false || wider === true || sameJson(narrower, wider)) return [];
-  if (typeof wider === "object" && Object.keys(wider).length === 0) return [];
-  void pointInto;
-  return [{ pointer: "", message: "cannot prove the change is compatible" }];
+  const named = (root: JsonSchema, pointed: boolean) => ({
+    root,
+    name: pointed ? "the new schema" : otherName,
+  });
+  return subsetProblems(
+    named(narrower, pointInto === "narrower"),
+    named(wider, pointInto === "wider"),
+    pointInto === "wider" ? "w" : "n",
+  );
 }
 
 /** `history`: the type's existing versions, oldest first (non-empty). The problems point into `candidate`. */
@@ -22,16 +31,15 @@ export function checkCompatibility(
   mode: CompatibilityMode,
 ): CompatibilityResult {
   if (mode === "NONE") return { compatible: true, errors: [] };
-  const transitive = mode.endsWith("_TRANSITIVE");
-  const olds = transitive ? history : history.slice(-1);
+  const first = mode.endsWith("_TRANSITIVE") ? 0 : Math.max(history.length - 1, 0);
   const errors: SchemaProblem[] = [];
-  for (const old of olds) {
-    if (!mode.startsWith("FORWARD")) errors.push(...subsetBreaks(old, candidate, "wider"));
-    if (!mode.startsWith("BACKWARD")) errors.push(...subsetBreaks(candidate, old, "narrower"));
-  }
-  return { compatible: errors.length === 0, errors };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  history.forEach((old, i) => {
+    if (i < first) return;
+    const name = `version ${i + 1}`;
+    // BACKWARD: the candidate accepts all the old version did; FORWARD: the reverse.
+    if (!mode.startsWith("FORWARD")) errors.push(...subsetBreaks(old, candidate, "wider", name));
+    if (!mode.startsWith("BACKWARD"))
+      errors.push(...subsetBreaks(candidate, old, "narrower", name));
+  });
+  return { compatible: errors.length === 0, errors: dedupe(errors) };
 }

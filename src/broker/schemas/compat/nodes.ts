@@ -1,0 +1,166 @@
+import type { JsonSchema } from "../types.js";
+import { child, isObject, jsonEqual, type SchemaObject, walkPointer } from "./json.js";
+
+/** One schema document being compared, named as messages name it ("version 3"). */
+export interface Doc {
+  readonly root: JsonSchema;
+  readonly name: string;
+}
+
+/** A subschema, the document it sits in and where (a JSON Pointer into that document). */
+export interface Node {
+  readonly schema: JsonSchema;
+  readonly doc: Doc;
+  readonly ptr: string;
+  /** True when the keyword is absent and `true` stands in for it; `ptr` is then the object lacking it. */
+  readonly implicit?: boolean;
+}
+
+/** Keywords that assert nothing (2020-12 annotations, identifiers, containers). */
+export const ANNOTATIONS = new Set([
+  "$schema",
+  "$id",
+  "$anchor",
+  "$dynamicAnchor",
+  "$vocabulary",
+  "$comment",
+  "$defs",
+  "definitions",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+  "contentEncoding",
+  "contentMediaType",
+  "contentSchema",
+]);
+
+/** In-place applicators the checker expands itself, on either side. */
+export const COMBINATORS = new Set(["$ref", "allOf", "anyOf", "oneOf"]);
+
+export function implicitTrue(parent: Node): Node {
+  return { schema: true, doc: parent.doc, ptr: parent.ptr, implicit: true };
+}
+
+export function at(parent: Node, schema: unknown, ptr: string): Node {
+  return { schema: asSchema(schema), doc: parent.doc, ptr };
+}
+
+/** A malformed subschema is read as `true`-like object content; registration refuses such schemas anyway. */
+function asSchema(value: unknown): JsonSchema {
+  if (typeof value === "boolean" || isObject(value)) return value;
+  return {};
+}
+
+/** Accepts every instance, by its keywords alone. */
+export function isTrivial(schema: JsonSchema): boolean {
+  if (schema === true) return true;
+  if (schema === false) return false;
+  return Object.keys(schema).every((key) => ANNOTATIONS.has(key));
+}
+
+export function keywords(node: Node): SchemaObject {
+  return isObject(node.schema) ? node.schema : {};
+}
+
+/** Resolves a local `$ref` ("#" or "#/json/pointer") within the node's own document. */
+export function resolveRef(node: Node, ref: unknown): Node | undefined {
+  if (typeof ref !== "string" || !ref.startsWith("#")) return undefined;
+  let pointer: string;
+  try {
+    pointer = decodeURIComponent(ref.slice(1));
+  } catch {
+    return undefined;
+  }
+  const target = walkPointer(node.doc.root, pointer);
+  if (!target.found || (typeof target.value !== "boolean" && !isObject(target.value))) {
+    return undefined;
+  }
+  return { schema: target.value, doc: node.doc, ptr: pointer };
+}
+
+/**
+ * Whether two subschemas (of possibly different documents) mean the same: equal JSON, with
+ * every `$ref` leading to equal targets. Anything whose meaning depends on context the
+ * checker does not follow (`$dynamicRef`, a nested `$id`, unresolvable refs) is never equal.
+ */
+export function sameSchema(a: Node, b: Node): boolean {
+  return equalIn(a.schema, b.schema, a, b, new Set());
+}
+
+/** `sameSchema` for keyword values `x` (of `a`) and `y` (of `b`). */
+export function sameValue(x: unknown, a: Node, y: unknown, b: Node): boolean {
+  return equalIn(x, y, a, b, new Set());
+}
+
+function equalIn(x: unknown, y: unknown, a: Node, b: Node, seen: Set<string>): boolean {
+  if (Array.isArray(x)) {
+    return (
+      Array.isArray(y) && x.length === y.length && x.every((v, i) => equalIn(v, y[i], a, b, seen))
+    );
+  }
+  if (!isObject(x) || !isObject(y)) return jsonEqual(x, y);
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(y, key)) return false;
+    if (key === "$dynamicRef" || key === "$recursiveRef" || key === "$id") return false;
+    if (key === "$ref" && typeof x[key] === "string") {
+      if (x[key] !== y[key] || !sameTargets(a, b, x[key], seen)) return false;
+    } else if (!equalIn(x[key], y[key], a, b, seen)) return false;
+  }
+  return true;
+}
+
+function sameTargets(a: Node, b: Node, ref: string, seen: Set<string>): boolean {
+  const ta = resolveRef(a, ref);
+  const tb = resolveRef(b, ref);
+  if (ta === undefined || tb === undefined) return false;
+  const key = `${ta.ptr}\u0000${tb.ptr}`;
+  if (seen.has(key)) return true; // co-inductive: the pair is being compared further up
+  seen.add(key);
+  return equalIn(ta.schema, tb.schema, ta, tb, seen);
+}
+
+/** Subschema-holding keywords, for walking a schema document. */
+const SINGLE = [
+  "items",
+  "additionalProperties",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "propertyNames",
+  "unevaluatedItems",
+  "unevaluatedProperties",
+  "additionalItems",
+];
+const MAPS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+const LISTS = ["prefixItems", "allOf", "anyOf", "oneOf"];
+
+/** The pointer of the first nested `$id` (which would change what `$ref`s mean), if any. */
+export function nestedId(schema: unknown, ptr = "", depth = 0): string | undefined {
+  if (!isObject(schema) || depth > 64) return undefined;
+  if (ptr !== "" && "$id" in schema) return `${ptr}/$id`;
+  const found: string[] = [];
+  const visit = (value: unknown, at: string): void => {
+    const hit = nestedId(value, at, depth + 1);
+    if (hit !== undefined) found.push(hit);
+  };
+  for (const key of SINGLE) if (key in schema) visit(schema[key], `${ptr}/${key}`);
+  for (const key of MAPS) {
+    const map = schema[key];
+    if (isObject(map))
+      for (const [name, sub] of Object.entries(map)) visit(sub, child(ptr, key, name));
+  }
+  for (const key of LISTS) {
+    const list = schema[key];
+    if (Array.isArray(list))
+      for (const [i, sub] of list.entries()) visit(sub, `${ptr}/${key}/${i}`);
+  }
+  return found[0];
+}
