@@ -312,7 +312,7 @@ describe("POST /v1/schemas/{type}/infer", () => {
         items: { type: "array", items: { additionalProperties: false } },
       },
     });
-    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, ownProperties: true });
     addFormats.default(ajv);
     const validate = ajv.compile(schema);
     for (const sample of samples)

@@ -4,61 +4,14 @@
  * looked at, and the request's errors.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { natsServerAvailable, startNatsServer } from "../../../test/support/nats-server.js";
+import { type EngineCase, engineCases } from "../../../test/support/engine-cases.js";
 import { SwitchyardError } from "../../core/errors.js";
 import { SecretKeyRing } from "../../core/secret-box.js";
-import type { Engine } from "../../engine/engine.js";
-import { NatsEngine } from "../../engine/nats/index.js";
-import { openSqliteEngine } from "../../engine/sqlite/index.js";
 import { Broker } from "../broker.js";
 import { discoverSchema, INFER_LIMITS } from "./discover.js";
 
-interface EngineCase {
-  readonly name: string;
-  readonly available: boolean;
-  open(): Promise<{ engine: Engine; dispose(): Promise<void> }>;
-}
-
-const cases: EngineCase[] = [
-  {
-    name: "sqlite",
-    available: true,
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), "switchyard-infer-"));
-      const engine = await openSqliteEngine({ dir });
-      return {
-        engine,
-        async dispose() {
-          await engine.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-  {
-    name: "nats",
-    available: natsServerAvailable(),
-    async open() {
-      const nats = await startNatsServer();
-      const engine = await NatsEngine.open({
-        servers: nats.url,
-        prefix: `IN${randomBytes(3).toString("hex")}`,
-        timeoutMs: 5_000,
-      });
-      return {
-        engine,
-        async dispose() {
-          await engine.close();
-          await nats.close();
-        },
-      };
-    },
-  },
-];
+const cases = engineCases("IN");
 
 let seq = 0;
 function event(type: string, extra: Record<string, unknown>) {

@@ -3,11 +3,24 @@ import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isDateTime } from "./date-time.js";
-import { ENUM_RULE, inferSchema, MAX_SCHEMA_DEPTH, SCHEMA_DIALECT } from "./infer.js";
+import {
+  ENUM_RULE,
+  inferSchema,
+  MAX_PROPERTIES,
+  MAX_SCHEMA_DEPTH,
+  SCHEMA_DIALECT,
+} from "./infer.js";
 import type { JsonSchema } from "./types.js";
 
 // Strict, so a proposal a strict registry would refuse fails here; union types are JSON Schema.
-const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+// `ownProperties`: without it Ajv reads an absent optional property such as `toString` off
+// Object.prototype (a function) and fails the sample.
+const ajv = new Ajv2020({
+  strict: true,
+  allowUnionTypes: true,
+  allErrors: true,
+  ownProperties: true,
+});
 addFormats.default(ajv);
 
 function validator(schema: JsonSchema) {
@@ -188,6 +201,40 @@ describe("schema inference", () => {
     expect(validate({ constructor: 2, other: 1 })).toBe(false);
   });
 
+  it("treats an object with more property names than a record has as a map", () => {
+    const stock = (from: number) =>
+      Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [
+          `sku-${from + i}`,
+          i % 2 === 0 ? { qty: i, note: `n${from + i}` } : { qty: i + 0.5 },
+        ]),
+      );
+    const samples = [0, 100, 200].map((from) => ({ warehouse: "w1", stock: stock(from) }));
+    const schema = inferSchema(samples) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(["warehouse", "stock"]);
+    expect(schema.properties.stock).toEqual({
+      type: "object",
+      additionalProperties: {
+        type: "object",
+        properties: { qty: { type: "number" }, note: { type: "string" } },
+        required: ["qty"],
+        additionalProperties: false,
+      },
+    });
+    const validate = validator(schema);
+    for (const sample of samples) expect(validate(sample)).toBe(true);
+    expect(validate({ warehouse: "w2", stock: { "sku-new": { qty: 1 } } })).toBe(true);
+    expect(validate({ warehouse: "w2", stock: { "sku-new": { qty: "1" } } })).toBe(false);
+    expect(validate({ warehouse: "w2", stock: {}, extra: 1 })).toBe(false);
+    expect(JSON.stringify(schema).length).toBeLessThan(1_000);
+    // At the limit it is still a record.
+    const record = Object.fromEntries(
+      Array.from({ length: MAX_PROPERTIES }, (_, i) => [`k${i}`, i]),
+    );
+    const kept = inferSchema([record]) as { properties: Record<string, unknown> };
+    expect(Object.keys(kept.properties)).toHaveLength(MAX_PROPERTIES);
+  });
+
   it("fits the registry's depth limit, however deep the data", () => {
     let deep: unknown = { leaf: 1 };
     for (let i = 0; i < 5_000; i++) deep = i % 2 === 0 ? { a: deep } : [deep];
@@ -231,6 +278,31 @@ describe("schema inference properties", () => {
           expect(validate(sample), JSON.stringify(validate.errors)).toBe(true);
       }),
       { numRuns: 200 },
+    );
+  }, 120_000);
+
+  it("every sample validates when objects turn into maps, nested or not", () => {
+    const value = fc.oneof(
+      fc.jsonValue({ maxDepth: 1 }),
+      fc.dictionary(fc.string({ minLength: 4, maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), {
+        maxKeys: 8,
+      }),
+      fc.dictionary(key, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 4 }),
+    );
+    // `m` holds more names than a record may (a map), `r` a few (a record) holding maps' values.
+    const map = fc.dictionary(fc.string({ minLength: 4, maxLength: 8 }), value, {
+      minKeys: 40,
+      maxKeys: 60,
+    });
+    const sample = fc.record({ m: map, r: fc.dictionary(key, value, { maxKeys: 4 }) });
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 6, maxLength: 10 }), (list) => {
+        const schema = inferSchema(list) as { properties: { m: Record<string, unknown> } };
+        expect(schema.properties.m.additionalProperties).toBeTypeOf("object");
+        const validate = validator(schema);
+        for (const item of list) expect(validate(item), JSON.stringify(validate.errors)).toBe(true);
+      }),
+      { numRuns: 40 },
     );
   }, 120_000);
 

@@ -26,6 +26,13 @@ export const ENUM_RULE = { minSamples: 20, maxValues: 10, minRepeats: 2 } as con
  */
 export const MAX_SCHEMA_DEPTH = 32;
 
+/**
+ * An object place with more distinct property names than this is a map (ids as keys, say):
+ * proposed as `additionalProperties: <the values' schema>`, which keeps the proposal small and
+ * the summary's memory bounded however many keys the samples hold.
+ */
+export const MAX_PROPERTIES = 200;
+
 // A place's schema at depth d holds `properties` at d + 1 and property schemas at d + 2,
 // which are full themselves or truncated (an object of strings): d + 2 must fit.
 const FULL_DEPTH_LIMIT = MAX_SCHEMA_DEPTH - 2;
@@ -58,14 +65,18 @@ class Shape {
   #values: Map<string, number> | null = new Map();
   #objects = 0;
   readonly #properties = new Map<string, Property>();
+  /** The values' shape once this place is a map (see MAX_PROPERTIES). */
+  #map: Shape | null = null;
   #items: Shape | null = null;
+  /** Folded in a shape too deep to summarise (a map's values): nothing can be said. */
+  #opaque = false;
 
   constructor(depth: number) {
     this.#depth = depth;
   }
 
   get truncated(): boolean {
-    return this.#depth > FULL_DEPTH_LIMIT;
+    return this.#opaque || this.#depth > FULL_DEPTH_LIMIT;
   }
 
   add(value: unknown): void {
@@ -99,14 +110,72 @@ class Shape {
     this.#kinds.add("object");
     this.#objects++;
     for (const name of Object.keys(value)) {
-      let property = this.#properties.get(name);
-      if (property === undefined) {
-        property = { present: 0, shape: new Shape(this.#depth + 2) };
-        this.#properties.set(name, property);
+      if (this.#map !== null) {
+        this.#map.add(value[name]);
+        continue;
       }
+      const property = this.#property(name);
       property.present++;
       property.shape.add(value[name]);
     }
+    if (this.#map === null && this.#properties.size > MAX_PROPERTIES) this.#becomeMap();
+  }
+
+  #property(name: string): Property {
+    let property = this.#properties.get(name);
+    if (property === undefined) {
+      property = { present: 0, shape: new Shape(this.#depth + 2) };
+      this.#properties.set(name, property);
+    }
+    return property;
+  }
+
+  #becomeMap(): Shape {
+    const map = new Shape(this.#depth + 1);
+    for (const property of this.#properties.values()) map.#merge(property.shape);
+    this.#properties.clear();
+    this.#map = map;
+    return map;
+  }
+
+  /** Folds `other`'s summary into this one (a map's values: every property's shape). */
+  #merge(other: Shape): void {
+    if (this.truncated) return;
+    if (other.truncated) {
+      this.#opaque = true;
+      return;
+    }
+    for (const kind of other.#kinds) this.#kinds.add(kind);
+    this.#strings += other.#strings;
+    this.#dateTimes += other.#dateTimes;
+    this.#mergeValues(other.#values);
+    this.#objects += other.#objects;
+    for (const [name, property] of other.#properties) {
+      if (this.#map !== null) this.#map.#merge(property.shape);
+      else {
+        const own = this.#property(name);
+        own.present += property.present;
+        own.shape.#merge(property.shape);
+      }
+    }
+    // A map folded into a record makes it a map: its names are values, not a record's.
+    if (other.#map !== null) (this.#map ?? this.#becomeMap()).#merge(other.#map);
+    if (this.#map === null && this.#properties.size > MAX_PROPERTIES) this.#becomeMap();
+    if (other.#items !== null) {
+      this.#items ??= new Shape(this.#depth + 1);
+      this.#items.#merge(other.#items);
+    }
+  }
+
+  #mergeValues(values: ReadonlyMap<string, number> | null): void {
+    if (this.#values === null) return;
+    if (values === null) {
+      this.#values = null;
+      return;
+    }
+    for (const [value, count] of values)
+      this.#values.set(value, (this.#values.get(value) ?? 0) + count);
+    if (this.#values.size > ENUM_RULE.maxValues) this.#values = null;
   }
 
   schema(): Record<string, unknown> {
@@ -127,6 +196,7 @@ class Shape {
   }
 
   #objectKeywords(): Record<string, unknown> {
+    if (this.#map !== null) return { additionalProperties: this.#map.schema() };
     const properties: [string, unknown][] = [];
     const patterns: [string, unknown][] = [];
     const required: string[] = [];
