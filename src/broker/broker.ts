@@ -193,6 +193,11 @@ export class Broker {
     this.#enforcement.configure(settings);
   }
 
+  /** The operator's `publicUrl` setting, when set: the URL clients reach the router on. */
+  get publicUrl(): string | undefined {
+    return this.#enforcement.publicUrl;
+  }
+
   /** The URL the server listens on, once it does. */
   listening(url: string): void {
     this.#enforcement.listening(url);

@@ -250,6 +250,29 @@ describe("GET /v1/asyncapi.json", () => {
     expectProblem(await as(undefined).get("/v1/asyncapi.json"), 401, "unauthenticated");
   });
 
+  it("names the server by publicUrl when the router has one", async () => {
+    const other = await startRouterProcess({
+      dataDir: join(dir, "public-url"),
+      auth: true,
+      env: { SWITCHYARD_ADMIN_KEY: ADMIN },
+      args: ["--public-url", "https://events.example.com/switchyard"],
+    });
+    try {
+      const answer = await fetch(`${other.url}/v1/asyncapi.json`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      expect(answer.status).toBe(200);
+      const doc = (await answer.json()) as Doc;
+      expect(doc.servers.router).toMatchObject({
+        host: "events.example.com",
+        protocol: "https",
+        pathname: "/switchyard",
+      });
+    } finally {
+      await other.stop();
+    }
+  });
+
   it("switchyard asyncapi prints it and writes it whole with --out", async () => {
     const printed = cli(["asyncapi"], ADMIN);
     expect(printed.code, printed.stderr).toBe(0);

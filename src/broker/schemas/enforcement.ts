@@ -69,6 +69,11 @@ export class SchemaEnforcement {
     if (settings.publicUrl !== undefined) this.#registry = normalizeRegistryUrl(settings.publicUrl);
   }
 
+  /** The operator's `publicUrl`, when set. */
+  get publicUrl(): string | undefined {
+    return this.#settings.publicUrl;
+  }
+
   /** The URL the router listens on: the registry's URL unless `publicUrl` is set. */
   listening(url: string): void {
     if (this.#settings.publicUrl === undefined) this.#setRegistry(url);

@@ -119,6 +119,15 @@ describe("compiled validators", () => {
     expect(v.validate("x")[0]?.pointer).toBe("");
   });
 
+  it("reads only the event's own properties, never Object.prototype's", () => {
+    const v = compileSchema("proto.names", 1, {
+      type: "object",
+      properties: { toString: { type: "string" }, constructor: { type: "number" } },
+    });
+    expect(v.validate({})).toEqual([]);
+    expect(v.validate({ toString: 1 })[0]?.pointer).toBe("/toString");
+  });
+
   it("compiles once per type and version, and versions and types never clash on $id", () => {
     const validators = new SchemaValidators();
     const id = "https://example.com/shared";

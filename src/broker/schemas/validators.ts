@@ -46,6 +46,9 @@ const AJV_OPTIONS: Options = {
   unicodeRegExp: true,
   code: { regExp: linearRegExp },
   messages: true,
+  // Without it a missing optional property named `toString` or `constructor` reads the
+  // function off Object.prototype and fails validation.
+  ownProperties: true,
 };
 
 // ajv-formats is CommonJS: its plugin is the `default` of what Node hands an ES module.

@@ -62,7 +62,10 @@ function requestUrl(request: FastifyRequest): URL {
 /** `GET /v1/asyncapi.json` (any key): the AsyncAPI 3.0 document of what the key may see. */
 export function asyncApiRoutes({ app, broker, auth }: RouteContext): void {
   app.get("/v1/asyncapi.json", async (request, reply) => {
-    const input = await inputFor(broker, request.principal, requestUrl(request), auth);
+    // The operator's publicUrl names the router behind a proxy; the request's own URL otherwise.
+    const publicUrl = broker.publicUrl;
+    const url = publicUrl === undefined ? requestUrl(request) : new URL(publicUrl);
+    const input = await inputFor(broker, request.principal, url, auth);
     return sendJson(reply, 200, JSON.stringify(asyncApiDocument(input)));
   });
 }
