@@ -328,6 +328,7 @@ describe("property: random schema pairs", () => {
     node: fc.oneof(
       { depthSize: "small", maxDepth: 3 },
       leaf,
+      fc.constant<JsonSchema>({ $ref: "#/$defs/d" }),
       tie("object"),
       tie("array"),
       tie("combined"),
@@ -394,7 +395,27 @@ describe("property: random schema pairs", () => {
     }
   }
 
-  const pairs = fc.oneof(
+  /** The target of every `#/$defs/d`: a leaf, or an object that may nest itself. */
+  const def = fc.oneof(
+    leaf,
+    fc.record(
+      {
+        type: fc.constant("object"),
+        properties: fc.record(
+          { next: fc.constant({ $ref: "#/$defs/d" }), v: leaf },
+          { requiredKeys: [] },
+        ),
+        additionalProperties: fc.boolean(),
+      },
+      { requiredKeys: ["type"] },
+    ),
+  );
+
+  function withDefs(schema: JsonSchema, d: JsonSchema): JsonSchema {
+    return isObj(schema) ? { ...schema, $defs: { d } } : { allOf: [schema], $defs: { d } };
+  }
+
+  const bare = fc.oneof(
     fc.tuple(node, node),
     fc.tuple(node, node).map(([a, b]): [JsonSchema, JsonSchema] => [a, { anyOf: [b, a] }]),
     fc.tuple(node, node).map(([a, b]): [JsonSchema, JsonSchema] => [{ allOf: [a, b] }, a]),
@@ -405,6 +426,14 @@ describe("property: random schema pairs", () => {
       .tuple(node, fc.array(fc.nat(7), { minLength: 6, maxLength: 6 }))
       .map(([a, picks]): [JsonSchema, JsonSchema] => [mutate(a, picks), a]),
   );
+  const pairs = fc
+    .tuple(bare, def, fc.array(fc.nat(7), { minLength: 6, maxLength: 6 }), fc.nat(2))
+    .map(([[a, b], d, picks, how]): [JsonSchema, JsonSchema] => {
+      const other = how === 0 ? d : mutate(d, picks);
+      return how === 2
+        ? [withDefs(a, other), withDefs(b, d)]
+        : [withDefs(a, d), withDefs(b, other)];
+    });
 
   it("never proves an inclusion an instance refutes", () => {
     let proven = 0;

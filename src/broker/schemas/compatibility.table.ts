@@ -1045,6 +1045,14 @@ export const PAIRS: readonly PairCase[] = [
     { f: { n: 0.5 } },
   ),
 
+  pair(
+    "a $ref to an $anchor",
+    { $defs: { m: { $anchor: "money", ...int } }, ...obj({ p: { $ref: "#money" } }) },
+    { $defs: { m: { $anchor: "money", ...num } }, ...obj({ p: { $ref: "#money" } }) },
+    ok,
+    [["/$defs/m/type", "type widened"]],
+    { f: { p: 0.5 } },
+  ),
   // anyOf, oneOf, allOf.
   pair(
     "anyOf gains a branch",

@@ -1,7 +1,7 @@
 import type { SchemaProblem } from "../types.js";
 import { type Ctx, problem } from "./context.js";
 import { child } from "./json.js";
-import { keywords, type Node } from "./nodes.js";
+import type { Node } from "./nodes.js";
 import { keywordPtr, numberKeyword, primary, type View } from "./view.js";
 
 /** One side's bound on a number or a count, with how it is written and where. */
@@ -207,8 +207,4 @@ export function stringCheck(ctx: Ctx, view: View, w: Node): SchemaProblem[] {
   const lo = countLimits(view, "minLength", 1);
   const hi = countLimits(view, "maxLength", -1);
   return countCheck(ctx, view, w, "strings", ["minLength", "maxLength"], lo, hi);
-}
-
-export function hasKeyword(node: Node, kw: string): boolean {
-  return kw in keywords(node);
 }
