@@ -371,9 +371,22 @@ export const PAIRS: readonly PairCase[] = [
     { b: 3 },
   ),
   pair(
-    "multipleOf 10 to 5",
+    "multipleOf 10 to 5, unbounded",
     { ...int, multipleOf: 10 },
     { ...int, multipleOf: 5 },
+    [
+      [
+        "/multipleOf",
+        "cannot prove multipleOf 5 holds for every integer version 1 accepts: the validator's multipleOf test fails for very large numbers",
+      ],
+    ],
+    [["/multipleOf", "cannot prove every multiple of 5 (the new schema) is a multiple of 10"]],
+    { b: 6e21, f: 5 },
+  ),
+  pair(
+    "multipleOf 10 to 5, bounded",
+    { ...int, minimum: -1000, maximum: 1000, multipleOf: 10 },
+    { ...int, minimum: -1000, maximum: 1000, multipleOf: 5 },
     ok,
     [["/multipleOf", "cannot prove every multiple of 5 (the new schema) is a multiple of 10"]],
     { f: 5 },
@@ -386,7 +399,21 @@ export const PAIRS: readonly PairCase[] = [
     [["/multipleOf", "cannot prove every multiple of 0.1 (the new schema) is a multiple of 0.5"]],
     { f: 0.1 },
   ),
-  pair("integers are multiples of 1", int, { ...int, multipleOf: 1 }, ok, ok),
+  pair(
+    "unbounded integers and multipleOf 1",
+    int,
+    { ...int, multipleOf: 1 },
+    [["/multipleOf", "cannot prove multipleOf 1 holds for every integer version 1 accepts"]],
+    ok,
+    { b: 1e21 },
+  ),
+  pair(
+    "bounded integers are multiples of 1",
+    { ...int, minimum: -1000, maximum: 1000 },
+    { ...int, minimum: -1000, maximum: 1000, multipleOf: 1 },
+    ok,
+    ok,
+  ),
 
   // Strings.
   pair(
@@ -1018,6 +1045,14 @@ export const PAIRS: readonly PairCase[] = [
     { f: { n: 0.5 } },
   ),
 
+  pair(
+    "a $ref to an $anchor",
+    { $defs: { m: { $anchor: "money", ...int } }, ...obj({ p: { $ref: "#money" } }) },
+    { $defs: { m: { $anchor: "money", ...num } }, ...obj({ p: { $ref: "#money" } }) },
+    ok,
+    [["/$defs/m/type", "type widened"]],
+    { f: { p: 0.5 } },
+  ),
   // anyOf, oneOf, allOf.
   pair(
     "anyOf gains a branch",

@@ -173,3 +173,47 @@ describe("subsetBreaks", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe("docs/schemas.md examples", () => {
+  const v1Open = { type: "object", properties: { id: { type: "string" } } };
+  const v1Closed = { ...v1Open, additionalProperties: false };
+  const withNote = (schema: Record<string, unknown>) => ({
+    ...schema,
+    properties: { id: { type: "string" }, note: { type: "string" } },
+  });
+
+  it("an optional property: refused in an open model, accepted in a closed one", () => {
+    const open = checkCompatibility([v1Open], withNote(v1Open), "BACKWARD");
+    expect(open.errors).toEqual([
+      {
+        pointer: "/properties/note",
+        message: `property 'note' is new: version 1 allowed any value there (an open content model), so its events may carry a 'note' this schema rejects; keep 'note' unconstrained ({}) here, or close the content model: schemas registered with "additionalProperties": false can add optional properties compatibly`,
+      },
+    ]);
+    expect(checkCompatibility([v1Closed], withNote(v1Closed), "BACKWARD").compatible).toBe(true);
+    expect(checkCompatibility([v1Closed], withNote(v1Closed), "FORWARD").errors[0]?.message).toBe(
+      `property 'note' is new: version 1 does not allow it (a closed content model, "additionalProperties": false)`,
+    );
+    const kept = { ...v1Open, properties: { id: { type: "string" }, note: {} } };
+    expect(checkCompatibility([v1Open], kept, "BACKWARD").compatible).toBe(true);
+  });
+
+  it("a oneOf grows by a discriminated branch, not by an overlapping one", () => {
+    const branch = (kind: string) => ({
+      type: "object",
+      required: ["kind"],
+      properties: { kind: { const: kind } },
+    });
+    const payments = { oneOf: [branch("card"), branch("iban")] };
+    const more = { oneOf: [branch("card"), branch("iban"), branch("cash")] };
+    expect(checkCompatibility([payments], more, "BACKWARD")).toEqual({
+      compatible: true,
+      errors: [],
+    });
+    const numbers = { oneOf: [{ type: "integer" }, { type: "string" }] };
+    const overlapping = { oneOf: [{ type: "integer" }, { type: "string" }, { type: "number" }] };
+    expect(checkCompatibility([numbers], overlapping, "BACKWARD").errors[0]?.message).toContain(
+      "cannot prove exactly one branch of oneOf matches",
+    );
+  });
+});

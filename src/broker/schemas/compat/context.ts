@@ -19,7 +19,7 @@ export interface Ctx {
   readonly recur: (nNodes: readonly Node[], w: Node, anchor: string) => SchemaProblem[];
 }
 
-export const MAX_STEPS = 20_000;
+export const MAX_STEPS = 50_000;
 export const MAX_PATH = 200;
 
 export function newCtx(candidate: "n" | "w", old: string, recur: Ctx["recur"]): Ctx {

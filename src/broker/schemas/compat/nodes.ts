@@ -69,12 +69,15 @@ export function keywords(node: Node): SchemaObject {
 /** Resolves a local `$ref` ("#" or "#/json/pointer") within the node's own document. */
 export function resolveRef(node: Node, ref: unknown): Node | undefined {
   if (typeof ref !== "string" || !ref.startsWith("#")) return undefined;
-  let pointer: string;
+  let pointer: string | undefined;
   try {
     pointer = decodeURIComponent(ref.slice(1));
   } catch {
     return undefined;
   }
+  // "#name" names a `$anchor`; "#" and "#/…" are JSON Pointers.
+  if (pointer !== "" && !pointer.startsWith("/")) pointer = anchorPointer(node.doc.root, pointer);
+  if (pointer === undefined) return undefined;
   const target = walkPointer(node.doc.root, pointer);
   if (!target.found || (typeof target.value !== "boolean" && !isObject(target.value))) {
     return undefined;
@@ -149,25 +152,46 @@ const SINGLE = [
 const MAPS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
 const LISTS = ["prefixItems", "allOf", "anyOf", "oneOf"];
 
-/** The pointer of the first nested `$id` (which would change what `$ref`s mean), if any. */
-export function nestedId(schema: unknown, ptr = "", depth = 0): string | undefined {
-  if (!isObject(schema) || depth > 64) return undefined;
-  if (ptr !== "" && "$id" in schema) return `${ptr}/$id`;
-  const found: string[] = [];
-  const visit = (value: unknown, at: string): void => {
-    const hit = nestedId(value, at, depth + 1);
-    if (hit !== undefined) found.push(hit);
-  };
-  for (const key of SINGLE) if (key in schema) visit(schema[key], `${ptr}/${key}`);
+/** The subschemas directly inside `schema`, with their pointers. */
+function subschemas(schema: SchemaObject, ptr: string): [unknown, string][] {
+  const out: [unknown, string][] = [];
+  for (const key of SINGLE) if (key in schema) out.push([schema[key], child(ptr, key)]);
   for (const key of MAPS) {
     const map = schema[key];
     if (isObject(map))
-      for (const [name, sub] of Object.entries(map)) visit(sub, child(ptr, key, name));
+      for (const [name, sub] of Object.entries(map)) out.push([sub, child(ptr, key, name)]);
   }
   for (const key of LISTS) {
     const list = schema[key];
     if (Array.isArray(list))
-      for (const [i, sub] of list.entries()) visit(sub, `${ptr}/${key}/${i}`);
+      for (const [i, sub] of list.entries()) out.push([sub, child(ptr, key, i)]);
   }
-  return found[0];
+  return out;
+}
+
+/** The pointer of the first subschema (depth first, the root included) that `test` picks. */
+function findSchema(
+  schema: unknown,
+  test: (s: SchemaObject, ptr: string) => boolean,
+  ptr = "",
+  depth = 0,
+): string | undefined {
+  if (!isObject(schema) || depth > 64) return undefined;
+  if (test(schema, ptr)) return ptr;
+  for (const [sub, at] of subschemas(schema, ptr)) {
+    const hit = findSchema(sub, test, at, depth + 1);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
+/** The pointer of the first nested `$id` (which would change what `$ref`s mean), if any. */
+export function nestedId(root: unknown): string | undefined {
+  const at = findSchema(root, (s, ptr) => ptr !== "" && "$id" in s);
+  return at === undefined ? undefined : `${at}/$id`;
+}
+
+/** The pointer of the subschema declaring `"$anchor": name`. */
+function anchorPointer(root: unknown, name: string): string | undefined {
+  return findSchema(root, (s) => s.$anchor === name);
 }

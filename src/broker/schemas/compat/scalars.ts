@@ -1,7 +1,7 @@
 import type { SchemaProblem } from "../types.js";
 import { type Ctx, problem } from "./context.js";
 import { child } from "./json.js";
-import { keywords, type Node } from "./nodes.js";
+import type { Node } from "./nodes.js";
 import { keywordPtr, numberKeyword, primary, type View } from "./view.js";
 
 /** One side's bound on a number or a count, with how it is written and where. */
@@ -104,21 +104,53 @@ export function numberCheck(
   if (wHi && !(nHi && within(nHi, wHi, "upper", integers))) {
     out.push(limitProblem(ctx, view, noun, "upper", wHi, nHi));
   }
-  out.push(...multipleOfCheck(ctx, view, w, integers));
+  out.push(...multipleOfCheck(ctx, view, w, integers, nLo, nHi));
   return out;
 }
 
-function multipleOfCheck(ctx: Ctx, view: View, w: Node, integers: boolean): SchemaProblem[] {
+/**
+ * The validator (Ajv) tests `multipleOf m` as `x / m === parseInt(x / m)`: exact for small
+ * integers, but false from about 1e21 on (exponent notation) and subject to rounding for
+ * fractions. So beyond an unchanged `multipleOf`, divisibility is used only for integers
+ * within ±2^50, where the division is exact.
+ */
+const EXACT = 2 ** 50;
+
+function multipleOfCheck(
+  ctx: Ctx,
+  view: View,
+  w: Node,
+  integers: boolean,
+  lo: Limit | undefined,
+  hi: Limit | undefined,
+): SchemaProblem[] {
   const m = numberKeyword(w, "multipleOf");
   if (m === undefined || m <= 0) return [];
-  // Every integer is a multiple of 1/2^k, and x / 2^-k is exact in binary floating point.
-  if (integers && m <= 1 && Number.isInteger(Math.log2(1 / m))) return [];
   const theirs = view.nodes.flatMap((node) => numberKeyword(node, "multipleOf") ?? []);
-  const divides = (n: number): boolean =>
-    n === m || (Number.isInteger(n) && Number.isInteger(m) && n % m === 0);
-  if (theirs.some(divides)) return [];
+  if (theirs.includes(m)) return [];
+  const divides = (n: number): boolean => Number.isInteger(n) && Number.isInteger(m) && n % m === 0;
+  // Every integer is a multiple of 1/2^k, and x / 2^-k is x · 2^k, exact.
+  const fraction = m <= 1 && Number.isInteger(Math.log2(1 / m));
+  const exact =
+    integers &&
+    lo !== undefined &&
+    hi !== undefined &&
+    Math.max(Math.abs(lo.value), Math.abs(hi.value)) <= EXACT;
+  if (exact && (fraction || theirs.some(divides))) return [];
   const wPtr = child(w.ptr, "multipleOf");
   const nPtr = keywordPtr(view, "multipleOf");
+  if (integers && (fraction || theirs.some(divides))) {
+    const why = `the validator's multipleOf test fails for very large numbers, so divisibility is compared only for integers bounded by minimum and maximum within ±2^50`;
+    return [
+      problem(
+        ctx,
+        nPtr,
+        wPtr,
+        `cannot prove multipleOf ${m} holds for every integer ${ctx.old} accepts: ${why}`,
+        `cannot prove ${ctx.old}'s multipleOf ${m} holds for every integer the new schema accepts: ${why}`,
+      ),
+    ];
+  }
   if (theirs.length === 0) {
     return [
       problem(
@@ -130,13 +162,15 @@ function multipleOfCheck(ctx: Ctx, view: View, w: Node, integers: boolean): Sche
       ),
     ];
   }
+  const why =
+    "multipleOf is compared only when unchanged, or for bounded integers when an integer divisor";
   return [
     problem(
       ctx,
       nPtr,
       wPtr,
-      `cannot prove every multiple of ${theirs.join(" and ")} (${ctx.old}) is a multiple of ${m}: multipleOf is compared only when equal or an integer divisor`,
-      `cannot prove every multiple of ${theirs.join(" and ")} (the new schema) is a multiple of ${m} (${ctx.old}): multipleOf is compared only when equal or an integer divisor`,
+      `cannot prove every multiple of ${theirs.join(" and ")} (${ctx.old}) is a multiple of ${m}: ${why}`,
+      `cannot prove every multiple of ${theirs.join(" and ")} (the new schema) is a multiple of ${m} (${ctx.old}): ${why}`,
     ),
   ];
 }
@@ -173,8 +207,4 @@ export function stringCheck(ctx: Ctx, view: View, w: Node): SchemaProblem[] {
   const lo = countLimits(view, "minLength", 1);
   const hi = countLimits(view, "maxLength", -1);
   return countCheck(ctx, view, w, "strings", ["minLength", "maxLength"], lo, hi);
-}
-
-export function hasKeyword(node: Node, kw: string): boolean {
-  return kw in keywords(node);
 }

@@ -76,7 +76,11 @@ const CHECKS: Record<string, Check> = {
   maximum: numeric((x, b) => x <= b, "above maximum"),
   exclusiveMinimum: numeric((x, b) => x > b, "not above exclusiveMinimum"),
   exclusiveMaximum: numeric((x, b) => x < b, "not below exclusiveMaximum"),
-  multipleOf: numeric((x, m) => m > 0 && Number.isInteger(x / m), "not a multiple of"),
+  // As Ajv tests it, large numbers (exponent notation) included.
+  multipleOf: numeric(
+    (x, m) => m > 0 && x / m === Number.parseInt(String(x / m), 10),
+    "not a multiple of",
+  ),
   minLength: textual((n, b) => n >= b, "shorter than minLength"),
   maxLength: textual((n, b) => n <= b, "longer than maxLength"),
   pattern: (v, node, kw) => {
