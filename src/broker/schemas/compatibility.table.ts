@@ -1265,6 +1265,17 @@ export const PAIRS: readonly PairCase[] = [
     { b: { z: 1 } },
   ),
   pair(
+    "unevaluatedProperties kept, a property removed",
+    obj({ a: str, b: str }, { unevaluatedProperties: false }),
+    obj({ a: str }, { unevaluatedProperties: false }),
+    [["/unevaluatedProperties", `cannot prove "unevaluatedProperties"`]],
+    [
+      ["/unevaluatedProperties", `cannot prove version 1's "unevaluatedProperties"`],
+      ["", "property 'b' is gone"],
+    ],
+    { b: { b: "x" } },
+  ),
+  pair(
     "contains changed",
     { type: "array", contains: int },
     { type: "array", contains: num },

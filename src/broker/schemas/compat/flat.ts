@@ -170,12 +170,19 @@ function sampleProblems(
   ];
 }
 
+/**
+ * Keywords whose meaning depends on every sibling and applicator around them: an equal value
+ * proves nothing once anything else in the subschema changed.
+ */
+const CONTEXTUAL = new Set(["unevaluatedProperties", "unevaluatedItems", "additionalItems"]);
+
 /** Unmodelled keywords (or groups) of W that some node of N has with the same value. */
 function unchanged(view: View, w: Node): Set<string> {
   const ws = keywords(w);
   const proven = new Set<string>();
   for (const kw of Object.keys(ws)) {
-    if (MODELLED.has(kw) || ANNOTATIONS.has(kw) || COMBINATORS.has(kw)) continue;
+    if (MODELLED.has(kw) || ANNOTATIONS.has(kw) || COMBINATORS.has(kw) || CONTEXTUAL.has(kw))
+      continue;
     const group = GROUPS[LEADS.get(kw) ?? kw] ?? [kw];
     const same = view.nodes.some((n) => {
       const ns = keywords(n);
@@ -221,11 +228,14 @@ function patternProblem(ctx: Ctx, view: View, w: Node): SchemaProblem {
 }
 
 function unmodelledProblem(ctx: Ctx, view: View, w: Node, kw: string): SchemaProblem {
+  const when = CONTEXTUAL.has(kw)
+    ? "only when the whole subschema is unchanged"
+    : `"${kw}" only when it is unchanged`;
   return problem(
     ctx,
     keywordPtr(view, kw),
     child(w.ptr, kw),
-    `cannot prove "${kw}" accepts every value ${ctx.old} accepts: the checker compares "${kw}" only when it is unchanged`,
-    `cannot prove ${ctx.old}'s "${kw}" accepts every value the new schema accepts: the checker compares "${kw}" only when it is unchanged`,
+    `cannot prove "${kw}" accepts every value ${ctx.old} accepts: the checker compares ${when}`,
+    `cannot prove ${ctx.old}'s "${kw}" accepts every value the new schema accepts: the checker compares ${when}`,
   );
 }

@@ -91,7 +91,25 @@ export function resolveRef(node: Node, ref: unknown): Node | undefined {
  * checker does not follow (`$dynamicRef`, a nested `$id`, unresolvable refs) is never equal.
  */
 export function sameSchema(a: Node, b: Node): boolean {
-  return equalIn(a.schema, b.schema, a, b, new Set());
+  return equalIn(assertions(a.schema), assertions(b.schema), a, b, new Set());
+}
+
+/** Keywords that only annotate: they never change what a schema accepts or what a `$ref` means. */
+const NOTES = new Set([
+  "title",
+  "description",
+  "default",
+  "examples",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+  "$comment",
+]);
+
+/** The schema without its own annotations (nested ones are compared as they are). */
+function assertions(schema: JsonSchema): unknown {
+  if (!isObject(schema)) return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([key]) => !NOTES.has(key)));
 }
 
 /** `sameSchema` for keyword values `x` (of `a`) and `y` (of `b`). */
