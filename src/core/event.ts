@@ -40,6 +40,15 @@ export function isReservedAttribute(name: string): boolean {
 /** The ordering-key extension (CloudEvents partitioning extension). */
 export const PARTITION_KEY = "partitionkey";
 
+/**
+ * Whether a `datacontenttype` (or binary-mode `Content-Type`) names JSON: `application/json`,
+ * `text/json` or any `+json` type, parameters and case ignored.
+ */
+export function isJsonMediaType(contentType: string): boolean {
+  const media = (contentType.split(";", 1)[0] ?? "").trim().toLowerCase();
+  return media === "application/json" || media === "text/json" || media.endsWith("+json");
+}
+
 const CONTEXT_ATTRIBUTES = new Set([
   "specversion",
   "id",

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { type FieldError, SwitchyardError } from "../core/errors.js";
+import { isJsonMediaType } from "../core/event.js";
 import { parseJsonBody } from "./json-body.js";
 
 const PREFIX = "ce-";
@@ -7,12 +8,6 @@ const PREFIX = "ce-";
 export function hasCloudEventHeaders(headers: IncomingHttpHeaders): boolean {
   for (const name in headers) if (name.startsWith(PREFIX)) return true;
   return false;
-}
-
-function isJsonType(mediaType: string): boolean {
-  return (
-    mediaType === "application/json" || mediaType === "text/json" || mediaType.endsWith("+json")
-  );
 }
 
 function isTextType(mediaType: string): boolean {
@@ -49,7 +44,7 @@ function attributes(headers: IncomingHttpHeaders, errors: FieldError[]): Record<
 
 function data(mediaType: string, body: Buffer | string | undefined): Record<string, unknown> {
   if (body === undefined || body.length === 0) return {};
-  if (isJsonType(mediaType)) return { data: parseJsonBody(body, "body") };
+  if (isJsonMediaType(mediaType)) return { data: parseJsonBody(body, "body") };
   if (isTextType(mediaType))
     return { data: typeof body === "string" ? body : body.toString("utf8") };
   const bytes = typeof body === "string" ? Buffer.from(body) : body;

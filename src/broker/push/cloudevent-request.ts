@@ -1,4 +1,4 @@
-import type { CloudEvent } from "../../core/event.js";
+import { type CloudEvent, isJsonMediaType } from "../../core/event.js";
 import { storedEventJson } from "../../core/stored-event.js";
 import type { LogRecord } from "../../engine/engine.js";
 
@@ -17,11 +17,6 @@ export interface EventRequest {
 const STRUCTURED = "application/cloudevents+json; charset=utf-8";
 const BATCH = "application/cloudevents-batch+json; charset=utf-8";
 const NOT_HEADERS = new Set(["data", "data_base64", "datacontenttype"]);
-
-function isJsonType(contentType: string): boolean {
-  const media = contentType.split(";", 1)[0]?.trim().toLowerCase() ?? "";
-  return media === "application/json" || media === "text/json" || media.endsWith("+json");
-}
 
 /**
  * Percent-encodes a header value as the binding asks: space, `"`, `%` and everything outside
@@ -53,7 +48,7 @@ function binaryBody(event: CloudEvent): { body: string | Uint8Array; contentType
     };
   if (event.data === undefined)
     return type === undefined ? { body: "" } : { body: "", contentType: type };
-  if (typeof event.data === "string" && type !== undefined && !isJsonType(type))
+  if (typeof event.data === "string" && type !== undefined && !isJsonMediaType(type))
     return { body: event.data, contentType: type };
   return { body: JSON.stringify(event.data), contentType: type ?? "application/json" };
 }

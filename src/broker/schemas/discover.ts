@@ -5,6 +5,7 @@
  * topic. Registers nothing.
  */
 import { SwitchyardError } from "../../core/errors.js";
+import { isJsonMediaType } from "../../core/event.js";
 import { assertEventType, assertTopicName } from "../../core/names.js";
 import type { EventLog } from "../../engine/engine.js";
 import { bodyObject, FieldErrors, readInt, readString, rejectUnknown } from "../fields.js";
@@ -64,11 +65,6 @@ export function parseDiscoverRequest(
   errors.check();
   assertTopicName(topic ?? "", "/topic");
   return { type, topic: topic ?? "", limit, maxScanned: limits.maxScanned };
-}
-
-function isJsonMediaType(contentType: string): boolean {
-  const media = (contentType.split(";", 1)[0] ?? "").trim().toLowerCase();
-  return media === "application/json" || media === "text/json" || media.endsWith("+json");
 }
 
 /** The event's `data` when it is JSON (CloudEvents: no `datacontenttype` means JSON), else undefined. */

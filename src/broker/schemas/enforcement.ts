@@ -13,7 +13,7 @@ import {
   schemaVersionUrl,
 } from "../../core/dataschema.js";
 import { type FieldError, SwitchyardError } from "../../core/errors.js";
-import type { CloudEvent } from "../../core/event.js";
+import { type CloudEvent, isJsonMediaType } from "../../core/event.js";
 import type { CompiledSchema, SchemaLookup } from "./types.js";
 
 /** Why an event failed, as `switchyard_schema_violations_total` labels it (a closed set). */
@@ -34,12 +34,6 @@ export interface PublicUrlSettings {
   readonly publicUrl?: string;
   /** The router binds an any-address (`0.0.0.0`, `::`): its listen URL names no one host. */
   readonly wildcardBind: boolean;
-}
-
-// application/json, text/json and any +json type, parameters ignored (as binary mode reads them).
-function isJsonMediaType(contentType: string): boolean {
-  const media = (contentType.split(";", 1)[0] ?? "").trim().toLowerCase();
-  return media === "application/json" || media === "text/json" || media.endsWith("+json");
 }
 
 function notJson(event: CloudEvent): string | undefined {

@@ -1,3 +1,8 @@
+import {
+  SUBSCHEMA_KEYWORDS as ONE_SCHEMA,
+  SUBSCHEMA_LIST_KEYWORDS as SCHEMA_LIST,
+  SUBSCHEMA_MAP_KEYWORDS as SCHEMA_MAP,
+} from "../../core/json-schema-keywords.js";
 import type { JsonSchema } from "./types.js";
 
 /**
@@ -7,28 +12,6 @@ import type { JsonSchema } from "./types.js";
  */
 
 export type SchemaObject = { readonly [keyword: string]: unknown };
-
-const ONE_SCHEMA = [
-  "additionalProperties",
-  "propertyNames",
-  "items",
-  "contains",
-  "not",
-  "if",
-  "then",
-  "else",
-  "unevaluatedItems",
-  "unevaluatedProperties",
-  "contentSchema",
-] as const;
-const SCHEMA_MAP = [
-  "properties",
-  "patternProperties",
-  "$defs",
-  "definitions",
-  "dependentSchemas",
-] as const;
-const SCHEMA_LIST = ["allOf", "anyOf", "oneOf", "prefixItems"] as const;
 
 /** RFC 6901 escaping of one reference token. */
 export function pointerToken(token: string): string {

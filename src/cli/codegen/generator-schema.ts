@@ -8,6 +8,12 @@
  * `if`/`then`) loosens the type rather than narrowing it wrongly.
  */
 
+import {
+  SUBSCHEMA_KEYWORDS,
+  SUBSCHEMA_LIST_KEYWORDS,
+  SUBSCHEMA_MAP_KEYWORDS,
+} from "../../core/json-schema-keywords.js";
+
 type JsonObject = { [keyword: string]: unknown };
 
 /** Keywords json-schema-to-typescript acts on that are not JSON Schema's, or name things oddly. */
@@ -21,31 +27,9 @@ const DROPPED = new Set([
   "$dynamicRef",
   "$schema",
 ]);
-/** Keywords whose value is a map of name → subschema. */
-const SCHEMA_MAPS = new Set([
-  "properties",
-  "patternProperties",
-  "$defs",
-  "definitions",
-  "dependentSchemas",
-]);
-/** Keywords whose value is an array of subschemas. */
-const SCHEMA_ARRAYS = new Set(["allOf", "anyOf", "oneOf"]);
-/** Keywords whose value is one subschema. */
-const SCHEMA_VALUES = new Set([
-  "items",
-  "additionalItems",
-  "additionalProperties",
-  "unevaluatedItems",
-  "unevaluatedProperties",
-  "not",
-  "if",
-  "then",
-  "else",
-  "contains",
-  "propertyNames",
-  "contentSchema",
-]);
+const SCHEMA_MAPS = new Set(SUBSCHEMA_MAP_KEYWORDS);
+const SCHEMA_ARRAYS = new Set(SUBSCHEMA_LIST_KEYWORDS);
+const SCHEMA_VALUES = new Set(SUBSCHEMA_KEYWORDS);
 /** Where json-schema-to-typescript reads a boolean itself. */
 const BOOLEAN_OK = new Set(["additionalProperties", "additionalItems"]);
 

@@ -1,3 +1,8 @@
+import {
+  SUBSCHEMA_KEYWORDS,
+  SUBSCHEMA_LIST_KEYWORDS,
+  SUBSCHEMA_MAP_KEYWORDS,
+} from "../../../core/json-schema-keywords.js";
 import type { JsonSchema } from "../types.js";
 import { child, isObject, jsonEqual, type SchemaObject, walkPointer } from "./json.js";
 
@@ -153,33 +158,16 @@ function sameBase(a: Doc, b: Doc): boolean {
   return jsonEqual(id(a), id(b));
 }
 
-/** Subschema-holding keywords, for walking a schema document. */
-const SINGLE = [
-  "items",
-  "additionalProperties",
-  "not",
-  "if",
-  "then",
-  "else",
-  "contains",
-  "propertyNames",
-  "unevaluatedItems",
-  "unevaluatedProperties",
-  "additionalItems",
-];
-const MAPS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
-const LISTS = ["prefixItems", "allOf", "anyOf", "oneOf"];
-
 /** The subschemas directly inside `schema`, with their pointers. */
 function subschemas(schema: SchemaObject, ptr: string): [unknown, string][] {
   const out: [unknown, string][] = [];
-  for (const key of SINGLE) if (key in schema) out.push([schema[key], child(ptr, key)]);
-  for (const key of MAPS) {
+  for (const key of SUBSCHEMA_KEYWORDS) if (key in schema) out.push([schema[key], child(ptr, key)]);
+  for (const key of SUBSCHEMA_MAP_KEYWORDS) {
     const map = schema[key];
     if (isObject(map))
       for (const [name, sub] of Object.entries(map)) out.push([sub, child(ptr, key, name)]);
   }
-  for (const key of LISTS) {
+  for (const key of SUBSCHEMA_LIST_KEYWORDS) {
     const list = schema[key];
     if (Array.isArray(list))
       for (const [i, sub] of list.entries()) out.push([sub, child(ptr, key, i)]);
