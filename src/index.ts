@@ -2,8 +2,6 @@ import { mkdirSync } from "node:fs";
 import { AuditTrail } from "./broker/audit.js";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
-import { jsonEqual } from "./broker/schemas/canonical.js";
-import { checkCompatibility } from "./broker/schemas/compatibility.js";
 import type {
   CompatibilityMode,
   CompatibilityResult,
@@ -26,6 +24,8 @@ import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
 import { createServer, listenUrl } from "./server/server.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
+/** The registry's check of a next version, without a router (`switchyard schema check --dir`). */
+export { checkSchemaChange } from "./broker/schemas/compatibility.js";
 export type {
   CompatibilityMode,
   CompatibilityResult,
@@ -395,20 +395,4 @@ export function validateSchema(schema: unknown): readonly SchemaProblem[] {
     if (error instanceof SwitchyardError && error.code === "invalid_schema") return error.errors;
     throw error;
   }
-}
-
-/**
- * The registry's check of `candidate` as the next version after `history` (oldest first)
- * under `mode`, without a router, for CI jobs (`switchyard schema check --dir`): a schema
- * equal to the latest is compatible, a first version always is. Both must be valid schemas
- * (see `validateSchema`).
- */
-export function checkSchemaChange(
-  history: readonly JsonSchema[],
-  candidate: JsonSchema,
-  mode: CompatibilityMode,
-): CompatibilityResult {
-  const latest = history.at(-1);
-  if (latest === undefined || jsonEqual(latest, candidate)) return { compatible: true, errors: [] };
-  return checkCompatibility(history, candidate, mode);
 }

@@ -1,3 +1,4 @@
+import { jsonEqual } from "./canonical.js";
 import { dedupe } from "./compat/context.js";
 import { subsetProblems } from "./compat/subset.js";
 import type { CompatibilityMode, CompatibilityResult, JsonSchema, SchemaProblem } from "./types.js";
@@ -42,4 +43,19 @@ export function checkCompatibility(
       errors.push(...subsetBreaks(candidate, old, "narrower", name));
   });
   return { compatible: errors.length === 0, errors: dedupe(errors) };
+}
+
+/**
+ * The registry's rule for `candidate` as the next version after `history` (oldest first,
+ * possibly empty): a first version, or one equal to the latest, is compatible; anything
+ * else is checked under `mode`.
+ */
+export function checkSchemaChange(
+  history: readonly JsonSchema[],
+  candidate: JsonSchema,
+  mode: CompatibilityMode,
+): CompatibilityResult {
+  const latest = history.at(-1);
+  if (latest === undefined || jsonEqual(latest, candidate)) return { compatible: true, errors: [] };
+  return checkCompatibility(history, candidate, mode);
 }

@@ -11,7 +11,7 @@ import { assertEventType } from "../../core/names.js";
 import type { Catalog } from "../../engine/engine.js";
 import type { Actor, AuditTrail } from "../audit.js";
 import { jsonEqual } from "./canonical.js";
-import { checkCompatibility } from "./compatibility.js";
+import { checkSchemaChange } from "./compatibility.js";
 import {
   type ConfigRecord,
   configKey,
@@ -181,9 +181,7 @@ export class SchemaRegistry implements SchemaLookup {
     assertEventType(type);
     const schema = parseSchemaBody(body);
     const state = this.#registered(type);
-    const latest = state.versions.get(state.latest)?.record.schema;
-    if (jsonEqual(latest, schema)) return { compatible: true, errors: [] };
-    return checkCompatibility(history(state), schema, modeOf(state.config));
+    return checkSchemaChange(history(state), schema, modeOf(state.config));
   }
 
   /**
@@ -199,14 +197,12 @@ export class SchemaRegistry implements SchemaLookup {
       if (latest !== undefined && jsonEqual(latest.schema, schema))
         return { type, version: latest.version, created: false };
       const mode = modeOf(stored.config);
-      if (latest !== undefined) {
-        const result = checkCompatibility(
-          stored.versions.map((v) => v.schema),
-          schema,
-          mode,
-        );
-        if (!result.compatible) throw incompatible(type, mode, result);
-      }
+      const result = checkSchemaChange(
+        stored.versions.map((v) => v.schema),
+        schema,
+        mode,
+      );
+      if (!result.compatible) throw incompatible(type, mode, result);
       const version = (latest?.version ?? 0) + 1;
       const record = { type, version, schema, createdAt: this.#clock.now() };
       if (!(await this.#create(record, attempt))) continue;
