@@ -2,12 +2,7 @@ import { mkdirSync } from "node:fs";
 import { AuditTrail } from "./broker/audit.js";
 import { Broker, type PushOptions } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
-import type {
-  CompatibilityMode,
-  CompatibilityResult,
-  JsonSchema,
-  SchemaProblem,
-} from "./broker/schemas/types.js";
+import type { SchemaProblem } from "./broker/schemas/types.js";
 import { assertValidSchema } from "./broker/schemas/validators.js";
 import { SessionStore, type SessionTimes } from "./broker/sessions.js";
 import { Topics } from "./broker/topics.js";

@@ -83,7 +83,8 @@ describe("store lock: the real CLI", () => {
         const winners = routers.filter((_, i) => results[i]?.status === "fulfilled");
         const losers = routers.filter((_, i) => results[i]?.status === "rejected");
         try {
-          expect(winners, `pair ${pair}`).toHaveLength(1);
+          const said = routers.map((r, i) => `router ${i + 1}: ${r.output.slice(-600)}`);
+          expect(winners, `pair ${pair}\n${said.join("\n")}`).toHaveLength(1);
           const [winner] = winners;
           const [loser] = losers;
           if (winner === undefined || loser === undefined) throw new Error("unreachable");

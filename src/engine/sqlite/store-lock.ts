@@ -28,6 +28,16 @@ export const LOCK_PID_FILE = "switchyard.lock";
 /** How long a refused opener waits for the new owner to write its pid (only to name it). */
 const OWNER_LOOKUP_MS = 1_000;
 
+/**
+ * How long an opener lets SQLite retry a busy lock before it refuses. Not zero: taking
+ * EXCLUSIVE is a climb through SHARED, RESERVED and PENDING, and two openers climbing at the
+ * same instant can each see the other's step and both give up, leaving the store to no one.
+ * With a busy handler, SQLite backs one off and lets the other finish, so exactly one wins;
+ * a store that is really owned is refused after this wait, which is still "at once" to a
+ * person (the owner holds its lock for its whole life, so no wait would ever end in a win).
+ */
+const CONTENTION_WAIT_MS = 250;
+
 export interface StoreLock {
   /** Gives the store up; idempotent. The process exiting releases it too. */
   release(): void;
@@ -47,12 +57,10 @@ export function lockStore(dir: string): StoreLock {
       "engine_unavailable",
       `the store in ${dir} is already open in this process; close that engine first`,
     );
-  const db = new DatabaseSync(join(dir, LOCK_DB_FILE), { timeout: 0 });
+  const db = new DatabaseSync(join(dir, LOCK_DB_FILE), { timeout: CONTENTION_WAIT_MS });
   try {
-    // A zero busy timeout: a store in use is refused at once, never waited for. The journal
-    // stays in memory (nothing is ever written), so no journal file is left after a crash;
+    // The journal stays in memory (nothing is ever written), so no journal file is left after a crash;
     // the lock itself is SQLite's fcntl lock on the database file in either journal mode.
-    db.exec("PRAGMA busy_timeout = 0");
     db.exec("PRAGMA journal_mode = MEMORY");
     db.exec("BEGIN EXCLUSIVE");
   } catch (error) {
