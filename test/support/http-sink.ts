@@ -45,10 +45,12 @@ export async function startSink(
   path = "/hook",
   /** False keeps no requests (a long run records what it needs in its handler). */
   record = true,
+  /** Node's server limits, e.g. `maxHeaderSize` (16 KiB by default). */
+  serverOptions: { readonly maxHeaderSize?: number } = {},
 ): Promise<HttpSink> {
   let current = handler;
   const requests: SinkRequest[] = [];
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
