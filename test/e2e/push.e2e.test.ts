@@ -435,6 +435,48 @@ describe("push delivery", () => {
   });
 });
 
+describe("push circuit", () => {
+  let slow: TestRouter;
+  let slowHttp: Api;
+  beforeAll(async () => {
+    // A cool-down far longer than the test: if the circuit trips, the healthy event waits.
+    slow = await startTestRouter({
+      allowPrivateEndpoints: true,
+      push: { circuitFailureThreshold: 3, circuitOpenMs: 60_000, circuitMaxOpenMs: 60_000 },
+    });
+    slowHttp = api(slow.url);
+  });
+  afterAll(async () => slow?.dispose());
+
+  it("does not let one event the endpoint refuses hold back the others", async () => {
+    // 431 is what Node answers to a binary-mode event whose ce-* headers are too large.
+    const s = await sink((req, res) => {
+      res.writeHead(req.headers["ce-id"] === "poison" ? 431 : 204).end();
+    });
+    const t = uniqueName("push");
+    expect((await slowHttp.put(`/v1/topics/${t}`, {})).status).toBe(201);
+    const name = uniqueName("sub");
+    const put = await slowHttp.put(`/v1/subscriptions/${name}`, {
+      topic: t,
+      backoff: FAST_BACKOFF,
+      maxAttempts: 1_000,
+      push: { url: s.url },
+    });
+    expect(put.status, put.text).toBe(201);
+    await slowHttp.publish(t, event({ id: "poison" }));
+    await eventually(async () => {
+      const sub = (await slowHttp.get(`/v1/subscriptions/${name}`)).body;
+      expect(sub.health.consecutiveFailures).toBeGreaterThanOrEqual(5);
+      expect(sub.state).toBe("degraded");
+      expect(sub.health.circuit).toBe("closed");
+    });
+    await slowHttp.publish(t, event({ id: "healthy" }));
+    await eventually(() =>
+      expect(s.requests.some((r) => r.headers["ce-id"] === "healthy")).toBe(true),
+    );
+  });
+});
+
 describe("push safety", () => {
   let strict: TestRouter;
   let strictHttp: Api;

@@ -94,7 +94,14 @@ describe("API fuzzing", () => {
     async () => {
       const specs = routeSpecs(router.fixtures);
       if (LONG) console.log(`fuzz: ${HTTP_RUNS} HTTP inputs, seed ${SEED}`);
-      let state: StateSnapshot = await settledSnapshot(router.engine);
+      // The router's own account of the push subscription (its state, the circuit's).
+      const explain = async () => {
+        const res = await fetch(
+          `${router.url}/v1/subscriptions/${router.fixtures.pushSubscription}`,
+        );
+        return `GET the push subscription: ${res.status} ${await res.text()}`;
+      };
+      let state: StateSnapshot = await settledSnapshot(router.engine, 15, 10_000, explain);
       let n = 0;
       const started = Date.now();
       const property = fc.asyncProperty(anyRequest(specs, FUZZ_MAX_BODY_BYTES), async (c) => {
@@ -118,7 +125,7 @@ describe("API fuzzing", () => {
             const now = await snapshot(router.engine);
             if (c.background || !sameState(state, now)) {
               await router.restore();
-              state = await settledSnapshot(router.engine, c.background ? 15 : 3);
+              state = await settledSnapshot(router.engine, c.background ? 15 : 3, 10_000, explain);
             }
           }
           if (++n % BATCH === 0) await expectAlive();
@@ -126,7 +133,7 @@ describe("API fuzzing", () => {
         } catch (error) {
           // Shrinking replays inputs: start each replay from a known state.
           await router.restore();
-          state = await settledSnapshot(router.engine);
+          state = await settledSnapshot(router.engine, 15, 10_000, explain);
           throw error;
         }
       });

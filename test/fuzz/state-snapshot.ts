@@ -50,13 +50,11 @@ interface SubscriptionEntry {
   readonly stats: { readonly lag: number; readonly inFlight: number };
 }
 
-/** Every running push subscription has delivered all it has (a delivery may take a while). */
-function pushIdle(state: StateSnapshot): boolean {
-  return (state.subscriptions as SubscriptionEntry[]).every(
+/** Running push subscriptions that still have something to deliver. */
+function pushBusy(state: StateSnapshot): SubscriptionEntry[] {
+  return (state.subscriptions as SubscriptionEntry[]).filter(
     ({ config, stats }) =>
-      config.push === null ||
-      config.push.paused != null ||
-      (stats.lag === 0 && stats.inFlight === 0),
+      config.push !== null && config.push.paused == null && (stats.lag > 0 || stats.inFlight > 0),
   );
 }
 
@@ -69,16 +67,24 @@ export async function settledSnapshot(
   engine: Engine,
   gapMs = 15,
   maxMs = 10_000,
+  /** What else to tell when it does not settle (e.g. the router's view of a busy push). */
+  explain: () => Promise<string> = async () => "",
 ): Promise<StateSnapshot> {
   const deadline = Date.now() + maxMs;
   let previous = await snapshot(engine);
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, gapMs));
     const current = await snapshot(engine);
-    if (sameState(previous, current) && pushIdle(current)) return current;
+    const busy = pushBusy(current);
+    if (sameState(previous, current) && busy.length === 0) return current;
     if (Date.now() > deadline)
       throw new Error(
-        `the router's state did not settle within ${maxMs} ms:\n${stateDiff(previous, current)}`,
+        [
+          `the router's state did not settle within ${maxMs} ms:`,
+          stateDiff(previous, current),
+          ...busy.map((entry) => `push still busy: ${JSON.stringify(entry)}`),
+          await explain(),
+        ].join("\n"),
       );
     previous = current;
   }

@@ -65,4 +65,24 @@ describe("CircuitBreaker", () => {
     breaker.recordFailure();
     expect(breaker.msUntilProbe()).toBe(500);
   });
+
+  it("counts a refusal of one event for health but never trips on it", () => {
+    const breaker = new CircuitBreaker(manualClock(), options);
+    for (let i = 0; i < 10; i++) breaker.recordFailure(false);
+    expect(breaker.state).toBe("closed");
+    expect(breaker.consecutiveFailures).toBe(10);
+    breaker.recordFailure(); // an endpoint fault on top still trips at the threshold
+    expect(breaker.state).toBe("open");
+  });
+
+  it("closes when a probe gets an answer, even a refusal", () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker(clock, options);
+    for (let i = 0; i < 3; i++) breaker.recordFailure();
+    clock.advance(breaker.msUntilProbe());
+    expect(breaker.state).toBe("half-open");
+    breaker.recordFailure(false);
+    expect(breaker.state).toBe("closed");
+    expect(breaker.consecutiveFailures).toBe(4);
+  });
 });

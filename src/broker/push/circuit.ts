@@ -5,6 +5,8 @@ import type { TimeSource } from "../../core/clock.js";
  * circuit opens: nothing is sent for a cool-down, then one probe delivery at a time
  * (half-open) until one succeeds. Each failed probe doubles the cool-down up to
  * `maxOpenMs`. Events held back are not leased, so an outage does not burn their attempts.
+ * A failure that is not the endpoint's fault (it answered, refusing one event) still counts
+ * as a consecutive failure for health, but never trips the circuit.
  */
 
 export type CircuitState = "closed" | "open" | "half-open";
@@ -61,8 +63,14 @@ export class CircuitBreaker {
     this.#openUntil = 0;
   }
 
-  recordFailure(): void {
+  recordFailure(endpointFault = true): void {
     this.#failures++;
+    if (!endpointFault) {
+      // An answer proves the endpoint is up: a probe that gets one closes the circuit.
+      this.#trips = 0;
+      this.#openUntil = 0;
+      return;
+    }
     const state = this.state;
     if (state === "open") return; // a straggler sent before the circuit opened
     if (state === "half-open" || this.#failures >= this.#options.failureThreshold) this.#trip();

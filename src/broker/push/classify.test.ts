@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyOutcome, outcomeReason } from "./classify.js";
+import { classifyOutcome, isEndpointFault, outcomeReason } from "./classify.js";
 import type { PushOutcome } from "./sender.js";
 
 const now = Date.parse("2026-01-01T00:00:00Z");
@@ -58,6 +58,22 @@ describe("classifyOutcome", () => {
       expect(classifyOutcome(response(status), "retry", now).action).toBe("retry");
       expect(classifyOutcome(response(status), "dead-letter", now).action).toBe("dead-letter");
     }
+  });
+});
+
+describe("isEndpointFault", () => {
+  it("blames the endpoint for errors, 3xx, 408, 429 and 5xx, not for refusing one event", () => {
+    const error: PushOutcome = {
+      kind: "error",
+      error: "timeout",
+      message: "request timeout",
+      latencyMs: 5,
+    };
+    expect(isEndpointFault(error)).toBe(true);
+    for (const status of [301, 408, 429, 500, 503])
+      expect(isEndpointFault(response(status))).toBe(true);
+    for (const status of [200, 400, 404, 410, 413, 422, 431])
+      expect(isEndpointFault(response(status))).toBe(false);
   });
 });
 

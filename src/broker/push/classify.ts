@@ -27,6 +27,18 @@ export function outcomeReason(outcome: PushOutcome): string {
   return body === "" ? `HTTP ${outcome.status}` : `HTTP ${outcome.status}: ${body}`;
 }
 
+/**
+ * Whether an outcome says the endpoint is unwell (down, slow, overloaded, misrouted) rather
+ * than that it refused this one event. Only these trip the circuit: a 4xx such as 413 or
+ * 431 for one oversized event comes from an endpoint that is up, and holding every other
+ * event back for its cool-downs would let one poison event stall a healthy subscription.
+ */
+export function isEndpointFault(outcome: PushOutcome): boolean {
+  if (outcome.kind === "error") return true;
+  const { status } = outcome;
+  return isRetriedStatus(status) || status < 200 || (status >= 300 && status < 400);
+}
+
 function isRetriedStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }

@@ -12,7 +12,7 @@ import {
 } from "./attempt.js";
 import { chunkDeliveries } from "./batches.js";
 import type { CircuitBreaker, CircuitState } from "./circuit.js";
-import { classifyOutcome, type Verdict } from "./classify.js";
+import { classifyOutcome, isEndpointFault, type Verdict } from "./classify.js";
 import type { EndpointChecker } from "./endpoint-checker.js";
 import { RateLimiter } from "./rate-limiter.js";
 import type { PushSender } from "./sender.js";
@@ -269,7 +269,7 @@ export class Dispatcher {
       }
       const onClientError = target.push.onClientError ?? "retry";
       const verdict = classifyOutcome(result.outcome, onClientError, this.#deps.clock.now());
-      this.#recordHealth(verdict, deliveries.length);
+      this.#recordHealth(verdict, isEndpointFault(result.outcome), deliveries.length);
       await this.#settleAll(deliveries, verdict, result.records);
     } catch (error) {
       this.#deps.onError?.(error); // the lease expires and the engine redelivers
@@ -303,7 +303,7 @@ export class Dispatcher {
     };
   }
 
-  #recordHealth(verdict: Verdict, events: number): void {
+  #recordHealth(verdict: Verdict, endpointFault: boolean, events: number): void {
     const metrics = this.#deps.metrics;
     const name = this.#config.name;
     metrics?.pushRequests.add(name);
@@ -311,7 +311,7 @@ export class Dispatcher {
     else metrics?.pushFailures.add(name);
     const circuit = this.#circuit();
     if (verdict.action === "ack") circuit.recordSuccess();
-    else circuit.recordFailure();
+    else circuit.recordFailure(endpointFault);
     if (verdict.action === "pause") {
       const reason = `the endpoint answered ${verdict.reason}`;
       this.#config = pausedConfig(this.#config, reason, this.#deps.clock.now());
