@@ -50,7 +50,6 @@ export type { SettleOp } from "./delivery-requests.js";
 export { BrokerMetrics } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
-export { RouterTracing, type TraceHeaders } from "./tracing.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
 export type { Discovery } from "./schemas/discover.js";
 export type {
@@ -61,6 +60,7 @@ export type {
   SchemaTypeView,
   SchemaVersionView,
 } from "./schemas/registry.js";
+export { RouterTracing, type TraceHeaders } from "./tracing.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
 export interface BrokerOptions {

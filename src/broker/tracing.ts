@@ -60,7 +60,10 @@ function eventLinks(events: readonly unknown[]): Link[] {
   for (const event of events) {
     if (links.length >= MAX_LINKS) break;
     const e = event as { traceparent?: unknown; tracestate?: unknown } | null;
-    const found = e === null || typeof e !== "object" ? undefined : remoteSpanContext(e.traceparent, e.tracestate);
+    const found =
+      e === null || typeof e !== "object"
+        ? undefined
+        : remoteSpanContext(e.traceparent, e.tracestate);
     if (found !== undefined) links.push({ context: found });
   }
   return links;
@@ -70,7 +73,9 @@ function stampOf(span: Span): TraceStamp {
   const { traceId, spanId, traceFlags, traceState } = span.spanContext();
   const traceparent = formatTraceParent(traceId, spanId, traceFlags);
   const tracestate = traceState?.serialize();
-  return tracestate === undefined || tracestate === "" ? { traceparent } : { traceparent, tracestate };
+  return tracestate === undefined || tracestate === ""
+    ? { traceparent }
+    : { traceparent, tracestate };
 }
 
 function fail(span: Span, error: unknown): void {
@@ -117,7 +122,11 @@ export class RouterTracing {
    * PRODUCER, per the messaging conventions: its context is the creation context of every
    * event in the request that came without one. A child of the request's `traceparent`.
    */
-  startSend(topic: string, transport: TraceHeaders | undefined, events: readonly unknown[]): SendTrace {
+  startSend(
+    topic: string,
+    transport: TraceHeaders | undefined,
+    events: readonly unknown[],
+  ): SendTrace {
     const parent = remoteSpanContext(transport?.traceparent, transport?.tracestate);
     const attributes: Attributes = {
       "messaging.system": SYSTEM,
@@ -134,7 +143,8 @@ export class RouterTracing {
     return {
       stamp: stampOf(span),
       succeed(ids) {
-        if (ids.length === 1 && ids[0] !== undefined) span.setAttribute("messaging.message.id", ids[0]);
+        if (ids.length === 1 && ids[0] !== undefined)
+          span.setAttribute("messaging.message.id", ids[0]);
         span.end();
       },
       fail(error) {
@@ -157,7 +167,9 @@ export class RouterTracing {
   ): AttemptTrace {
     const first = events[0];
     const parent =
-      !batched && first !== undefined ? remoteSpanContext(first.traceparent, first.tracestate) : undefined;
+      !batched && first !== undefined
+        ? remoteSpanContext(first.traceparent, first.tracestate)
+        : undefined;
     const attributes: Attributes = {
       "messaging.system": SYSTEM,
       "messaging.destination.name": topic,

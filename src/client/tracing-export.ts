@@ -1,10 +1,6 @@
 import { context, propagation, type TracerProvider, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import {
-  getNumberFromEnv,
-  getStringFromEnv,
-  W3CTraceContextPropagator,
-} from "@opentelemetry/core";
+import { getNumberFromEnv, getStringFromEnv, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -13,9 +9,9 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
+  TracerProvider as SdkTracerProvider,
   type SpanExporter,
   TraceIdRatioBasedSampler,
-  TracerProvider as SdkTracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { protobufTraceExporter } from "./tracing-protobuf.js";
 

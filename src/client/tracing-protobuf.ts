@@ -1,4 +1,3 @@
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 // The installed `@opentelemetry/exporter-trace-otlp-http` serialises JSON only; its own
 // building blocks (its dependencies) give the `http/protobuf` variant, which is what
 // `@opentelemetry/exporter-trace-otlp-proto` is made of.
@@ -7,7 +6,11 @@ import {
   convertLegacyHttpOptions,
   createOtlpHttpExportDelegate,
 } from "@opentelemetry/otlp-exporter-base/node-http";
-import { ProtobufTraceSerializer, TraceExporterMetricsHelper } from "@opentelemetry/otlp-transformer";
+import {
+  ProtobufTraceSerializer,
+  TraceExporterMetricsHelper,
+} from "@opentelemetry/otlp-transformer";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 
 class ProtobufTraceExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {}
 

@@ -24,7 +24,11 @@ export function parseTraceParent(value: unknown): TraceParent | undefined {
   const [, version, traceId, spanId, flags, rest] = m as unknown as string[];
   if (version === "ff" || (version === "00" && rest !== undefined)) return undefined;
   if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
-  return { traceId: traceId as string, spanId: spanId as string, flags: Number.parseInt(flags as string, 16) };
+  return {
+    traceId: traceId as string,
+    spanId: spanId as string,
+    flags: Number.parseInt(flags as string, 16),
+  };
 }
 
 export function formatTraceParent(traceId: string, spanId: string, flags: number): string {

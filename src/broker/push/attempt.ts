@@ -2,13 +2,13 @@ import type { PushConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { CloudEvent } from "../../core/event.js";
 import type { AttemptRecord, Delivery } from "../../engine/engine.js";
+import type { AttemptTrace, RouterTracing } from "../tracing.js";
 import {
   batchRequest,
   binaryRequest,
   type EventRequest,
   structuredRequest,
 } from "./cloudevent-request.js";
-import type { AttemptTrace, RouterTracing } from "../tracing.js";
 import type { EndpointChecker } from "./endpoint-checker.js";
 import { reservedHeaderError } from "./headers.js";
 import type { PushOutcome, PushSender } from "./sender.js";
