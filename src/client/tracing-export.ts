@@ -34,6 +34,8 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly provider: TracerProvider;
+  /** Exports the spans ended so far. */
+  flush(): Promise<void>;
   /** Exports what is buffered, then stops. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -110,7 +112,11 @@ export function startTracing(options: TracingOptions = {}): Tracing | undefined 
     trace.setGlobalTracerProvider(provider);
   }
   let stopped: Promise<void> | undefined;
-  return { provider, shutdown: () => (stopped ??= provider.shutdown()) };
+  return {
+    provider,
+    flush: () => provider.forceFlush(),
+    shutdown: () => (stopped ??= provider.shutdown()),
+  };
 }
 
 function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
