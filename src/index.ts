@@ -176,7 +176,16 @@ async function tracingFromEnv(): Promise<TracingExport | undefined> {
   // Without an endpoint the SDK is never even loaded.
   if (!OTEL_EXPORTER_OTLP_ENDPOINT && !OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
   const { startTracing } = await import("./client/tracing-export.js");
-  const started = startTracing({ serviceName: "switchyard", register: false });
+  let started: ReturnType<typeof startTracing>;
+  try {
+    started = startTracing({ serviceName: "switchyard", register: false });
+  } catch (error) {
+    // A bad OTEL_* value is the operator's to fix: one line, not a stack trace.
+    throw new StartRefused(
+      error instanceof Error ? error.message : String(error),
+      "see the OTEL_* variables in docs/operations.md (Tracing)",
+    );
+  }
   if (started === undefined) return undefined;
   const tracer = started.provider.getTracer("switchyard", VERSION);
   return { tracing: new RouterTracing(tracer), shutdown: started.shutdown };

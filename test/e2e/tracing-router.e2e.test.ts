@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli-run.js";
 import { eventually } from "../support/eventually.js";
 import { type OtlpReceiver, startOtlpReceiver } from "../support/otlp-receiver.js";
 import { type Api, api, event, uniqueName } from "../support/router.js";
@@ -170,5 +171,17 @@ describe("tracing off (OTEL_TRACES_EXPORTER=none)", () => {
     await router.stop();
     expect(receiver.spans.filter((s) => s.name === `send ${topic}`)).toEqual([]);
     expect(receiver.spans.length).toBe(before);
+  });
+});
+
+describe("a protocol the router cannot export", () => {
+  it("refuses to start with one line naming the variable", async () => {
+    const run = await runCli(["dev", "--port", "0", "--data", join(dir, "grpc")], {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" },
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.code).not.toBeNull();
+    expect(run.stderr).toContain("OTEL_EXPORTER_OTLP_PROTOCOL grpc is not supported");
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
