@@ -156,6 +156,23 @@ describe("tracing on", () => {
     expect(stored[0]?.traceparent).toBe(`00-${traceId}-${spanId}-01`);
   });
 
+  it("stores the request's tracestate, which the send span inherits", async () => {
+    const { stored } = await publishAndRead(on, [event()], {
+      traceparent: REQUEST,
+      tracestate: "vendor=abc",
+    });
+    expect(stored[0]?.tracestate).toBe("vendor=abc");
+  });
+
+  it("an unsampled request header: no span recorded, its own context still stored", async () => {
+    const unsampled = `00-${TRACE_ID}-00f067aa0ba902b7-00`;
+    const { stored } = await publishAndRead(on, [event()], { traceparent: unsampled });
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    const value = String(stored[0]?.traceparent);
+    expect(value).toMatch(new RegExp(`^00-${TRACE_ID}-[\\da-f]{16}-00$`));
+    expect(value).not.toBe(unsampled);
+  });
+
   it("ends the span with an error status when the publish is refused", async () => {
     const refused = on.publish("trace-bad", [{ specversion: "1.0" }], false, () => true, {
       traceparent: REQUEST,
