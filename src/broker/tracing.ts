@@ -45,14 +45,8 @@ export function transportStamp(headers: TraceHeaders | undefined): TraceStamp | 
 
 function remoteSpanContext(traceparent: unknown, tracestate: unknown): SpanContext | undefined {
   const parsed = parseTraceParent(traceparent);
-  if (parsed === undefined) return undefined;
-  return {
-    traceId: parsed.traceId,
-    spanId: parsed.spanId,
-    traceFlags: parsed.flags & 1,
-    isRemote: true,
-    ...(typeof tracestate === "string" ? { traceState: createTraceState(tracestate) } : {}),
-  };
+  if (parsed === undefined || typeof tracestate !== "string") return parsed;
+  return { ...parsed, traceState: createTraceState(tracestate) };
 }
 
 function eventLinks(events: readonly unknown[]): Link[] {

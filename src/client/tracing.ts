@@ -48,16 +48,8 @@ function eventSpanContext(event: {
   tracestate?: unknown;
 }): SpanContext | undefined {
   const parsed = parseTraceParent(event.traceparent);
-  if (parsed === undefined) return undefined;
-  return {
-    traceId: parsed.traceId,
-    spanId: parsed.spanId,
-    traceFlags: parsed.flags & 1,
-    isRemote: true,
-    ...(typeof event.tracestate === "string"
-      ? { traceState: createTraceState(event.tracestate) }
-      : {}),
-  };
+  if (parsed === undefined || typeof event.tracestate !== "string") return parsed;
+  return { ...parsed, traceState: createTraceState(event.tracestate) };
 }
 
 export interface HandledEvent {

@@ -4,11 +4,13 @@
  * SDK turn these into OpenTelemetry span contexts.
  */
 
+/** The fields of an OpenTelemetry `SpanContext` a `traceparent` holds (from another process). */
 export interface TraceParent {
   readonly traceId: string;
   readonly spanId: string;
-  /** The trace flags byte (bit 0: sampled). */
-  readonly flags: number;
+  /** The sampled bit: the only trace flag defined. */
+  readonly traceFlags: number;
+  readonly isRemote: true;
 }
 
 // Version 00 exactly, or a later version (which may append fields), per W3C Trace Context §4.3.
@@ -27,7 +29,8 @@ export function parseTraceParent(value: unknown): TraceParent | undefined {
   return {
     traceId: traceId as string,
     spanId: spanId as string,
-    flags: Number.parseInt(flags as string, 16),
+    traceFlags: Number.parseInt(flags as string, 16) & 1,
+    isRemote: true,
   };
 }
 
