@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { runAll } from "./harness.ts";
 import { machineInfo } from "./machine.ts";
 import { parseOptions, USAGE } from "./options.ts";
+import { startDiscardingOtlpReceiver } from "./otlp-discard.ts";
 import { type BenchReport, formatReport, writeReport } from "./report.ts";
 import { selectScenarios } from "./scenarios/index.ts";
 import { createSubjects } from "./subjects/index.ts";
@@ -18,6 +19,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const scenarios = selectScenarios(options.scenarios);
+  const otlp = options.tracing ? await startDiscardingOtlpReceiver() : undefined;
   const subjects = createSubjects(options.compare, {
     fsync: options.fsync,
     engine: options.engine,
@@ -25,6 +27,7 @@ async function main(): Promise<number> {
     profileDir: options.profile ? join(options.out, "profiles") : undefined,
     auth: options.auth,
     schemas: options.schemas,
+    ...(otlp === undefined ? {} : { tracingEnv: otlp.env }),
   });
   const startedAt = new Date().toISOString();
   const machine = machineInfo(); // before the load: its load average shows other work
@@ -34,6 +37,8 @@ async function main(): Promise<number> {
     quick: options.quick,
     log,
   });
+  if (otlp !== undefined) log(`tracing: the router sent ${otlp.requests()} OTLP export requests`);
+  await otlp?.close();
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -43,6 +48,7 @@ async function main(): Promise<number> {
       engine: options.engine,
       fsync: options.fsync,
       schemas: options.schemas,
+      tracing: options.tracing,
       runs: options.runs,
       quick: options.quick,
     },

@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly auth: boolean;
   /** The benchmark topics' schema mode; warn/enforce register a schema for the event type. */
   readonly schemas: "off" | "warn" | "enforce";
+  /** Run the router with tracing on, exporting OTLP to a local receiver that discards. */
+  readonly tracing: boolean;
   readonly help: boolean;
 }
 
@@ -36,6 +38,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --profile             write a CPU profile of each router process into <out>/profiles
   --auth                run the router with auth; every request carries an API key
   --schemas off|warn|enforce  topics validate events against a registered schema (default off)
+  --tracing             the router traces (OTEL_* set), exporting to a local receiver that discards
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -55,6 +58,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       profile: { type: "boolean", default: false },
       auth: { type: "boolean", default: false },
       schemas: { type: "string", default: "off" },
+      tracing: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -78,6 +82,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: values.profile,
     auth: values.auth,
     schemas,
+    tracing: values.tracing,
     help: values.help,
   };
 }

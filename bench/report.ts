@@ -10,6 +10,8 @@ export interface BenchSettings {
   readonly engine: string;
   readonly fsync: string;
   readonly schemas: string;
+  /** Absent in reports from before `--tracing`. */
+  readonly tracing?: boolean;
   readonly runs: number;
   readonly quick: boolean;
 }
@@ -26,7 +28,7 @@ export function formatReport(report: BenchReport): string {
   const { machine, settings } = report;
   const header = [
     `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, commit ${machine.commit}, load average ${machine.loadAverage}`,
-    `settings: engine ${settings.engine}, fsync ${settings.fsync}, schemas ${settings.schemas}, median of ${settings.runs} run(s)${settings.quick ? ", QUICK (smoke sizes, not a measurement)" : ""}`,
+    `settings: engine ${settings.engine}, fsync ${settings.fsync}, schemas ${settings.schemas}${settings.tracing ? ", tracing on" : ""}, median of ${settings.runs} run(s)${settings.quick ? ", QUICK (smoke sizes, not a measurement)" : ""}`,
     "",
   ];
   const rows = report.results.map((r) => [

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { AuditTrail } from "./broker/audit.js";
-import { Broker, type PushOptions } from "./broker/broker.js";
+import { Broker, type PushOptions, RouterTracing } from "./broker/broker.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
 import type { SchemaProblem } from "./broker/schemas/types.js";
 import { assertValidSchema } from "./broker/schemas/validators.js";
@@ -17,6 +17,7 @@ import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
 import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
 import { createServer, listenUrl } from "./server/server.js";
+import { VERSION } from "./server/version.js";
 
 export type { SubscriptionView as Subscription, TopicView as Topic } from "./broker/broker.js";
 /** The registry's check of a next version, without a router (`switchyard schema check --dir`). */
@@ -164,11 +165,38 @@ function pushOptions(options: RouterOptions): PushOptions {
   };
 }
 
+interface TracingExport {
+  readonly tracing: RouterTracing;
+  shutdown(): Promise<void>;
+}
+
+/** API.md "Observability": the router exports spans when the `OTEL_*` variables ask for it. */
+async function tracingFromEnv(): Promise<TracingExport | undefined> {
+  const { OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT } = process.env;
+  // Without an endpoint the SDK is never even loaded.
+  if (!OTEL_EXPORTER_OTLP_ENDPOINT && !OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+  const { startTracing } = await import("./client/tracing-export.js");
+  let started: ReturnType<typeof startTracing>;
+  try {
+    started = startTracing({ serviceName: "switchyard", register: false });
+  } catch (error) {
+    // A bad OTEL_* value is the operator's to fix: one line, not a stack trace.
+    throw new StartRefused(
+      error instanceof Error ? error.message : String(error),
+      "see the OTEL_* variables in docs/operations.md (Tracing)",
+    );
+  }
+  if (started === undefined) return undefined;
+  const tracer = started.provider.getTracer("switchyard", VERSION);
+  return { tracing: new RouterTracing(tracer), shutdown: started.shutdown };
+}
+
 async function serve(
   engine: Engine,
   secretKeys: SecretKeyRing,
   options: RouterOptions,
 ): Promise<Router> {
+  const exporting = await tracingFromEnv();
   const host = options.host ?? "127.0.0.1";
   const auth = options.auth ?? false;
   const keys = new KeyStore(engine.catalog);
@@ -181,6 +209,7 @@ async function serve(
     secretKeys,
     autoCreateTopics: options.autoCreateTopics ?? false,
     push: pushOptions(options),
+    ...(exporting === undefined ? {} : { tracing: exporting.tracing }),
     ...(options.limits?.maxBatchEvents === undefined
       ? {}
       : { maxBatchEvents: options.limits.maxBatchEvents }),
@@ -224,6 +253,7 @@ async function serve(
     await sessions.close();
     await keys.close();
     await broker.schemas.close();
+    await exporting?.shutdown().catch(() => undefined);
     throw error;
   }
   await broker.startDispatchers();
@@ -235,6 +265,7 @@ async function serve(
     await keys.close();
     await broker.close();
     await engine.close();
+    await exporting?.shutdown().catch(() => undefined);
   };
   return {
     url: listenUrl(host, port, options.tls !== undefined),

@@ -66,6 +66,8 @@ export interface SubjectOptions {
   readonly auth?: boolean;
   /** Switchyard only: the topics' schema mode, with a schema registered for the event type. */
   readonly schemas?: "off" | "warn" | "enforce";
+  /** Switchyard only: the `OTEL_*` environment of a router that traces (absent: tracing off). */
+  readonly tracingEnv?: Readonly<Record<string, string>>;
 }
 
 export interface PushTarget {

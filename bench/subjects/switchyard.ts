@@ -58,9 +58,14 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
       const nats = options.engine === "nats" ? await startNatsServer() : undefined;
       const natsArgs = nats === undefined ? [] : ["--nats-url", nats.url];
       const apiKey = options.auth ? benchKey() : undefined;
+      const env = {
+        ...options.tracingEnv,
+        ...(apiKey === undefined ? {} : { SWITCHYARD_ADMIN_KEY: apiKey }),
+      };
       const router = await startRouterProcess({
         dataDir,
-        ...(apiKey === undefined ? {} : { auth: true, env: { SWITCHYARD_ADMIN_KEY: apiKey } }),
+        ...(apiKey === undefined ? {} : { auth: true }),
+        env,
         fsync: options.fsync,
         // The push scenarios' sink listens on 127.0.0.1.
         args: ["--engine", options.engine, "--allow-private-endpoints", ...natsArgs],

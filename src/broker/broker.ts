@@ -37,6 +37,12 @@ import { SchemaRegistry } from "./schemas/registry.js";
 import { TopicTypes } from "./schemas/topic-types.js";
 import { Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
+import {
+  type RouterTracing,
+  type TraceHeaders,
+  type TraceStamp,
+  transportStamp,
+} from "./tracing.js";
 import type { SubscriptionView, TopicView } from "./views.js";
 
 export type { Actor, AuditTrail, RefusalReason } from "./audit.js";
@@ -54,6 +60,7 @@ export type {
   SchemaTypeView,
   SchemaVersionView,
 } from "./schemas/registry.js";
+export { RouterTracing, type TraceHeaders } from "./tracing.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
 export interface BrokerOptions {
@@ -68,6 +75,8 @@ export interface BrokerOptions {
   readonly secretKeys: SecretKeyRing;
   /** Where a failed audit append is reported (it never fails the request). */
   readonly onAuditError?: (error: unknown) => void;
+  /** Tracing on: spans for publish requests and push attempts. Absent: none at all. */
+  readonly tracing?: RouterTracing;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -114,10 +123,12 @@ export class Broker {
   readonly #secrets: PushSecrets;
   readonly #enforcement: SchemaEnforcement;
   readonly #topicTypes: TopicTypes;
+  readonly #tracing: RouterTracing | undefined;
 
   constructor(options: BrokerOptions) {
     this.#engine = options.engine;
     this.#clock = options.clock ?? systemClock;
+    this.#tracing = options.tracing;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
     this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
     this.audit = new AuditTrail(this.#engine, this.#topics, this.#clock, options.onAuditError);
@@ -133,6 +144,7 @@ export class Broker {
     this.#push = new PushDispatchers(this.#engine.cursors, this.#clock, this.#secrets, {
       metrics: this.metrics,
       ...options.push,
+      ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
     });
     this.#subs = new Subscriptions(
       this.#engine,
@@ -270,12 +282,37 @@ export class Broker {
    * Publishes events (already parsed from JSON) to a topic. `batch` selects pointers of the
    * form `/3/source` (a batch) or `/source` (one event). All-or-nothing on invalid input.
    * An unknown topic is created (auto-create on) only if `mayCreateTopic` allows it.
+   * `transport` is the request's own W3C trace headers: the parent of the `send` span, or
+   * (tracing off) what events without a `traceparent` store.
    */
-  async publish(
+  publish(
     topic: string,
     events: readonly unknown[],
     batch: boolean,
     mayCreateTopic: MayCreateTopic = ANY_TOPIC,
+    transport?: TraceHeaders,
+  ): Promise<PublishResult> {
+    if (this.#tracing === undefined)
+      return this.#publish(topic, events, batch, mayCreateTopic, transportStamp(transport));
+    const span = this.#tracing.startSend(topic, transport, events);
+    return this.#publish(topic, events, batch, mayCreateTopic, span.stamp).then(
+      (result) => {
+        span.succeed(result.entries.map((e) => e.id));
+        return result;
+      },
+      (error: unknown) => {
+        span.fail(error);
+        throw error;
+      },
+    );
+  }
+
+  async #publish(
+    topic: string,
+    events: readonly unknown[],
+    batch: boolean,
+    mayCreateTopic: MayCreateTopic,
+    stamp: TraceStamp | undefined,
   ): Promise<PublishResult> {
     if (events.length > this.#maxBatch)
       throw new SwitchyardError(
@@ -288,7 +325,7 @@ export class Broker {
     const mode = config.schemas?.mode ?? "off";
     const check: SchemaCheck | undefined =
       mode === "off" ? undefined : (checked) => this.#enforcement.validate(config, checked, batch);
-    const prepared = prepareEvents(events, batch, config, this.#clock, check);
+    const prepared = prepareEvents(events, batch, config, this.#clock, check, stamp);
     if (prepared.events.length === 0) return { entries: [], partial: false };
     const appended = await this.#append(topic, prepared.events);
     return this.#publishResult(topic, prepared, appended);

@@ -4,6 +4,7 @@ import { type FieldError, SwitchyardError } from "../core/errors.js";
 import { type CloudEvent, cloudEventErrors, partitionKeyOf } from "../core/event.js";
 import type { NewEvent } from "../engine/engine.js";
 import { uuidv7 } from "./ids.js";
+import type { TraceStamp } from "./tracing.js";
 
 /** Events checked, completed and serialised, ready for `engine.log.append`. */
 export interface PreparedBatch {
@@ -33,6 +34,14 @@ function checkEvents(events: readonly unknown[], batch: boolean): void {
       : `${errors.length} attributes are invalid`,
     { errors },
   );
+}
+
+/** An event without a `traceparent` gets `stamp`; one with its own keeps it (API.md). */
+function traced(event: CloudEvent, stamp: TraceStamp | undefined): CloudEvent {
+  if (stamp === undefined || event.traceparent !== undefined) return event;
+  if (stamp.tracestate === undefined || event.tracestate !== undefined)
+    return { ...event, traceparent: stamp.traceparent };
+  return { ...event, traceparent: stamp.traceparent, tracestate: stamp.tracestate };
 }
 
 /** The event with `id` and `time` filled in; untouched (no copy) when it has both. */
@@ -87,6 +96,7 @@ export function prepareEvents(
   topic: TopicConfig,
   clock: Clock,
   schemaCheck?: SchemaCheck,
+  stamp?: TraceStamp,
 ): PreparedBatch {
   checkEvents(input, batch);
   const checked = input as readonly CloudEvent[];
@@ -95,7 +105,7 @@ export function prepareEvents(
   const oversized: FieldError[] = [];
   const sizes: number[] = [];
   for (let i = 0; i < stored.length; i++) {
-    const event = complete(stored[i] as CloudEvent, clock);
+    const event = traced(complete(stored[i] as CloudEvent, clock), stamp);
     const body = serialise(event, pointerOf(batch, i));
     const size = Buffer.byteLength(body);
     if (size > topic.maxEventBytes)

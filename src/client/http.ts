@@ -14,6 +14,8 @@ export interface HttpRequest {
   readonly json?: unknown;
   /** A body already serialised, with its content type. */
   readonly raw?: { readonly text: string; readonly contentType: string };
+  /** Request-specific headers (a batch's `traceparent`). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Overrides the transport's request timeout (a long pull needs longer). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -125,6 +127,7 @@ export class HttpTransport {
     const headers: Record<string, string> = {
       accept: "application/json",
       ...this.#options.headers,
+      ...request.headers,
     };
     let body: string | undefined;
     if (request.raw) {

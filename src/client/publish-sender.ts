@@ -11,6 +11,8 @@ export interface OutgoingEvent {
   readonly key: string | null;
   readonly json: string;
   readonly bytes: number;
+  /** The event's own `traceparent`, if any: the batch request's transport context. */
+  readonly traceparent?: string;
 }
 
 export interface PublishResult {
@@ -96,10 +98,15 @@ async function post(
   todo: readonly Entry[],
 ): Promise<readonly EntryAnswer[]> {
   const text = `[${todo.map((entry) => entry.event.json).join(",")}]`;
+  // A batch mixes contexts; its first event's is the request's, so the router's `send` span
+  // joins that trace (and links to the others).
+  const traceparent = todo.find((entry) => entry.event.traceparent !== undefined)?.event
+    .traceparent;
   const { body } = await http.request<{ events?: EntryAnswer[] }>({
     method: "POST",
     path: `/v1/topics/${segment(topic)}/events`,
     raw: { text, contentType: BATCH_TYPE },
+    ...(traceparent === undefined ? {} : { headers: { traceparent } }),
   });
   const answers = body?.events;
   if (!Array.isArray(answers) || answers.length !== todo.length)

@@ -7,6 +7,7 @@ import { clientError } from "./errors.js";
 import type { HttpTransport } from "./http.js";
 import { type OutgoingEvent, type PublishResult, publishSender } from "./publish-sender.js";
 import type { RetryPolicy } from "./retry.js";
+import { activeTraceContext } from "./tracing.js";
 
 /** The attributes of an event to publish besides `type` and `data`, all optional. */
 export interface EventAttributes {
@@ -94,19 +95,25 @@ export class Publisher {
       throw clientError(reserved ? "reserved_attribute" : "invalid_event", detail, { errors });
     }
     const json = JSON.stringify(event);
-    return { id: event.id, key: partitionKeyOf(event), json, bytes: Buffer.byteLength(json) };
+    const out = { id: event.id, key: partitionKeyOf(event), json, bytes: Buffer.byteLength(json) };
+    return typeof event.traceparent === "string" ? { ...out, traceparent: event.traceparent } : out;
   }
 }
 
-/** The CloudEvent for `input`: defaults filled, correlation attributes added when caused. */
+/**
+ * The CloudEvent for `input`: defaults filled, correlation attributes added when caused, and
+ * the active trace context as `traceparent`/`tracestate` unless the input has its own.
+ */
 export function buildEvent(input: EventInput, source: string, cause?: Cause): CloudEvent {
   const correlation = cause ? correlationOf(cause) : undefined;
+  const traced = input.traceparent === undefined ? activeTraceContext() : undefined;
   return {
     specversion: "1.0",
     id: globalThis.crypto.randomUUID(),
     source,
     time: new Date().toISOString(),
     ...correlation,
+    ...traced,
     ...stripUndefined(input),
   } as CloudEvent;
 }

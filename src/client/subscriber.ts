@@ -7,6 +7,7 @@ import type { RetryPolicy } from "./retry.js";
 import { StreamSettler } from "./settler.js";
 import { ReconnectingStream, type ServerFrame } from "./stream.js";
 import type { CertificateAuthority } from "./tls.js";
+import { inProcessSpan } from "./tracing.js";
 
 export type Handler<T> = (delivery: Delivery<T>) => unknown;
 
@@ -231,7 +232,9 @@ export class StreamSubscriber<T> implements Subscriber {
     let op: SettleOp = { type: "ack" };
     try {
       const cause = { id: delivery.event.id, correlationid: delivery.event.correlationid };
-      await runWithCause(cause, () => this.#handler(delivery));
+      await runWithCause(cause, () =>
+        inProcessSpan(delivery.event, this.subscription, () => this.#handler(delivery)),
+      );
     } catch (error) {
       op = outcomeOf(error);
       if (!(error instanceof Reject || error instanceof RetryAfter))

@@ -2,6 +2,7 @@ import type { PushConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { CloudEvent } from "../../core/event.js";
 import type { AttemptRecord, Delivery } from "../../engine/engine.js";
+import type { AttemptTrace, RouterTracing } from "../tracing.js";
 import {
   batchRequest,
   binaryRequest,
@@ -30,6 +31,8 @@ export interface AttemptContext {
   readonly endpoints: EndpointChecker;
   readonly now: () => number;
   readonly signal: AbortSignal;
+  /** Tracing on: the attempt's span, sent as the request's `traceparent`. */
+  readonly tracing?: RouterTracing;
 }
 
 export interface AttemptResult {
@@ -70,11 +73,13 @@ function headersFor(
   request: EventRequest,
   id: string,
   timestampSec: number,
+  trace: AttemptTrace | undefined,
 ): Record<string, string> {
   const headers: Record<string, string> = { "user-agent": USER_AGENT };
   for (const [name, value] of Object.entries(target.push.headers))
     if (reservedHeaderError(name) === null) headers[name.toLowerCase()] = value;
   Object.assign(headers, request.headers);
+  if (trace !== undefined) Object.assign(headers, trace.headers);
   Object.assign(headers, webhookHeaders(target.keys, id, timestampSec, request.body));
   return headers;
 }
@@ -117,6 +122,12 @@ export async function attemptDelivery(
 ): Promise<AttemptResult> {
   const at = context.now();
   const events = deliveries.map(parse);
+  const trace = context.tracing?.startAttempt(
+    deliveries[0]?.record.topic ?? "",
+    target.subscription,
+    events.map((e) => e.event),
+    target.push.batch != null,
+  );
   let outcome: PushOutcome;
   try {
     const endpoint = await context.endpoints.check(target.push.url);
@@ -124,7 +135,7 @@ export async function attemptDelivery(
     const id = messageId(target, events);
     outcome = await context.sender.send({
       endpoint,
-      headers: headersFor(target, request, id, Math.floor(at / 1000)),
+      headers: headersFor(target, request, id, Math.floor(at / 1000), trace),
       body: request.body,
       timeoutMs: target.push.timeoutMs,
       signal: context.signal,
@@ -132,5 +143,10 @@ export async function attemptDelivery(
   } catch (error) {
     outcome = refused(error);
   }
+  trace?.end(
+    outcome.kind === "response"
+      ? { status: outcome.status, error: null }
+      : { status: null, error: `${outcome.error}: ${outcome.message}` },
+  );
   return { outcome, records: records(events, at, outcome) };
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { AttemptRecord, CursorStore, Delivery } from "../../engine/engine.js";
 import type { LabelledCounter } from "../metrics.js";
+import type { RouterTracing } from "../tracing.js";
 import { AckBatcher } from "./ack-batcher.js";
 import {
   type AttemptContext,
@@ -61,6 +62,7 @@ export interface DispatcherDeps {
   /** Reports errors the loop survives (engine hiccups); defaults to ignoring them. */
   readonly onError?: (error: unknown) => void;
   readonly random?: () => number;
+  readonly tracing?: RouterTracing;
 }
 
 /** How long one lease call waits for events before the loop looks around again. */
@@ -297,6 +299,7 @@ export class Dispatcher {
       endpoints: this.#deps.endpoints,
       now: () => this.#deps.clock.now(),
       signal,
+      ...(this.#deps.tracing === undefined ? {} : { tracing: this.#deps.tracing }),
     };
   }
 

@@ -3,6 +3,7 @@ import type { SubscriptionConfig } from "../../core/config.js";
 import { isSwitchyardError } from "../../core/errors.js";
 import type { CursorStore } from "../../engine/engine.js";
 import type { PushSecrets } from "../push-secrets.js";
+import type { RouterTracing } from "../tracing.js";
 import { CircuitBreaker, type CircuitOptions } from "./circuit.js";
 import { Dispatcher, type PushHealth, type PushMetrics } from "./dispatcher.js";
 import { EndpointChecker } from "./endpoint-checker.js";
@@ -33,6 +34,8 @@ export interface PushOptions {
   readonly onError?: (error: unknown) => void;
   /** Counters for `/metrics` (the broker passes its own). */
   readonly metrics?: PushMetrics;
+  /** Tracing on: a span per push attempt. */
+  readonly tracing?: RouterTracing;
 }
 
 export class PushDispatchers {
@@ -192,6 +195,7 @@ export class PushDispatchers {
       },
       ...(this.#options.onError === undefined ? {} : { onError: this.#options.onError }),
       ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
+      ...(this.#options.tracing === undefined ? {} : { tracing: this.#options.tracing }),
     };
   }
 

@@ -20,8 +20,18 @@ export function eventRoutes({ app, broker, rateLimits }: RouteContext): void {
       rateLimits.admitEvents(principal.record, events.length);
     try {
       // Publishing creates an unknown topic only for a key that may manage it.
-      const result = await broker.publish(topic, events, mode === "batch", (name) =>
-        mayManage(principal, name),
+      // The plain headers are the transport's context; the event's own is `ce-traceparent`.
+      const { traceparent, tracestate } = request.headers;
+      const transport =
+        typeof traceparent === "string"
+          ? { traceparent, tracestate: typeof tracestate === "string" ? tracestate : undefined }
+          : undefined;
+      const result = await broker.publish(
+        topic,
+        events,
+        mode === "batch",
+        (name) => mayManage(principal, name),
+        transport,
       );
       return sendJson(reply, result.partial ? 207 : 201, publishJson(result));
     } catch (error) {
