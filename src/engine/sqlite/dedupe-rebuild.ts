@@ -2,7 +2,7 @@
 import type { Db } from "./database.js";
 import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
 import { offsetAtTime } from "./events.js";
-import { OFFSET_BITS } from "./schema.js";
+import { eventKeySql, topicKeySql } from "./schema.js";
 import type { TopicState } from "./topic-state.js";
 
 interface IdentityRow extends Record<string, unknown> {
@@ -23,10 +23,10 @@ function rebuildOne(db: Db, topic: TopicState, now: number): DedupeIndex {
     now - topic.config.dedupeWindowMs,
   );
   const rows = db.iterate<IdentityRow>(
-    `SELECT event_key - (?1 << ${OFFSET_BITS}) AS offset, appended_at,
+    `SELECT event_key - ${topicKeySql("?1")} AS offset, appended_at,
             json_extract(body, '$.source') AS source, json_extract(body, '$.id') AS id
        FROM events
-      WHERE event_key BETWEEN (?1 << ${OFFSET_BITS}) + ?2 AND (?1 << ${OFFSET_BITS}) + ?3
+      WHERE event_key BETWEEN ${eventKeySql("?1", "?2")} AND ${eventKeySql("?1", "?3")}
       ORDER BY event_key`,
     topic.id,
     from,

@@ -7,9 +7,10 @@
  */
 import type { LogRecord } from "../../core/stored-event.js";
 import type { Db } from "./database.js";
-import { OFFSET_BITS } from "./schema.js";
+import { eventKeySql, topicKeySql } from "./schema.js";
 
-const KEY = `((?1 << ${OFFSET_BITS}) + ?2)`;
+const KEY = eventKeySql("?1", "?2");
+const UPTO = eventKeySql("?1", "?3");
 
 interface EventRow extends Record<string, unknown> {
   offset: number;
@@ -67,8 +68,8 @@ export function readRange(
   if (limit <= 0 || to < from) return [];
   return db
     .all<EventRow>(
-      `SELECT event_key - (?1 << ${OFFSET_BITS}) AS offset, appended_at, partition_key, body
-         FROM events WHERE event_key BETWEEN ${KEY} AND ((?1 << ${OFFSET_BITS}) + ?3)
+      `SELECT event_key - ${topicKeySql("?1")} AS offset, appended_at, partition_key, body
+         FROM events WHERE event_key BETWEEN ${KEY} AND ${UPTO}
          ORDER BY event_key LIMIT ?4`,
       topicId,
       from,
@@ -118,16 +119,11 @@ export function deleteRange(
 ): { readonly events: number; readonly bytes: number } {
   const sums = db.get<{ n: number; bytes: number | null }>(
     `SELECT count(*) AS n, sum(octet_length(body)) AS bytes FROM events
-       WHERE event_key BETWEEN ${KEY} AND ((?1 << ${OFFSET_BITS}) + ?3)`,
+       WHERE event_key BETWEEN ${KEY} AND ${UPTO}`,
     topicId,
     from,
     to,
   );
-  db.run(
-    `DELETE FROM events WHERE event_key BETWEEN ${KEY} AND ((?1 << ${OFFSET_BITS}) + ?3)`,
-    topicId,
-    from,
-    to,
-  );
+  db.run(`DELETE FROM events WHERE event_key BETWEEN ${KEY} AND ${UPTO}`, topicId, from, to);
   return { events: sums?.n ?? 0, bytes: sums?.bytes ?? 0 };
 }

@@ -12,7 +12,7 @@ import type { Db } from "./database.js";
 import { deleteRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
 import { promoteKey } from "./key-order.js";
-import { OFFSET_BITS, OFFSET_MASK } from "./schema.js";
+import { eventKeySql, OFFSET_MASK, topicKeySql } from "./schema.js";
 import { loadAllTopics, type TopicState } from "./topic-state.js";
 
 const CHUNK = 5_000;
@@ -39,7 +39,7 @@ function countExpired(
   const { maxAgeMs, maxBytes, maxEvents } = topic.config.retention;
   const rows = tx.db.all<{ appended_at: number; bytes: number }>(
     `SELECT appended_at, octet_length(body) AS bytes FROM events
-      WHERE event_key BETWEEN (?1 << ${OFFSET_BITS}) + ?2 AND (?1 << ${OFFSET_BITS}) + ?3
+      WHERE event_key BETWEEN ${eventKeySql("?1", "?2")} AND ${eventKeySql("?1", "?3")}
       ORDER BY event_key LIMIT ?4`,
     topic.id,
     topic.firstOffset,
@@ -110,7 +110,7 @@ export function dropChunkJob(tx: JobTx): boolean {
   const deleted = tx.db.run(
     `DELETE FROM events WHERE event_key IN (
        SELECT event_key FROM events
-        WHERE event_key BETWEEN (?1 << ${OFFSET_BITS}) AND (?1 << ${OFFSET_BITS}) + ${OFFSET_MASK}
+        WHERE event_key BETWEEN ${topicKeySql("?1")} AND ${topicKeySql("?1")} + ${OFFSET_MASK}
         LIMIT ${CHUNK})`,
     id,
   );

@@ -12,6 +12,20 @@ export const OFFSET_MASK = 2 ** OFFSET_BITS - 1;
 /** Topic ids stay below 2^21 so that `topic_id << 42 | offset` fits a signed 64-bit integer. */
 export const MAX_TOPIC_ID = 2 ** 21 - 1;
 
+/**
+ * The SQL for `topic << 42 | offset` from two bound parameters. `node:sqlite` binds every JS
+ * number as a REAL, and REAL arithmetic past 2^53 rounds: from topic id 2048 on, offsets 3
+ * and 4 would land on one key. The casts keep the whole computation in 64-bit integers.
+ */
+export function eventKeySql(topicParam: string, offsetParam: string): string {
+  return `((CAST(${topicParam} AS INTEGER) << ${OFFSET_BITS}) + CAST(${offsetParam} AS INTEGER))`;
+}
+
+/** The SQL for the first key of a topic's range (`topic << 42`) from a bound parameter. */
+export function topicKeySql(topicParam: string): string {
+  return `(CAST(${topicParam} AS INTEGER) << ${OFFSET_BITS})`;
+}
+
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE topics (
