@@ -16,6 +16,7 @@ import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
 import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
+import { createRouterLogger } from "./server/logger.js";
 import { createServer, listenUrl } from "./server/server.js";
 import { VERSION } from "./server/version.js";
 
@@ -203,8 +204,10 @@ async function serve(
   const sessions = new SessionStore(engine.catalog, keys, {
     ...(options.sessionTimes === undefined ? {} : { times: options.sessionTimes }),
   });
+  const logger = createRouterLogger(options.logLevel ?? "info");
   const broker = new Broker({
     engine,
+    log: logger,
     clock: options.clock ?? systemClock,
     secretKeys,
     autoCreateTopics: options.autoCreateTopics ?? false,
@@ -227,7 +230,7 @@ async function serve(
     keys,
     sessions,
     auth,
-    logLevel: options.logLevel ?? "info",
+    logger,
     guards: {
       withoutAuth: !auth,
       loopbackBind: isLoopbackName(host),

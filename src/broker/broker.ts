@@ -23,12 +23,13 @@ import {
   parseSettleRequest,
   type SettleOp,
 } from "./delivery-requests.js";
+import { type Log, silentLog } from "./log.js";
 import { BrokerMetrics } from "./metrics.js";
 import { type PreparedBatch, prepareEvents, type SchemaCheck } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
 import { PushSecrets } from "./push-secrets.js";
-import { type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
+import { type RedriveAudit, type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
 import { type Discovery, discoverSchema } from "./schemas/discover.js";
@@ -77,6 +78,8 @@ export interface BrokerOptions {
   readonly onAuditError?: (error: unknown) => void;
   /** Tracing on: spans for publish requests and push attempts. Absent: none at all. */
   readonly tracing?: RouterTracing;
+  /** Delivery and redrive lines (push outcomes, dead letters, redrive jobs); silent if absent. */
+  readonly log?: Log;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -145,6 +148,7 @@ export class Broker {
       metrics: this.metrics,
       ...options.push,
       ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+      ...(options.log === undefined ? {} : { log: options.log }),
     });
     this.#subs = new Subscriptions(
       this.#engine,
@@ -155,7 +159,7 @@ export class Broker {
     );
     this.#redrives = new RedriveJobs(this.#engine, {
       clock: this.#clock,
-      audit: redriveAuditWriter(this.audit),
+      audit: loggedRedrives(redriveAuditWriter(this.audit), options.log ?? silentLog),
     });
   }
 
@@ -501,4 +505,27 @@ function sharedFailure(appended: readonly Appended[]): SwitchyardError | undefin
   if (first === undefined || !("error" in first)) return undefined;
   const code = first.error.code;
   return appended.every((a) => "error" in a && a.error.code === code) ? first.error : undefined;
+}
+
+/** Redrive jobs log where they start and how they end, beside the audit entry they write. */
+function loggedRedrives(
+  audit: (entry: RedriveAudit) => Promise<void>,
+  log: Log,
+): (entry: RedriveAudit) => Promise<void> {
+  return async (entry) => {
+    await audit(entry);
+    const { job } = entry;
+    const fields = {
+      subscription: job.subscription,
+      redrive: job.id,
+      state: job.state,
+      matched: job.matched,
+      keys: job.keys,
+      moved: job.moved,
+      ...(job.error === undefined ? {} : { error: job.error }),
+    };
+    if (entry.event === "started") log.info(fields, "redrive started");
+    else if (job.state === "failed") log.warn(fields, "redrive failed");
+    else log.info(fields, "redrive finished");
+  };
 }

@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import websocket from "@fastify/websocket";
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -24,6 +25,10 @@ import { answerOnSocket, ClientErrors, ignoreUnknownExpectations } from "./clien
 import type { RouteContext } from "./context.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { LINGER_DEFAULTS, Lingering } from "./lingering-close.js";
+import { createRouterLogger, type LogLevel, type RouterLogger } from "./logger.js";
+
+export type { LogLevel } from "./logger.js";
+
 import { asSwitchyardError, PROBLEM_CONTENT_TYPE, problemOf, retryAfterOf } from "./problem.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
@@ -40,11 +45,11 @@ import { topicRoutes } from "./routes/topics.js";
 import { uiSessionRoutes } from "./routes/ui-session.js";
 import { credentialCheck, StreamHub, streamRoute } from "./stream.js";
 
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "silent";
-
 export interface ServerOptions {
   readonly broker: Broker;
   readonly logLevel?: LogLevel;
+  /** The router's logger, shared with the broker; built from `logLevel` when absent. */
+  readonly logger?: RouterLogger;
   readonly maxBodyBytes?: number;
   /** Longest wait for a request's headers (Node's `headersTimeout`); 0 disables. */
   readonly headersTimeoutMs?: number;
@@ -224,6 +229,11 @@ function nodeServer(options: ServerOptions, headersTimeoutMs: number) {
       : createHttpsServer({ ...timeouts, cert: tls.cert, key: tls.key }, handler);
 }
 
+/** Typed as Fastify's base logger, so the app keeps Fastify's default logger generics. */
+function baseLogger(options: ServerOptions): FastifyBaseLogger {
+  return options.logger ?? createRouterLogger(options.logLevel);
+}
+
 export async function createServer(options: ServerOptions): Promise<HttpServer> {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
   const headersTimeoutMs = options.headersTimeoutMs ?? LIMITS.headersTimeoutMs;
@@ -232,11 +242,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const clientErrors = new ClientErrors();
   const app = Fastify({
     // Request headers are never logged; should a request object reach a log line anyway,
-    // its credentials are redacted.
-    logger: {
-      level: options.logLevel ?? "info",
-      redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
-    },
+    // its credentials are redacted (see logger.ts).
+    loggerInstance: baseLogger(options),
     // Per-request log lines cost throughput; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBodyBytes,

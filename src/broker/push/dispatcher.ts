@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { AttemptRecord, CursorStore, Delivery } from "../../engine/engine.js";
+import { eventIds, type Log } from "../log.js";
 import type { LabelledCounter } from "../metrics.js";
 import type { RouterTracing } from "../tracing.js";
 import { AckBatcher } from "./ack-batcher.js";
@@ -16,7 +17,7 @@ import { classifyOutcome, isEndpointFault, type Verdict } from "./classify.js";
 import type { EndpointChecker } from "./endpoint-checker.js";
 import { RateLimiter } from "./rate-limiter.js";
 import type { PushSender } from "./sender.js";
-import { settlementFor } from "./settle-policy.js";
+import { type Settlement, settlementFor } from "./settle-policy.js";
 import { signingKeys } from "./signing.js";
 import { Waker } from "./waker.js";
 
@@ -63,6 +64,8 @@ export interface DispatcherDeps {
   readonly onError?: (error: unknown) => void;
   readonly random?: () => number;
   readonly tracing?: RouterTracing;
+  /** One line per settled push delivery: debug when delivered, info on a retry, warn on a dead letter. */
+  readonly log?: Log;
 }
 
 /** How long one lease call waits for events before the loop looks around again. */
@@ -330,6 +333,7 @@ export class Dispatcher {
         deliveries.map((d) => d.ackId),
         records,
       );
+      this.#logSettled(deliveries, records, { op: "ack" });
       return;
     }
     const cursors = this.#deps.cursors;
@@ -343,8 +347,45 @@ export class Dispatcher {
         const s = settlementFor(random === undefined ? input : { ...input, random });
         if (s.op === "reject") await cursors.reject(name, [delivery.ackId], s.reason, record);
         else if (s.op === "nack") await cursors.nack(name, [delivery.ackId], s.delayMs, record);
+        this.#logSettled([delivery], record, s);
       }),
     );
+  }
+
+  #logSettled(
+    deliveries: readonly Delivery[],
+    records: readonly AttemptRecord[],
+    settlement: Settlement,
+  ): void {
+    const log = this.#deps.log;
+    const level = settlement.op === "ack" ? "debug" : settlement.op === "nack" ? "info" : "warn";
+    if (log === undefined || !log.isLevelEnabled(level)) return;
+    const message =
+      settlement.op === "ack"
+        ? "push delivered"
+        : settlement.op === "nack"
+          ? "push attempt failed; retrying"
+          : "push delivery dead-lettered";
+    deliveries.forEach((delivery, i) => {
+      const record = records[i];
+      const { eventId, correlationId } = eventIds(delivery.record.body);
+      log[level](
+        {
+          subscription: this.#config.name,
+          topic: delivery.record.topic,
+          offset: delivery.record.offset,
+          eventId,
+          correlationId,
+          attempt: delivery.attempt,
+          status: record?.status ?? null,
+          latencyMs: record?.latencyMs,
+          error: record?.error ?? null,
+          ...(settlement.op === "nack" ? { retryInMs: settlement.delayMs } : {}),
+          ...(settlement.op === "reject" ? { reason: settlement.reason } : {}),
+        },
+        message,
+      );
+    });
   }
 }
 

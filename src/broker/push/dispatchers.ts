@@ -2,6 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import { isSwitchyardError } from "../../core/errors.js";
 import type { CursorStore } from "../../engine/engine.js";
+import type { Log } from "../log.js";
 import type { PushSecrets } from "../push-secrets.js";
 import type { RouterTracing } from "../tracing.js";
 import { CircuitBreaker, type CircuitOptions } from "./circuit.js";
@@ -36,6 +37,7 @@ export interface PushOptions {
   readonly metrics?: PushMetrics;
   /** Tracing on: a span per push attempt. */
   readonly tracing?: RouterTracing;
+  readonly log?: Log;
 }
 
 export class PushDispatchers {
@@ -196,6 +198,7 @@ export class PushDispatchers {
       ...(this.#options.onError === undefined ? {} : { onError: this.#options.onError }),
       ...(this.#options.metrics === undefined ? {} : { metrics: this.#options.metrics }),
       ...(this.#options.tracing === undefined ? {} : { tracing: this.#options.tracing }),
+      ...(this.#options.log === undefined ? {} : { log: this.#options.log }),
     };
   }
 

@@ -1,5 +1,7 @@
-import type { FastifyReply } from "fastify";
+import type { FastifyBaseLogger, FastifyReply } from "fastify";
 import type { SettleOp } from "../../broker/broker.js";
+import { eventIds, levelEnabled } from "../../broker/log.js";
+import type { Delivery, Settled } from "../../engine/engine.js";
 import { actorOf } from "../auth/actor.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parseJsonBody } from "../json-body.js";
@@ -40,6 +42,42 @@ function releaseUnwritten(reply: FastifyReply, gone: boolean, release: () => Pro
   });
 }
 
+/** Debug lines, one per delivery a pull hands out; the request's logger adds `reqId`. */
+function logLeased(
+  log: FastifyBaseLogger,
+  subscription: string,
+  leased: readonly Delivery[],
+): void {
+  if (!levelEnabled(log.level, "debug")) return;
+  for (const delivery of leased) {
+    const { eventId, correlationId } = eventIds(delivery.record.body);
+    log.debug(
+      {
+        subscription,
+        topic: delivery.record.topic,
+        offset: delivery.record.offset,
+        eventId,
+        correlationId,
+        attempt: delivery.attempt,
+      },
+      "pull delivered",
+    );
+  }
+}
+
+/** Rejects (dead letters) at info, the rest at debug; ackIds name deliveries, not secrets. */
+function logSettled(
+  log: FastifyBaseLogger,
+  subscription: string,
+  op: SettleOp,
+  results: readonly Settled[],
+): void {
+  const level = op === "reject" ? "info" : "debug";
+  if (!levelEnabled(log.level, level)) return;
+  for (const { ackId, status } of results)
+    log[level]({ subscription, ackId, op, status }, `pull ${op}`);
+}
+
 export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): void {
   app.post<NameRequest>("/v1/subscriptions/:name/pull", async (request, reply) => {
     const name = request.params.name;
@@ -57,6 +95,7 @@ export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): v
       const gone = watch.gone();
       releaseUnwritten(reply, gone, () => broker.release(name, leased));
       if (gone) deliveries = [];
+      else logLeased(request.log, name, leased);
     }
     return sendJson(reply, 200, deliveriesJson(deliveries));
   });
@@ -64,6 +103,7 @@ export function deliveryRoutes({ app, broker, shutdown, http }: RouteContext): v
   for (const op of SETTLE_OPS)
     app.post<NameRequest>(`/v1/subscriptions/:name/${op}`, async (request, reply) => {
       const results = await broker.settle(request.params.name, op, parseJsonBody(request.body));
+      logSettled(request.log, request.params.name, op, results);
       return sendJson(reply, 200, settledJson(results));
     });
 
