@@ -29,6 +29,8 @@ const LONG = process.env.SWITCHYARD_FUZZ_LONG === "1";
 const HTTP_RUNS = Number(process.env.SWITCHYARD_FUZZ_RUNS ?? (LONG ? 1_000_000 : 3_000));
 const WS_RUNS = Number(process.env.SWITCHYARD_FUZZ_WS_RUNS ?? (LONG ? 20_000 : 200));
 const SEED = Number(process.env.SWITCHYARD_FUZZ_SEED ?? (LONG ? Date.now() % 2 ** 31 : 20_261_203));
+/** Inputs named in a failure report, the failing one included. */
+const RECENT_INPUTS = 6;
 /** Inputs between two liveness checks. */
 const BATCH = 250;
 const HOUR = 3_600_000;
@@ -104,9 +106,17 @@ describe("API fuzzing", () => {
       let state: StateSnapshot = await settledSnapshot(router.engine, 15, 10_000, explain);
       let n = 0;
       const started = Date.now();
+      // The inputs just before a failure: a late effect of one of them shows up as the next
+      // input's breach, so the report names them too.
+      const recent: string[] = [];
+      const remember = (line: string) => {
+        recent.push(line);
+        if (recent.length > RECENT_INPUTS) recent.shift();
+      };
       const property = fc.asyncProperty(anyRequest(specs, FUZZ_MAX_BODY_BYTES), async (c) => {
         try {
           const response = await send(router.port, c.request);
+          remember(`${request(c)} -> ${response.status}`);
           const breach = contractBreach(
             response,
             c.route.endsWith("/stream"),
@@ -118,7 +128,7 @@ describe("API fuzzing", () => {
             const after = await snapshot(router.engine);
             if (!sameState(state, after))
               throw new Error(
-                `${request(c)}: answered ${shown(response)} but changed the store:\n${stateDiff(state, after)}`,
+                `${request(c)}: answered ${shown(response)} but changed the store:\n${stateDiff(state, after)}\n  inputs before it:\n    ${recent.slice(0, -1).join("\n    ")}`,
               );
           } else {
             // A success that wrote nothing and started nothing leaves the known state as it is.
