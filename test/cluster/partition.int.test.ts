@@ -23,7 +23,7 @@ import { call, callUntilAnswered } from "../crash/http.js";
 import { LoadLoops } from "../crash/load-loops.js";
 import { readWholeLog } from "../crash/read-log.js";
 import { eventually } from "../support/eventually.js";
-import { natsServerAvailable } from "../support/nats-server.js";
+import { natsServerAvailable, partitionSafeNatsServer } from "../support/nats-server.js";
 import { NetnsNatsNode, PartitionNet, requireRoot } from "../support/netns.js";
 import { type RouterProcess, startRouterProcess } from "../support/router-process.js";
 import { Publisher } from "./load.js";
@@ -159,6 +159,8 @@ describe.runIf(natsServerAvailable())("network partition: R3 JetStream in namesp
     `loses no 201 and delivers everything through ${CUTS} cut(s) of ${CUT_MS / 1000} s`,
     async () => {
       requireRoot("the network partition test");
+      const server = partitionSafeNatsServer();
+      console.log(`partition test: nats-server ${server.version} (${server.path})`);
       const started = Date.now();
       const at = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
       dir = mkdtempSync(join(tmpdir(), "sy-partition-"));
@@ -166,7 +168,7 @@ describe.runIf(natsServerAvailable())("network partition: R3 JetStream in namesp
       const partition = PartitionNet.create(3);
       net = partition;
       for (let i = 0; i < 3; i++)
-        nats.push(new NetnsNatsNode(partition, i, join(workDir, `n${i + 1}`)));
+        nats.push(new NetnsNatsNode(partition, i, join(workDir, `n${i + 1}`), server.path));
       for (const node of nats) node.start();
       await eventually(
         async () => {

@@ -17,7 +17,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const CANDIDATES = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
 const START_TIMEOUT_MS = 15_000;
@@ -30,6 +31,27 @@ export function natsServerBinary(): string | null {
   const onPath = which.status === 0 ? which.stdout.trim() : "";
   if (onPath) return onPath;
   return CANDIDATES.find((path) => existsSync(path)) ?? null;
+}
+
+/** The oldest nats-server whose R3 replicas stay identical through a partition (see below). */
+export const PARTITION_SAFE_VERSION = "2.10.27";
+const FETCHED = resolve(dirname(fileURLToPath(import.meta.url)), "../../.nats/nats-server");
+
+/**
+ * The nats-server for the partition test: `NATS_PARTITION_SERVER_BIN`, else the one
+ * `scripts/fetch-nats-server.sh` put in `.nats/`. Not the machine's 2.9.10, whose replicas
+ * diverge after a cut and lose acknowledged writes (docs/operations.md), whatever the router
+ * does; throws, saying how to get one, when there is none.
+ */
+export function partitionSafeNatsServer(): { readonly path: string; readonly version: string } {
+  const path = process.env.NATS_PARTITION_SERVER_BIN || FETCHED;
+  const run = existsSync(path) ? spawnSync(path, ["--version"], { encoding: "utf8" }) : null;
+  const version = /v(\d+\.\d+\.\d+)/.exec(run?.stdout ?? "")?.[1];
+  if (version === undefined)
+    throw new Error(
+      `no nats-server at ${path}: run scripts/fetch-nats-server.sh (nats-server ${PARTITION_SAFE_VERSION}, from Debian trixie) or set NATS_PARTITION_SERVER_BIN`,
+    );
+  return { path, version };
 }
 
 /** Prints the loud message that explains a skip, and answers whether the binary is there. */

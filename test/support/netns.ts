@@ -263,10 +263,14 @@ export class NetnsNatsNode {
   #child: ChildProcess | undefined;
   #output = "";
 
-  constructor(net: PartitionNet, index: number, dir: string) {
+  readonly #binary: string | undefined;
+
+  /** `binary`: the nats-server to run; the machine's (`natsServerBinary()`) when absent. */
+  constructor(net: PartitionNet, index: number, dir: string, binary?: string) {
     this.#net = net;
     this.#index = index;
     this.#dir = dir;
+    this.#binary = binary;
   }
 
   get url(): string {
@@ -286,7 +290,7 @@ export class NetnsNatsNode {
   }
 
   start(): void {
-    const binary = natsServerBinary();
+    const binary = this.#binary ?? natsServerBinary();
     if (binary === null) throw new Error("nats-server binary not found");
     mkdirSync(this.#dir, { recursive: true });
     const config = join(this.#dir, "nats.conf");

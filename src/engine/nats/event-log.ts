@@ -22,6 +22,8 @@ import { eventMsgId, type PublishItem, type PublishOutcome } from "./publisher.j
 import { tailTopic } from "./tail.js";
 import { TopicCatalog } from "./topic-catalog.js";
 
+/** Appended to a `Nats-Msg-Id` whose original JetStream lost (see #confirmDuplicates). */
+const COPY_SUFFIX = "~copy";
 /** JetStream answers a repeat of an id still being stored with sequence 0: ask again. */
 const INFLIGHT_DUPLICATE_RETRIES = 20;
 const INFLIGHT_DUPLICATE_PAUSE_MS = 25;
@@ -74,6 +76,12 @@ export class NatsEventLog implements EventLog {
       sentIndex.push(i);
     });
     const outcomes = await this.#publish(topic, items);
+    await this.#confirmDuplicates(
+      topic,
+      items,
+      sentIndex.map((i) => events[i] as NewEvent),
+      outcomes,
+    );
     if (outcomes.every((o) => o.kind === "no-stream")) await this.#noStream(topic);
     const results = Array.from<Appended | undefined>({ length: events.length });
     outcomes.forEach((outcome, j) => {
@@ -109,6 +117,60 @@ export class NatsEventLog implements EventLog {
       });
     }
     return outcomes;
+  }
+
+  /**
+   * A duplicate answer is only as good as the message it names: after a leader change
+   * JetStream (2.10 seen here) can remember an id in its dedupe window while the message it
+   * points at was lost, and a 201 for that event would be a 201 for nothing stored. Such an
+   * event is stored again under a second id derived from the first, so a further retry
+   * dedupes against the copy; one that cannot be confirmed either way fails, never a 201.
+   */
+  async #confirmDuplicates(
+    topic: string,
+    items: PublishItem[],
+    events: readonly NewEvent[],
+    outcomes: PublishOutcome[],
+  ): Promise<void> {
+    const stream = this.#ctx.names.topicStream(topic);
+    const subject = this.#ctx.names.topicSubject(topic);
+    const lostOnes = async (indexes: readonly number[]) => {
+      const held = await Promise.all(
+        indexes.map((i) => {
+          const outcome = outcomes[i];
+          const event = events[i] as NewEvent;
+          return outcome?.kind === "stored"
+            ? this.#ctx.reader.holdsEvent(stream, topic, outcome.seq, event)
+            : true;
+        }),
+      );
+      return indexes.filter((_, k) => !held[k]);
+    };
+    const duplicates = outcomes.flatMap((o, i) =>
+      o.kind === "stored" && o.duplicate && o.seq > 0 ? [i] : [],
+    );
+    if (duplicates.length === 0) return;
+    const lost = await lostOnes(duplicates);
+    if (lost.length === 0) return;
+    const copies = lost.map((i) => {
+      const item = items[i] as PublishItem;
+      return { ...item, msgId: item.msgId === null ? null : `${item.msgId}${COPY_SUFFIX}` };
+    });
+    const stored = await this.#ctx.publisher.publish(subject, copies);
+    lost.forEach((i, k) => {
+      outcomes[i] = stored[k] as PublishOutcome;
+    });
+    const stillDuplicates = lost.filter((i) => {
+      const o = outcomes[i];
+      return o?.kind === "stored" && o.duplicate;
+    });
+    for (const i of await lostOnes(stillDuplicates))
+      outcomes[i] = {
+        kind: "failed",
+        error: unavailable(
+          `appending to topic ${topic}: JetStream's dedupe window names a message it does not hold`,
+        ),
+      };
   }
 
   /** No stream answered: the topic is gone, or its stream has no leader at the moment. */

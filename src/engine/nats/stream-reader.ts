@@ -29,6 +29,11 @@ interface StreamInfoJson {
   readonly error?: { readonly err_code?: number; readonly description?: string };
 }
 
+interface MsgGetJson {
+  readonly message?: { readonly data?: string };
+  readonly error?: { readonly err_code?: number; readonly description?: string };
+}
+
 export class StreamReader {
   readonly #nc: NatsConnection;
   readonly #inbox: Inbox;
@@ -74,6 +79,37 @@ export class StreamReader {
       records.push(recordFromDirectGet(topic, reply));
     }
     return records;
+  }
+
+  /**
+   * Whether the stream holds the event (`source`, `id`) at `seq`, asked of the stream's
+   * leader (a direct get may be served by a replica still catching up). A dedupe answer
+   * names the original's sequence; after a leader change JetStream can remember an id whose
+   * message it no longer holds there, so a duplicate is taken only once this says yes.
+   */
+  async holdsEvent(
+    stream: string,
+    topic: string,
+    seq: number,
+    event: { readonly source: string; readonly id: string },
+  ): Promise<boolean> {
+    const reply = await requestOne(
+      this.#nc,
+      this.#inbox,
+      { subject: `$JS.API.STREAM.MSG.GET.${stream}`, data: JSON.stringify({ seq }) },
+      this.#timeoutMs,
+    );
+    if (reply === undefined || statusOf(reply) === 503)
+      throw unavailable(`checking a duplicate in topic ${topic}`);
+    const answer = JSON.parse(reply.string()) as MsgGetJson;
+    if (answer.error?.err_code === JS_CODES.noMessageFound) return false;
+    if (answer.error !== undefined || answer.message?.data === undefined)
+      throw unavailable(`checking a duplicate in topic ${topic}: ${answer.error?.description}`);
+    const stored = JSON.parse(Buffer.from(answer.message.data, "base64").toString("utf8")) as {
+      source?: unknown;
+      id?: unknown;
+    };
+    return stored.source === event.source && stored.id === event.id;
   }
 
   /** The append time of `seq`, or null when it is no longer stored. */
