@@ -72,7 +72,7 @@ export class Subscriptions {
     const config: SubscriptionConfig =
       existing === null ? parsed : { ...parsed, start: existing.start };
     const { created } = await this.#engine.cursors.putSubscription(this.#secrets.seal(config));
-    this.#push.sync(name, config);
+    await this.#push.sync(name, config);
     return { created, subscription: subscriptionView(config, undefined, this.#push.health(name)) };
   }
 
@@ -112,8 +112,9 @@ export class Subscriptions {
 
   async delete(name: string): Promise<void> {
     assertSubscriptionName(name, "path:name");
+    // Push stops first: its last attempts settle (and log) while the subscription exists.
+    await this.#push.sync(name, null);
     const deleted = await this.#engine.cursors.deleteSubscription(name);
-    this.#push.sync(name, null);
     if (!deleted) throw notFound(name);
   }
 

@@ -406,6 +406,37 @@ describe("push delivery", () => {
     expect(span).toBeGreaterThanOrEqual(400);
   });
 
+  it("answers a PUT that turns push off, or a DELETE, only once no push attempt can still settle", async () => {
+    for (const change of ["pull", "delete"] as const) {
+      // An endpoint that holds every request for a while: the change lands mid-request.
+      const s = await sink((_req, res) => {
+        setTimeout(() => res.writeHead(204).end(), 400);
+      });
+      const t = await topic();
+      const name = await subscribe(t, { url: s.url }, { maxInFlight: 10 });
+      expect((await http.publish(t, [event(), event(), event(), event()])).status).toBe(201);
+      await eventually(() => expect(s.requests.length).toBe(4));
+      const answer =
+        change === "pull"
+          ? await http.put(`/v1/subscriptions/${name}`, { topic: t, backoff: FAST_BACKOFF })
+          : await http.del(`/v1/subscriptions/${name}`);
+      expect(answer.status, answer.text).toBe(change === "pull" ? 200 : 204);
+      if (change === "delete") continue; // nothing left to settle into
+      const settled = async () => {
+        const { oldestUnackedAgeMs: _age, ...rest } = await stats(name);
+        return rest;
+      };
+      const atAnswer = await settled();
+      // The held requests are answered 204 after this; none of them may be acked now.
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect(await settled()).toEqual(atAnswer);
+      expect(atAnswer).toMatchObject({ acked: 0, inFlight: 0 });
+      // The events wait for a pull, under the attempt they had (never more than maxAttempts).
+      const pulled = await http.post(`/v1/subscriptions/${name}/pull`, { max: 10, waitMs: 0 });
+      expect(pulled.body.deliveries).toHaveLength(4);
+    }
+  });
+
   it("validates push settings", async () => {
     const t = await topic();
     const bad = async (push: Record<string, unknown>, pointer: string) =>

@@ -210,4 +210,48 @@ describe("dispatcher lifecycle", () => {
     expect(pulled).toHaveLength(1);
     expect(s.requests).toHaveLength(1);
   });
+
+  it("answers the PUT that turns push off, and the DELETE, only after its last ack committed", async () => {
+    for (const change of ["pull", "delete"] as const) {
+      const s = await sink();
+      // The store only: the broker under test is the one on the slow engine below.
+      const { engine } = await open({ allowPrivateEndpoints: true, reconcileIntervalMs: 0 });
+      // The engine takes each ack 300 ms late: long enough for an answer to overtake it.
+      let acksDone = 0;
+      const slowCursors = new Proxy(engine.cursors, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== "function") return value;
+          // Methods run on the real store (its private fields are not the proxy's).
+          if (prop !== "ack") return value.bind(target);
+          return async (...args: unknown[]) => {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            const result = await value.apply(target, args);
+            acksDone++;
+            return result;
+          };
+        },
+      });
+      const slowEngine = new Proxy(engine, {
+        get(target, prop, receiver) {
+          if (prop === "cursors") return slowCursors;
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const slow = new Broker({
+        engine: slowEngine,
+        secretKeys,
+        push: { allowPrivateEndpoints: true, reconcileIntervalMs: 0 },
+      });
+      await slow.startDispatchers();
+      cleanups.push(() => slow.close());
+      const { topic, name } = await setup(slow, s.url);
+      await slow.publish(topic, [event()], true);
+      await eventually(() => expect(s.requests).toHaveLength(1));
+      if (change === "pull") await slow.putSubscription(name, { topic });
+      else await slow.deleteSubscription(name);
+      expect(acksDone, `after the ${change}`).toBe(1);
+    }
+  });
 });

@@ -40,6 +40,22 @@ export interface PushOptions {
   readonly log?: Log;
 }
 
+/** Longest a PUT or DELETE waits for a stopping dispatcher (a settle the engine is slow to take). */
+const STOP_WAIT_MS = 5_000;
+
+/** Waits for `work` (its failure is the dispatcher's to report), or `ms`, whichever is first. */
+async function boundedWait(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class PushDispatchers {
   readonly #cursors: CursorStore;
   readonly #clock: Clock;
@@ -111,7 +127,7 @@ export class PushDispatchers {
         seen.add(config.name);
         this.#syncStored(config);
       }
-      for (const name of this.#dispatchers.keys()) if (!seen.has(name)) this.sync(name, null);
+      for (const name of this.#dispatchers.keys()) if (!seen.has(name)) void this.sync(name, null);
       this.#secrets.retain(seen);
     });
     // One failed pass (the store unreachable for a moment) must not fail every later one.
@@ -128,30 +144,33 @@ export class PushDispatchers {
       this.#options.onError?.(error);
       return;
     }
-    this.sync(config.name, config);
+    void this.sync(config.name, config);
   }
 
   /**
    * Starts, updates or stops the dispatcher of `name`; `config` (secrets opened) null means
-   * deleted.
+   * deleted. A stop resolves once the requests in flight were aborted and settled (at most
+   * `STOP_WAIT_MS`), so a PUT that turns push off or a DELETE answers only when no push
+   * attempt of the subscription can still settle behind it.
    */
-  sync(name: string, config: SubscriptionConfig | null): void {
-    if (this.#closed) return;
+  sync(name: string, config: SubscriptionConfig | null): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     const running = this.#dispatchers.get(name);
     if (config === null || config.push === null) {
-      if (running === undefined) return;
+      if (running === undefined) return Promise.resolve();
       this.#dispatchers.delete(name);
-      void running.stop();
+      const stopped = running.stop();
       this.#pruneCircuits();
-      return;
+      return boundedWait(stopped, STOP_WAIT_MS);
     }
     if (running !== undefined) {
       if (JSON.stringify(running.config) !== JSON.stringify(config)) running.update(config);
-      return;
+      return Promise.resolve();
     }
     const dispatcher = new Dispatcher(this.#deps(), config);
     this.#dispatchers.set(name, dispatcher);
     dispatcher.start();
+    return Promise.resolve();
   }
 
   /** The health of a push subscription's delivery; null when no dispatcher runs for it. */
