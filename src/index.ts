@@ -16,6 +16,7 @@ import type { Engine } from "./engine/engine.js";
 import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
 import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
+import { RouterMetrics } from "./server/metrics.js";
 import { createServer, listenUrl } from "./server/server.js";
 import { VERSION } from "./server/version.js";
 
@@ -203,8 +204,10 @@ async function serve(
   const sessions = new SessionStore(engine.catalog, keys, {
     ...(options.sessionTimes === undefined ? {} : { times: options.sessionTimes }),
   });
+  const metrics = new RouterMetrics();
   const broker = new Broker({
     engine,
+    metrics,
     clock: options.clock ?? systemClock,
     secretKeys,
     autoCreateTopics: options.autoCreateTopics ?? false,
@@ -224,6 +227,7 @@ async function serve(
     options.limits ?? {};
   const server = await createServer({
     broker,
+    metrics,
     keys,
     sessions,
     auth,

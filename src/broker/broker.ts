@@ -12,7 +12,6 @@ import type {
   LogPage,
   NewEvent,
   Settled,
-  SubscriptionStats,
 } from "../engine/engine.js";
 import { type Actor, AuditTrail, redriveAuditWriter } from "./audit.js";
 import {
@@ -23,7 +22,7 @@ import {
   parseSettleRequest,
   type SettleOp,
 } from "./delivery-requests.js";
-import { BrokerMetrics } from "./metrics.js";
+import { BrokerMetrics, type MetricsFactory } from "./metrics.js";
 import { type PreparedBatch, prepareEvents, type SchemaCheck } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
@@ -35,7 +34,7 @@ import { type Discovery, discoverSchema } from "./schemas/discover.js";
 import { type PublicUrlSettings, SchemaEnforcement } from "./schemas/enforcement.js";
 import { SchemaRegistry } from "./schemas/registry.js";
 import { TopicTypes } from "./schemas/topic-types.js";
-import { Subscriptions } from "./subscriptions.js";
+import { type SubscriptionGauges, Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import {
   type RouterTracing,
@@ -47,7 +46,7 @@ import type { SubscriptionView, TopicView } from "./views.js";
 
 export type { Actor, AuditTrail, RefusalReason } from "./audit.js";
 export type { SettleOp } from "./delivery-requests.js";
-export { BrokerMetrics } from "./metrics.js";
+export { BrokerMetrics, type MetricsFactory } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
@@ -60,6 +59,7 @@ export type {
   SchemaTypeView,
   SchemaVersionView,
 } from "./schemas/registry.js";
+export type { SubscriptionGauges } from "./subscriptions.js";
 export { RouterTracing, type TraceHeaders } from "./tracing.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
@@ -77,6 +77,8 @@ export interface BrokerOptions {
   readonly onAuditError?: (error: unknown) => void;
   /** Tracing on: spans for publish requests and push attempts. Absent: none at all. */
   readonly tracing?: RouterTracing;
+  /** Where the broker's counters and histograms live (the server's registry); none if absent. */
+  readonly metrics?: MetricsFactory;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -105,7 +107,7 @@ export interface PublishResult {
  * the same pointer-precise errors.
  */
 export class Broker {
-  readonly metrics = new BrokerMetrics();
+  readonly metrics: BrokerMetrics;
   /** The audit trail (`switchyard.audit`); the server records key and credential events here. */
   readonly audit: AuditTrail;
   /**
@@ -126,6 +128,7 @@ export class Broker {
   readonly #tracing: RouterTracing | undefined;
 
   constructor(options: BrokerOptions) {
+    this.metrics = new BrokerMetrics(options.metrics);
     this.#engine = options.engine;
     this.#clock = options.clock ?? systemClock;
     this.#tracing = options.tracing;
@@ -398,8 +401,9 @@ export class Broker {
   listSubscriptions(): Promise<SubscriptionView[]> {
     return this.#subs.list();
   }
-  subscriptionStats(): Promise<{ config: SubscriptionConfig; stats: SubscriptionStats }[]> {
-    return this.#subs.allStats();
+  /** Per-subscription gauges this node reports (on NATS: the subscriptions it owns). */
+  subscriptionGauges(): Promise<SubscriptionGauges[]> {
+    return this.#subs.reportedGauges();
   }
   async deleteSubscription(name: string, actor: Actor = null): Promise<void> {
     await this.#subs.delete(name);

@@ -20,6 +20,7 @@ import {
 import { subscriptionNotFound, topicNotFound } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 import { promoteKey } from "./key-order.js";
+import { eventKeySql } from "./schema.js";
 import {
   firstEpochOf,
   loadSubscription,
@@ -105,6 +106,17 @@ function apply(s: Settle, row: DeliveryRow, op: SettleOp): void {
   }
 }
 
+const APPENDED_AT = `SELECT appended_at FROM events WHERE event_key = ${eventKeySql("?", "?")}`;
+
+/** An `ok` answer; an ack carries the event's append time (a primary-key read) when kept. */
+function settled(s: Settle, ackId: string, offset: number, op: SettleOp): Settled {
+  if (op.kind !== "ack") return { ackId, status: "ok" };
+  const row = s.tx.db.get<{ appended_at: number }>(APPENDED_AT, s.topic.id, offset);
+  return row === undefined
+    ? { ackId, status: "ok" }
+    : { ackId, status: "ok", appendedAt: row.appended_at };
+}
+
 export function settleJob(
   tx: JobTx,
   ctx: EngineContext,
@@ -125,13 +137,15 @@ export function settleJob(
     const parts = decodeAckId(ackId);
     if (op.kind === "ack" && parts !== null && ackFast(s, parts)) {
       changed = true;
-      results.push({ ackId, status: "ok" });
+      results.push(settled(s, ackId, parts.offset, op));
       continue;
     }
     const { status, row } = check(s, parts);
     if (row !== undefined) {
       apply(s, row, op);
       changed = true;
+      results.push(settled(s, ackId, row.event_offset, op));
+      continue;
     }
     results.push({ ackId, status });
   }
