@@ -119,8 +119,16 @@ export class Subscriptions {
       configs.map(async (config): Promise<SubscriptionGauges | undefined> => {
         const stats = await this.#statsOrNull(config.name);
         if (stats === undefined || !cursors.reportsGauges(config.name)) return undefined;
-        const deadLetterDepth = await cursors.deadLetterDepth(config.name).catch(() => 0);
-        return { config, stats, deadLetterDepth };
+        // Deleted meanwhile: left out. Any other failure fails the scrape, rather than a 0
+        // that would resolve a dead-letter alert.
+        const deadLetterDepth = await cursors
+          .deadLetterDepth(config.name)
+          .catch((error: unknown) => {
+            if (error instanceof SwitchyardError && error.code === "subscription_not_found")
+              return undefined;
+            throw error;
+          });
+        return deadLetterDepth === undefined ? undefined : { config, stats, deadLetterDepth };
       }),
     );
     return rows.filter((r) => r !== undefined);
