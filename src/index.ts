@@ -17,6 +17,7 @@ import type { NatsCredentials } from "./engine/nats/index.js";
 import { loadSecretKeys } from "./engine/secret-key-file.js";
 import { checkBind, prepareKeys, StartRefused } from "./server/auth/startup.js";
 import { createRouterLogger } from "./server/logger.js";
+import { RouterMetrics } from "./server/metrics.js";
 import { createServer, listenUrl } from "./server/server.js";
 import { VERSION } from "./server/version.js";
 
@@ -205,9 +206,11 @@ async function serve(
     ...(options.sessionTimes === undefined ? {} : { times: options.sessionTimes }),
   });
   const logger = createRouterLogger(options.logLevel ?? "info");
+  const metrics = new RouterMetrics();
   const broker = new Broker({
     engine,
     log: logger,
+    metrics,
     clock: options.clock ?? systemClock,
     secretKeys,
     autoCreateTopics: options.autoCreateTopics ?? false,
@@ -227,6 +230,7 @@ async function serve(
     options.limits ?? {};
   const server = await createServer({
     broker,
+    metrics,
     keys,
     sessions,
     auth,

@@ -12,7 +12,6 @@ import type {
   LogPage,
   NewEvent,
   Settled,
-  SubscriptionStats,
 } from "../engine/engine.js";
 import { type Actor, AuditTrail, redriveAuditWriter } from "./audit.js";
 import {
@@ -24,7 +23,7 @@ import {
   type SettleOp,
 } from "./delivery-requests.js";
 import { type Log, silentLog } from "./log.js";
-import { BrokerMetrics } from "./metrics.js";
+import { BrokerMetrics, type MetricsFactory } from "./metrics.js";
 import { type PreparedBatch, prepareEvents, type SchemaCheck } from "./publish.js";
 import { type AttemptView, parseAttemptQuery, parsePauseRequest } from "./push/api.js";
 import { PushDispatchers, type PushOptions } from "./push/dispatchers.js";
@@ -36,7 +35,7 @@ import { type Discovery, discoverSchema } from "./schemas/discover.js";
 import { type PublicUrlSettings, SchemaEnforcement } from "./schemas/enforcement.js";
 import { SchemaRegistry } from "./schemas/registry.js";
 import { TopicTypes } from "./schemas/topic-types.js";
-import { Subscriptions } from "./subscriptions.js";
+import { type SubscriptionGauges, Subscriptions } from "./subscriptions.js";
 import { Topics } from "./topics.js";
 import {
   type RouterTracing,
@@ -48,7 +47,7 @@ import type { SubscriptionView, TopicView } from "./views.js";
 
 export type { Actor, AuditTrail, RefusalReason } from "./audit.js";
 export type { SettleOp } from "./delivery-requests.js";
-export { BrokerMetrics } from "./metrics.js";
+export { BrokerMetrics, type MetricsFactory } from "./metrics.js";
 export type { AttemptView } from "./push/api.js";
 export type { PushOptions } from "./push/dispatchers.js";
 export type { RedriveJob, RedriveStarted } from "./redrive.js";
@@ -61,6 +60,7 @@ export type {
   SchemaTypeView,
   SchemaVersionView,
 } from "./schemas/registry.js";
+export type { SubscriptionGauges } from "./subscriptions.js";
 export { RouterTracing, type TraceHeaders } from "./tracing.js";
 export type { PushState, PushView, SubscriptionView, TopicView } from "./views.js";
 
@@ -80,6 +80,8 @@ export interface BrokerOptions {
   readonly tracing?: RouterTracing;
   /** Delivery and redrive lines (push outcomes, dead letters, redrive jobs); silent if absent. */
   readonly log?: Log;
+  /** Where the broker's counters and histograms live (the server's registry); none if absent. */
+  readonly metrics?: MetricsFactory;
 }
 
 /** One entry of a publish answer, in input order. */
@@ -108,7 +110,7 @@ export interface PublishResult {
  * the same pointer-precise errors.
  */
 export class Broker {
-  readonly metrics = new BrokerMetrics();
+  readonly metrics: BrokerMetrics;
   /** The audit trail (`switchyard.audit`); the server records key and credential events here. */
   readonly audit: AuditTrail;
   /**
@@ -129,6 +131,7 @@ export class Broker {
   readonly #tracing: RouterTracing | undefined;
 
   constructor(options: BrokerOptions) {
+    this.metrics = new BrokerMetrics(options.metrics);
     this.#engine = options.engine;
     this.#clock = options.clock ?? systemClock;
     this.#tracing = options.tracing;
@@ -402,8 +405,9 @@ export class Broker {
   listSubscriptions(): Promise<SubscriptionView[]> {
     return this.#subs.list();
   }
-  subscriptionStats(): Promise<{ config: SubscriptionConfig; stats: SubscriptionStats }[]> {
-    return this.#subs.allStats();
+  /** Per-subscription gauges this node reports (on NATS: the subscriptions it owns). */
+  subscriptionGauges(): Promise<SubscriptionGauges[]> {
+    return this.#subs.reportedGauges();
   }
   async deleteSubscription(name: string, actor: Actor = null): Promise<void> {
     await this.#subs.delete(name);

@@ -18,6 +18,14 @@ function notFound(name: string): SwitchyardError {
   });
 }
 
+/** What `/metrics` reports of one subscription. */
+export interface SubscriptionGauges {
+  readonly config: SubscriptionConfig;
+  readonly stats: SubscriptionStats;
+  /** Dead letters not yet redriven and still retained. */
+  readonly deadLetterDepth: number;
+}
+
 /** Subscription administration, pull and settle. */
 export class Subscriptions {
   readonly #engine: Engine;
@@ -100,14 +108,30 @@ export class Subscriptions {
   }
 
   /** Every subscription's stats (for lag gauges); one deleted meanwhile is left out. */
-  async allStats(): Promise<{ config: SubscriptionConfig; stats: SubscriptionStats }[]> {
-    const configs = await this.#engine.cursors.listSubscriptions();
+  /**
+   * Stats and dead-letter depth of the subscriptions whose gauges this node reports (on a
+   * cluster, those it owns once `stats` has settled the owner), for `/metrics`.
+   */
+  async reportedGauges(): Promise<SubscriptionGauges[]> {
+    const cursors = this.#engine.cursors;
+    const configs = await cursors.listSubscriptions();
     const rows = await Promise.all(
-      configs.map(async (config) => ({ config, stats: await this.#statsOrNull(config.name) })),
+      configs.map(async (config): Promise<SubscriptionGauges | undefined> => {
+        const stats = await this.#statsOrNull(config.name);
+        if (stats === undefined || !cursors.reportsGauges(config.name)) return undefined;
+        // Deleted meanwhile: left out. Any other failure fails the scrape, rather than a 0
+        // that would resolve a dead-letter alert.
+        const deadLetterDepth = await cursors
+          .deadLetterDepth(config.name)
+          .catch((error: unknown) => {
+            if (error instanceof SwitchyardError && error.code === "subscription_not_found")
+              return undefined;
+            throw error;
+          });
+        return deadLetterDepth === undefined ? undefined : { config, stats, deadLetterDepth };
+      }),
     );
-    return rows.flatMap((r) =>
-      r.stats === undefined ? [] : [{ config: r.config, stats: r.stats }],
-    );
+    return rows.filter((r) => r !== undefined);
   }
 
   async delete(name: string): Promise<void> {
@@ -151,7 +175,14 @@ export class Subscriptions {
   async settle(name: string, request: SettleRequest): Promise<readonly Settled[]> {
     assertSubscriptionName(name, "path:name");
     const results = await this.#apply(name, request);
-    const ok = results.filter((r) => r.status === "ok").length;
+    let ok = 0;
+    const now = Date.now();
+    for (const r of results) {
+      if (r.status !== "ok") continue;
+      ok++;
+      if (r.appendedAt !== undefined)
+        this.#metrics.deliveryLatency.observe(name, Math.max(0, now - r.appendedAt) / 1000);
+    }
     if (ok > 0) this.#counterFor(request.op).add(name, ok);
     return results;
   }

@@ -130,6 +130,11 @@ export interface Settled {
    * (already settled, never issued, or dead-lettered).
    */
   readonly status: SettleStatus;
+  /**
+   * On an `ok` ack: when the event was appended (epoch ms), for the append → ack latency
+   * metric. Absent when the engine cannot tell cheaply (e.g. the original is gone).
+   */
+  readonly appendedAt?: number;
 }
 
 export interface RedriveRequest {
@@ -263,6 +268,18 @@ export interface CursorStore {
    */
   redrive(sub: string, req: RedriveRequest): Promise<RedriveResult>;
   stats(sub: string): Promise<SubscriptionStats>;
+  /**
+   * The subscription's dead letters not yet redriven whose copy its dead-letter topic still
+   * retains: what a redrive without a filter would find, so 0 right after one. Rejects with
+   * `subscription_not_found`.
+   */
+  deadLetterDepth(sub: string): Promise<number>;
+  /**
+   * Whether this node reports the subscription's gauges in `/metrics`: always on a
+   * single-router engine; on a shared cluster only on the node that owns the subscription
+   * (call after `stats`, which settles who owns it), so a sum across nodes counts it once.
+   */
+  reportsGauges(sub: string): boolean;
   /**
    * The subscription's attempt log, newest first. Retention is bounded: the engine keeps at
    * least the most recent 1,000 attempts per subscription (more by its own setting) and drops

@@ -3,6 +3,7 @@ import type { Broker } from "../broker/broker.js";
 import type { KeyStore } from "../broker/keys.js";
 import type { RateLimiter } from "./auth/rate-limit.js";
 import type { HttpMetrics } from "./http-metrics.js";
+import type { RouterMetrics } from "./metrics.js";
 
 export const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -13,6 +14,8 @@ export interface RouteContext {
   /** Aborts when the server starts closing: long polls and streams end early. */
   readonly shutdown: AbortSignal;
   readonly http: HttpMetrics;
+  /** The registry `/metrics` renders; routes observe publish latency into it. */
+  readonly metrics: RouterMetrics;
   readonly maxBodyBytes: number;
   readonly keys: KeyStore;
   /** Requests carry a key (`request.principal`); lists filter by its scopes. */

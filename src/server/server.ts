@@ -19,16 +19,15 @@ import type { SessionStore } from "../broker/sessions.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import { declareScopes } from "./auth/auth.js";
+import { authFailureReason } from "./auth/auth-failures.js";
 import { RateLimiter } from "./auth/rate-limit.js";
 import { bodyReader } from "./body-reader.js";
 import { answerOnSocket, ClientErrors, ignoreUnknownExpectations } from "./client-errors.js";
 import type { RouteContext } from "./context.js";
-import { HttpMetrics } from "./http-metrics.js";
+import type { HttpMetrics } from "./http-metrics.js";
 import { LINGER_DEFAULTS, Lingering } from "./lingering-close.js";
 import { createRouterLogger, type LogLevel, type RouterLogger } from "./logger.js";
-
-export type { LogLevel } from "./logger.js";
-
+import { RouterMetrics } from "./metrics.js";
 import { asSwitchyardError, PROBLEM_CONTENT_TYPE, problemOf, retryAfterOf } from "./problem.js";
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
@@ -44,6 +43,8 @@ import { subscriptionRoutes } from "./routes/subscriptions.js";
 import { topicRoutes } from "./routes/topics.js";
 import { uiSessionRoutes } from "./routes/ui-session.js";
 import { credentialCheck, StreamHub, streamRoute } from "./stream.js";
+
+export type { LogLevel } from "./logger.js";
 
 export interface ServerOptions {
   readonly broker: Broker;
@@ -67,6 +68,8 @@ export interface ServerOptions {
   readonly auth?: boolean;
   /** Dashboard sessions (`/ui/session`); used only with `auth`. */
   readonly sessions?: SessionStore;
+  /** The registry the broker was built with (`Broker({ metrics })`); a fresh one if absent. */
+  readonly metrics?: RouterMetrics;
 }
 
 /**
@@ -123,9 +126,11 @@ type SendProblem = (error: unknown, request: FastifyRequest, reply: FastifyReply
  * The error handler. An answer given before the request body has fully arrived (too large,
  * stalled, shutting down) closes the connection, lingering so the client reads it.
  */
-function problemSender(lingering: Lingering): SendProblem {
+function problemSender(lingering: Lingering, metrics: RouterMetrics): SendProblem {
   return (error, request, reply) => {
     const problem = problemOf(error);
+    const refused = authFailureReason(problem.status, problem.code);
+    if (refused !== null) metrics.authFailure(refused).inc();
     if (problem.status >= 500 && problem.code !== "shutting_down")
       request.log.error({ err: error }, "request failed");
     // An upgrade request's socket has left Node's HTTP server, and Fastify's framework errors
@@ -238,7 +243,9 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
   const headersTimeoutMs = options.headersTimeoutMs ?? LIMITS.headersTimeoutMs;
   const lingering = new Lingering({ maxBytes: 4 * maxBodyBytes, ...LINGER_DEFAULTS });
-  const sendProblem = problemSender(lingering);
+  const metrics = options.metrics ?? new RouterMetrics();
+  metrics.bind(options.broker);
+  const sendProblem = problemSender(lingering, metrics);
   const clientErrors = new ClientErrors();
   const app = Fastify({
     // Request headers are never logged; should a request object reach a log line anyway,
@@ -280,7 +287,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   });
   const shutdown = new AbortController();
   const hub = new StreamHub();
-  const http = new HttpMetrics();
+  const http = metrics.http;
   installParsers(app, maxBodyBytes, options.bodyIdleTimeoutMs ?? LIMITS.bodyIdleTimeoutMs);
   installErrors(app, sendProblem);
   clientErrors.track(app);
@@ -301,6 +308,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     broker: options.broker,
     shutdown: shutdown.signal,
     http,
+    metrics,
     maxBodyBytes,
     keys: options.keys,
     auth,

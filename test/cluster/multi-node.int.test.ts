@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually.js";
 import { type HttpSink, startSink } from "../support/http-sink.js";
@@ -67,6 +68,43 @@ describe.runIf(natsServerAvailable())("two Switchyard nodes on one JetStream", (
     expect(res.status, res.text).toBe(200);
     return res.body.deliveries as DeliveryBody[];
   };
+
+  /** A subscription's gauge on one node, read by a text-format parser; undefined if absent. */
+  async function gauge(on: Api, family: string, name: string): Promise<number | undefined> {
+    const res = await on.get("/metrics");
+    expect(res.status).toBe(200);
+    const found = parsePrometheusTextFormat(res.text).find((f) => f.name === family);
+    expect(found?.type, family).toBe("GAUGE");
+    const series = found?.metrics.find((m) => m.labels?.subscription === name);
+    return series === undefined ? undefined : Number(series.value);
+  }
+
+  it("reports a subscription's gauges from its owner only, so a sum across nodes counts it once", async () => {
+    const { topic, name } = await topicWithSub();
+    expect((await a.publish(topic, [event(), event(), event(), event(), event()])).status).toBe(
+      201,
+    );
+    // Rejected through the node that does not own it: forwarded, counted on the owner.
+    const leased = await pull(b, name, { max: 2 });
+    expect(leased).toHaveLength(2);
+    const rejected = await a.post(`/v1/subscriptions/${name}/reject`, {
+      ackIds: leased.map((d) => d.ackId),
+      reason: "x",
+    });
+    expect(rejected.status).toBe(200);
+    for (const [family, want] of [
+      ["switchyard_subscription_lag", 3],
+      ["switchyard_subscription_dead_letter_depth", 2],
+      ["switchyard_subscription_in_flight", 0],
+    ] as const) {
+      const seen = [await gauge(a, family, name), await gauge(b, family, name)];
+      // Exactly one node has the series; the other leaves it out.
+      expect(
+        seen.filter((v) => v !== undefined),
+        family,
+      ).toEqual([want]);
+    }
+  });
 
   it("shares topics and subscriptions: what one node creates, the other serves", async () => {
     const { topic, name } = await topicWithSub();

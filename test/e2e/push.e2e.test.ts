@@ -122,6 +122,12 @@ describe("push delivery", () => {
     const metrics = (await http.get("/metrics")).text;
     expect(metrics).toContain(`switchyard_push_requests_total{subscription="${name}"} 1`);
     expect(metrics).toContain(`switchyard_pushed_events_total{subscription="${name}"} 1`);
+    // The pushed ack is one append → ack observation (made right after the ack commits).
+    await eventually(async () =>
+      expect((await http.get("/metrics")).text).toContain(
+        `switchyard_delivery_latency_seconds_count{subscription="${name}"} 1\n`,
+      ),
+    );
   });
 
   it("sends structured mode on request", async () => {

@@ -2,7 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import type { AttemptRecord, CursorStore, Delivery } from "../../engine/engine.js";
 import { eventIds, type Log } from "../log.js";
-import type { LabelledCounter } from "../metrics.js";
+import type { LabelledCounter, LabelledHistogram } from "../metrics.js";
 import type { RouterTracing } from "../tracing.js";
 import { AckBatcher } from "./ack-batcher.js";
 import {
@@ -45,6 +45,7 @@ export interface PushMetrics {
   readonly pushRequests: LabelledCounter;
   readonly pushFailures: LabelledCounter;
   readonly pushedEvents: LabelledCounter;
+  readonly deliveryLatency: LabelledHistogram;
 }
 
 export interface DispatcherDeps {
@@ -334,6 +335,10 @@ export class Dispatcher {
         records,
       );
       this.#logSettled(deliveries, records, { op: "ack" });
+      const latency = this.#deps.metrics?.deliveryLatency;
+      const now = Date.now();
+      for (const d of deliveries)
+        latency?.observe(this.#config.name, Math.max(0, now - d.record.appendedAt) / 1000);
       return;
     }
     const cursors = this.#deps.cursors;

@@ -108,6 +108,23 @@ export function deadLetterTests(harness: EngineHarness): void {
       expect((await engine().cursors.stats(s.sub)).deadLettered).toBe(1);
     });
 
+    it("reports the dead letters not yet redriven as the depth: 0, then 3, 1 after a partial redrive, 0 after the rest", async () => {
+      const fresh = await setup(engine());
+      expect(await engine().cursors.deadLetterDepth(fresh.sub)).toBe(0);
+      const s = await withDeadLetters(engine(), [{ key: "a" }, { key: "b" }, {}]);
+      expect(await engine().cursors.deadLetterDepth(s.sub)).toBe(3);
+      await engine().cursors.redrive(s.sub, { dryRun: true });
+      expect(await engine().cursors.deadLetterDepth(s.sub)).toBe(3);
+      expect(await engine().cursors.redrive(s.sub, { limit: 2 })).toMatchObject({ moved: 2 });
+      expect(await engine().cursors.deadLetterDepth(s.sub)).toBe(1);
+      expect(await engine().cursors.redrive(s.sub, {})).toMatchObject({ moved: 1 });
+      expect(await engine().cursors.deadLetterDepth(s.sub)).toBe(0);
+      await expectCode(
+        engine().cursors.deadLetterDepth(uniqueName("nosub")),
+        "subscription_not_found",
+      );
+    });
+
     it("counts what a dry run would redrive, ordering keys included, and moves nothing", async () => {
       const s = await withDeadLetters(engine(), [{ key: "a" }, { key: "a" }, { key: "b" }, {}]);
       const dry = await engine().cursors.redrive(s.sub, { dryRun: true });
@@ -124,14 +141,19 @@ export function deadLetterTests(harness: EngineHarness): void {
       expect(again.map((d) => d.record)).toEqual(originals);
       expect(again.map((d) => d.attempt)).toEqual([1, 1, 1]);
       expect(await readAll(engine(), s.topic)).toEqual(originals);
+      // Acked, a redriven event reports its original append time (append → ack latency).
       expect(
-        statusesOf(
-          await engine().cursors.ack(
-            s.sub,
-            again.map((d) => d.ackId),
-          ),
+        await engine().cursors.ack(
+          s.sub,
+          again.map((d) => d.ackId),
         ),
-      ).toEqual(["ok", "ok", "ok"]);
+      ).toEqual(
+        again.map((d, i) => ({
+          ackId: d.ackId,
+          status: "ok",
+          appendedAt: originals[i]?.appendedAt,
+        })),
+      );
     });
 
     it("redrives each dead-lettering at most once", async () => {

@@ -36,8 +36,9 @@ export function settleTests(harness: EngineHarness): void {
       const { topic, sub } = await setup(engine());
       await engine().log.append(topic, newEvents(1));
       const d = single(await leaseNow(engine(), sub, { leaseMs: SHORT_LEASE_MS }));
+      // The append time rides along for the append → ack latency metric.
       expect(await engine().cursors.ack(sub, [d.ackId])).toEqual([
-        { ackId: d.ackId, status: "ok" },
+        { ackId: d.ackId, status: "ok", appendedAt: d.record.appendedAt },
       ]);
       await elapse(QUIET_MS);
       expect(await leaseNow(engine(), sub)).toEqual([]);
@@ -55,7 +56,7 @@ export function settleTests(harness: EngineHarness): void {
       expect(results).toEqual([
         { ackId: a.ackId, status: "unknown" },
         { ackId: b.ackId, status: "expired" },
-        { ackId: bAgain.ackId, status: "ok" },
+        { ackId: bAgain.ackId, status: "ok", appendedAt: bAgain.record.appendedAt },
       ]);
     });
 

@@ -25,6 +25,7 @@ import type { SubscriptionRecord } from "./metadata.js";
 import type { OwnerCall } from "./owner-calls.js";
 import type { Owners } from "./ownership.js";
 import type { Puller } from "./puller.js";
+import { pendingDeadLetterCount } from "./redrive.js";
 import type { SettleOp } from "./subscription-owner.js";
 import type { TopicCatalog } from "./topic-catalog.js";
 
@@ -188,6 +189,26 @@ export class NatsCursorStore implements CursorStore {
     return this.#guard("reading subscription stats", () =>
       this.#owners.call<SubscriptionStats>(sub, { op: "stats" }),
     );
+  }
+
+  /** Read here, not on the owner: the scan needs only the streams. */
+  deadLetterDepth(sub: string): Promise<number> {
+    return this.#guard("reading dead-letter depth", async () => {
+      const rec = await this.#ctx.metadata.subscriptions.get(sub);
+      if (rec === null) throw subscriptionNotFound(sub);
+      const { config } = rec.value;
+      return pendingDeadLetterCount({
+        ctx: this.#ctx,
+        puller: this.#puller,
+        subscription: sub,
+        topic: config.topic,
+        deadLetterTopic: config.deadLetterTopic,
+      });
+    });
+  }
+
+  reportsGauges(sub: string): boolean {
+    return this.#owners.ownsHere(sub);
   }
 
   async #guard<T>(doing: string, work: () => Promise<T>): Promise<T> {

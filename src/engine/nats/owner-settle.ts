@@ -55,7 +55,12 @@ export async function settle(
     } else if (found.status === "zone" && parts !== null) {
       blind.push({ index: results.length, parts });
     }
-    results.push({ ackId, status: found.status === "zone" ? "ok" : found.status });
+    const appendedAt = op.kind === "ack" ? found.entry?.record.appendedAt : undefined;
+    results.push(
+      appendedAt === undefined
+        ? { ackId, status: found.status === "zone" ? "ok" : found.status }
+        : { ackId, status: "ok", appendedAt },
+    );
   }
   try {
     await apply(s, op, chosen);

@@ -64,6 +64,11 @@ export class Owners {
     this.#verifier.unref();
   }
 
+  /** Whether this node serves `sub` now (the only node that reports its gauges). */
+  ownsHere(sub: string): boolean {
+    return this.#owned.has(sub);
+  }
+
   /** Runs `call` on the subscription's owner, claiming it when nobody owns it. */
   async call<T>(sub: string, call: OwnerCall, signal?: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {

@@ -43,6 +43,14 @@ export async function redrive(scope: RedriveScope, req: RedriveRequest): Promise
   return { matched: chosen.length, keys, moved };
 }
 
+/**
+ * How many dead letters a redrive would find now. A scan of the dead-letter topic and the
+ * redrive subject, like a redrive's: `/metrics` pays it once per subscription per scrape.
+ */
+export async function pendingDeadLetterCount(scope: RedriveScope): Promise<number> {
+  return (await pendingDeadLetters(scope)).length;
+}
+
 /** This subscription's dead letters that were never redriven, in dead-letter order. */
 async function pendingDeadLetters(scope: RedriveScope): Promise<DeadLetter[]> {
   const { ctx, puller, subscription } = scope;

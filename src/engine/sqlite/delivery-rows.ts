@@ -21,10 +21,12 @@ export interface DeliveryRow extends Record<string, unknown> {
   due_at: number;
   dead_letter_topic_id: number | null;
   dead_letter_offset: number | null;
+  /** The event's append time; 0 on rows older than the column. */
+  appended_at: number;
 }
 
 const COLUMNS = `event_offset, partition_key, state, attempt, lease_no, due_at,
-  dead_letter_topic_id, dead_letter_offset`;
+  dead_letter_topic_id, dead_letter_offset, appended_at`;
 
 export function getDelivery(db: Db, subId: number, offset: number): DeliveryRow | undefined {
   return db.get<DeliveryRow>(
@@ -74,11 +76,12 @@ export function insertDelivery(
   attempt: number,
   leaseNo: number,
   dueAt: number,
+  appendedAt: number,
 ): boolean {
   return (
     db.run(
       `INSERT INTO deliveries (subscription_id, event_offset, partition_key, state, attempt,
-         lease_no, due_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+         lease_no, due_at, appended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       subId,
       offset,
       key,
@@ -86,6 +89,7 @@ export function insertDelivery(
       attempt,
       leaseNo,
       dueAt,
+      appendedAt,
     ) > 0
   );
 }
@@ -96,12 +100,14 @@ export function markLeased(
   offset: number,
   leaseNo: number,
   dueAt: number,
+  appendedAt: number,
 ): void {
   db.run(
-    `UPDATE deliveries SET state = 'leased', attempt = attempt + 1, lease_no = ?, due_at = ?
-      WHERE subscription_id = ? AND event_offset = ?`,
+    `UPDATE deliveries SET state = 'leased', attempt = attempt + 1, lease_no = ?, due_at = ?,
+       appended_at = ? WHERE subscription_id = ? AND event_offset = ?`,
     leaseNo,
     dueAt,
+    appendedAt,
     subId,
     offset,
   );

@@ -75,7 +75,7 @@ function redeliver(lease: Lease, row: DeliveryRow): void {
     return;
   }
   const leaseNo = ++sub.leaseCounter;
-  markLeased(tx.db, sub.id, row.event_offset, leaseNo, tx.now + lease.leaseMs);
+  markLeased(tx.db, sub.id, row.event_offset, leaseNo, tx.now + lease.leaseMs, record.appendedAt);
   handOut(lease, record, row.attempt + 1, leaseNo);
 }
 
@@ -103,13 +103,15 @@ function takeNewOne(lease: Lease, record: LogRecord): void {
     return;
   const key = sub.config.ordering === "key" ? record.key : null;
   if (key !== null && keyBusy(tx.db, sub.id, key)) {
-    insertDelivery(tx.db, sub.id, record.offset, key, "blocked", 0, 0, 0);
+    insertDelivery(tx.db, sub.id, record.offset, key, "blocked", 0, 0, 0, record.appendedAt);
     return;
   }
   const leaseNo = sub.leaseCounter + 1;
   const dueAt = tx.now + lease.leaseMs;
   // A redriven row may already exist for this offset: it is handed out as a due row instead.
-  if (!insertDelivery(tx.db, sub.id, record.offset, key, "leased", 1, leaseNo, dueAt)) return;
+  const { appendedAt } = record;
+  if (!insertDelivery(tx.db, sub.id, record.offset, key, "leased", 1, leaseNo, dueAt, appendedAt))
+    return;
   sub.leaseCounter = leaseNo;
   handOut(lease, record, 1, leaseNo);
 }

@@ -25,6 +25,7 @@ interface Candidate extends Record<string, unknown> {
   dead_letter_offset: number;
   event_offset: number;
   event_id: string;
+  event_appended_at: number;
   partition_key: string | null;
   body: string;
 }
@@ -40,7 +41,7 @@ const START: Cursor = { offset: -1, dlqTopic: -1, dlqOffset: -1 };
 function candidates(db: Db, subId: number, after: Cursor): Candidate[] {
   return db.all<Candidate>(
     `SELECT d.dead_letter_topic_id, d.dead_letter_offset, d.event_offset, d.event_id,
-            d.partition_key, e.body
+            d.event_appended_at, d.partition_key, e.body
        FROM dead_letters d
        JOIN topics dt ON dt.topic_id = d.dead_letter_topic_id
        JOIN events e ON e.event_key = (d.dead_letter_topic_id << ${OFFSET_BITS}) + d.dead_letter_offset
@@ -90,7 +91,8 @@ function moveOne(tx: JobTx, sub: SubscriptionState, first: number, c: Candidate)
   if (c.event_offset >= Math.max(sub.position, first)) return;
   const key = sub.config.ordering === "key" ? c.partition_key : null;
   const state = key !== null && keyBusy(tx.db, sub.id, key) ? "blocked" : "waiting";
-  if (!insertDelivery(tx.db, sub.id, c.event_offset, key, state, 0, 0, tx.now)) return;
+  if (!insertDelivery(tx.db, sub.id, c.event_offset, key, state, 0, 0, tx.now, c.event_appended_at))
+    return;
   tx.db.run(
     `UPDATE deliveries SET dead_letter_topic_id = ?, dead_letter_offset = ?
       WHERE subscription_id = ? AND event_offset = ?`,

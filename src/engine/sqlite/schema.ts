@@ -164,6 +164,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE topics ADD COLUMN schema_allow_unregistered INTEGER
     CHECK (schema_allow_unregistered IN (0, 1));
   `,
+  // The event's append time on its delivery row, so an ack reports it (the append → ack
+  // latency metric) from the row it deletes, without reading the event. 0 on rows written
+  // before this migration: their acks report none.
+  `
+  ALTER TABLE deliveries ADD COLUMN appended_at INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

@@ -62,21 +62,24 @@ export function check(
   return { status: "ok", row };
 }
 
-/** The common ack in one statement: deletes the row only if the ackId is its current lease. */
-function ackFast(s: Settle, parts: AckIdParts): boolean {
+/**
+ * The common ack in one statement: deletes the row only if the ackId is its current lease.
+ * The deleted row's append time, or null when the ack did not apply.
+ */
+function ackFast(s: Settle, parts: AckIdParts): number | null {
   const { tx, sub } = s;
-  if (parts.epoch !== sub.epoch) return false;
-  const deleted = tx.db.get<{ partition_key: string | null }>(
+  if (parts.epoch !== sub.epoch) return null;
+  const deleted = tx.db.get<{ partition_key: string | null; appended_at: number }>(
     `DELETE FROM deliveries WHERE subscription_id = ? AND event_offset = ? AND lease_no = ?
-        AND state = 'leased' RETURNING partition_key`,
+        AND state = 'leased' RETURNING partition_key, appended_at`,
     sub.id,
     parts.offset,
     parts.lease,
   );
-  if (deleted === undefined) return false;
+  if (deleted === undefined) return null;
   promoteKey(tx.db, sub.id, deleted.partition_key, tx.now);
   sub.acked += 1;
-  return true;
+  return deleted.appended_at;
 }
 
 function apply(s: Settle, row: DeliveryRow, op: SettleOp): void {
@@ -105,6 +108,13 @@ function apply(s: Settle, row: DeliveryRow, op: SettleOp): void {
   }
 }
 
+/** An `ok` answer; an ack carries the event's append time from the row it deleted. */
+function settled(ackId: string, op: SettleOp, appendedAt: number): Settled {
+  return op.kind === "ack" && appendedAt > 0
+    ? { ackId, status: "ok", appendedAt }
+    : { ackId, status: "ok" };
+}
+
 export function settleJob(
   tx: JobTx,
   ctx: EngineContext,
@@ -123,15 +133,18 @@ export function settleJob(
   let changed = false;
   for (const ackId of ackIds) {
     const parts = decodeAckId(ackId);
-    if (op.kind === "ack" && parts !== null && ackFast(s, parts)) {
+    const fast = op.kind === "ack" && parts !== null ? ackFast(s, parts) : null;
+    if (fast !== null) {
       changed = true;
-      results.push({ ackId, status: "ok" });
+      results.push(settled(ackId, op, fast));
       continue;
     }
     const { status, row } = check(s, parts);
     if (row !== undefined) {
       apply(s, row, op);
       changed = true;
+      results.push(settled(ackId, op, row.appended_at));
+      continue;
     }
     results.push({ ackId, status });
   }

@@ -21,7 +21,7 @@ import { redrive } from "./redrive.js";
 import { releaseJob } from "./release.js";
 import { seekJob } from "./seek.js";
 import { type SettleOp, settleJob } from "./settle.js";
-import { subscriptionStats } from "./stats.js";
+import { deadLetterDepth, subscriptionStats } from "./stats.js";
 import { loadSubscription, loadSubscriptions } from "./subscription-state.js";
 import { deleteSubscriptionJob, putSubscriptionJob } from "./subscriptions.js";
 
@@ -161,5 +161,14 @@ export class SqliteCursorStore implements CursorStore {
     return this.#read("reading subscription stats", () =>
       subscriptionStats(this.#ctx.db, sub, this.#ctx.clock.now()),
     );
+  }
+
+  deadLetterDepth(sub: string): Promise<number> {
+    return this.#read("reading dead-letter depth", () => deadLetterDepth(this.#ctx.db, sub));
+  }
+
+  /** One store, one router: every gauge is this node's to report. */
+  reportsGauges(_sub: string): boolean {
+    return true;
   }
 }

@@ -4,6 +4,7 @@ import type { Db } from "./database.js";
 import { countInFlight } from "./delivery-rows.js";
 import { subscriptionNotFound, topicNotFound } from "./errors.js";
 import { readEvent } from "./events.js";
+import { OFFSET_BITS } from "./schema.js";
 import { loadSubscription } from "./subscription-state.js";
 import { loadTopic, loadTopicById } from "./topic-state.js";
 
@@ -50,4 +51,19 @@ export function subscriptionStats(db: Db, name: string, now: number): Subscripti
     deadLettered: sub.deadLettered,
     oldestUnackedAgeMs: oldestUnackedAgeMs(db, sub.id, topic.id, topic.name, now),
   };
+}
+
+/**
+ * Dead letters not yet redriven whose copy is still stored: what a redrive would find (see
+ * redrive.ts). Reads this subscription's rows of `dead_letters` through its index.
+ */
+export function deadLetterDepth(db: Db, name: string): number {
+  const sub = loadSubscription(db, name);
+  if (sub === null) throw subscriptionNotFound(name);
+  return db.value(
+    `SELECT count(*) FROM dead_letters d
+       JOIN events e ON e.event_key = (d.dead_letter_topic_id << ${OFFSET_BITS}) + d.dead_letter_offset
+      WHERE d.subscription_id = ? AND d.redriven_at IS NULL`,
+    sub.id,
+  );
 }

@@ -8,7 +8,7 @@ import { eventsPageJson, publishJson } from "../render.js";
 
 type EventsRequest = { Params: Params<"topic">; Querystring: Record<string, unknown> };
 
-export function eventRoutes({ app, broker, rateLimits }: RouteContext): void {
+export function eventRoutes({ app, broker, rateLimits, metrics }: RouteContext): void {
   const publish = { config: { ownBodyTypes: true } } as const;
   app.post<EventsRequest>("/v1/topics/:topic/events", publish, async (request, reply) => {
     const body = request.body as Buffer | string | undefined;
@@ -33,6 +33,8 @@ export function eventRoutes({ app, broker, rateLimits }: RouteContext): void {
         (name) => mayManage(principal, name),
         transport,
       );
+      // Received → durable: Fastify's clock started when the request arrived.
+      metrics.publishLatency(topic).observe(reply.elapsedTime / 1000);
       return sendJson(reply, result.partial ? 207 : 201, publishJson(result));
     } catch (error) {
       // Binary-mode attributes came from headers: point there, not into a body that has none.

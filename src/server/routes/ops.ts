@@ -1,12 +1,11 @@
 import { SwitchyardError } from "../../core/errors.js";
 import { type RouteContext, sendJson } from "../context.js";
-import { renderMetrics } from "../metrics.js";
 import { openApiDocument } from "../openapi.js";
 import { VERSION } from "../version.js";
 
 const READY_TIMEOUT_MS = 2_000;
 
-export function opsRoutes({ app, broker, http, maxBodyBytes, auth }: RouteContext): void {
+export function opsRoutes({ app, broker, metrics, maxBodyBytes, auth }: RouteContext): void {
   app.get("/healthz", async (_request, reply) => sendJson(reply, 200, '{"status":"ok"}'));
 
   app.get("/readyz", async (_request, reply) => {
@@ -25,11 +24,8 @@ export function opsRoutes({ app, broker, http, maxBodyBytes, auth }: RouteContex
   });
 
   app.get("/metrics", async (_request, reply) => {
-    const text = await renderMetrics(broker, http);
-    return reply
-      .code(200)
-      .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
-      .send(text);
+    const text = await metrics.render();
+    return reply.code(200).header("content-type", metrics.contentType).send(text);
   });
 
   app.get("/v1/info", async (request, reply) => {
