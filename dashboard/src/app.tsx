@@ -1,0 +1,90 @@
+import { createContext } from "preact";
+import { useContext, useEffect, useState } from "preact/hooks";
+import { resume, type Session, signOut, whenSignedOut } from "./api.ts";
+import { ErrorNote, Link } from "./components.tsx";
+import { DeadLettersPage } from "./pages/dead-letters.tsx";
+import { LoginPage } from "./pages/login.tsx";
+import { OverviewPage } from "./pages/overview.tsx";
+import { SubscriptionPage } from "./pages/subscription.tsx";
+import { TopicPage } from "./pages/topic.tsx";
+import { navigate, usePath } from "./route.ts";
+import { Scopes } from "./scopes.ts";
+
+export interface SignedIn {
+  readonly session: Session;
+  readonly scopes: Scopes;
+}
+
+const SessionContext = createContext<SignedIn | undefined>(undefined);
+
+export function useSignedIn(): SignedIn {
+  const value = useContext(SessionContext);
+  if (value === undefined) throw new Error("used outside a session");
+  return value;
+}
+
+function Page(props: { path: string }) {
+  const parts = props.path.split("/").filter((p) => p !== "");
+  if (parts[0] === "topics" && parts[1] !== undefined) return <TopicPage topic={parts[1]} />;
+  if (parts[0] === "subscriptions" && parts[1] !== undefined) {
+    if (parts[2] === "dead-letters") return <DeadLettersPage name={parts[1]} />;
+    return <SubscriptionPage name={parts[1]} />;
+  }
+  return <OverviewPage />;
+}
+
+export function App() {
+  const path = usePath();
+  const [signed, setSigned] = useState<SignedIn | undefined>(undefined);
+  const [checked, setChecked] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const accept = (session: Session) =>
+    setSigned({ session, scopes: new Scopes(session.key.scopes) });
+
+  useEffect(() => {
+    whenSignedOut(() => setSigned(undefined));
+    resume()
+      .then((session) => {
+        if (session !== undefined) accept(session);
+      })
+      .catch(setError)
+      .finally(() => setChecked(true));
+  }, []);
+
+  if (!checked) return <p class="loading">Loading…</p>;
+  if (signed === undefined)
+    return (
+      <>
+        <ErrorNote error={error} />
+        <LoginPage onSignedIn={accept} />
+      </>
+    );
+  const logout = async () => {
+    try {
+      await signOut();
+    } finally {
+      setSigned(undefined);
+      navigate("");
+    }
+  };
+  return (
+    <SessionContext.Provider value={signed}>
+      <header class="top">
+        <nav aria-label="Main">
+          <Link to="" class="brand">
+            Switchyard
+          </Link>
+        </nav>
+        <span class="who">
+          Signed in as <strong>{signed.session.key.name}</strong>
+        </span>
+        <button type="button" onClick={logout}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        <Page path={path} key={path} />
+      </main>
+    </SessionContext.Provider>
+  );
+}

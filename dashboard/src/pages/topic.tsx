@@ -1,0 +1,3 @@
+export function TopicPage(props: { topic: string }) {
+  return <h1>{props.topic}</h1>;
+}
