@@ -23,12 +23,31 @@ export function useSignedIn(): SignedIn {
   return value;
 }
 
+/** A page the key's scopes cannot use says so instead of showing the router's 403. */
+function NotAllowed(props: { what: string }) {
+  return (
+    <>
+      <h1>{props.what}</h1>
+      <p class="notice">This key may not see {props.what}.</p>
+    </>
+  );
+}
+
 function Page(props: { path: string }) {
+  const { scopes } = useSignedIn();
   const parts = props.path.split("/").filter((p) => p !== "");
-  if (parts[0] === "topics" && parts[1] !== undefined) return <TopicPage topic={parts[1]} />;
-  if (parts[0] === "subscriptions" && parts[1] !== undefined) {
-    if (parts[2] === "dead-letters") return <DeadLettersPage name={parts[1]} />;
-    return <SubscriptionPage name={parts[1]} />;
+  const name = parts[1] === undefined ? undefined : decodeURIComponent(parts[1]);
+  if (parts[0] === "topics" && name !== undefined)
+    return scopes.may("read", name) || scopes.may("manage", name) ? (
+      <TopicPage topic={name} />
+    ) : (
+      <NotAllowed what={`topic ${name}`} />
+    );
+  if (parts[0] === "subscriptions" && name !== undefined) {
+    if (!scopes.may("manage", name) && !scopes.may("consume", name))
+      return <NotAllowed what={`subscription ${name}`} />;
+    if (parts[2] === "dead-letters") return <DeadLettersPage name={name} />;
+    return <SubscriptionPage name={name} />;
   }
   return <OverviewPage />;
 }

@@ -10,7 +10,7 @@ export function navigate(path: string): void {
 
 function current(): string {
   const path = location.pathname;
-  return path.startsWith(BASE) ? decodeURI(path.slice(BASE.length)) : "";
+  return path.startsWith(BASE) ? path.slice(BASE.length) : "";
 }
 
 export function usePath(): string {
