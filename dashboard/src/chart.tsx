@@ -1,6 +1,8 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 
+const WINDOW_S = 180;
+
 export interface Series {
   readonly label: string;
   readonly stroke: string;
@@ -25,7 +27,12 @@ export function RateChart(props: {
         height: 180,
         series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2 }))],
         axes: [{}, { label: "per second" }],
-        scales: { x: { time: true } },
+        // A fixed window ending now and a floor of 1/s: an idle router still shows axes,
+        // not a range stretched over years from a single point.
+        scales: {
+          x: { time: true, range: () => [Date.now() / 1000 - WINDOW_S, Date.now() / 1000] },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2)] },
+        },
       },
       [[], ...props.series.map(() => [])],
       element,
