@@ -291,13 +291,6 @@ const PATHS: Json = {
       errors: ["key_not_found"],
     }),
   },
-  "/ui": {
-    get: operation("dashboardRedirect", {
-      summary: "Redirects (308) to the dashboard at /ui/",
-      ok: { 308: null },
-      errors: [],
-    }),
-  },
   "/ui/{path}": {
     get: {
       ...operation("dashboardFile", {

@@ -43,7 +43,6 @@ describe("the OpenAPI document", () => {
         "GET /healthz",
         "GET /openapi.json",
         "GET /readyz",
-        "GET /ui",
         "GET /ui/*",
         "POST /ui/session",
       ]);

@@ -271,7 +271,6 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
     },
     "GET /ui/session": {},
     "DELETE /ui/session": {},
-    "GET /ui": {},
     "GET /ui/*": {
       params: {
         "*": fc.constantFrom(

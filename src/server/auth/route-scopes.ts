@@ -169,7 +169,6 @@ export const ROUTE_SCOPES: ReadonlyMap<string, ScopeRule> = new Map<string, Scop
   ["POST /ui/session", open],
   ["GET /ui/session", session],
   ["DELETE /ui/session", session],
-  ["GET /ui", open],
   ["GET /ui/*", open],
   ["GET /healthz", open],
   ["GET /readyz", open],

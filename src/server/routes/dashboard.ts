@@ -91,8 +91,6 @@ export function dashboardRoutes({ app }: RouteContext, dir = DEFAULT_DASHBOARD_D
     return payload;
   });
 
-  app.get("/ui", async (_request, reply) => reply.code(308).header("location", "/ui/").send());
-
   app.get<{ Params: { "*": string } }>("/ui/*", async (request, reply) => {
     files ??= loadFiles(dir);
     const name = request.params["*"];
