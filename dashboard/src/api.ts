@@ -92,6 +92,15 @@ export async function resume(): Promise<Session | undefined> {
   }
 }
 
+/**
+ * Whether the router runs without auth: then `/v1/info` answers its engine to anyone (with
+ * auth, a caller without a key learns the version only) and there is no session to open.
+ */
+export async function runsWithoutAuth(): Promise<boolean> {
+  const info = await call<{ engine?: string }>("GET", "/v1/info");
+  return info.engine !== undefined;
+}
+
 export async function signOut(): Promise<void> {
   try {
     await call<undefined>("DELETE", "/ui/session");

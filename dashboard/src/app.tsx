@@ -1,6 +1,6 @@
 import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
-import { resume, type Session, signOut, whenSignedOut } from "./api.ts";
+import { resume, runsWithoutAuth, type Session, signOut, whenSignedOut } from "./api.ts";
 import { ErrorNote, Link } from "./components.tsx";
 import { DeadLettersPage } from "./pages/dead-letters.tsx";
 import { LoginPage } from "./pages/login.tsx";
@@ -11,9 +11,13 @@ import { navigate, usePath } from "./route.ts";
 import { Scopes } from "./scopes.ts";
 
 export interface SignedIn {
-  readonly session: Session;
+  /** Undefined when the router runs without auth: every request is allowed, no session. */
+  readonly session: Session | undefined;
   readonly scopes: Scopes;
 }
+
+/** Without auth the router allows everything, as an admin key would. */
+const OPEN: SignedIn = { session: undefined, scopes: new Scopes(["admin"]) };
 
 const SessionContext = createContext<SignedIn | undefined>(undefined);
 
@@ -63,8 +67,9 @@ export function App() {
   useEffect(() => {
     whenSignedOut(() => setSigned(undefined));
     resume()
-      .then((session) => {
+      .then(async (session) => {
         if (session !== undefined) accept(session);
+        else if (await runsWithoutAuth()) setSigned(OPEN);
       })
       .catch(setError)
       .finally(() => setChecked(true));
@@ -94,12 +99,18 @@ export function App() {
             Switchyard
           </Link>
         </nav>
-        <span class="who">
-          Signed in as <strong>{signed.session.key.name}</strong>
-        </span>
-        <button type="button" onClick={logout}>
-          Sign out
-        </button>
+        {signed.session === undefined ? (
+          <span class="who">This router runs without auth</span>
+        ) : (
+          <>
+            <span class="who">
+              Signed in as <strong>{signed.session.key.name}</strong>
+            </span>
+            <button type="button" onClick={logout}>
+              Sign out
+            </button>
+          </>
+        )}
       </header>
       <main>
         <Page path={path} key={path} />

@@ -23,6 +23,9 @@ const SHOTS = join(import.meta.dirname, "../../test-artifacts/dashboard");
 let router: TestRouter;
 let browser: Browser;
 let readOrdersKey: string;
+let sink: Server;
+const HOOK_HEADER = "Bearer hook-header-value-never-shown";
+const HOOK_SECRET = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
 const opened: WatchedPage[] = [];
 
 async function api(method: string, path: string, body?: unknown, key = ADMIN) {
@@ -81,7 +84,13 @@ const shot = (p: Page, name: string) =>
 describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    router = await startTestRouter({ auth: true, adminKey: ADMIN });
+    router = await startTestRouter({ auth: true, adminKey: ADMIN, allowPrivateEndpoints: true });
+    // A push endpoint that always fails: its subscription turns degraded.
+    sink = createServer((_request, response) => {
+      response.statusCode = 503;
+      response.end();
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
     for (const topic of ["orders", "payments"])
       expect((await api("PUT", `/v1/topics/${topic}`, {})).status).toBe(201);
     await publish("orders", [
@@ -107,6 +116,22 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
       const s = await api("GET", "/v1/subscriptions/orders-pull");
       expect((s.body as { stats: { deadLettered: number } }).stats.deadLettered).toBe(2);
     });
+    const hook = await api("PUT", "/v1/subscriptions/orders-hook", {
+      topic: "orders",
+      start: "earliest",
+      maxAttempts: 100,
+      backoff: { initialMs: 1000, maxMs: 2000, multiplier: 2 },
+      push: {
+        url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`,
+        headers: { authorization: HOOK_HEADER },
+        secret: HOOK_SECRET,
+      },
+    });
+    expect(hook.status).toBe(201);
+    await eventually(async () => {
+      const s = await api("GET", "/v1/subscriptions/orders-hook");
+      expect((s.body as { state: string }).state).toBe("degraded");
+    });
     const created = await api("POST", "/v1/keys", {
       name: "orders-reader",
       scopes: ["read:orders"],
@@ -122,6 +147,7 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await router?.dispose();
+    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
   });
 
   it("signs in, shows the overview with rates, topics and subscriptions, and signs out", async () => {
@@ -131,6 +157,10 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
     await expect.poll(() => topics.getByRole("link").allTextContents()).toContain("orders");
     expect(await topics.getByRole("link").allTextContents()).toContain("payments");
     await p.getByRole("link", { name: "orders-pull", exact: true }).waitFor();
+    // The failing push endpoint comes first, marked degraded.
+    const firstRow = p.getByRole("table").first().getByRole("row").nth(1);
+    await expect.poll(() => firstRow.textContent()).toContain("orders-hook");
+    expect(await firstRow.textContent()).toContain("degraded");
     // The charts fill from the second poll on; events published meanwhile show as a rate.
     for (let i = 0; i < 6; i++) {
       await publish("payments", [{ type: "payment.settled", data: { amount: i } }]);
@@ -243,6 +273,46 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
     expect(unexpected(errors)).toEqual([]);
   });
 
+  it("shows a push subscription's health without its secrets, and pauses and resumes it", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "orders-hook", exact: true }).click();
+    await p.getByRole("heading", { name: "Subscription orders-hook" }).waitFor();
+    await p.getByText("degraded").first().waitFor();
+    await p.getByRole("heading", { name: "Recent push attempts" }).waitFor();
+    await expect.poll(() => p.getByRole("table").getByRole("row").count()).toBeGreaterThan(1);
+    const html = await p.content();
+    expect(html).toContain("headerNames");
+    expect(html).not.toContain("hook-header-value-never-shown");
+    expect(html).not.toContain(HOOK_SECRET.slice(6, 20));
+    await shot(p, "push-subscription");
+    await p.getByRole("button", { name: "Pause" }).click();
+    await p.getByRole("button", { name: "Resume" }).waitFor();
+    expect((await api("GET", "/v1/subscriptions/orders-hook")).body).toMatchObject({
+      state: "paused",
+    });
+    await p.getByRole("button", { name: "Resume" }).click();
+    await p.getByRole("button", { name: "Pause" }).waitFor();
+    expect((await api("GET", "/v1/subscriptions/orders-hook")).body).not.toMatchObject({
+      state: "paused",
+    });
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("signs in by keyboard alone", async () => {
+    const { page: p, errors } = await page();
+    await p.goto(`${router.url}/ui/`);
+    await p.getByLabel("API key").waitFor();
+    await p.keyboard.press("Tab");
+    expect(await p.evaluate<string>("document.activeElement.id")).toBe("key");
+    await p.keyboard.type(ADMIN);
+    await p.keyboard.press("Enter");
+    await p.getByRole("heading", { name: "Overview" }).waitFor();
+    // The heading takes focus, so a screen reader announces the page.
+    expect(await p.evaluate<string>("document.activeElement.tagName")).toBe("H1");
+    expect(unexpected(errors)).toEqual([]);
+  });
+
   it("works at phone width", async () => {
     const { page: p, errors } = await page({ width: 390, height: 844 });
     await signIn(p, ADMIN);
@@ -251,6 +321,31 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
     expect(width).toBeLessThanOrEqual(390);
     await shot(p, "overview-phone");
     expect(unexpected(errors)).toEqual([]);
+  });
+
+  describe("on a router without auth", () => {
+    let open: TestRouter;
+    beforeAll(async () => {
+      open = await startTestRouter({ auth: false });
+      const response = await fetch(`${open.url}/v1/topics/local`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(response.status).toBe(201);
+    });
+    afterAll(async () => open.dispose());
+
+    it("opens the overview with no sign-in (there is no session to open)", async () => {
+      const { page: p, errors } = await page();
+      await p.goto(`${open.url}/ui/`);
+      await p.getByRole("heading", { name: "Overview" }).waitFor();
+      await p.getByText("This router runs without auth").waitFor();
+      await p.getByRole("link", { name: "local", exact: true }).click();
+      await p.getByRole("heading", { name: "Topic local" }).waitFor();
+      expect(await p.getByRole("button", { name: "Sign out" }).count()).toBe(0);
+      expect(unexpected(errors)).toEqual([]);
+    });
   });
 
   describe("a page of another origin", () => {
