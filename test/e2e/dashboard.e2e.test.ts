@@ -212,6 +212,15 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
     await list.getByText("Event", { exact: false }).first().click(); // opens the JSON
     await expect.poll(() => list.locator("pre").first().textContent()).toContain('"specversion"');
 
+    // By append time: a time before the first event reads from the start.
+    await p.getByLabel("Read by").selectOption("time");
+    await p.getByLabel("Since").fill("2020-01-01T00:00");
+    await p.getByRole("button", { name: "Read", exact: true }).click();
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(4);
+    await p.getByLabel("Since").fill("2099-01-01T00:00");
+    await p.getByRole("button", { name: "Read", exact: true }).click();
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(0);
+
     await p.getByRole("button", { name: "Start tail" }).click();
     await p.getByText(/Tailing from offset 5/).waitFor();
     await publish("orders", [{ id: "tailed-1", type: "order.cancelled", subject: "order-2" }]);
@@ -296,6 +305,15 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
     expect((await api("GET", "/v1/subscriptions/orders-hook")).body).not.toMatchObject({
       state: "paused",
     });
+    // Seek past everything: nothing left to deliver.
+    await p.getByLabel("Seek to").selectOption("latest");
+    await p.getByRole("button", { name: "Seek", exact: true }).click();
+    await p.getByText(/Moved to offset \d+/).waitFor();
+    await eventually(async () =>
+      expect((await api("GET", "/v1/subscriptions/orders-hook")).body).toMatchObject({
+        stats: { lag: 0 },
+      }),
+    );
     expect(unexpected(errors)).toEqual([]);
   });
 
