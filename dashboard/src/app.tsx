@@ -3,8 +3,10 @@ import { useContext, useEffect, useState } from "preact/hooks";
 import { resume, runsWithoutAuth, type Session, signOut, whenSignedOut } from "./api.ts";
 import { ErrorNote, Link } from "./components.tsx";
 import { DeadLettersPage } from "./pages/dead-letters.tsx";
+import { KeysPage } from "./pages/keys.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
+import { SchemaPage, SchemasPage } from "./pages/schemas.tsx";
 import { SubscriptionPage } from "./pages/subscription.tsx";
 import { TopicPage } from "./pages/topic.tsx";
 import { navigate, usePath } from "./route.ts";
@@ -38,7 +40,7 @@ function NotAllowed(props: { what: string }) {
 }
 
 function Page(props: { path: string }) {
-  const { scopes } = useSignedIn();
+  const { scopes, session } = useSignedIn();
   const parts = props.path.split("/").filter((p) => p !== "");
   const name = parts[1] === undefined ? undefined : decodeURIComponent(parts[1]);
   if (parts[0] === "topics" && name !== undefined)
@@ -53,6 +55,10 @@ function Page(props: { path: string }) {
     if (parts[2] === "dead-letters") return <DeadLettersPage name={name} />;
     return <SubscriptionPage name={name} />;
   }
+  if (parts[0] === "schemas")
+    return name === undefined ? <SchemasPage /> : <SchemaPage type={name} />;
+  if (parts[0] === "keys")
+    return scopes.admin ? <KeysPage ownId={session?.key.id} /> : <NotAllowed what="the keys" />;
   return <OverviewPage />;
 }
 
@@ -98,6 +104,8 @@ export function App() {
           <Link to="" class="brand">
             Switchyard
           </Link>
+          <Link to="schemas">Schemas</Link>
+          {signed.scopes.admin && signed.session !== undefined ? <Link to="keys">Keys</Link> : null}
         </nav>
         {signed.session === undefined ? (
           <span class="who">This router runs without auth</span>

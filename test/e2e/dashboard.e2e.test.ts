@@ -132,6 +132,10 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
       const s = await api("GET", "/v1/subscriptions/orders-hook");
       expect((s.body as { state: string }).state).toBe("degraded");
     });
+    const schema = await api("PUT", "/v1/schemas/order.created", {
+      schema: { type: "object", properties: { total: { type: "number", minimum: 0 } } },
+    });
+    expect(schema.status).toBe(201);
     const created = await api("POST", "/v1/keys", {
       name: "orders-reader",
       scopes: ["read:orders"],
@@ -267,6 +271,7 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
     await expect.poll(() => topics.getByRole("link").allTextContents()).toEqual(["orders"]);
     await p.getByText("No subscriptions this key may see.").waitFor();
     expect(await p.getByText("payments").count()).toBe(0);
+    expect(await p.getByRole("link", { name: "Keys" }).count()).toBe(0);
     await shot(p, "read-only-overview");
     await p.goto(`${router.url}/ui/topics/payments`);
     await p.getByText("This key may not see topic payments.").waitFor();
@@ -313,6 +318,47 @@ describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
       expect((await api("GET", "/v1/subscriptions/orders-hook")).body).toMatchObject({
         stats: { lag: 0 },
       }),
+    );
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("shows the schema registry", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "Schemas" }).click();
+    await p.getByRole("heading", { name: "Schemas", exact: true }).waitFor();
+    await p.getByRole("link", { name: "order.created" }).click();
+    await p.getByRole("heading", { name: "Schema order.created" }).waitFor();
+    await expect.poll(() => p.locator("pre").textContent()).toContain('"minimum": 0');
+    expect(await p.getByLabel("Version").inputValue()).toBe("1");
+    await shot(p, "schema");
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("creates a key shown once and revokes it (admin)", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "Keys" }).click();
+    await p.getByRole("heading", { name: "API keys" }).waitFor();
+    await p.getByLabel("Name").fill("made-in-ui");
+    await p.getByLabel("Scopes (space or comma separated)").fill("read:payments, metrics");
+    await p.getByRole("button", { name: "Create" }).click();
+    const key = await p.getByLabel("New key").inputValue();
+    expect(key).toMatch(/^sy_[a-z0-9]{16}_[A-Za-z0-9]{43}$/);
+    await eventually(async () =>
+      expect((await api("GET", "/v1/keys/self", undefined, key)).body).toMatchObject({
+        name: "made-in-ui",
+        scopes: ["read:payments", "metrics"],
+      }),
+    );
+    await shot(p, "keys");
+    await p.getByRole("button", { name: "Done" }).click();
+    expect(await p.getByLabel("New key").count()).toBe(0);
+    await p.getByRole("button", { name: "Revoke made-in-ui" }).click();
+    await p.getByRole("button", { name: "Confirm revoking made-in-ui" }).click();
+    await expect.poll(() => p.getByRole("table").textContent()).not.toContain("made-in-ui");
+    await eventually(async () =>
+      expect((await api("GET", "/v1/keys/self", undefined, key)).status).toBe(401),
     );
     expect(unexpected(errors)).toEqual([]);
   });
