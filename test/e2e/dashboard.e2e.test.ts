@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Browser, Page, Response } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/broker/keys.js";
-import { hasChromium, launchChromium, openPage, type WatchedPage } from "../support/chromium.js";
+import { launchChromium, openPage, type WatchedPage } from "../support/chromium.js";
 import { eventually } from "../support/eventually.js";
 import { startTestRouter, type TestRouter } from "../support/router.js";
 
@@ -81,7 +81,7 @@ async function signIn(p: Page, key: string): Promise<void> {
 const shot = (p: Page, name: string) =>
   p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
-describe.skipIf(!hasChromium())("the dashboard in Chromium", () => {
+describe("the dashboard in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     router = await startTestRouter({ auth: true, adminKey: ADMIN, allowPrivateEndpoints: true });

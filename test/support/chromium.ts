@@ -1,14 +1,12 @@
 /**
  * Real Chromium for dashboard tests: the Debian build at /usr/bin/chromium driven by
- * playwright-core (no downloaded browsers). Every page records console errors and uncaught
+ * playwright-core (no downloaded browsers; CI installs Debian's `chromium`, and a machine
+ * without it fails these tests rather than skipping them). Every page records console errors and uncaught
  * exceptions, CSP violations included, so a test can require there were none.
  */
-import { existsSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? "/usr/bin/chromium";
-
-export const hasChromium = (): boolean => existsSync(CHROMIUM);
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
