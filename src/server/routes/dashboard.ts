@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { SwitchyardError } from "../../core/errors.js";
 import type { RouteContext } from "../context.js";
 
@@ -82,16 +82,20 @@ function send(reply: FastifyReply, file: StaticFile, ifNoneMatch: string | undef
  */
 export function dashboardRoutes({ app }: RouteContext, dir = DEFAULT_DASHBOARD_DIR): void {
   let files: Map<string, StaticFile> | undefined;
-  app.addHook("onSend", async (request, reply, payload) => {
-    if (request.url === "/ui" || request.url.startsWith("/ui/")) {
-      reply.header("content-security-policy", DASHBOARD_CSP);
-      reply.header("x-content-type-options", "nosniff");
-      reply.header("referrer-policy", "no-referrer");
-    }
-    return payload;
-  });
+  // On this route only (its problems included), so no other request pays for a hook.
+  const onSend = (
+    _request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: null, payload: unknown) => void,
+  ) => {
+    reply.header("content-security-policy", DASHBOARD_CSP);
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "no-referrer");
+    done(null, payload);
+  };
 
-  app.get<{ Params: { "*": string } }>("/ui/*", async (request, reply) => {
+  app.get<{ Params: { "*": string } }>("/ui/*", { onSend }, async (request, reply) => {
     files ??= loadFiles(dir);
     const name = request.params["*"];
     const ifNoneMatch = request.headers["if-none-match"];
