@@ -291,6 +291,25 @@ const PATHS: Json = {
       errors: ["key_not_found"],
     }),
   },
+  "/ui/{path}": {
+    get: {
+      ...operation("dashboardFile", {
+        summary:
+          "The dashboard's static files (open; no data): hashed assets are immutable, any other page path answers index.html",
+        ok: { 200: null },
+        errors: ["route_not_found"],
+      }),
+      parameters: [
+        {
+          name: "path",
+          in: "path",
+          required: true,
+          description: "A file of the build or a page of the dashboard (may contain `/`)",
+          schema: { type: "string" },
+        },
+      ],
+    },
+  },
   "/healthz": { get: operation("health", { summary: "Alive", ok: { 200: "Status" }, errors: [] }) },
   "/readyz": {
     get: operation("ready", {
@@ -346,7 +365,8 @@ export const ROUTING_ERRORS: readonly ErrorCode[] = [
 function withScopes(paths: Json): Json {
   const out: Json = {};
   for (const [path, ops] of Object.entries(paths)) {
-    const url = path.replace(/\{([A-Za-z]+)\}/g, ":$1");
+    // `/ui/{path}` is Fastify's wildcard `/ui/*` (its value spans segments).
+    const url = path.replace("{path}", "*").replace(/\{([A-Za-z]+)\}/g, ":$1");
     const scoped: Json = {};
     for (const [method, op] of Object.entries(ops as Json)) {
       const rule = ROUTE_SCOPES.get(`${method.toUpperCase()} ${url}`);

@@ -32,6 +32,7 @@ import { asSwitchyardError, PROBLEM_CONTENT_TYPE, problemOf, retryAfterOf } from
 import { BATCH, STRUCTURED } from "./publish-request.js";
 import { type GuardOptions, installRequestGuards } from "./request-guards.js";
 import { asyncApiRoutes } from "./routes/asyncapi.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { keyRoutes } from "./routes/keys.js";
@@ -328,6 +329,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   ])
     register(context);
   uiSessionRoutes(context, sessions);
+  dashboardRoutes(context);
   streamRoute(context, hub);
   await app.ready();
   const ended = credentialCheck(options.keys, sessions?.store);

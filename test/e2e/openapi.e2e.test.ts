@@ -14,7 +14,7 @@ import { createServer } from "../../src/server/server.js";
 
 /** `/v1/topics/:topic` → `/v1/topics/{topic}` */
 function openApiPath(url: string): string {
-  return url.replace(/:([A-Za-z]+)/g, "{$1}");
+  return url.replace(/:([A-Za-z]+)/g, "{$1}").replace(/\*$/, "{path}");
 }
 
 describe("the OpenAPI document", () => {
@@ -43,13 +43,14 @@ describe("the OpenAPI document", () => {
         "GET /healthz",
         "GET /openapi.json",
         "GET /readyz",
+        "GET /ui/*",
         "POST /ui/session",
       ]);
       for (const [path, ops] of Object.entries(doc.paths))
         for (const [method, op] of Object.entries(ops)) {
           const scope = (op as { "x-switchyard-scope"?: string })["x-switchyard-scope"];
           const rule = ROUTE_SCOPES.get(
-            `${method.toUpperCase()} ${path.replace(/\{([A-Za-z]+)\}/g, ":$1")}`,
+            `${method.toUpperCase()} ${path.replace("{path}", "*").replace(/\{([A-Za-z]+)\}/g, ":$1")}`,
           );
           expect(scope, `${method} ${path}`).toBe(rule?.label);
         }

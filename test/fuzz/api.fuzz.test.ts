@@ -85,7 +85,11 @@ describe("API fuzzing", () => {
       .flatMap(([path, ops]) =>
         Object.keys(ops)
           .filter((m) => ["get", "put", "post", "delete", "patch"].includes(m))
-          .map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ":$1")}`),
+          // `/ui/{path}` is the wildcard route `/ui/*`.
+          .map(
+            (m) =>
+              `${m.toUpperCase()} ${path.replace("{path}", "*").replace(/\{([^}]+)\}/g, ":$1")}`,
+          ),
       )
       .sort();
     for (const route of documented) expect(specs).toContain(route);

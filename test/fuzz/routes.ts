@@ -271,6 +271,18 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
     },
     "GET /ui/session": {},
     "DELETE /ui/session": {},
+    "GET /ui/*": {
+      params: {
+        "*": fc.constantFrom(
+          "",
+          "index.html",
+          "topics/orders",
+          "assets/missing.js",
+          "../package.json",
+          "%2e%2e/x",
+        ),
+      },
+    },
     "GET /v1/keys/self": {},
     "DELETE /v1/keys/:id": {
       params: { id: fc.constantFrom("0123456789abcdef", "zzzzzzzzzzzzzzzz") },
@@ -313,7 +325,14 @@ function segmentsOf(url: string, params: Record<string, string>): (string | Buff
   return url
     .split("/")
     .slice(1)
-    .map((s) => (s.startsWith(":") ? encodeURIComponent(params[s.slice(1)] ?? "") : s));
+    .map((s) =>
+      // A wildcard's value spans segments: sent as is, slashes and escapes included.
+      s === "*"
+        ? (params["*"] ?? "")
+        : s.startsWith(":")
+          ? encodeURIComponent(params[s.slice(1)] ?? "")
+          : s,
+    );
 }
 
 const UPGRADE: HeaderList = [

@@ -169,6 +169,7 @@ export const ROUTE_SCOPES: ReadonlyMap<string, ScopeRule> = new Map<string, Scop
   ["POST /ui/session", open],
   ["GET /ui/session", session],
   ["DELETE /ui/session", session],
+  ["GET /ui/*", open],
   ["GET /healthz", open],
   ["GET /readyz", open],
   ["GET /openapi.json", open],

@@ -1,0 +1,2 @@
+// Vite bundles imported style sheets into the build's one CSS file.
+declare module "*.css";

@@ -1,0 +1,484 @@
+/**
+ * The dashboard in real Chromium against a real router with auth: sign-in, the overview,
+ * browsing and filtering a topic's events, the live tail showing an event published during
+ * the test, a redrive from the UI (dry run, then the move, polled to done) that the API then
+ * confirms, a `read:orders` key that sees no other topic and no redrive, and a page of
+ * another origin that the router refuses although the browser sends it the session cookie.
+ * No page may log an error (a CSP violation would). Screenshots go to test-artifacts/.
+ */
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Browser, Page, Response } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "../../src/broker/keys.js";
+import { launchChromium, openPage, type WatchedPage } from "../support/chromium.js";
+import { eventually } from "../support/eventually.js";
+import { startTestRouter, type TestRouter } from "../support/router.js";
+
+const ADMIN = generateKey().key;
+const SHOTS = join(import.meta.dirname, "../../test-artifacts/dashboard");
+
+let router: TestRouter;
+let browser: Browser;
+let readOrdersKey: string;
+let sink: Server;
+const HOOK_HEADER = "Bearer hook-header-value-never-shown";
+const HOOK_SECRET = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
+const opened: WatchedPage[] = [];
+
+async function api(method: string, path: string, body?: unknown, key = ADMIN) {
+  const response = await fetch(`${router.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text === "" ? {} : JSON.parse(text)) as never };
+}
+
+async function publish(topic: string, events: readonly Record<string, unknown>[]) {
+  const response = await fetch(`${router.url}/v1/topics/${topic}/events`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${ADMIN}`,
+      "content-type": "application/cloudevents-batch+json",
+    },
+    body: JSON.stringify(
+      events.map((e, i) => ({
+        specversion: "1.0",
+        source: "test",
+        id: `e-${Date.now()}-${i}`,
+        ...e,
+      })),
+    ),
+  });
+  expect(response.status).toBe(201);
+}
+
+/** The dashboard's own 401 for "no session yet" is expected; the browser logs it. */
+function unexpected(errors: readonly string[]): string[] {
+  return errors.filter((e) => !/status of 401/.test(e));
+}
+
+async function page(viewport?: { width: number; height: number }): Promise<WatchedPage> {
+  const watched = await openPage(browser, viewport);
+  opened.push(watched);
+  return watched;
+}
+
+async function signIn(p: Page, key: string): Promise<void> {
+  await p.goto(`${router.url}/ui/`);
+  await p.getByLabel("API key").fill(key);
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.getByRole("heading", { name: "Overview" }).waitFor();
+}
+
+const shot = (p: Page, name: string) =>
+  p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+describe("the dashboard in Chromium", () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    router = await startTestRouter({ auth: true, adminKey: ADMIN, allowPrivateEndpoints: true });
+    // A push endpoint that always fails: its subscription turns degraded.
+    sink = createServer((_request, response) => {
+      response.statusCode = 503;
+      response.end();
+    });
+    await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    for (const topic of ["orders", "payments"])
+      expect((await api("PUT", `/v1/topics/${topic}`, {})).status).toBe(201);
+    await publish("orders", [
+      { type: "order.created", subject: "order-1", partitionkey: "c-1", data: { total: 10 } },
+      { type: "order.created", subject: "order-2", partitionkey: "c-2", data: { total: 20 } },
+      { type: "order.paid", subject: "order-1", partitionkey: "c-1", correlationid: "corr-7" },
+      { type: "order.shipped", subject: "order-1", partitionkey: "c-1", data: { by: "van" } },
+    ]);
+    await publish("payments", [{ type: "payment.settled", data: { amount: 10 } }]);
+    const sub = await api("PUT", "/v1/subscriptions/orders-pull", {
+      topic: "orders",
+      start: "earliest",
+    });
+    expect(sub.status).toBe(201);
+    // Two dead letters, rejected with a reason the page must show.
+    const pulled = await api("POST", "/v1/subscriptions/orders-pull/pull", { max: 2 });
+    const ackIds = (pulled.body as { deliveries: { ackId: string }[] }).deliveries.map(
+      (d) => d.ackId,
+    );
+    expect(ackIds).toHaveLength(2);
+    await api("POST", "/v1/subscriptions/orders-pull/reject", { ackIds, reason: "total invalid" });
+    await eventually(async () => {
+      const s = await api("GET", "/v1/subscriptions/orders-pull");
+      expect((s.body as { stats: { deadLettered: number } }).stats.deadLettered).toBe(2);
+    });
+    const hook = await api("PUT", "/v1/subscriptions/orders-hook", {
+      topic: "orders",
+      start: "earliest",
+      maxAttempts: 100,
+      backoff: { initialMs: 1000, maxMs: 2000, multiplier: 2 },
+      push: {
+        url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`,
+        headers: { authorization: HOOK_HEADER },
+        secret: HOOK_SECRET,
+      },
+    });
+    expect(hook.status).toBe(201);
+    await eventually(async () => {
+      const s = await api("GET", "/v1/subscriptions/orders-hook");
+      expect((s.body as { state: string }).state).toBe("degraded");
+    });
+    const schema = await api("PUT", "/v1/schemas/order.created", {
+      schema: { type: "object", properties: { total: { type: "number", minimum: 0 } } },
+    });
+    expect(schema.status).toBe(201);
+    const created = await api("POST", "/v1/keys", {
+      name: "orders-reader",
+      scopes: ["read:orders"],
+    });
+    expect(created.status).toBe(201);
+    readOrdersKey = (created.body as { key: string }).key;
+    await eventually(async () =>
+      expect((await api("GET", "/v1/keys/self", undefined, readOrdersKey)).status).toBe(200),
+    );
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await router?.dispose();
+    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+  });
+
+  it("signs in, shows the overview with rates, topics and subscriptions, and signs out", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    const topics = p.getByRole("table").nth(1);
+    await expect.poll(() => topics.getByRole("link").allTextContents()).toContain("orders");
+    expect(await topics.getByRole("link").allTextContents()).toContain("payments");
+    await p.getByRole("link", { name: "orders-pull", exact: true }).waitFor();
+    // The failing push endpoint comes first, marked degraded.
+    const firstRow = p.getByRole("table").first().getByRole("row").nth(1);
+    await expect.poll(() => firstRow.textContent()).toContain("orders-hook");
+    expect(await firstRow.textContent()).toContain("degraded");
+    // The charts fill from the second poll on; events published meanwhile show as a rate.
+    for (let i = 0; i < 6; i++) {
+      await publish("payments", [{ type: "payment.settled", data: { amount: i } }]);
+      await p.waitForTimeout(500);
+    }
+    await p.getByText(/Published: events [1-9]/).waitFor({ timeout: 5000 });
+    await shot(p, "overview");
+    // A reload keeps the session (GET /ui/session gives the CSRF token back).
+    await p.reload();
+    await p.getByRole("heading", { name: "Overview" }).waitFor();
+    await p.getByRole("button", { name: "Sign out" }).click();
+    await p.getByLabel("API key").waitFor();
+    await p.reload();
+    await p.getByLabel("API key").waitFor();
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("refuses a wrong key with the router's problem", async () => {
+    const { page: p, errors } = await page();
+    await p.goto(`${router.url}/ui/`);
+    await p.getByLabel("API key").fill("sy_0123456789abcdef_nope");
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p
+      .getByRole("alert")
+      .getByText(/401 unauthenticated/)
+      .waitFor();
+    await shot(p, "login");
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("browses and filters a topic's events and tails one published during the test", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "orders", exact: true }).click();
+    await p.getByRole("heading", { name: "Topic orders" }).waitFor();
+    const list = p.getByRole("list", { name: "Events of this page" });
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(4);
+    await p.getByLabel("Type").first().fill("order.created");
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(2);
+    await p.getByLabel("Type").first().fill("");
+    await p.getByLabel("Correlation id").first().fill("corr-7");
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(1);
+    await expect.poll(() => list.textContent()).toContain("order.paid");
+    await p.getByLabel("Correlation id").first().fill("");
+    // Paging from an offset.
+    await p.getByLabel("From offset").fill("3");
+    await p.getByRole("button", { name: "Read", exact: true }).click();
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(2);
+    await list.getByText("Event", { exact: false }).first().click(); // opens the JSON
+    await expect.poll(() => list.locator("pre").first().textContent()).toContain('"specversion"');
+
+    // By append time: a time before the first event reads from the start.
+    await p.getByLabel("Read by").selectOption("time");
+    await p.getByLabel("Since").fill("2020-01-01T00:00");
+    await p.getByRole("button", { name: "Read", exact: true }).click();
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(4);
+    await p.getByLabel("Since").fill("2099-01-01T00:00");
+    await p.getByRole("button", { name: "Read", exact: true }).click();
+    await expect.poll(() => list.getByRole("listitem").count()).toBe(0);
+
+    await p.getByRole("button", { name: "Start tail" }).click();
+    await p.getByText(/Tailing from offset 5/).waitFor();
+    await publish("orders", [{ id: "tailed-1", type: "order.cancelled", subject: "order-2" }]);
+    const tail = p.getByRole("list", { name: "Live events, newest first" });
+    await tail.getByText("id tailed-1").waitFor({ timeout: 5000 });
+    await shot(p, "topic");
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("redrives dead letters from the UI: dry run first, then the move, polled to done", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.goto(`${router.url}/ui/subscriptions/orders-pull`);
+    await p.getByRole("heading", { name: "Subscription orders-pull" }).waitFor();
+    await p.getByText("Dead-lettered").waitFor();
+    await shot(p, "subscription");
+    await p.getByRole("link", { name: "dead letters" }).click();
+    await p.getByRole("heading", { name: "Dead letters of orders-pull" }).waitFor();
+    const letters = p.getByRole("list", { name: "Dead letters" });
+    await expect.poll(() => letters.getByRole("listitem").count()).toBe(2);
+    expect(await letters.textContent()).toContain("Reason: total invalid");
+    // No move before a dry run.
+    expect(await p.getByRole("button", { name: /^Redrive \d/ }).count()).toBe(0);
+    await p.getByRole("button", { name: "Dry run" }).click();
+    await p.getByText("Dry run: 2 dead letters over 2 keys would move.").waitFor();
+    await shot(p, "dead-letters");
+    await p.getByRole("button", { name: "Redrive 2 events" }).click();
+    await p.getByText("Redrive done: 2 of 2 moved.").waitFor({ timeout: 10_000 });
+    // The API sees them back in the subscription: a pull delivers the two again.
+    await eventually(async () => {
+      const pulled = await api("POST", "/v1/subscriptions/orders-pull/pull", { max: 10 });
+      const ids = (pulled.body as { deliveries: { event: { subject: string } }[] }).deliveries;
+      expect(ids.map((d) => d.event.subject)).toEqual(
+        expect.arrayContaining(["order-1", "order-2"]),
+      );
+    });
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("shows a read:orders key only its topic and no redrive", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, readOrdersKey);
+    const topics = p.getByRole("table");
+    await expect.poll(() => topics.getByRole("link").allTextContents()).toEqual(["orders"]);
+    await p.getByText("No subscriptions this key may see.").waitFor();
+    expect(await p.getByText("payments").count()).toBe(0);
+    expect(await p.getByRole("link", { name: "Keys" }).count()).toBe(0);
+    await shot(p, "read-only-overview");
+    await p.goto(`${router.url}/ui/topics/payments`);
+    await p.getByText("This key may not see topic payments.").waitFor();
+    await p.goto(`${router.url}/ui/subscriptions/orders-pull/dead-letters`);
+    await p.getByText("This key may not see subscription orders-pull.").waitFor();
+    expect(await p.getByRole("button", { name: /Dry run|Redrive/ }).count()).toBe(0);
+    await p.goto(`${router.url}/ui/topics/orders`);
+    await expect
+      .poll(() =>
+        p.getByRole("list", { name: "Events of this page" }).getByRole("listitem").count(),
+      )
+      .toBeGreaterThan(0);
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("shows a push subscription's health without its secrets, and pauses and resumes it", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "orders-hook", exact: true }).click();
+    await p.getByRole("heading", { name: "Subscription orders-hook" }).waitFor();
+    await p.getByText("degraded").first().waitFor();
+    await p.getByRole("heading", { name: "Recent push attempts" }).waitFor();
+    await expect.poll(() => p.getByRole("table").getByRole("row").count()).toBeGreaterThan(1);
+    const html = await p.content();
+    expect(html).toContain("headerNames");
+    expect(html).not.toContain("hook-header-value-never-shown");
+    expect(html).not.toContain(HOOK_SECRET.slice(6, 20));
+    await shot(p, "push-subscription");
+    await p.getByRole("button", { name: "Pause" }).click();
+    await p.getByRole("button", { name: "Resume" }).waitFor();
+    expect((await api("GET", "/v1/subscriptions/orders-hook")).body).toMatchObject({
+      state: "paused",
+    });
+    await p.getByRole("button", { name: "Resume" }).click();
+    await p.getByRole("button", { name: "Pause" }).waitFor();
+    expect((await api("GET", "/v1/subscriptions/orders-hook")).body).not.toMatchObject({
+      state: "paused",
+    });
+    // Seek past everything: nothing left to deliver.
+    await p.getByLabel("Seek to").selectOption("latest");
+    await p.getByRole("button", { name: "Seek", exact: true }).click();
+    await p.getByText(/Moved to offset \d+/).waitFor();
+    await eventually(async () =>
+      expect((await api("GET", "/v1/subscriptions/orders-hook")).body).toMatchObject({
+        stats: { lag: 0 },
+      }),
+    );
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("shows the schema registry", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "Schemas" }).click();
+    await p.getByRole("heading", { name: "Schemas", exact: true }).waitFor();
+    await p.getByRole("link", { name: "order.created" }).click();
+    await p.getByRole("heading", { name: "Schema order.created" }).waitFor();
+    await expect.poll(() => p.locator("pre").textContent()).toContain('"minimum": 0');
+    expect(await p.getByLabel("Version").inputValue()).toBe("1");
+    await shot(p, "schema");
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("creates a key shown once and revokes it (admin)", async () => {
+    const { page: p, errors } = await page();
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "Keys" }).click();
+    await p.getByRole("heading", { name: "API keys" }).waitFor();
+    await p.getByLabel("Name").fill("made-in-ui");
+    await p.getByLabel("Scopes (space or comma separated)").fill("read:payments, metrics");
+    await p.getByRole("button", { name: "Create" }).click();
+    const key = await p.getByLabel("New key").inputValue();
+    expect(key).toMatch(/^sy_[a-z0-9]{16}_[A-Za-z0-9]{43}$/);
+    await eventually(async () =>
+      expect((await api("GET", "/v1/keys/self", undefined, key)).body).toMatchObject({
+        name: "made-in-ui",
+        scopes: ["read:payments", "metrics"],
+      }),
+    );
+    await shot(p, "keys");
+    await p.getByRole("button", { name: "Done" }).click();
+    expect(await p.getByLabel("New key").count()).toBe(0);
+    await p.getByRole("button", { name: "Revoke made-in-ui" }).click();
+    await p.getByRole("button", { name: "Confirm revoking made-in-ui" }).click();
+    await expect.poll(() => p.getByRole("table").textContent()).not.toContain("made-in-ui");
+    await eventually(async () =>
+      expect((await api("GET", "/v1/keys/self", undefined, key)).status).toBe(401),
+    );
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("signs in by keyboard alone", async () => {
+    const { page: p, errors } = await page();
+    await p.goto(`${router.url}/ui/`);
+    await p.getByLabel("API key").waitFor();
+    await p.keyboard.press("Tab");
+    expect(await p.evaluate<string>("document.activeElement.id")).toBe("key");
+    await p.keyboard.type(ADMIN);
+    await p.keyboard.press("Enter");
+    await p.getByRole("heading", { name: "Overview" }).waitFor();
+    // The heading takes focus, so a screen reader announces the page.
+    expect(await p.evaluate<string>("document.activeElement.tagName")).toBe("H1");
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("works at phone width", async () => {
+    const { page: p, errors } = await page({ width: 390, height: 844 });
+    await signIn(p, ADMIN);
+    await p.getByRole("link", { name: "orders-pull", exact: true }).waitFor();
+    const width = await p.evaluate<number>("document.documentElement.scrollWidth");
+    expect(width).toBeLessThanOrEqual(390);
+    await shot(p, "overview-phone");
+    expect(unexpected(errors)).toEqual([]);
+  });
+
+  describe("on a router without auth", () => {
+    let open: TestRouter;
+    beforeAll(async () => {
+      open = await startTestRouter({ auth: false });
+      const response = await fetch(`${open.url}/v1/topics/local`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(response.status).toBe(201);
+    });
+    afterAll(async () => open.dispose());
+
+    it("opens the overview with no sign-in (there is no session to open)", async () => {
+      const { page: p, errors } = await page();
+      await p.goto(`${open.url}/ui/`);
+      await p.getByRole("heading", { name: "Overview" }).waitFor();
+      await p.getByText("This router runs without auth").waitFor();
+      await p.getByRole("link", { name: "local", exact: true }).click();
+      await p.getByRole("heading", { name: "Topic local" }).waitFor();
+      expect(await p.getByRole("button", { name: "Sign out" }).count()).toBe(0);
+      expect(unexpected(errors)).toEqual([]);
+    });
+  });
+
+  describe("a page of another origin", () => {
+    let evil: Server;
+    let evilUrl: string;
+    beforeAll(async () => {
+      // Same host, other port: the same site, so SameSite=Strict still sends the cookie;
+      // only the Origin and CSRF checks stand between this page and the session.
+      evil = createServer((_request, response) => {
+        response.setHeader("content-type", "text/html");
+        response.end("<!doctype html><title>other</title><p>other origin</p>");
+      });
+      await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
+      evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/`;
+    });
+    afterAll(async () => new Promise<void>((resolve) => evil.close(() => resolve())));
+
+    it("cannot read, act or stream with the session although its cookie is sent", async () => {
+      const { page: p } = await page();
+      await signIn(p, ADMIN);
+      await p.goto(evilUrl);
+      const target = router.url;
+      const seen: Response[] = [];
+      p.on("response", (r) => {
+        if (r.url().startsWith(target)) seen.push(r);
+      });
+      const outcome = await p.evaluate(async (router) => {
+        const results: string[] = [];
+        // no-cors: the answer is opaque to the page but visible to the test, which reads
+        // the router's status for it.
+        await fetch(`${router}/v1/topics`, { mode: "no-cors", credentials: "include" }).then(
+          () => results.push("read sent"),
+          () => results.push("read blocked"),
+        );
+        await fetch(`${router}/v1/subscriptions/orders-pull/redrive`, {
+          method: "POST",
+          mode: "no-cors",
+          credentials: "include",
+          headers: { "content-type": "text/plain" },
+          body: "{}",
+        }).then(
+          () => results.push("act sent"),
+          () => results.push("act blocked"),
+        );
+        const ws = new WebSocket(
+          `${router.replace("http", "ws")}/v1/subscriptions/orders-pull/stream`,
+        );
+        results.push(
+          await new Promise<string>((resolve) => {
+            ws.onopen = () => resolve("stream opened");
+            ws.onclose = () => resolve("stream refused");
+            setTimeout(() => resolve("stream pending"), 3000);
+          }),
+        );
+        return results;
+      }, target);
+      expect(outcome).toEqual(["read sent", "act sent", "stream refused"]);
+      const read = seen.find((r) => r.url() === `${target}/v1/topics`);
+      const act = seen.find((r) => r.url().endsWith("/redrive"));
+      for (const response of [read, act]) {
+        if (response === undefined) throw new Error("the browser sent no such request");
+        // 403, not 401: the browser did send the session cookie (without a credential the
+        // router answers 401), and the Origin check refused it (a no-cors GET carries no
+        // Origin, and its Sec-Fetch-Site is same-site, not same-origin).
+        expect(response.status(), response.url()).toBe(403);
+      }
+      // The dashboard itself still works with the same session.
+      await p.goto(`${router.url}/ui/`);
+      await p.getByRole("heading", { name: "Overview" }).waitFor();
+    });
+  });
+});
