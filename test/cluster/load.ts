@@ -43,6 +43,8 @@ interface PublishEntry {
 /** Publishes batches until `stop()`; `confirmed` holds every id answered with an offset. */
 export class Publisher {
   readonly confirmed = new Set<string>();
+  /** The offset each confirmed id was answered with, and when (for the report on a loss). */
+  readonly answers = new Map<string, { readonly offset: number; readonly at: number }>();
   readonly stats: LoadStats = { lostAnswers: 0, partialAnswers: 0 };
   readonly #nodes: readonly string[];
   readonly #topic: string;
@@ -100,7 +102,11 @@ export class Publisher {
       }
       if (answer.status === 207) this.stats.partialAnswers++;
       const entries = (answer.body as { events: PublishEntry[] }).events;
-      for (const entry of entries) if (entry.offset !== undefined) this.confirmed.add(entry.id);
+      for (const entry of entries)
+        if (entry.offset !== undefined) {
+          this.confirmed.add(entry.id);
+          this.answers.set(entry.id, { offset: entry.offset, at: Date.now() });
+        }
       pending = pending.filter((e) => !this.confirmed.has(e.id));
       if (pending.length > 0) await pause(100);
     }

@@ -326,9 +326,13 @@ describe.runIf(natsServerAvailable())("network partition: R3 JetStream in namesp
       // Where the log (read through each router) has what a lost 201 gave as its offset.
       const lostAt = await Promise.all(
         lost.slice(0, 5).map(async (id) => {
-          const offset = answers.find((x) => x.id === id && x.status === 201)?.offset;
+          const published = publishers.map((p) => p.answers.get(id)).find((x) => x !== undefined);
+          const offset =
+            answers.find((x) => x.id === id && x.status === 201)?.offset ?? published?.offset;
           if (offset === undefined)
             return `${id}: answered ${JSON.stringify(answers.filter((x) => x.id === id))}`;
+          if (published !== undefined)
+            return `${id} was answered offset ${offset} at ${((published.at - started) / 1000).toFixed(1)} s; the log there has ${(await Promise.all(routers.map((r) => eventAt(r.url, offset)))).join(" (router a), ")} (router b)`;
           const reads = await Promise.all(routers.map((r) => eventAt(r.url, offset)));
           return `${id} was answered offset ${offset}; the log there has ${reads.join(" (router a), ")} (router b)`;
         }),
