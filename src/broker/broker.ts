@@ -9,6 +9,7 @@ import type {
   Delivery,
   Engine,
   EngineCapabilities,
+  FlowPage,
   LogPage,
   NewEvent,
   Settled,
@@ -249,6 +250,11 @@ export class Broker {
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
     return this.#topics.read(topic, from, limit);
+  }
+
+  /** One correlation id's records across topics indexed by `correlationid` (API.md). */
+  flow(correlationId: string, limit: number): Promise<FlowPage> {
+    return this.#engine.log.flow(correlationId, limit);
   }
 
   /**
