@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createClient } from "../../src/client/index.js";
 import { eventually } from "../support/eventually.js";
 import { api, event, expectProblem, routerPerFile, uniqueName } from "../support/router.js";
 
@@ -84,6 +85,30 @@ describe("GET /v1/flows/{correlationid}", () => {
     expect(topicNow.body.indexes).toEqual([]);
     expect(topicNow.body.stats.indexes).toBeUndefined();
     expect(idsOf((await http.get(`/v1/flows/${flow}`)).body)).toEqual([]);
+  });
+
+  it("is read by the SDK's admin.flow, with correlation ids carried by the SDK", async () => {
+    const c = createClient({ url: router.url, source: "/e2e", retry: { retries: 0 } });
+    try {
+      const { topic } = await c.admin.topics.put(uniqueName("sdk"), { indexes: ["correlationid"] });
+      expect(topic.indexes).toEqual(["correlationid"]);
+      const flow = uniqueName("c");
+      await c.publish(topic.name, { id: "first", type: "t", correlationid: flow });
+      await c.publish(topic.name, {
+        id: "second",
+        type: "t",
+        correlationid: flow,
+        causationid: "first",
+      });
+      const answer = await c.admin.flow(flow, { limit: 10 });
+      expect(answer.events.map((e) => e.id)).toEqual(["first", "second"]);
+      expect(answer.edges).toEqual([{ from: "first", to: "second" }]);
+      expect((await c.admin.topics.get(topic.name)).stats?.indexes).toEqual({
+        correlationid: { state: "ready", remaining: 0 },
+      });
+    } finally {
+      await c.close();
+    }
   });
 
   it("validates indexes in a topic's config", async () => {
