@@ -166,8 +166,8 @@ export class FlowIndex {
     }
   }
 
-  async #buildingTopics(): Promise<string[]> {
-    const topics = await this.#ctx.metadata.topics.values();
+  async #buildingTopics(known?: readonly TopicConfig[]): Promise<string[]> {
+    const topics = known ?? (await this.#ctx.metadata.topics.values());
     const building = new Set(await this.#ctx.metadata.indexBuilds.keys());
     return topics.filter((t) => building.has(escapeName(t.name))).map((t) => t.name);
   }
@@ -181,7 +181,7 @@ export class FlowIndex {
 
   async flow(correlationId: string, limit: number): Promise<FlowPage> {
     const topics = (await this.#ctx.metadata.topics.values()).filter(hasCorrelationIndex);
-    const building = await this.#buildingTopics();
+    const building = await this.#buildingTopics(topics);
     if (building.length > 0)
       throw new SwitchyardError(
         "index_missing",
