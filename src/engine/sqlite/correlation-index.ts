@@ -48,9 +48,27 @@ export function nextIndexState(
   return topic !== null && topic.eventCount > 0 ? topic.lastOffset + 1 : 0;
 }
 
-/** Removes the index of a topic whose config dropped it (or which is being dropped). */
-export function dropIndex(db: Db, topicId: number): void {
-  db.run("DELETE FROM correlation_index WHERE topic_id = CAST(? AS INTEGER)", topicId);
+/**
+ * Deletes up to `limit` index rows of a topic; answers how many. Rows of a topic without the
+ * index (removed, or the topic dropped) are invisible to flows, so the retention pass deletes
+ * them in chunks like a dropped topic's events, never in one long transaction.
+ */
+export function dropIndexChunk(db: Db, topicId: number, limit: number): number {
+  return db.run(
+    `DELETE FROM correlation_index WHERE rowid IN (
+       SELECT rowid FROM correlation_index WHERE topic_id = CAST(?1 AS INTEGER) LIMIT ?2)`,
+    topicId,
+    limit,
+  );
+}
+
+/** A topic without the index that still has rows (its index was removed), or null. */
+export function staleIndexTopic(db: Db): number | null {
+  const row = db.get<{ topic_id: number }>(
+    `SELECT t.topic_id FROM topics t WHERE t.correlation_index IS NULL
+        AND EXISTS (SELECT 1 FROM correlation_index c WHERE c.topic_id = t.topic_id) LIMIT 1`,
+  );
+  return row?.topic_id ?? null;
 }
 
 /** Retention removed the events below `first`: their index rows go in the same job. */
@@ -124,7 +142,7 @@ export function readFlow(db: Db, correlationId: string, limit: number): FlowPage
     `SELECT t.name AS topic, c.event_offset AS offset, e.appended_at AS appended_at,
             e.partition_key AS partition_key, e.body AS body
        FROM correlation_index c
-       JOIN topics t ON t.topic_id = c.topic_id
+       JOIN topics t ON t.topic_id = c.topic_id AND t.correlation_index IS NOT NULL
        JOIN events e ON e.event_key = (c.topic_id << ${OFFSET_BITS}) + c.event_offset
       WHERE c.correlation_id = ?
       ORDER BY c.appended_at, c.rowid

@@ -122,7 +122,8 @@ describe("sqlite store with topic ids past 2^11", () => {
     });
 
     it(`indexes, backfills and trims flows by exact offset at topic id ${next}`, async () => {
-      const engine = await open(await storeWithTopicIdsFrom(next));
+      const dir = await storeWithTopicIdsFrom(next);
+      const engine = await open(dir);
       const base = { retention: {}, dedupeWindowMs: 60_000, maxEventBytes: 1e6 };
       await engine.log.putTopic({ ...base, name: "live", indexes: ["correlationid"] });
       for (let from = 1; from <= 8; from += 4) await engine.log.append("live", correlated(from, 4));
@@ -147,6 +148,18 @@ describe("sqlite store with topic ids past 2^11", () => {
       expect((await flow()).filter((r) => r[0] === "late")).toEqual(
         [1, 2, 3, 4, 5].map((n) => ["late", n, 99 + n]),
       );
+
+      // A removed index leaves flows at once; the retention pass deletes its rows, and a
+      // dropped topic's with its events.
+      await engine.log.putTopic({ ...base, name: "late" });
+      expect((await flow()).filter((r) => r[0] === "late")).toEqual([]);
+      expect(await engine.log.deleteTopic("live")).toBe(true);
+      expect(await flow()).toEqual([]);
+      await engine.log.enforceRetention();
+      const db = new DatabaseSync(join(dir, "switchyard.db"), { readOnly: true });
+      const left = db.prepare("SELECT count(*) AS n FROM correlation_index").get();
+      db.close();
+      expect(left).toEqual({ n: 0 });
     });
   }
 });

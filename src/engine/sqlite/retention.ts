@@ -8,7 +8,12 @@
  */
 import type { RetentionResult } from "../engine.js";
 import type { EngineContext } from "./context.js";
-import { backfillChunkJob, dropIndex, dropIndexBelow } from "./correlation-index.js";
+import {
+  backfillChunkJob,
+  dropIndexBelow,
+  dropIndexChunk,
+  staleIndexTopic,
+} from "./correlation-index.js";
 import type { Db } from "./database.js";
 import { deleteRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
@@ -109,6 +114,7 @@ export function dropChunkJob(tx: JobTx): boolean {
   const dropped = tx.db.get<{ topic_id: number }>("SELECT topic_id FROM dropped_topics LIMIT 1");
   if (dropped === undefined) return false;
   const id = dropped.topic_id;
+  if (dropIndexChunk(tx.db, id, CHUNK) === CHUNK) return true;
   const deleted = tx.db.run(
     `DELETE FROM events WHERE event_key IN (
        SELECT event_key FROM events
@@ -117,11 +123,16 @@ export function dropChunkJob(tx: JobTx): boolean {
     id,
   );
   if (deleted < CHUNK) {
-    dropIndex(tx.db, id);
     tx.db.run("DELETE FROM dead_letters WHERE dead_letter_topic_id = ?", id);
     tx.db.run("DELETE FROM dropped_topics WHERE topic_id = ?", id);
   }
   return true;
+}
+
+/** Deletes one chunk of the rows of a removed index; false when none is left. */
+function dropStaleIndexJob(tx: JobTx): boolean {
+  const topicId = staleIndexTopic(tx.db);
+  return topicId !== null && dropIndexChunk(tx.db, topicId, CHUNK) > 0;
 }
 
 /** Forgets dedupe entries that left their topic's window, for topics nobody appends to. */
@@ -173,6 +184,9 @@ export async function retentionPass(ctx: EngineContext): Promise<RetentionResult
     }
   }
   await backfillIndexes(ctx);
+  while (await ctx.writer.submit(CHUNK, dropStaleIndexJob)) {
+    // one chunk per job until no removed index has rows left
+  }
   while (await ctx.writer.submit(CHUNK, dropChunkJob)) {
     // one chunk per job until every dropped topic is gone
   }

@@ -6,7 +6,7 @@
  */
 import type { TopicConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
-import { dropIndex, nextIndexState } from "./correlation-index.js";
+import { dropIndexChunk, nextIndexState } from "./correlation-index.js";
 import type { JobTx } from "./job-tx.js";
 import { MAX_TOPIC_ID } from "./schema.js";
 import { loadTopic } from "./topic-state.js";
@@ -35,7 +35,12 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
     const state = loadTopic(tx.db, config.name);
     const current = state?.correlationIndex ?? null;
     const next = nextIndexState(wantsCorrelationIndex(config), current, state);
-    if (next === null && current !== null) dropIndex(tx.db, existing.topic_id);
+    // A removed index's rows go in the retention pass's chunks (flows ignore them at once);
+    // an index added again first clears any still left, so the backfill starts clean.
+    if (next !== null && current === null)
+      while (dropIndexChunk(tx.db, existing.topic_id, 10_000) > 0) {
+        // leftovers exist only when the index was removed moments ago
+      }
     tx.db.run(
       "UPDATE topics SET correlation_index = ? WHERE topic_id = ?",
       next,
