@@ -287,6 +287,21 @@ describe.each(ENGINES)("access control on %s", (engine) => {
       const all = await call("GET", "/v1/flows/f-flow", ADMIN);
       expect((all.body.events as { id: string }[]).map((e) => e.id)).toEqual(["fa1", "fb1"]);
       expect(all.body).toMatchObject({ hidden: 0, edges: [{ from: "fa1", to: "fb1" }] });
+      // While a topic's index is built, a scoped key is not told that topic's name.
+      await admin("PUT", "/v1/topics/f-c.secret", {});
+      await call("POST", "/v1/topics/f-c.secret/events", ADMIN, event("fc1"), type);
+      await admin("PUT", "/v1/topics/f-c.secret", { indexes: ["correlationid"] });
+      const building = await call("GET", "/v1/flows/f-flow", key.key);
+      // The NATS engine waits out other nodes' config caches (1 s) before it builds.
+      if (engine === "nats") expect(building.status).toBe(409);
+      if (building.status === 409) {
+        expect(building.body.code).toBe("index_missing");
+        expect(JSON.stringify(building.body)).not.toContain("f-c.secret");
+      }
+      await eventually(async () => {
+        const done = await call("GET", "/v1/flows/f-flow", key.key);
+        expect(done.body).toMatchObject({ hidden: 2 });
+      });
     });
 
     it("lists show only what the key may see", async () => {
