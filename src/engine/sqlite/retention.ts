@@ -8,6 +8,12 @@
  */
 import type { RetentionResult } from "../engine.js";
 import type { EngineContext } from "./context.js";
+import {
+  backfillChunkJob,
+  dropIndexBelow,
+  dropIndexChunk,
+  staleIndexTopic,
+} from "./correlation-index.js";
 import type { Db } from "./database.js";
 import { deleteRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
@@ -94,6 +100,7 @@ export function retentionChunkJob(tx: JobTx, name: string): Chunk {
   topic.eventCount -= removed.events;
   topic.byteCount -= removed.bytes;
   dropDeliveriesBelow(tx, topic, first);
+  if (topic.correlationIndex !== null) dropIndexBelow(tx.db, topic.id, first);
   tx.db.run(
     "DELETE FROM dead_letters WHERE dead_letter_topic_id = ? AND dead_letter_offset < ?",
     topic.id,
@@ -107,6 +114,7 @@ export function dropChunkJob(tx: JobTx): boolean {
   const dropped = tx.db.get<{ topic_id: number }>("SELECT topic_id FROM dropped_topics LIMIT 1");
   if (dropped === undefined) return false;
   const id = dropped.topic_id;
+  if (dropIndexChunk(tx.db, id, CHUNK) === CHUNK) return true;
   const deleted = tx.db.run(
     `DELETE FROM events WHERE event_key IN (
        SELECT event_key FROM events
@@ -119,6 +127,12 @@ export function dropChunkJob(tx: JobTx): boolean {
     tx.db.run("DELETE FROM dropped_topics WHERE topic_id = ?", id);
   }
   return true;
+}
+
+/** Deletes one chunk of the rows of a removed index; false when none is left. */
+function dropStaleIndexJob(tx: JobTx): boolean {
+  const topicId = staleIndexTopic(tx.db);
+  return topicId !== null && dropIndexChunk(tx.db, topicId, CHUNK) > 0;
 }
 
 /** Forgets dedupe entries that left their topic's window, for topics nobody appends to. */
@@ -149,6 +163,13 @@ async function giveSpaceBack(ctx: EngineContext): Promise<void> {
   }
 }
 
+/** Fills in indexes added to topics that held events, one chunk per job. */
+export async function backfillIndexes(ctx: EngineContext): Promise<void> {
+  while (!ctx.isClosed() && (await ctx.writer.submit(CHUNK, backfillChunkJob))) {
+    // one chunk per job until no topic has a backfill left
+  }
+}
+
 /** One full pass; each chunk is its own job, so publishes interleave between chunks. */
 export async function retentionPass(ctx: EngineContext): Promise<RetentionResult> {
   let deletedEvents = 0;
@@ -161,6 +182,10 @@ export async function retentionPass(ctx: EngineContext): Promise<RetentionResult
       deletedBytes += chunk.bytes;
       if (!chunk.more) break;
     }
+  }
+  await backfillIndexes(ctx);
+  while (await ctx.writer.submit(CHUNK, dropStaleIndexJob)) {
+    // one chunk per job until no removed index has rows left
   }
   while (await ctx.writer.submit(CHUNK, dropChunkJob)) {
     // one chunk per job until every dropped topic is gone
