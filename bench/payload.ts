@@ -1,4 +1,5 @@
 /** Benchmark events: 256 bytes in the form each system stores them. */
+import { randomUUID } from "node:crypto";
 import type { EventFields } from "./subjects/subject.ts";
 
 export const EVENT_BYTES = 256;
@@ -26,4 +27,18 @@ export function cloudEventData(fields: EventFields): Record<string, unknown> {
   const fieldsBytes = fieldsJson.length > 2 ? fieldsJson.length - 1 : 0;
   const pad = Math.max(0, EVENT_BYTES - ENVELOPE_BYTES - fieldsBytes);
   return { ...fields, pad: "x".repeat(pad) };
+}
+
+/** A whole structured CloudEvent as brokers without a CloudEvents client store it. */
+export function structuredEvent(fields: EventFields): { id: string; body: string } {
+  const id = randomUUID();
+  const body = JSON.stringify({
+    specversion: "1.0",
+    id,
+    source: EVENT_SOURCE,
+    time: new Date().toISOString(),
+    type: EVENT_TYPE,
+    data: cloudEventData(fields),
+  });
+  return { id, body };
 }

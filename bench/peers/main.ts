@@ -1,0 +1,186 @@
+/**
+ * `npm run bench:peers`: the same scenarios, in one run, against Switchyard (SQLite at both
+ * fsync modes, the NATS engine), raw JetStream, RabbitMQ classic and quorum queues and Redis
+ * Streams at two AOF fsync policies. Prints one table whose every row names its durability
+ * and compares each figure with the best peer of equal durability; writes the JSON to
+ * bench/results/, the chart to docs/benchmarks-peers.svg and the table into
+ * docs/benchmarks.md. A peer that cannot run here is reported as "not measured: why"; it
+ * never fails the run.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runAll, type ScenarioResult } from "../harness.ts";
+import { machineInfo } from "../machine.ts";
+import { drain } from "../scenarios/drain.ts";
+import { fanout } from "../scenarios/fanout.ts";
+import { latency } from "../scenarios/latency.ts";
+import { publishBatched } from "../scenarios/publish.ts";
+import { publishHttp } from "../scenarios/publish-http.ts";
+import type { Scenario } from "../scenarios/scenario.ts";
+import {
+  firstLine,
+  headerLines,
+  notMeasuredLines,
+  peersSection,
+  peersTable,
+  replaceSection,
+} from "./format.ts";
+import type { PeerRow, PeerStatus, PeersReport } from "./model.ts";
+import { type Peer, peers } from "./peers.ts";
+import { ratiosToBest } from "./ratio.ts";
+import { peersSvg } from "./svg.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "../..");
+/** Push scenarios are left out: only Switchyard has push delivery. */
+const SCENARIOS: readonly Scenario[] = [publishBatched, publishHttp, latency, drain, fanout];
+/** Eight systems × five scenarios in ~10 minutes: a fifth of `npm run bench`'s sizes. */
+const FULL_SCALE = 0.2;
+
+const USAGE = `usage: npm run bench:peers -- [options]
+  --quick            smoke sizes (under 2 minutes): checks the harness, measures nothing
+  --only LIST        only these systems (comma-separated names as in the table)
+  --out DIR          where the JSON goes (default bench/results)
+  --docs DIR         where the chart and benchmarks.md are written (default docs)
+  --no-docs          leave docs/ alone
+  --data-root DIR    where data directories are created (default the OS temp dir)
+  --help`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string", default: "" },
+      out: { type: "string", default: join(ROOT, "bench/results") },
+      docs: { type: "string", default: join(ROOT, "docs") },
+      "no-docs": { type: "boolean", default: false },
+      "data-root": { type: "string", default: tmpdir() },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const log = (message: string): void => void process.stderr.write(`${message}\n`);
+  const only = values.only.split(",").filter((name) => name.length > 0);
+  const selected = peers(resolve(values["data-root"])).filter(
+    (peer) => only.length === 0 || only.includes(peer.subject.name),
+  );
+  const scale = values.quick ? 1 : FULL_SCALE;
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  const statuses: PeerStatus[] = [];
+  const measured: { peer: Peer; results: ScenarioResult[] }[] = [];
+  for (const peer of selected) {
+    const status = { name: peer.subject.name, ...durabilityOf(peer) };
+    const reason = await peer.unavailable().catch((error: unknown) => String(error));
+    if (reason !== undefined) {
+      log(`${peer.subject.name}: not measured: ${reason}`);
+      statuses.push({ ...status, notMeasured: reason });
+      continue;
+    }
+    const results = await runAll(SCENARIOS, [peer.subject], {
+      runs: 1,
+      quick: values.quick,
+      scale,
+      log,
+    });
+    await peer.subject.dispose?.().catch((error: unknown) => log(`dispose: ${String(error)}`));
+    const failures = results.filter((r) => r.error !== undefined);
+    const allFailed = failures.length === results.length;
+    statuses.push(
+      allFailed ? { ...status, notMeasured: firstLine(failures[0]?.error ?? "") } : status,
+    );
+    measured.push({ peer, results });
+  }
+  const report: PeersReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine,
+    quick: values.quick,
+    scale,
+    peers: statuses,
+    rows: toRows(measured, statuses),
+  };
+  console.log([...headerLines(report), "", ...peersTable(report.rows)].join("\n"));
+  for (const line of notMeasuredLines(report)) console.log(line);
+  mkdirSync(values.out, { recursive: true });
+  const json = join(values.out, `peers-${startedAt.replaceAll(":", "-")}.json`);
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nresults: ${json}`);
+  if (!values["no-docs"]) writeDocs(report, resolve(values.docs));
+  return 0;
+}
+
+function durabilityOf(peer: Peer): Pick<PeerStatus, "durability" | "durabilityClass"> {
+  return { durability: peer.durability, durabilityClass: peer.durabilityClass };
+}
+
+/** Scenario-major rows (each scenario's systems together), with the ratios filled in. */
+function toRows(
+  measured: readonly { peer: Peer; results: readonly ScenarioResult[] }[],
+  statuses: readonly PeerStatus[],
+): PeerRow[] {
+  const rows: Omit<PeerRow, "ratio" | "bestAtEqualDurability">[] = [];
+  for (const scenario of SCENARIOS) {
+    for (const status of statuses) {
+      const result = measured
+        .find((m) => m.peer.subject.name === status.name)
+        ?.results.find((r) => r.scenario === scenario.name);
+      const why = result?.error ?? status.notMeasured ?? "not run";
+      rows.push({
+        scenario: scenario.name,
+        title: scenario.title,
+        unit: scenario.unit,
+        higherIsBetter: scenario.target.op === ">=",
+        subject: status.name,
+        durability: status.durability,
+        durabilityClass: status.durabilityClass,
+        value: result?.median ?? Number.NaN,
+        details: result?.details ?? {},
+        ...(result !== undefined && Number.isFinite(result.median)
+          ? {}
+          : { notMeasured: firstLine(why) }),
+      });
+    }
+  }
+  const ratios = ratiosToBest(rows);
+  return rows.map((row, i) => ({
+    ...row,
+    ratio: ratios[i]?.ratio ?? Number.NaN,
+    bestAtEqualDurability: ratios[i]?.best,
+  }));
+}
+
+function writeDocs(report: PeersReport, docs: string): void {
+  mkdirSync(docs, { recursive: true });
+  const chart = join(docs, "benchmarks-peers.svg");
+  const caption = `bench:peers, commit ${report.machine.commit}, ${report.machine.cores} cores, ${report.startedAt.slice(0, 10)}${report.quick ? " — QUICK smoke sizes, not a measurement" : ""}`;
+  writeFileSync(chart, peersSvg(report.rows, caption));
+  const page = join(docs, "benchmarks.md");
+  let doc = "# Benchmarks\n";
+  try {
+    doc = readFileSync(page, "utf8");
+  } catch {
+    // a docs dir of its own (--docs): start the page
+  }
+  writeFileSync(page, replaceSection(doc, peersSection(report, relative(docs, chart))));
+  console.log(`chart: ${chart}\ndocs: ${page}`);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    console.error("(npm run bench:peers -- --help lists the options)");
+    process.exitCode = 2;
+  },
+);
