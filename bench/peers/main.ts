@@ -28,9 +28,9 @@ import {
   peersTable,
   replaceSection,
 } from "./format.ts";
-import type { PeerRow, PeerStatus, PeersReport } from "./model.ts";
+import type { PeerStatus, PeersReport } from "./model.ts";
 import { type Peer, peers } from "./peers.ts";
-import { ratiosToBest } from "./ratio.ts";
+import { toRows } from "./rows.ts";
 import { peersSvg } from "./svg.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const statuses: PeerStatus[] = [];
-  const measured: { peer: Peer; results: ScenarioResult[] }[] = [];
+  const measured: { subject: string; results: ScenarioResult[] }[] = [];
   for (const peer of selected) {
     const status = { name: peer.subject.name, ...durabilityOf(peer) };
     const reason = await peer.unavailable().catch((error: unknown) => String(error));
@@ -97,7 +97,7 @@ async function main(): Promise<number> {
     statuses.push(
       allFailed ? { ...status, notMeasured: firstLine(failures[0]?.error ?? "") } : status,
     );
-    measured.push({ peer, results });
+    measured.push({ subject: peer.subject.name, results });
   }
   const report: PeersReport = {
     startedAt,
@@ -106,7 +106,7 @@ async function main(): Promise<number> {
     quick: values.quick,
     scale,
     peers: statuses,
-    rows: toRows(measured, statuses),
+    rows: toRows(SCENARIOS, measured, statuses),
   };
   console.log([...headerLines(report), "", ...peersTable(report.rows)].join("\n"));
   for (const line of notMeasuredLines(report)) console.log(line);
@@ -120,42 +120,6 @@ async function main(): Promise<number> {
 
 function durabilityOf(peer: Peer): Pick<PeerStatus, "durability" | "durabilityClass"> {
   return { durability: peer.durability, durabilityClass: peer.durabilityClass };
-}
-
-/** Scenario-major rows (each scenario's systems together), with the ratios filled in. */
-function toRows(
-  measured: readonly { peer: Peer; results: readonly ScenarioResult[] }[],
-  statuses: readonly PeerStatus[],
-): PeerRow[] {
-  const rows: Omit<PeerRow, "ratio" | "bestAtEqualDurability">[] = [];
-  for (const scenario of SCENARIOS) {
-    for (const status of statuses) {
-      const result = measured
-        .find((m) => m.peer.subject.name === status.name)
-        ?.results.find((r) => r.scenario === scenario.name);
-      const why = result?.error ?? status.notMeasured ?? "not run";
-      rows.push({
-        scenario: scenario.name,
-        title: scenario.title,
-        unit: scenario.unit,
-        higherIsBetter: scenario.target.op === ">=",
-        subject: status.name,
-        durability: status.durability,
-        durabilityClass: status.durabilityClass,
-        value: result?.median ?? Number.NaN,
-        details: result?.details ?? {},
-        ...(result !== undefined && Number.isFinite(result.median)
-          ? {}
-          : { notMeasured: firstLine(why) }),
-      });
-    }
-  }
-  const ratios = ratiosToBest(rows);
-  return rows.map((row, i) => ({
-    ...row,
-    ratio: ratios[i]?.ratio ?? Number.NaN,
-    bestAtEqualDurability: ratios[i]?.best,
-  }));
 }
 
 function writeDocs(report: PeersReport, docs: string): void {
