@@ -72,13 +72,13 @@ export function peers(dataRoot: string): Peer[] {
     },
     {
       subject: rabbitmqSubject("classic"),
-      durability: "classic durable queue, persistent, publisher confirms, shared broker",
+      durability: "classic queue, publisher confirms, shared broker",
       durabilityClass: "sync",
       unavailable: rabbitmqUnavailable,
     },
     {
       subject: rabbitmqSubject("quorum"),
-      durability: "quorum queue (1 node), publisher confirms, shared broker",
+      durability: "quorum queue, publisher confirms, shared broker",
       durabilityClass: "sync",
       unavailable: rabbitmqUnavailable,
     },

@@ -38,7 +38,7 @@ export const latency: Scenario = {
     await session.createSubscription(name, name);
     const plan = {
       seconds: sized(context, 22, 2),
-      warmupSeconds: context.quick ? 0.5 : 2,
+      warmupSeconds: sized(context, 2, 0.5),
     };
     return {
       measure: () => measureLatency(session, name, plan),
