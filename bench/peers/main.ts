@@ -82,6 +82,12 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const statuses: PeerStatus[] = [];
   const measured: { subject: string; results: ScenarioResult[] }[] = [];
+  // Interrupted: still delete the RabbitMQ vhosts (the brokers the bench started die with it).
+  process.once("SIGINT", () => {
+    void Promise.allSettled(selected.map((peer) => peer.subject.dispose?.())).then(() =>
+      process.exit(130),
+    );
+  });
   const budgetMs = values.quick ? BUDGET_MS.quick : BUDGET_MS.full;
   const started = performance.now();
   for (const peer of selected) {

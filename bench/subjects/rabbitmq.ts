@@ -88,12 +88,18 @@ export function rabbitmqSubject(queueType: RabbitQueueType): BenchSubject {
       await created;
       const url = `amqp://guest:guest@${HOST}:${PORT}/${encodeURIComponent(vhost)}`;
       const connection = await amqp.connect(url);
+      // Without listeners an 'error' event would end the whole run; the failed operation's
+      // promise rejects and fails its scenario instead.
+      connection.on("error", () => {});
       const confirm = await connection.createConfirmChannel();
+      confirm.on("error", () => {});
       return new RabbitSession(queueType, connection, confirm, beamPid());
     },
     async dispose() {
       if (created === undefined) return;
-      await created.catch(() => {});
+      const pending = created;
+      created = undefined;
+      await pending.catch(() => {});
       await rabbitmqctl("delete_vhost", vhost);
     },
   };
@@ -198,6 +204,7 @@ class RabbitSession implements SubjectSession {
     const queue = this.#queues.get(subscription);
     if (queue === undefined) throw new Error(`no subscription ${subscription}`);
     const channel = await this.#connection.createChannel();
+    channel.on("error", () => {});
     this.#channels.add(channel);
     await channel.prefetch(concurrency);
     const { consumerTag } = await channel.consume(queue, (message) => {

@@ -209,6 +209,8 @@ class RedisSession implements SubjectSession {
     const acker = this.#client;
     this.#readers.add(reader);
     let stopped = false;
+    // Kept until close(), so a broken reader fails its scenario instead of the process.
+    let failure: unknown;
     const loop = (async () => {
       while (!stopped) {
         const reply = (await reader
@@ -238,13 +240,16 @@ class RedisSession implements SubjectSession {
         }
         void acker.xack(stream, subscription, ...ids).catch(() => {});
       }
-    })();
+    })().catch((error: unknown) => {
+      failure = error;
+    });
     return {
       close: async () => {
         stopped = true;
         await loop;
         reader.disconnect();
         this.#readers.delete(reader);
+        if (failure !== undefined) throw failure;
       },
     };
   }
