@@ -11,7 +11,18 @@ export function headerLines(report: PeersReport): string[] {
   return [
     `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, load average before the run ${machine.loadAverage}`,
     `commit: ${machine.commit}; run ${report.startedAt} → ${report.finishedAt}; one run per figure, sizes ${report.quick ? "QUICK (smoke sizes, not a measurement)" : `${report.scale}× of npm run bench`}`,
+    ...(busyMachine(report)
+      ? [
+          `WARNING: the 1-minute load average was above the core count before the run: other work shared the machine, so these are smoke figures, not a measurement`,
+        ]
+      : []),
   ];
+}
+
+/** Other work had the machine's cores busy when the run started. */
+export function busyMachine(report: PeersReport): boolean {
+  const oneMinute = Number(report.machine.loadAverage.split(" ")[0]);
+  return Number.isFinite(oneMinute) && oneMinute > report.machine.cores;
 }
 
 export function notMeasuredLines(report: PeersReport): string[] {

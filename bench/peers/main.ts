@@ -21,6 +21,7 @@ import { publishBatched } from "../scenarios/publish.ts";
 import { publishHttp } from "../scenarios/publish-http.ts";
 import type { Scenario } from "../scenarios/scenario.ts";
 import {
+  busyMachine,
   firstLine,
   headerLines,
   notMeasuredLines,
@@ -51,6 +52,7 @@ const USAGE = `usage: npm run bench:peers -- [options]
   --out DIR          where the JSON goes (default bench/results)
   --docs DIR         where the chart and benchmarks.md are written (default docs)
   --no-docs          leave docs/ alone
+  --from-json FILE   measure nothing: print and write the docs of an earlier run's JSON
   --data-root DIR    where data directories are created (default the OS temp dir)
   --help`;
 
@@ -64,12 +66,19 @@ async function main(): Promise<number> {
       docs: { type: "string", default: join(ROOT, "docs") },
       "no-docs": { type: "boolean", default: false },
       "data-root": { type: "string", default: tmpdir() },
+      "from-json": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values["from-json"] !== undefined) {
+    const report = readReport(values["from-json"]);
+    print(report);
+    if (!values["no-docs"]) writeDocs(report, resolve(values.docs));
     return 0;
   }
   const log = (message: string): void => void process.stderr.write(`${message}\n`);
@@ -124,14 +133,32 @@ async function main(): Promise<number> {
     peers: statuses,
     rows: toRows(SCENARIOS, measured, statuses),
   };
-  console.log([...headerLines(report), "", ...peersTable(report.rows)].join("\n"));
-  for (const line of notMeasuredLines(report)) console.log(line);
+  print(report);
   mkdirSync(values.out, { recursive: true });
   const json = join(values.out, `peers-${startedAt.replaceAll(":", "-")}.json`);
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nresults: ${json}`);
   if (!values["no-docs"]) writeDocs(report, resolve(values.docs));
   return 0;
+}
+
+function print(report: PeersReport): void {
+  console.log([...headerLines(report), "", ...peersTable(report.rows)].join("\n"));
+  for (const line of notMeasuredLines(report)) console.log(line);
+}
+
+/** A report written earlier; JSON wrote its unmeasured figures (NaN) as null. */
+function readReport(path: string): PeersReport {
+  const report = JSON.parse(readFileSync(path, "utf8")) as PeersReport;
+  const number = (value: number | null): number => value ?? Number.NaN;
+  return {
+    ...report,
+    rows: report.rows.map((row) => ({
+      ...row,
+      value: number(row.value),
+      ratio: number(row.ratio),
+    })),
+  };
 }
 
 function durabilityOf(peer: Peer): Pick<PeerStatus, "durability" | "durabilityClass"> {
@@ -141,7 +168,7 @@ function durabilityOf(peer: Peer): Pick<PeerStatus, "durability" | "durabilityCl
 function writeDocs(report: PeersReport, docs: string): void {
   mkdirSync(docs, { recursive: true });
   const chart = join(docs, "benchmarks-peers.svg");
-  const caption = `bench:peers, commit ${report.machine.commit}, ${report.machine.cores} cores, ${report.startedAt.slice(0, 10)}${report.quick ? " — QUICK smoke sizes, not a measurement" : ""}`;
+  const caption = `bench:peers, commit ${report.machine.commit}, ${report.machine.cores} cores, ${report.startedAt.slice(0, 10)}${report.quick ? " — QUICK smoke sizes, not a measurement" : ""}${busyMachine(report) ? ` — load average ${report.machine.loadAverage.split(" ")[0]} before the run: smoke figures` : ""}`;
   writeFileSync(chart, peersSvg(report.rows, caption));
   const page = join(docs, "benchmarks.md");
   let doc = "# Benchmarks\n";

@@ -236,6 +236,12 @@ describe("the docs section", () => {
     expect(section).toContain("![bench:peers chart](benchmarks-peers.svg)");
   });
 
+  it("warns when other work had the cores busy before the run, and only then", () => {
+    expect(peersSection(report, "c.svg")).not.toContain("WARNING");
+    const busy = { ...report, machine: { ...report.machine, loadAverage: "9.62 8.73 5.08" } };
+    expect(peersSection(busy, "c.svg")).toContain("WARNING: the 1-minute load average");
+  });
+
   it("replaces the previous section in place and appends one where there was none", () => {
     const doc = `# Benchmarks\n\nbefore\n\n${SECTION_START}\nold\n${SECTION_END}\n\nafter\n`;
     expect(replaceSection(doc, "NEW")).toBe("# Benchmarks\n\nbefore\n\nNEW\n\nafter\n");
