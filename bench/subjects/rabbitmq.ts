@@ -31,7 +31,8 @@ export type RabbitQueueType = "classic" | "quorum";
 
 const RABBITMQCTL = "/usr/sbin/rabbitmqctl";
 const HOST = "127.0.0.1";
-const PORT = 5672;
+/** `BENCH_RABBITMQ_PORT`: another broker, or (in the bench's own tests) none at all. */
+const PORT = Number(process.env.BENCH_RABBITMQ_PORT ?? 5672);
 const CTL_TIMEOUT_MS = 60_000;
 const PRELOAD_WINDOW = 5_000;
 const PRELOAD_MAX_MS = 10 * 60_000;
