@@ -51,16 +51,20 @@ describe("bench subject: Redis Streams", () => {
         fsync: "always",
       });
       const session = await subject.open();
-      const received = await roundTrip(session, "t1");
-      for (const fields of received) {
-        expect(fields.slice(0, 5).map(({ seq, t }) => ({ seq, t }))).toEqual(
-          [0, 1, 2, 3, 4].map((seq) => ({ seq, t: 1.5 })),
-        );
-        expect(fields.slice(5).map((f) => f.seq)).toEqual([0, 1, 2, 3, 4]);
+      try {
+        const received = await roundTrip(session, "t1");
+        for (const fields of received) {
+          expect(fields.slice(0, 5).map(({ seq, t }) => ({ seq, t }))).toEqual(
+            [0, 1, 2, 3, 4].map((seq) => ({ seq, t: 1.5 })),
+          );
+          expect(fields.slice(5).map((f) => f.seq)).toEqual([0, 1, 2, 3, 4]);
+        }
+        expect(readdirSync(root)).toHaveLength(1);
+        expect(Number.isFinite(session.cpuMs())).toBe(true); // its PID is readable while it runs
+      } finally {
+        // Also on a failed expectation: never leave a redis-server behind.
+        await session.close();
       }
-      expect(readdirSync(root)).toHaveLength(1);
-      expect(Number.isFinite(session.cpuMs())).toBe(true); // its PID is readable while it runs
-      await session.close();
       expect(readdirSync(root)).toHaveLength(0);
       // The server's PID is gone with it.
       expect(Number.isNaN(session.cpuMs())).toBe(true);
