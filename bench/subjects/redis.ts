@@ -34,6 +34,12 @@ const PRELOAD_WINDOW = 5_000;
 const PRELOAD_MAX_MS = 10 * 60_000;
 const BLOCK_MS = 100;
 
+/** Servers still running: killed by PID if the bench exits without closing them (a crash). */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Why Redis cannot be measured here, or undefined when it can. */
 export function redisUnavailable(): string | undefined {
   return existsSync(REDIS_SERVER) ? undefined : `${REDIS_SERVER} not found`;
@@ -84,6 +90,8 @@ async function startRedis(dir: string, fsync: RedisFsync): Promise<RedisProcess>
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     const outcome = await new Promise<"ready" | "in-use" | "failed">((resolve) => {
       let output = "";
       const timer = setTimeout(() => resolve("failed"), READY_TIMEOUT_MS);
