@@ -32,6 +32,8 @@ export interface ScenarioResult {
 export interface HarnessOptions {
   readonly runs: number;
   readonly quick: boolean;
+  /** See `ScenarioContext.scale`. */
+  readonly scale?: number;
   readonly log: (message: string) => void;
 }
 
@@ -43,7 +45,12 @@ export async function runAll(
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   for (const subject of subjects) {
-    const context: ScenarioContext = { subject, quick: options.quick, log: options.log };
+    const context: ScenarioContext = {
+      subject,
+      quick: options.quick,
+      ...(options.scale === undefined ? {} : { scale: options.scale }),
+      log: options.log,
+    };
     for (const scenario of scenarios) results.push(await runScenario(scenario, context, options));
   }
   judge(results);

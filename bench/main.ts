@@ -38,6 +38,7 @@ async function main(): Promise<number> {
     quick: options.quick,
     log,
   });
+  for (const subject of subjects) await subject.dispose?.();
   if (otlp !== undefined) log(`tracing: the router sent ${otlp.requests()} OTLP export requests`);
   await otlp?.close();
   const report: BenchReport = {

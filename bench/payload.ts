@@ -1,4 +1,5 @@
 /** Benchmark events: 256 bytes in the form each system stores them. */
+import { randomUUID } from "node:crypto";
 import type { EventFields } from "./subjects/subject.ts";
 
 export const EVENT_BYTES = 256;
@@ -48,4 +49,18 @@ export function payloadAttributes(payload: Payload | undefined): Record<string, 
       .toString(36)
       .padStart(8, "0")}`,
   };
+}
+
+/** A whole structured CloudEvent as brokers without a CloudEvents client store it. */
+export function structuredEvent(fields: EventFields): { id: string; body: string } {
+  const id = randomUUID();
+  const body = JSON.stringify({
+    specversion: "1.0",
+    id,
+    source: EVENT_SOURCE,
+    time: new Date().toISOString(),
+    type: EVENT_TYPE,
+    data: cloudEventData(fields),
+  });
+  return { id, body };
 }

@@ -3,7 +3,13 @@ import { watchCpu } from "../cpu.ts";
 import { until } from "../load.ts";
 import { perSecond } from "../stats.ts";
 import type { SubjectSession } from "../subjects/subject.ts";
-import type { Measurement, Scenario, ScenarioContext, Trial } from "./scenario.ts";
+import {
+  type Measurement,
+  type Scenario,
+  type ScenarioContext,
+  sized,
+  type Trial,
+} from "./scenario.ts";
 
 const CONCURRENCY = 1_000;
 const DRAIN_MAX_MS = 300_000;
@@ -18,7 +24,7 @@ export const drain: Scenario = {
   async open(context: ScenarioContext): Promise<Trial> {
     const session = await context.subject.open();
     const topic = `bench-drain-${process.pid}-${Date.now()}`;
-    const count = context.quick ? 20_000 : 1_000_000;
+    const count = sized(context, 1_000_000, 20_000);
     await session.createTopic(topic);
     const started = performance.now();
     await session.preload(topic, count);

@@ -1,4 +1,5 @@
 import { drain } from "./drain.ts";
+import { fanout } from "./fanout.ts";
 import { latency } from "./latency.ts";
 import { publishBatched, publishLargeLog } from "./publish.ts";
 import { publishHttp } from "./publish-http.ts";
@@ -11,6 +12,7 @@ export const SCENARIOS: readonly Scenario[] = [
   publishHttp,
   latency,
   drain,
+  fanout,
   pushDeliveries,
   pushBatched,
   pushLatency,

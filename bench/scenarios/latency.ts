@@ -6,7 +6,13 @@ import { type CpuSample, watchCpu } from "../cpu.ts";
 import { delay, until } from "../load.ts";
 import { percentileOfSorted, perSecond } from "../stats.ts";
 import type { Closable, SubjectSession } from "../subjects/subject.ts";
-import type { Measurement, Scenario, ScenarioContext, Trial } from "./scenario.ts";
+import {
+  type Measurement,
+  type Scenario,
+  type ScenarioContext,
+  sized,
+  type Trial,
+} from "./scenario.ts";
 
 const RATE = 5_000;
 const CONCURRENCY = 64;
@@ -30,9 +36,10 @@ export const latency: Scenario = {
     const name = `bench-latency-${process.pid}-${Date.now()}`;
     await session.createTopic(name);
     await session.createSubscription(name, name);
-    const plan = context.quick
-      ? { seconds: 2, warmupSeconds: 0.5 }
-      : { seconds: 22, warmupSeconds: 2 };
+    const plan = {
+      seconds: sized(context, 22, 2),
+      warmupSeconds: sized(context, 2, 0.5),
+    };
     return {
       measure: () => measureLatency(session, name, plan),
       close: () => session.close(),

@@ -2,7 +2,7 @@
 import { watchCpu } from "../cpu.ts";
 import { windowed } from "../load.ts";
 import { perSecond } from "../stats.ts";
-import type { Scenario, ScenarioContext, Trial } from "./scenario.ts";
+import { type Scenario, type ScenarioContext, sized, type Trial } from "./scenario.ts";
 
 const CONNECTIONS = 64;
 const MAX_MS = 120_000;
@@ -18,8 +18,8 @@ export const publishHttp: Scenario = {
     const topic = `bench-http-${process.pid}-${Date.now()}`;
     await session.createTopic(topic);
     const publisher = session.singlePublisher(CONNECTIONS);
-    const count = context.quick ? 5_000 : 200_000;
-    const warmup = context.quick ? 1_000 : 10_000;
+    const count = sized(context, 200_000, 5_000);
+    const warmup = sized(context, 10_000, 1_000);
     return {
       async measure() {
         const publish = (i: number) => publisher.publishOne(topic, { seq: i });

@@ -3,7 +3,13 @@ import { watchCpu } from "../cpu.ts";
 import { windowed } from "../load.ts";
 import { perSecond } from "../stats.ts";
 import type { SubjectSession } from "../subjects/subject.ts";
-import type { Measurement, Scenario, ScenarioContext, Trial } from "./scenario.ts";
+import {
+  type Measurement,
+  type Scenario,
+  type ScenarioContext,
+  sized,
+  type Trial,
+} from "./scenario.ts";
 
 /** Publishes not yet answered: enough for the client to keep sending full batches. */
 const PUBLISH_WINDOW = 5_000;
@@ -33,9 +39,9 @@ export async function measurePublish(
   };
 }
 
-const counts = (quick: boolean) => ({
-  events: quick ? 20_000 : 500_000,
-  warmup: quick ? 2_000 : 20_000,
+const counts = (context: ScenarioContext) => ({
+  events: sized(context, 500_000, 20_000),
+  warmup: sized(context, 20_000, 2_000),
 });
 
 export const publishBatched: Scenario = {
@@ -48,7 +54,7 @@ export const publishBatched: Scenario = {
     const session = await context.subject.open();
     const topic = uniqueTopic("bench-publish");
     await session.createTopic(topic);
-    const { events, warmup } = counts(context.quick);
+    const { events, warmup } = counts(context);
     return {
       measure: () => measurePublish(session, topic, events, warmup),
       close: () => session.close(),
@@ -76,7 +82,7 @@ export const publishLargeLog: Scenario = {
       context.log(`  preloaded ${loaded.toLocaleString("en-US")} in ${seconds.toFixed(1)} s`);
     });
     const preloadMs = performance.now() - started;
-    const { events, warmup } = counts(context.quick);
+    const { events, warmup } = counts(context);
     return {
       async measure() {
         const measurement = await measurePublish(session, topic, events, warmup);

@@ -4,6 +4,11 @@ export interface ScenarioContext {
   readonly subject: BenchSubject;
   /** Smaller counts and shorter runs: a smoke test, not a measurement. */
   readonly quick: boolean;
+  /**
+   * Fraction of the full counts and durations (`bench:peers` runs seven systems in one
+   * bounded run); 1 when absent. Ignored under `quick`.
+   */
+  readonly scale?: number;
   /** Progress lines on stderr. */
   log(message: string): void;
 }
@@ -40,4 +45,10 @@ export interface Scenario {
    */
   readonly setup: "per-run" | "shared";
   open(context: ScenarioContext): Promise<Trial>;
+}
+
+/** A count or duration: `quick` under `--quick`, else `full` scaled, never below `quick`. */
+export function sized(context: ScenarioContext, full: number, quick: number): number {
+  if (context.quick) return quick;
+  return Math.max(quick, Math.round(full * (context.scale ?? 1)));
 }

@@ -1,6 +1,8 @@
 /** Which systems a bench invocation measures: Switchyard, plus any `--compare` brokers. */
 
 import { natsSubject } from "./nats.ts";
+import { rabbitmqSubject } from "./rabbitmq.ts";
+import { redisSubject } from "./redis.ts";
 import type { BenchSubject, SubjectOptions } from "./subject.ts";
 import { switchyardSubject } from "./switchyard.ts";
 
@@ -10,6 +12,10 @@ import { switchyardSubject } from "./switchyard.ts";
  */
 const BROKERS: Readonly<Record<string, (options: SubjectOptions) => BenchSubject>> = {
   nats: natsSubject, // raw JetStream: PubAcks read on an inbox of our own, R1 file stream
+  rabbitmq: () => rabbitmqSubject("classic"), // the machine's broker, a vhost of its own
+  "rabbitmq-quorum": () => rabbitmqSubject("quorum"),
+  // --fsync always → appendfsync always, interval → everysec
+  redis: (options) => redisSubject(options.fsync === "always" ? "always" : "everysec", options),
 };
 
 export function createSubjects(

@@ -13,7 +13,7 @@ import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transp
 import { type NatsServers, startNatsServer } from "../../test/support/nats-server.ts";
 import { processCpuMs, runQueueWaitMs } from "../cpu.ts";
 import { windowed } from "../load.ts";
-import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "../payload.ts";
+import { structuredEvent } from "../payload.ts";
 import type {
   BenchSubject,
   Closable,
@@ -38,19 +38,6 @@ export function natsSubject(): BenchSubject {
 }
 
 const streamOf = (topic: string) => topic.replaceAll(/[^A-Za-z0-9_-]/g, "_");
-
-function eventBody(fields: EventFields): { id: string; body: string } {
-  const id = randomUUID();
-  const body = JSON.stringify({
-    specversion: "1.0",
-    id,
-    source: EVENT_SOURCE,
-    time: new Date().toISOString(),
-    type: EVENT_TYPE,
-    data: cloudEventData(fields),
-  });
-  return { id, body };
-}
 
 class NatsSession implements SubjectSession {
   readonly #servers: NatsServers;
@@ -99,7 +86,7 @@ class NatsSession implements SubjectSession {
 
   /** Core publish; resolves when the PubAck arrives on our inbox. */
   publish(topic: string, fields: EventFields): Promise<void> {
-    const { id, body } = eventBody(fields);
+    const { id, body } = structuredEvent(fields);
     const token = (this.#next++).toString(36);
     const h = headers();
     h.set("Nats-Msg-Id", id);

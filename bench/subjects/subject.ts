@@ -15,6 +15,8 @@ export interface BenchSubject {
   readonly name: string;
   /** Starts a fresh, empty system (own process, own data) and connects a client to it. */
   open(): Promise<SubjectSession>;
+  /** Frees what the subject keeps across sessions (a vhost on a shared broker); optional. */
+  dispose?(): Promise<void>;
 }
 
 export interface SubjectSession {

@@ -43,6 +43,7 @@ describe("bench --quick", () => {
       "publish-http",
       "latency",
       "drain",
+      "fanout",
       "push",
       "push-batched",
       "push-latency",
