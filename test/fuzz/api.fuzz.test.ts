@@ -102,10 +102,13 @@ describe("API fuzzing", () => {
       if (LONG) console.log(`fuzz: ${HTTP_RUNS} HTTP inputs, seed ${SEED}`);
       // The router's own account of the push subscription (its state, the circuit's).
       const explain = async () => {
-        const res = await fetch(
-          `${router.url}/v1/subscriptions/${router.fixtures.pushSubscription}`,
-        );
-        return `GET the push subscription: ${res.status} ${await res.text()}`;
+        const sub = `${router.url}/v1/subscriptions/${router.fixtures.pushSubscription}`;
+        const res = await fetch(sub);
+        const attempts = await fetch(`${sub}/attempts?limit=3`);
+        return [
+          `GET the push subscription: ${res.status} ${await res.text()}`,
+          `its last attempts: ${attempts.status} ${(await attempts.text()).slice(0, 3_000)}`,
+        ].join("\n");
       };
       let state: StateSnapshot = await settledSnapshot(router.engine, 15, 10_000, explain);
       let n = 0;

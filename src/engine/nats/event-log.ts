@@ -161,7 +161,7 @@ export class NatsEventLog implements EventLog {
         outcomes[i] = retried[k] as PublishOutcome;
       });
     }
-    return outcomes;
+    return outcomes.map((o) => unconfirmedAsFailed(o, topic));
   }
 
   /**
@@ -298,6 +298,21 @@ export class NatsEventLog implements EventLog {
       throw toSwitchyardError(error, doing);
     }
   }
+}
+
+/**
+ * A duplicate answered with sequence 0 after every retry names an earlier copy still being
+ * stored, which may never commit (its leader cut off mid-write): no confirmation. Taken as
+ * stored it became a 201 with offset 0 for an event no replica held (partition test).
+ */
+export function unconfirmedAsFailed(outcome: PublishOutcome, topic: string): PublishOutcome {
+  if (outcome.kind !== "stored" || !outcome.duplicate || outcome.seq !== 0) return outcome;
+  return {
+    kind: "failed",
+    error: unavailable(
+      `appending to topic ${topic}: JetStream still reports an earlier copy of the event as being stored; publish it again with the same source and id`,
+    ),
+  };
 }
 
 function appendedOf(outcome: PublishOutcome, topic: string): Appended {
