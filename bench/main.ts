@@ -27,6 +27,7 @@ async function main(): Promise<number> {
     profileDir: options.profile ? join(options.out, "profiles") : undefined,
     auth: options.auth,
     schemas: options.schemas,
+    payload: options.payload,
     ...(otlp === undefined ? {} : { tracingEnv: otlp.env }),
   });
   const startedAt = new Date().toISOString();
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
       fsync: options.fsync,
       schemas: options.schemas,
       tracing: options.tracing,
+      payload: options.payload,
       runs: options.runs,
       quick: options.quick,
     },

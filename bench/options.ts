@@ -1,8 +1,10 @@
 /** Command-line options of `npm run bench -- …`. */
+
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { PAYLOADS, type Payload } from "./payload.ts";
 
 export interface BenchOptions {
   readonly runs: number;
@@ -23,6 +25,8 @@ export interface BenchOptions {
   readonly schemas: "off" | "warn" | "enforce";
   /** Run the router with tracing on, exporting OTLP to a local receiver that discards. */
   readonly tracing: boolean;
+  /** `correlated`: events carry a `correlationid`; `indexed`: and topics index it. */
+  readonly payload: Payload;
   readonly help: boolean;
 }
 
@@ -39,6 +43,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --auth                run the router with auth; every request carries an API key
   --schemas off|warn|enforce  topics validate events against a registered schema (default off)
   --tracing             the router traces (OTEL_* set), exporting to a local receiver that discards
+  --payload plain|correlated|indexed  events carry a correlationid (one per 10 events), and with
+                        indexed the topics keep the correlationid index (default plain)
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -59,11 +65,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       auth: { type: "boolean", default: false },
       schemas: { type: "string", default: "off" },
       tracing: { type: "boolean", default: false },
+      payload: { type: "string", default: "plain" },
       help: { type: "boolean", default: false },
     },
     strict: true,
   });
   const runs = Number(values.runs);
+  if (!(PAYLOADS as readonly string[]).includes(values.payload))
+    throw new Error(`--payload must be "plain", "correlated" or "indexed"`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
   if (values.fsync !== "always" && values.fsync !== "interval")
     throw new Error(`--fsync must be "always" or "interval"`);
@@ -83,6 +92,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     auth: values.auth,
     schemas,
     tracing: values.tracing,
+    payload: values.payload as Payload,
     help: values.help,
   };
 }

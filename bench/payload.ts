@@ -27,3 +27,25 @@ export function cloudEventData(fields: EventFields): Record<string, unknown> {
   const pad = Math.max(0, EVENT_BYTES - ENVELOPE_BYTES - fieldsBytes);
   return { ...fields, pad: "x".repeat(pad) };
 }
+
+/**
+ * `--payload`: `plain` events; `correlated` ones carry a `correlationid` attribute (ten
+ * events share one, as a short workflow would); `indexed` ones too, on topics that keep the
+ * `correlationid` index. `correlated` against `indexed` is the index's own write cost.
+ */
+export const PAYLOADS = ["plain", "correlated", "indexed"] as const;
+export type Payload = (typeof PAYLOADS)[number];
+
+const EVENTS_PER_FLOW = 10;
+let flowCounter = 0;
+
+/** The extra attributes of a bench event under `payload` (the id is ~16 bytes). */
+export function payloadAttributes(payload: Payload | undefined): Record<string, string> {
+  if (payload === undefined || payload === "plain") return {};
+  const n = flowCounter++;
+  return {
+    correlationid: `flow-${Math.floor(n / EVENTS_PER_FLOW)
+      .toString(36)
+      .padStart(8, "0")}`,
+  };
+}

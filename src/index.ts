@@ -38,7 +38,11 @@ export type {
   RetentionConfig,
   SubscriptionConfig,
   TopicConfig,
+  TopicIndex,
 } from "./core/config.js";
+
+import type { TopicIndex } from "./core/config.js";
+
 export type { ErrorCode, FieldError } from "./core/errors.js";
 export { ERROR_CATALOGUE, isSwitchyardError, SwitchyardError } from "./core/errors.js";
 export type { CloudEvent, StoredEvent } from "./core/event.js";
@@ -87,6 +91,8 @@ export interface RouterOptions {
   readonly secretKeyFile?: string;
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. Default false. */
   readonly autoCreateTopics?: boolean;
+  /** The indexes auto-created topics get (`switchyard dev`: `correlationid`). Default none. */
+  readonly autoCreateIndexes?: readonly TopicIndex[];
   /**
    * Require an API key on every route but the open ones (API.md "Access control"). Default
    * false for programmatic use; `switchyard serve` turns it on. Off needs a loopback `host`.
@@ -214,6 +220,7 @@ async function serve(
     clock: options.clock ?? systemClock,
     secretKeys,
     autoCreateTopics: options.autoCreateTopics ?? false,
+    autoCreateIndexes: options.autoCreateIndexes ?? [],
     push: pushOptions(options),
     ...(exporting === undefined ? {} : { tracing: exporting.tracing }),
     ...(options.limits?.maxBatchEvents === undefined

@@ -1,3 +1,4 @@
+import type { Payload } from "../payload.ts";
 /**
  * The seam between scenarios and the systems they measure. Scenarios speak only this
  * interface, so Switchyard on each engine, and later NATS JetStream, RabbitMQ and Redis
@@ -66,6 +67,8 @@ export interface SubjectOptions {
   readonly auth?: boolean;
   /** Switchyard only: the topics' schema mode, with a schema registered for the event type. */
   readonly schemas?: "off" | "warn" | "enforce";
+  /** Switchyard only: `--payload` (correlation ids on events; `indexed`: topics index them). */
+  readonly payload?: Payload;
   /** Switchyard only: the `OTEL_*` environment of a router that traces (absent: tracing off). */
   readonly tracingEnv?: Readonly<Record<string, string>>;
 }

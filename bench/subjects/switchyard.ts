@@ -14,7 +14,13 @@ import { type NatsServers, startNatsServer } from "../../test/support/nats-serve
 import { type RouterProcess, startRouterProcess } from "../../test/support/router-process.ts";
 import { processCpuMs, runQueueWaitMs } from "../cpu.ts";
 import { windowed } from "../load.ts";
-import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "../payload.ts";
+import {
+  cloudEventData,
+  EVENT_SOURCE,
+  EVENT_TYPE,
+  type Payload,
+  payloadAttributes,
+} from "../payload.ts";
 import type {
   BenchSubject,
   Closable,
@@ -74,7 +80,7 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
         await nats?.close();
         throw error;
       });
-      const session = new SwitchyardSession(sdk, router, dataDir, nats, apiKey);
+      const session = new SwitchyardSession(sdk, router, dataDir, nats, apiKey, options.payload);
       await session.registerSchema(options.schemas ?? "off");
       return session;
     },
@@ -89,6 +95,7 @@ class SwitchyardSession implements SubjectSession {
   readonly #nats: NatsServers | undefined;
   readonly #auth: { apiKey?: string };
   #schemaMode: "off" | "warn" | "enforce" = "off";
+  readonly #payload: Payload;
 
   constructor(
     sdk: Sdk,
@@ -96,7 +103,9 @@ class SwitchyardSession implements SubjectSession {
     dataDir: string,
     nats?: NatsServers,
     apiKey?: string,
+    payload: Payload = "plain",
   ) {
+    this.#payload = payload;
     this.#sdk = sdk;
     this.#router = router;
     this.#dataDir = dataDir;
@@ -133,10 +142,10 @@ class SwitchyardSession implements SubjectSession {
   }
 
   async createTopic(topic: string): Promise<void> {
-    await this.#client.admin.topics.put(
-      topic,
-      this.#schemaMode === "off" ? {} : { schemas: { mode: this.#schemaMode } },
-    );
+    await this.#client.admin.topics.put(topic, {
+      ...(this.#schemaMode === "off" ? {} : { schemas: { mode: this.#schemaMode } }),
+      ...(this.#payload === "indexed" ? { indexes: ["correlationid"] as const } : {}),
+    });
   }
 
   async createSubscription(topic: string, subscription: string): Promise<void> {
@@ -161,11 +170,15 @@ class SwitchyardSession implements SubjectSession {
   }
 
   async publish(topic: string, fields: EventFields): Promise<void> {
-    await this.#client.publish(topic, { type: EVENT_TYPE, data: cloudEventData(fields) });
+    await this.#client.publish(topic, {
+      type: EVENT_TYPE,
+      ...payloadAttributes(this.#payload),
+      data: cloudEventData(fields),
+    });
   }
 
   singlePublisher(connections: number): SinglePublisher {
-    return new PoolPublisher(this.#router.url, connections, this.#auth.apiKey);
+    return new PoolPublisher(this.#router.url, connections, this.#auth.apiKey, this.#payload);
   }
 
   async preload(
@@ -188,6 +201,7 @@ class SwitchyardSession implements SubjectSession {
       const size = Math.min(PRELOAD_BATCH, count - b * PRELOAD_BATCH);
       const events = Array.from({ length: size }, (_, i) => ({
         type: EVENT_TYPE,
+        ...payloadAttributes(this.#payload),
         data: cloudEventData({ seq: b * PRELOAD_BATCH + i }),
       }));
       await clients[b % PRELOAD_CLIENTS]?.publish(topic, events);
@@ -240,8 +254,10 @@ class SwitchyardSession implements SubjectSession {
 class PoolPublisher implements SinglePublisher {
   readonly #pool: Pool;
   readonly #headers: Record<string, string>;
+  readonly #payload: Payload;
 
-  constructor(url: string, connections: number, apiKey?: string) {
+  constructor(url: string, connections: number, apiKey?: string, payload: Payload = "plain") {
+    this.#payload = payload;
     this.#pool = new Pool(url, { connections, pipelining: 1 });
     this.#headers = {
       "content-type": "application/cloudevents+json",
@@ -256,6 +272,7 @@ class PoolPublisher implements SinglePublisher {
       source: EVENT_SOURCE,
       time: new Date().toISOString(),
       type: EVENT_TYPE,
+      ...payloadAttributes(this.#payload),
       data: cloudEventData(fields),
     });
     const response = await this.#pool.request({

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from "../core/clock.js";
-import type { SubscriptionConfig } from "../core/config.js";
+import type { SubscriptionConfig, TopicIndex } from "../core/config.js";
 import { LIMITS } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import type { LogPosition, StartPosition } from "../core/positions.js";
@@ -9,6 +9,7 @@ import type {
   Delivery,
   Engine,
   EngineCapabilities,
+  FlowPage,
   LogPage,
   NewEvent,
   Settled,
@@ -69,6 +70,8 @@ export interface BrokerOptions {
   readonly clock?: Clock;
   /** Dev mode: publishing to or subscribing on an unknown topic creates it. */
   readonly autoCreateTopics?: boolean;
+  /** The indexes an auto-created topic gets. */
+  readonly autoCreateIndexes?: readonly TopicIndex[];
   readonly maxBatchEvents?: number;
   /** Push delivery: `allowPrivateEndpoints` (off unless dev mode or tests), sender tuning. */
   readonly push?: PushOptions;
@@ -136,7 +139,12 @@ export class Broker {
     this.#clock = options.clock ?? systemClock;
     this.#tracing = options.tracing;
     this.#maxBatch = options.maxBatchEvents ?? LIMITS.maxBatchEvents;
-    this.#topics = new Topics(this.#engine, this.#clock, options.autoCreateTopics ?? false);
+    this.#topics = new Topics(
+      this.#engine,
+      this.#clock,
+      options.autoCreateTopics ?? false,
+      options.autoCreateIndexes ?? [],
+    );
     this.audit = new AuditTrail(this.#engine, this.#topics, this.#clock, options.onAuditError);
     this.schemas = new SchemaRegistry(this.#engine.catalog, {
       audit: this.audit,
@@ -256,6 +264,11 @@ export class Broker {
   }
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {
     return this.#topics.read(topic, from, limit);
+  }
+
+  /** One correlation id's records across topics indexed by `correlationid` (API.md). */
+  flow(correlationId: string, limit: number): Promise<FlowPage> {
+    return this.#engine.log.flow(correlationId, limit);
   }
 
   /**

@@ -111,7 +111,14 @@ export function prepareEvents(
     if (size > topic.maxEventBytes)
       oversized.push({ pointer: pointerOf(batch, i) || "/", message: `is ${size} bytes` });
     sizes.push(size);
-    events.push({ id: event.id, source: event.source, key: partitionKeyOf(event), body });
+    const correlationId = typeof event.correlationid === "string" ? event.correlationid : null;
+    events.push({
+      id: event.id,
+      source: event.source,
+      key: partitionKeyOf(event),
+      body,
+      correlationId,
+    });
   }
   if (oversized.length > 0) tooLarge(oversized, topic);
   return { events, sizes };

@@ -3,8 +3,10 @@ import {
   SCHEMA_MODES,
   type SchemaMode,
   TOPIC_DEFAULTS,
+  TOPIC_INDEXES,
   TOPIC_SCHEMAS_DEFAULT,
   type TopicConfig,
+  type TopicIndex,
   type TopicSchemas,
 } from "../core/config.js";
 import { assertTopicName } from "../core/names.js";
@@ -32,6 +34,7 @@ const TOPIC_FIELDS = new Set([
   "dedupeWindowMs",
   "maxEventBytes",
   "schemas",
+  "indexes",
   "name",
   "owner",
   "stats",
@@ -54,6 +57,24 @@ function parseSchemas(body: JsonObject, errors: FieldErrors): TopicSchemas | und
     allowUnregisteredTypes:
       typeof allow === "boolean" ? allow : TOPIC_SCHEMAS_DEFAULT.allowUnregisteredTypes,
   };
+}
+
+/** `indexes`: a set of index names; `subject` is named but refused until its index is built. */
+function parseIndexes(body: JsonObject, errors: FieldErrors): readonly TopicIndex[] {
+  const input = body.indexes;
+  if (input === undefined) return [];
+  if (!Array.isArray(input)) {
+    errors.add("/indexes", "must be an array");
+    return [];
+  }
+  const indexes = new Set<TopicIndex>();
+  input.forEach((value: unknown, i) => {
+    if (value === "subject") errors.add(`/indexes/${i}`, "the subject index is not supported yet");
+    else if ((TOPIC_INDEXES as readonly unknown[]).includes(value))
+      indexes.add(value as TopicIndex);
+    else errors.add(`/indexes/${i}`, `must be one of ${TOPIC_INDEXES.join(", ")}`);
+  });
+  return [...indexes];
 }
 
 function parseRetention(body: JsonObject, errors: FieldErrors): RetentionConfig {
@@ -87,6 +108,7 @@ export function parseTopicConfig(name: string, body: unknown): TopicConfig {
   const dedupeWindowMs = readInt(input, "dedupeWindowMs", "", TOPIC_BOUNDS.dedupeWindowMs, errors);
   const maxEventBytes = readInt(input, "maxEventBytes", "", TOPIC_BOUNDS.maxEventBytes, errors);
   const schemas = parseSchemas(input, errors);
+  const indexes = parseIndexes(input, errors);
   errors.check();
   return {
     name,
@@ -94,6 +116,7 @@ export function parseTopicConfig(name: string, body: unknown): TopicConfig {
     dedupeWindowMs: dedupeWindowMs ?? TOPIC_DEFAULTS.dedupeWindowMs,
     maxEventBytes: maxEventBytes ?? TOPIC_DEFAULTS.maxEventBytes,
     ...(schemas === undefined ? {} : { schemas }),
+    ...(indexes.length === 0 ? {} : { indexes }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import type { RetentionConfig, TopicConfig } from "../core/config.js";
+import type { RetentionConfig, TopicConfig, TopicIndex } from "../core/config.js";
 import { SwitchyardError } from "../core/errors.js";
 import { assertTopicName, isRouterTopicName } from "../core/names.js";
 import type { LogPosition } from "../core/positions.js";
@@ -19,11 +19,18 @@ function notFound(name: string, pointer = "path:topic"): SwitchyardError {
 export class Topics {
   readonly #engine: Engine;
   readonly #autoCreate: boolean;
+  readonly #autoIndexes: readonly TopicIndex[];
   readonly cache: TopicCache;
 
-  constructor(engine: Engine, clock: Clock, autoCreate: boolean) {
+  constructor(
+    engine: Engine,
+    clock: Clock,
+    autoCreate: boolean,
+    autoIndexes: readonly TopicIndex[] = [],
+  ) {
     this.#engine = engine;
     this.#autoCreate = autoCreate;
+    this.#autoIndexes = autoIndexes;
     this.cache = new TopicCache(engine.log, clock);
   }
 
@@ -66,7 +73,9 @@ export class Topics {
     const config = await this.cache.get(name);
     if (config !== null) return config;
     if (!this.#autoCreate || !mayCreate) throw notFound(name, pointer);
-    return this.#write(withOwnerByName(defaultTopicConfig(name)));
+    const fresh = defaultTopicConfig(name);
+    const indexes = this.#autoIndexes.length === 0 ? {} : { indexes: [...this.#autoIndexes] };
+    return this.#write(withOwnerByName({ ...fresh, ...indexes }));
   }
 
   /**

@@ -3,6 +3,7 @@ import {
   type SubscriptionConfig,
   TOPIC_SCHEMAS_DEFAULT,
   type TopicConfig,
+  type TopicIndex,
   type TopicOwner,
   type TopicSchemas,
 } from "../core/config.js";
@@ -13,9 +14,10 @@ import { ownerOf } from "./router-topics.js";
  * A topic as the API shows it: `owner` is `"router"` for router-owned topics, else null;
  * `schemas` always shows (the default when never set).
  */
-export interface TopicView extends Omit<TopicConfig, "owner" | "schemas"> {
+export interface TopicView extends Omit<TopicConfig, "owner" | "schemas" | "indexes"> {
   readonly owner: TopicOwner | null;
   readonly schemas: TopicSchemas;
+  readonly indexes: readonly TopicIndex[];
   readonly stats?: TopicStats;
 }
 
@@ -70,6 +72,7 @@ export function topicView(config: TopicConfig, stats?: TopicStats): TopicView {
     ...config,
     owner: ownerOf(config),
     schemas: config.schemas ?? TOPIC_SCHEMAS_DEFAULT,
+    indexes: config.indexes ?? [],
   };
   return stats === undefined ? view : { ...view, stats };
 }

@@ -6,6 +6,7 @@ import { registerCodegen } from "./commands/codegen.js";
 import { registerDev } from "./commands/dev.js";
 import { registerDlq } from "./commands/dlq.js";
 import { registerExport, registerImport } from "./commands/export-import.js";
+import { registerFlow } from "./commands/flow.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerPublish } from "./commands/publish.js";
 import { packageVersion } from "./commands/run-router.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     registerSeek,
     registerDlq,
     registerAttempts,
+    registerFlow,
     registerExport,
     registerImport,
     registerKeys,

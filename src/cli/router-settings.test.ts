@@ -16,6 +16,7 @@ describe("resolveSettings", () => {
       engine: "sqlite",
       fsync: "always",
       autoCreateTopics: true,
+      autoCreateIndexes: ["correlationid"],
       allowPrivateEndpoints: true,
       logLevel: "warn",
       limits: {},
@@ -24,6 +25,7 @@ describe("resolveSettings", () => {
     expect(resolveSettings("serve", { flags: {}, env: {}, cwd })).toMatchObject({
       dataDir: "/srv/app/switchyard-data",
       autoCreateTopics: false,
+      autoCreateIndexes: [],
       allowPrivateEndpoints: false,
       logLevel: "info",
     });

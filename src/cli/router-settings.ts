@@ -3,8 +3,10 @@
  * precedence: flags > environment > config file (serve only) > defaults. docs/configuration.md
  * documents the same table; keep them together.
  */
+
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { TopicIndex } from "../core/config.js";
 import { publicUrlProblem } from "../core/dataschema.js";
 import { isLoopbackName } from "../core/loopback.js";
 import { usage } from "./fail.js";
@@ -21,6 +23,8 @@ export interface RouterSettings {
   /** With `engine: "nats"`: the JetStream every node of this installation shares. */
   readonly nats?: NatsSettings;
   readonly autoCreateTopics: boolean;
+  /** Indexes of auto-created topics: `switchyard dev` gives them `correlationid` (flows work at once). */
+  readonly autoCreateIndexes: readonly TopicIndex[];
   /** Push to loopback/private/metadata addresses (dev: on; serve: off). */
   readonly allowPrivateEndpoints: boolean;
   readonly logLevel: LogLevel;
@@ -385,6 +389,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     engine,
     fsync: chosen.get("fsync") as "always" | "interval",
     autoCreateTopics: chosen.get("autoCreateTopics") as boolean,
+    autoCreateIndexes: mode === "dev" ? ["correlationid"] : [],
     allowPrivateEndpoints: chosen.get("allowPrivateEndpoints") as boolean,
     logLevel: chosen.get("logLevel") as LogLevel,
     limits,

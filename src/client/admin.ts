@@ -5,6 +5,7 @@ import type {
   ApiKey,
   AsyncApiDocument,
   CreatedApiKey,
+  Flow,
   KeySelf,
   KeySettings,
   LogPage,
@@ -89,6 +90,11 @@ export interface Admin {
   readonly keys: KeysAdmin;
   /** The schema registry: versions of a JSON Schema per event type. */
   readonly schemas: SchemasAdmin;
+  /**
+   * One correlation id's events across topics indexed by `correlationid` (at most `limit`,
+   * default 1,000, at most 10,000). Rejects with `index_missing` while an index is built.
+   */
+  flow<T = unknown>(correlationId: string, options?: { limit?: number }): Promise<Flow<T>>;
   /** One page of a topic's log. */
   read<T = unknown>(topic: string, options?: ReadOptions): Promise<LogPage<T>>;
   pull<T = unknown>(subscription: string, options?: PullOptions): Promise<PulledDelivery<T>[]>;
@@ -219,6 +225,12 @@ export function createAdmin(http: HttpTransport, retry: RetryPolicy): Admin {
     subscriptions,
     keys,
     schemas: createSchemasAdmin(http, retry),
+    flow: <T>(correlationId: string, options: { limit?: number } = {}) =>
+      idempotent<Flow<T>>({
+        method: "GET",
+        path: `/v1/flows/${segment(correlationId)}`,
+        query: { limit: options.limit },
+      }),
     read: <T>(topic: string, options: ReadOptions = {}) =>
       idempotent<LogPage<T>>({
         method: "GET",

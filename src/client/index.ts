@@ -39,6 +39,8 @@ export type {
   ApiKey,
   AsyncApiDocument,
   CreatedApiKey,
+  Flow,
+  IndexState,
   KeySelf,
   KeySettings,
   LogPage,
@@ -57,6 +59,7 @@ export type {
   SubscriptionSettings,
   SubscriptionStats,
   Topic,
+  TopicIndex,
   TopicSettings,
   TopicStats,
 } from "./resources.js";

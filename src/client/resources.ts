@@ -19,6 +19,17 @@ export interface TopicSettings {
   readonly maxEventBytes?: number;
   /** Left out of an update, the topic keeps its current setting. */
   readonly schemas?: Partial<TopicSchemas>;
+  /** Indexes to keep (a write per event each); left out of an update, they are dropped. */
+  readonly indexes?: readonly TopicIndex[];
+}
+
+/** `correlationid` answers `admin.flow(id)`. */
+export type TopicIndex = "correlationid";
+
+/** An index being filled from the events a topic held when it was added, or ready. */
+export interface IndexState {
+  readonly state: "building" | "ready";
+  readonly remaining: number;
 }
 
 export interface TopicStats {
@@ -26,6 +37,7 @@ export interface TopicStats {
   readonly bytes: number;
   readonly firstOffset: number;
   readonly lastOffset: number;
+  readonly indexes?: { readonly correlationid?: IndexState };
 }
 
 export interface Topic {
@@ -36,6 +48,7 @@ export interface Topic {
   /** `"router"` for a dead-letter or `switchyard.*` topic: only the router appends to it. */
   readonly owner: "router" | null;
   readonly schemas: TopicSchemas;
+  readonly indexes: readonly TopicIndex[];
   /** Present on `get`. */
   readonly stats?: TopicStats;
 }
@@ -145,6 +158,18 @@ export type SettleStatus = "ok" | "unknown" | "expired";
 export interface SettleResult {
   readonly ackId: string;
   readonly status: SettleStatus;
+}
+
+/** One correlation id's events across topics indexed by `correlationid`. */
+export interface Flow<T = unknown> {
+  /** In append order. */
+  readonly events: StoredEventOf<T>[];
+  /** `causationid` → `id`, between events of `events`. */
+  readonly edges: { readonly from: string; readonly to: string }[];
+  /** Events of topics this key may not read, left out. */
+  readonly hidden: number;
+  /** More events exist beyond `limit`. */
+  readonly truncated: boolean;
 }
 
 export interface LogPage<T = unknown> {

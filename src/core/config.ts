@@ -27,6 +27,14 @@ export interface TopicSchemas {
 
 export const SCHEMA_MODES: readonly SchemaMode[] = ["off", "warn", "enforce"];
 
+/**
+ * Per-topic indexes (API.md "Indexes"): opt-in because each costs a write per event. Only
+ * `correlationid` is built today; `subject` is rejected until its index exists.
+ */
+export type TopicIndex = "correlationid";
+
+export const TOPIC_INDEXES: readonly TopicIndex[] = ["correlationid"];
+
 export const TOPIC_SCHEMAS_DEFAULT: TopicSchemas = { mode: "off", allowUnregisteredTypes: true };
 
 export interface TopicConfig {
@@ -47,6 +55,8 @@ export interface TopicConfig {
    * without it keeps the stored one (API.md: leaving `schemas` out of an update keeps it).
    */
   readonly schemas?: TopicSchemas;
+  /** Absent or empty: no indexes. Not sticky: a put without it drops the topic's indexes. */
+  readonly indexes?: readonly TopicIndex[];
 }
 
 export interface BackoffConfig {

@@ -50,6 +50,7 @@ export const ERROR_CATALOGUE = {
   topic_in_use: { status: 409, title: "Topic in use" },
   subscription_topic_changed: { status: 409, title: "A subscription's topic cannot change" },
   schema_incompatible: { status: 409, title: "Schema incompatible" },
+  index_missing: { status: 409, title: "Index missing" },
   conflict: { status: 409, title: "Conflict" },
   revision_conflict: { status: 409, title: "Revision conflict" },
   shutting_down: { status: 503, title: "Shutting down" },

@@ -8,7 +8,7 @@
  * (`topic_not_found`, `subscription_not_found`, `topic_in_use`, `subscription_topic_changed`,
  * `engine_unavailable`, ...). After `close()` every method rejects with `engine_unavailable`.
  */
-import type { SubscriptionConfig, TopicConfig } from "../core/config.js";
+import type { SubscriptionConfig, TopicConfig, TopicIndex } from "../core/config.js";
 import type { SwitchyardError } from "../core/errors.js";
 import type { Filter } from "../core/filter.js";
 import type { LogPosition, StartPosition } from "../core/positions.js";
@@ -45,6 +45,11 @@ export interface NewEvent {
   readonly key: string | null;
   /** Structured CloudEvent JSON (a non-empty object), without router metadata. */
   readonly body: string;
+  /**
+   * The `correlationid` attribute when it is a string, else null. Undefined: the engine
+   * reads it from `body`, only on topics indexed by `correlationid`.
+   */
+  readonly correlationId?: string | null;
 }
 
 /** Per-event append result, in input order. `error` appears only when `atomicBatch` is false. */
@@ -65,6 +70,26 @@ export interface TopicStats {
   readonly firstOffset: number;
   /** Last appended offset, 0 before the first append (retention never lowers it). */
   readonly lastOffset: number;
+  /** One entry per index in the topic's config; absent when it has none. */
+  readonly indexes?: { readonly [index in TopicIndex]?: IndexState };
+}
+
+/**
+ * An index is `building` while it is filled from the events the topic held when it was
+ * added (`remaining` of them still to go); reads that need it answer `index_missing` until
+ * it is `ready`.
+ */
+export interface IndexState {
+  readonly state: "building" | "ready";
+  readonly remaining: number;
+}
+
+/** `EventLog.flow`: the records of one correlation id, across indexed topics. */
+export interface FlowPage {
+  /** In append order: by `appendedAt`, then topic name, then offset. */
+  readonly records: readonly LogRecord[];
+  /** More records exist beyond `limit`. */
+  readonly truncated: boolean;
 }
 
 export interface RetentionResult {
@@ -99,6 +124,12 @@ export interface EventLog {
   /** Every record from `from` on, then each new one as it is appended, until `signal` aborts. */
   tail(topic: string, from: LogPosition, signal: AbortSignal): AsyncIterable<LogRecord>;
   stats(topic: string): Promise<TopicStats>;
+  /**
+   * Up to `limit` records carrying `correlationid` = `correlationId` on the topics indexed by
+   * it (events removed by retention are absent). Rejects with `index_missing` naming the
+   * topics whose `correlationid` index is still building. Reads the index, never the log.
+   */
+  flow(correlationId: string, limit: number): Promise<FlowPage>;
   /** Applies every topic's retention now; engines also do this in the background. */
   enforceRetention(): Promise<RetentionResult>;
 }

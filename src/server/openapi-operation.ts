@@ -47,6 +47,13 @@ const PATH_PARAMS: Record<string, Json> = {
     schema: { type: "string", pattern: "^[a-zA-Z0-9_-]{1,64}$" },
   },
   id: { name: "id", in: "path", required: true, schema: { type: "string" } },
+  correlationid: {
+    name: "correlationid",
+    in: "path",
+    required: true,
+    description: "An event's `correlationid` attribute, percent-encoded",
+    schema: { type: "string" },
+  },
   type: {
     name: "type",
     in: "path",

@@ -122,6 +122,16 @@ const events: Record<string, Schema> = {
   },
   PublishResponse: obj({ events: arrayOf(ref("PublishEntry")) }, ["events"]),
   EventsPage: obj({ events: arrayOf(ref("StoredEvent")), next: int(1) }, ["events", "next"]),
+  FlowEdge: obj({ from: str(), to: str() }, ["from", "to"]),
+  Flow: obj(
+    {
+      events: arrayOf(ref("StoredEvent")),
+      edges: arrayOf(ref("FlowEdge")),
+      hidden: int(0),
+      truncated: { type: "boolean" },
+    },
+    ["events", "edges", "hidden", "truncated"],
+  ),
 };
 
 const topics: Record<string, Schema> = {
@@ -154,15 +164,32 @@ const topics: Record<string, Schema> = {
         ...ref("TopicSchemas"),
         description: "validation on publish; left out of an update, the stored setting is kept",
       },
+      indexes: ref("TopicIndexes"),
     },
     [],
   ),
-  TopicStats: obj({ events: int(0), bytes: int(0), firstOffset: int(1), lastOffset: int(0) }, [
-    "events",
-    "bytes",
-    "firstOffset",
-    "lastOffset",
+  TopicIndexes: {
+    type: "array",
+    items: { enum: ["correlationid"] },
+    uniqueItems: true,
+    default: [],
+    description:
+      'indexes to keep (a write per event each): "correlationid" answers GET /v1/flows/{correlationid}; "subject" is refused until it is built; left out of an update, the indexes are dropped',
+  },
+  IndexState: obj({ state: { enum: ["building", "ready"] }, remaining: int(0) }, [
+    "state",
+    "remaining",
   ]),
+  TopicStats: obj(
+    {
+      events: int(0),
+      bytes: int(0),
+      firstOffset: int(1),
+      lastOffset: int(0),
+      indexes: obj({ correlationid: ref("IndexState") }, []),
+    },
+    ["events", "bytes", "firstOffset", "lastOffset"],
+  ),
   Topic: obj(
     {
       name: str(),
@@ -175,9 +202,10 @@ const topics: Record<string, Schema> = {
           '"router" for a router-owned topic (a dead-letter topic, `switchyard.*`): only the router appends to it',
       },
       schemas: ref("TopicSchemas"),
+      indexes: ref("TopicIndexes"),
       stats: ref("TopicStats"),
     },
-    ["name", "retention", "dedupeWindowMs", "maxEventBytes", "owner", "schemas"],
+    ["name", "retention", "dedupeWindowMs", "maxEventBytes", "owner", "schemas", "indexes"],
   ),
   TopicList: obj({ topics: arrayOf(ref("Topic")) }, ["topics"]),
 };

@@ -337,6 +337,23 @@ const PATHS: Json = {
       errors: [],
     }),
   },
+  "/v1/flows/{correlationid}": {
+    get: operation("getFlow", {
+      summary: "One correlation id's events across topics indexed by correlationid",
+      description:
+        "Events in append order, with causation edges (`causationid` → `id`) between events of the answer. Events of topics the key may not read are left out and counted in `hidden`; an unknown id answers no events. 409 `index_missing` while a topic's `correlationid` index is still being built (see its `stats.indexes`).",
+      params: ["correlationid"],
+      query: [
+        q(
+          "limit",
+          { type: "integer", minimum: 1, maximum: 10_000, default: 1_000 },
+          "at most this many events",
+        ),
+      ],
+      ok: { 200: "Flow" },
+      errors: ["invalid_request", "index_missing"],
+    }),
+  },
   "/openapi.json": {
     get: {
       ...operation("openapi", { summary: "This document", ok: {}, errors: [] }),

@@ -35,6 +35,7 @@ import { asyncApiRoutes } from "./routes/asyncapi.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
+import { flowRoutes } from "./routes/flows.js";
 import { keyRoutes } from "./routes/keys.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
@@ -326,6 +327,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     schemaRoutes,
     schemaInferRoutes,
     asyncApiRoutes,
+    flowRoutes,
   ])
     register(context);
   uiSessionRoutes(context, sessions);

@@ -84,6 +84,7 @@ const PARAMS: Record<string, string> = {
   deadLetterTopic: "m.orders.m-sub.dlq",
   type: "m.order.placed",
   n: "1",
+  correlationid: "m-flow",
 };
 
 const BODIES: Record<string, { body: unknown; type?: string }> = {
@@ -255,6 +256,37 @@ describe.each(ENGINES)("access control on %s", (engine) => {
       await live(broad.key);
       expect((await call("GET", "/v1/topics/s.missing", broad.key)).status).toBe(404);
       expect((await call("GET", "/v1/topics/s.exists", broad.key)).status).toBe(200);
+    });
+
+    it("a flow leaves out the events of topics the key may not read, and counts them", async () => {
+      for (const topic of ["f-a.orders", "f-b.payments"])
+        await admin("PUT", `/v1/topics/${topic}`, { indexes: ["correlationid"] });
+      const type = "application/cloudevents+json";
+      const event = (id: string, extra: Record<string, string> = {}) => ({
+        specversion: "1.0",
+        id,
+        source: "test",
+        type: "t",
+        correlationid: "f-flow",
+        ...extra,
+      });
+      await call("POST", "/v1/topics/f-a.orders/events", ADMIN, event("fa1"), type);
+      await call(
+        "POST",
+        "/v1/topics/f-b.payments/events",
+        ADMIN,
+        event("fb1", { causationid: "fa1" }),
+        type,
+      );
+      const key = await createKey(["read:f-a.*"]);
+      await live(key.key);
+      const narrow = await call("GET", "/v1/flows/f-flow", key.key);
+      expect(narrow.status).toBe(200);
+      expect((narrow.body.events as { id: string }[]).map((e) => e.id)).toEqual(["fa1"]);
+      expect(narrow.body).toMatchObject({ hidden: 1, edges: [], truncated: false });
+      const all = await call("GET", "/v1/flows/f-flow", ADMIN);
+      expect((all.body.events as { id: string }[]).map((e) => e.id)).toEqual(["fa1", "fb1"]);
+      expect(all.body).toMatchObject({ hidden: 0, edges: [{ from: "fa1", to: "fb1" }] });
     });
 
     it("lists show only what the key may see", async () => {

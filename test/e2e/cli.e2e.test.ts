@@ -136,6 +136,68 @@ describe("switchyard dev", () => {
   });
 });
 
+describe("switchyard flow", () => {
+  it("prints a flow across auto-created topics (dev indexes them) as a causation tree", async () => {
+    const c = createClient({ url: dev.url, source: "/cli-e2e" });
+    const orders = uniqueName("fl.orders");
+    const payments = uniqueName("fl.payments");
+    const flow = uniqueName("order");
+    try {
+      await c.publish(orders, { id: "placed", type: "order.placed", correlationid: flow });
+      await new Promise((r) => setTimeout(r, 30));
+      await c.publish(payments, {
+        id: "paid",
+        type: "payment.captured",
+        correlationid: flow,
+        causationid: "placed",
+      });
+      await c.publish(orders, {
+        id: "shipped",
+        type: "order.shipped",
+        correlationid: flow,
+        causationid: "paid",
+      });
+      await c.publish(orders, {
+        id: "noted",
+        type: "order.noted",
+        correlationid: flow,
+        causationid: "placed",
+      });
+    } finally {
+      await c.close();
+    }
+    const run = await cli(["flow", flow], env);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe(`flow ${flow}: 4 events on 2 topics`);
+    expect(lines[1]).toMatch(
+      new RegExp(`^order\\.placed placed \\(${orders}#1\\)  \\d{4}-\\d{2}-\\d{2} [\\d:.]+$`),
+    );
+    expect(lines[2]).toMatch(
+      new RegExp(`^├─ payment\\.captured paid \\(${payments}#1\\)  \\+\\d+ ms$`),
+    );
+    expect(lines[3]).toMatch(/^│ {2}└─ order\.shipped shipped \(.+#2\) {2}\+\d+ ms$/);
+    expect(lines[4]).toMatch(/^└─ order\.noted noted \(.+#3\) {2}\+\d+ ms$/);
+    expect(Number(/\+(\d+) ms/.exec(lines[2] ?? "")?.[1])).toBeGreaterThanOrEqual(25);
+    expect(lines).toHaveLength(5);
+    const json = await cli(["flow", flow, "--json", "--limit", "2"], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      truncated: true,
+      hidden: 0,
+      edges: [{ from: "placed", to: "paid" }],
+    });
+    const none = await cli(["flow", uniqueName("nobody")], env);
+    expect(none.stdout).toMatch(/^no events carry correlationid /);
+  });
+
+  it("fails with one line and a non-zero exit", async () => {
+    expectOneLineError(await cli(["flow", "x", "--limit", "0"], env), "usage", 2);
+    const down = await cli(["flow", "x", "--url", `http://127.0.0.1:${await closedPort()}`]);
+    expectOneLineError(down, "unreachable", 1);
+  });
+});
+
 describe("client commands against the dev router", () => {
   it("publishes one event, then a JSON Lines file, and tails them", async () => {
     const topic = uniqueName("orders");

@@ -19,6 +19,7 @@ describe("topics", () => {
       maxEventBytes: 1_048_576,
       owner: null,
       schemas: { mode: "off", allowUnregisteredTypes: true },
+      indexes: [],
     });
 
     const updated = await http.put(`/v1/topics/${name}`, { maxEventBytes: 2_048 });
@@ -54,6 +55,7 @@ describe("topics", () => {
       maxEventBytes: 1_048_576,
       owner: null,
       schemas: { mode: "off", allowUnregisteredTypes: true },
+      indexes: [],
     });
   });
 

@@ -100,6 +100,7 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
         },
         { requiredKeys: [] },
       ),
+      indexes: fc.constantFrom<JsonLike>([], ["correlationid"]),
     },
     { requiredKeys: [] },
   ) as fc.Arbitrary<JsonLike>;
@@ -174,6 +175,13 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
           .tuple(smallInt(0, 40), smallInt(1, 1_000))
           .map(([from, limit]) => `from=${from}&limit=${limit}`),
         fc.constant("since=2026-01-01T00:00:00Z&limit=5"),
+      ),
+    },
+    "GET /v1/flows/:correlationid": {
+      params: { correlationid: fc.constantFrom("fz-flow", "fz-unknown", "a b/ü%") },
+      query: fc.oneof(
+        fc.constant(""),
+        smallInt(1, 10_000).map((limit) => `limit=${limit}`),
       ),
     },
     "GET /v1/subscriptions": {},

@@ -10,6 +10,7 @@ import { batchTests } from "./batch.js";
 import { catalogTests } from "./catalog.js";
 import { deadLetterTests } from "./dead-letter.js";
 import { dedupeTests } from "./dedupe.js";
+import { flowTests } from "./flows.js";
 import type { EngineHarness } from "./harness.js";
 import { leaseTests } from "./lease.js";
 import { lifecycleTests } from "./lifecycle.js";
@@ -52,5 +53,6 @@ export function engineConformance(harness: EngineHarness): void {
     attemptTests(harness);
     restartTests(harness);
     catalogTests(harness);
+    flowTests(harness);
   });
 }

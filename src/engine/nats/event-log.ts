@@ -11,6 +11,7 @@ import type { LogRecord } from "../../core/stored-event.js";
 import type {
   Appended,
   EventLog,
+  FlowPage,
   LogPage,
   NewEvent,
   RetentionResult,
@@ -18,7 +19,9 @@ import type {
 } from "../engine.js";
 import type { NatsContext } from "./context.js";
 import { topicNotFound, toSwitchyardError, unavailable } from "./errors.js";
+import { correlationIdOf, FlowIndex, hasCorrelationIndex } from "./flow-index.js";
 import { eventMsgId, type PublishItem, type PublishOutcome } from "./publisher.js";
+import type { Puller } from "./puller.js";
 import { tailTopic } from "./tail.js";
 import { TopicCatalog } from "./topic-catalog.js";
 
@@ -30,15 +33,26 @@ const INFLIGHT_DUPLICATE_PAUSE_MS = 25;
 
 export class NatsEventLog implements EventLog {
   readonly topics: TopicCatalog;
+  readonly flows: FlowIndex;
   readonly #ctx: NatsContext;
 
-  constructor(ctx: NatsContext) {
+  constructor(ctx: NatsContext, puller: Puller) {
     this.#ctx = ctx;
     this.topics = new TopicCatalog(ctx);
+    this.flows = new FlowIndex(ctx, puller);
   }
 
   putTopic(config: TopicConfig): Promise<{ readonly created: boolean }> {
-    return this.#guard("creating a topic", () => this.topics.put(config));
+    return this.#guard("creating a topic", async () => {
+      const before = await this.topics.get(config.name);
+      const result = await this.topics.put(config);
+      await this.flows.changed(before, config);
+      return result;
+    });
+  }
+
+  flow(correlationId: string, limit: number): Promise<FlowPage> {
+    return this.#guard("reading a flow", () => this.flows.flow(correlationId, limit));
   }
 
   getTopic(name: string): Promise<TopicConfig | null> {
@@ -50,7 +64,11 @@ export class NatsEventLog implements EventLog {
   }
 
   deleteTopic(name: string): Promise<boolean> {
-    return this.#guard("deleting a topic", () => this.topics.delete(name));
+    return this.#guard("deleting a topic", async () => {
+      const deleted = await this.topics.delete(name);
+      if (deleted) await this.flows.drop(name);
+      return deleted;
+    });
   }
 
   append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]> {
@@ -96,7 +114,34 @@ export class NatsEventLog implements EventLog {
           : (original ?? { error: unavailable("appending") });
     });
     // Every event gets an answer: one nobody confirmed is an error, never left out.
-    return results.map((result) => result ?? { error: unavailable("appending") });
+    const answered = results.map((result) => result ?? { error: unavailable("appending") });
+    if (hasCorrelationIndex(config)) await this.#index(topic, events, answered);
+    return answered;
+  }
+
+  /**
+   * Index entries for the newly stored events, after the events: JetStream has no
+   * transaction across streams, so a node lost in between leaves those events out of flows
+   * (docs/scale-out.md). A failed entry fails its event's answer, so the client retries.
+   */
+  async #index(topic: string, events: readonly NewEvent[], answered: Appended[]): Promise<void> {
+    const entries: { offset: number; correlationId: string }[] = [];
+    const owners: number[] = [];
+    answered.forEach((result, i) => {
+      const event = events[i];
+      if (event === undefined || !("offset" in result) || result.duplicate) return;
+      const correlationId = correlationIdOf(event.body, event.correlationId);
+      if (correlationId === null) return;
+      entries.push({ offset: result.offset, correlationId });
+      owners.push(i);
+    });
+    if (entries.length === 0) return;
+    try {
+      await this.flows.add(topic, entries);
+    } catch (error) {
+      const failed = toSwitchyardError(error, "indexing events");
+      for (const i of owners) answered[i] = { error: failed };
+    }
   }
 
   async #publish(topic: string, items: readonly PublishItem[]): Promise<PublishOutcome[]> {
@@ -204,11 +249,15 @@ export class NatsEventLog implements EventLog {
   stats(topic: string): Promise<TopicStats> {
     return this.#guard("reading topic stats", async () => {
       const state = await this.#ctx.reader.state(this.#ctx.names.topicStream(topic), topic);
+      const config = await this.topics.get(topic);
+      const correlationid =
+        config === null ? undefined : await this.flows.stats(config, state.first);
       return {
         events: state.messages,
         bytes: state.bytes,
         firstOffset: state.first,
         lastOffset: state.last,
+        ...(correlationid === undefined ? {} : { indexes: { correlationid } }),
       };
     });
   }

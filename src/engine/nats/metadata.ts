@@ -8,6 +8,7 @@ import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { SubscriptionConfig, TopicConfig } from "../../core/config.js";
 import { isJsError, JS_CODES } from "./errors.js";
+import type { IndexBuild } from "./flow-index.js";
 import { escapeName, type Names } from "./names.js";
 
 export interface Versioned<T> {
@@ -94,12 +95,15 @@ export class Metadata {
   /** Subscription name → id of the node that owns its deliveries. */
   readonly owners: JsonBucket<string>;
   readonly counters: JsonBucket<Counters>;
+  /** Topic → the backfill mark of an index still being built (flow-index.ts). */
+  readonly indexBuilds: JsonBucket<IndexBuild>;
 
-  private constructor(buckets: readonly [KV, KV, KV, KV]) {
+  private constructor(buckets: readonly [KV, KV, KV, KV, KV]) {
     this.topics = new JsonBucket(buckets[0]);
     this.subscriptions = new JsonBucket(buckets[1]);
     this.owners = new JsonBucket(buckets[2]);
     this.counters = new JsonBucket(buckets[3]);
+    this.indexBuilds = new JsonBucket(buckets[4]);
   }
 
   static async open(nc: NatsConnection, names: Names, replicas: number): Promise<Metadata> {
@@ -111,8 +115,9 @@ export class Metadata {
       open(names.subscriptionsBucket),
       open(names.ownersBucket),
       open(names.countersBucket),
+      open(names.indexBuildsBucket),
     ]);
-    return new Metadata([buckets[0], buckets[1], buckets[2], buckets[3]]);
+    return new Metadata([buckets[0], buckets[1], buckets[2], buckets[3], buckets[4]]);
   }
 }
 

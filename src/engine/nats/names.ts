@@ -72,6 +72,10 @@ export class Names {
     return `${this.prefix}_owners`;
   }
 
+  get indexBuildsBucket(): string {
+    return `${this.prefix}_indexbuilds`;
+  }
+
   get countersBucket(): string {
     return `${this.prefix}_counters`;
   }

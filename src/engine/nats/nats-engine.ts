@@ -16,6 +16,7 @@ import { NatsCursorStore } from "./cursor-store.js";
 import { DEFAULT_DEAD_LETTER_TOPIC } from "./dead-letter.js";
 import { closedError, isJsError, JS_CODES, unavailable } from "./errors.js";
 import { NatsEventLog } from "./event-log.js";
+import { flowStreamConfig } from "./flow-index.js";
 import { Inbox } from "./inbox.js";
 import { Acks } from "./js-acks.js";
 import { Metadata } from "./metadata.js";
@@ -64,8 +65,8 @@ export class NatsEngine implements Engine {
     this.catalog = catalog;
     this.#closing = closing;
     this.#inFlight = inFlight;
-    this.log = new NatsEventLog(ctx);
     const puller = new Puller(ctx.nc, ctx.names.pullPrefix(ctx.nodeId), ctx.timeoutMs);
+    this.log = new NatsEventLog(ctx, puller);
     const acks = new Acks(ctx.nc, ctx.inbox, ctx.timeoutMs);
     const createTopic = async (name: string) => {
       await this.log.topics.put({ name, ...DEFAULT_DEAD_LETTER_TOPIC });
@@ -125,6 +126,7 @@ export class NatsEngine implements Engine {
       const catalog = new NatsCatalog(ctx, catalogKv);
       const engine = new NatsEngine(ctx, catalog, closing, inFlight);
       engine.#owners.start();
+      await engine.log.flows.resumeAll();
       return engine;
     } catch (error) {
       await nc.close().catch(() => undefined);
@@ -226,7 +228,12 @@ async function ensureSupportStreams(jsm: JetStreamManager, names: Names, replica
     duplicate_window: 120_000 * NS_PER_MS,
     allow_direct: true,
   } as StreamConfig;
-  for (const config of [redrive, attemptStreamConfig(names, replicas)]) {
+  const streams = [
+    redrive,
+    attemptStreamConfig(names, replicas),
+    flowStreamConfig(names, replicas),
+  ];
+  for (const config of streams) {
     try {
       await jsm.streams.add(config);
     } catch (error) {

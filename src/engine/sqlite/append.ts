@@ -6,6 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Appended, NewEvent } from "../engine.js";
+import { correlationIdOf, indexEvent } from "./correlation-index.js";
 import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
 import { topicNotFound } from "./errors.js";
 import { insertEvent, readEvent } from "./events.js";
@@ -70,6 +71,10 @@ export function appendToTopic(
     }
     const offset = topic.lastOffset + 1;
     insertEvent(tx.db, topic.id, offset, at, event.key, event.body);
+    if (topic.correlationIndex !== null) {
+      const correlationId = correlationIdOf(event.body, event.correlationId);
+      if (correlationId !== null) indexEvent(tx.db, topic.id, offset, at, correlationId);
+    }
     topic.lastOffset = offset;
     topic.eventCount += 1;
     topic.byteCount += Buffer.byteLength(event.body);

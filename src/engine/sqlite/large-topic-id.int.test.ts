@@ -57,6 +57,13 @@ async function storeWithTopicIdsFrom(next: number): Promise<string> {
   return dir;
 }
 
+function correlated(from: number, count: number): NewEvent[] {
+  return events(from, count).map((e) => {
+    const body = JSON.stringify({ ...JSON.parse(e.body), correlationid: "c" });
+    return { ...e, body };
+  });
+}
+
 function dataOf(body: string): unknown {
   return (JSON.parse(body) as { data: unknown }).data;
 }
@@ -112,6 +119,34 @@ describe("sqlite store with topic ids past 2^11", () => {
       const rows = left.prepare("SELECT topic, offset FROM event_log ORDER BY topic, offset").all();
       left.close();
       expect(rows.filter((r) => r.topic === "orders")).toEqual([]);
+    });
+
+    it(`indexes, backfills and trims flows by exact offset at topic id ${next}`, async () => {
+      const engine = await open(await storeWithTopicIdsFrom(next));
+      const base = { retention: {}, dedupeWindowMs: 60_000, maxEventBytes: 1e6 };
+      await engine.log.putTopic({ ...base, name: "live", indexes: ["correlationid"] });
+      for (let from = 1; from <= 8; from += 4) await engine.log.append("live", correlated(from, 4));
+      const flow = async () =>
+        (await engine.log.flow("c", 100)).records.map((r) => [r.topic, r.offset, dataOf(r.body)]);
+      expect(await flow()).toEqual(Array.from({ length: 8 }, (_, i) => ["live", i + 1, i + 1]));
+
+      await engine.log.putTopic({
+        ...base,
+        name: "live",
+        indexes: ["correlationid"],
+        retention: { maxEvents: 3 },
+      });
+      await engine.log.enforceRetention();
+      expect(await flow()).toEqual([6, 7, 8].map((n) => ["live", n, n]));
+
+      await engine.log.putTopic({ ...base, name: "late" });
+      await engine.log.append("late", correlated(100, 5));
+      await engine.log.putTopic({ ...base, name: "late", indexes: ["correlationid"] });
+      await engine.log.enforceRetention(); // runs the backfill to its end
+      expect((await engine.log.stats("late")).indexes?.correlationid?.state).toBe("ready");
+      expect((await flow()).filter((r) => r[0] === "late")).toEqual(
+        [1, 2, 3, 4, 5].map((n) => ["late", n, 99 + n]),
+      );
     });
   }
 });

@@ -8,6 +8,7 @@
  */
 import type { RetentionResult } from "../engine.js";
 import type { EngineContext } from "./context.js";
+import { backfillChunkJob, dropIndex, dropIndexBelow } from "./correlation-index.js";
 import type { Db } from "./database.js";
 import { deleteRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
@@ -94,6 +95,7 @@ export function retentionChunkJob(tx: JobTx, name: string): Chunk {
   topic.eventCount -= removed.events;
   topic.byteCount -= removed.bytes;
   dropDeliveriesBelow(tx, topic, first);
+  if (topic.correlationIndex !== null) dropIndexBelow(tx.db, topic.id, first);
   tx.db.run(
     "DELETE FROM dead_letters WHERE dead_letter_topic_id = ? AND dead_letter_offset < ?",
     topic.id,
@@ -115,6 +117,7 @@ export function dropChunkJob(tx: JobTx): boolean {
     id,
   );
   if (deleted < CHUNK) {
+    dropIndex(tx.db, id);
     tx.db.run("DELETE FROM dead_letters WHERE dead_letter_topic_id = ?", id);
     tx.db.run("DELETE FROM dropped_topics WHERE topic_id = ?", id);
   }
@@ -149,6 +152,13 @@ async function giveSpaceBack(ctx: EngineContext): Promise<void> {
   }
 }
 
+/** Fills in indexes added to topics that held events, one chunk per job. */
+export async function backfillIndexes(ctx: EngineContext): Promise<void> {
+  while (!ctx.isClosed() && (await ctx.writer.submit(CHUNK, backfillChunkJob))) {
+    // one chunk per job until no topic has a backfill left
+  }
+}
+
 /** One full pass; each chunk is its own job, so publishes interleave between chunks. */
 export async function retentionPass(ctx: EngineContext): Promise<RetentionResult> {
   let deletedEvents = 0;
@@ -162,6 +172,7 @@ export async function retentionPass(ctx: EngineContext): Promise<RetentionResult
       if (!chunk.more) break;
     }
   }
+  await backfillIndexes(ctx);
   while (await ctx.writer.submit(CHUNK, dropChunkJob)) {
     // one chunk per job until every dropped topic is gone
   }

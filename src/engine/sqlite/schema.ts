@@ -170,6 +170,20 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE deliveries ADD COLUMN appended_at INTEGER NOT NULL DEFAULT 0;
   `,
+  // The correlationid index (API.md "Indexes", correlation-index.ts): NULL without it, 0 when
+  // ready, n > 0 while the events below offset n are still being filled in. Rows are in
+  // append order by rowid within a millisecond.
+  `
+  ALTER TABLE topics ADD COLUMN correlation_index INTEGER;
+  CREATE TABLE correlation_index (
+    correlation_id TEXT NOT NULL,
+    appended_at    INTEGER NOT NULL,
+    topic_id       INTEGER NOT NULL,
+    event_offset   INTEGER NOT NULL
+  );
+  CREATE INDEX correlation_index_by_id ON correlation_index (correlation_id, appended_at);
+  CREATE INDEX correlation_index_by_topic ON correlation_index (topic_id, event_offset);
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

@@ -5,6 +5,7 @@ import type { LogRecord } from "../../core/stored-event.js";
 import type {
   Appended,
   EventLog,
+  FlowPage,
   LogPage,
   NewEvent,
   RetentionResult,
@@ -12,8 +13,10 @@ import type {
 } from "../engine.js";
 import { appendJob } from "./append.js";
 import type { EngineContext } from "./context.js";
+import { readFlow } from "./correlation-index.js";
 import { closedError, topicNotFound, toSwitchyardError } from "./errors.js";
 import { readPage, tailTopic } from "./read.js";
+import { backfillIndexes } from "./retention.js";
 import { topicStats } from "./stats.js";
 import { loadAllTopics, loadTopic } from "./topic-state.js";
 import { deleteTopicJob, putTopicJob } from "./topics.js";
@@ -37,8 +40,16 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
-  putTopic(config: TopicConfig): Promise<{ readonly created: boolean }> {
-    return this.#ctx.writer.submit(1, (tx) => putTopicJob(tx, config));
+  async putTopic(config: TopicConfig): Promise<{ readonly created: boolean }> {
+    const result = await this.#ctx.writer.submit(1, (tx) => putTopicJob(tx, config));
+    // An index added to a topic holding events fills in now, not at the next retention pass.
+    if (config.indexes !== undefined && config.indexes.length > 0)
+      backfillIndexes(this.#ctx).catch(() => undefined);
+    return result;
+  }
+
+  flow(correlationId: string, limit: number): Promise<FlowPage> {
+    return this.#read("reading a flow", () => readFlow(this.#ctx.db, correlationId, limit));
   }
 
   getTopic(name: string): Promise<TopicConfig | null> {

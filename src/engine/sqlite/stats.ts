@@ -1,12 +1,13 @@
 /** Topic and subscription stats, from running counters and index lookups (never a scan of the log). */
 import type { SubscriptionStats, TopicStats } from "../engine.js";
+import { indexStats } from "./correlation-index.js";
 import type { Db } from "./database.js";
 import { countInFlight } from "./delivery-rows.js";
 import { subscriptionNotFound, topicNotFound } from "./errors.js";
 import { readEvent } from "./events.js";
 import { OFFSET_BITS } from "./schema.js";
 import { loadSubscription } from "./subscription-state.js";
-import { loadTopic, loadTopicById } from "./topic-state.js";
+import { loadTopic, loadTopicById, type TopicState } from "./topic-state.js";
 
 export function topicStats(db: Db, name: string): TopicStats {
   const topic = loadTopic(db, name);
@@ -16,7 +17,13 @@ export function topicStats(db: Db, name: string): TopicStats {
     bytes: topic.byteCount,
     firstOffset: topic.firstOffset,
     lastOffset: topic.lastOffset,
+    ...indexesOf(db, topic),
   };
+}
+
+function indexesOf(db: Db, topic: TopicState): Pick<TopicStats, "indexes"> {
+  const correlationid = indexStats(db, topic);
+  return correlationid === undefined ? {} : { indexes: { correlationid } };
 }
 
 function oldestUnackedAgeMs(

@@ -17,6 +17,7 @@ interface TopicRow extends Record<string, unknown> {
   owner: "router" | null;
   schema_mode: SchemaMode | null;
   schema_allow_unregistered: number | null;
+  correlation_index: number | null;
   first_offset: number;
   last_offset: number;
   event_count: number;
@@ -35,10 +36,12 @@ export interface TopicState {
   eventCount: number;
   byteCount: number;
   lastAppendedAt: number;
+  /** `topics.correlation_index`: null without the index, else its backfill mark (0 = ready). */
+  correlationIndex: number | null;
 }
 
 const SELECT = `SELECT topic_id, name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
-  retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered, first_offset, last_offset, event_count, byte_count,
+  retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered, correlation_index, first_offset, last_offset, event_count, byte_count,
   last_appended_at FROM topics`;
 
 function retentionOf(row: TopicRow): RetentionConfig {
@@ -84,12 +87,14 @@ function toState(row: TopicRow): TopicState {
       maxEventBytes: row.max_event_bytes,
       ...(row.owner === null ? {} : { owner: row.owner }),
       ...schemasOf(row),
+      ...(row.correlation_index === null ? {} : { indexes: ["correlationid"] }),
     },
     firstOffset: row.first_offset,
     lastOffset: row.last_offset,
     eventCount: row.event_count,
     byteCount: row.byte_count,
     lastAppendedAt: row.last_appended_at,
+    correlationIndex: row.correlation_index,
   };
 }
 

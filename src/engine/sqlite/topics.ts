@@ -6,8 +6,10 @@
  */
 import type { TopicConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
+import { dropIndex, nextIndexState } from "./correlation-index.js";
 import type { JobTx } from "./job-tx.js";
 import { MAX_TOPIC_ID } from "./schema.js";
+import { loadTopic } from "./topic-state.js";
 
 function retentionParams(config: TopicConfig): (number | null)[] {
   const r = config.retention;
@@ -19,6 +21,10 @@ function schemaParams(config: TopicConfig): (string | number | null)[] {
   return s === undefined ? [null, null] : [s.mode, s.allowUnregisteredTypes ? 1 : 0];
 }
 
+function wantsCorrelationIndex(config: TopicConfig): boolean {
+  return config.indexes?.includes("correlationid") ?? false;
+}
+
 export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created: boolean } {
   const existing = tx.db.get<{ topic_id: number }>(
     "SELECT topic_id FROM topics WHERE name = ?",
@@ -26,6 +32,15 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
   );
   if (existing !== undefined) {
     tx.forgetTopic(config.name);
+    const state = loadTopic(tx.db, config.name);
+    const current = state?.correlationIndex ?? null;
+    const next = nextIndexState(wantsCorrelationIndex(config), current, state);
+    if (next === null && current !== null) dropIndex(tx.db, existing.topic_id);
+    tx.db.run(
+      "UPDATE topics SET correlation_index = ? WHERE topic_id = ?",
+      next,
+      existing.topic_id,
+    );
     // The owner marker and the schema settings are sticky: a put without them keeps them.
     tx.db.run(
       `UPDATE topics SET dedupe_window_ms = ?, max_event_bytes = ?, retention_max_age_ms = ?,
@@ -45,14 +60,15 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
   const inserted = tx.db.get<{ topic_id: number }>(
     `INSERT INTO topics (name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
        retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered,
-       created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
+       correlation_index, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
     config.name,
     config.dedupeWindowMs,
     config.maxEventBytes,
     ...retentionParams(config),
     config.owner ?? null,
     ...schemaParams(config),
+    wantsCorrelationIndex(config) ? 0 : null,
     tx.now,
   );
   if (inserted === undefined || inserted.topic_id > MAX_TOPIC_ID)
@@ -78,6 +94,7 @@ export function deleteTopicJob(tx: JobTx, name: string): boolean {
     );
   tx.forgetTopic(name);
   tx.db.run("DELETE FROM topics WHERE topic_id = ?", topic.id);
+  // Index rows go with the topic's events, in the dropped topic's chunks (retention.ts).
   tx.db.run(
     "INSERT INTO dropped_topics (topic_id, name, dropped_at) VALUES (?, ?, ?)",
     topic.id,
