@@ -262,7 +262,7 @@ export function FlowSearch(props: { onOpen: (id: string) => void }) {
       }}
     >
       <label for="flow-id" class="visually-hidden">
-        Correlation id
+        Find a flow
       </label>
       <input
         id="flow-id"
