@@ -2,7 +2,18 @@
  * A flow (GET /v1/flows/{correlationid}) as the flow page draws it: each event's cause,
  * depth and timings, in append order and as a causation tree.
  */
-import type { StoredEvent } from "./api.ts";
+
+/** What the page reads of a StoredEvent (api.ts); kept here so this module stands alone. */
+export interface FlowEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly topic: string;
+  readonly offset: number;
+  readonly appendedat: string;
+  readonly causationid?: unknown;
+  readonly [attribute: string]: unknown;
+}
 
 export interface FlowEdge {
   readonly from: string;
@@ -10,14 +21,14 @@ export interface FlowEdge {
 }
 
 export interface Flow {
-  readonly events: readonly StoredEvent[];
+  readonly events: readonly FlowEvent[];
   readonly edges: readonly FlowEdge[];
   readonly hidden: number;
   readonly truncated: boolean;
 }
 
 export interface Step {
-  readonly event: StoredEvent;
+  readonly event: FlowEvent;
   /** Its place in the answer (append order); ids may repeat, places do not. */
   readonly index: number;
   /** The place of its cause, when the cause is in the answer. */
