@@ -45,6 +45,7 @@ console.log(`
   Storefront      ${fleet.url("checkout")}/
   Router API      ${fleet.url("router")}/v1   (auth on; admin key ${redact(fleet.adminKey)} in ${adminKeyFile})
                   SWITCHYARD_API_KEY=$(cat ${adminKeyFile}) npx switchyard subs list --url ${fleet.url("router")}
+  Dashboard       ${fleet.url("router")}/ui/   (sign in with the admin key; an order's flow: /ui/flows/<order id>)
   Order history   ${fleet.url("history")}/orders
   Slack channel   not started yet: type "start slack" (its URL is printed then)
   Profiles        not started yet: type "start profiles" (its URL is printed then)

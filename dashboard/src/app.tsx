@@ -1,8 +1,9 @@
 import { createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
-import { resume, runsWithoutAuth, type Session, signOut, whenSignedOut } from "./api.ts";
+import { enc, resume, runsWithoutAuth, type Session, signOut, whenSignedOut } from "./api.ts";
 import { ErrorNote, Link } from "./components.tsx";
 import { DeadLettersPage } from "./pages/dead-letters.tsx";
+import { FlowPage, FlowSearch } from "./pages/flow.tsx";
 import { KeysPage } from "./pages/keys.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
@@ -55,6 +56,8 @@ function Page(props: { path: string }) {
     if (parts[2] === "dead-letters") return <DeadLettersPage name={name} />;
     return <SubscriptionPage name={name} />;
   }
+  // Any key may ask for a flow: the router leaves out what the key may not read.
+  if (parts[0] === "flows" && name !== undefined) return <FlowPage id={name} />;
   if (parts[0] === "schemas")
     return name === undefined ? <SchemasPage /> : <SchemaPage type={name} />;
   if (parts[0] === "keys")
@@ -107,6 +110,7 @@ export function App() {
           <Link to="schemas">Schemas</Link>
           {signed.scopes.admin && signed.session !== undefined ? <Link to="keys">Keys</Link> : null}
         </nav>
+        <FlowSearch onOpen={(id) => navigate(`flows/${enc(id)}`)} />
         {signed.session === undefined ? (
           <span class="who">This router runs without auth</span>
         ) : (

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import type { StoredEvent } from "./api.ts";
-import { Json } from "./components.tsx";
+import { enc } from "./api.ts";
+import { Json, Link } from "./components.tsx";
 
 export interface EventFilter {
   readonly type: string;
@@ -72,6 +73,11 @@ export function EventItem(props: { event: StoredEvent; extra?: ComponentChildren
         {e.subject === undefined ? null : <span>subject {e.subject}</span>}
         {e.partitionkey === undefined ? null : <span>key {e.partitionkey}</span>}
         <span>id {e.id}</span>
+        {typeof e.correlationid === "string" && e.correlationid !== "" ? (
+          <Link to={`flows/${enc(e.correlationid)}`}>
+            <span class="visually-hidden">Open the </span>flow {e.correlationid}
+          </Link>
+        ) : null}
         <time dateTime={e.appendedat}>{new Date(e.appendedat).toLocaleString()}</time>
       </div>
       {props.extra}

@@ -63,7 +63,7 @@ export interface SetUpOptions {
 
 /**
  * With the admin key: registers the event schemas (contracts.ts), creates the shop's topics
- * enforcing them — an event whose `data` breaks its type's latest schema, or whose type has
+ * enforcing them and indexed by `correlationid` — an event whose `data` breaks its type's latest schema, or whose type has
  * no schema, is refused with 422 — and one key per service, revoking the keys an
  * earlier run left (the same service names, and earlier runs' admin keys from
  * `SWITCHYARD_ADMIN_KEY`), so a kept data directory holds only this run's keys.
@@ -78,8 +78,11 @@ export async function setUpRouter(
   try {
     await registerSchemas(admin, readSchemas(), options.schemaVersions);
     for (const topic of TOPICS) {
+      // The correlationid index makes an order followable across the four topics in the
+      // dashboard's flow view (GET /v1/flows/{order id}); a PUT without it would drop it.
       await admin.admin.topics.put(topic, {
         schemas: { mode: "enforce", allowUnregisteredTypes: false },
+        indexes: ["correlationid"],
       });
     }
     const names = new Set(services.map(keyName));

@@ -279,6 +279,75 @@ describe("the shop on Switchyard", () => {
     expect(sms?.causationid).toBe(request?.id);
   });
 
+  it("shows an order's flow in the dashboard: every service's event, nested by cause", async () => {
+    const dashboard = await browser.newPage();
+    const errors: string[] = [];
+    dashboard.on("console", (m) => {
+      // The dashboard's own "no session yet" 401 is expected; the browser logs it.
+      if (m.type() === "error" && !/status of 401/.test(m.text())) errors.push(m.text());
+    });
+    dashboard.on("pageerror", (error) => errors.push(error.message));
+    const router = fleet.url("router");
+    const signIn = async (key: string) => {
+      await dashboard.goto(`${router}/ui/`);
+      await dashboard.getByLabel("API key").fill(key);
+      await dashboard.getByRole("button", { name: "Sign in" }).click();
+      await dashboard.getByRole("heading", { name: "Overview" }).waitFor();
+    };
+    /** [event type, service, topic, depth] of each event in the causation tree, in order. */
+    const tree = () =>
+      dashboard
+        .locator("ul.tree li")
+        .evaluateAll((items) =>
+          items.map((li) => [
+            li.querySelector(":scope > .head code")?.textContent,
+            li.querySelector(":scope > .head strong")?.textContent,
+            li.querySelector(":scope > .head a")?.textContent,
+            li.getAttribute("data-depth"),
+          ]),
+        );
+    try {
+      await signIn(fleet.adminKey);
+      await dashboard.getByLabel("Find a flow").fill(orders.alice);
+      await dashboard.getByRole("button", { name: "Open flow" }).click();
+      await dashboard.getByRole("heading", { name: `Flow ${orders.alice}` }).waitFor();
+      // The order, the stock it reserved, the SMS that shipment asked for, the SMS sent:
+      // four services on four topics, each event under the one that caused it.
+      await expect.poll(tree, { timeout: SLOW.timeoutMs, interval: SLOW.intervalMs }).toEqual([
+        ["OrderPlaced", "/shop/checkout", "orders", "0"],
+        ["StockReserved", "/shop/inventory", "inventory", "1"],
+        ["NotificationRequested", "/notifications", "notifications", "2"],
+        ["SmsSent", "/notifications/sms", "sms", "3"],
+      ]);
+      for (const [child, parent] of [
+        ["StockReserved", "OrderPlaced"],
+        ["NotificationRequested", "StockReserved"],
+        ["SmsSent", "NotificationRequested"],
+      ])
+        expect(
+          await dashboard
+            .locator(`ul.tree li:has(> .head code:text-is("${parent}")) > ul > li > .head code`)
+            .allTextContents(),
+        ).toEqual([child]);
+      const timeline = dashboard.getByRole("list", { name: "Timeline, in append order" });
+      expect(await timeline.getByRole("listitem").count()).toBe(4);
+      expect(await dashboard.locator("#flow-hidden").count()).toBe(0);
+      await dashboard.screenshot({
+        path: join(import.meta.dirname, "../../test-artifacts/dashboard/shop-flow.png"),
+        fullPage: true,
+      });
+      // The history service's key reads `orders` only: the order shows, the rest is counted.
+      await dashboard.getByRole("button", { name: "Sign out" }).click();
+      await signIn(fleet.keyOf("history"));
+      await dashboard.goto(`${router}/ui/flows/${orders.alice}`);
+      await dashboard.getByText("3 events on topics your key cannot read").waitFor();
+      expect(await tree()).toEqual([["OrderPlaced", "/shop/checkout", "orders", "0"]]);
+      expect(errors).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
   it("backfills a profile service added last from the log, orders placed before it existed included", async () => {
     await fleet.start("profiles");
     for (const id of Object.values(orders)) {

@@ -117,13 +117,17 @@ afterAll(async () => {
 });
 
 describe("switchyard dev", () => {
-  it("prints a banner with the API, OpenAPI and metrics URLs, and serves them", async () => {
+  it("prints a banner with the API, OpenAPI, dashboard and metrics URLs, and serves them", async () => {
     const banner = dev.output();
     expect(banner).toContain(`${dev.url}/openapi.json`);
+    expect(banner).toMatch(new RegExp(`Dashboard\\s+${dev.url.replace(/\./g, "\\.")}/ui/\n`));
     expect(banner).toContain(`${dev.url}/metrics`);
     expect(banner).toContain(join(work, "dev-data"));
     expect((await fetch(`${dev.url}/healthz`)).ok).toBe(true);
     expect((await fetch(`${dev.url}/openapi.json`)).ok).toBe(true);
+    const ui = await fetch(`${dev.url}/ui/`);
+    expect(ui.ok).toBe(true);
+    expect(await ui.text()).toContain('<div id="app">');
   });
 
   it("stops cleanly with exit code 0 on SIGTERM", async () => {

@@ -45,15 +45,19 @@ describe("the dashboard's files", () => {
   });
 
   it("answers page paths with index.html", async () => {
-    const page = await get("/ui/topics/orders");
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('<div id="app">');
+    // Names may hold dots: below the top level a dot is no file extension.
+    for (const path of ["/ui/topics/orders", "/ui/topics/switchyard.audit", "/ui/flows/o.42"]) {
+      const page = await get(path);
+      expect(page.status, path).toBe(200);
+      expect(await page.text()).toContain('<div id="app">');
+    }
   });
 
   it("answers a problem for a missing asset or a path out of the build", async () => {
     for (const path of [
       "/ui/assets/nope.js",
       "/ui/favicon.ico",
+      "/ui/robots.txt",
       "/ui/../package.json",
       "/ui/%2e%2e/package.json",
       "/ui/..%2fpackage.json",

@@ -91,8 +91,11 @@ describe("the dashboard in Chromium", () => {
       response.end();
     });
     await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+    // Indexed by correlationid, so a flow across the two shows on the flow page.
     for (const topic of ["orders", "payments"])
-      expect((await api("PUT", `/v1/topics/${topic}`, {})).status).toBe(201);
+      expect((await api("PUT", `/v1/topics/${topic}`, { indexes: ["correlationid"] })).status).toBe(
+        201,
+      );
     await publish("orders", [
       { type: "order.created", subject: "order-1", partitionkey: "c-1", data: { total: 10 } },
       { type: "order.created", subject: "order-2", partitionkey: "c-2", data: { total: 20 } },
@@ -385,6 +388,182 @@ describe("the dashboard in Chromium", () => {
     expect(width).toBeLessThanOrEqual(390);
     await shot(p, "overview-phone");
     expect(unexpected(errors)).toEqual([]);
+  });
+
+  describe("the flow page", () => {
+    const FLOW = "flow-1";
+    /** The ids of the events listed directly under one, in the causation tree. */
+    const under = (p: Page, id: string) =>
+      p
+        .locator(`ul.tree li[data-event-id="${id}"] > ul > li`)
+        .evaluateAll((items) => items.map((li) => li.getAttribute("data-event-id")));
+    const roots = (p: Page) =>
+      p
+        .locator("ul.tree > li")
+        .evaluateAll((items) => items.map((li) => li.getAttribute("data-event-id")));
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 25));
+
+    beforeAll(async () => {
+      // placed → paid (another topic, another service) → shipped; placed → noted.
+      await publish("orders", [
+        { id: "fl-placed", source: "/checkout", type: "order.placed", correlationid: FLOW },
+      ]);
+      await pause();
+      await publish("payments", [
+        {
+          id: "fl-paid",
+          source: "/payments",
+          type: "payment.captured",
+          correlationid: FLOW,
+          causationid: "fl-placed",
+        },
+      ]);
+      await pause();
+      await publish("orders", [
+        {
+          id: "fl-shipped",
+          source: "/shipping",
+          type: "order.shipped",
+          correlationid: FLOW,
+          causationid: "fl-paid",
+        },
+      ]);
+      await pause();
+      await publish("orders", [
+        {
+          id: "fl-noted",
+          source: "/checkout",
+          type: "order.noted",
+          correlationid: FLOW,
+          causationid: "fl-placed",
+        },
+      ]);
+    });
+
+    it("opens from an event's link and shows the causation tree and the timeline", async () => {
+      const { page: p, errors } = await page();
+      await signIn(p, ADMIN);
+      await p.goto(`${router.url}/ui/topics/orders`);
+      await p.getByLabel("Correlation id").first().fill(FLOW);
+      const list = p.getByRole("list", { name: "Events of this page" });
+      await expect.poll(() => list.getByRole("listitem").count()).toBe(3);
+      await list
+        .getByRole("link", { name: `Open the flow ${FLOW}` })
+        .first()
+        .click();
+      await p.getByRole("heading", { name: `Flow ${FLOW}` }).waitFor();
+      await expect.poll(() => roots(p)).toEqual(["fl-placed"]);
+      expect(await under(p, "fl-placed")).toEqual(["fl-paid", "fl-noted"]);
+      expect(await under(p, "fl-paid")).toEqual(["fl-shipped"]);
+      expect(await under(p, "fl-shipped")).toEqual([]);
+      // Each step: its service and topic, the time since its cause and since the first event.
+      const paid = p.locator('ul.tree li[data-event-id="fl-paid"] > .head');
+      expect(await paid.textContent()).toMatch(
+        /payment\.captured.*service \/payments.*topic payments #\d+.*\+\d+ ms after its cause.*\+\d+ ms since the first event/,
+      );
+      const sinceCause = Number(
+        /\+(\d+) ms after its cause/.exec((await paid.textContent()) ?? "")?.[1],
+      );
+      expect(sinceCause).toBeGreaterThanOrEqual(20);
+      // The timeline: every event in append order, across both topics and three services.
+      const timeline = p.getByRole("list", { name: "Timeline, in append order" });
+      expect(
+        await timeline
+          .getByRole("listitem")
+          .evaluateAll((items) => items.map((li) => li.getAttribute("data-event-id"))),
+      ).toEqual(["fl-placed", "fl-paid", "fl-shipped", "fl-noted"]);
+      expect(await timeline.getByRole("listitem").nth(1).textContent()).toMatch(
+        /payment\.captured \/payments on payments took \d+ ms/,
+      );
+      const services = p.getByRole("list", { name: "Services" });
+      expect(await services.getByRole("listitem").allTextContents()).toEqual([
+        " /checkout: 2 events",
+        " /payments: 1 event",
+        " /shipping: 1 event",
+      ]);
+      expect(await p.locator("#flow-hidden").count()).toBe(0);
+      expect(await p.locator("#flow-truncated").count()).toBe(0);
+      await shot(p, "flow");
+      // A reload keeps the page: its path is answered with index.html.
+      await p.reload();
+      await p.getByRole("heading", { name: `Flow ${FLOW}` }).waitFor();
+      await expect.poll(() => roots(p)).toEqual(["fl-placed"]);
+      expect(unexpected(errors)).toEqual([]);
+    });
+
+    it("opens a flow from the header by keyboard, and fits a phone", async () => {
+      const { page: p, errors } = await page({ width: 390, height: 844 });
+      await signIn(p, ADMIN);
+      await p.getByLabel("Find a flow").focus();
+      await p.keyboard.type(FLOW);
+      await p.keyboard.press("Enter");
+      await p.getByRole("heading", { name: `Flow ${FLOW}` }).waitFor();
+      expect(await p.evaluate<string>("document.activeElement.tagName")).toBe("H1");
+      await expect.poll(() => roots(p)).toEqual(["fl-placed"]);
+      // The event's JSON opens from the keyboard too.
+      await p.locator('ul.tree li[data-event-id="fl-paid"] > details > summary').focus();
+      await p.keyboard.press("Enter");
+      await expect
+        .poll(() => p.locator('ul.tree li[data-event-id="fl-paid"] > details pre').textContent())
+        .toContain('"causationid": "fl-placed"');
+      expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(
+        390,
+      );
+      await shot(p, "flow-phone");
+      expect(unexpected(errors)).toEqual([]);
+    });
+
+    it("shows a read:orders key the events it may read and how many it may not", async () => {
+      const { page: p, errors } = await page();
+      await signIn(p, readOrdersKey);
+      await p.goto(`${router.url}/ui/flows/${FLOW}`);
+      await p.getByRole("heading", { name: `Flow ${FLOW}` }).waitFor();
+      await p.getByText("1 event on a topic your key cannot read").waitFor();
+      // The payment is left out: the shipment it caused starts its own branch.
+      await expect.poll(() => roots(p)).toEqual(["fl-placed", "fl-shipped"]);
+      expect(await under(p, "fl-placed")).toEqual(["fl-noted"]);
+      expect(await p.content()).not.toContain("payment.captured");
+      expect(await p.getByRole("link", { name: "payments" }).count()).toBe(0);
+      await shot(p, "flow-hidden");
+      expect(unexpected(errors)).toEqual([]);
+    });
+
+    it("says when a flow has more events than it shows, and shows more on request", async () => {
+      const big = "flow-big";
+      const events = Array.from({ length: 1001 }, (_, i) => ({
+        id: `big-${i}`,
+        type: "payment.retried",
+        correlationid: big,
+        ...(i === 0 ? {} : { causationid: `big-${i - 1}` }),
+      }));
+      await publish("payments", events);
+      const { page: p, errors } = await page();
+      await signIn(p, ADMIN);
+      await p.goto(`${router.url}/ui/flows/${big}`);
+      await p.getByText("Only the first 1000 events are shown: the flow has more.").waitFor();
+      await p.getByRole("button", { name: "Show up to 10,000 events" }).click();
+      await p.getByText("1001 events shown").waitFor();
+      expect(await p.locator("#flow-truncated").count()).toBe(0);
+      // A chain deeper than the page nests continues flat, marked with its depth.
+      expect(
+        await p.locator('ul.tree li[data-event-id="big-1000"]').getAttribute("data-depth"),
+      ).toBe("1000");
+      expect(await p.locator('ul.tree li[data-event-id="big-1000"] .tag').textContent()).toBe(
+        "depth 1000",
+      );
+      expect(unexpected(errors)).toEqual([]);
+    });
+
+    it("says so for a correlation id no event carries", async () => {
+      const { page: p, errors } = await page();
+      await signIn(p, ADMIN);
+      await p.goto(`${router.url}/ui/flows/${encodeURIComponent("no such/flow.7")}`);
+      await p.getByRole("heading", { name: "Flow no such/flow.7" }).waitFor();
+      await p
+        .getByText("No event carries this correlation id on a topic indexed by correlationid.")
+        .waitFor();
+      expect(unexpected(errors)).toEqual([]);
+    });
   });
 
   describe("on a router without auth", () => {

@@ -29,6 +29,7 @@ function banner(url: string, settings: RouterSettings): string {
     // Scripts and tests read the bound port from this line (`--port 0`): keep its form.
     `  API       ${paint("cyan", `${url}/v1`)}`,
     `  OpenAPI   ${paint("cyan", `${url}/openapi.json`)}`,
+    `  Dashboard ${paint("cyan", `${url}/ui/`)}`,
     `  Metrics   ${paint("cyan", `${url}/metrics`)}`,
     `  Data      ${settings.dataDir} ${paint("dim", `(${settings.engine}, fsync ${settings.fsync})`)}`,
     "",

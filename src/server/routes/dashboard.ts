@@ -77,8 +77,8 @@ function send(reply: FastifyReply, file: StaticFile, ifNoneMatch: string | undef
 /**
  * `/ui/`: the dashboard's static files, open without a key (they hold no data; the page
  * signs in through `/ui/session` and then reads the public API like any client). A path
- * that names no file and looks like a page (no extension, outside `assets/`) gets
- * `index.html`, so the page's own routes survive a reload.
+ * that names no file and looks like a page (outside `assets/`, and with no extension when it
+ * has one segment) gets `index.html`, so the page's own routes survive a reload.
  */
 export function dashboardRoutes({ app }: RouteContext, dir = DEFAULT_DASHBOARD_DIR): void {
   let files: Map<string, StaticFile> | undefined;
@@ -108,7 +108,9 @@ export function dashboardRoutes({ app }: RouteContext, dir = DEFAULT_DASHBOARD_D
         "route_not_found",
         "the dashboard is not built: run `npm run build` (it writes dist/dashboard/)",
       );
-    if (name.startsWith("assets/") || last.includes("."))
+    // The build's files sit at the top or under assets/, so only there does a dot mean a
+    // file; deeper, a dot belongs to a name (/ui/topics/switchyard.audit, /ui/flows/o.42).
+    if (name.startsWith("assets/") || (!name.includes("/") && last.includes(".")))
       throw new SwitchyardError("route_not_found", `the dashboard has no file ${name}`);
     return send(reply, index, ifNoneMatch);
   });
