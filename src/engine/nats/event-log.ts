@@ -27,9 +27,13 @@ import { TopicCatalog } from "./topic-catalog.js";
 
 /** Appended to a `Nats-Msg-Id` whose original JetStream lost (see #confirmDuplicates). */
 const COPY_SUFFIX = "~copy";
-/** JetStream answers a repeat of an id still being stored with sequence 0: ask again. */
-const INFLIGHT_DUPLICATE_RETRIES = 20;
-const INFLIGHT_DUPLICATE_PAUSE_MS = 25;
+/**
+ * JetStream answers a repeat of an id still being stored with sequence 0: ask again, for up
+ * to this long (a commit slower than this means a leader that lost office mid-write).
+ */
+const INFLIGHT_PATIENCE_MS = 3_000;
+const INFLIGHT_FIRST_PAUSE_MS = 25;
+const INFLIGHT_MAX_PAUSE_MS = 250;
 
 export class NatsEventLog implements EventLog {
   readonly topics: TopicCatalog;
@@ -147,19 +151,27 @@ export class NatsEventLog implements EventLog {
   async #publish(topic: string, items: readonly PublishItem[]): Promise<PublishOutcome[]> {
     const subject = this.#ctx.names.topicSubject(topic);
     const outcomes = await this.#ctx.publisher.publish(subject, items);
-    for (let attempt = 0; attempt < INFLIGHT_DUPLICATE_RETRIES; attempt++) {
-      const again = outcomes.flatMap((o, i) =>
-        o.kind === "stored" && o.duplicate && o.seq === 0 ? [i] : [],
-      );
-      if (again.length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, INFLIGHT_DUPLICATE_PAUSE_MS));
+    const inFlight = () =>
+      outcomes.flatMap((o, i) => (o.kind === "stored" && o.duplicate && o.seq === 0 ? [i] : []));
+    const deadline = Date.now() + INFLIGHT_PATIENCE_MS;
+    let pauseMs = INFLIGHT_FIRST_PAUSE_MS;
+    for (let again = inFlight(); again.length > 0; again = inFlight()) {
+      // An earlier copy "still being stored" for this long was a write whose leader lost
+      // office mid-proposal: JetStream (2.10.27) keeps answering so until the dedupe window
+      // ends, and the copy never commits. Store the event under its derived id instead.
+      const stuck = Date.now() >= deadline;
+      if (!stuck) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      pauseMs = Math.min(pauseMs * 2, INFLIGHT_MAX_PAUSE_MS);
       const retried = await this.#ctx.publisher.publish(
         subject,
-        again.map((i) => items[i] as PublishItem),
+        again.map((i) =>
+          stuck ? derivedCopy(items[i] as PublishItem) : (items[i] as PublishItem),
+        ),
       );
       again.forEach((i, k) => {
         outcomes[i] = retried[k] as PublishOutcome;
       });
+      if (stuck) break;
     }
     return outcomes.map((o) => unconfirmedAsFailed(o, topic));
   }
@@ -197,10 +209,7 @@ export class NatsEventLog implements EventLog {
     if (duplicates.length === 0) return;
     const lost = await lostOnes(duplicates);
     if (lost.length === 0) return;
-    const copies = lost.map((i) => {
-      const item = items[i] as PublishItem;
-      return { ...item, msgId: item.msgId === null ? null : `${item.msgId}${COPY_SUFFIX}` };
-    });
+    const copies = lost.map((i) => derivedCopy(items[i] as PublishItem));
     const stored = await this.#ctx.publisher.publish(subject, copies);
     lost.forEach((i, k) => {
       outcomes[i] = stored[k] as PublishOutcome;
@@ -298,6 +307,11 @@ export class NatsEventLog implements EventLog {
       throw toSwitchyardError(error, doing);
     }
   }
+}
+
+/** The event under its derived `Nats-Msg-Id`, so retries of the copy dedupe against it. */
+function derivedCopy(item: PublishItem): PublishItem {
+  return { ...item, msgId: item.msgId === null ? null : `${item.msgId}${COPY_SUFFIX}` };
 }
 
 /**
