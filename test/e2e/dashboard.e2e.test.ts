@@ -394,6 +394,13 @@ describe("the dashboard in Chromium", () => {
             (await api("GET", "/v1/subscriptions/payments-hook/attempts?limit=200")).body as Log
           ).attempts;
           expect(log.some((a) => a.status === 500)).toBe(true);
+          // The log is complete once it holds every delivery the stats count (one per
+          // attempt) and a success for every ack: then the page must show these figures.
+          const stats = (s.body as { stats: { delivered: number; acked: number } }).stats;
+          expect([log.length, log.filter((a) => a.status === 204).length]).toEqual([
+            stats.delivered,
+            stats.acked,
+          ]);
         },
         { timeoutMs: 15_000 },
       );
