@@ -376,6 +376,11 @@ describe("the dashboard in Chromium", () => {
     });
     await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", resolve));
     try {
+      // Enough events of its own that every third request fails at least twice.
+      await publish(
+        "payments",
+        Array.from({ length: 6 }, (_, i) => ({ type: "payment.settled", data: { amount: i } })),
+      );
       const created = await api("PUT", "/v1/subscriptions/payments-hook", {
         topic: "payments",
         start: "earliest",
