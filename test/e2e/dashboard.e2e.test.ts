@@ -333,9 +333,112 @@ describe("the dashboard in Chromium", () => {
     await p.getByRole("link", { name: "order.created" }).click();
     await p.getByRole("heading", { name: "Schema order.created" }).waitFor();
     await expect.poll(() => p.locator("pre").textContent()).toContain('"minimum": 0');
-    expect(await p.getByLabel("Version").inputValue()).toBe("1");
+    expect(await p.getByLabel("Version", { exact: true }).inputValue()).toBe("1");
+    await p.getByText("One version: nothing to compare yet.").waitFor();
+    // A second version (dropping `minimum` widens it: BACKWARD-compatible) makes a diff.
+    const v2 = await api("PUT", "/v1/schemas/order.created", {
+      schema: {
+        type: "object",
+        properties: { total: { type: "number", description: "in cents" } },
+      },
+    });
+    expect(v2).toMatchObject({ status: 201, body: { version: 2 } });
+    await p.reload();
+    await p.getByRole("heading", { name: "Compare versions" }).waitFor();
+    expect(await p.getByLabel("From version").inputValue()).toBe("1");
+    expect(await p.getByLabel("To version").inputValue()).toBe("2");
+    await p.getByText("From version 1 to 2: 1 line added (+), 1 removed (-).").waitFor();
+    const diff = p.locator("pre.diff");
+    // Marked by text (+/-) and by element (ins/del), not by colour alone.
+    expect(await diff.locator("del").allTextContents()).toEqual(['-       "minimum": 0,']);
+    expect(await diff.locator("ins").allTextContents()).toEqual([
+      '+       "description": "in cents",',
+    ]);
+    expect(await diff.textContent()).toContain('"type": "number"');
     await shot(p, "schema");
+    // Any two: the same version twice differs nowhere; swapped, the marks swap.
+    await p.getByLabel("From version").selectOption("2");
+    await p.getByText("Versions 2 and 2 are the same.").waitFor();
+    expect(await diff.locator("ins, del").count()).toBe(0);
+    await p.getByLabel("To version").selectOption("1");
+    await p.getByText("From version 2 to 1: 1 line added (+), 1 removed (-).").waitFor();
+    expect(await diff.locator("ins").allTextContents()).toEqual(['+       "minimum": 0,']);
     expect(unexpected(errors)).toEqual([]);
+  });
+
+  it("charts a push subscription's attempts, failures apart, and says so in text", async () => {
+    // An endpoint that fails every third request: successes and failures both in the log.
+    let requests = 0;
+    const flaky = createServer((_request, response) => {
+      requests += 1;
+      response.statusCode = requests % 3 === 0 ? 500 : 204;
+      response.end();
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, "127.0.0.1", resolve));
+    try {
+      // Enough events of its own that every third request fails at least twice.
+      await publish(
+        "payments",
+        Array.from({ length: 6 }, (_, i) => ({ type: "payment.settled", data: { amount: i } })),
+      );
+      const created = await api("PUT", "/v1/subscriptions/payments-hook", {
+        topic: "payments",
+        start: "earliest",
+        maxAttempts: 100,
+        backoff: { initialMs: 50, maxMs: 100, multiplier: 2 },
+        push: { url: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/hook` },
+      });
+      expect(created.status).toBe(201);
+      type Log = { attempts: { status: number | null; latencyMs: number }[] };
+      let log: Log["attempts"] = [];
+      await eventually(
+        async () => {
+          const s = await api("GET", "/v1/subscriptions/payments-hook");
+          expect(s.body).toMatchObject({ stats: { lag: 0, inFlight: 0 } });
+          log = (
+            (await api("GET", "/v1/subscriptions/payments-hook/attempts?limit=200")).body as Log
+          ).attempts;
+          expect(log.some((a) => a.status === 500)).toBe(true);
+          // The log is complete once it holds every delivery the stats count (one per
+          // attempt) and a success for every ack: then the page must show these figures.
+          const stats = (s.body as { stats: { delivered: number; acked: number } }).stats;
+          expect([log.length, log.filter((a) => a.status === 204).length]).toEqual([
+            stats.delivered,
+            stats.acked,
+          ]);
+        },
+        { timeoutMs: 15_000 },
+      );
+      const failed = log.filter((a) => a.status !== 204).length;
+      const { page: p, errors } = await page();
+      await signIn(p, ADMIN);
+      await p.goto(`${router.url}/ui/subscriptions/payments-hook`);
+      await p.getByRole("heading", { name: "Subscription payments-hook" }).waitFor();
+      const figure = p.locator("figure.attempts-chart");
+      await figure.locator("canvas").waitFor();
+      const caption = await figure.locator("figcaption").textContent();
+      const [, count, fails] = /(\d+) attempts, (\d+) failed, median latency \d+ ms/.exec(
+        caption ?? "",
+      ) ?? [caption];
+      expect([Number(count), Number(fails)]).toEqual([log.length, failed]);
+      expect(failed).toBeGreaterThan(0);
+      expect(failed).toBeLessThan(log.length);
+      // The legend names both series; the canvas is hidden from screen readers, the caption not.
+      expect(await figure.locator(".u-legend").textContent()).toMatch(/succeeded.*failed/);
+      expect(await figure.locator("[aria-hidden=true] canvas").count()).toBe(1);
+      await p.getByRole("table").getByText("500 (failed)").first().waitFor();
+      await shot(p, "push-attempts");
+      // A pull subscription has no attempt log: no chart, no table.
+      await p.goto(`${router.url}/ui/subscriptions/orders-pull`);
+      await p.getByRole("heading", { name: "Subscription orders-pull" }).waitFor();
+      await p.getByText("Dead-lettered").waitFor();
+      expect(await p.getByRole("heading", { name: "Recent push attempts" }).count()).toBe(0);
+      expect(await p.locator("figure.attempts-chart").count()).toBe(0);
+      expect(unexpected(errors)).toEqual([]);
+    } finally {
+      await api("DELETE", "/v1/subscriptions/payments-hook");
+      await new Promise<void>((resolve) => flaky.close(() => resolve()));
+    }
   });
 
   it("creates a key shown once and revokes it (admin)", async () => {

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { call, enc } from "../api.ts";
 import { ErrorNote, Json, Link, useFocusHeading, usePoll } from "../components.tsx";
+import { type DiffLine, jsonDiff } from "../json-diff.ts";
 
 interface SchemaSummary {
   readonly type: string;
@@ -59,6 +60,79 @@ export function SchemasPage() {
   );
 }
 
+const MARK = { same: " ", added: "+", removed: "-" } as const;
+
+function DiffRow(props: { line: DiffLine }) {
+  const l = props.line;
+  if (l.kind === "skip")
+    return (
+      <span class="diff-skip">
+        {"  "}… {l.count} unchanged line{l.count === 1 ? "" : "s"}
+        {"\n"}
+      </span>
+    );
+  // The +/- mark is text, so the change reads without its colour (and in a screen reader).
+  const text = `${MARK[l.kind]} ${l.text}`;
+  if (l.kind === "added") return <ins class="diff-added">{text}</ins>;
+  if (l.kind === "removed") return <del class="diff-removed">{text}</del>;
+  return <span>{text}</span>;
+}
+
+/** Two versions of a type side by side as a line diff; each is fetched by its own route. */
+function SchemaDiff(props: { path: string; versions: readonly { version: number }[] }) {
+  const numbers = props.versions.map((v) => v.version);
+  const latest = numbers.at(-1) ?? 1;
+  const [from, setFrom] = useState(numbers.at(-2) ?? latest);
+  const [to, setTo] = useState(latest);
+  const pair = usePoll(
+    () =>
+      Promise.all(
+        [from, to].map((n) =>
+          call<{ schema: unknown }>("GET", `${props.path}/versions/${n}`).then((r) => r.schema),
+        ),
+      ),
+    0,
+    [props.path, from, to],
+  );
+  const diff = pair.value === undefined ? undefined : jsonDiff(pair.value[0], pair.value[1]);
+  const select = (id: string, label: string, value: number, set: (n: number) => void) => (
+    <div>
+      <label for={id}>{label}</label>
+      <select id={id} value={String(value)} onChange={(e) => set(Number(e.currentTarget.value))}>
+        {numbers.map((n) => (
+          <option key={n} value={String(n)}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+  return (
+    <section aria-labelledby="diff-title">
+      <h2 id="diff-title">Compare versions</h2>
+      <div class="actions">
+        {select("diff-from", "From version", from, setFrom)}
+        {select("diff-to", "To version", to, setTo)}
+      </div>
+      <ErrorNote error={pair.error} />
+      {diff === undefined ? null : (
+        <>
+          <p id="diff-summary" aria-live="polite">
+            {diff.added === 0 && diff.removed === 0
+              ? `Versions ${from} and ${to} are the same.`
+              : `From version ${from} to ${to}: ${diff.added} line${diff.added === 1 ? "" : "s"} added (+), ${diff.removed} removed (-). Keys are sorted.`}
+          </p>
+          <pre class="json diff" aria-describedby="diff-summary">
+            {diff.lines.map((line, i) => (
+              <DiffRow key={i} line={line} />
+            ))}
+          </pre>
+        </>
+      )}
+    </section>
+  );
+}
+
 export function SchemaPage(props: { type: string }) {
   const heading = useFocusHeading();
   const path = `/v1/schemas/${enc(props.type)}`;
@@ -105,6 +179,11 @@ export function SchemaPage(props: { type: string }) {
             </div>
           </div>
           <Json value={version === undefined ? d.schema : chosen.value?.schema} />
+          {d.versions.length < 2 ? (
+            <p>One version: nothing to compare yet.</p>
+          ) : (
+            <SchemaDiff key={latest} path={path} versions={d.versions} />
+          )}
         </>
       )}
     </>

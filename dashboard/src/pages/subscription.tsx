@@ -1,16 +1,13 @@
 import { useState } from "preact/hooks";
 import { call, enc, type Subscription } from "../api.ts";
 import { useSignedIn } from "../app.tsx";
+import { type Attempt, succeeded } from "../attempts.ts";
+import { AttemptsChart } from "../attempts-chart.tsx";
 import { ErrorNote, Json, Link, ms, Stat, useFocusHeading, usePoll } from "../components.tsx";
 
-interface Attempt {
-  readonly eventId: string;
-  readonly attempt: number;
-  readonly at: string;
-  readonly status: number | string;
-  readonly latencyMs?: number;
-  readonly error?: string;
-}
+/** The chart shows this many of the newest attempts, the table the first TABLE_ROWS. */
+const CHART_ATTEMPTS = 200;
+const TABLE_ROWS = 20;
 
 /**
  * The API never answers secrets or header values (only `secretCount`, `headerNames`);
@@ -88,15 +85,17 @@ function Attempts(props: { name: string }) {
     () =>
       call<{ attempts: Attempt[] }>(
         "GET",
-        `/v1/subscriptions/${enc(props.name)}/attempts?limit=20`,
+        `/v1/subscriptions/${enc(props.name)}/attempts?limit=${CHART_ATTEMPTS}`,
       ),
     5000,
     [props.name],
   );
+  const attempts = value?.attempts ?? [];
   return (
     <section aria-labelledby="attempts-title">
       <h2 id="attempts-title">Recent push attempts</h2>
       <ErrorNote error={error} />
+      {value === undefined ? null : <AttemptsChart attempts={attempts} />}
       <div class="scroll">
         <table>
           <thead>
@@ -110,12 +109,15 @@ function Attempts(props: { name: string }) {
             </tr>
           </thead>
           <tbody>
-            {(value?.attempts ?? []).map((a) => (
+            {attempts.slice(0, TABLE_ROWS).map((a) => (
               <tr key={`${a.eventId}-${a.attempt}-${a.at}`}>
                 <td>{new Date(a.at).toLocaleString()}</td>
                 <td>{a.eventId}</td>
                 <td class="num">{a.attempt}</td>
-                <td>{a.status}</td>
+                <td>
+                  {a.status ?? "no answer"}
+                  {succeeded(a) ? "" : " (failed)"}
+                </td>
                 <td class="num">{ms(a.latencyMs)}</td>
                 <td>{a.error ?? ""}</td>
               </tr>
