@@ -474,12 +474,14 @@ describe("the dashboard in Chromium", () => {
     await p.goto(`${router.url}/ui/`);
     await p.getByLabel("API key").waitFor();
     await p.keyboard.press("Tab");
-    expect(await p.evaluate<string>("document.activeElement.id")).toBe("key");
+    await p.waitForFunction('document.activeElement?.id === "key"', undefined, { timeout: 5_000 });
     await p.keyboard.type(ADMIN);
     await p.keyboard.press("Enter");
     await p.getByRole("heading", { name: "Overview" }).waitFor();
-    // The heading takes focus, so a screen reader announces the page.
-    expect(await p.evaluate<string>("document.activeElement.tagName")).toBe("H1");
+    // The heading takes focus (after it renders), so a screen reader announces the page.
+    await p.waitForFunction('document.activeElement?.tagName === "H1"', undefined, {
+      timeout: 5_000,
+    });
     expect(unexpected(errors)).toEqual([]);
   });
 
