@@ -8,6 +8,7 @@ import { registerDlq } from "./commands/dlq.js";
 import { registerExport, registerImport } from "./commands/export-import.js";
 import { registerFlow } from "./commands/flow.js";
 import { registerKeys } from "./commands/keys.js";
+import { registerOutbox } from "./commands/outbox.js";
 import { registerPublish } from "./commands/publish.js";
 import { packageVersion } from "./commands/run-router.js";
 import { registerSchema } from "./commands/schema.js";
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
     registerSchema,
     registerCodegen,
     registerAsyncApi,
+    registerOutbox,
   ])
     register(program);
   for (const command of program.commands) inheritBehaviour(command);

@@ -9,6 +9,9 @@ describe("switchyard/client", () => {
       "SwitchyardClientError",
       "SwitchyardError",
       "createClient",
+      "createOutbox",
+      "inbox",
+      "outbox",
       "verifyWebhook",
     ]);
   });

@@ -33,6 +33,10 @@ export type {
   UntypedSubscribe,
 } from "./event-map.js";
 export type { Fetch } from "./http.js";
+export type { Inbox, InboxEvent, InboxOptions, InboxResult, PgPoolLike } from "./inbox.js";
+export { inbox } from "./inbox.js";
+export type { Outbox, OutboxEvent, OutboxOptions } from "./outbox.js";
+export { createOutbox, outbox } from "./outbox.js";
 export type { PublishResult } from "./publish-sender.js";
 export type { EventAttributes, EventInput } from "./publisher.js";
 export type {
@@ -77,6 +81,7 @@ export type {
   SchemasAdmin,
   SchemaVersion,
 } from "./schemas-admin.js";
+export type { PgQueryable } from "./sql-names.js";
 export type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";
 export type { CertificateAuthority } from "./tls.js";
 export type { VerifiedWebhook, VerifyWebhookOptions, WebhookHeaders } from "./verify-webhook.js";
