@@ -1,9 +1,17 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type PgQueryable, quoteTable } from "./sql-names.js";
 
-/** What the inbox needs of a `pg` Pool: a client to run one transaction on. */
-export interface PgPoolLike<C extends PgQueryable & { release(error?: Error | boolean): void }> {
-  connect(): Promise<C>;
+/** A client a pool lent: `query`, and `release` to give it back. */
+export interface PgPoolClientLike extends PgQueryable {
+  release(error?: Error | boolean): void;
+}
+
+/**
+ * What the inbox needs of a `pg` Pool: a client to run one transaction on. (The handler's
+ * `tx` is that client; annotate it as `pg.PoolClient` to get pg's full type.)
+ */
+export interface PgPoolLike {
+  connect(): Promise<PgPoolClientLike>;
 }
 
 /** The event an inbox deduplicates on: the router's own key, `source` and `id`. */
@@ -24,7 +32,10 @@ export interface Inbox<Tx> {
    * or neither. An event recorded before is not handled again: `{ duplicate: true }`. A
    * handler that throws rolls back its writes and the mark, so a redelivery runs it again.
    */
-  handle<R>(event: InboxEvent, handler: (tx: Tx) => R | Promise<R>): Promise<InboxResult<R>>;
+  handle<R, T extends Tx = Tx>(
+    event: InboxEvent,
+    handler: (tx: T) => R | Promise<R>,
+  ): Promise<InboxResult<R>>;
 }
 
 export interface InboxOptions {
@@ -37,23 +48,17 @@ export interface InboxOptions {
  * pool's client, inside BEGIN), `inbox(db)` for SQLite (a `node:sqlite` DatabaseSync; the
  * handler gets the same db, inside BEGIN IMMEDIATE).
  */
-export function inbox<C extends PgQueryable & { release(error?: Error | boolean): void }>(
-  pool: PgPoolLike<C>,
-  options?: InboxOptions,
-): Inbox<C>;
+export function inbox(pool: PgPoolLike, options?: InboxOptions): Inbox<PgPoolClientLike>;
 export function inbox(db: DatabaseSync, options?: InboxOptions): Inbox<DatabaseSync>;
 export function inbox(
-  db: PgPoolLike<PgQueryable & { release(error?: Error | boolean): void }> | DatabaseSync,
+  db: PgPoolLike | DatabaseSync,
   options: InboxOptions = {},
-): Inbox<unknown> {
+): Inbox<PgPoolClientLike> | Inbox<DatabaseSync> {
   const table = quoteTable(options.table ?? "inbox");
   return "prepare" in db ? sqliteInbox(db, table) : pgInbox(db, table);
 }
 
-function pgInbox<C extends PgQueryable & { release(error?: Error | boolean): void }>(
-  pool: PgPoolLike<C>,
-  table: string,
-): Inbox<C> {
+function pgInbox(pool: PgPoolLike, table: string): Inbox<PgPoolClientLike> {
   let ready: Promise<void> | undefined;
   const init = (): Promise<void> => {
     ready ??= pool.connect().then(async (client) => {
@@ -90,7 +95,8 @@ function pgInbox<C extends PgQueryable & { release(error?: Error | boolean): voi
             await client.query("ROLLBACK");
             return { duplicate: true };
           }
-          const result = await handler(client);
+          // The pool's own client type, as the caller's handler names it.
+          const result = await handler(client as Parameters<typeof handler>[0]);
           await client.query("COMMIT");
           return { duplicate: false, result };
         } catch (error) {
@@ -135,7 +141,7 @@ function sqliteInbox(db: DatabaseSync, table: string): Inbox<DatabaseSync> {
             db.exec("ROLLBACK");
             return { duplicate: true };
           }
-          const result = await handler(db);
+          const result = await handler(db as Parameters<typeof handler>[0]);
           db.exec("COMMIT");
           return { duplicate: false, result };
         } catch (error) {

@@ -33,7 +33,14 @@ export type {
   UntypedSubscribe,
 } from "./event-map.js";
 export type { Fetch } from "./http.js";
-export type { Inbox, InboxEvent, InboxOptions, InboxResult, PgPoolLike } from "./inbox.js";
+export type {
+  Inbox,
+  InboxEvent,
+  InboxOptions,
+  InboxResult,
+  PgPoolClientLike,
+  PgPoolLike,
+} from "./inbox.js";
 export { inbox } from "./inbox.js";
 export type { Outbox, OutboxEvent, OutboxOptions } from "./outbox.js";
 export { createOutbox, outbox } from "./outbox.js";
