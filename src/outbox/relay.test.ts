@@ -293,3 +293,56 @@ describe("outbox relay", () => {
     await forced.stop();
   });
 });
+
+describe("outbox relay rate and lag (printed; SWITCHYARD_OUTBOX_ROWS sets the backlog)", () => {
+  it("drains a backlog and keeps up with steady writers", async () => {
+    const { table, topic, outbox, start } = await setUp();
+    const backlog = Number(process.env.SWITCHYARD_OUTBOX_ROWS ?? 5_000);
+    await pool.query(
+      `INSERT INTO ${table} (topic, event) SELECT $1, json_build_object('specversion', '1.0', 'id', 'b' || g,
+         'source', 'bulk', 'type', 'order.placed', 'partitionkey', 'k' || (g % 16),
+         'data', json_build_object('order', g, 'total', 42.5)) FROM generate_series(1, $2::int) g`,
+      [topic, backlog],
+    );
+    const began = performance.now();
+    const relay = await start();
+    await waitFor(
+      "the backlog",
+      async () => (await relay.status()).publishedTo >= backlog,
+      120_000,
+    );
+    const drainRate = backlog / ((performance.now() - began) / 1000);
+
+    // Steady load: 4 writers, one event per transaction, as fast as they go for 3 s.
+    const lags: number[] = [];
+    let writing = true;
+    let written = 0;
+    const sampler = (async () => {
+      while (writing) {
+        lags.push((await relay.status()).oldestPendingMs ?? 0);
+        await new Promise((done) => setTimeout(done, 100));
+      }
+    })();
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      while (writing) {
+        await inTransaction(async (tx) => {
+          await outbox.enqueue(tx, { topic, type: "t", partitionkey: `w${w}`, data: written });
+        });
+        written++;
+      }
+    });
+    await new Promise((done) => setTimeout(done, 3_000));
+    writing = false;
+    await Promise.all([...writers, sampler]);
+    await waitFor("the steady rows", async () => (await relay.status()).pending === 0);
+    await relay.stop();
+    lags.sort((a, b) => a - b);
+    const p50 = lags[Math.floor(lags.length / 2)] ?? 0;
+    const max = lags.at(-1) ?? 0;
+    console.log(
+      `outbox relay: backlog of ${backlog} drained at ${drainRate.toFixed(0)} events/s; steady load ${(written / 3).toFixed(0)} tx/s: lag (age of the oldest pending row) p50 ${p50} ms, max ${max} ms`,
+    );
+    expect(written).toBeGreaterThan(0);
+    expect(await expectLogEqualsOutbox(table, topic)).toBe(backlog + written);
+  }, 180_000);
+});

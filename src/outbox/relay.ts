@@ -214,18 +214,26 @@ export class OutboxRelay {
     }
   }
 
+  /** The topic's dedupe window; waits out a router that does not answer (it cannot publish either). */
   async #dedupeWindow(topic: string): Promise<number> {
     const known = this.#windows.get(topic);
     if (known !== undefined) return known;
-    let window = DEFAULT_DEDUPE_WINDOW_MS;
-    try {
-      window = (await this.#client.admin.topics.get(topic)).dedupeWindowMs;
-    } catch (error) {
-      if (!(error instanceof SwitchyardClientError && error.code === "topic_not_found"))
-        throw error;
+    for (;;) {
+      try {
+        const window = (await this.#client.admin.topics.get(topic)).dedupeWindowMs;
+        this.#windows.set(topic, window);
+        return window;
+      } catch (error) {
+        if (error instanceof SwitchyardClientError && error.code === "topic_not_found")
+          return DEFAULT_DEDUPE_WINDOW_MS; // auto-created on publish, with the default
+        if (!(error instanceof SwitchyardClientError && error.retryable)) throw error;
+        if (this.#stopping.signal.aborted) return DEFAULT_DEDUPE_WINDOW_MS;
+        this.#options.log?.(
+          `outbox relay: reading topic ${topic} failed (${error.message}); retrying`,
+        );
+        await sleep(RESEND_DELAY_MS, this.#stopping.signal);
+      }
     }
-    this.#windows.set(topic, window);
-    return window;
   }
 
   async #run(): Promise<void> {

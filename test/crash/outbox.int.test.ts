@@ -68,6 +68,8 @@ class RelayProcess {
   async kill(): Promise<void> {
     const child = this.child;
     if (!child?.pid) return;
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the relay exited by itself (${child.exitCode}):\n${this.output}`);
     const exited = once(child, "exit");
     process.kill(child.pid, "SIGKILL");
     await exited;
