@@ -172,6 +172,9 @@ describe("outbox relay", () => {
     const early = await pool.connect();
     await early.query("BEGIN");
     const low = await outbox.enqueue(early, { topic, type: "t", partitionkey: "k", data: "low" });
+    // Let the relay poll while the lower id is taken but uncommitted (the moment a cursor
+    // over ids, or one waiting on a snapshot's xmax, would move past it).
+    await new Promise((done) => setTimeout(done, 200));
     const high = await inTransaction(async (tx) => {
       await outbox.enqueue(tx, { topic, type: "t", partitionkey: "k", data: "high" });
     }).then(() => committedRows(table));

@@ -18,7 +18,16 @@ interface RelayFlags extends OutboxFlags {
 }
 
 // `pg` is an optional peer dependency: only these commands load it, when they run.
-const relayModule = () => import("../../outbox/relay.js");
+async function relayModule(): Promise<typeof import("../../outbox/relay.js")> {
+  try {
+    return await import("../../outbox/relay.js");
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND";
+    if (missing && String((error as Error).message).includes("'pg'"))
+      throw usage("the outbox commands need the pg package", "install it: npm install pg");
+    throw error;
+  }
+}
 
 export function registerOutbox(program: Command): void {
   const outbox = program
