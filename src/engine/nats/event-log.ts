@@ -15,6 +15,7 @@ import type {
   LogPage,
   NewEvent,
   RetentionResult,
+  SubjectPage,
   TopicStats,
 } from "../engine.js";
 import type { NatsContext } from "./context.js";
@@ -57,6 +58,17 @@ export class NatsEventLog implements EventLog {
 
   flow(correlationId: string, limit: number): Promise<FlowPage> {
     return this.#guard("reading a flow", () => this.flows.flow(correlationId, limit));
+  }
+
+  readSubject(
+    _topic: string,
+    _subject: string,
+    _fromVersion: number,
+    _limit: number,
+  ): Promise<SubjectPage> {
+    return Promise.reject(
+      new SwitchyardError("index_missing", "subject streams are not built on NATS yet"),
+    );
   }
 
   getTopic(name: string): Promise<TopicConfig | null> {

@@ -184,6 +184,28 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX correlation_index_by_id ON correlation_index (correlation_id, appended_at);
   CREATE INDEX correlation_index_by_topic ON correlation_index (topic_id, event_offset);
   `,
+  // The subject index (API.md "Event streams per subject", subject-index.ts): NULL without
+  // it, 0 when ready, n > 0 while the events from offset n on are still being numbered.
+  // Heads keep each stream's version (retention never lowers it); `subject_events` rows go
+  // with their events; the event row keeps its version so log reads carry it.
+  `
+  ALTER TABLE topics ADD COLUMN subject_index INTEGER;
+  ALTER TABLE events ADD COLUMN subject_version INTEGER;
+  CREATE TABLE subject_heads (
+    topic_id INTEGER NOT NULL,
+    subject  TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    PRIMARY KEY (topic_id, subject)
+  ) WITHOUT ROWID;
+  CREATE TABLE subject_events (
+    topic_id     INTEGER NOT NULL,
+    subject      TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    event_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic_id, subject, version)
+  ) WITHOUT ROWID;
+  CREATE INDEX subject_events_by_offset ON subject_events (topic_id, event_offset);
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */
