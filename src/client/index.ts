@@ -15,7 +15,13 @@ export type {
   SubscriptionsAdmin,
   TopicsAdmin,
 } from "./admin.js";
-export type { BatchOptions, ClientOptions, SwitchyardClient } from "./client.js";
+export type {
+  BatchOptions,
+  ClientOptions,
+  SubjectPage,
+  SubjectReadOptions,
+  SwitchyardClient,
+} from "./client.js";
 export { createClient } from "./client.js";
 export type { Delivery, DeliveryPublish } from "./delivery.js";
 export type { Problem } from "./errors.js";
@@ -34,7 +40,7 @@ export type {
 } from "./event-map.js";
 export type { Fetch } from "./http.js";
 export type { PublishResult } from "./publish-sender.js";
-export type { EventAttributes, EventInput } from "./publisher.js";
+export type { EventAttributes, EventInput, PublishOptions } from "./publisher.js";
 export type {
   ApiKey,
   AsyncApiDocument,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createClient, SwitchyardClientError } from "../../src/client/index.js";
 import { api, event, expectProblem, routerPerFile, uniqueName } from "../support/router.js";
 
 const router = routerPerFile();
@@ -109,5 +110,42 @@ describe("subject streams over HTTP", () => {
     expectProblem(await publishAt(plain, event({ subject: "a" }), 0), 409, "index_missing");
     expectProblem(await streamOf(plain, "a"), 409, "index_missing");
     expectProblem(await streamOf(uniqueName("missing"), "a"), 404, "topic_not_found");
+  });
+
+  it("the SDK appends with expectedVersion on its own request and reads a subject", async () => {
+    const topic = await indexedTopic();
+    const client = createClient({ url: router.url });
+    try {
+      const subject = uniqueName("cart");
+      // A plain publish in flight beside it is batched; the conditional one is not.
+      const [plain, first] = await Promise.all([
+        client.publish(topic, { type: "t.noted", subject: "elsewhere" }),
+        client.publish(topic, { type: "t.opened", subject }, { expectedVersion: 0 }),
+      ]);
+      expect(plain.subjectVersion).toBe(1);
+      expect(first.subjectVersion).toBe(1);
+      const conflict = await client
+        .publish(topic, { type: "t.opened", subject }, { expectedVersion: 0 })
+        .catch((e: unknown) => e);
+      expect(conflict).toBeInstanceOf(SwitchyardClientError);
+      expect((conflict as SwitchyardClientError).code).toBe("version_conflict");
+      expect((conflict as SwitchyardClientError).problem.currentVersion).toBe(1);
+      const second = await client.publish(
+        topic,
+        { type: "t.added", subject, data: { sku: "x" } },
+        { expectedVersion: 1 },
+      );
+      expect(second.subjectVersion).toBe(2);
+      const page = await client.readSubject<{ sku?: string }>(topic, subject);
+      expect(page.events.map((e) => [e.type, e.subjectversion])).toEqual([
+        ["t.opened", 1],
+        ["t.added", 2],
+      ]);
+      expect(page).toMatchObject({ version: 2, firstVersion: 1, next: 3 });
+      const rest = await client.readSubject(topic, subject, { fromVersion: 2 });
+      expect(rest.events).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
   });
 });
