@@ -219,5 +219,24 @@ export function subjectTests(harness: EngineHarness): void {
         versionsOf(await engine().log.append(topic, [onSubject(s, "e")], { expectedVersion: 4 })),
       ).toEqual([5]);
     });
+
+    it("drops the index when the config removes it; added again it counts the retained events", async () => {
+      const topic = await createTopic(engine(), INDEXED);
+      const s = uniqueName("again");
+      for (const id of ["a", "b"]) await engine().log.append(topic, [onSubject(s, id)]);
+      const config = await engine().log.getTopic(topic);
+      if (config === null) throw new Error("topic expected");
+      const { indexes: _indexes, ...unindexed } = config;
+      await engine().log.putTopic(unindexed);
+      expect((await engine().log.stats(topic)).indexes).toBeUndefined();
+      await expectCode(engine().log.readSubject(topic, s, 1, 10), "index_missing");
+      await engine().log.append(topic, [onSubject(s, "c")]);
+      await engine().log.putTopic({ ...unindexed, indexes: ["subject"] });
+      const page = await subjectWhenReady(engine(), topic, s);
+      expect(idsOf(page.records)).toEqual(["a", "b", "c"]);
+      expect(page.version).toBe(3);
+      const d = await engine().log.append(topic, [onSubject(s, "d")], { expectedVersion: 3 });
+      expect(versionsOf(d)).toEqual([4]);
+    });
   });
 }

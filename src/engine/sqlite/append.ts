@@ -14,7 +14,7 @@ import { insertEvent, readEvent } from "./events.js";
 import type { JobTx } from "./job-tx.js";
 import {
   currentVersion,
-  indexSubjectEvent,
+  nextVersion,
   requireSubjectIndex,
   soleSubject,
   subjectOf,
@@ -120,9 +120,16 @@ export function appendToTopic(
     const offset = topic.lastOffset + 1;
     // While a backfill runs (subjectIndex > 0) it numbers new events too, in order.
     const subject = topic.subjectIndex === 0 ? subjectOf(event.body, event.subject) : null;
-    const subjectVersion =
-      subject === null ? null : indexSubjectEvent(tx.db, topic.id, offset, subject);
-    insertEvent(tx.db, topic.id, offset, at, event.key, event.body, subjectVersion);
+    const subjectVersion = subject === null ? null : nextVersion(tx.db, topic.id, subject);
+    insertEvent(
+      tx.db,
+      topic.id,
+      offset,
+      at,
+      event.key,
+      event.body,
+      subject === null || subjectVersion === null ? null : { subject, version: subjectVersion },
+    );
     if (topic.correlationIndex !== null) {
       const correlationId = correlationIdOf(event.body, event.correlationId);
       if (correlationId !== null) indexEvent(tx.db, topic.id, offset, at, correlationId);

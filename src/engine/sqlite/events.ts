@@ -27,12 +27,17 @@ export function insertEvent(
   appendedAt: number,
   key: string | null,
   body: string,
-  subjectVersion: number | null = null,
+  subject: { readonly subject: string; readonly version: number } | null = null,
 ): void {
-  db.stmt(
-    `INSERT INTO events (event_key, appended_at, partition_key, body, subject_version)
-     VALUES (${KEY}, ?3, ?4, ?5, CAST(?6 AS INTEGER))`,
-  ).run(topicId, offset, appendedAt, key, body, subjectVersion);
+  if (subject === null)
+    db.stmt(
+      `INSERT INTO events (event_key, appended_at, partition_key, body) VALUES (${KEY}, ?3, ?4, ?5)`,
+    ).run(topicId, offset, appendedAt, key, body);
+  else
+    db.stmt(
+      `INSERT INTO events (event_key, appended_at, partition_key, body, subject, subject_version)
+       VALUES (${KEY}, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))`,
+    ).run(topicId, offset, appendedAt, key, body, subject.subject, subject.version);
 }
 
 function toRecord(topic: string, row: EventRow): LogRecord {

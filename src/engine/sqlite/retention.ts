@@ -20,8 +20,8 @@ import type { JobTx } from "./job-tx.js";
 import { promoteKey } from "./key-order.js";
 import { eventKeySql, OFFSET_MASK, topicKeySql } from "./schema.js";
 import {
+  clearStaleSubjectChunk,
   dropSubjectChunk,
-  dropSubjectRowsBelow,
   staleSubjectTopic,
   subjectBackfillChunkJob,
 } from "./subject-index.js";
@@ -107,7 +107,6 @@ export function retentionChunkJob(tx: JobTx, name: string): Chunk {
   topic.byteCount -= removed.bytes;
   dropDeliveriesBelow(tx, topic, first);
   if (topic.correlationIndex !== null) dropIndexBelow(tx.db, topic.id, first);
-  if (topic.subjectIndex !== null) dropSubjectRowsBelow(tx.db, topic.id, first);
   tx.db.run(
     "DELETE FROM dead_letters WHERE dead_letter_topic_id = ? AND dead_letter_offset < ?",
     topic.id,
@@ -142,7 +141,7 @@ function dropStaleIndexJob(tx: JobTx): boolean {
   const topicId = staleIndexTopic(tx.db);
   if (topicId !== null && dropIndexChunk(tx.db, topicId, CHUNK) > 0) return true;
   const subjects = staleSubjectTopic(tx.db);
-  return subjects !== null && dropSubjectChunk(tx.db, subjects, CHUNK) > 0;
+  return subjects !== null && clearStaleSubjectChunk(tx.db, subjects, CHUNK) > 0;
 }
 
 /** Forgets dedupe entries that left their topic's window, for topics nobody appends to. */

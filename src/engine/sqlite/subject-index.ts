@@ -1,10 +1,10 @@
 /**
  * The `subject` index (API.md "Indexes", "Event streams per subject"): per (topic, subject) a
- * head row holding the stream's version, and one `subject_events` row per stored event that
- * carries a subject, written in the append's own job (so a version and its event commit
- * together, and the single writer makes check-then-append a compare-and-set). The version is
- * also kept on the event's row, so every read of the log carries `subjectversion` for free.
- * Heads are never lowered: retention deletes `subject_events` rows, not heads.
+ * head row holding the stream's version, bumped in the append's own job (so a version and its
+ * event commit together, and the single writer makes check-then-append a compare-and-set).
+ * The event's row keeps its subject and version: a stream is one range of the partial index
+ * `events_by_subject`, which goes with the events (retention deletes nothing more), and every
+ * read of the log carries `subjectversion` for free. Heads are never lowered.
  *
  * `topics.subject_index` is NULL without the index, 0 when ready, and n > 0 while the events
  * from offset n on are still being numbered. Unlike the correlationid backfill this one runs
@@ -18,7 +18,7 @@ import { type IndexState, type NewEvent, SUBJECT_MAX_BYTES, type SubjectPage } f
 import type { Db } from "./database.js";
 import { readRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
-import { eventKeySql } from "./schema.js";
+import { eventKeySql, OFFSET_BITS, topicKeySql } from "./schema.js";
 import type { TopicState } from "./topic-state.js";
 
 const BACKFILL_CHUNK = 2_000;
@@ -43,13 +43,8 @@ export function currentVersion(db: Db, topicId: number, subject: string): number
   return row?.version ?? 0;
 }
 
-/** Numbers one stored event of `subject`: bumps the head, writes its row; answers the version. */
-export function indexSubjectEvent(
-  db: Db,
-  topicId: number,
-  offset: number,
-  subject: string,
-): number {
+/** Bumps the stream's head for one stored event of `subject`; answers its version. */
+export function nextVersion(db: Db, topicId: number, subject: string): number {
   const row = db
     .stmt(
       `INSERT INTO subject_heads (topic_id, subject, version) VALUES (CAST(?1 AS INTEGER), ?2, 1)
@@ -57,10 +52,6 @@ export function indexSubjectEvent(
        RETURNING version`,
     )
     .get(topicId, subject) as { version: number };
-  db.stmt(
-    `INSERT INTO subject_events (topic_id, subject, version, event_offset)
-     VALUES (CAST(?1 AS INTEGER), ?2, CAST(?3 AS INTEGER), CAST(?4 AS INTEGER))`,
-  ).run(topicId, subject, row.version, offset);
   return row.version;
 }
 
@@ -75,16 +66,8 @@ export function nextSubjectIndexState(
   return topic !== null && topic.eventCount > 0 ? topic.firstOffset : 0;
 }
 
-/** Deletes up to `limit` rows (stream rows, then heads) of a topic; answers how many. */
+/** Deletes up to `limit` heads of a topic; answers how many. */
 export function dropSubjectChunk(db: Db, topicId: number, limit: number): number {
-  const rows = db.run(
-    `DELETE FROM subject_events WHERE (topic_id, subject, version) IN (
-       SELECT topic_id, subject, version FROM subject_events
-        WHERE topic_id = CAST(?1 AS INTEGER) LIMIT ?2)`,
-    topicId,
-    limit,
-  );
-  if (rows > 0) return rows;
   return db.run(
     `DELETE FROM subject_heads WHERE (topic_id, subject) IN (
        SELECT topic_id, subject FROM subject_heads WHERE topic_id = CAST(?1 AS INTEGER) LIMIT ?2)`,
@@ -93,23 +76,34 @@ export function dropSubjectChunk(db: Db, topicId: number, limit: number): number
   );
 }
 
-/** A topic without the index that still has rows (its index was removed), or null. */
-export function staleSubjectTopic(db: Db): number | null {
-  const row = db.get<{ topic_id: number }>(
-    `SELECT t.topic_id FROM topics t WHERE t.subject_index IS NULL
-        AND EXISTS (SELECT 1 FROM subject_heads h WHERE h.topic_id = t.topic_id) LIMIT 1`,
+// No CAST on the bound topic id here: with one the planner skip-scans `events_by_subject`
+// instead of seeking it. Comparing (not computing) with the REAL node:sqlite binds is exact.
+const OF_TOPIC = `(event_key >> ${OFFSET_BITS}) = ?1`;
+
+/** Clears up to `limit` versions left by a removed index (heads, then the events' columns). */
+export function clearStaleSubjectChunk(db: Db, topicId: number, limit: number): number {
+  const heads = dropSubjectChunk(db, topicId, limit);
+  if (heads > 0) return heads;
+  return db.run(
+    `UPDATE events SET subject = NULL, subject_version = NULL WHERE event_key IN (
+       SELECT event_key FROM events WHERE ${OF_TOPIC} AND subject_version IS NOT NULL LIMIT ?2)`,
+    topicId,
+    limit,
   );
-  return row?.topic_id ?? null;
 }
 
-/** Retention removed the events below `first`: their stream rows go in the same job. */
-export function dropSubjectRowsBelow(db: Db, topicId: number, first: number): void {
-  db.run(
-    `DELETE FROM subject_events
-      WHERE topic_id = CAST(? AS INTEGER) AND event_offset < CAST(? AS INTEGER)`,
-    topicId,
-    first,
+/**
+ * A topic without the index whose heads or events still hold versions (its index was
+ * removed), or null. Found through the partial index: topics never indexed cost nothing.
+ */
+export function staleSubjectTopic(db: Db): number | null {
+  const row = db.get<{ topic_id: number }>(
+    `SELECT t.topic_id FROM topics t WHERE t.subject_index IS NULL AND (
+        EXISTS (SELECT 1 FROM subject_heads h WHERE h.topic_id = t.topic_id)
+        OR EXISTS (SELECT 1 FROM events WHERE (event_key >> ${OFFSET_BITS}) = t.topic_id
+                     AND subject_version IS NOT NULL)) LIMIT 1`,
   );
+  return row?.topic_id ?? null;
 }
 
 export function subjectIndexStats(topic: TopicState): IndexState | undefined {
@@ -119,10 +113,17 @@ export function subjectIndexStats(topic: TopicState): IndexState | undefined {
   return { state: "building", remaining: Math.max(0, topic.lastOffset - pending + 1) };
 }
 
-function setVersionOnEvent(db: Db, topicId: number, offset: number, version: number): void {
+function setVersionOnEvent(
+  db: Db,
+  topicId: number,
+  offset: number,
+  subject: string,
+  version: number,
+): void {
   db.stmt(
-    `UPDATE events SET subject_version = CAST(?3 AS INTEGER) WHERE event_key = ${eventKeySql("?1", "?2")}`,
-  ).run(topicId, offset, version);
+    `UPDATE events SET subject = ?3, subject_version = CAST(?4 AS INTEGER)
+      WHERE event_key = ${eventKeySql("?1", "?2")}`,
+  ).run(topicId, offset, subject, version);
 }
 
 /** Numbers one chunk of one topic's retained events; false when no topic has a backfill left. */
@@ -139,8 +140,8 @@ export function subjectBackfillChunkJob(tx: JobTx): boolean {
   for (const record of readRange(tx.db, topic.id, topic.name, from, to, BACKFILL_CHUNK)) {
     const subject = subjectOf(record.body, undefined);
     if (subject === null) continue;
-    const version = indexSubjectEvent(tx.db, topic.id, record.offset, subject);
-    setVersionOnEvent(tx.db, topic.id, record.offset, version);
+    const version = nextVersion(tx.db, topic.id, subject);
+    setVersionOnEvent(tx.db, topic.id, record.offset, subject, version);
   }
   const next = to >= topic.lastOffset ? 0 : to + 1;
   tx.db.run(
@@ -213,18 +214,18 @@ export function readSubjectPage(
   requireSubjectIndex(topic);
   const version = currentVersion(db, topic.id, subject);
   const first = db.get<{ v: number | null }>(
-    "SELECT min(version) AS v FROM subject_events WHERE topic_id = CAST(? AS INTEGER) AND subject = ?",
+    `SELECT min(subject_version) AS v FROM events
+      WHERE ${OF_TOPIC} AND subject = ?2 AND subject_version IS NOT NULL`,
     topic.id,
     subject,
   );
   const firstVersion = first?.v ?? version + 1;
   const rows = db.all<SubjectRow>(
-    `SELECT s.version AS version, s.event_offset AS offset, e.appended_at AS appended_at,
-            e.partition_key AS partition_key, e.body AS body
-       FROM subject_events s
-       JOIN events e ON e.event_key = ${eventKeySql("s.topic_id", "s.event_offset")}
-      WHERE s.topic_id = CAST(?1 AS INTEGER) AND s.subject = ?2 AND s.version >= CAST(?3 AS INTEGER)
-      ORDER BY s.version LIMIT CAST(?4 AS INTEGER)`,
+    `SELECT subject_version AS version, event_key - ${topicKeySql("?1")} AS offset,
+            appended_at, partition_key, body
+       FROM events
+      WHERE ${OF_TOPIC} AND subject = ?2 AND subject_version >= CAST(?3 AS INTEGER)
+      ORDER BY subject_version LIMIT CAST(?4 AS INTEGER)`,
     topic.id,
     subject,
     fromVersion,
