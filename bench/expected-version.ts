@@ -5,8 +5,9 @@
  * kind of topic (indexed by subject), so the difference is the compare-and-set alone; a third
  * run on a topic without the index shows what the index costs a single-event publish.
  * Prints events/s and request latency (p50/p99), three rounds.
- * Run: npm run build && node bench/expected-version.ts [--writers 16] [--events 200]
+ * Run: npm run build && node bench/expected-version.ts [--writers 16] [--events 200] [--nats URL]
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,8 @@ const { values } = parseArgs({
   options: {
     writers: { type: "string", default: "16" },
     events: { type: "string", default: "250" },
+    // A running nats-server with JetStream: the router then uses the NATS engine.
+    nats: { type: "string", default: "" },
   },
 });
 const writers = Number(values.writers);
@@ -81,8 +84,16 @@ async function run(url: string, mode: Mode, round: number) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "sy-ev-bench-"));
-// The embedded engine, fsync always (the default): the shape of a single-node deployment.
-const router = await startRouter({ port: 0, logLevel: "silent", dataDir });
+// The embedded engine, fsync always (the default), or NATS with `--nats URL`.
+const nats =
+  values.nats === ""
+    ? {}
+    : {
+        engine: "nats" as const,
+        nats: { url: values.nats, prefix: `EVB${process.pid}` },
+        secretKeys: `k1:${randomBytes(32).toString("base64")}`,
+      };
+const router = await startRouter({ port: 0, logLevel: "silent", dataDir, ...nats });
 try {
   const modes: Mode[] = ["plain, unindexed", "plain", "expectedVersion"];
   for (let round = 0; round < 3; round++)
