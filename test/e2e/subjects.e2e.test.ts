@@ -103,6 +103,15 @@ describe("subject streams over HTTP", () => {
     );
     expectProblem(await streamOf(topic, "a", "?limit=1001"), 400, "invalid_request", "query:limit");
     expectProblem(await streamOf(topic, "é".repeat(513)), 400, "invalid_request", "path:subject");
+    // Over 1024 characters the router's path-segment limit answers first.
+    expectProblem(await streamOf(topic, "a".repeat(1025)), 400, "invalid_name");
+    // The longest subjects are readable, percent-encoded to three times their length.
+    for (const longest of ["a".repeat(1024), "é".repeat(512), "/ ?".repeat(341)]) {
+      expect((await publishAt(topic, event({ subject: longest }), 0)).status).toBe(201);
+      const read = await streamOf(topic, longest);
+      expect(read.status, read.text.slice(0, 200)).toBe(200);
+      expect(read.body.version).toBe(1);
+    }
     const plain = uniqueName("plain");
     await http.put(`/v1/topics/${plain}`, {});
     // Long subjects are fine on topics without the index.
