@@ -25,7 +25,7 @@ export interface BenchOptions {
   readonly schemas: "off" | "warn" | "enforce";
   /** Run the router with tracing on, exporting OTLP to a local receiver that discards. */
   readonly tracing: boolean;
-  /** `correlated`: events carry a `correlationid`; `indexed`: and topics index it. */
+  /** `correlated`/`subjected`: events carry a `correlationid`/`subject`; `indexed`/`subjects`: and topics index it. */
   readonly payload: Payload;
   readonly help: boolean;
 }
@@ -43,8 +43,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --auth                run the router with auth; every request carries an API key
   --schemas off|warn|enforce  topics validate events against a registered schema (default off)
   --tracing             the router traces (OTEL_* set), exporting to a local receiver that discards
-  --payload plain|correlated|indexed  events carry a correlationid (one per 10 events), and with
-                        indexed the topics keep the correlationid index (default plain)
+  --payload plain|correlated|indexed|subjected|subjects  events carry a correlationid (one per
+                        10 events), and with indexed the topics keep the correlationid index;
+                        subjected/subjects likewise with a subject and the subject index
+                        (default plain)
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -72,7 +74,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   });
   const runs = Number(values.runs);
   if (!(PAYLOADS as readonly string[]).includes(values.payload))
-    throw new Error(`--payload must be "plain", "correlated" or "indexed"`);
+    throw new Error(`--payload must be one of ${PAYLOADS.join(", ")}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
   if (values.fsync !== "always" && values.fsync !== "interval")
     throw new Error(`--fsync must be "always" or "interval"`);

@@ -33,17 +33,32 @@ export function cloudEventData(fields: EventFields): Record<string, unknown> {
  * `--payload`: `plain` events; `correlated` ones carry a `correlationid` attribute (ten
  * events share one, as a short workflow would); `indexed` ones too, on topics that keep the
  * `correlationid` index. `correlated` against `indexed` is the index's own write cost.
+ * Likewise `subjected` events carry a `subject` (ten events per entity stream) and
+ * `subjects` ones too, on topics indexed by `subject`: the subject index's write cost.
  */
-export const PAYLOADS = ["plain", "correlated", "indexed"] as const;
+export const PAYLOADS = ["plain", "correlated", "indexed", "subjected", "subjects"] as const;
 export type Payload = (typeof PAYLOADS)[number];
 
 const EVENTS_PER_FLOW = 10;
 let flowCounter = 0;
 
 /** The extra attributes of a bench event under `payload` (the id is ~16 bytes). */
+/** The indexes bench topics keep under `payload`. */
+export function payloadIndexes(payload: Payload): readonly ("subject" | "correlationid")[] {
+  if (payload === "indexed") return ["correlationid"];
+  if (payload === "subjects") return ["subject"];
+  return [];
+}
+
 export function payloadAttributes(payload: Payload | undefined): Record<string, string> {
   if (payload === undefined || payload === "plain") return {};
   const n = flowCounter++;
+  if (payload === "subjected" || payload === "subjects")
+    return {
+      subject: `order-${Math.floor(n / EVENTS_PER_FLOW)
+        .toString(36)
+        .padStart(8, "0")}`,
+    };
   return {
     correlationid: `flow-${Math.floor(n / EVENTS_PER_FLOW)
       .toString(36)

@@ -20,6 +20,7 @@ import {
   EVENT_TYPE,
   type Payload,
   payloadAttributes,
+  payloadIndexes,
 } from "../payload.ts";
 import type {
   BenchSubject,
@@ -144,7 +145,9 @@ class SwitchyardSession implements SubjectSession {
   async createTopic(topic: string): Promise<void> {
     await this.#client.admin.topics.put(topic, {
       ...(this.#schemaMode === "off" ? {} : { schemas: { mode: this.#schemaMode } }),
-      ...(this.#payload === "indexed" ? { indexes: ["correlationid"] as const } : {}),
+      ...(payloadIndexes(this.#payload).length > 0
+        ? { indexes: payloadIndexes(this.#payload) }
+        : {}),
     });
   }
 

@@ -1,10 +1,11 @@
 import { type Clock, systemClock } from "../core/clock.js";
 import type { SubscriptionConfig, TopicIndex } from "../core/config.js";
 import { LIMITS } from "../core/config.js";
-import { SwitchyardError } from "../core/errors.js";
+import { failValidation, SwitchyardError } from "../core/errors.js";
 import type { LogPosition, StartPosition } from "../core/positions.js";
 import type { SecretKeyRing } from "../core/secret-box.js";
 import type {
+  AppendCondition,
   Appended,
   Delivery,
   Engine,
@@ -13,6 +14,7 @@ import type {
   LogPage,
   NewEvent,
   Settled,
+  SubjectPage,
 } from "../engine/engine.js";
 import { type Actor, AuditTrail, redriveAuditWriter } from "./audit.js";
 import {
@@ -89,7 +91,12 @@ export interface BrokerOptions {
 
 /** One entry of a publish answer, in input order. */
 export type PublishEntry =
-  | { readonly id: string; readonly offset: number; readonly duplicate: boolean }
+  | {
+      readonly id: string;
+      readonly offset: number;
+      readonly duplicate: boolean;
+      readonly subjectVersion?: number;
+    }
   | { readonly id: string; readonly error: SwitchyardError };
 
 /**
@@ -266,6 +273,16 @@ export class Broker {
     return this.#topics.read(topic, from, limit);
   }
 
+  /** One subject's stream on a topic indexed by `subject` (API.md "Event streams per subject"). */
+  readSubject(
+    topic: string,
+    subject: string,
+    fromVersion: number,
+    limit: number,
+  ): Promise<SubjectPage> {
+    return this.#topics.readSubject(topic, subject, fromVersion, limit);
+  }
+
   /** One correlation id's records across topics indexed by `correlationid` (API.md). */
   flow(correlationId: string, limit: number): Promise<FlowPage> {
     return this.#engine.log.flow(correlationId, limit);
@@ -311,11 +328,19 @@ export class Broker {
     batch: boolean,
     mayCreateTopic: MayCreateTopic = ANY_TOPIC,
     transport?: TraceHeaders,
+    condition: AppendCondition = {},
   ): Promise<PublishResult> {
     if (this.#tracing === undefined)
-      return this.#publish(topic, events, batch, mayCreateTopic, transportStamp(transport));
+      return this.#publish(
+        topic,
+        events,
+        batch,
+        mayCreateTopic,
+        transportStamp(transport),
+        condition,
+      );
     const span = this.#tracing.startSend(topic, transport, events);
-    return this.#publish(topic, events, batch, mayCreateTopic, span.stamp).then(
+    return this.#publish(topic, events, batch, mayCreateTopic, span.stamp, condition).then(
       (result) => {
         span.succeed(result.entries.map((e) => e.id));
         return result;
@@ -333,6 +358,7 @@ export class Broker {
     batch: boolean,
     mayCreateTopic: MayCreateTopic,
     stamp: TraceStamp | undefined,
+    condition: AppendCondition,
   ): Promise<PublishResult> {
     if (events.length > this.#maxBatch)
       throw new SwitchyardError(
@@ -347,13 +373,33 @@ export class Broker {
       mode === "off" ? undefined : (checked) => this.#enforcement.validate(config, checked, batch);
     const prepared = prepareEvents(events, batch, config, this.#clock, check, stamp);
     if (prepared.events.length === 0) return { entries: [], partial: false };
-    const appended = await this.#append(topic, prepared.events);
+    if (condition.expectedVersion !== undefined) this.#checkConditional(prepared.events);
+    const appended = await this.#append(topic, prepared.events, condition);
     return this.#publishResult(topic, prepared, appended);
   }
 
-  async #append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]> {
+  /** API.md "Event streams per subject": one subject per request, one event without atomicBatch. */
+  #checkConditional(events: readonly NewEvent[]): void {
+    const subject = events[0]?.subject ?? null;
+    const pointer = "query:expectedVersion";
+    if (subject === null || events.some((e) => e.subject !== subject))
+      failValidation([{ pointer, message: "every event must carry the same subject" }]);
+    if (events.length > 1 && !this.#engine.capabilities.atomicBatch)
+      failValidation([
+        {
+          pointer,
+          message: `takes one event on the ${this.#engine.name} engine (no atomic batches)`,
+        },
+      ]);
+  }
+
+  async #append(
+    topic: string,
+    events: readonly NewEvent[],
+    condition: AppendCondition = {},
+  ): Promise<readonly Appended[]> {
     try {
-      return await this.#engine.log.append(topic, events);
+      return await this.#engine.log.append(topic, events, condition);
     } catch (error) {
       // A topic deleted since it was cached.
       if (error instanceof SwitchyardError && error.code === "topic_not_found")
@@ -381,7 +427,9 @@ export class Broker {
         stored++;
         bytes += prepared.sizes[i] ?? 0;
       }
-      return { id, offset: a.offset, duplicate: a.duplicate };
+      return a.subjectVersion === undefined
+        ? { id, offset: a.offset, duplicate: a.duplicate }
+        : { id, offset: a.offset, duplicate: a.duplicate, subjectVersion: a.subjectVersion };
     });
     if (stored > 0) {
       this.metrics.publishedEvents.add(topic, stored);

@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock.js";
 import type { TopicConfig } from "../core/config.js";
 import { type FieldError, SwitchyardError } from "../core/errors.js";
 import { type CloudEvent, cloudEventErrors, partitionKeyOf } from "../core/event.js";
-import type { NewEvent } from "../engine/engine.js";
+import { type NewEvent, SUBJECT_MAX_BYTES } from "../engine/engine.js";
 import { uuidv7 } from "./ids.js";
 import type { TraceStamp } from "./tracing.js";
 
@@ -104,6 +104,8 @@ export function prepareEvents(
   const events: NewEvent[] = [];
   const oversized: FieldError[] = [];
   const sizes: number[] = [];
+  const longSubjects: FieldError[] = [];
+  const subjectIndexed = topic.indexes?.includes("subject") ?? false;
   for (let i = 0; i < stored.length; i++) {
     const event = traced(complete(stored[i] as CloudEvent, clock), stamp);
     const body = serialise(event, pointerOf(batch, i));
@@ -112,14 +114,25 @@ export function prepareEvents(
       oversized.push({ pointer: pointerOf(batch, i) || "/", message: `is ${size} bytes` });
     sizes.push(size);
     const correlationId = typeof event.correlationid === "string" ? event.correlationid : null;
+    const subject = typeof event.subject === "string" ? event.subject : null;
+    if (subjectIndexed && subject !== null && Buffer.byteLength(subject) > SUBJECT_MAX_BYTES)
+      longSubjects.push({
+        pointer: `${pointerOf(batch, i)}/subject`,
+        message: `is longer than ${SUBJECT_MAX_BYTES} bytes (the topic is indexed by subject)`,
+      });
     events.push({
       id: event.id,
       source: event.source,
       key: partitionKeyOf(event),
       body,
       correlationId,
+      subject,
     });
   }
+  if (longSubjects.length > 0)
+    throw new SwitchyardError("invalid_event", "a subject is longer than 1024 bytes", {
+      errors: longSubjects,
+    });
   if (oversized.length > 0) tooLarge(oversized, topic);
   return { events, sizes };
 }

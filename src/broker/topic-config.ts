@@ -59,7 +59,7 @@ function parseSchemas(body: JsonObject, errors: FieldErrors): TopicSchemas | und
   };
 }
 
-/** `indexes`: a set of index names; `subject` is named but refused until its index is built. */
+/** `indexes`: a set of index names. */
 function parseIndexes(body: JsonObject, errors: FieldErrors): readonly TopicIndex[] {
   const input = body.indexes;
   if (input === undefined) return [];
@@ -69,9 +69,7 @@ function parseIndexes(body: JsonObject, errors: FieldErrors): readonly TopicInde
   }
   const indexes = new Set<TopicIndex>();
   input.forEach((value: unknown, i) => {
-    if (value === "subject") errors.add(`/indexes/${i}`, "the subject index is not supported yet");
-    else if ((TOPIC_INDEXES as readonly unknown[]).includes(value))
-      indexes.add(value as TopicIndex);
+    if ((TOPIC_INDEXES as readonly unknown[]).includes(value)) indexes.add(value as TopicIndex);
     else errors.add(`/indexes/${i}`, `must be one of ${TOPIC_INDEXES.join(", ")}`);
   });
   return [...indexes];

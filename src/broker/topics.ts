@@ -3,7 +3,7 @@ import type { RetentionConfig, TopicConfig, TopicIndex } from "../core/config.js
 import { SwitchyardError } from "../core/errors.js";
 import { assertTopicName, isRouterTopicName } from "../core/names.js";
 import type { LogPosition } from "../core/positions.js";
-import type { Engine, LogPage } from "../engine/engine.js";
+import type { Engine, LogPage, SubjectPage } from "../engine/engine.js";
 import { isRouterOwned, publishForbidden, withOwnerByName } from "./router-topics.js";
 import { TopicCache } from "./topic-cache.js";
 import { defaultTopicConfig, parseTopicConfig } from "./topic-config.js";
@@ -110,6 +110,17 @@ export class Topics {
     await this.#engine.log.putTopic(config);
     this.cache.set(config);
     return config;
+  }
+
+  async readSubject(
+    name: string,
+    subject: string,
+    fromVersion: number,
+    limit: number,
+  ): Promise<SubjectPage> {
+    assertTopicName(name, "path:topic");
+    if ((await this.cache.get(name)) === null) throw notFound(name);
+    return this.#engine.log.readSubject(name, subject, fromVersion, limit);
   }
 
   async read(name: string, from: LogPosition, limit: number): Promise<LogPage> {

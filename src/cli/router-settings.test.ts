@@ -16,7 +16,7 @@ describe("resolveSettings", () => {
       engine: "sqlite",
       fsync: "always",
       autoCreateTopics: true,
-      autoCreateIndexes: ["correlationid"],
+      autoCreateIndexes: ["subject", "correlationid"],
       allowPrivateEndpoints: true,
       logLevel: "warn",
       limits: {},

@@ -389,7 +389,7 @@ export function resolveSettings(mode: Mode, sources: Sources): RouterSettings {
     engine,
     fsync: chosen.get("fsync") as "always" | "interval",
     autoCreateTopics: chosen.get("autoCreateTopics") as boolean,
-    autoCreateIndexes: mode === "dev" ? ["correlationid"] : [],
+    autoCreateIndexes: mode === "dev" ? ["subject", "correlationid"] : [],
     allowPrivateEndpoints: chosen.get("allowPrivateEndpoints") as boolean,
     logLevel: chosen.get("logLevel") as LogLevel,
     limits,

@@ -4,7 +4,8 @@ import { clientError } from "./errors.js";
 import type { AnyEvents, PublishFunction, SubscribeFunction } from "./event-map.js";
 import { type Fetch, HttpTransport, segment } from "./http.js";
 import { Publisher } from "./publisher.js";
-import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import type { StoredEventOf } from "./resources.js";
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.js";
 import {
   type Handler,
   StreamSubscriber,
@@ -50,6 +51,25 @@ export interface ClientOptions {
   readonly retry?: Partial<RetryPolicy>;
 }
 
+export interface SubjectReadOptions {
+  /** First version to read (inclusive; default 1). */
+  readonly fromVersion?: number;
+  /** At most this many events (router default 100, at most 1000). */
+  readonly limit?: number;
+}
+
+/** One page of a subject's stream (API.md "Event streams per subject"). */
+export interface SubjectPage<T = unknown> {
+  /** Each carries `subjectversion`. */
+  readonly events: StoredEventOf<T>[];
+  /** The stream's current version; 0 for an unknown subject. */
+  readonly version: number;
+  /** The first version retention still keeps. */
+  readonly firstVersion: number;
+  /** Pass as `fromVersion` to read on. */
+  readonly next: number;
+}
+
 /**
  * A client. `M`, an event map such as the `EventMap` `switchyard codegen` writes, types what
  * `publish` accepts and what `subscribe` handlers get (see event-map.ts); without it any
@@ -62,6 +82,15 @@ export interface SwitchyardClient<M extends object = AnyEvents> {
   /** Consumes a subscription: `handler` runs per event, at most `concurrency` at once. */
   readonly subscribe: SubscribeFunction<M>;
   readonly admin: Admin;
+  /**
+   * One subject's stream on a topic indexed by `subject`, in version order, from
+   * `fromVersion` (default 1); `version` is the stream's current one (0: unknown subject).
+   */
+  readSubject<T = unknown>(
+    topic: string,
+    subject: string,
+    options?: SubjectReadOptions,
+  ): Promise<SubjectPage<T>>;
   /** Resolves when every publish so far is answered. */
   flush(): Promise<void>;
   /** Closes every subscriber (waiting for its handlers), then sends what is still queued. */
@@ -132,7 +161,18 @@ export function createClient<M extends object = AnyEvents>(
 
   const client: SwitchyardClient = {
     url: http.baseUrl,
-    publish: ((topic, events) => publisher.publish(topic, events)) as PublishFunction,
+    publish: ((topic, events, publishOptions) =>
+      publisher.publish(topic, events, undefined, publishOptions)) as PublishFunction,
+    readSubject: <T>(topic: string, subject: string, readOptions: SubjectReadOptions = {}) =>
+      withRetry(
+        () =>
+          http.request<SubjectPage<T>>({
+            method: "GET",
+            path: `/v1/topics/${segment(topic)}/subjects/${segment(subject)}/events`,
+            query: { fromVersion: readOptions.fromVersion, limit: readOptions.limit },
+          }),
+        retry,
+      ).then((answer) => answer.body),
     subscribe,
     admin,
     flush: () => publisher.flush(),

@@ -8,7 +8,7 @@
  */
 import type { Delivery } from "./delivery.js";
 import type { PublishResult } from "./publish-sender.js";
-import type { EventAttributes, EventInput } from "./publisher.js";
+import type { EventAttributes, EventInput, PublishOptions } from "./publisher.js";
 import type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";
 
 /** The default map: its string index signature names no type in particular. */
@@ -38,17 +38,33 @@ export type DeliveryOf<M extends object> = {
 
 /** Untyped publishing: any type; `T` types `data`. */
 export interface UntypedPublish {
-  <T = unknown>(topic: string, event: EventInput<T>): Promise<PublishResult>;
-  <T = unknown>(topic: string, events: readonly EventInput<T>[]): Promise<PublishResult[]>;
+  <T = unknown>(
+    topic: string,
+    event: EventInput<T>,
+    options?: PublishOptions,
+  ): Promise<PublishResult>;
+  <T = unknown>(
+    topic: string,
+    events: readonly EventInput<T>[],
+    options?: PublishOptions,
+  ): Promise<PublishResult[]>;
 }
 
 /** Publishing under a map: only its types, each with its `data`. */
 export interface TypedPublish<M extends object> {
-  (topic: string, events: readonly EventInputOf<M>[]): Promise<PublishResult[]>;
+  (
+    topic: string,
+    events: readonly EventInputOf<M>[],
+    options?: PublishOptions,
+  ): Promise<PublishResult[]>;
   // Last: a call that fits neither overload is reported against the last one, and one event
   // is the common case. K taken from `type` checks `data` against that type alone, so a
   // mistake reads plainly ("'totl' does not exist in type 'OrderPlaced'").
-  <K extends EventType<M>>(topic: string, event: TypedEventInput<K, M[K]>): Promise<PublishResult>;
+  <K extends EventType<M>>(
+    topic: string,
+    event: TypedEventInput<K, M[K]>,
+    options?: PublishOptions,
+  ): Promise<PublishResult>;
 }
 
 /** Publishes one event or an array (in order). */

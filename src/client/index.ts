@@ -15,7 +15,13 @@ export type {
   SubscriptionsAdmin,
   TopicsAdmin,
 } from "./admin.js";
-export type { BatchOptions, ClientOptions, SwitchyardClient } from "./client.js";
+export type {
+  BatchOptions,
+  ClientOptions,
+  SubjectPage,
+  SubjectReadOptions,
+  SwitchyardClient,
+} from "./client.js";
 export { createClient } from "./client.js";
 export type { Delivery, DeliveryPublish } from "./delivery.js";
 export type { Problem } from "./errors.js";
@@ -45,7 +51,7 @@ export { inbox } from "./inbox.js";
 export type { Outbox, OutboxEvent, OutboxOptions } from "./outbox.js";
 export { createOutbox, outbox } from "./outbox.js";
 export type { PublishResult } from "./publish-sender.js";
-export type { EventAttributes, EventInput } from "./publisher.js";
+export type { EventAttributes, EventInput, PublishOptions } from "./publisher.js";
 export type {
   ApiKey,
   AsyncApiDocument,

@@ -20,11 +20,18 @@ export interface PublishResult {
   readonly offset: number;
   /** True when the router already had this `source`+`id` inside the topic's dedupe window. */
   readonly duplicate: boolean;
+  /** On topics indexed by `subject`: the event's version in its subject's stream. */
+  readonly subjectVersion?: number;
 }
 
 type Outcome = PublishResult | SwitchyardClientError;
 type EntryAnswer =
-  | { readonly id: string; readonly offset: number; readonly duplicate: boolean }
+  | {
+      readonly id: string;
+      readonly offset: number;
+      readonly duplicate: boolean;
+      readonly subjectversion?: number;
+    }
   | { readonly id: string; readonly error: Problem };
 
 interface Entry {
@@ -117,6 +124,53 @@ async function post(
   return answers;
 }
 
+function resultOf(answer: Exclude<EntryAnswer, { error: Problem }>): PublishResult {
+  const { id, offset, duplicate, subjectversion } = answer;
+  return subjectversion === undefined
+    ? { id, offset, duplicate }
+    : { id, offset, duplicate, subjectVersion: subjectversion };
+}
+
+/**
+ * A publish with `expectedVersion` (API.md "Event streams per subject"), sent on its own, never
+ * merged into a batch: the condition is the request's. Retried only on answers that may
+ * succeed later; a retry of an append that went through answers `duplicate` (dedupe runs
+ * before the version check). A 409 `version_conflict` rejects, `problem.currentVersion` set.
+ */
+export async function publishConditional(
+  http: HttpTransport,
+  policy: RetryPolicy,
+  topic: string,
+  events: readonly OutgoingEvent[],
+  expectedVersion: number,
+): Promise<PublishResult[]> {
+  const text = `[${events.map((event) => event.json).join(",")}]`;
+  for (let retries = 0; ; ) {
+    try {
+      const { body } = await http.request<{ events?: EntryAnswer[] }>({
+        method: "POST",
+        path: `/v1/topics/${segment(topic)}/events`,
+        query: { expectedVersion },
+        raw: { text, contentType: BATCH_TYPE },
+      });
+      const answers = body?.events;
+      if (!Array.isArray(answers) || answers.length !== events.length)
+        throw clientError("unexpected_response", "publish answered the wrong number of results");
+      return answers.map((answer) => {
+        if ("error" in answer)
+          throw new SwitchyardClientError(
+            isProblem(answer.error) ? answer.error : unknownProblem(),
+          );
+        return resultOf(answer);
+      });
+    } catch (error) {
+      const failure = asClientError(error);
+      if (!failure.retryable || retries >= policy.retries) throw failure;
+      await sleep(retryDelay(++retries, policy, failure));
+    }
+  }
+}
+
 /** Records each answer; returns the entries worth another try (retryable per-event errors). */
 function settleAnswers(
   answers: readonly EntryAnswer[],
@@ -134,7 +188,7 @@ function settleAnswers(
       outcomes[entry.index] = error;
       if (isRetryable(error)) again.push(entry);
     } else {
-      outcomes[entry.index] = { id: answer.id, offset: answer.offset, duplicate: answer.duplicate };
+      outcomes[entry.index] = resultOf(answer);
     }
   });
   return again;

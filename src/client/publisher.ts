@@ -5,7 +5,12 @@ import { Batcher, type BatchLimits } from "./batcher.js";
 import { type Cause, correlationOf, currentCause } from "./correlation.js";
 import { clientError } from "./errors.js";
 import type { HttpTransport } from "./http.js";
-import { type OutgoingEvent, type PublishResult, publishSender } from "./publish-sender.js";
+import {
+  type OutgoingEvent,
+  type PublishResult,
+  publishConditional,
+  publishSender,
+} from "./publish-sender.js";
 import type { RetryPolicy } from "./retry.js";
 import { activeTraceContext } from "./tracing.js";
 
@@ -35,6 +40,16 @@ export interface EventInput<T = unknown> extends EventAttributes {
   readonly data?: T | undefined;
 }
 
+/** Per-call options of `publish`. */
+export interface PublishOptions {
+  /**
+   * Append only if the events' one `subject` is at this version of its stream (0: no stream
+   * yet), on a topic indexed by `subject`; else the call rejects with `version_conflict`
+   * (`error.problem.currentVersion`). Sent on its own request, never batched.
+   */
+  readonly expectedVersion?: number;
+}
+
 export interface PublisherOptions {
   readonly source: string;
   readonly batch: BatchLimits;
@@ -45,10 +60,14 @@ export interface PublisherOptions {
 export class Publisher {
   readonly #source: string;
   readonly #batcher: Batcher<OutgoingEvent, PublishResult>;
+  readonly #http: HttpTransport;
+  readonly #retry: RetryPolicy;
   #closed = false;
 
   constructor(http: HttpTransport, options: PublisherOptions) {
     this.#source = options.source;
+    this.#http = http;
+    this.#retry = options.retry;
     this.#batcher = new Batcher(options.batch, publishSender(http, options.retry));
   }
 
@@ -60,6 +79,7 @@ export class Publisher {
     topic: string,
     input: EventInput | readonly EventInput[],
     cause: Cause | undefined = currentCause(),
+    options: PublishOptions = {},
   ): Promise<PublishResult | PublishResult[]> {
     if (this.#closed) throw clientError("shutting_down", "this client is closed");
     if (!isTopicName(topic))
@@ -71,8 +91,21 @@ export class Publisher {
     const events = inputs.map((one, i) =>
       this.#prepare(one, cause, Array.isArray(input) ? `/${i}` : ""),
     );
-    const results = await Promise.all(this.#batcher.add(topic, events));
+    const results =
+      options.expectedVersion === undefined
+        ? await Promise.all(this.#batcher.add(topic, events))
+        : await this.#conditional(topic, events, options.expectedVersion);
     return Array.isArray(input) ? results : (results[0] as PublishResult);
+  }
+
+  async #conditional(
+    topic: string,
+    events: readonly OutgoingEvent[],
+    expectedVersion: number,
+  ): Promise<PublishResult[]> {
+    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0)
+      throw clientError("invalid_request", "expectedVersion must be a non-negative integer");
+    return publishConditional(this.#http, this.#retry, topic, events, expectedVersion);
   }
 
   /** Sends what is queued and waits until every publish so far is answered. */

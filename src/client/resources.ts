@@ -23,8 +23,8 @@ export interface TopicSettings {
   readonly indexes?: readonly TopicIndex[];
 }
 
-/** `correlationid` answers `admin.flow(id)`. */
-export type TopicIndex = "correlationid";
+/** `correlationid` answers `admin.flow(id)`; `subject` numbers subject streams (`readSubject`, `expectedVersion`). */
+export type TopicIndex = "subject" | "correlationid";
 
 /** An index being filled from the events a topic held when it was added, or ready. */
 export interface IndexState {
@@ -37,7 +37,7 @@ export interface TopicStats {
   readonly bytes: number;
   readonly firstOffset: number;
   readonly lastOffset: number;
-  readonly indexes?: { readonly correlationid?: IndexState };
+  readonly indexes?: { readonly subject?: IndexState; readonly correlationid?: IndexState };
 }
 
 export interface Topic {

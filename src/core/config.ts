@@ -28,12 +28,12 @@ export interface TopicSchemas {
 export const SCHEMA_MODES: readonly SchemaMode[] = ["off", "warn", "enforce"];
 
 /**
- * Per-topic indexes (API.md "Indexes"): opt-in because each costs a write per event. Only
- * `correlationid` is built today; `subject` is rejected until its index exists.
+ * Per-topic indexes (API.md "Indexes"): opt-in because each costs a write per event.
+ * `subject` numbers each subject's events (subject streams), `correlationid` serves flows.
  */
-export type TopicIndex = "correlationid";
+export type TopicIndex = "subject" | "correlationid";
 
-export const TOPIC_INDEXES: readonly TopicIndex[] = ["correlationid"];
+export const TOPIC_INDEXES: readonly TopicIndex[] = ["subject", "correlationid"];
 
 export const TOPIC_SCHEMAS_DEFAULT: TopicSchemas = { mode: "off", allowUnregisteredTypes: true };
 

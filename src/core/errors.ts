@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   subscription_topic_changed: { status: 409, title: "A subscription's topic cannot change" },
   schema_incompatible: { status: 409, title: "Schema incompatible" },
   index_missing: { status: 409, title: "Index missing" },
+  version_conflict: { status: 409, title: "Version conflict" },
   conflict: { status: 409, title: "Conflict" },
   revision_conflict: { status: 409, title: "Revision conflict" },
   shutting_down: { status: 503, title: "Shutting down" },
@@ -72,6 +73,8 @@ export interface SwitchyardErrorOptions {
   readonly cause?: unknown;
   /** This error's own `Retry-After` (seconds), over the per-code default of the server. */
   readonly retryAfterSeconds?: number;
+  /** Extension members of the problem (e.g. `currentVersion` of a `version_conflict`). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** The one error class of Switchyard; `code` selects status and title from the catalogue. */
@@ -81,6 +84,7 @@ export class SwitchyardError extends Error {
   readonly title: string;
   readonly errors: readonly FieldError[];
   readonly retryAfterSeconds: number | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
   constructor(code: ErrorCode, detail: string, options: SwitchyardErrorOptions = {}) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
@@ -90,6 +94,7 @@ export class SwitchyardError extends Error {
     this.title = ERROR_CATALOGUE[code].title;
     this.errors = options.errors ?? [];
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.details = options.details;
   }
 
   get type(): string {

@@ -20,6 +20,8 @@ export interface StoredEvent extends CloudEvent {
   readonly offset: number;
   readonly topic: string;
   readonly appendedat: string;
+  /** On topics indexed by `subject`: the event's place in its subject's stream. */
+  readonly subjectversion?: number;
 }
 
 /** Attribute names the router writes on stored events; a published event must not carry them. */

@@ -11,6 +11,8 @@ export interface LogRecord {
   readonly key: string | null;
   /** The structured CloudEvent JSON as published (id and time filled in), without router metadata. */
   readonly body: string;
+  /** `subjectversion`: its place in its subject's stream, on topics indexed by `subject`. */
+  readonly subjectVersion?: number;
 }
 
 /**
@@ -18,7 +20,9 @@ export interface LogRecord {
  * paths never parse and re-serialise the event. `body` is always a non-empty JSON object.
  */
 export function storedEventJson(record: LogRecord): string {
-  return `{"offset":${record.offset},"topic":${JSON.stringify(record.topic)},"appendedat":"${new Date(
+  const version =
+    record.subjectVersion === undefined ? "" : `"subjectversion":${record.subjectVersion},`;
+  return `{"offset":${record.offset},${version}"topic":${JSON.stringify(record.topic)},"appendedat":"${new Date(
     record.appendedAt,
   ).toISOString()}",${record.body.slice(1)}`;
 }

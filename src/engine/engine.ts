@@ -50,11 +50,37 @@ export interface NewEvent {
    * reads it from `body`, only on topics indexed by `correlationid`.
    */
   readonly correlationId?: string | null;
+  /**
+   * The `subject` attribute when it is a string, else null. Undefined: the engine reads it
+   * from `body`, only on topics indexed by `subject`.
+   */
+  readonly subject?: string | null;
+}
+
+/** The longest `subject` (UTF-8 bytes) an event may carry on a topic indexed by `subject`. */
+export const SUBJECT_MAX_BYTES = 1024;
+
+export interface AppendCondition {
+  /**
+   * Every event carries one `subject`, whose stream must be at this version (0 = no stream
+   * yet). Dedupe runs first: a call whose events all repeat one earlier append resolves with
+   * their original results (`duplicate: true`); otherwise a stream at any other version, or
+   * a call mixing repeats with new events, rejects with `version_conflict` (`details:
+   * { currentVersion }`) and appends nothing. Needs the topic's `subject` index
+   * (`index_missing` otherwise, or while it is building). Engines without `atomicBatch`
+   * take one event per call (`invalid_request` otherwise).
+   */
+  readonly expectedVersion?: number;
 }
 
 /** Per-event append result, in input order. `error` appears only when `atomicBatch` is false. */
 export type Appended =
-  | { readonly offset: number; readonly duplicate: boolean }
+  | {
+      readonly offset: number;
+      readonly duplicate: boolean;
+      /** On topics indexed by `subject`, for an event carrying one: its version. */
+      readonly subjectVersion?: number;
+    }
   | { readonly error: SwitchyardError };
 
 export interface LogPage {
@@ -82,6 +108,18 @@ export interface TopicStats {
 export interface IndexState {
   readonly state: "building" | "ready";
   readonly remaining: number;
+}
+
+/** `EventLog.readSubject`: one subject's stream. */
+export interface SubjectPage {
+  /** In version order; events removed by retention are absent. */
+  readonly records: readonly LogRecord[];
+  /** The stream's current version: its appended events, never lowered by retention; 0 if none. */
+  readonly version: number;
+  /** The first version still retained (`version + 1` when none is). */
+  readonly firstVersion: number;
+  /** The last returned version + 1; on an empty page `max(fromVersion, firstVersion)`. */
+  readonly next: number;
 }
 
 /** `EventLog.flow`: the records of one correlation id, across indexed topics. */
@@ -118,7 +156,11 @@ export interface EventLog {
    * `duplicate: true`. Atomic per call when `capabilities.atomicBatch`. Durable on resolve
    * (per the engine's durability setting). Concurrent calls may share one commit.
    */
-  append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]>;
+  append(
+    topic: string,
+    events: readonly NewEvent[],
+    condition?: AppendCondition,
+  ): Promise<readonly Appended[]>;
   /** Up to `limit` records from `from` (a `time` compares with `appendedAt`). */
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage>;
   /** Every record from `from` on, then each new one as it is appended, until `signal` aborts. */
@@ -130,6 +172,17 @@ export interface EventLog {
    * topics whose `correlationid` index is still building. Reads the index, never the log.
    */
   flow(correlationId: string, limit: number): Promise<FlowPage>;
+  /**
+   * Up to `limit` records of one subject's stream from `fromVersion` on, on a topic indexed
+   * by `subject` (`index_missing` otherwise, or while it is building). Reads the index,
+   * never scans the topic. An unknown subject answers version 0 and no records.
+   */
+  readSubject(
+    topic: string,
+    subject: string,
+    fromVersion: number,
+    limit: number,
+  ): Promise<SubjectPage>;
   /** Applies every topic's retention now; engines also do this in the background. */
   enforceRetention(): Promise<RetentionResult>;
 }

@@ -54,6 +54,13 @@ const PATH_PARAMS: Record<string, Json> = {
     description: "An event's `correlationid` attribute, percent-encoded",
     schema: { type: "string" },
   },
+  subject: {
+    name: "subject",
+    in: "path",
+    required: true,
+    description: "An event's `subject` attribute, percent-encoded (at most 1024 bytes)",
+    schema: { type: "string" },
+  },
   type: {
     name: "type",
     in: "path",

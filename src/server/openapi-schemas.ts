@@ -73,6 +73,10 @@ const problem: Record<string, Schema> = {
       detail: str(),
       code: { type: "string", enum: Object.keys(ERROR_CATALOGUE) },
       errors: arrayOf(ref("FieldError")),
+      currentVersion: {
+        ...int(0),
+        description: "version_conflict: the version the subject's stream is at",
+      },
     },
     ["type", "title", "status", "detail", "code", "errors"],
   ),
@@ -101,18 +105,23 @@ const events: Record<string, Schema> = {
   StoredEvent: {
     allOf: [
       ref("CloudEvent"),
-      obj({ offset: int(1), topic: str(), appendedat: str({ format: "date-time" }) }, [
-        "offset",
-        "topic",
-        "appendedat",
-        "id",
-        "time",
-      ]),
+      obj(
+        {
+          offset: int(1),
+          topic: str(),
+          appendedat: str({ format: "date-time" }),
+          subjectversion: {
+            ...int(1),
+            description: "the event's place in its subject's stream, on topics indexed by subject",
+          },
+        },
+        ["offset", "topic", "appendedat", "id", "time"],
+      ),
     ],
   },
   PublishEntry: {
     oneOf: [
-      obj({ id: str(), offset: int(1), duplicate: { type: "boolean" } }, [
+      obj({ id: str(), offset: int(1), duplicate: { type: "boolean" }, subjectversion: int(1) }, [
         "id",
         "offset",
         "duplicate",
@@ -122,6 +131,15 @@ const events: Record<string, Schema> = {
   },
   PublishResponse: obj({ events: arrayOf(ref("PublishEntry")) }, ["events"]),
   EventsPage: obj({ events: arrayOf(ref("StoredEvent")), next: int(1) }, ["events", "next"]),
+  SubjectEvents: obj(
+    {
+      events: arrayOf(ref("StoredEvent")),
+      version: { ...int(0), description: "the stream's current version (0: unknown subject)" },
+      firstVersion: { ...int(1), description: "the first version retention still keeps" },
+      next: { ...int(1), description: "the last returned version + 1" },
+    },
+    ["events", "version", "firstVersion", "next"],
+  ),
   FlowEdge: obj({ from: str(), to: str() }, ["from", "to"]),
   Flow: obj(
     {
@@ -170,11 +188,11 @@ const topics: Record<string, Schema> = {
   ),
   TopicIndexes: {
     type: "array",
-    items: { enum: ["correlationid"] },
+    items: { enum: ["subject", "correlationid"] },
     uniqueItems: true,
     default: [],
     description:
-      'indexes to keep (a write per event each): "correlationid" answers GET /v1/flows/{correlationid}; "subject" is refused until it is built; left out of an update, the indexes are dropped',
+      'indexes to keep (a write per event each): "correlationid" answers GET /v1/flows/{correlationid}; "subject" numbers the events of each subject (subjectversion, expectedVersion, GET /v1/topics/{topic}/subjects/{subject}/events); left out of an update, the indexes are dropped',
   },
   IndexState: obj({ state: { enum: ["building", "ready"] }, remaining: int(0) }, [
     "state",
@@ -186,7 +204,7 @@ const topics: Record<string, Schema> = {
       bytes: int(0),
       firstOffset: int(1),
       lastOffset: int(0),
-      indexes: obj({ correlationid: ref("IndexState") }, []),
+      indexes: obj({ subject: ref("IndexState"), correlationid: ref("IndexState") }, []),
     },
     ["events", "bytes", "firstOffset", "lastOffset"],
   ),

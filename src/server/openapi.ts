@@ -70,6 +70,13 @@ const PATHS: Json = {
       description:
         "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create (with auth, only for a key with `manage:` on the topic; others get 404 `topic_not_found`). Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there. A topic whose `schemas.mode` is `enforce` answers 422 `schema_violation` (pointers `/data/total`, `/1/data/total`, `body/total` in binary mode, `/data` for data that is not JSON, `/dataschema` for a producer's dataschema not naming this registry and type) or `schema_unknown_type`; validated events are stored with `dataschema` = `{publicUrl}/v1/schemas/{type}/versions/{n}`.",
       params: ["topic"],
+      query: [
+        q(
+          "expectedVersion",
+          { type: "integer", minimum: 0 },
+          "topics indexed by subject: append only if the events' one subject is at this version (0 = no stream yet), else 409 version_conflict with currentVersion; dedupe runs first; one event per request on engines without atomic batches",
+        ),
+      ],
       body: publishBody,
       ok: { 201: "PublishResponse", 207: "PublishResponse" },
       errors: [
@@ -86,6 +93,8 @@ const PATHS: Json = {
         "unsupported_media_type",
         "schema_violation",
         "schema_unknown_type",
+        "version_conflict",
+        "index_missing",
         "append_failed",
       ],
     }),
@@ -109,6 +118,20 @@ const PATHS: Json = {
       ],
       ok: { 200: "EventsPage" },
       errors: ["invalid_name", "invalid_request", "topic_not_found"],
+    }),
+  },
+  "/v1/topics/{topic}/subjects/{subject}/events": {
+    get: operation("readSubject", {
+      summary: "Read one subject's stream, in version order",
+      description:
+        "On topics indexed by `subject`. Events removed by retention are absent and `firstVersion` says where the stream now starts; an unknown subject answers `version: 0` and no events. 409 `index_missing` on a topic without the index or while it is being built.",
+      params: ["topic", "subject"],
+      query: [
+        q("fromVersion", { type: "integer", minimum: 0, default: 1 }, "first version (inclusive)"),
+        q("limit", { type: "integer", minimum: 1, maximum: 1_000, default: 100 }, "page size"),
+      ],
+      ok: { 200: "SubjectEvents" },
+      errors: ["invalid_name", "invalid_request", "topic_not_found", "index_missing"],
     }),
   },
   "/v1/subscriptions": {

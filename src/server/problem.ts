@@ -14,6 +14,8 @@ export interface Problem {
   readonly detail: string;
   readonly code: ErrorCode;
   readonly errors: readonly FieldError[];
+  /** Extension members some codes carry, such as `currentVersion` on `version_conflict`. */
+  readonly [member: string]: unknown;
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -84,6 +86,7 @@ export function problemOf(error: unknown): Problem {
     title: ERROR_CATALOGUE[e.code].title,
     status: e.status,
     detail: e.message,
+    ...e.details,
     code: e.code,
     errors: e.errors,
   };

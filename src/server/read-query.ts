@@ -66,6 +66,43 @@ export function parseReadQuery(query: Record<string, unknown>): ReadQuery {
   return { from, limit };
 }
 
+export interface SubjectQuery {
+  readonly fromVersion: number;
+  readonly limit: number;
+}
+
+function limitOf(query: Record<string, unknown>, errors: FieldError[]): number {
+  const limitText = single(query, "limit", errors);
+  if (limitText === undefined) return LIMITS.readLimitDefault;
+  const n = nonNegative(limitText, "limit", errors);
+  if (n !== undefined && n >= 1 && n <= LIMITS.readLimitMax) return n;
+  if (n !== undefined)
+    errors.push({
+      pointer: "query:limit",
+      message: `must be between 1 and ${LIMITS.readLimitMax}`,
+    });
+  return LIMITS.readLimitDefault;
+}
+
+/** `?fromVersion=` / `?limit=` of `GET /v1/topics/{topic}/subjects/{subject}/events`. */
+export function parseSubjectQuery(query: Record<string, unknown>): SubjectQuery {
+  const errors: FieldError[] = [];
+  const text = single(query, "fromVersion", errors);
+  const fromVersion = text === undefined ? 1 : nonNegative(text, "fromVersion", errors);
+  const limit = limitOf(query, errors);
+  if (errors.length > 0) failValidation(errors);
+  return { fromVersion: Math.max(1, fromVersion ?? 1), limit };
+}
+
+/** `?expectedVersion=` of a publish: absent, or a non-negative integer (0 = no stream yet). */
+export function parseExpectedVersion(query: Record<string, unknown>): number | undefined {
+  const errors: FieldError[] = [];
+  const text = single(query, "expectedVersion", errors);
+  const version = text === undefined ? undefined : nonNegative(text, "expectedVersion", errors);
+  if (errors.length > 0) failValidation(errors);
+  return version;
+}
+
 /** `?force=true|false`. */
 export function parseForce(query: Record<string, unknown>): boolean {
   const value = query.force;

@@ -1,6 +1,6 @@
 import type { PublishResult } from "../broker/broker.js";
 import { storedEventJson } from "../core/stored-event.js";
-import type { Delivery, LogPage, Settled } from "../engine/engine.js";
+import type { Delivery, LogPage, Settled, SubjectPage } from "../engine/engine.js";
 import { problemOf } from "./problem.js";
 
 // Answers on the hot paths are spliced from stored JSON: events are never parsed and re-serialised.
@@ -14,6 +14,14 @@ export function eventsPageJson(page: LogPage): string {
     out += storedEventJson(record);
   }
   return `${out}],"next":${page.next}}`;
+}
+
+export function subjectPageJson(page: SubjectPage): string {
+  let out = '{"events":[';
+  page.records.forEach((record, i) => {
+    out += (i > 0 ? "," : "") + storedEventJson(record);
+  });
+  return `${out}],"version":${page.version},"firstVersion":${page.firstVersion},"next":${page.next}}`;
 }
 
 export function deliveriesArrayJson(deliveries: readonly Delivery[]): string {
@@ -40,7 +48,9 @@ export function publishJson(result: PublishResult): string {
     out +=
       "error" in entry
         ? JSON.stringify({ id: entry.id, error: problemOf(entry.error) })
-        : `{"id":${JSON.stringify(entry.id)},"offset":${entry.offset},"duplicate":${entry.duplicate}}`;
+        : `{"id":${JSON.stringify(entry.id)},"offset":${entry.offset},"duplicate":${entry.duplicate}${
+            entry.subjectVersion === undefined ? "" : `,"subjectversion":${entry.subjectVersion}`
+          }}`;
   }
   return `${out}]}`;
 }

@@ -85,6 +85,7 @@ const PARAMS: Record<string, string> = {
   type: "m.order.placed",
   n: "1",
   correlationid: "m-flow",
+  subject: "m-order-1",
 };
 
 const BODIES: Record<string, { body: unknown; type?: string }> = {

@@ -177,6 +177,15 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
         fc.constant("since=2026-01-01T00:00:00Z&limit=5"),
       ),
     },
+    "GET /v1/topics/:topic/subjects/:subject/events": {
+      params: { topic, subject: fc.constantFrom("fz-order-1", "fz-unknown", "a b/ü%") },
+      query: fc.oneof(
+        fc.constant(""),
+        fc
+          .tuple(smallInt(0, 40), smallInt(1, 1_000))
+          .map(([from, limit]) => `fromVersion=${from}&limit=${limit}`),
+      ),
+    },
     "GET /v1/flows/:correlationid": {
       params: { correlationid: fc.constantFrom("fz-flow", "fz-unknown", "a b/ü%") },
       query: fc.oneof(

@@ -22,6 +22,7 @@ import { retentionTests } from "./retention.js";
 import { seekTests } from "./seek.js";
 import { settleTests } from "./settle.js";
 import { statsTests } from "./stats.js";
+import { subjectTests } from "./subjects.js";
 import { subscriptionTests } from "./subscriptions.js";
 import { tailTests } from "./tail.js";
 import { topicTests } from "./topics.js";
@@ -54,5 +55,6 @@ export function engineConformance(harness: EngineHarness): void {
     restartTests(harness);
     catalogTests(harness);
     flowTests(harness);
+    subjectTests(harness);
   });
 }

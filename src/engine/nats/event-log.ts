@@ -9,12 +9,14 @@ import { SwitchyardError } from "../../core/errors.js";
 import type { LogPosition } from "../../core/positions.js";
 import type { LogRecord } from "../../core/stored-event.js";
 import type {
+  AppendCondition,
   Appended,
   EventLog,
   FlowPage,
   LogPage,
   NewEvent,
   RetentionResult,
+  SubjectPage,
   TopicStats,
 } from "../engine.js";
 import type { NatsContext } from "./context.js";
@@ -22,6 +24,7 @@ import { topicNotFound, toSwitchyardError, unavailable } from "./errors.js";
 import { correlationIdOf, FlowIndex, hasCorrelationIndex } from "./flow-index.js";
 import { eventMsgId, type PublishItem, type PublishOutcome } from "./publisher.js";
 import type { Puller } from "./puller.js";
+import { hasSubjectIndex, SubjectLedger, subjectOf } from "./subject-ledger.js";
 import { tailTopic } from "./tail.js";
 import { TopicCatalog } from "./topic-catalog.js";
 
@@ -38,12 +41,14 @@ const INFLIGHT_MAX_PAUSE_MS = 250;
 export class NatsEventLog implements EventLog {
   readonly topics: TopicCatalog;
   readonly flows: FlowIndex;
+  readonly subjects: SubjectLedger;
   readonly #ctx: NatsContext;
 
   constructor(ctx: NatsContext, puller: Puller) {
     this.#ctx = ctx;
     this.topics = new TopicCatalog(ctx);
     this.flows = new FlowIndex(ctx, puller);
+    this.subjects = new SubjectLedger(ctx, puller, (topic, item) => this.#publishOne(topic, item));
   }
 
   putTopic(config: TopicConfig): Promise<{ readonly created: boolean }> {
@@ -51,12 +56,26 @@ export class NatsEventLog implements EventLog {
       const before = await this.topics.get(config.name);
       const result = await this.topics.put(config);
       await this.flows.changed(before, config);
+      await this.subjects.changed(before, config);
       return result;
     });
   }
 
   flow(correlationId: string, limit: number): Promise<FlowPage> {
     return this.#guard("reading a flow", () => this.flows.flow(correlationId, limit));
+  }
+
+  readSubject(
+    topic: string,
+    subject: string,
+    fromVersion: number,
+    limit: number,
+  ): Promise<SubjectPage> {
+    return this.#guard("reading a subject", async () => {
+      const config = await this.topics.get(topic);
+      if (config === null) throw topicNotFound(topic);
+      return this.subjects.read(topic, config, subject, fromVersion, limit);
+    });
   }
 
   getTopic(name: string): Promise<TopicConfig | null> {
@@ -70,18 +89,93 @@ export class NatsEventLog implements EventLog {
   deleteTopic(name: string): Promise<boolean> {
     return this.#guard("deleting a topic", async () => {
       const deleted = await this.topics.delete(name);
-      if (deleted) await this.flows.drop(name);
+      if (deleted) {
+        await this.flows.drop(name);
+        await this.subjects.drop(name);
+      }
       return deleted;
     });
   }
 
-  append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]> {
-    return this.#guard("appending", () => this.#append(topic, events));
+  append(
+    topic: string,
+    events: readonly NewEvent[],
+    condition: AppendCondition = {},
+  ): Promise<readonly Appended[]> {
+    return this.#guard("appending", () => this.#append(topic, events, condition));
   }
 
-  async #append(topic: string, events: readonly NewEvent[]): Promise<Appended[]> {
+  async #append(
+    topic: string,
+    events: readonly NewEvent[],
+    condition: AppendCondition,
+  ): Promise<Appended[]> {
     const config = await this.topics.forAppend(topic);
     if (config === null) throw topicNotFound(topic);
+    const answered =
+      condition.expectedVersion !== undefined
+        ? [await this.#appendAt(topic, config, events, condition.expectedVersion)]
+        : hasSubjectIndex(config) && !(await this.subjects.building(topic))
+          ? await this.#appendNumbered(topic, config, events)
+          : await this.#appendPlain(topic, config, events);
+    if (hasCorrelationIndex(config)) await this.#index(topic, events, answered);
+    return answered;
+  }
+
+  /** One event, appended only at `expected` (the ledger's compare-and-set). */
+  async #appendAt(
+    topic: string,
+    config: TopicConfig,
+    events: readonly NewEvent[],
+    expected: number,
+  ): Promise<Appended> {
+    await this.subjects.requireForAppend(topic, config);
+    const event = events[0];
+    const subject = event === undefined ? null : subjectOf(event.body, event.subject);
+    if (events.length !== 1 || event === undefined || subject === null)
+      throw new SwitchyardError(
+        "invalid_request",
+        "an append with expectedVersion holds one event with a subject on this engine (no atomic batches)",
+        { errors: [{ pointer: "query:expectedVersion", message: "one event with a subject" }] },
+      );
+    const result = await this.subjects.append(topic, config, event, subject, expected);
+    if ("error" in result) throw result.error;
+    return result;
+  }
+
+  /** On a topic indexed by subject: one event at a time, so each gets its version in order. */
+  async #appendNumbered(
+    topic: string,
+    config: TopicConfig,
+    events: readonly NewEvent[],
+  ): Promise<Appended[]> {
+    const answered: Appended[] = [];
+    for (const event of events) {
+      const subject = subjectOf(event.body, event.subject);
+      if (subject === null) {
+        answered.push(...(await this.#appendPlain(topic, config, [event])));
+        continue;
+      }
+      answered.push(
+        await this.subjects
+          .append(topic, config, event, subject, undefined)
+          .catch((error: unknown) => ({ error: toSwitchyardError(error, "appending") })),
+      );
+    }
+    return answered;
+  }
+
+  async #publishOne(topic: string, item: PublishItem): Promise<PublishOutcome> {
+    const [outcome] = await this.#publish(topic, [item]);
+    if (outcome?.kind === "no-stream") await this.#noStream(topic);
+    return outcome ?? { kind: "failed", error: unavailable("appending") };
+  }
+
+  async #appendPlain(
+    topic: string,
+    config: TopicConfig,
+    events: readonly NewEvent[],
+  ): Promise<Appended[]> {
     const dedupe = config.dedupeWindowMs > 0;
     // A repeat inside this batch is answered from its first occurrence, never sent.
     const firstOf = new Map<string, number>();
@@ -118,9 +212,7 @@ export class NatsEventLog implements EventLog {
           : (original ?? { error: unavailable("appending") });
     });
     // Every event gets an answer: one nobody confirmed is an error, never left out.
-    const answered = results.map((result) => result ?? { error: unavailable("appending") });
-    if (hasCorrelationIndex(config)) await this.#index(topic, events, answered);
-    return answered;
+    return results.map((result) => result ?? { error: unavailable("appending") });
   }
 
   /**
@@ -261,12 +353,17 @@ export class NatsEventLog implements EventLog {
       const config = await this.topics.get(topic);
       const correlationid =
         config === null ? undefined : await this.flows.stats(config, state.first);
+      const subject = config === null ? undefined : await this.subjects.stats(config, state.last);
+      const indexes = {
+        ...(subject === undefined ? {} : { subject }),
+        ...(correlationid === undefined ? {} : { correlationid }),
+      };
       return {
         events: state.messages,
         bytes: state.bytes,
         firstOffset: state.first,
         lastOffset: state.last,
-        ...(correlationid === undefined ? {} : { indexes: { correlationid } }),
+        ...(Object.keys(indexes).length === 0 ? {} : { indexes }),
       };
     });
   }

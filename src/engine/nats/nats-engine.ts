@@ -25,6 +25,7 @@ import { Owners } from "./ownership.js";
 import { Publisher } from "./publisher.js";
 import { Puller } from "./puller.js";
 import { StreamReader } from "./stream-reader.js";
+import { subjectStreamConfig } from "./subject-ledger.js";
 
 export interface NatsEngineOptions {
   /** NATS server URLs (a comma-separated string or a list). */
@@ -127,6 +128,7 @@ export class NatsEngine implements Engine {
       const engine = new NatsEngine(ctx, catalog, closing, inFlight);
       engine.#owners.start();
       await engine.log.flows.resumeAll();
+      await engine.log.subjects.resumeAll();
       return engine;
     } catch (error) {
       await nc.close().catch(() => undefined);
@@ -232,6 +234,7 @@ async function ensureSupportStreams(jsm: JetStreamManager, names: Names, replica
     redrive,
     attemptStreamConfig(names, replicas),
     flowStreamConfig(names, replicas),
+    subjectStreamConfig(names.prefix, replicas),
   ];
   for (const config of streams) {
     try {

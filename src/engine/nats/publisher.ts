@@ -24,7 +24,12 @@ export type PublishOutcome =
   | { readonly kind: "stored"; readonly seq: number; readonly duplicate: boolean }
   /** Nobody listens on the subject: the stream does not exist (or has no leader right now). */
   | { readonly kind: "no-stream" }
-  | { readonly kind: "failed"; readonly error: SwitchyardError };
+  | {
+      readonly kind: "failed";
+      readonly error: SwitchyardError;
+      /** JetStream's `err_code`, when it refused the message itself. */
+      readonly jsCode?: number;
+    };
 
 /** Room left in a NATS message for the headers and protocol beside the body. */
 const HEADER_ROOM = 1024;
@@ -86,7 +91,11 @@ function outcomeOf(reply: Msg | undefined): PublishOutcome {
       kind: "failed",
       error: new SwitchyardError("append_failed", "JetStream answered with something else"),
     };
-  if (ack.error !== undefined) return { kind: "failed", error: pubAckError(ack.error) };
+  if (ack.error !== undefined) {
+    const error = pubAckError(ack.error);
+    const code = ack.error.err_code;
+    return code === undefined ? { kind: "failed", error } : { kind: "failed", error, jsCode: code };
+  }
   return { kind: "stored", seq: ack.seq ?? 0, duplicate: ack.duplicate === true };
 }
 

@@ -13,6 +13,14 @@ export const OFFSET_HEADER = "Sy-Offset";
 export const TIME_HEADER = "Sy-Time";
 export const DLQ_HEADER = "Sy-Dlq";
 export const MSG_ID_HEADER = "Nats-Msg-Id";
+/** On events of topics indexed by `subject`: the event's version in its subject's stream. */
+export const SUBJECT_VERSION_HEADER = "Sy-Subject-Version";
+
+/** `{ subjectVersion }` when the message carries one (events the subject index numbered live). */
+export function subjectVersionOf(msg: Msg): { subjectVersion?: number } {
+  const raw = msg.headers?.get(SUBJECT_VERSION_HEADER);
+  return raw ? { subjectVersion: Number(raw) } : {};
+}
 
 export function eventHeaders(
   key: string | null,
@@ -41,6 +49,7 @@ export function recordFromDirectGet(topic: string, msg: Msg): LogRecord {
     appendedAt: Date.parse(h?.get("Nats-Time-Stamp") ?? ""),
     key: keyOf(msg),
     body: msg.string(),
+    ...subjectVersionOf(msg),
   };
 }
 
@@ -97,6 +106,7 @@ export function recordFromPulled(
     appendedAt: info.timestampMs,
     key: keyOf(msg),
     body: msg.string(),
+    ...subjectVersionOf(msg),
   };
 }
 

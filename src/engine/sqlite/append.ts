@@ -5,12 +5,22 @@
  * lookups binary-search it and retention by age stops at the first young event.
  */
 import { Buffer } from "node:buffer";
-import type { Appended, NewEvent } from "../engine.js";
+import { SwitchyardError } from "../../core/errors.js";
+import type { AppendCondition, Appended, NewEvent } from "../engine.js";
 import { correlationIdOf, indexEvent } from "./correlation-index.js";
 import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
 import { topicNotFound } from "./errors.js";
 import { insertEvent, readEvent } from "./events.js";
 import type { JobTx } from "./job-tx.js";
+import {
+  currentVersion,
+  nextVersion,
+  requireSubjectIndex,
+  soleSubject,
+  subjectOf,
+  subjectTooLong,
+  versionConflict,
+} from "./subject-index.js";
 import type { TopicState } from "./topic-state.js";
 
 export interface AppendOptions {
@@ -51,6 +61,44 @@ function findDuplicate(
   return undefined;
 }
 
+function duplicateResult(tx: JobTx, topic: TopicState, offset: number): Appended {
+  if (topic.subjectIndex === null) return { offset, duplicate: true };
+  const version = readEvent(tx.db, topic.id, topic.name, offset)?.subjectVersion;
+  return version === undefined
+    ? { offset, duplicate: true }
+    : { offset, duplicate: true, subjectVersion: version };
+}
+
+/**
+ * The compare-and-set of an `expectedVersion` append, in the append's job (the single writer
+ * makes it atomic): the original results when every event repeats an earlier append, null
+ * when the stream is at the expected version, else `version_conflict`.
+ */
+function checkExpectedVersion(
+  tx: JobTx,
+  topic: TopicState,
+  events: readonly NewEvent[],
+  expected: number,
+): Appended[] | null {
+  requireSubjectIndex(topic);
+  const subject = soleSubject(events);
+  const window = topic.config.dedupeWindowMs;
+  const cutoff = Math.max(tx.now, topic.lastAppendedAt) - window;
+  const repeats =
+    window > 0
+      ? events.map((event) =>
+          findDuplicate(tx, topic, dedupeHash(event.source, event.id), cutoff, event),
+        )
+      : [];
+  const current = currentVersion(tx.db, topic.id, subject);
+  const repeated = repeats.filter((offset) => offset !== undefined);
+  if (repeated.length > 0 && repeated.length === events.length)
+    return repeated.map((offset) => duplicateResult(tx, topic, offset));
+  if (repeated.length > 0 || current !== expected)
+    throw versionConflict(subject, current, expected);
+  return null;
+}
+
 export function appendToTopic(
   tx: JobTx,
   topic: TopicState,
@@ -66,11 +114,22 @@ export function appendToTopic(
     const hash = window > 0 ? dedupeHash(event.source, event.id) : 0;
     const duplicate = window > 0 ? findDuplicate(tx, topic, hash, cutoff, event) : undefined;
     if (duplicate !== undefined) {
-      results.push({ offset: duplicate, duplicate: true });
+      results.push(duplicateResult(tx, topic, duplicate));
       continue;
     }
     const offset = topic.lastOffset + 1;
-    insertEvent(tx.db, topic.id, offset, at, event.key, event.body);
+    // While a backfill runs (subjectIndex > 0) it numbers new events too, in order.
+    const subject = topic.subjectIndex === 0 ? subjectOf(event.body, event.subject) : null;
+    const subjectVersion = subject === null ? null : nextVersion(tx.db, topic.id, subject);
+    insertEvent(
+      tx.db,
+      topic.id,
+      offset,
+      at,
+      event.key,
+      event.body,
+      subject === null || subjectVersion === null ? null : { subject, version: subjectVersion },
+    );
     if (topic.correlationIndex !== null) {
       const correlationId = correlationIdOf(event.body, event.correlationId);
       if (correlationId !== null) indexEvent(tx.db, topic.id, offset, at, correlationId);
@@ -79,7 +138,11 @@ export function appendToTopic(
     topic.eventCount += 1;
     topic.byteCount += Buffer.byteLength(event.body);
     if (window > 0) tx.addDedupe(topic.id, hash, offset, at);
-    results.push({ offset, duplicate: false });
+    results.push(
+      subjectVersion === null
+        ? { offset, duplicate: false }
+        : { offset, duplicate: false, subjectVersion },
+    );
     stored++;
   }
   if (stored > 0) {
@@ -95,10 +158,27 @@ export function appendJob(
   topicName: string,
   events: readonly NewEvent[],
   onStored: (topic: string) => void,
+  condition: AppendCondition = {},
 ): Appended[] {
   const topic = tx.topic(topicName);
   if (topic === null) throw topicNotFound(topicName);
+  if (topic.subjectIndex !== null) refuseLongSubjects(events);
   if (topic.config.dedupeWindowMs > 0)
     indexOf(tx, topic.id).prune(tx.now - topic.config.dedupeWindowMs);
+  if (condition.expectedVersion !== undefined) {
+    const repeats = checkExpectedVersion(tx, topic, events, condition.expectedVersion);
+    if (repeats !== null) return repeats;
+  }
   return appendToTopic(tx, topic, events, { dedupe: true, onStored });
+}
+
+/** On a topic indexed by `subject`, a subject longer than SUBJECT_MAX_BYTES is refused. */
+function refuseLongSubjects(events: readonly NewEvent[]): void {
+  events.forEach((event, i) => {
+    const subject = subjectOf(event.body, event.subject);
+    if (subject !== null && subjectTooLong(subject))
+      throw new SwitchyardError("invalid_event", "subject is longer than 1024 bytes", {
+        errors: [{ pointer: `/${i}/subject`, message: "at most 1024 bytes on this topic" }],
+      });
+  });
 }

@@ -127,6 +127,7 @@ interface FlowRow extends Record<string, unknown> {
   appended_at: number;
   partition_key: string | null;
   body: string;
+  subject_version: number | null;
 }
 
 export function readFlow(db: Db, correlationId: string, limit: number): FlowPage {
@@ -140,7 +141,7 @@ export function readFlow(db: Db, correlationId: string, limit: number): FlowPage
     );
   const rows = db.all<FlowRow>(
     `SELECT t.name AS topic, c.event_offset AS offset, e.appended_at AS appended_at,
-            e.partition_key AS partition_key, e.body AS body
+            e.partition_key AS partition_key, e.body AS body, e.subject_version AS subject_version
        FROM correlation_index c
        JOIN topics t ON t.topic_id = c.topic_id AND t.correlation_index IS NOT NULL
        JOIN events e ON e.event_key = (c.topic_id << ${OFFSET_BITS}) + c.event_offset
@@ -156,6 +157,7 @@ export function readFlow(db: Db, correlationId: string, limit: number): FlowPage
     appendedAt: row.appended_at,
     key: row.partition_key,
     body: row.body,
+    ...(row.subject_version === null ? {} : { subjectVersion: row.subject_version }),
   }));
   return { records, truncated: rows.length > limit };
 }

@@ -17,6 +17,7 @@ interface EventRow extends Record<string, unknown> {
   appended_at: number;
   partition_key: string | null;
   body: string;
+  subject_version: number | null;
 }
 
 export function insertEvent(
@@ -26,10 +27,17 @@ export function insertEvent(
   appendedAt: number,
   key: string | null,
   body: string,
+  subject: { readonly subject: string; readonly version: number } | null = null,
 ): void {
-  db.stmt(
-    `INSERT INTO events (event_key, appended_at, partition_key, body) VALUES (${KEY}, ?3, ?4, ?5)`,
-  ).run(topicId, offset, appendedAt, key, body);
+  if (subject === null)
+    db.stmt(
+      `INSERT INTO events (event_key, appended_at, partition_key, body) VALUES (${KEY}, ?3, ?4, ?5)`,
+    ).run(topicId, offset, appendedAt, key, body);
+  else
+    db.stmt(
+      `INSERT INTO events (event_key, appended_at, partition_key, body, subject, subject_version)
+       VALUES (${KEY}, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))`,
+    ).run(topicId, offset, appendedAt, key, body, subject.subject, subject.version);
 }
 
 function toRecord(topic: string, row: EventRow): LogRecord {
@@ -39,6 +47,7 @@ function toRecord(topic: string, row: EventRow): LogRecord {
     appendedAt: row.appended_at,
     key: row.partition_key,
     body: row.body,
+    ...(row.subject_version === null ? {} : { subjectVersion: row.subject_version }),
   };
 }
 
@@ -49,7 +58,7 @@ export function readEvent(
   offset: number,
 ): LogRecord | null {
   const row = db.get<EventRow>(
-    `SELECT ?2 AS offset, appended_at, partition_key, body FROM events WHERE event_key = ${KEY}`,
+    `SELECT ?2 AS offset, appended_at, partition_key, body, subject_version FROM events WHERE event_key = ${KEY}`,
     topicId,
     offset,
   );
@@ -68,7 +77,7 @@ export function readRange(
   if (limit <= 0 || to < from) return [];
   return db
     .all<EventRow>(
-      `SELECT event_key - ${topicKeySql("?1")} AS offset, appended_at, partition_key, body
+      `SELECT event_key - ${topicKeySql("?1")} AS offset, appended_at, partition_key, body, subject_version
          FROM events WHERE event_key BETWEEN ${KEY} AND ${UPTO}
          ORDER BY event_key LIMIT ?4`,
       topicId,

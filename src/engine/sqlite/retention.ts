@@ -19,6 +19,12 @@ import { deleteRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
 import { promoteKey } from "./key-order.js";
 import { eventKeySql, OFFSET_MASK, topicKeySql } from "./schema.js";
+import {
+  clearStaleSubjectChunk,
+  dropSubjectChunk,
+  staleSubjectTopic,
+  subjectBackfillChunkJob,
+} from "./subject-index.js";
 import { loadAllTopics, type TopicState } from "./topic-state.js";
 
 const CHUNK = 5_000;
@@ -115,6 +121,7 @@ export function dropChunkJob(tx: JobTx): boolean {
   if (dropped === undefined) return false;
   const id = dropped.topic_id;
   if (dropIndexChunk(tx.db, id, CHUNK) === CHUNK) return true;
+  if (dropSubjectChunk(tx.db, id, CHUNK) === CHUNK) return true;
   const deleted = tx.db.run(
     `DELETE FROM events WHERE event_key IN (
        SELECT event_key FROM events
@@ -132,7 +139,9 @@ export function dropChunkJob(tx: JobTx): boolean {
 /** Deletes one chunk of the rows of a removed index; false when none is left. */
 function dropStaleIndexJob(tx: JobTx): boolean {
   const topicId = staleIndexTopic(tx.db);
-  return topicId !== null && dropIndexChunk(tx.db, topicId, CHUNK) > 0;
+  if (topicId !== null && dropIndexChunk(tx.db, topicId, CHUNK) > 0) return true;
+  const subjects = staleSubjectTopic(tx.db);
+  return subjects !== null && clearStaleSubjectChunk(tx.db, subjects, CHUNK) > 0;
 }
 
 /** Forgets dedupe entries that left their topic's window, for topics nobody appends to. */
@@ -167,6 +176,9 @@ async function giveSpaceBack(ctx: EngineContext): Promise<void> {
 export async function backfillIndexes(ctx: EngineContext): Promise<void> {
   while (!ctx.isClosed() && (await ctx.writer.submit(CHUNK, backfillChunkJob))) {
     // one chunk per job until no topic has a backfill left
+  }
+  while (!ctx.isClosed() && (await ctx.writer.submit(CHUNK, subjectBackfillChunkJob))) {
+    // likewise for subject versions, oldest first
   }
 }
 

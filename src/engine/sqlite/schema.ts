@@ -184,6 +184,24 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX correlation_index_by_id ON correlation_index (correlation_id, appended_at);
   CREATE INDEX correlation_index_by_topic ON correlation_index (topic_id, event_offset);
   `,
+  // The subject index (API.md "Event streams per subject", subject-index.ts): NULL without
+  // it, 0 when ready, n > 0 while the events from offset n on are still being numbered.
+  // Heads keep each stream's version (retention never lowers it); an event keeps its subject
+  // and version on its own row, so a stream is one range of a partial index that goes with
+  // the events (retention needs no extra delete) and log reads carry the version.
+  `
+  ALTER TABLE topics ADD COLUMN subject_index INTEGER;
+  ALTER TABLE events ADD COLUMN subject TEXT;
+  ALTER TABLE events ADD COLUMN subject_version INTEGER;
+  CREATE TABLE subject_heads (
+    topic_id INTEGER NOT NULL,
+    subject  TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    PRIMARY KEY (topic_id, subject)
+  ) WITHOUT ROWID;
+  CREATE INDEX events_by_subject ON events (event_key >> ${OFFSET_BITS}, subject, subject_version)
+    WHERE subject_version IS NOT NULL;
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

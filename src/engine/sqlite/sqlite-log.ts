@@ -3,12 +3,14 @@ import type { TopicConfig } from "../../core/config.js";
 import type { LogPosition } from "../../core/positions.js";
 import type { LogRecord } from "../../core/stored-event.js";
 import type {
+  AppendCondition,
   Appended,
   EventLog,
   FlowPage,
   LogPage,
   NewEvent,
   RetentionResult,
+  SubjectPage,
   TopicStats,
 } from "../engine.js";
 import { appendJob } from "./append.js";
@@ -18,6 +20,7 @@ import { closedError, topicNotFound, toSwitchyardError } from "./errors.js";
 import { readPage, tailTopic } from "./read.js";
 import { backfillIndexes } from "./retention.js";
 import { topicStats } from "./stats.js";
+import { readSubjectPage } from "./subject-index.js";
 import { loadAllTopics, loadTopic } from "./topic-state.js";
 import { deleteTopicJob, putTopicJob } from "./topics.js";
 
@@ -66,15 +69,32 @@ export class SqliteEventLog implements EventLog {
     return deleted;
   }
 
-  append(topic: string, events: readonly NewEvent[]): Promise<readonly Appended[]> {
+  append(
+    topic: string,
+    events: readonly NewEvent[],
+    condition?: AppendCondition,
+  ): Promise<readonly Appended[]> {
     if (events.length === 0)
       return this.#read("appending", () => {
         if (loadTopic(this.#ctx.db, topic) === null) throw topicNotFound(topic);
         return [];
       });
     return this.#ctx.writer.submit(events.length, (tx) =>
-      appendJob(tx, topic, events, this.#ctx.topicChanged),
+      appendJob(tx, topic, events, this.#ctx.topicChanged, condition),
     );
+  }
+
+  readSubject(
+    topic: string,
+    subject: string,
+    fromVersion: number,
+    limit: number,
+  ): Promise<SubjectPage> {
+    return this.#read("reading a subject", () => {
+      const state = loadTopic(this.#ctx.db, topic);
+      if (state === null) throw topicNotFound(topic);
+      return readSubjectPage(this.#ctx.db, state, subject, fromVersion, limit);
+    });
   }
 
   read(topic: string, from: LogPosition, limit: number): Promise<LogPage> {

@@ -6,6 +6,7 @@ import { countInFlight } from "./delivery-rows.js";
 import { subscriptionNotFound, topicNotFound } from "./errors.js";
 import { readEvent } from "./events.js";
 import { OFFSET_BITS } from "./schema.js";
+import { subjectIndexStats } from "./subject-index.js";
 import { loadSubscription } from "./subscription-state.js";
 import { loadTopic, loadTopicById, type TopicState } from "./topic-state.js";
 
@@ -23,7 +24,14 @@ export function topicStats(db: Db, name: string): TopicStats {
 
 function indexesOf(db: Db, topic: TopicState): Pick<TopicStats, "indexes"> {
   const correlationid = indexStats(db, topic);
-  return correlationid === undefined ? {} : { indexes: { correlationid } };
+  const subject = subjectIndexStats(topic);
+  if (correlationid === undefined && subject === undefined) return {};
+  return {
+    indexes: {
+      ...(subject === undefined ? {} : { subject }),
+      ...(correlationid === undefined ? {} : { correlationid }),
+    },
+  };
 }
 
 function oldestUnackedAgeMs(

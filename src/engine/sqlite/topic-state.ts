@@ -3,7 +3,13 @@
  * `event_count`, `byte_count`) that replace MAX()/COUNT()/SUM() scans. A job loads the row
  * once, mutates the counters and writes them back before its savepoint is released.
  */
-import type { RetentionConfig, SchemaMode, TopicConfig, TopicSchemas } from "../../core/config.js";
+import type {
+  RetentionConfig,
+  SchemaMode,
+  TopicConfig,
+  TopicIndex,
+  TopicSchemas,
+} from "../../core/config.js";
 import type { Db } from "./database.js";
 
 interface TopicRow extends Record<string, unknown> {
@@ -18,6 +24,7 @@ interface TopicRow extends Record<string, unknown> {
   schema_mode: SchemaMode | null;
   schema_allow_unregistered: number | null;
   correlation_index: number | null;
+  subject_index: number | null;
   first_offset: number;
   last_offset: number;
   event_count: number;
@@ -38,10 +45,12 @@ export interface TopicState {
   lastAppendedAt: number;
   /** `topics.correlation_index`: null without the index, else its backfill mark (0 = ready). */
   correlationIndex: number | null;
+  /** `topics.subject_index`: null without the index, else its backfill mark (0 = ready). */
+  subjectIndex: number | null;
 }
 
 const SELECT = `SELECT topic_id, name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
-  retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered, correlation_index, first_offset, last_offset, event_count, byte_count,
+  retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered, correlation_index, subject_index, first_offset, last_offset, event_count, byte_count,
   last_appended_at FROM topics`;
 
 function retentionOf(row: TopicRow): RetentionConfig {
@@ -57,6 +66,13 @@ function schemasOf(row: TopicRow): { schemas?: TopicSchemas } {
   return {
     schemas: { mode: row.schema_mode, allowUnregisteredTypes: row.schema_allow_unregistered !== 0 },
   };
+}
+
+function indexesOf(row: TopicRow): Pick<TopicConfig, "indexes"> {
+  const indexes: TopicIndex[] = [];
+  if (row.subject_index !== null) indexes.push("subject");
+  if (row.correlation_index !== null) indexes.push("correlationid");
+  return indexes.length === 0 ? {} : { indexes };
 }
 
 function countersOf(t: {
@@ -87,7 +103,7 @@ function toState(row: TopicRow): TopicState {
       maxEventBytes: row.max_event_bytes,
       ...(row.owner === null ? {} : { owner: row.owner }),
       ...schemasOf(row),
-      ...(row.correlation_index === null ? {} : { indexes: ["correlationid"] }),
+      ...indexesOf(row),
     },
     firstOffset: row.first_offset,
     lastOffset: row.last_offset,
@@ -95,6 +111,7 @@ function toState(row: TopicRow): TopicState {
     byteCount: row.byte_count,
     lastAppendedAt: row.last_appended_at,
     correlationIndex: row.correlation_index,
+    subjectIndex: row.subject_index,
   };
 }
 

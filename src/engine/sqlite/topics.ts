@@ -9,6 +9,7 @@ import { SwitchyardError } from "../../core/errors.js";
 import { dropIndexChunk, nextIndexState } from "./correlation-index.js";
 import type { JobTx } from "./job-tx.js";
 import { MAX_TOPIC_ID } from "./schema.js";
+import { dropSubjectChunk, nextSubjectIndexState } from "./subject-index.js";
 import { loadTopic } from "./topic-state.js";
 
 function retentionParams(config: TopicConfig): (number | null)[] {
@@ -19,6 +20,10 @@ function retentionParams(config: TopicConfig): (number | null)[] {
 function schemaParams(config: TopicConfig): (string | number | null)[] {
   const s = config.schemas;
   return s === undefined ? [null, null] : [s.mode, s.allowUnregisteredTypes ? 1 : 0];
+}
+
+function wantsSubjectIndex(config: TopicConfig): boolean {
+  return config.indexes?.includes("subject") ?? false;
 }
 
 function wantsCorrelationIndex(config: TopicConfig): boolean {
@@ -46,6 +51,17 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
       next,
       existing.topic_id,
     );
+    const currentSubjects = state?.subjectIndex ?? null;
+    const nextSubjects = nextSubjectIndexState(wantsSubjectIndex(config), currentSubjects, state);
+    if (nextSubjects !== null && currentSubjects === null)
+      while (dropSubjectChunk(tx.db, existing.topic_id, 10_000) > 0) {
+        // as above: versions of a re-added index count the retained events afresh
+      }
+    tx.db.run(
+      "UPDATE topics SET subject_index = ? WHERE topic_id = ?",
+      nextSubjects,
+      existing.topic_id,
+    );
     // The owner marker and the schema settings are sticky: a put without them keeps them.
     tx.db.run(
       `UPDATE topics SET dedupe_window_ms = ?, max_event_bytes = ?, retention_max_age_ms = ?,
@@ -65,8 +81,8 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
   const inserted = tx.db.get<{ topic_id: number }>(
     `INSERT INTO topics (name, dedupe_window_ms, max_event_bytes, retention_max_age_ms,
        retention_max_bytes, retention_max_events, owner, schema_mode, schema_allow_unregistered,
-       correlation_index, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
+       correlation_index, subject_index, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING topic_id`,
     config.name,
     config.dedupeWindowMs,
     config.maxEventBytes,
@@ -74,6 +90,7 @@ export function putTopicJob(tx: JobTx, config: TopicConfig): { readonly created:
     config.owner ?? null,
     ...schemaParams(config),
     wantsCorrelationIndex(config) ? 0 : null,
+    wantsSubjectIndex(config) ? 0 : null,
     tx.now,
   );
   if (inserted === undefined || inserted.topic_id > MAX_TOPIC_ID)

@@ -138,6 +138,7 @@ export const ROUTE_SCOPES: ReadonlyMap<string, ScopeRule> = new Map<string, Scop
   ["DELETE /v1/topics/:topic", deleteTopic],
   ["POST /v1/topics/:topic/events", on("publish", "topic")],
   ["GET /v1/topics/:topic/events", on("read", "topic")],
+  ["GET /v1/topics/:topic/subjects/:subject/events", on("read", "topic")],
   // Any key; the events of topics it may not read are left out and counted (`hidden`).
   [
     "GET /v1/flows/:correlationid",

@@ -1,17 +1,23 @@
 import { SwitchyardError } from "../../core/errors.js";
+import { SUBJECT_MAX_BYTES } from "../../engine/engine.js";
 import { mayManage } from "../auth/visible.js";
 import { headerPointers } from "../binary-mode.js";
 import { type Params, type RouteContext, sendJson } from "../context.js";
 import { parsePublishRequest } from "../publish-request.js";
-import { parseReadQuery } from "../read-query.js";
-import { eventsPageJson, publishJson } from "../render.js";
+import { parseExpectedVersion, parseReadQuery, parseSubjectQuery } from "../read-query.js";
+import { eventsPageJson, publishJson, subjectPageJson } from "../render.js";
 
 type EventsRequest = { Params: Params<"topic">; Querystring: Record<string, unknown> };
+type SubjectRequest = {
+  Params: Params<"topic" | "subject">;
+  Querystring: Record<string, unknown>;
+};
 
 export function eventRoutes({ app, broker, rateLimits, metrics }: RouteContext): void {
   const publish = { config: { ownBodyTypes: true } } as const;
   app.post<EventsRequest>("/v1/topics/:topic/events", publish, async (request, reply) => {
     const body = request.body as Buffer | string | undefined;
+    const expectedVersion = parseExpectedVersion(request.query);
     const { mode, events } = parsePublishRequest(request.headers, body);
     const topic = request.params.topic;
     // Charged once the count is known, before anything is written.
@@ -32,6 +38,7 @@ export function eventRoutes({ app, broker, rateLimits, metrics }: RouteContext):
         mode === "batch",
         (name) => mayManage(principal, name),
         transport,
+        expectedVersion === undefined ? {} : { expectedVersion },
       );
       // Received → durable: Fastify's clock started when the request arrived.
       metrics.publishLatency(topic).observe(reply.elapsedTime / 1000);
@@ -52,5 +59,21 @@ export function eventRoutes({ app, broker, rateLimits, metrics }: RouteContext):
     const { from, limit } = parseReadQuery(request.query);
     const page = await broker.read(request.params.topic, from, limit);
     return sendJson(reply, 200, eventsPageJson(page));
+  });
+
+  // API.md "Event streams per subject"; Fastify has percent-decoded the subject already.
+  app.get<SubjectRequest>("/v1/topics/:topic/subjects/:subject/events", async (request, reply) => {
+    const { fromVersion, limit } = parseSubjectQuery(request.query);
+    const subject = request.params.subject;
+    if (Buffer.byteLength(subject) > SUBJECT_MAX_BYTES)
+      throw new SwitchyardError(
+        "invalid_request",
+        `subject is longer than ${SUBJECT_MAX_BYTES} bytes`,
+        {
+          errors: [{ pointer: "path:subject", message: `at most ${SUBJECT_MAX_BYTES} bytes` }],
+        },
+      );
+    const page = await broker.readSubject(request.params.topic, subject, fromVersion, limit);
+    return sendJson(reply, 200, subjectPageJson(page));
   });
 }

@@ -1,0 +1,138 @@
+/**
+ * The crash windows of the subject ledger (docs/scale-out.md "Subject streams"), played on
+ * one server by writing what a node lost part way would have left: a reservation alone (lost
+ * after step 1), and a reservation whose event was already appended (lost after step 2). The
+ * next append to that subject must roll it forward: the kept event stored exactly once, at
+ * the reserved version, and no version skipped.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { jetstream } from "@nats-io/jetstream";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type NatsServers,
+  natsServerAvailable,
+  startNatsServer,
+} from "../../../test/support/nats-server.js";
+import { SwitchyardError } from "../../core/errors.js";
+import { eventOf, newEvent, topicConfig } from "../conformance/fixtures.js";
+import { NatsEngine } from "./index.js";
+import { escapeName, Names } from "./names.js";
+import { eventMsgId } from "./publisher.js";
+
+let serial = 0;
+const unique = (label: string) => `${label}-${randomBytes(3).toString("hex")}-${++serial}`;
+
+describe.runIf(natsServerAvailable())("NATS engine: a subject append lost part way", () => {
+  let servers: NatsServers;
+  let engine: NatsEngine;
+  let raw: NatsConnection;
+  const prefix = `L${randomBytes(3).toString("hex")}`;
+  const names = new Names(prefix);
+
+  beforeAll(async () => {
+    servers = await startNatsServer();
+    engine = await NatsEngine.open({ servers: servers.url, prefix, timeoutMs: 5_000 });
+    raw = await connect({ servers: servers.url });
+  });
+
+  afterAll(async () => {
+    await raw?.close();
+    await engine?.close();
+    await servers?.close();
+  });
+
+  const ledgerSubject = (topic: string, subject: string) =>
+    `${prefix}.sv.${escapeName(topic)}.${createHash("sha256").update(subject).digest("hex").slice(0, 32)}`;
+
+  async function reserve(topic: string, subject: string, event: ReturnType<typeof newEvent>) {
+    const h = headers();
+    h.set("Nats-Expected-Last-Subject-Sequence", "0");
+    const entry = { k: "r", v: 1, m: eventMsgId(event.source, event.id), b: event.body, key: null };
+    await jetstream(raw).publish(ledgerSubject(topic, subject), JSON.stringify(entry), {
+      headers: h,
+    });
+  }
+
+  async function conflictVersion(action: Promise<unknown>): Promise<number> {
+    const error = await action.then(
+      () => new Error("expected version_conflict"),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SwitchyardError);
+    expect((error as SwitchyardError).code).toBe("version_conflict");
+    return Number((error as SwitchyardError).details?.currentVersion);
+  }
+
+  for (const stored of [false, true])
+    it(`rolls a reservation forward when the node was lost ${stored ? "after appending the event" : "before appending the event"}`, async () => {
+      const topic = unique("t");
+      await engine.log.putTopic(topicConfig(topic, { indexes: ["subject"] }));
+      const subject = unique("order");
+      const kept = newEvent({ id: "kept", extensions: { subject } });
+      await reserve(topic, subject, kept);
+      if (stored) {
+        const h = headers();
+        h.set("Nats-Msg-Id", eventMsgId(kept.source, kept.id));
+        h.set("Sy-Subject-Version", "1");
+        await jetstream(raw).publish(names.topicSubject(topic), kept.body, { headers: h });
+      }
+      // A writer that saw no stream yet finds the rolled-forward version instead.
+      const next = newEvent({ id: "next", extensions: { subject } });
+      expect(await conflictVersion(engine.log.append(topic, [next], { expectedVersion: 0 }))).toBe(
+        1,
+      );
+      expect(await engine.log.append(topic, [next], { expectedVersion: 1 })).toEqual([
+        { offset: 2, duplicate: false, subjectVersion: 2 },
+      ]);
+      const page = await engine.log.readSubject(topic, subject, 1, 10);
+      expect(page.records.map((r) => [eventOf(r).id, r.subjectVersion, r.offset])).toEqual([
+        ["kept", 1, 1],
+        ["next", 2, 2],
+      ]);
+      expect((await engine.log.stats(topic)).lastOffset).toBe(2);
+      // The writer of the lost append retries it: a duplicate, not a second copy.
+      expect(await engine.log.append(topic, [kept], { expectedVersion: 0 })).toEqual([
+        { offset: 1, duplicate: true, subjectVersion: 1 },
+      ]);
+    });
+
+  it("lets one writer win each version across two nodes of one installation", async () => {
+    const other = await NatsEngine.open({ servers: servers.url, prefix, timeoutMs: 5_000 });
+    try {
+      const topic = unique("t");
+      await engine.log.putTopic(topicConfig(topic, { indexes: ["subject"] }));
+      const subject = unique("hot");
+      const nodes = [engine, other];
+      const wins: number[] = [];
+      let seen = Array.from({ length: 20 }, () => 0);
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.allSettled(
+          seen.map((version, w) =>
+            (nodes[w % 2] as NatsEngine).log.append(
+              topic,
+              [newEvent({ id: `w${w}-r${round}`, extensions: { subject } })],
+              { expectedVersion: version },
+            ),
+          ),
+        );
+        seen = results.map((result) => {
+          if (result.status === "fulfilled") {
+            const [appended] = result.value;
+            const v = appended !== undefined && "offset" in appended ? appended.subjectVersion : -1;
+            wins.push(v ?? -1);
+            return v ?? -1;
+          }
+          const error = result.reason as SwitchyardError;
+          expect(error.code).toBe("version_conflict");
+          return Number(error.details?.currentVersion);
+        });
+      }
+      expect([...wins].sort((a, b) => a - b)).toEqual(wins.map((_, i) => i + 1));
+      expect((await engine.log.stats(topic)).lastOffset).toBe(wins.length);
+      expect((await other.log.readSubject(topic, subject, 1, 100)).version).toBe(wins.length);
+    } finally {
+      await other.close();
+    }
+  });
+});
