@@ -19,6 +19,7 @@ import { readTests } from "./read.js";
 import { releaseTests } from "./release.js";
 import { restartTests } from "./restart.js";
 import { retentionTests } from "./retention.js";
+import { scheduledTests } from "./scheduled.js";
 import { seekTests } from "./seek.js";
 import { settleTests } from "./settle.js";
 import { statsTests } from "./stats.js";
@@ -54,5 +55,6 @@ export function engineConformance(harness: EngineHarness): void {
     restartTests(harness);
     catalogTests(harness);
     flowTests(harness);
+    scheduledTests(harness);
   });
 }

@@ -38,6 +38,8 @@ const INFLIGHT_MAX_PAUSE_MS = 250;
 export class NatsEventLog implements EventLog {
   readonly topics: TopicCatalog;
   readonly flows: FlowIndex;
+  /** Runs after a topic is deleted (the engine drops its pending scheduled events). */
+  onTopicDeleted: ((topic: string) => Promise<void>) | null = null;
   readonly #ctx: NatsContext;
 
   constructor(ctx: NatsContext, puller: Puller) {
@@ -71,6 +73,7 @@ export class NatsEventLog implements EventLog {
     return this.#guard("deleting a topic", async () => {
       const deleted = await this.topics.delete(name);
       if (deleted) await this.flows.drop(name);
+      if (deleted) await this.onTopicDeleted?.(name);
       return deleted;
     });
   }

@@ -1,0 +1,280 @@
+/**
+ * `ScheduleStore` over an engine's Catalog, for engines without a local transaction across
+ * the log and a pending table (NATS: the Catalog is a KV bucket every node shares, so
+ * pending events survive the loss of any node). Two records per pending event:
+ *
+ * - `scheduled` `{topic}/{deliverAt, zero-padded}/{hash of source+id}`: the event, in due
+ *   order by key, with a `state`;
+ * - `scheduled-id` `{topic}/{hash of id}/{hash of source}`: claims the (`source`, `id`)
+ *   pair with a create-only write, so a repeat is a duplicate on every node, and lets a
+ *   cancel find the event by id.
+ *
+ * Firing and cancelling race on the event record's revision: a firing first moves it from
+ * `pending` to `firing` (compare-and-set), a cancel deletes it only while `pending`, so
+ * exactly one wins. A firing then appends with the deterministic message id and deletes the
+ * records; one that died in between is retried after `STALE_FIRING_MS` and the store drops
+ * the second copy as a duplicate (inside its dedupe window, which is longer).
+ *
+ * Cost: list, fire and `due` read the topic's (or every) pending record, which suits the
+ * thousands, not the million the API allows (docs/scheduled-events.md).
+ */
+import { createHash } from "node:crypto";
+import { isSwitchyardError, SwitchyardError } from "../core/errors.js";
+import {
+  CATALOG_MAX_VALUE_BYTES,
+  type CancelResult,
+  type Catalog,
+  type CatalogEntry,
+  MAX_PENDING_PER_TOPIC,
+  type PendingEvent,
+  type Scheduled,
+  type ScheduledPage,
+  type ScheduleStore,
+} from "./engine.js";
+import { scheduledMessageId } from "./scheduled-id.js";
+
+const EVENTS = "scheduled";
+const IDS = "scheduled-id";
+/** A firing not finished after this long is taken over (its node died or lost the store). */
+const STALE_FIRING_MS = 30_000;
+/** Room for the record's other fields beside the event's JSON. */
+const MAX_BODY_BYTES = CATALOG_MAX_VALUE_BYTES - 8 * 1024;
+
+interface EventValue {
+  readonly [field: string]: unknown;
+  readonly id: string;
+  readonly source: string;
+  readonly deliverAt: number;
+  readonly key: string | null;
+  readonly body: string;
+  readonly state: "pending" | "firing";
+  readonly firingAt?: number;
+}
+
+/** How a firing reaches the log: whether each item is stored (a duplicate counts), null if the topic is gone. */
+export type FireAppend = (
+  topic: string,
+  items: readonly { readonly body: string; readonly key: string | null; readonly msgId: string }[],
+) => Promise<readonly boolean[] | null>;
+
+export interface CatalogScheduleDeps {
+  readonly catalog: Catalog;
+  readonly topicExists: (topic: string) => Promise<boolean>;
+  readonly append: FireAppend;
+  readonly now: () => number;
+}
+
+const hash = (text: string): string =>
+  createHash("sha256").update(text).digest("base64url").slice(0, 22);
+
+const topicKey = (topic: string): string => Buffer.from(topic).toString("base64url");
+const topicOf = (key: string): string =>
+  Buffer.from(key.slice(0, key.indexOf("/")), "base64url").toString();
+
+function eventKey(topic: string, source: string, id: string, deliverAt: number): string {
+  return `${topicKey(topic)}/${String(deliverAt).padStart(15, "0")}/${hash(`${source}\u0000${id}`)}`;
+}
+
+const idKey = (topic: string, source: string, id: string): string =>
+  `${topicKey(topic)}/${hash(id)}/${hash(source)}`;
+
+function valueOf(entry: CatalogEntry): EventValue {
+  return entry.value as EventValue;
+}
+
+function isConflict(error: unknown): boolean {
+  return isSwitchyardError(error) && error.code === "revision_conflict";
+}
+
+export class CatalogScheduleStore implements ScheduleStore {
+  readonly #deps: CatalogScheduleDeps;
+
+  constructor(deps: CatalogScheduleDeps) {
+    this.#deps = deps;
+  }
+
+  async #requireTopic(topic: string): Promise<void> {
+    if (!(await this.#deps.topicExists(topic)))
+      throw new SwitchyardError("topic_not_found", `topic ${topic} does not exist`);
+  }
+
+  async schedule(topic: string, events: readonly PendingEvent[]): Promise<readonly Scheduled[]> {
+    await this.#requireTopic(topic);
+    for (const { event } of events)
+      if (Buffer.byteLength(event.body) > MAX_BODY_BYTES)
+        throw new SwitchyardError(
+          "event_too_large",
+          `a scheduled event is at most ${MAX_BODY_BYTES} bytes on this engine`,
+        );
+    const { catalog } = this.#deps;
+    const pending = (await catalog.list(IDS, `${topicKey(topic)}/`)).length;
+    if (pending + events.length > MAX_PENDING_PER_TOPIC)
+      throw new SwitchyardError(
+        "rate_limited",
+        `topic ${topic} already holds the most pending scheduled events (${MAX_PENDING_PER_TOPIC}); retry once some have fired`,
+        { retryAfterSeconds: 1 },
+      );
+    const results: Scheduled[] = [];
+    for (const { event, deliverAt } of events) {
+      const claim = idKey(topic, event.source, event.id);
+      const ref = eventKey(topic, event.source, event.id, deliverAt);
+      const existing = await this.#claim(claim, ref);
+      if (existing !== null) {
+        results.push({ deliverAt: existing, duplicate: true });
+        continue;
+      }
+      const value: EventValue = {
+        id: event.id,
+        source: event.source,
+        deliverAt,
+        key: event.key,
+        body: event.body,
+        state: "pending",
+      };
+      await catalog.put(EVENTS, ref, value);
+      results.push({ deliverAt, duplicate: false });
+    }
+    return results;
+  }
+
+  /** Claims the pair for `ref`; the due time of the pending event holding it, or null once claimed. */
+  async #claim(claim: string, ref: string): Promise<number | null> {
+    const { catalog } = this.#deps;
+    try {
+      await catalog.put(IDS, claim, { ref }, { expectedRevision: 0 });
+      return null;
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    const held = await catalog.get(IDS, claim);
+    const heldRef = typeof held?.value.ref === "string" ? held.value.ref : null;
+    const event = heldRef === null ? null : await catalog.get(EVENTS, heldRef);
+    if (event !== null) return valueOf(event).deliverAt;
+    // A claim whose event is gone (a node died between the two writes): take it over.
+    await catalog.put(IDS, claim, { ref }, { expectedRevision: held?.revision ?? 0 });
+    return null;
+  }
+
+  async list(topic: string, limit: number, after: string | null): Promise<ScheduledPage> {
+    await this.#requireTopic(topic);
+    const from = after === null ? null : Buffer.from(after, "base64url").toString();
+    if (from !== null && !from.startsWith(`${topicKey(topic)}/`))
+      throw new SwitchyardError("invalid_request", "after: not a page token of this list", {
+        errors: [{ pointer: "query:after", message: "is not a page token of this list" }],
+      });
+    const all = await this.#deps.catalog.list(EVENTS, `${topicKey(topic)}/`);
+    const rest = from === null ? all : all.filter((e) => e.key > from);
+    const page = rest.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      records: page.map((e) => {
+        const v = valueOf(e);
+        return { id: v.id, source: v.source, deliverAt: v.deliverAt, body: v.body };
+      }),
+      next:
+        rest.length > limit && last !== undefined
+          ? Buffer.from(last.key).toString("base64url")
+          : null,
+    };
+  }
+
+  async cancel(topic: string, id: string, source: string | null): Promise<CancelResult> {
+    await this.#requireTopic(topic);
+    const { catalog } = this.#deps;
+    const claims =
+      source === null
+        ? await catalog.list(IDS, `${topicKey(topic)}/${hash(id)}/`)
+        : [await catalog.get(IDS, idKey(topic, source, id))].filter(
+            (c): c is CatalogEntry => c !== null,
+          );
+    const live: { claim: CatalogEntry; event: CatalogEntry }[] = [];
+    for (const claim of claims) {
+      const ref = typeof claim.value.ref === "string" ? claim.value.ref : "";
+      const event = ref === "" ? null : await catalog.get(EVENTS, ref);
+      if (event !== null && valueOf(event).id === id) live.push({ claim, event });
+    }
+    const [only] = live;
+    if (only === undefined) return "not_found";
+    if (live.length > 1) return "ambiguous";
+    if (valueOf(only.event).state !== "pending") return "not_found";
+    try {
+      await catalog.delete(EVENTS, only.event.key, { expectedRevision: only.event.revision });
+    } catch (error) {
+      if (isConflict(error)) return "not_found"; // a firing claimed it first
+      throw error;
+    }
+    await catalog
+      .delete(IDS, only.claim.key, { expectedRevision: only.claim.revision })
+      .catch(() => undefined);
+    return "cancelled";
+  }
+
+  async due(): Promise<ReadonlyMap<string, number>> {
+    const due = new Map<string, number>();
+    for (const entry of await this.#deps.catalog.list(EVENTS)) {
+      const topic = topicOf(entry.key);
+      if (!due.has(topic)) due.set(topic, valueOf(entry).deliverAt); // keys are in due order
+    }
+    return due;
+  }
+
+  async fire(topic: string, now: number, limit: number): Promise<number> {
+    const { catalog } = this.#deps;
+    const due = (await catalog.list(EVENTS, `${topicKey(topic)}/`))
+      .filter((e) => valueOf(e).deliverAt <= now)
+      .slice(0, limit);
+    const claimed: CatalogEntry[] = [];
+    for (const entry of due) {
+      const v = valueOf(entry);
+      const at = this.#deps.now();
+      if (v.state === "firing" && at - (v.firingAt ?? 0) < STALE_FIRING_MS) continue;
+      try {
+        const revision = await catalog.put(
+          EVENTS,
+          entry.key,
+          { ...v, state: "firing", firingAt: at },
+          { expectedRevision: entry.revision },
+        );
+        claimed.push({ ...entry, revision });
+      } catch (error) {
+        if (!isConflict(error)) throw error; // cancelled, or claimed by another node
+      }
+    }
+    if (claimed.length === 0) return 0;
+    const items = claimed.map((e) => {
+      const v = valueOf(e);
+      return {
+        body: v.body,
+        key: v.key,
+        msgId: scheduledMessageId(topic, v.source, v.id, v.deliverAt),
+      };
+    });
+    const stored = await this.#deps.append(topic, items);
+    if (stored === null) {
+      await this.drop(topic);
+      return 0;
+    }
+    let fired = 0;
+    for (let i = 0; i < claimed.length; i++) {
+      const entry = claimed[i] as CatalogEntry;
+      if (stored[i] !== true) continue; // left `firing`: retried once stale
+      fired++;
+      const v = valueOf(entry);
+      await catalog.delete(EVENTS, entry.key).catch(() => undefined);
+      const claim = await catalog.get(IDS, idKey(topic, v.source, v.id));
+      if (claim !== null && claim.value.ref === entry.key)
+        await catalog
+          .delete(IDS, claim.key, { expectedRevision: claim.revision })
+          .catch(() => undefined);
+    }
+    return fired;
+  }
+
+  /** Drops every pending event of a deleted topic. */
+  async drop(topic: string): Promise<void> {
+    const { catalog } = this.#deps;
+    for (const kind of [EVENTS, IDS])
+      for (const entry of await catalog.list(kind, `${topicKey(topic)}/`))
+        await catalog.delete(kind, entry.key).catch(() => undefined);
+  }
+}
