@@ -78,7 +78,7 @@ function eventKey(topic: string, source: string, id: string, deliverAt: number):
 const idKey = (topic: string, source: string, id: string): string =>
   `${topicKey(topic)}/${hash(id)}/${hash(source)}`;
 
-function valueOf(entry: CatalogEntry): EventValue {
+function pendingOf(entry: CatalogEntry): EventValue {
   return entry.value as EventValue;
 }
 
@@ -149,7 +149,7 @@ export class CatalogScheduleStore implements ScheduleStore {
     const held = await catalog.get(IDS, claim);
     const heldRef = typeof held?.value.ref === "string" ? held.value.ref : null;
     const event = heldRef === null ? null : await catalog.get(EVENTS, heldRef);
-    if (event !== null) return valueOf(event).deliverAt;
+    if (event !== null) return pendingOf(event).deliverAt;
     // A claim whose event is gone (a node died between the two writes): take it over.
     await catalog.put(IDS, claim, { ref }, { expectedRevision: held?.revision ?? 0 });
     return null;
@@ -168,7 +168,7 @@ export class CatalogScheduleStore implements ScheduleStore {
     const last = page.at(-1);
     return {
       records: page.map((e) => {
-        const v = valueOf(e);
+        const v = pendingOf(e);
         return { id: v.id, source: v.source, deliverAt: v.deliverAt, body: v.body };
       }),
       next:
@@ -191,12 +191,12 @@ export class CatalogScheduleStore implements ScheduleStore {
     for (const claim of claims) {
       const ref = typeof claim.value.ref === "string" ? claim.value.ref : "";
       const event = ref === "" ? null : await catalog.get(EVENTS, ref);
-      if (event !== null && valueOf(event).id === id) live.push({ claim, event });
+      if (event !== null && pendingOf(event).id === id) live.push({ claim, event });
     }
     const [only] = live;
     if (only === undefined) return "not_found";
     if (live.length > 1) return "ambiguous";
-    if (valueOf(only.event).state !== "pending") return "not_found";
+    if (pendingOf(only.event).state !== "pending") return "not_found";
     try {
       await catalog.delete(EVENTS, only.event.key, { expectedRevision: only.event.revision });
     } catch (error) {
@@ -213,7 +213,7 @@ export class CatalogScheduleStore implements ScheduleStore {
     const due = new Map<string, number>();
     for (const entry of await this.#deps.catalog.list(EVENTS)) {
       const topic = topicOf(entry.key);
-      if (!due.has(topic)) due.set(topic, valueOf(entry).deliverAt); // keys are in due order
+      if (!due.has(topic)) due.set(topic, pendingOf(entry).deliverAt); // keys are in due order
     }
     return due;
   }
@@ -221,11 +221,11 @@ export class CatalogScheduleStore implements ScheduleStore {
   async fire(topic: string, now: number, limit: number): Promise<number> {
     const { catalog } = this.#deps;
     const due = (await catalog.list(EVENTS, `${topicKey(topic)}/`))
-      .filter((e) => valueOf(e).deliverAt <= now)
+      .filter((e) => pendingOf(e).deliverAt <= now)
       .slice(0, limit);
     const claimed: CatalogEntry[] = [];
     for (const entry of due) {
-      const v = valueOf(entry);
+      const v = pendingOf(entry);
       const at = this.#deps.now();
       if (v.state === "firing" && at - (v.firingAt ?? 0) < STALE_FIRING_MS) continue;
       try {
@@ -242,7 +242,7 @@ export class CatalogScheduleStore implements ScheduleStore {
     }
     if (claimed.length === 0) return 0;
     const items = claimed.map((e) => {
-      const v = valueOf(e);
+      const v = pendingOf(e);
       return {
         body: v.body,
         key: v.key,
@@ -259,7 +259,7 @@ export class CatalogScheduleStore implements ScheduleStore {
       const entry = claimed[i] as CatalogEntry;
       if (stored[i] !== true) continue; // left `firing`: retried once stale
       fired++;
-      const v = valueOf(entry);
+      const v = pendingOf(entry);
       await catalog.delete(EVENTS, entry.key).catch(() => undefined);
       const claim = await catalog.get(IDS, idKey(topic, v.source, v.id));
       if (claim !== null && claim.value.ref === entry.key)
