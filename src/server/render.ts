@@ -40,7 +40,9 @@ export function publishJson(result: PublishResult): string {
     out +=
       "error" in entry
         ? JSON.stringify({ id: entry.id, error: problemOf(entry.error) })
-        : `{"id":${JSON.stringify(entry.id)},"offset":${entry.offset},"duplicate":${entry.duplicate}}`;
+        : "scheduled" in entry
+          ? JSON.stringify(entry)
+          : `{"id":${JSON.stringify(entry.id)},"offset":${entry.offset},"duplicate":${entry.duplicate}}`;
   }
   return `${out}]}`;
 }
