@@ -1,6 +1,7 @@
 /**
- * Fires scheduled events (API.md "Scheduled events") when they fall due. One node of a
- * cluster fires at a time: it holds the `scheduler` lease in the Catalog (a record with a
+ * Fires scheduled events (API.md "Scheduled events") when they fall due. On an engine one
+ * router holds (SQLite) that router fires; on a shared one (NATS) one node of the cluster
+ * fires at a time: it holds the `scheduler` lease in the Catalog (a record with a
  * TTL, renewed with compare-and-set), so each topic's due events are appended by one node,
  * in due order. Any node takes the lease over once its holder stops renewing (a node lost).
  * Correctness never rests on the lease: the engine fires each event once whoever calls
@@ -85,6 +86,7 @@ export class Scheduler {
     this.#disarmAll();
     if (this.#leader) {
       this.#leader = false;
+      if (!this.#engine.scheduled.shared) return;
       await this.#engine.catalog
         .delete(LEASE_KIND, LEASE_KEY, { expectedRevision: this.#revision })
         .catch(() => undefined);
@@ -98,6 +100,15 @@ export class Scheduler {
 
   async #holdLease(): Promise<void> {
     if (this.#stopped) return;
+    if (!this.#engine.scheduled.shared) {
+      // One router per store by design: no one to agree with (and a killed predecessor's
+      // lease would otherwise hold firing back until it expired).
+      if (!this.#leader) {
+        this.#leader = true;
+        await this.#refresh();
+      }
+      return;
+    }
     const value = { node: this.#node };
     const ttlMs = this.#leaseMs;
     const catalog = this.#engine.catalog;

@@ -87,6 +87,7 @@ function isConflict(error: unknown): boolean {
 }
 
 export class CatalogScheduleStore implements ScheduleStore {
+  readonly shared = true;
   readonly #deps: CatalogScheduleDeps;
 
   constructor(deps: CatalogScheduleDeps) {

@@ -455,6 +455,11 @@ export type CancelResult = "cancelled" | "not_found" | "ambiguous";
  */
 export interface ScheduleStore {
   /**
+   * Whether several routers share this store (a cluster): then they must agree which one
+   * fires. False on an engine one router holds by design (its store lock): it fires alone.
+   */
+  readonly shared: boolean;
+  /**
    * Stores the events (all or none). A repeat of a pending `source`+`id` (earlier or in
    * this call) is a duplicate and stores nothing. Rejects with `topic_not_found`, or
    * `rate_limited` when the topic would hold more than `MAX_PENDING_PER_TOPIC` pending.

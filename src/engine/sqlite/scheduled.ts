@@ -158,6 +158,8 @@ function fireJob(
 }
 
 export class SqliteScheduleStore implements ScheduleStore {
+  /** The store lock admits one router: it fires without asking anyone. */
+  readonly shared = false;
   readonly #ctx: EngineContext;
 
   constructor(ctx: EngineContext) {
