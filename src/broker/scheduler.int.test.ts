@@ -67,6 +67,36 @@ async function logIds(name: string): Promise<string[]> {
 }
 
 describe("scheduled events", () => {
+  // First: the registry's view counts as stale once the manual clock has run far ahead.
+  it("checks schemas when a scheduled event is accepted, and stores the validated event", async () => {
+    const type = "sch.order.placed";
+    const schema = {
+      type: "object",
+      properties: { total: { type: "number" } },
+      required: ["total"],
+    };
+    expect((await call("PUT", `/v1/schemas/${type}`, { schema })).status).toBe(201);
+    const t = await topic("sch-schema", { schemas: { mode: "enforce" } });
+    const typed = (id: string, data: unknown) => ({
+      ...event(id, at(500_000)),
+      type,
+      datacontenttype: "application/json",
+      data,
+    });
+    const bad = await call("POST", `/v1/topics/${t}/events`, typed("v1", { total: "x" }));
+    expect(bad.status, JSON.stringify(bad.body)).toBe(422);
+    expect((bad.body as { code: string }).code).toBe("schema_violation");
+    expect((await call("GET", `/v1/topics/${t}/scheduled`)).body).toEqual({ scheduled: [] });
+    const good = await call("POST", `/v1/topics/${t}/events`, typed("v2", { total: 3 }));
+    expect(good.status).toBe(201);
+    const listed = (await call("GET", `/v1/topics/${t}/scheduled`)).body as {
+      scheduled: { event: { dataschema?: string } }[];
+    };
+    expect(listed.scheduled[0]?.event.dataschema).toMatch(
+      /\/v1\/schemas\/sch\.order\.placed\/versions\/1$/,
+    );
+  });
+
   it("accepts an event with a future deliverat without an offset and appends it when due", async () => {
     const t = await topic("sch-due");
     const published = await call("POST", `/v1/topics/${t}/events`, event("r1", at(10_000)));
