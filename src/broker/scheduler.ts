@@ -48,6 +48,8 @@ export class Scheduler {
   readonly #armed = new Map<string, Armed>();
   /** Topics being fired now: a timer that falls due meanwhile re-arms after. */
   readonly #firing = new Set<string>();
+  /** Topics whose timer fell due while they were being fired: fired again after. */
+  readonly #again = new Set<string>();
   #revision = 0;
   #leader = false;
   #stopped = true;
@@ -170,12 +172,18 @@ export class Scheduler {
 
   async #fire(topic: string): Promise<void> {
     this.#armed.delete(topic);
-    if (!this.#leader || this.#stopped || this.#firing.has(topic)) return;
+    if (!this.#leader || this.#stopped) return;
+    if (this.#firing.has(topic)) {
+      this.#again.add(topic);
+      return;
+    }
     this.#firing.add(topic);
+    let next: number | null = null;
     try {
       for (;;) {
-        const fired = await this.#engine.scheduled.fire(topic, this.#clock.now(), FIRE_BATCH);
-        if (fired < FIRE_BATCH || this.#stopped) break;
+        const result = await this.#engine.scheduled.fire(topic, this.#clock.now(), FIRE_BATCH);
+        next = result.next;
+        if (result.fired < FIRE_BATCH || this.#stopped) break;
       }
     } catch (error) {
       // The store is unreachable or the topic went away: the next refresh tries again.
@@ -185,9 +193,8 @@ export class Scheduler {
       this.#firing.delete(topic);
     }
     if (this.#stopped) return;
-    const next = await this.#engine.scheduled.due().catch(() => null);
-    const at = next?.get(topic);
-    if (at !== undefined) this.#arm(topic, at);
+    if (this.#again.delete(topic)) void this.#fire(topic);
+    else if (next !== null) this.#arm(topic, next);
   }
 }
 

@@ -3,9 +3,9 @@
  * the log and a pending table (NATS: the Catalog is a KV bucket every node shares, so
  * pending events survive the loss of any node). Two records per pending event:
  *
- * - `scheduled` `{topic}/{deliverAt, zero-padded}/{hash of source+id}`: the event, in due
+ * - `scheduled` `{topic}.{deliverAt, zero-padded}.{hash of source+id}`: the event, in due
  *   order by key, with a `state`;
- * - `scheduled-id` `{topic}/{hash of id}/{hash of source}`: claims the (`source`, `id`)
+ * - `scheduled-id` `{topic}.{hash of id}.{hash of source}`: claims the (`source`, `id`)
  *   pair with a create-only write, so a repeat is a duplicate on every node, and lets a
  *   cancel find the event by id.
  *
@@ -15,8 +15,9 @@
  * records; one that died in between is retried after `STALE_FIRING_MS` and the store drops
  * the second copy as a duplicate (inside its dedupe window, which is longer).
  *
- * Cost: list, fire and `due` read the topic's (or every) pending record, which suits the
- * thousands, not the million the API allows (docs/scheduled-events.md).
+ * Cost: list, fire and `due` list the keys of the topic's (or every) pending event, then
+ * read only the records they need (a page, the due ones); the keys name the due time.
+ * That suits tens of thousands, not the million the API allows (docs/scheduled-events.md).
  */
 import { createHash } from "node:crypto";
 import { isSwitchyardError, SwitchyardError } from "../core/errors.js";
@@ -25,6 +26,7 @@ import {
   type CancelResult,
   type Catalog,
   type CatalogEntry,
+  type FireResult,
   MAX_PENDING_PER_TOPIC,
   type PendingEvent,
   type Scheduled,
@@ -59,24 +61,42 @@ export type FireAppend = (
 
 export interface CatalogScheduleDeps {
   readonly catalog: Catalog;
+  /** The keys of `kind` starting with `prefix`, in any order, without their values. */
+  readonly keys?: (kind: string, prefix: string) => Promise<readonly string[]>;
   readonly topicExists: (topic: string) => Promise<boolean>;
   readonly append: FireAppend;
   readonly now: () => number;
 }
+
+/**
+ * When events another firing holds (or that failed here) are looked at again: soon, not at
+ * once, so a firing that cannot finish does not spin.
+ */
+const retryLater = (now: number): number => now + RETRY_MS;
+const RETRY_MS = 1_000;
 
 const hash = (text: string): string =>
   createHash("sha256").update(text).digest("base64url").slice(0, 22);
 
 const topicKey = (topic: string): string => Buffer.from(topic).toString("base64url");
 const topicOf = (key: string): string =>
-  Buffer.from(key.slice(0, key.indexOf("/")), "base64url").toString();
+  Buffer.from(key.slice(0, key.indexOf(".")), "base64url").toString();
+
+const DUE_DIGITS = 15;
 
 function eventKey(topic: string, source: string, id: string, deliverAt: number): string {
-  return `${topicKey(topic)}/${String(deliverAt).padStart(15, "0")}/${hash(`${source}\u0000${id}`)}`;
+  const due = String(Math.max(0, deliverAt)).padStart(DUE_DIGITS, "0");
+  return `${topicKey(topic)}.${due}.${hash(`${source}\u0000${id}`)}`;
+}
+
+/** The due time an event key names (its value holds the exact one). */
+function dueOfKey(key: string): number {
+  const first = key.indexOf(".");
+  return Number(key.slice(first + 1, first + 1 + DUE_DIGITS));
 }
 
 const idKey = (topic: string, source: string, id: string): string =>
-  `${topicKey(topic)}/${hash(id)}/${hash(source)}`;
+  `${topicKey(topic)}.${hash(id)}.${hash(source)}`;
 
 function pendingOf(entry: CatalogEntry): EventValue {
   return entry.value as EventValue;
@@ -94,6 +114,21 @@ export class CatalogScheduleStore implements ScheduleStore {
     this.#deps = deps;
   }
 
+  /** Sorted keys (due order for event keys). */
+  async #keys(kind: string, prefix: string): Promise<string[]> {
+    const keys =
+      this.#deps.keys === undefined
+        ? (await this.#deps.catalog.list(kind, prefix)).map((e) => e.key)
+        : await this.#deps.keys(kind, prefix);
+    return [...keys].sort();
+  }
+
+  /** The records of `keys` still there, in the keys' order. */
+  async #records(keys: readonly string[]): Promise<CatalogEntry[]> {
+    const entries = await Promise.all(keys.map((k) => this.#deps.catalog.get(EVENTS, k)));
+    return entries.filter((e): e is CatalogEntry => e !== null);
+  }
+
   async #requireTopic(topic: string): Promise<void> {
     if (!(await this.#deps.topicExists(topic)))
       throw new SwitchyardError("topic_not_found", `topic ${topic} does not exist`);
@@ -108,7 +143,7 @@ export class CatalogScheduleStore implements ScheduleStore {
           `a scheduled event is at most ${MAX_BODY_BYTES} bytes on this engine`,
         );
     const { catalog } = this.#deps;
-    const pending = (await catalog.list(IDS, `${topicKey(topic)}/`)).length;
+    const pending = (await this.#keys(IDS, `${topicKey(topic)}.`)).length;
     if (pending + events.length > MAX_PENDING_PER_TOPIC)
       throw new SwitchyardError(
         "rate_limited",
@@ -159,35 +194,33 @@ export class CatalogScheduleStore implements ScheduleStore {
   async list(topic: string, limit: number, after: string | null): Promise<ScheduledPage> {
     await this.#requireTopic(topic);
     const from = after === null ? null : Buffer.from(after, "base64url").toString();
-    if (from !== null && !from.startsWith(`${topicKey(topic)}/`))
+    if (from !== null && !from.startsWith(`${topicKey(topic)}.`))
       throw new SwitchyardError("invalid_request", "after: not a page token of this list", {
         errors: [{ pointer: "query:after", message: "is not a page token of this list" }],
       });
-    const all = await this.#deps.catalog.list(EVENTS, `${topicKey(topic)}/`);
-    const rest = from === null ? all : all.filter((e) => e.key > from);
-    const page = rest.slice(0, limit);
-    const last = page.at(-1);
+    const all = await this.#keys(EVENTS, `${topicKey(topic)}.`);
+    const rest = from === null ? all : all.filter((k) => k > from);
+    const page = await this.#records(rest.slice(0, limit));
+    const last = rest.length > limit ? rest[limit - 1] : undefined;
     return {
       records: page.map((e) => {
         const v = pendingOf(e);
         return { id: v.id, source: v.source, deliverAt: v.deliverAt, body: v.body };
       }),
-      next:
-        rest.length > limit && last !== undefined
-          ? Buffer.from(last.key).toString("base64url")
-          : null,
+      next: last === undefined ? null : Buffer.from(last).toString("base64url"),
     };
   }
 
   async cancel(topic: string, id: string, source: string | null): Promise<CancelResult> {
     await this.#requireTopic(topic);
     const { catalog } = this.#deps;
-    const claims =
+    const claimKeys =
       source === null
-        ? await catalog.list(IDS, `${topicKey(topic)}/${hash(id)}/`)
-        : [await catalog.get(IDS, idKey(topic, source, id))].filter(
-            (c): c is CatalogEntry => c !== null,
-          );
+        ? await this.#keys(IDS, `${topicKey(topic)}.${hash(id)}.`)
+        : [idKey(topic, source, id)];
+    const claims = (await Promise.all(claimKeys.map((k) => catalog.get(IDS, k)))).filter(
+      (c): c is CatalogEntry => c !== null,
+    );
     const live: { claim: CatalogEntry; event: CatalogEntry }[] = [];
     for (const claim of claims) {
       const ref = typeof claim.value.ref === "string" ? claim.value.ref : "";
@@ -212,18 +245,20 @@ export class CatalogScheduleStore implements ScheduleStore {
 
   async due(): Promise<ReadonlyMap<string, number>> {
     const due = new Map<string, number>();
-    for (const entry of await this.#deps.catalog.list(EVENTS)) {
-      const topic = topicOf(entry.key);
-      if (!due.has(topic)) due.set(topic, pendingOf(entry).deliverAt); // keys are in due order
+    for (const key of await this.#keys(EVENTS, "")) {
+      const topic = topicOf(key);
+      if (!due.has(topic)) due.set(topic, dueOfKey(key)); // sorted: the first is the earliest
     }
     return due;
   }
 
-  async fire(topic: string, now: number, limit: number): Promise<number> {
+  async fire(topic: string, now: number, limit: number): Promise<FireResult> {
     const { catalog } = this.#deps;
-    const due = (await catalog.list(EVENTS, `${topicKey(topic)}/`))
-      .filter((e) => pendingOf(e).deliverAt <= now)
-      .slice(0, limit);
+    const keys = await this.#keys(EVENTS, `${topicKey(topic)}.`);
+    const dueKeys = keys.filter((k) => dueOfKey(k) <= now).slice(0, limit);
+    const after = keys[dueKeys.length];
+    const later = after === undefined ? null : dueOfKey(after);
+    const due = (await this.#records(dueKeys)).filter((e) => pendingOf(e).deliverAt <= now);
     const claimed: CatalogEntry[] = [];
     for (const entry of due) {
       const v = pendingOf(entry);
@@ -241,7 +276,10 @@ export class CatalogScheduleStore implements ScheduleStore {
         if (!isConflict(error)) throw error; // cancelled, or claimed by another node
       }
     }
-    if (claimed.length === 0) return 0;
+    // Due events left behind (claimed elsewhere, or not stored here) are looked at again soon.
+    const nextAfter = (fired: number): number | null =>
+      fired < due.length ? Math.min(retryLater(now), later ?? Number.POSITIVE_INFINITY) : later;
+    if (claimed.length === 0) return { fired: 0, next: nextAfter(0) };
     const items = claimed.map((e) => {
       const v = pendingOf(e);
       return {
@@ -253,7 +291,7 @@ export class CatalogScheduleStore implements ScheduleStore {
     const stored = await this.#deps.append(topic, items);
     if (stored === null) {
       await this.drop(topic);
-      return 0;
+      return { fired: 0, next: null };
     }
     let fired = 0;
     for (let i = 0; i < claimed.length; i++) {
@@ -268,14 +306,14 @@ export class CatalogScheduleStore implements ScheduleStore {
           .delete(IDS, claim.key, { expectedRevision: claim.revision })
           .catch(() => undefined);
     }
-    return fired;
+    return { fired, next: nextAfter(fired) };
   }
 
   /** Drops every pending event of a deleted topic. */
   async drop(topic: string): Promise<void> {
     const { catalog } = this.#deps;
     for (const kind of [EVENTS, IDS])
-      for (const entry of await catalog.list(kind, `${topicKey(topic)}/`))
+      for (const entry of await catalog.list(kind, `${topicKey(topic)}.`))
         await catalog.delete(kind, entry.key).catch(() => undefined);
   }
 }

@@ -444,6 +444,13 @@ export interface ScheduledPage {
   readonly next: string | null;
 }
 
+export interface FireResult {
+  /** Events appended by this call. */
+  readonly fired: number;
+  /** The earliest `deliverAt` still pending in the topic after this call, or null. */
+  readonly next: number | null;
+}
+
 /** `cancel`: `ambiguous` when no `source` was given and several pending events have the id. */
 export type CancelResult = "cancelled" | "not_found" | "ambiguous";
 
@@ -476,8 +483,8 @@ export interface ScheduleStore {
    * order, skipping the topic's dedupe window, and removes them from the store. Each append
    * carries the event's deterministic message id (`scheduledMessageId`), so a firing
    * repeated by another node or after a crash appends nothing more. Resolves how many
-   * were appended. Concurrent calls append each event once; the order among them is kept
+   * were appended and when the next one is due. Concurrent calls append each event once; the order among them is kept
    * only when one caller fires a topic (the broker's scheduler does).
    */
-  fire(topic: string, now: number, limit: number): Promise<number>;
+  fire(topic: string, now: number, limit: number): Promise<FireResult>;
 }

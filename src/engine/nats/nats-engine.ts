@@ -77,6 +77,7 @@ export class NatsEngine implements Engine {
     this.cursors = new NatsCursorStore(ctx, this.#owners, this.log.topics, puller);
     this.scheduled = new CatalogScheduleStore({
       catalog,
+      keys: (kind, prefix) => catalog.keys(kind, prefix),
       now: () => Date.now(),
       topicExists: async (topic) => (await this.log.topics.get(topic)) !== null,
       append: async (topic, items) => {

@@ -9,6 +9,7 @@
 import { SwitchyardError } from "../../core/errors.js";
 import {
   type CancelResult,
+  type FireResult,
   MAX_PENDING_PER_TOPIC,
   type NewEvent,
   type PendingEvent,
@@ -132,9 +133,9 @@ function fireJob(
   now: number,
   limit: number,
   onStored: (topic: string) => void,
-): number {
+): FireResult {
   const topic = tx.topic(topicName);
-  if (topic === null) return 0; // deleted meanwhile: its pending events went with it
+  if (topic === null) return { fired: 0, next: null }; // deleted: its pending events went with it
   const rows = tx.db.all<Row>(
     `SELECT seq, deliver_at, source, event_id, partition_key, body FROM scheduled
      WHERE topic_id = ? AND deliver_at <= CAST(? AS INTEGER)
@@ -143,7 +144,14 @@ function fireJob(
     now,
     limit,
   );
-  if (rows.length === 0) return 0;
+  const next = (): number | null => {
+    const row = tx.db.get<{ due: number | null }>(
+      "SELECT MIN(deliver_at) AS due FROM scheduled WHERE topic_id = ?",
+      topic.id,
+    );
+    return row?.due ?? null;
+  };
+  if (rows.length === 0) return { fired: 0, next: next() };
   const events: NewEvent[] = rows.map((r) => ({
     id: r.event_id,
     source: r.source,
@@ -154,7 +162,7 @@ function fireJob(
   appendToTopic(tx, topic, events, { dedupe: false, onStored });
   for (const row of rows) tx.db.run("DELETE FROM scheduled WHERE seq = ?", row.seq);
   addPending(tx.db, topic.id, -rows.length);
-  return rows.length;
+  return { fired: rows.length, next: next() };
 }
 
 export class SqliteScheduleStore implements ScheduleStore {
@@ -232,7 +240,7 @@ export class SqliteScheduleStore implements ScheduleStore {
     });
   }
 
-  fire(topic: string, now: number, limit: number): Promise<number> {
+  fire(topic: string, now: number, limit: number): Promise<FireResult> {
     return this.#ctx.writer.submit(limit, (tx) =>
       fireJob(tx, topic, now, limit, this.#ctx.topicChanged),
     );
