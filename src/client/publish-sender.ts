@@ -17,14 +17,28 @@ export interface OutgoingEvent {
 
 export interface PublishResult {
   readonly id: string;
+  /** The event's offset; 0 for a scheduled event, which gets one when it is appended. */
   readonly offset: number;
-  /** True when the router already had this `source`+`id` inside the topic's dedupe window. */
+  /**
+   * True when the router already had this `source`+`id` inside the topic's dedupe window
+   * (for a scheduled event: pending, whatever the window).
+   */
   readonly duplicate: boolean;
+  /** Present for an event with a future `deliverat`: appended at that time. */
+  readonly scheduled?: true;
+  /** When a scheduled event will be appended (RFC 3339, the original time for a duplicate). */
+  readonly deliverat?: string;
 }
 
 type Outcome = PublishResult | SwitchyardClientError;
 type EntryAnswer =
   | { readonly id: string; readonly offset: number; readonly duplicate: boolean }
+  | {
+      readonly id: string;
+      readonly scheduled: true;
+      readonly deliverat: string;
+      readonly duplicate: boolean;
+    }
   | { readonly id: string; readonly error: Problem };
 
 interface Entry {
@@ -133,6 +147,14 @@ function settleAnswers(
       );
       outcomes[entry.index] = error;
       if (isRetryable(error)) again.push(entry);
+    } else if ("scheduled" in answer) {
+      outcomes[entry.index] = {
+        id: answer.id,
+        offset: 0,
+        duplicate: answer.duplicate,
+        scheduled: true,
+        deliverat: answer.deliverat,
+      };
     } else {
       outcomes[entry.index] = { id: answer.id, offset: answer.offset, duplicate: answer.duplicate };
     }
