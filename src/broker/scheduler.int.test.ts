@@ -217,6 +217,17 @@ describe("scheduled events", () => {
     expect(await logIds(t)).toEqual([]);
   });
 
+  it("answers a publish of the event retried after it fired as a duplicate (SQLite)", async () => {
+    const t = await topic("sch-retry");
+    const first = event("late-retry", new Date(router.clock.now() + 1_000).toISOString());
+    await call("POST", `/v1/topics/${t}/events`, first);
+    await router.advance(1_000);
+    await router.waitFor(async () => (await logIds(t)).length === 1);
+    const again = await call("POST", `/v1/topics/${t}/events`, first);
+    expect(again.body).toEqual({ events: [{ id: "late-retry", offset: 1, duplicate: true }] });
+    expect(await logIds(t)).toEqual(["late-retry"]);
+  });
+
   it("answers 404 for the routes of an unknown topic", async () => {
     expect((await call("GET", "/v1/topics/sch-none/scheduled")).status).toBe(404);
     expect((await call("DELETE", "/v1/topics/sch-none/scheduled/x")).status).toBe(404);

@@ -21,6 +21,7 @@ import {
 import { appendToTopic } from "./append.js";
 import type { EngineContext } from "./context.js";
 import type { Db } from "./database.js";
+import { dedupeHash } from "./dedupe-index.js";
 import { closedError, topicNotFound, toSwitchyardError } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 import { loadTopic } from "./topic-state.js";
@@ -159,7 +160,20 @@ function fireJob(
     body: r.body,
   }));
   // API.md: firing skips the dedupe window (acceptance already deduplicated the event).
-  appendToTopic(tx, topic, events, { dedupe: false, onStored });
+  const appended = appendToTopic(tx, topic, events, { dedupe: false, onStored });
+  // But the fired events enter it, as a reopen's rebuild of the window would find them: a
+  // publish of the same event retried after it fired is a duplicate.
+  if (topic.config.dedupeWindowMs > 0)
+    appended.forEach((result, i) => {
+      const event = events[i];
+      if (event !== undefined && "offset" in result)
+        tx.addDedupe(
+          topic.id,
+          dedupeHash(event.source, event.id),
+          result.offset,
+          topic.lastAppendedAt,
+        );
+    });
   for (const row of rows) tx.db.run("DELETE FROM scheduled WHERE seq = ?", row.seq);
   addPending(tx.db, topic.id, -rows.length);
   return { fired: rows.length, next: next() };
