@@ -21,7 +21,7 @@ import {
 import { appendToTopic } from "./append.js";
 import type { EngineContext } from "./context.js";
 import type { Db } from "./database.js";
-import { dedupeHash } from "./dedupe-index.js";
+import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
 import { closedError, topicNotFound, toSwitchyardError } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 import { loadTopic } from "./topic-state.js";
@@ -163,7 +163,9 @@ function fireJob(
   const appended = appendToTopic(tx, topic, events, { dedupe: false, onStored });
   // But the fired events enter it, as a reopen's rebuild of the window would find them: a
   // publish of the same event retried after it fired is a duplicate.
-  if (topic.config.dedupeWindowMs > 0)
+  if (topic.config.dedupeWindowMs > 0) {
+    // Entries only land in an index that exists (appends create it on first use).
+    if (!tx.dedupeIndexes.has(topic.id)) tx.dedupeIndexes.set(topic.id, new DedupeIndex());
     appended.forEach((result, i) => {
       const event = events[i];
       if (event !== undefined && "offset" in result)
@@ -174,6 +176,7 @@ function fireJob(
           topic.lastAppendedAt,
         );
     });
+  }
   for (const row of rows) tx.db.run("DELETE FROM scheduled WHERE seq = ?", row.seq);
   addPending(tx.db, topic.id, -rows.length);
   return { fired: rows.length, next: next() };
