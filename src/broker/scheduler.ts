@@ -9,7 +9,8 @@
  *
  * Timing: one timer per topic on the injected clock, armed for that topic's next due time
  * (never a poll every millisecond). Events accepted on this node arm the timer at once;
- * those accepted on other nodes are found by a re-read of the due times every `refreshMs`.
+ * those accepted on other nodes are found by a re-read of the due times every `refreshMs`
+ * (on NATS 5 s: the re-read lists every pending key and slows the firings around it).
  * The lease's own renewals measure node liveness, so they run on Node's timers.
  */
 import { randomBytes } from "node:crypto";
@@ -29,7 +30,10 @@ export interface SchedulerOptions {
   readonly log: Log;
   /** How long the lease lasts without a renewal; default 10 s. */
   readonly leaseMs?: number;
-  /** How often the due times are re-read (events accepted by other nodes); default 1 s. */
+  /**
+   * How often the due times are re-read (events accepted by other nodes); default 1 s, 5 s
+   * on a shared store, where a re-read lists every pending key.
+   */
   readonly refreshMs?: number;
 }
 
@@ -61,7 +65,7 @@ export class Scheduler {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#leaseMs = options.leaseMs ?? 10_000;
-    this.#refreshMs = options.refreshMs ?? 1_000;
+    this.#refreshMs = options.refreshMs ?? (options.engine.scheduled.shared ? 5_000 : 1_000);
   }
 
   /** Whether this node fires right now (tests, diagnostics). */

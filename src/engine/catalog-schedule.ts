@@ -106,9 +106,31 @@ function isConflict(error: unknown): boolean {
   return isSwitchyardError(error) && error.code === "revision_conflict";
 }
 
+/**
+ * How long `fire` trusts its last listing of a topic's keys. Listing thousands of keys takes
+ * longer than the gap between their due times (and delays the connection's other answers),
+ * so firing works from this node's copy, kept current by its own writes and relisted in the
+ * background; events another node accepted meanwhile show up within this long.
+ */
+const KEY_CACHE_MS = 5_000;
+
+function insertSorted(keys: string[], key: string): void {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  if (keys[lo] !== key) keys.splice(lo, 0, key);
+}
+
 export class CatalogScheduleStore implements ScheduleStore {
   readonly shared = true;
   readonly #deps: CatalogScheduleDeps;
+  readonly #cache = new Map<string, { readonly keys: string[]; readonly at: number }>();
+  /** Topics being relisted, with the keys this node added meanwhile. */
+  readonly #relisting = new Map<string, Set<string>>();
 
   constructor(deps: CatalogScheduleDeps) {
     this.#deps = deps;
@@ -121,6 +143,45 @@ export class CatalogScheduleStore implements ScheduleStore {
         ? (await this.#deps.catalog.list(kind, prefix)).map((e) => e.key)
         : await this.#deps.keys(kind, prefix);
     return [...keys].sort();
+  }
+
+  /**
+   * The topic's event keys for firing: listed on first use, then relisted in the background
+   * once KEY_CACHE_MS old (see there), so a firing never waits for a listing after the first.
+   */
+  async #firingKeys(topic: string): Promise<string[]> {
+    const cached = this.#cache.get(topic);
+    if (cached === undefined) {
+      const keys = await this.#keys(EVENTS, `${topicKey(topic)}.`);
+      this.#cache.set(topic, { keys, at: Date.now() });
+      return keys;
+    }
+    if (Date.now() - cached.at >= KEY_CACHE_MS && !this.#relisting.has(topic))
+      void this.#relist(topic);
+    return cached.keys;
+  }
+
+  async #relist(topic: string): Promise<void> {
+    const added = new Set<string>();
+    this.#relisting.set(topic, added);
+    try {
+      const keys = await this.#keys(EVENTS, `${topicKey(topic)}.`);
+      if (!this.#cache.has(topic)) return; // dropped meanwhile
+      // Keys this node wrote while the listing ran may be missing from it.
+      for (const key of added) insertSorted(keys, key);
+      this.#cache.set(topic, { keys, at: Date.now() });
+    } catch {
+      // Unreachable store: the next firing tries again.
+    } finally {
+      this.#relisting.delete(topic);
+    }
+  }
+
+  #forget(topic: string, gone: readonly string[]): void {
+    const cached = this.#cache.get(topic);
+    if (cached === undefined || gone.length === 0) return;
+    const set = new Set(gone);
+    this.#cache.set(topic, { keys: cached.keys.filter((k) => !set.has(k)), at: cached.at });
   }
 
   /** The records of `keys` still there, in the keys' order. */
@@ -168,6 +229,9 @@ export class CatalogScheduleStore implements ScheduleStore {
         state: "pending",
       };
       await catalog.put(EVENTS, ref, value);
+      const cached = this.#cache.get(topic);
+      if (cached !== undefined) insertSorted(cached.keys, ref);
+      this.#relisting.get(topic)?.add(ref);
       results.push({ deliverAt, duplicate: false });
     }
     return results;
@@ -254,11 +318,17 @@ export class CatalogScheduleStore implements ScheduleStore {
 
   async fire(topic: string, now: number, limit: number): Promise<FireResult> {
     const { catalog } = this.#deps;
-    const keys = await this.#keys(EVENTS, `${topicKey(topic)}.`);
+    const keys = await this.#firingKeys(topic);
     const dueKeys = keys.filter((k) => dueOfKey(k) <= now).slice(0, limit);
     const after = keys[dueKeys.length];
     const later = after === undefined ? null : dueOfKey(after);
-    const due = (await this.#records(dueKeys)).filter((e) => pendingOf(e).deliverAt <= now);
+    const records = await this.#records(dueKeys);
+    const found = new Set(records.map((e) => e.key));
+    this.#forget(
+      topic,
+      dueKeys.filter((k) => !found.has(k)), // fired or cancelled elsewhere
+    );
+    const due = records.filter((e) => pendingOf(e).deliverAt <= now);
     const claimed: CatalogEntry[] = [];
     for (const entry of due) {
       const v = pendingOf(entry);
@@ -300,6 +370,7 @@ export class CatalogScheduleStore implements ScheduleStore {
       fired++;
       const v = pendingOf(entry);
       await catalog.delete(EVENTS, entry.key).catch(() => undefined);
+      this.#forget(topic, [entry.key]);
       const claim = await catalog.get(IDS, idKey(topic, v.source, v.id));
       if (claim !== null && claim.value.ref === entry.key)
         await catalog
@@ -311,6 +382,7 @@ export class CatalogScheduleStore implements ScheduleStore {
 
   /** Drops every pending event of a deleted topic. */
   async drop(topic: string): Promise<void> {
+    this.#cache.delete(topic);
     const { catalog } = this.#deps;
     for (const kind of [EVENTS, IDS])
       for (const entry of await catalog.list(kind, `${topicKey(topic)}.`))
