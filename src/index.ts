@@ -271,6 +271,7 @@ async function serve(
     throw error;
   }
   await broker.startDispatchers();
+  await retryWhileUnavailable(() => broker.startScheduler());
   let closed: Promise<void> | undefined;
   const close = async () => {
     // Order matters: no new work, in-flight requests answered, background work done, then the store.

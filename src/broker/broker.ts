@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import type { SubscriptionConfig, TopicIndex } from "../core/config.js";
 import { LIMITS } from "../core/config.js";
 import { failValidation, SwitchyardError } from "../core/errors.js";
+import { assertTopicName } from "../core/names.js";
 import type { LogPosition, StartPosition } from "../core/positions.js";
 import type { SecretKeyRing } from "../core/secret-box.js";
 import type {
@@ -17,6 +18,7 @@ import type {
   SubjectPage,
 } from "../engine/engine.js";
 import { type Actor, AuditTrail, redriveAuditWriter } from "./audit.js";
+import { deliverTimes } from "./deliverat.js";
 import {
   type PullRequest,
   parsePullRequest,
@@ -34,6 +36,8 @@ import { PushSecrets } from "./push-secrets.js";
 import { type RedriveAudit, type RedriveJob, RedriveJobs, type RedriveStarted } from "./redrive.js";
 import { parseRedrivePacing, type RedriveOrigin } from "./redrive-pacing.js";
 import { markDeadLetterTopics } from "./router-topics.js";
+import { type ScheduledPageView, scheduledPageView } from "./scheduled-view.js";
+import { Scheduler } from "./scheduler.js";
 import { type Discovery, discoverSchema } from "./schemas/discover.js";
 import { type PublicUrlSettings, SchemaEnforcement } from "./schemas/enforcement.js";
 import { SchemaRegistry } from "./schemas/registry.js";
@@ -97,6 +101,13 @@ export type PublishEntry =
       readonly duplicate: boolean;
       readonly subjectVersion?: number;
     }
+  /** A scheduled event (API.md "Scheduled events"): appended at `deliverat`, no offset yet. */
+  | {
+      readonly id: string;
+      readonly scheduled: true;
+      readonly deliverat: string;
+      readonly duplicate: boolean;
+    }
   | { readonly id: string; readonly error: SwitchyardError };
 
 /**
@@ -139,6 +150,7 @@ export class Broker {
   readonly #enforcement: SchemaEnforcement;
   readonly #topicTypes: TopicTypes;
   readonly #tracing: RouterTracing | undefined;
+  readonly #scheduler: Scheduler;
 
   constructor(options: BrokerOptions) {
     this.metrics = new BrokerMetrics(options.metrics);
@@ -175,6 +187,11 @@ export class Broker {
       this.#push,
       this.#secrets,
     );
+    this.#scheduler = new Scheduler({
+      engine: this.#engine,
+      clock: this.#clock,
+      log: options.log ?? silentLog,
+    });
     this.#redrives = new RedriveJobs(this.#engine, {
       clock: this.#clock,
       audit: loggedRedrives(redriveAuditWriter(this.audit), options.log ?? silentLog),
@@ -212,6 +229,46 @@ export class Broker {
    */
   sealStoredSecrets(): Promise<string[]> {
     return this.#secrets.reseal(this.#engine.cursors);
+  }
+
+  /** Starts firing scheduled events (on the node that holds the scheduler lease). */
+  startScheduler(): Promise<void> {
+    return this.#scheduler.start();
+  }
+
+  /** Whether this node fires scheduled events now. */
+  get firesScheduledEvents(): boolean {
+    return this.#scheduler.leader;
+  }
+
+  /** A page of the topic's pending scheduled events, in `deliverat` order. */
+  async listScheduled(
+    topic: string,
+    limit: number,
+    after: string | null,
+  ): Promise<ScheduledPageView> {
+    assertTopicName(topic, "path:topic");
+    return scheduledPageView(await this.#engine.scheduled.list(topic, limit, after));
+  }
+
+  /**
+   * Cancels a pending scheduled event: `scheduled_not_found` once it was appended (decided
+   * by the engine atomically with firing) or when unknown; `conflict` when `source` is
+   * left out and several pending events have the id.
+   */
+  async cancelScheduled(topic: string, id: string, source: string | null): Promise<void> {
+    assertTopicName(topic, "path:topic");
+    const result = await this.#engine.scheduled.cancel(topic, id, source);
+    if (result === "cancelled") return;
+    if (result === "ambiguous")
+      throw new SwitchyardError(
+        "conflict",
+        `several pending events of topic ${topic} have id ${id}; name the one to cancel with ?source=`,
+      );
+    throw new SwitchyardError(
+      "scheduled_not_found",
+      `no pending scheduled event ${id}${source === null ? "" : ` from ${source}`} in topic ${topic} (unknown, cancelled or already appended)`,
+    );
   }
 
   /** Starts push delivery: a dispatcher for every push subscription, kept in step from then on. */
@@ -367,15 +424,81 @@ export class Broker {
         { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
       );
     const config = await this.#topics.requirePublishable(topic, mayCreateTopic(topic));
+    const now = this.#clock.now();
+    const times = deliverTimes(events, batch, now);
+    // A scheduled event has no version until it is appended: no condition can hold for it.
+    if (times !== null && condition.expectedVersion !== undefined)
+      failValidation([
+        { pointer: "query:expectedVersion", message: "cannot be combined with deliverat" },
+      ]);
     // Once per request: a topic whose mode is off pays nothing more.
     const mode = config.schemas?.mode ?? "off";
     const check: SchemaCheck | undefined =
       mode === "off" ? undefined : (checked) => this.#enforcement.validate(config, checked, batch);
     const prepared = prepareEvents(events, batch, config, this.#clock, check, stamp);
     if (prepared.events.length === 0) return { entries: [], partial: false };
-    if (condition.expectedVersion !== undefined) this.#checkConditional(prepared.events);
-    const appended = await this.#append(topic, prepared.events, condition);
-    return this.#publishResult(topic, prepared, appended);
+    if (condition.expectedVersion !== undefined) {
+      this.#checkConditional(prepared.events);
+      const appended = await this.#append(topic, prepared.events, condition);
+      return this.#publishResult(topic, prepared, appended);
+    }
+    // A time in the past appends at once, like an event without one.
+    if (times === null || times.every((t) => t === null || t <= now)) {
+      const appended = await this.#append(topic, prepared.events);
+      return this.#publishResult(topic, prepared, appended);
+    }
+    return this.#publishScheduling(topic, prepared, times, now);
+  }
+
+  /**
+   * A request holding events to append later: those are stored pending, the others appended
+   * now (two engine calls, so on every engine a failure of the second leaves the first's
+   * events in place; a retry dedupes them).
+   */
+  async #publishScheduling(
+    topic: string,
+    prepared: PreparedBatch,
+    times: readonly (number | null)[],
+    now: number,
+  ): Promise<PublishResult> {
+    const later: number[] = [];
+    const atOnce: number[] = [];
+    prepared.events.forEach((_, i) => {
+      const at = times[i] ?? null;
+      (at !== null && at > now ? later : atOnce).push(i);
+    });
+    const pending = later.map((i) => ({
+      event: prepared.events[i] as NewEvent,
+      deliverAt: times[i] as number,
+    }));
+    const scheduled = await this.#engine.scheduled.schedule(topic, pending);
+    for (const s of scheduled) if (!s.duplicate) this.#scheduler.noteDue(topic, s.deliverAt);
+    const entries: PublishEntry[] = Array.from({ length: prepared.events.length });
+    later.forEach((i, j) => {
+      const s = scheduled[j];
+      if (s === undefined) return;
+      entries[i] = {
+        id: prepared.events[i]?.id ?? "",
+        scheduled: true,
+        deliverat: new Date(s.deliverAt).toISOString(),
+        duplicate: s.duplicate,
+      };
+    });
+    let partial = false;
+    if (atOnce.length > 0) {
+      const part: PreparedBatch = {
+        events: atOnce.map((i) => prepared.events[i] as NewEvent),
+        sizes: atOnce.map((i) => prepared.sizes[i] ?? 0),
+      };
+      const appended = await this.#append(topic, part.events);
+      const result = this.#publishResult(topic, part, appended);
+      partial = result.partial;
+      atOnce.forEach((i, j) => {
+        const entry = result.entries[j];
+        if (entry !== undefined) entries[i] = entry;
+      });
+    }
+    return { entries, partial };
   }
 
   /** API.md "Event streams per subject": one subject per request, one event without atomicBatch. */
@@ -558,6 +681,7 @@ export class Broker {
 
   /** Waits for background work (redrives), stops watches; the engine's owner closes the engine after. */
   async close(): Promise<void> {
+    await this.#scheduler.stop();
     await this.#push.close();
     await this.#redrives.drain();
     await this.schemas.close();

@@ -55,6 +55,22 @@ function sender(fetch: Fetch, retries = 3) {
 }
 
 describe("publishSender", () => {
+  it("reports a scheduled event with offset 0, scheduled and deliverat", async () => {
+    const deliverat = "2030-01-01T00:00:00.000Z";
+    const { fetch } = scripted((sent) =>
+      json(201, {
+        events: [
+          { id: sent[0]?.id, scheduled: true, deliverat, duplicate: false },
+          { id: sent[1]?.id, offset: 7, duplicate: false },
+        ],
+      }),
+    );
+    expect(await sender(fetch)("t", events("a", "b"))).toEqual([
+      { id: "a", offset: 0, duplicate: false, scheduled: true, deliverat },
+      { id: "b", offset: 7, duplicate: false },
+    ]);
+  });
+
   it("retries a 503 and a network error with the same event ids", async () => {
     const { fetch, bodies } = scripted(
       () => problem(503, "engine_unavailable"),

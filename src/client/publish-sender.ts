@@ -17,11 +17,19 @@ export interface OutgoingEvent {
 
 export interface PublishResult {
   readonly id: string;
+  /** The event's offset; 0 for a scheduled event, which gets one when it is appended. */
   readonly offset: number;
-  /** True when the router already had this `source`+`id` inside the topic's dedupe window. */
+  /**
+   * True when the router already had this `source`+`id` inside the topic's dedupe window
+   * (for a scheduled event: pending, whatever the window).
+   */
   readonly duplicate: boolean;
   /** On topics indexed by `subject`: the event's version in its subject's stream. */
   readonly subjectVersion?: number;
+  /** Present for an event with a future `deliverat`: appended at that time. */
+  readonly scheduled?: true;
+  /** When a scheduled event will be appended (RFC 3339, the original time for a duplicate). */
+  readonly deliverat?: string;
 }
 
 type Outcome = PublishResult | SwitchyardClientError;
@@ -31,6 +39,12 @@ type EntryAnswer =
       readonly offset: number;
       readonly duplicate: boolean;
       readonly subjectversion?: number;
+    }
+  | {
+      readonly id: string;
+      readonly scheduled: true;
+      readonly deliverat: string;
+      readonly duplicate: boolean;
     }
   | { readonly id: string; readonly error: Problem };
 
@@ -125,6 +139,14 @@ async function post(
 }
 
 function resultOf(answer: Exclude<EntryAnswer, { error: Problem }>): PublishResult {
+  if ("scheduled" in answer)
+    return {
+      id: answer.id,
+      offset: 0,
+      duplicate: answer.duplicate,
+      scheduled: true,
+      deliverat: answer.deliverat,
+    };
   const { id, offset, duplicate, subjectversion } = answer;
   return subjectversion === undefined
     ? { id, offset, duplicate }

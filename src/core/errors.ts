@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = {
   redrive_not_found: { status: 404, title: "Redrive not found" },
   key_not_found: { status: 404, title: "API key not found" },
   schema_not_found: { status: 404, title: "Schema not found" },
+  scheduled_not_found: { status: 404, title: "Scheduled event not found" },
   route_not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   upgrade_required: { status: 426, title: "WebSocket upgrade required" },

@@ -63,7 +63,7 @@ const CONTEXT_ATTRIBUTES = new Set([
 ]);
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 // RFC 3339 date-time, as CloudEvents requires for `time`.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

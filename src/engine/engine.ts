@@ -31,6 +31,7 @@ export interface Engine {
   readonly log: EventLog;
   readonly cursors: CursorStore;
   readonly catalog: Catalog;
+  readonly scheduled: ScheduleStore;
   /** Resolves when reads and writes are served; rejects with `engine_unavailable`. */
   ready(signal?: AbortSignal): Promise<void>;
   /** Finishes in-flight commits, wakes waiting leases and tails empty, releases files. Idempotent. */
@@ -461,4 +462,82 @@ export interface Catalog {
    * the engine closes (then the iteration ends).
    */
   watch(kind: string, signal: AbortSignal): AsyncIterable<CatalogEvent>;
+}
+
+/** API.md "Scheduled events": at most this many pending events per topic. */
+export const MAX_PENDING_PER_TOPIC = 1_000_000;
+
+/** An event to append later: its `body` carries the `deliverat` attribute it keeps when stored. */
+export interface PendingEvent {
+  readonly event: NewEvent;
+  /** When it is due, epoch milliseconds. */
+  readonly deliverAt: number;
+}
+
+/** `ScheduleStore.schedule` result, in input order. */
+export interface Scheduled {
+  /** The pending event's due time: the original one for a duplicate. */
+  readonly deliverAt: number;
+  /** A pending event with this `source` and `id` already exists (whatever the dedupe window). */
+  readonly duplicate: boolean;
+}
+
+export interface ScheduledRecord {
+  readonly id: string;
+  readonly source: string;
+  readonly deliverAt: number;
+  /** The structured CloudEvent JSON, as it will be stored. */
+  readonly body: string;
+}
+
+export interface ScheduledPage {
+  /** In `deliverAt` order (ties in an order of the engine's, stable across pages). */
+  readonly records: readonly ScheduledRecord[];
+  /** Opaque; pass as `after` for the next page. Null on the last page. */
+  readonly next: string | null;
+}
+
+export interface FireResult {
+  /** Events appended by this call. */
+  readonly fired: number;
+  /** The earliest `deliverAt` still pending in the topic after this call, or null. */
+  readonly next: number | null;
+}
+
+/** `cancel`: `ambiguous` when no `source` was given and several pending events have the id. */
+export type CancelResult = "cancelled" | "not_found" | "ambiguous";
+
+/**
+ * Pending scheduled events, per topic. Firing and cancelling are decided atomically: an
+ * event is either cancelled (never appended) or appended exactly once, never both. The
+ * store survives a restart of the engine (and, on a cluster, the loss of a node). Deleting
+ * a topic drops its pending events.
+ */
+export interface ScheduleStore {
+  /**
+   * Whether several routers share this store (a cluster): then they must agree which one
+   * fires. False on an engine one router holds by design (its store lock): it fires alone.
+   */
+  readonly shared: boolean;
+  /**
+   * Stores the events (all or none). A repeat of a pending `source`+`id` (earlier or in
+   * this call) is a duplicate and stores nothing. Rejects with `topic_not_found`, or
+   * `rate_limited` when the topic would hold more than `MAX_PENDING_PER_TOPIC` pending.
+   */
+  schedule(topic: string, events: readonly PendingEvent[]): Promise<readonly Scheduled[]>;
+  /** Up to `limit` pending events after the page token `after` (null: from the first). */
+  list(topic: string, limit: number, after: string | null): Promise<ScheduledPage>;
+  /** Removes a pending event; `source` null matches any source. */
+  cancel(topic: string, id: string, source: string | null): Promise<CancelResult>;
+  /** The earliest `deliverAt` of every topic holding pending events. */
+  due(): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Appends up to `limit` of the topic's events due at `now` or earlier, in `deliverAt`
+   * order, skipping the topic's dedupe window, and removes them from the store. Each append
+   * carries the event's deterministic message id (`scheduledMessageId`), so a firing
+   * repeated by another node or after a crash appends nothing more. Resolves how many
+   * were appended and when the next one is due. Concurrent calls append each event once; the order among them is kept
+   * only when one caller fires a topic (the broker's scheduler does).
+   */
+  fire(topic: string, now: number, limit: number): Promise<FireResult>;
 }

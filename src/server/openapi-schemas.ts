@@ -126,9 +126,28 @@ const events: Record<string, Schema> = {
         "offset",
         "duplicate",
       ]),
+      obj(
+        {
+          id: str(),
+          scheduled: { const: true },
+          deliverat: { type: "string", format: "date-time" },
+          duplicate: { type: "boolean" },
+        },
+        ["id", "scheduled", "deliverat", "duplicate"],
+      ),
       obj({ id: str(), error: ref("Problem") }, ["id", "error"]),
     ],
   },
+  ScheduledEvent: obj(
+    {
+      id: str(),
+      source: str(),
+      deliverat: { type: "string", format: "date-time" },
+      event: ref("CloudEvent"),
+    },
+    ["id", "source", "deliverat", "event"],
+  ),
+  ScheduledPage: obj({ scheduled: arrayOf(ref("ScheduledEvent")), next: str() }, ["scheduled"]),
   PublishResponse: obj({ events: arrayOf(ref("PublishEntry")) }, ["events"]),
   EventsPage: obj({ events: arrayOf(ref("StoredEvent")), next: int(1) }, ["events", "next"]),
   SubjectEvents: obj(

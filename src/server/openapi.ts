@@ -68,7 +68,7 @@ const PATHS: Json = {
     post: operation("publish", {
       summary: "Publish one event (structured or binary mode) or a batch",
       description:
-        "201 with one entry per input event in order; a repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create (with auth, only for a key with `manage:` on the topic; others get 404 `topic_not_found`). Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there. A topic whose `schemas.mode` is `enforce` answers 422 `schema_violation` (pointers `/data/total`, `/1/data/total`, `body/total` in binary mode, `/data` for data that is not JSON, `/dataschema` for a producer's dataschema not naming this registry and type) or `schema_unknown_type`; validated events are stored with `dataschema` = `{publicUrl}/v1/schemas/{type}/versions/{n}`.",
+        "201 with one entry per input event in order; an event whose `deliverat` lies ahead (at most 365 days, else 400 `invalid_event` at `/deliverat`) is scheduled: its entry is `{ id, scheduled: true, deliverat, duplicate }` without an offset, and it is appended when due (429 `rate_limited` beyond 1,000,000 pending per topic). A repeat inside the dedupe window answers `duplicate: true` with the original offset. 207 only on engines without atomic batches, when the engine failed part way. Unknown topics are created when the router runs with auto-create (with auth, only for a key with `manage:` on the topic; others get 404 `topic_not_found`). Router-owned topics (dead-letter topics, `switchyard.*`, known or not) answer 403 `forbidden`: only the router appends there. A topic whose `schemas.mode` is `enforce` answers 422 `schema_violation` (pointers `/data/total`, `/1/data/total`, `body/total` in binary mode, `/data` for data that is not JSON, `/dataschema` for a producer's dataschema not naming this registry and type) or `schema_unknown_type`; validated events are stored with `dataschema` = `{publicUrl}/v1/schemas/{type}/versions/{n}`.",
       params: ["topic"],
       query: [
         q(
@@ -358,6 +358,37 @@ const PATHS: Json = {
       summary: "Version, engine and its capabilities",
       ok: { 200: "Info" },
       errors: [],
+    }),
+  },
+  "/v1/topics/{topic}/scheduled": {
+    get: operation("listScheduled", {
+      summary: "A topic's pending scheduled events, in deliverat order",
+      description:
+        "Events published with a future `deliverat` wait here until that time, then are appended (and leave this list). `next` is absent on the last page; pass it as `after` for the next one.",
+      params: ["topic"],
+      query: [
+        q("limit", { type: "integer", minimum: 1, maximum: 1_000, default: 100 }, "page size"),
+        q("after", { type: "string" }, "the previous page's `next` (opaque)"),
+      ],
+      ok: { 200: "ScheduledPage" },
+      errors: ["invalid_name", "invalid_request", "topic_not_found"],
+    }),
+  },
+  "/v1/topics/{topic}/scheduled/{id}": {
+    delete: operation("cancelScheduled", {
+      summary: "Cancel a pending scheduled event",
+      description:
+        "`source` may be left out when one pending event has this id (else 409 `conflict`). 404 `scheduled_not_found` once the event was appended (decided atomically with its firing), cancelled, or never scheduled.",
+      params: ["topic", "id"],
+      query: [q("source", { type: "string" }, "the event's source")],
+      ok: { 204: null },
+      errors: [
+        "invalid_name",
+        "invalid_request",
+        "topic_not_found",
+        "scheduled_not_found",
+        "conflict",
+      ],
     }),
   },
   "/v1/flows/{correlationid}": {

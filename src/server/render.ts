@@ -48,9 +48,11 @@ export function publishJson(result: PublishResult): string {
     out +=
       "error" in entry
         ? JSON.stringify({ id: entry.id, error: problemOf(entry.error) })
-        : `{"id":${JSON.stringify(entry.id)},"offset":${entry.offset},"duplicate":${entry.duplicate}${
-            entry.subjectVersion === undefined ? "" : `,"subjectversion":${entry.subjectVersion}`
-          }}`;
+        : "scheduled" in entry
+          ? JSON.stringify(entry)
+          : `{"id":${JSON.stringify(entry.id)},"offset":${entry.offset},"duplicate":${entry.duplicate}${
+              entry.subjectVersion === undefined ? "" : `,"subjectversion":${entry.subjectVersion}`
+            }}`;
   }
   return `${out}]}`;
 }

@@ -39,6 +39,7 @@ import { flowRoutes } from "./routes/flows.js";
 import { keyRoutes } from "./routes/keys.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pushRoutes } from "./routes/push.js";
+import { scheduledRoutes } from "./routes/scheduled.js";
 import { schemaInferRoutes } from "./routes/schema-infer.js";
 import { schemaRoutes } from "./routes/schemas.js";
 import { subscriptionRoutes } from "./routes/subscriptions.js";
@@ -328,6 +329,7 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
     schemaInferRoutes,
     asyncApiRoutes,
     flowRoutes,
+    scheduledRoutes,
   ])
     register(context);
   uiSessionRoutes(context, sessions);

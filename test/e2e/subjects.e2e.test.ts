@@ -95,6 +95,15 @@ describe("subject streams over HTTP", () => {
       "invalid_request",
       "query:expectedVersion",
     );
+    // A scheduled event has no version until it is appended: no condition can apply.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expectProblem(
+      await publishAt(topic, event({ subject: "a", deliverat: later }), 0),
+      400,
+      "invalid_request",
+      "query:expectedVersion",
+    );
+    expect((await streamOf(topic, "a")).body.version).toBe(0);
     expectProblem(
       await http.publish(topic, event({ subject: "s".repeat(1025) })),
       400,

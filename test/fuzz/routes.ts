@@ -186,6 +186,22 @@ export function routeSpecs(f: Fixtures): Readonly<Record<string, RouteSpec>> {
           .map(([from, limit]) => `fromVersion=${from}&limit=${limit}`),
       ),
     },
+    "GET /v1/topics/:topic/scheduled": {
+      params: { topic },
+      query: fc.oneof(
+        fc.constant(""),
+        smallInt(1, 1_000).map((limit) => `limit=${limit}`),
+        fc.constantFrom(
+          "after=MTIzLjQ",
+          "after=bm90LWEtdG9rZW4",
+          "limit=2&after=MTc2NzIyNTYwMDAwMC4x",
+        ),
+      ),
+    },
+    "DELETE /v1/topics/:topic/scheduled/:id": {
+      params: { topic, id: fc.constantFrom("fz-scheduled", "fz-absent", "a b/ü%") },
+      query: fc.constantFrom("", "source=%2Ffuzz", "source=fz"),
+    },
     "GET /v1/flows/:correlationid": {
       params: { correlationid: fc.constantFrom("fz-flow", "fz-unknown", "a b/ü%") },
       query: fc.oneof(

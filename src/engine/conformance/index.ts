@@ -19,6 +19,7 @@ import { readTests } from "./read.js";
 import { releaseTests } from "./release.js";
 import { restartTests } from "./restart.js";
 import { retentionTests } from "./retention.js";
+import { scheduledTests } from "./scheduled.js";
 import { seekTests } from "./seek.js";
 import { settleTests } from "./settle.js";
 import { statsTests } from "./stats.js";
@@ -56,5 +57,6 @@ export function engineConformance(harness: EngineHarness): void {
     catalogTests(harness);
     flowTests(harness);
     subjectTests(harness);
+    scheduledTests(harness);
   });
 }

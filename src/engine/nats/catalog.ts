@@ -108,6 +108,22 @@ export class NatsCatalog implements Catalog {
     });
   }
 
+  /**
+   * The keys of `kind` starting with `prefix`, unsorted, without reading a value (so expired
+   * records are included). A prefix ending in a dot is filtered by the server.
+   */
+  async keys(kind: string, prefix = ""): Promise<string[]> {
+    checkPrefix(kind, prefix);
+    return this.#nats("listing catalog keys", async () => {
+      const filter = prefix.endsWith(".") ? `${kind}.${prefix}>` : `${kind}.>`;
+      const start = `${kind}.${prefix}`;
+      const keys: string[] = [];
+      for await (const k of await this.#kv.keys(filter))
+        if (k.startsWith(start)) keys.push(k.slice(kind.length + 1));
+      return keys;
+    });
+  }
+
   async put(
     kind: string,
     key: string,

@@ -42,6 +42,8 @@ export class NatsEventLog implements EventLog {
   readonly topics: TopicCatalog;
   readonly flows: FlowIndex;
   readonly subjects: SubjectLedger;
+  /** Runs after a topic is deleted (the engine drops its pending scheduled events). */
+  onTopicDeleted: ((topic: string) => Promise<void>) | null = null;
   readonly #ctx: NatsContext;
 
   constructor(ctx: NatsContext, puller: Puller) {
@@ -92,6 +94,7 @@ export class NatsEventLog implements EventLog {
       if (deleted) {
         await this.flows.drop(name);
         await this.subjects.drop(name);
+        await this.onTopicDeleted?.(name);
       }
       return deleted;
     });

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { CatalogScheduleStore } from "../catalog-schedule.js";
 import type { Engine, EngineCapabilities } from "../engine.js";
 import { attemptStreamConfig } from "./attempt-log.js";
 import { NatsCatalog, openCatalogBucket } from "./catalog.js";
@@ -50,6 +51,7 @@ export class NatsEngine implements Engine {
   readonly log: NatsEventLog;
   readonly cursors: NatsCursorStore;
   readonly catalog: NatsCatalog;
+  readonly scheduled: CatalogScheduleStore;
   readonly #ctx: NatsContext;
   readonly #owners: Owners;
   readonly #closing: AbortController;
@@ -74,6 +76,18 @@ export class NatsEngine implements Engine {
     };
     this.#owners = new Owners({ ctx, puller, acks, createTopic });
     this.cursors = new NatsCursorStore(ctx, this.#owners, this.log.topics, puller);
+    this.scheduled = new CatalogScheduleStore({
+      catalog,
+      keys: (kind, prefix) => catalog.keys(kind, prefix),
+      now: () => Date.now(),
+      topicExists: async (topic) => (await this.log.topics.get(topic)) !== null,
+      append: async (topic, items) => {
+        const outcomes = await ctx.publisher.publish(ctx.names.topicSubject(topic), items);
+        if (outcomes.every((o) => o.kind === "no-stream")) return null;
+        return outcomes.map((o) => o.kind === "stored");
+      },
+    });
+    this.log.onTopicDeleted = (topic) => this.scheduled.drop(topic);
   }
 
   static async open(options: NatsEngineOptions): Promise<NatsEngine> {

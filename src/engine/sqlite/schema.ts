@@ -202,6 +202,27 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_by_subject ON events (event_key >> ${OFFSET_BITS}, subject, subject_version)
     WHERE subject_version IS NOT NULL;
   `,
+  // Scheduled events (API.md "Scheduled events", scheduled.ts): pending until `deliver_at`,
+  // then moved into `events` in the same job that deletes them, so firing and cancelling are
+  // decided by the one writer. `seq` orders ties and makes the page token; the counter row
+  // keeps the per-topic limit check from counting a million rows.
+  `
+  CREATE TABLE scheduled (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic_id   INTEGER NOT NULL,
+    deliver_at INTEGER NOT NULL,
+    source     TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    partition_key TEXT,
+    body       TEXT NOT NULL,
+    UNIQUE (topic_id, event_id, source)
+  );
+  CREATE INDEX scheduled_by_due ON scheduled (topic_id, deliver_at, seq);
+  CREATE TABLE scheduled_counts (
+    topic_id INTEGER PRIMARY KEY,
+    pending  INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

@@ -22,6 +22,7 @@ import { closedError, toSwitchyardError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import { Notifier, subscriptionKey, topicKey } from "./notifier.js";
 import { retentionPass } from "./retention.js";
+import { SqliteScheduleStore } from "./scheduled.js";
 import { migrate } from "./schema.js";
 import { SqliteCursorStore } from "./sqlite-cursors.js";
 import { SqliteEventLog } from "./sqlite-log.js";
@@ -54,6 +55,7 @@ class SqliteEngine implements Engine {
   readonly log: SqliteEventLog;
   readonly cursors: SqliteCursorStore;
   readonly catalog: SqliteCatalog;
+  readonly scheduled: SqliteScheduleStore;
   readonly #ctx: EngineContext;
   readonly #state: { closed: boolean };
   readonly #lock: StoreLock;
@@ -82,6 +84,7 @@ class SqliteEngine implements Engine {
     this.log = new SqliteEventLog(ctx, () => this.#enforceRetention());
     this.cursors = new SqliteCursorStore(ctx);
     this.catalog = new SqliteCatalog(ctx);
+    this.scheduled = new SqliteScheduleStore(ctx);
   }
 
   startTimers(retentionIntervalMs: number): void {

@@ -116,6 +116,8 @@ export function deleteTopicJob(tx: JobTx, name: string): boolean {
     );
   tx.forgetTopic(name);
   tx.db.run("DELETE FROM topics WHERE topic_id = ?", topic.id);
+  tx.db.run("DELETE FROM scheduled WHERE topic_id = ?", topic.id);
+  tx.db.run("DELETE FROM scheduled_counts WHERE topic_id = ?", topic.id);
   // Index rows go with the topic's events, in the dropped topic's chunks (retention.ts).
   tx.db.run(
     "INSERT INTO dropped_topics (topic_id, name, dropped_at) VALUES (?, ?, ?)",
