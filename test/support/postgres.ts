@@ -25,15 +25,34 @@ async function admin<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Waits (up to 3 s) for the test's own sessions to finish closing before dropping: a forced
+ * drop ends them, and a pg client still closing reports that as an uncaught error. Only
+ * then WITH (FORCE), for sessions a failed test left open.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    try {
+      await admin((db) => db.query(`DROP DATABASE IF EXISTS ${name}`));
+      return;
+    } catch (error) {
+      // 55006: "is being accessed by other users".
+      if ((error as { code?: unknown }).code !== "55006") throw error;
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await admin((db) => db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `sy_test_${randomBytes(6).toString("hex")}`;
   await admin((db) => db.query(`CREATE DATABASE ${name}`));
   return {
     name,
     url: `${POSTGRES_SERVER}/${name}`,
-    // WITH (FORCE) ends sessions a failed test left open.
-    drop: () =>
-      admin((db) => db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    drop: () => dropDatabase(name),
   };
 }
 

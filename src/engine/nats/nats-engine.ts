@@ -141,8 +141,17 @@ export class NatsEngine implements Engine {
       const catalog = new NatsCatalog(ctx, catalogKv);
       const engine = new NatsEngine(ctx, catalog, closing, inFlight);
       engine.#owners.start();
-      await engine.log.flows.resumeAll();
-      await engine.log.subjects.resumeAll();
+      // Index builds carry on in the background: reading their marks while the cluster elects
+      // leaders (a node just lost) must not keep the router from opening.
+      void ctx
+        .track(
+          retryUntil(options.connectTimeoutMs ?? 30_000, async () => {
+            if (ctx.closed) return;
+            await engine.log.flows.resumeAll();
+            await engine.log.subjects.resumeAll();
+          }),
+        )
+        .catch(() => undefined); // the marks stay: the next start (or put) carries on
       return engine;
     } catch (error) {
       await nc.close().catch(() => undefined);
