@@ -19,12 +19,13 @@ import type {
   SubjectPage,
   TopicStats,
 } from "../engine.js";
+import { correlationIdOf, subjectOf } from "../event-attributes.js";
 import type { NatsContext } from "./context.js";
 import { topicNotFound, toSwitchyardError, unavailable } from "./errors.js";
-import { correlationIdOf, FlowIndex, hasCorrelationIndex } from "./flow-index.js";
+import { FlowIndex, hasCorrelationIndex } from "./flow-index.js";
 import { eventMsgId, type PublishItem, type PublishOutcome } from "./publisher.js";
 import type { Puller } from "./puller.js";
-import { hasSubjectIndex, SubjectLedger, subjectOf } from "./subject-ledger.js";
+import { hasSubjectIndex, SubjectLedger } from "./subject-ledger.js";
 import { tailTopic } from "./tail.js";
 import { TopicCatalog } from "./topic-catalog.js";
 

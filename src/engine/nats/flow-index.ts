@@ -7,12 +7,14 @@
  * `{topic}:{offset}`, so an entry written twice (by a backfill and a live append racing it)
  * is stored once. Entries of events that retention removed are skipped when read.
  */
+
 import { createHash } from "node:crypto";
 import type { StreamConfig } from "@nats-io/jetstream";
 import type { TopicConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { LogRecord } from "../../core/stored-event.js";
 import type { FlowPage, IndexState } from "../engine.js";
+import { correlationIdOf } from "../event-attributes.js";
 import type { NatsContext } from "./context.js";
 import { isJsError, JS_CODES } from "./errors.js";
 import { escapeName, type Names } from "./names.js";
@@ -20,32 +22,19 @@ import type { PublishItem } from "./publisher.js";
 import type { Puller } from "./puller.js";
 import { parseAckSubject } from "./records.js";
 import { scanSubject } from "./scan.js";
+import { supportStreamConfig } from "./support-stream.js";
+import { untilDone } from "./until-done.js";
 
-const NS_PER_MS = 1_000_000;
 const BACKFILL_CHUNK = 500;
 /** Other nodes cache a topic's config for a second (topic-catalog.ts): a backfill waits it out. */
 const STALE_CONFIG_MS = 1_100;
 
 export function flowStreamConfig(names: Names, replicas: number): StreamConfig {
-  return {
-    name: `${names.prefix}_FLOWS`,
-    subjects: [`${names.prefix}.fl.>`],
-    storage: "file",
-    retention: "limits",
-    num_replicas: replicas,
-    duplicate_window: 120_000 * NS_PER_MS,
-    allow_direct: true,
-  } as StreamConfig;
+  return supportStreamConfig(`${names.prefix}_FLOWS`, `${names.prefix}.fl.>`, replicas);
 }
 
 export function hasCorrelationIndex(config: TopicConfig | null): boolean {
   return config?.indexes?.includes("correlationid") ?? false;
-}
-
-export function correlationIdOf(body: string, given: string | null | undefined): string | null {
-  if (given !== undefined) return given;
-  const parsed = JSON.parse(body) as { correlationid?: unknown };
-  return typeof parsed.correlationid === "string" ? parsed.correlationid : null;
 }
 
 interface Entry {
@@ -138,8 +127,8 @@ export class FlowIndex {
     if (this.#running.has(topic)) return;
     this.#running.add(topic);
     this.#ctx
-      .track(this.#backfill(topic))
-      .catch(() => undefined) // the mark stays: the next start (or put) carries on
+      .track(untilDone(this.#ctx, () => this.#backfill(topic)))
+      .catch(() => undefined) // closed meanwhile: the mark stays, the next start carries on
       .finally(() => this.#running.delete(topic));
   }
 

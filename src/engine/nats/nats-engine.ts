@@ -4,8 +4,9 @@
  * number of them can open this engine on one JetStream (cluster) with the same prefix.
  * JetStream 2.9 cannot append a batch atomically, so `capabilities.atomicBatch` is false.
  */
+
 import { randomBytes } from "node:crypto";
-import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { CatalogScheduleStore } from "../catalog-schedule.js";
 import type { Engine, EngineCapabilities } from "../engine.js";
@@ -27,6 +28,7 @@ import { Publisher } from "./publisher.js";
 import { Puller } from "./puller.js";
 import { StreamReader } from "./stream-reader.js";
 import { subjectStreamConfig } from "./subject-ledger.js";
+import { supportStreamConfig } from "./support-stream.js";
 
 export interface NatsEngineOptions {
   /** NATS server URLs (a comma-separated string or a list). */
@@ -42,8 +44,6 @@ export interface NatsEngineOptions {
   /** Credentials and TLS for the connection; none by default. */
   readonly credentials?: NatsCredentials;
 }
-
-const NS_PER_MS = 1_000_000;
 
 export class NatsEngine implements Engine {
   readonly name = "nats";
@@ -244,15 +244,7 @@ async function retryUntil<T>(timeoutMs: number, work: () => Promise<T>): Promise
 
 /** The streams every installation has besides its topics': redrive queues and attempt logs. */
 async function ensureSupportStreams(jsm: JetStreamManager, names: Names, replicas: number) {
-  const redrive = {
-    name: names.redriveStream,
-    subjects: [`${names.prefix}.rd.>`],
-    storage: "file",
-    retention: "limits",
-    num_replicas: replicas,
-    duplicate_window: 120_000 * NS_PER_MS,
-    allow_direct: true,
-  } as StreamConfig;
+  const redrive = supportStreamConfig(names.redriveStream, `${names.prefix}.rd.>`, replicas);
   const streams = [
     redrive,
     attemptStreamConfig(names, replicas),

@@ -15,12 +15,14 @@
  * stored) before it does anything else, so a version is never skipped or reused while the
  * topic's dedupe window holds. Retention never touches the ledger: versions are not lowered.
  */
+
 import { createHash } from "node:crypto";
 import type { StreamConfig } from "@nats-io/jetstream";
 import type { TopicConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { LogRecord } from "../../core/stored-event.js";
 import type { Appended, IndexState, NewEvent, SubjectPage } from "../engine.js";
+import { subjectOf } from "../event-attributes.js";
 import type { NatsContext } from "./context.js";
 import { isJsError, JS_CODES, unavailable } from "./errors.js";
 import { escapeName } from "./names.js";
@@ -29,8 +31,9 @@ import type { Puller } from "./puller.js";
 import { SUBJECT_VERSION_HEADER } from "./records.js";
 import { requestOne } from "./requests.js";
 import { scanSubject } from "./scan.js";
+import { supportStreamConfig } from "./support-stream.js";
+import { untilDone } from "./until-done.js";
 
-const NS_PER_MS = 1_000_000;
 const BACKFILL_CHUNK = 500;
 /** Other nodes cache a topic's config for a second (topic-catalog.ts): a backfill waits it out. */
 const STALE_CONFIG_MS = 1_100;
@@ -65,25 +68,11 @@ interface MsgGetJson {
 }
 
 export function subjectStreamConfig(prefix: string, replicas: number): StreamConfig {
-  return {
-    name: `${prefix}_SUBJECTS`,
-    subjects: [`${prefix}.sv.>`],
-    storage: "file",
-    retention: "limits",
-    num_replicas: replicas,
-    duplicate_window: 120_000 * NS_PER_MS,
-    allow_direct: true,
-  } as StreamConfig;
+  return supportStreamConfig(`${prefix}_SUBJECTS`, `${prefix}.sv.>`, replicas);
 }
 
 export function hasSubjectIndex(config: TopicConfig | null): boolean {
   return config?.indexes?.includes("subject") ?? false;
-}
-
-export function subjectOf(body: string, given: string | null | undefined): string | null {
-  if (given !== undefined) return given;
-  const parsed = JSON.parse(body) as { subject?: unknown };
-  return typeof parsed.subject === "string" ? parsed.subject : null;
 }
 
 function versionOf(head: Head | null): number {
@@ -368,8 +357,8 @@ export class SubjectLedger {
     if (this.#running.has(topic)) return;
     this.#running.add(topic);
     this.#ctx
-      .track(this.#backfill(topic))
-      .catch(() => undefined) // the mark stays: the next start (or put) carries on
+      .track(untilDone(this.#ctx, () => this.#backfill(topic)))
+      .catch(() => undefined) // closed meanwhile: the mark stays, the next start carries on
       .finally(() => this.#running.delete(topic));
   }
 

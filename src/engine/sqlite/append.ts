@@ -7,7 +7,8 @@
 import { Buffer } from "node:buffer";
 import { SwitchyardError } from "../../core/errors.js";
 import type { AppendCondition, Appended, NewEvent } from "../engine.js";
-import { correlationIdOf, indexEvent } from "./correlation-index.js";
+import { correlationIdOf, subjectOf } from "../event-attributes.js";
+import { indexEvent } from "./correlation-index.js";
 import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
 import { topicNotFound } from "./errors.js";
 import { insertEvent, readEvent } from "./events.js";
@@ -17,7 +18,6 @@ import {
   nextVersion,
   requireSubjectIndex,
   soleSubject,
-  subjectOf,
   subjectTooLong,
   versionConflict,
 } from "./subject-index.js";

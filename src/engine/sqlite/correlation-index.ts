@@ -6,9 +6,11 @@
  * the topic held when the index was added) are still being filled in, newest first, in
  * chunks that publishes interleave with.
  */
+
 import { SwitchyardError } from "../../core/errors.js";
 import type { LogRecord } from "../../core/stored-event.js";
 import type { FlowPage, IndexState } from "../engine.js";
+import { correlationIdOf } from "../event-attributes.js";
 import type { Db } from "./database.js";
 import { readRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
@@ -16,13 +18,6 @@ import { OFFSET_BITS } from "./schema.js";
 import type { TopicState } from "./topic-state.js";
 
 const BACKFILL_CHUNK = 2_000;
-
-/** The event's `correlationid` when it is a string; the body is only parsed when needed. */
-export function correlationIdOf(body: string, given: string | null | undefined): string | null {
-  if (given !== undefined) return given;
-  const parsed = JSON.parse(body) as { correlationid?: unknown };
-  return typeof parsed.correlationid === "string" ? parsed.correlationid : null;
-}
 
 export function indexEvent(
   db: Db,

@@ -11,10 +11,12 @@
  * oldest first, up to the topic's last offset (appends meanwhile are left to it), because a
  * version counts every earlier event of its subject.
  */
+
 import { Buffer } from "node:buffer";
 import { SwitchyardError } from "../../core/errors.js";
 import type { LogRecord } from "../../core/stored-event.js";
 import { type IndexState, type NewEvent, SUBJECT_MAX_BYTES, type SubjectPage } from "../engine.js";
+import { subjectOf } from "../event-attributes.js";
 import type { Db } from "./database.js";
 import { readRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
@@ -22,13 +24,6 @@ import { eventKeySql, OFFSET_BITS, topicKeySql } from "./schema.js";
 import type { TopicState } from "./topic-state.js";
 
 const BACKFILL_CHUNK = 2_000;
-
-/** The event's `subject` when it is a string; the body is only parsed when needed. */
-export function subjectOf(body: string, given: string | null | undefined): string | null {
-  if (given !== undefined) return given;
-  const parsed = JSON.parse(body) as { subject?: unknown };
-  return typeof parsed.subject === "string" ? parsed.subject : null;
-}
 
 export function subjectTooLong(subject: string): boolean {
   return subject.length > SUBJECT_MAX_BYTES / 3 && Buffer.byteLength(subject) > SUBJECT_MAX_BYTES;
