@@ -110,4 +110,8 @@ console.log(
 );
 await broker.close();
 await close();
+if (sorted.length < N)
+  console.error(
+    `error: only ${sorted.length} of ${N} scheduled events fired within 30 s of the last one's time`,
+  );
 process.exit(sorted.length === N ? 0 : 1);

@@ -12,7 +12,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { type NatsServers, startNatsServer } from "../../test/support/nats-server.ts";
 import { processCpuMs, runQueueWaitMs } from "../cpu.ts";
-import { windowed } from "../load.ts";
+import { preloadByPublishing } from "../load.ts";
 import { structuredEvent } from "../payload.ts";
 import type {
   BenchSubject,
@@ -116,14 +116,13 @@ class NatsSession implements SubjectSession {
     return { publishOne: (topic, fields) => this.publish(topic, fields), close: async () => {} };
   }
 
-  async preload(topic: string, count: number, onProgress?: (n: number) => void): Promise<void> {
-    let loaded = 0;
-    const result = await windowed(count, PRELOAD_WINDOW, PRELOAD_MAX_MS, async (i) => {
-      await this.publish(topic, { seq: i });
-      loaded++;
-      if (loaded % 100_000 === 0 || loaded === count) onProgress?.(loaded);
-    });
-    if (result.errors > 0) throw new Error(`preload: ${result.firstError}`);
+  preload(topic: string, count: number, onProgress?: (n: number) => void): Promise<void> {
+    return preloadByPublishing(
+      (seq) => this.publish(topic, { seq }),
+      count,
+      { window: PRELOAD_WINDOW, maxMs: PRELOAD_MAX_MS },
+      onProgress,
+    );
   }
 
   async subscribe(

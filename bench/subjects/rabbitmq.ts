@@ -17,7 +17,7 @@ import { connect as connectTcp } from "node:net";
 import { promisify } from "node:util";
 import amqp from "amqplib";
 import { processCpuMs, runQueueWaitMs } from "../cpu.ts";
-import { windowed } from "../load.ts";
+import { preloadByPublishing } from "../load.ts";
 import { structuredEvent } from "../payload.ts";
 import type {
   BenchSubject,
@@ -184,17 +184,13 @@ class RabbitSession implements SubjectSession {
     return { publishOne: (topic, fields) => this.publish(topic, fields), close: async () => {} };
   }
 
-  async preload(topic: string, count: number, onProgress?: (n: number) => void): Promise<void> {
-    let loaded = 0;
-    const result = await windowed(count, PRELOAD_WINDOW, PRELOAD_MAX_MS, async (i) => {
-      await this.publish(topic, { seq: i });
-      loaded++;
-      if (loaded % 100_000 === 0 || loaded === count) onProgress?.(loaded);
-    });
-    if (result.errors > 0 || loaded < count)
-      throw new Error(
-        `preload stopped at ${loaded}/${count}: ${result.firstError ?? "time limit"}`,
-      );
+  preload(topic: string, count: number, onProgress?: (n: number) => void): Promise<void> {
+    return preloadByPublishing(
+      (seq) => this.publish(topic, { seq }),
+      count,
+      { window: PRELOAD_WINDOW, maxMs: PRELOAD_MAX_MS },
+      onProgress,
+    );
   }
 
   async subscribe(

@@ -9,58 +9,39 @@
  */
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type NatsServers,
-  natsServerAvailable,
-  startNatsServer,
-} from "../../../test/support/nats-server.js";
+import { describe, expect, it } from "vitest";
+import { oneServerEngine } from "../../../test/support/nats-engine.js";
+import { natsServerAvailable } from "../../../test/support/nats-server.js";
 import { eventOf, newEvent, topicConfig } from "../conformance/fixtures.js";
-import { NatsEngine } from "./index.js";
-import { Names } from "./names.js";
 
 let serial = 0;
 const unique = (label: string) => `${label}-${randomBytes(3).toString("hex")}-${++serial}`;
 
 describe.runIf(natsServerAvailable())("NATS engine: a duplicate whose original is lost", () => {
-  let servers: NatsServers;
-  let engine: NatsEngine;
-  let raw: NatsConnection;
-  const prefix = `D${randomBytes(3).toString("hex")}`;
-  const names = new Names(prefix);
-
-  beforeAll(async () => {
-    servers = await startNatsServer();
-    engine = await NatsEngine.open({ servers: servers.url, prefix, timeoutMs: 5_000 });
-    raw = await connect({ servers: servers.url });
-  });
-
-  afterAll(async () => {
-    await raw?.close();
-    await engine?.close();
-    await servers?.close();
-  });
+  const nats = oneServerEngine("D");
+  const { names } = nats;
 
   const ids = async (topic: string) =>
-    (await engine.log.read(topic, { offset: 1 }, 100)).records.map((r) => [
+    (await nats.engine.log.read(topic, { offset: 1 }, 100)).records.map((r) => [
       r.offset,
       eventOf(r).id,
     ]);
 
   it("stores the event again, once, when the sequence JetStream names holds nothing", async () => {
     const topic = unique("t");
-    await engine.log.putTopic(topicConfig(topic));
+    await nats.engine.log.putTopic(topicConfig(topic));
     const lostOne = newEvent({ id: "lost-1" });
-    const [first] = await engine.log.append(topic, [newEvent({ id: "before" }), lostOne]);
+    const [first] = await nats.engine.log.append(topic, [newEvent({ id: "before" }), lostOne]);
     expect(first).toEqual({ offset: 1, duplicate: false });
-    const jsm = await jetstreamManager(raw);
+    const jsm = await jetstreamManager(nats.raw);
     expect(await jsm.streams.deleteMessage(names.topicStream(topic), 2)).toBe(true);
 
-    const retried = await engine.log.append(topic, [lostOne]);
+    const retried = await nats.engine.log.append(topic, [lostOne]);
     expect(retried).toEqual([{ offset: 3, duplicate: false }]);
     // A further retry dedupes against the copy: one event, never a third.
-    expect(await engine.log.append(topic, [lostOne])).toEqual([{ offset: 3, duplicate: true }]);
+    expect(await nats.engine.log.append(topic, [lostOne])).toEqual([
+      { offset: 3, duplicate: true },
+    ]);
     expect(await ids(topic)).toEqual([
       [1, "before"],
       [3, "lost-1"],
@@ -69,30 +50,30 @@ describe.runIf(natsServerAvailable())("NATS engine: a duplicate whose original i
 
   it("stores the event again when the original was purged, as SQLite does after retention", async () => {
     const topic = unique("t");
-    await engine.log.putTopic(topicConfig(topic));
+    await nats.engine.log.putTopic(topicConfig(topic));
     const lostOne = newEvent({ id: "lost-2" });
-    await engine.log.append(topic, [lostOne]);
-    const jsm = await jetstreamManager(raw);
+    await nats.engine.log.append(topic, [lostOne]);
+    const jsm = await jetstreamManager(nats.raw);
     const stream = names.topicStream(topic);
     // The purge leaves the dedupe window remembering sequence 1.
     await jsm.streams.purge(stream);
-    const js = (await import("@nats-io/jetstream")).jetstream(raw);
+    const js = (await import("@nats-io/jetstream")).jetstream(nats.raw);
     const other = newEvent({ id: "someone-else" });
     await js.publish(names.topicSubject(topic), other.body, { expect: {} });
     const info = await jsm.streams.info(stream);
     expect(info.state.last_seq).toBe(2);
 
-    const [retried] = await engine.log.append(topic, [lostOne]);
+    const [retried] = await nats.engine.log.append(topic, [lostOne]);
     expect(retried).toEqual({ offset: 3, duplicate: false });
     expect((await ids(topic)).map(([, id]) => id)).toEqual(["someone-else", "lost-2"]);
   });
 
   it("keeps true duplicates as they were: one read of the original, same offset", async () => {
     const topic = unique("t");
-    await engine.log.putTopic(topicConfig(topic));
+    await nats.engine.log.putTopic(topicConfig(topic));
     const event = newEvent({ id: "kept" });
-    expect(await engine.log.append(topic, [event])).toEqual([{ offset: 1, duplicate: false }]);
-    expect(await engine.log.append(topic, [event])).toEqual([{ offset: 1, duplicate: true }]);
+    expect(await nats.engine.log.append(topic, [event])).toEqual([{ offset: 1, duplicate: false }]);
+    expect(await nats.engine.log.append(topic, [event])).toEqual([{ offset: 1, duplicate: true }]);
     expect(await ids(topic)).toEqual([[1, "kept"]]);
   });
 });

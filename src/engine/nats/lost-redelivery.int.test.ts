@@ -10,19 +10,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.js";
-import {
-  type NatsServers,
-  natsServerAvailable,
-  startNatsServer,
-} from "../../../test/support/nats-server.js";
+import { oneServerEngine } from "../../../test/support/nats-engine.js";
+import { natsServerAvailable } from "../../../test/support/nats-server.js";
 import type { SubscriptionConfig } from "../../core/config.js";
 import { eventOf, newEvent, subscriptionConfig, topicConfig } from "../conformance/fixtures.js";
 import type { Delivery } from "../engine.js";
-import { NatsEngine } from "./index.js";
-import { Names } from "./names.js";
 
 const SHORT_LEASE_MS = 200;
 const LONG_LEASE_MS = 60_000;
@@ -31,23 +25,8 @@ const unique = (label: string) => `${label}-${randomBytes(3).toString("hex")}-${
 const ids = (ds: readonly Delivery[]) => ds.map((d) => eventOf(d.record).id);
 
 describe.runIf(natsServerAvailable())("NATS engine: redeliveries JetStream loses", () => {
-  let servers: NatsServers;
-  let engine: NatsEngine;
-  let raw: NatsConnection;
-  const prefix = `L${randomBytes(3).toString("hex")}`;
-  const names = new Names(prefix);
-
-  beforeAll(async () => {
-    servers = await startNatsServer();
-    engine = await NatsEngine.open({ servers: servers.url, prefix, timeoutMs: 5_000 });
-    raw = await connect({ servers: servers.url });
-  });
-
-  afterAll(async () => {
-    await raw?.close();
-    await engine?.close();
-    await servers?.close();
-  });
+  const nats = oneServerEngine("R");
+  const { names } = nats;
 
   async function keyed(
     overrides: Partial<SubscriptionConfig>,
@@ -58,10 +37,10 @@ describe.runIf(natsServerAvailable())("NATS engine: redeliveries JetStream loses
       ordering: "key",
       ...overrides,
     });
-    await engine.log.putTopic(topicConfig(topic));
-    await engine.log.putTopic(topicConfig(config.deadLetterTopic));
-    await engine.cursors.putSubscription(config);
-    await engine.log.append(topic, [
+    await nats.engine.log.putTopic(topicConfig(topic));
+    await nats.engine.log.putTopic(topicConfig(config.deadLetterTopic));
+    await nats.engine.cursors.putSubscription(config);
+    await nats.engine.log.append(topic, [
       newEvent({ id: "k1", key: "k" }),
       newEvent({ id: "k2", key: "k" }),
     ]);
@@ -72,7 +51,11 @@ describe.runIf(natsServerAvailable())("NATS engine: redeliveries JetStream loses
   const leaseSome = (sub: string, timeoutMs: number) =>
     eventually(
       async () => {
-        const got = await engine.cursors.lease(sub, { max: 10, waitMs: 0, leaseMs: LONG_LEASE_MS });
+        const got = await nats.engine.cursors.lease(sub, {
+          max: 10,
+          waitMs: 0,
+          leaseMs: LONG_LEASE_MS,
+        });
         expect(got.length).toBeGreaterThan(0);
         return got;
       },
@@ -81,8 +64,8 @@ describe.runIf(natsServerAvailable())("NATS engine: redeliveries JetStream loses
 
   it("hands out again a nak'd event that JetStream holds settled (another owner acked it)", async () => {
     const { topic, sub } = await keyed({ ackTimeoutMs: 1_000 });
-    const jsm = await jetstreamManager(raw);
-    const first = await engine.cursors.lease(sub, {
+    const jsm = await jetstreamManager(nats.raw);
+    const first = await nats.engine.cursors.lease(sub, {
       max: 10,
       waitMs: 0,
       leaseMs: SHORT_LEASE_MS,
@@ -91,44 +74,46 @@ describe.runIf(natsServerAvailable())("NATS engine: redeliveries JetStream loses
     // Settled at JetStream behind the owner's back, as by a second owner that received the
     // redelivery: k1 was the consumer's first delivery (consumer sequence 1).
     const ack = `$JS.ACK.${names.topicStream(topic)}.${names.topicConsumer(sub, 1)}.1.1.1.0.0`;
-    await raw.request(ack, "+ACK", { timeout: 5_000 });
+    await nats.raw.request(ack, "+ACK", { timeout: 5_000 });
     await eventually(async () => {
       const info = await jsm.consumers.info(names.topicStream(topic), names.topicConsumer(sub, 1));
       expect(info.ack_floor.stream_seq).toBe(1);
     });
     // A lease call expires k1's lease and naks it: JetStream, which holds k1 acked, ignores it.
-    expect(await engine.cursors.lease(sub, { max: 10, waitMs: SHORT_LEASE_MS * 2 })).toEqual([]);
+    expect(await nats.engine.cursors.lease(sub, { max: 10, waitMs: SHORT_LEASE_MS * 2 })).toEqual(
+      [],
+    );
 
     // JetStream will never redeliver k1 now; the owner does, then k2 follows.
     const again = await leaseSome(sub, 15_000);
     expect(ids(again)).toEqual(["k1"]);
     expect(again.map((d) => d.attempt)).toEqual([2]);
-    const acked = await engine.cursors.ack(
+    const acked = await nats.engine.cursors.ack(
       sub,
       again.map((d) => d.ackId),
     );
     expect(acked.map((r) => r.status)).toEqual(["ok"]);
     const next = await leaseSome(sub, 10_000);
     expect(ids(next)).toEqual(["k2"]);
-    await engine.cursors.ack(
+    await nats.engine.cursors.ack(
       sub,
       next.map((d) => d.ackId),
     );
-    await eventually(async () => expect((await engine.cursors.stats(sub)).lag).toBe(0));
+    await eventually(async () => expect((await nats.engine.cursors.stats(sub)).lag).toBe(0));
   });
 
   it("does not hand out again what it acked when the consumer lost the ack", async () => {
     const { topic, sub } = await keyed({ ordering: "none" });
-    const first = await engine.cursors.lease(sub, { max: 1, waitMs: 0 });
+    const first = await nats.engine.cursors.lease(sub, { max: 1, waitMs: 0 });
     expect(ids(first)).toEqual(["k1"]);
-    const acked = await engine.cursors.ack(
+    const acked = await nats.engine.cursors.ack(
       sub,
       first.map((d) => d.ackId),
     );
     expect(acked.map((r) => r.status)).toEqual(["ok"]);
     // As a 2.9 consumer leader that confirmed the ack and lost it in a leader change: the
     // consumer's state goes, and JetStream delivers k1 again.
-    const jsm = await jetstreamManager(raw);
+    const jsm = await jetstreamManager(nats.raw);
     const stream = names.topicStream(topic);
     const consumer = names.topicConsumer(sub, 1);
     const { config } = await jsm.consumers.info(stream, consumer);
@@ -137,12 +122,12 @@ describe.runIf(natsServerAvailable())("NATS engine: redeliveries JetStream loses
 
     const next = await leaseSome(sub, 10_000);
     expect(ids(next)).toEqual(["k2"]);
-    await engine.cursors.ack(
+    await nats.engine.cursors.ack(
       sub,
       next.map((d) => d.ackId),
     );
-    expect(await engine.cursors.lease(sub, { max: 10, waitMs: 300 })).toEqual([]);
+    expect(await nats.engine.cursors.lease(sub, { max: 10, waitMs: 300 })).toEqual([]);
     // The owner acked k1 again at JetStream: nothing is left pending.
-    await eventually(async () => expect((await engine.cursors.stats(sub)).lag).toBe(0));
+    await eventually(async () => expect((await nats.engine.cursors.stats(sub)).lag).toBe(0));
   });
 });

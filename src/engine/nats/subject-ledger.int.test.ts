@@ -7,40 +7,22 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { jetstream } from "@nats-io/jetstream";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type NatsServers,
-  natsServerAvailable,
-  startNatsServer,
-} from "../../../test/support/nats-server.js";
+import { headers } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+import { oneServerEngine } from "../../../test/support/nats-engine.js";
+import { natsServerAvailable } from "../../../test/support/nats-server.js";
 import { SwitchyardError } from "../../core/errors.js";
 import { eventOf, newEvent, topicConfig } from "../conformance/fixtures.js";
 import { NatsEngine } from "./index.js";
-import { escapeName, Names } from "./names.js";
+import { escapeName } from "./names.js";
 import { eventMsgId } from "./publisher.js";
 
 let serial = 0;
 const unique = (label: string) => `${label}-${randomBytes(3).toString("hex")}-${++serial}`;
 
 describe.runIf(natsServerAvailable())("NATS engine: a subject append lost part way", () => {
-  let servers: NatsServers;
-  let engine: NatsEngine;
-  let raw: NatsConnection;
-  const prefix = `L${randomBytes(3).toString("hex")}`;
-  const names = new Names(prefix);
-
-  beforeAll(async () => {
-    servers = await startNatsServer();
-    engine = await NatsEngine.open({ servers: servers.url, prefix, timeoutMs: 5_000 });
-    raw = await connect({ servers: servers.url });
-  });
-
-  afterAll(async () => {
-    await raw?.close();
-    await engine?.close();
-    await servers?.close();
-  });
+  const nats = oneServerEngine("L");
+  const { prefix, names } = nats;
 
   const ledgerSubject = (topic: string, subject: string) =>
     `${prefix}.sv.${escapeName(topic)}.${createHash("sha256").update(subject).digest("hex").slice(0, 32)}`;
@@ -49,7 +31,7 @@ describe.runIf(natsServerAvailable())("NATS engine: a subject append lost part w
     const h = headers();
     h.set("Nats-Expected-Last-Subject-Sequence", "0");
     const entry = { k: "r", v: 1, m: eventMsgId(event.source, event.id), b: event.body, key: null };
-    await jetstream(raw).publish(ledgerSubject(topic, subject), JSON.stringify(entry), {
+    await jetstream(nats.raw).publish(ledgerSubject(topic, subject), JSON.stringify(entry), {
       headers: h,
     });
   }
@@ -67,7 +49,7 @@ describe.runIf(natsServerAvailable())("NATS engine: a subject append lost part w
   for (const stored of [false, true])
     it(`rolls a reservation forward when the node was lost ${stored ? "after appending the event" : "before appending the event"}`, async () => {
       const topic = unique("t");
-      await engine.log.putTopic(topicConfig(topic, { indexes: ["subject"] }));
+      await nats.engine.log.putTopic(topicConfig(topic, { indexes: ["subject"] }));
       const subject = unique("order");
       const kept = newEvent({ id: "kept", extensions: { subject } });
       await reserve(topic, subject, kept);
@@ -75,35 +57,35 @@ describe.runIf(natsServerAvailable())("NATS engine: a subject append lost part w
         const h = headers();
         h.set("Nats-Msg-Id", eventMsgId(kept.source, kept.id));
         h.set("Sy-Subject-Version", "1");
-        await jetstream(raw).publish(names.topicSubject(topic), kept.body, { headers: h });
+        await jetstream(nats.raw).publish(names.topicSubject(topic), kept.body, { headers: h });
       }
       // A writer that saw no stream yet finds the rolled-forward version instead.
       const next = newEvent({ id: "next", extensions: { subject } });
-      expect(await conflictVersion(engine.log.append(topic, [next], { expectedVersion: 0 }))).toBe(
-        1,
-      );
-      expect(await engine.log.append(topic, [next], { expectedVersion: 1 })).toEqual([
+      expect(
+        await conflictVersion(nats.engine.log.append(topic, [next], { expectedVersion: 0 })),
+      ).toBe(1);
+      expect(await nats.engine.log.append(topic, [next], { expectedVersion: 1 })).toEqual([
         { offset: 2, duplicate: false, subjectVersion: 2 },
       ]);
-      const page = await engine.log.readSubject(topic, subject, 1, 10);
+      const page = await nats.engine.log.readSubject(topic, subject, 1, 10);
       expect(page.records.map((r) => [eventOf(r).id, r.subjectVersion, r.offset])).toEqual([
         ["kept", 1, 1],
         ["next", 2, 2],
       ]);
-      expect((await engine.log.stats(topic)).lastOffset).toBe(2);
+      expect((await nats.engine.log.stats(topic)).lastOffset).toBe(2);
       // The writer of the lost append retries it: a duplicate, not a second copy.
-      expect(await engine.log.append(topic, [kept], { expectedVersion: 0 })).toEqual([
+      expect(await nats.engine.log.append(topic, [kept], { expectedVersion: 0 })).toEqual([
         { offset: 1, duplicate: true, subjectVersion: 1 },
       ]);
     });
 
   it("lets one writer win each version across two nodes of one installation", async () => {
-    const other = await NatsEngine.open({ servers: servers.url, prefix, timeoutMs: 5_000 });
+    const other = await NatsEngine.open({ servers: nats.url, prefix, timeoutMs: 5_000 });
     try {
       const topic = unique("t");
-      await engine.log.putTopic(topicConfig(topic, { indexes: ["subject"] }));
+      await nats.engine.log.putTopic(topicConfig(topic, { indexes: ["subject"] }));
       const subject = unique("hot");
-      const nodes = [engine, other];
+      const nodes = [nats.engine, other];
       const wins: number[] = [];
       let seen = Array.from({ length: 20 }, () => 0);
       for (let round = 0; round < 3; round++) {
@@ -129,7 +111,7 @@ describe.runIf(natsServerAvailable())("NATS engine: a subject append lost part w
         });
       }
       expect([...wins].sort((a, b) => a - b)).toEqual(wins.map((_, i) => i + 1));
-      expect((await engine.log.stats(topic)).lastOffset).toBe(wins.length);
+      expect((await nats.engine.log.stats(topic)).lastOffset).toBe(wins.length);
       expect((await other.log.readSubject(topic, subject, 1, 100)).version).toBe(wins.length);
     } finally {
       await other.close();
