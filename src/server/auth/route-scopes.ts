@@ -139,10 +139,10 @@ export const ROUTE_SCOPES: ReadonlyMap<string, ScopeRule> = new Map<string, Scop
   ["POST /v1/topics/:topic/events", on("publish", "topic")],
   ["GET /v1/topics/:topic/events", on("read", "topic")],
   ["GET /v1/topics/:topic/subjects/:subject/events", on("read", "topic")],
-  // Pending events are the topic's future events: who may read the log may list them; who
-  // may publish to it may take back what it scheduled, and a topic's manager may clean up.
+  // Pending events are the topic's future events: who may read the log may list them; API.md
+  // puts cancelling under `manage:` (a publisher schedules, the topic's manager takes back).
   ["GET /v1/topics/:topic/scheduled", on("read", "topic")],
-  ["DELETE /v1/topics/:topic/scheduled/:id", on("publish", "topic", "manage")],
+  ["DELETE /v1/topics/:topic/scheduled/:id", on("manage", "topic")],
   // Any key; the events of topics it may not read are left out and counted (`hidden`).
   [
     "GET /v1/flows/:correlationid",
