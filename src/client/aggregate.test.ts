@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import {
+  type AggregateTransport,
+  appendDecision,
+  conflictBackoffMs,
+  crossesMultiple,
+  prepareDecision,
+} from "./aggregate.js";
+import { SwitchyardClientError } from "./errors.js";
+import type { PublishResult } from "./publish-sender.js";
+import type { EventInput } from "./publisher.js";
+
+describe("prepareDecision", () => {
+  let n = 0;
+  const ids = () => `id-${++n}`;
+
+  it("puts every event on the subject and fixes ids, keeping the ones decide gave", () => {
+    n = 0;
+    const events = prepareDecision(
+      [{ type: "a" }, { type: "b", id: "mine", subject: "s-1" }, { type: "c" }],
+      "s-1",
+      ids,
+    );
+    expect(events).toEqual([
+      { type: "a", subject: "s-1", id: "id-1" },
+      { type: "b", subject: "s-1", id: "mine" },
+      { type: "c", subject: "s-1", id: "id-2" },
+    ]);
+    expect(prepareDecision({ type: "one" }, "s-1", ids)).toEqual([
+      { type: "one", subject: "s-1", id: "id-3" },
+    ]);
+    expect(prepareDecision([], "s-1", ids)).toEqual([]);
+  });
+
+  it("refuses an event naming another subject, and things that are not events", () => {
+    let foreign: unknown;
+    try {
+      prepareDecision([{ type: "a" }, { type: "b", subject: "s-2" }], "s-1");
+    } catch (error) {
+      foreign = error;
+    }
+    expect(foreign).toBeInstanceOf(SwitchyardClientError);
+    expect((foreign as SwitchyardClientError).code).toBe("invalid_event");
+    expect((foreign as SwitchyardClientError).errors).toEqual([
+      { pointer: "/1/subject", message: 'must be "s-1"' },
+    ]);
+    expect(() => prepareDecision([null] as unknown as EventInput[], "s")).toThrow(/null at 0/);
+    expect(() => prepareDecision([[{ type: "a" }]] as unknown as EventInput[], "s")).toThrow(
+      /an array at 0/,
+    );
+  });
+});
+
+describe("crossesMultiple", () => {
+  it("is true exactly when a multiple of every lies in (from, to]", () => {
+    expect(crossesMultiple(0, 99, 100)).toBe(false);
+    expect(crossesMultiple(0, 100, 100)).toBe(true);
+    expect(crossesMultiple(99, 100, 100)).toBe(true);
+    expect(crossesMultiple(100, 199, 100)).toBe(false);
+    expect(crossesMultiple(150, 201, 100)).toBe(true);
+    expect(crossesMultiple(7, 8, 1)).toBe(true);
+  });
+});
+
+describe("conflictBackoffMs", () => {
+  it("is jittered below a ceiling that doubles from 5 ms to 200 ms", () => {
+    expect(conflictBackoffMs(1, () => 1)).toBe(5);
+    expect(conflictBackoffMs(3, () => 1)).toBe(20);
+    expect(conflictBackoffMs(20, () => 1)).toBe(200);
+    expect(conflictBackoffMs(20, () => 0)).toBe(0);
+    expect(conflictBackoffMs(4, () => 0.5)).toBe(20);
+  });
+});
+
+/** A stream in memory behind the transport's contract: versions, dedupe, conflicts. */
+function memoryStream(atomic: boolean) {
+  const stored: { id: string; version: number }[] = [];
+  const sent: { ids: string[]; expected: number }[] = [];
+  const interleave = new Map<number, string>();
+  const conflict = () =>
+    new SwitchyardClientError({
+      status: 409,
+      code: "version_conflict",
+      currentVersion: stored.length,
+    });
+  const transport: AggregateTransport = {
+    readSubject: async () => ({ events: [], version: stored.length, firstVersion: 1 }),
+    atomicBatch: async () => atomic,
+    async publishAt(_topic, events, expected) {
+      sent.push({ ids: events.map((e) => e.id ?? ""), expected });
+      const theirs = interleave.get(sent.length);
+      if (theirs !== undefined) stored.push({ id: theirs, version: stored.length + 1 });
+      const repeats = events.map((e) => stored.find((s) => s.id === e.id));
+      if (repeats.every((r) => r !== undefined))
+        return repeats.map((r) => ({
+          id: r.id,
+          offset: r.version,
+          duplicate: true,
+          subjectVersion: r.version,
+        }));
+      if (expected !== stored.length) throw conflict();
+      return events.map((e): PublishResult => {
+        stored.push({ id: e.id ?? "", version: stored.length + 1 });
+        return {
+          id: e.id ?? "",
+          offset: stored.length,
+          duplicate: false,
+          subjectVersion: stored.length,
+        };
+      });
+    },
+  };
+  return {
+    transport,
+    stored,
+    sent,
+    /** Another writer appends just before request number `call` (from 1) is handled. */
+    interleaveBefore(call: number, id: string) {
+      interleave.set(call, id);
+    },
+  };
+}
+
+const decision = (...ids: string[]): EventInput[] =>
+  ids.map((id) => ({ type: "t", id, subject: "s" }));
+
+describe("appendDecision", () => {
+  it("sends a decision in one request when the engine appends batches atomically", async () => {
+    const memory = memoryStream(true);
+    const results = await appendDecision(memory.transport, "t", decision("a", "b", "c"), 0);
+    expect(memory.sent).toEqual([{ ids: ["a", "b", "c"], expected: 0 }]);
+    expect(results.map((r) => r.subjectVersion)).toEqual([1, 2, 3]);
+  });
+
+  it("without atomic batches sends one event at a time, each expecting the previous version", async () => {
+    const memory = memoryStream(false);
+    await appendDecision(memory.transport, "t", decision("x"), 0);
+    const results = await appendDecision(memory.transport, "t", decision("a", "b", "c"), 1);
+    expect(memory.sent).toEqual([
+      { ids: ["x"], expected: 0 },
+      { ids: ["a"], expected: 1 },
+      { ids: ["b"], expected: 2 },
+      { ids: ["c"], expected: 3 },
+    ]);
+    expect(results.map((r) => r.subjectVersion)).toEqual([2, 3, 4]);
+  });
+
+  it("a conflict on the first event is a version_conflict (nothing appended)", async () => {
+    const memory = memoryStream(false);
+    memory.interleaveBefore(1, "theirs");
+    const error = await appendDecision(memory.transport, "t", decision("a", "b"), 0).catch(
+      (e: unknown) => e,
+    );
+    expect((error as SwitchyardClientError).code).toBe("version_conflict");
+    expect(memory.stored.map((s) => s.id)).toEqual(["theirs"]);
+  });
+
+  it("a conflict after a prefix rejects with conflict, naming what was appended", async () => {
+    const memory = memoryStream(false);
+    memory.interleaveBefore(2, "theirs");
+    const error = (await appendDecision(memory.transport, "t", decision("a", "b", "c"), 0).catch(
+      (e: unknown) => e,
+    )) as SwitchyardClientError;
+    expect(error.code).toBe("conflict");
+    expect(error.problem.appended).toEqual([
+      { id: "a", offset: 1, duplicate: false, subjectVersion: 1 },
+    ]);
+    expect(memory.stored.map((s) => s.id)).toEqual(["a", "theirs"]);
+  });
+
+  it("stops at a repeat from before the load: the decision was appended earlier", async () => {
+    const memory = memoryStream(false);
+    await appendDecision(memory.transport, "t", decision("a", "b"), 0);
+    await appendDecision(memory.transport, "t", decision("z"), 2);
+    const results = await appendDecision(memory.transport, "t", decision("a", "b"), 3);
+    expect(results).toEqual([{ id: "a", offset: 1, duplicate: true, subjectVersion: 1 }]);
+    expect(memory.stored).toHaveLength(3);
+  });
+});
