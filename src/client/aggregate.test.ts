@@ -3,6 +3,7 @@ import {
   type AggregateTransport,
   appendDecision,
   conflictBackoffMs,
+  createAggregate,
   crossesMultiple,
   prepareDecision,
 } from "./aggregate.js";
@@ -84,7 +85,21 @@ function memoryStream(atomic: boolean) {
       currentVersion: stored.length,
     });
   const transport: AggregateTransport = {
-    readSubject: async () => ({ events: [], version: stored.length, firstVersion: 1 }),
+    readSubject: async (topic, subject, { fromVersion, limit }) => ({
+      events: stored.slice(fromVersion - 1, fromVersion - 1 + limit).map((s) => ({
+        specversion: "1.0",
+        id: s.id,
+        source: "/memory",
+        type: "t",
+        subject,
+        topic,
+        offset: s.version,
+        appendedat: new Date(0).toISOString(),
+        subjectversion: s.version,
+      })),
+      version: stored.length,
+      firstVersion: 1,
+    }),
     atomicBatch: async () => atomic,
     async publishAt(_topic, events, expected) {
       sent.push({ ids: events.map((e) => e.id ?? ""), expected });
@@ -175,5 +190,73 @@ describe("appendDecision", () => {
     const results = await appendDecision(memory.transport, "t", decision("a", "b"), 3);
     expect(results).toEqual([{ id: "a", offset: 1, duplicate: true, subjectVersion: 1 }]);
     expect(memory.stored).toHaveLength(3);
+  });
+});
+
+describe("createAggregate", () => {
+  const counting = { initialState: 0, evolve: (n: number) => n + 1 };
+
+  it("refuses to fold a stream whose start retention removed", async () => {
+    const transport: AggregateTransport = {
+      readSubject: async () => ({ events: [], version: 5, firstVersion: 3 }),
+      publishAt: async () => [],
+      atomicBatch: async () => true,
+    };
+    const aggregate = createAggregate(transport, {
+      topic: "t",
+      ...counting,
+      decide: () => [],
+    });
+    const error = (await aggregate.load("s").catch((e: unknown) => e)) as SwitchyardClientError;
+    expect(error.code).toBe("conflict");
+    expect(error.message).toContain("starts at version 3");
+    expect(error.problem.firstVersion).toBe(3);
+  });
+
+  it("a snapshot that fails to save warns and leaves the handled command handled", async () => {
+    const memory = memoryStream(true);
+    const aggregate = createAggregate(memory.transport, {
+      topic: "t",
+      ...counting,
+      decide: () => ({ type: "t.counted" }),
+      snapshots: {
+        every: 1,
+        store: {
+          load: async () => undefined,
+          save: async () => {
+            throw new Error("disk full");
+          },
+        },
+      },
+    });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      const result = await aggregate.handle("s", null);
+      expect(result.events).toHaveLength(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([
+        expect.stringContaining("t/s at version 1 failed: Error: disk full"),
+      ]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("checks its options when created", () => {
+    const base = { topic: "t", ...counting, decide: () => [] };
+    expect(() => createAggregate(memoryStream(true).transport, { ...base, topic: "a b" })).toThrow(
+      /topic name/,
+    );
+    expect(() =>
+      createAggregate(memoryStream(true).transport, { ...base, maxAttempts: 0 }),
+    ).toThrow(/maxAttempts/);
+    expect(() =>
+      createAggregate(memoryStream(true).transport, {
+        ...base,
+        snapshots: { every: 0.5, store: { load: async () => undefined, save: async () => {} } },
+      }),
+    ).toThrow(/snapshots.every/);
   });
 });
