@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { CloudEvent } from "../core/event.js";
 import {
   type AggregateTransport,
   appendDecision,
@@ -13,30 +14,31 @@ import type { EventInput } from "./publisher.js";
 
 describe("prepareDecision", () => {
   let n = 0;
-  const ids = () => `id-${++n}`;
+  const build = (input: EventInput): CloudEvent =>
+    ({ specversion: "1.0", source: "/test", ...input, id: input.id ?? `id-${++n}` }) as CloudEvent;
 
-  it("puts every event on the subject and fixes ids, keeping the ones decide gave", () => {
+  it("builds every event on the subject with its id fixed, keeping the ones decide gave", () => {
     n = 0;
     const events = prepareDecision(
       [{ type: "a" }, { type: "b", id: "mine", subject: "s-1" }, { type: "c" }],
       "s-1",
-      ids,
+      build,
     );
     expect(events).toEqual([
-      { type: "a", subject: "s-1", id: "id-1" },
-      { type: "b", subject: "s-1", id: "mine" },
-      { type: "c", subject: "s-1", id: "id-2" },
+      { specversion: "1.0", source: "/test", type: "a", subject: "s-1", id: "id-1" },
+      { specversion: "1.0", source: "/test", type: "b", subject: "s-1", id: "mine" },
+      { specversion: "1.0", source: "/test", type: "c", subject: "s-1", id: "id-2" },
     ]);
-    expect(prepareDecision({ type: "one" }, "s-1", ids)).toEqual([
-      { type: "one", subject: "s-1", id: "id-3" },
+    expect(prepareDecision({ type: "one" }, "s-1", build)).toEqual([
+      { specversion: "1.0", source: "/test", type: "one", subject: "s-1", id: "id-3" },
     ]);
-    expect(prepareDecision([], "s-1", ids)).toEqual([]);
+    expect(prepareDecision([], "s-1", build)).toEqual([]);
   });
 
   it("refuses an event naming another subject, and things that are not events", () => {
     let foreign: unknown;
     try {
-      prepareDecision([{ type: "a" }, { type: "b", subject: "s-2" }], "s-1");
+      prepareDecision([{ type: "a" }, { type: "b", subject: "s-2" }], "s-1", build);
     } catch (error) {
       foreign = error;
     }
@@ -45,8 +47,10 @@ describe("prepareDecision", () => {
     expect((foreign as SwitchyardClientError).errors).toEqual([
       { pointer: "/1/subject", message: 'must be "s-1"' },
     ]);
-    expect(() => prepareDecision([null] as unknown as EventInput[], "s")).toThrow(/null at 0/);
-    expect(() => prepareDecision([[{ type: "a" }]] as unknown as EventInput[], "s")).toThrow(
+    expect(() => prepareDecision([null] as unknown as EventInput[], "s", build)).toThrow(
+      /null at 0/,
+    );
+    expect(() => prepareDecision([[{ type: "a" }]] as unknown as EventInput[], "s", build)).toThrow(
       /an array at 0/,
     );
   });
@@ -101,6 +105,8 @@ function memoryStream(atomic: boolean) {
       firstVersion: 1,
     }),
     atomicBatch: async () => atomic,
+    build: (input) =>
+      ({ specversion: "1.0", source: "/memory", id: "random", ...input }) as CloudEvent,
     async publishAt(_topic, events, expected) {
       sent.push({ ids: events.map((e) => e.id ?? ""), expected });
       const theirs = interleave.get(sent.length);
@@ -136,8 +142,8 @@ function memoryStream(atomic: boolean) {
   };
 }
 
-const decision = (...ids: string[]): EventInput[] =>
-  ids.map((id) => ({ type: "t", id, subject: "s" }));
+const decision = (...ids: string[]): CloudEvent[] =>
+  ids.map((id) => ({ specversion: "1.0", source: "/memory", type: "t", id, subject: "s" }));
 
 describe("appendDecision", () => {
   it("sends a decision in one request when the engine appends batches atomically", async () => {
@@ -201,6 +207,7 @@ describe("createAggregate", () => {
       readSubject: async () => ({ events: [], version: 5, firstVersion: 3 }),
       publishAt: async () => [],
       atomicBatch: async () => true,
+      build: (input) => ({ specversion: "1.0", source: "/t", id: "x", ...input }) as CloudEvent,
     };
     const aggregate = createAggregate(transport, {
       topic: "t",

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "../core/event.js";
+import type { CloudEvent, StoredEvent } from "../core/event.js";
 import { isTopicName } from "../core/names.js";
 import { clientError, SwitchyardClientError } from "./errors.js";
 import type { PublishResult } from "./publish-sender.js";
@@ -86,6 +86,8 @@ export interface AggregateTransport {
   ): Promise<PublishResult[]>;
   /** Whether the router's engine appends a batch atomically (`GET /v1/info`). */
   atomicBatch(): Promise<boolean>;
+  /** The CloudEvent `publish` would send for `input` (defaults, correlation, trace context). */
+  build(input: EventInput): CloudEvent;
 }
 
 const PAGE = 1_000;
@@ -146,11 +148,36 @@ export function createAggregate<S, C>(
     return { loaded: { state: folded.state, version: folded.version }, base: 0 };
   };
 
-  const append = (events: readonly EventInput[], expected: number) =>
+  const append = (events: readonly CloudEvent[], expected: number) =>
     appendDecision(transport, topic, events, expected);
 
-  const saveSnapshot = async (subject: string, after: Folded<S>, base: number): Promise<void> => {
-    if (!snapshots || !crossesMultiple(base, after.version, snapshots.every)) return;
+  /**
+   * The decided events as stored, without reading them back: the router adds only `topic`,
+   * `offset`, `subjectversion` (from its answer) and `appendedat`, here the time of the answer.
+   */
+  const foldSent = (
+    loaded: Folded<S>,
+    events: readonly CloudEvent[],
+    results: readonly PublishResult[],
+  ): Folded<S> => {
+    const appendedat = new Date().toISOString();
+    let { state, version } = loaded;
+    events.forEach((event, i) => {
+      const result = results[i] as PublishResult;
+      version = result.subjectVersion ?? version + 1;
+      state = evolve(state, {
+        ...event,
+        topic,
+        offset: result.offset,
+        appendedat,
+        subjectversion: version,
+      });
+    });
+    return { state, version };
+  };
+
+  const saveSnapshot = async (subject: string, after: Folded<S>): Promise<void> => {
+    if (!snapshots) return;
     try {
       await snapshots.store.save(topic, subject, after.version, after.state);
     } catch (error) {
@@ -170,7 +197,7 @@ export function createAggregate<S, C>(
       for (let attempt = 1; ; attempt++) {
         const { loaded, base } = await loadFrom(subject);
         const decided = await decide(command, loaded.state, { subject, version: loaded.version });
-        const events = prepareDecision(decided, subject);
+        const events = prepareDecision(decided, subject, transport.build);
         if (events.length === 0) return { ...loaded, events: [], duplicate: false };
         let results: PublishResult[];
         try {
@@ -182,11 +209,16 @@ export function createAggregate<S, C>(
           continue;
         }
         const last = results.at(-1)?.subjectVersion ?? 0;
+        const snapshotDue = snapshots !== undefined && crossesMultiple(base, last, snapshots.every);
+        let after: Folded<S>;
         // Versions at or below the loaded one: the whole decision was appended before this
         // load, and `loaded` already holds it.
-        const after =
-          last <= loaded.version ? loaded : await fold(subject, loaded, last).then(stateOnly);
-        await saveSnapshot(subject, after, base);
+        if (last <= loaded.version) after = loaded;
+        // A snapshot is kept for good: it folds the stored events, as a load would.
+        else if (snapshotDue || results.length !== events.length)
+          after = stateOnly(await fold(subject, loaded, last));
+        else after = foldSent(loaded, events, results);
+        if (snapshotDue) await saveSnapshot(subject, after);
         return { ...after, events: results, duplicate: results.some((r) => r.duplicate) };
       }
     },
@@ -202,7 +234,7 @@ export function createAggregate<S, C>(
 export async function appendDecision(
   transport: AggregateTransport,
   topic: string,
-  events: readonly EventInput[],
+  events: readonly CloudEvent[],
   expected: number,
 ): Promise<PublishResult[]> {
   if (events.length === 1 || (await transport.atomicBatch()))
@@ -229,16 +261,17 @@ export async function appendDecision(
 }
 
 /**
- * The decision as events to send: each on `subject` (an event naming another is refused
- * before anything is sent) and with its `id` fixed now, so that a request sent again after
- * a lost answer repeats these ids and the router answers `duplicate`. Ids given by `decide`
- * are kept: derived from the command, they make a repeated command a duplicate too.
+ * The decision as the CloudEvents to send: each on `subject` (an event naming another is
+ * refused before anything is sent), built now, so its `id` (and `time`) are fixed before the
+ * first send: a request sent again after a lost answer repeats these ids and the router
+ * answers `duplicate`. Ids given by `decide` are kept: derived from the command, they make a
+ * repeated command a duplicate too.
  */
 export function prepareDecision(
   decided: Decision,
   subject: string,
-  newId: () => string = () => globalThis.crypto.randomUUID(),
-): EventInput[] {
+  build: (input: EventInput) => CloudEvent,
+): CloudEvent[] {
   const list: readonly unknown[] = Array.isArray(decided) ? decided : [decided];
   return list.map((event, i) => {
     if (typeof event !== "object" || event === null || Array.isArray(event))
@@ -253,7 +286,7 @@ export function prepareDecision(
         `decided event ${i} names subject ${JSON.stringify(input.subject)}, not the aggregate's ${JSON.stringify(subject)}`,
         { errors: [{ pointer: `/${i}/subject`, message: `must be ${JSON.stringify(subject)}` }] },
       );
-    return { ...input, subject, id: input.id ?? newId() };
+    return build({ ...input, subject });
   });
 }
 

@@ -1,11 +1,12 @@
 import { type Admin, createAdmin } from "./admin.js";
 import { type Aggregate, type AggregateOptions, createAggregate } from "./aggregate.js";
 import type { BatchLimits } from "./batcher.js";
+import { currentCause } from "./correlation.js";
 import { clientError } from "./errors.js";
 import type { AnyEvents, PublishFunction, SubscribeFunction } from "./event-map.js";
 import { type Fetch, HttpTransport, segment } from "./http.js";
 import type { PublishResult } from "./publish-sender.js";
-import { Publisher } from "./publisher.js";
+import { buildEvent, Publisher } from "./publisher.js";
 import type { StoredEventOf } from "./resources.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.js";
 import {
@@ -130,8 +131,9 @@ export function createClient<M extends object = AnyEvents>(
   });
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const admin = createAdmin(http, retry);
+  const source = options.source ?? "switchyard-client";
   const publisher = new Publisher(http, {
-    source: options.source ?? "switchyard-client",
+    source,
     batch: {
       lingerMs: options.batch?.lingerMs ?? DEFAULT_BATCH.lingerMs,
       maxItems: options.batch?.maxEvents ?? DEFAULT_BATCH.maxItems,
@@ -202,6 +204,7 @@ export function createClient<M extends object = AnyEvents>(
               PublishResult[]
             >,
           atomicBatch: engineAppendsAtomically,
+          build: (input) => buildEvent(input, source, currentCause()),
         },
         aggregateOptions,
       ),

@@ -31,14 +31,14 @@ type Command = { readonly add: number } | { readonly close: true } | { readonly 
 interface Counter {
   readonly total: number;
   readonly closed: boolean;
-  /** Ids in fold order: what was folded, not only how much. */
+  /** `id@offset/subjectversion` in fold order: what was folded, not only how much. */
   readonly seen: readonly string[];
 }
 
 const initialCounter = (): Counter => ({ total: 0, closed: false, seen: [] });
 
 function evolveCounter(state: Counter, event: StoredEvent): Counter {
-  const seen = [...state.seen, event.id];
+  const seen = [...state.seen, `${event.id}@${event.offset}/${event.subjectversion}`];
   if (event.type === "counter.closed") return { ...state, closed: true, seen };
   return { ...state, total: state.total + (event.data as { n: number }).n, seen };
 }
@@ -166,7 +166,8 @@ function aggregateSuite(engine: "sqlite" | "nats", start: () => Promise<TestRout
       const page = await plain.readSubject(topic, subject);
       const stream = page.events as unknown as StoredEvent[];
       expect(stream.every((e) => e.subject === subject)).toBe(true);
-      // The state `handle` answered is the stream's fold, the router's attributes included.
+      // `handle` folds what it sent with the router's answer: the stream's fold, offsets and
+      // versions included.
       expect(twice.state).toEqual(stream.reduce(evolveCounter, initialCounter()));
       expect(await counter.load(subject)).toEqual({ state: twice.state, version: 3 });
     } finally {
@@ -256,6 +257,7 @@ function aggregateSuite(engine: "sqlite" | "nats", start: () => Promise<TestRout
       const stream = await client.readSubject(topic, subject);
       expect(stream.version).toBe(3);
       expect(new Set(stream.events.map((e) => e.id)).size).toBe(3);
+      expect(two.state).toEqual((await counter.load(subject)).state);
     } finally {
       await client.close();
     }
