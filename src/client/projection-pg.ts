@@ -37,7 +37,7 @@ export function pgProjectionStore(
   let live = 1;
   const driver: StoreDriver<PgProjectionTx> = {
     dialect: "pg",
-    async transaction(fn) {
+    async transaction(fn, transactionOptions = {}) {
       const client = await pool.connect();
       let broken: Error | undefined;
       const session: StoreSession = {
@@ -57,6 +57,8 @@ export function pgProjectionStore(
       try {
         await client.query("BEGIN");
         try {
+          if (transactionOptions.durable === false)
+            await client.query("SET LOCAL synchronous_commit = off");
           const result = await fn(session, txFor);
           await client.query("COMMIT");
           return result;

@@ -66,21 +66,30 @@ export function sqliteProjectionStore(
     table: (logical) => tableOf(tables, logical, generation),
     db,
   });
+  const synchronousNow = (): number =>
+    Number((db.prepare("PRAGMA synchronous").get() as { synchronous?: unknown }).synchronous ?? 2);
   // One connection, one transaction at a time: handlers that await would otherwise run
   // their statements inside each other's transactions.
   let queue: Promise<unknown> = Promise.resolve();
   const driver: StoreDriver<SqliteProjectionTx> = {
     dialect: "sqlite",
-    transaction(fn) {
+    transaction(fn, transactionOptions = {}) {
       const run = async () => {
-        db.exec("BEGIN IMMEDIATE");
+        // Only outside a transaction can the setting change; the queue keeps it to this one.
+        const relaxed = transactionOptions.durable === false ? synchronousNow() : undefined;
+        if (relaxed !== undefined && relaxed > 1) db.exec("PRAGMA synchronous = NORMAL");
         try {
-          const result = await fn(session, txFor);
-          db.exec("COMMIT");
-          return result;
-        } catch (error) {
-          if (db.isTransaction) db.exec("ROLLBACK");
-          throw error;
+          db.exec("BEGIN IMMEDIATE");
+          try {
+            const result = await fn(session, txFor);
+            db.exec("COMMIT");
+            return result;
+          } catch (error) {
+            if (db.isTransaction) db.exec("ROLLBACK");
+            throw error;
+          }
+        } finally {
+          if (relaxed !== undefined && relaxed > 1) db.exec(`PRAGMA synchronous = ${relaxed}`);
         }
       };
       const next = queue.then(run, run);

@@ -75,7 +75,7 @@ describe("projection store checkpoints", () => {
   });
 
   it("swaps only once the new generation holds every event the live one has", async () => {
-    const { store, count, offsets } = setup();
+    const { db, store, count, offsets } = setup();
     await openProjection(store, "p");
     const handle = (e: StoredEvent, tx: SqliteProjectionTx) => count(tx, e);
     await applyEvents(
@@ -90,6 +90,8 @@ describe("projection store checkpoints", () => {
     expect(building).toBe(2);
     const target = { kind: "building", generation: building } as const;
     await applyEvents(store, "p", target, true, [event(1, "a"), event(2)], handle);
+    // A rebuild's commits skip the fsync; the connection's own setting comes back after each.
+    expect(db.prepare("PRAGMA synchronous").get()).toEqual({ synchronous: 2 });
     expect(await swapGeneration(store, "p", building, 1)).toBe(false);
     expect(store.table("counts")).toBe("counts__r1");
     // Below the floor (events retention removed) the live generation's rows do not count.

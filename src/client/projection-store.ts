@@ -28,7 +28,16 @@ export interface StoreDriver<Tx> {
    */
   transaction<R>(
     fn: (session: StoreSession, txFor: (generation: number) => Tx) => Promise<R>,
+    options?: TransactionOptions,
   ): Promise<R>;
+}
+
+export interface TransactionOptions {
+  /**
+   * False: the commit need not reach the disk before it answers (SQLite's synchronous NORMAL,
+   * PostgreSQL's synchronous_commit off); a later durable commit on the database makes it so.
+   */
+  readonly durable?: boolean;
 }
 
 /** `CREATE TABLE` statements per logical table; `{name}` stands for its physical name. */
@@ -297,53 +306,59 @@ export async function applyEvents<Tx>(
   handle: (event: StoredEvent, tx: Tx) => unknown,
 ): Promise<{ readonly generation: number; readonly outcomes: ApplyOutcome[] }> {
   const { driver } = store.internal;
-  const result = await driver.transaction(async (session, txFor) => {
-    const row = await readRow(session, driver.dialect, name, "share");
-    if (!row) throw new Error(`projection ${name} is not open`);
-    let generation = row.live;
-    if (target.kind === "building") {
-      if (row.building !== target.generation)
-        throw clientError("conflict", `the rebuild of projection ${name} was superseded`);
-      generation = target.generation;
-    }
-    const tx = txFor(generation);
-    const outcomes: ApplyOutcome[] = [];
-    for (const event of events) {
-      const partitionkey = event.partitionkey;
-      if (perKey && typeof partitionkey === "string") {
-        const key = `k:${partitionkey}`;
-        const rows = await session.all(
-          `SELECT position FROM ${CHECKPOINTS_TABLE} WHERE projection = ? AND generation = ? AND key = ?`,
-          [name, generation, key],
-        );
-        const at = rows[0]?.position;
-        if (at !== undefined && Number(at) >= event.offset) {
-          outcomes.push("skipped");
-          continue;
-        }
-        await handle(event, tx);
-        await session.run(
-          `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
+  const result = await driver.transaction(
+    async (session, txFor) => {
+      const row = await readRow(session, driver.dialect, name, "share");
+      if (!row) throw new Error(`projection ${name} is not open`);
+      let generation = row.live;
+      if (target.kind === "building") {
+        if (row.building !== target.generation)
+          throw clientError("conflict", `the rebuild of projection ${name} was superseded`);
+        generation = target.generation;
+      }
+      const tx = txFor(generation);
+      const outcomes: ApplyOutcome[] = [];
+      for (const event of events) {
+        const partitionkey = event.partitionkey;
+        if (perKey && typeof partitionkey === "string") {
+          const key = `k:${partitionkey}`;
+          const rows = await session.all(
+            `SELECT position FROM ${CHECKPOINTS_TABLE} WHERE projection = ? AND generation = ? AND key = ?`,
+            [name, generation, key],
+          );
+          const at = rows[0]?.position;
+          if (at !== undefined && Number(at) >= event.offset) {
+            outcomes.push("skipped");
+            continue;
+          }
+          await handle(event, tx);
+          await session.run(
+            `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
              VALUES (?, ?, ?, ?) ON CONFLICT (projection, generation, key)
              DO UPDATE SET position = excluded.position`,
-          [name, generation, key, event.offset],
-        );
-      } else {
-        const marked = await session.run(
-          `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
+            [name, generation, key, event.offset],
+          );
+        } else {
+          const marked = await session.run(
+            `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
              VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-          [name, generation, `o:${event.offset}`, event.offset],
-        );
-        if (marked === 0) {
-          outcomes.push("skipped");
-          continue;
+            [name, generation, `o:${event.offset}`, event.offset],
+          );
+          if (marked === 0) {
+            outcomes.push("skipped");
+            continue;
+          }
+          await handle(event, tx);
         }
-        await handle(event, tx);
+        outcomes.push("applied");
       }
-      outcomes.push("applied");
-    }
-    return { generation, outcomes };
-  });
+      return { generation, outcomes };
+      // A rebuild's commits need not be durable one by one: what a crash (even a power loss)
+      // takes of them belongs to a generation no one reads, which the next rebuild drops and
+      // replays, and the swap's own durable commit flushes all of them before it goes live.
+    },
+    { durable: target.kind === "live" },
+  );
   if (target.kind === "live") store.internal.setLive(result.generation);
   return result;
 }

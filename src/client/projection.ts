@@ -240,6 +240,10 @@ export function projection<Tx, M extends object = AnyEvents>(
       if (abandoned !== null) await deleteSubscription(rebuildName(name, abandoned));
       const perKey = config === undefined || config.ordering === "key";
       const tempName = rebuildName(name, building);
+      const rebuildConcurrency = Math.min(
+        100_000,
+        Math.max(1, options.rebuildConcurrency ?? 1_000),
+      );
       temporary = { name: tempName };
       await admin.subscriptions.put(tempName, {
         topic: topicName,
@@ -248,12 +252,14 @@ export function projection<Tx, M extends object = AnyEvents>(
         ordering: perKey ? "key" : "none",
         maxAttempts:
           config?.maxAttempts ?? (typeof spec === "string" ? 1_000 : (spec.maxAttempts ?? 1_000)),
+        // The router hands out no more than this at once: as many as the consumer holds.
+        maxInFlight: rebuildConcurrency,
       });
       const consumer = consume(
         tempName,
         { kind: "building", generation: building },
         perKey,
-        options.rebuildConcurrency ?? 1_000,
+        rebuildConcurrency,
       );
       temporary = { name: tempName, consumer };
       await consumer.subscriber.ready;
