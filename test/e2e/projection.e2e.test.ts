@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createClient,
   type Projection,
@@ -13,7 +13,9 @@ import {
 } from "../../src/client/index.js";
 import { ManualClock } from "../../src/testing/index.js";
 import { eventually } from "../support/eventually.js";
-import { routerPerFile, startTestRouter, uniqueName } from "../support/router.js";
+import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
+import { routerPerFile, startTestRouter, type TestRouter, uniqueName } from "../support/router.js";
+import { TEST_SECRET_KEY } from "../support/router-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "switchyard-projection-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,8 +84,34 @@ function expected(from: number, count: number): OrderRow[] {
   return out;
 }
 
-describe("projection on the SQLite store", () => {
-  const router = routerPerFile();
+describe("projection on the SQLite store: sqlite engine", () => {
+  projectionTests(routerPerFile());
+});
+
+describe.runIf(natsServerAvailable())("projection on the SQLite store: nats engine", () => {
+  let nats: NatsServers | undefined;
+  let router: TestRouter | undefined;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    router = await startTestRouter({
+      engine: "nats",
+      nats: { url: nats.url, prefix: uniqueName("PJ").replace(/[^A-Za-z0-9]/g, "") },
+      secretKeys: TEST_SECRET_KEY,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await router?.dispose();
+    await nats?.close();
+  });
+  projectionTests({
+    get url() {
+      if (router === undefined) throw new Error("the router is used before beforeAll");
+      return router.url;
+    },
+  });
+});
+
+function projectionTests(router: { readonly url: string }): void {
   const open: Projection[] = [];
   const clients: SwitchyardClient[] = [];
   afterEach(async () => {
@@ -261,7 +289,7 @@ describe("projection on the SQLite store", () => {
     expect(rows(reader)).toEqual(expected(0, 300));
     expect(p.status().state).toBe("stopped");
   });
-});
+}
 
 describe("projection rebuild after retention removed events", () => {
   const clock = new ManualClock({ start: Date.now() });
