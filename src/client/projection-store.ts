@@ -320,36 +320,24 @@ export async function applyEvents<Tx>(
       const outcomes: ApplyOutcome[] = [];
       for (const event of events) {
         const partitionkey = event.partitionkey;
-        if (perKey && typeof partitionkey === "string") {
-          const key = `k:${partitionkey}`;
-          const rows = await session.all(
-            `SELECT position FROM ${CHECKPOINTS_TABLE} WHERE projection = ? AND generation = ? AND key = ?`,
-            [name, generation, key],
-          );
-          const at = rows[0]?.position;
-          if (at !== undefined && Number(at) >= event.offset) {
-            outcomes.push("skipped");
-            continue;
-          }
-          await handle(event, tx);
-          await session.run(
-            `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
-             VALUES (?, ?, ?, ?) ON CONFLICT (projection, generation, key)
-             DO UPDATE SET position = excluded.position`,
-            [name, generation, key, event.offset],
-          );
-        } else {
-          const marked = await session.run(
-            `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
-             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-            [name, generation, `o:${event.offset}`, event.offset],
-          );
-          if (marked === 0) {
-            outcomes.push("skipped");
-            continue;
-          }
-          await handle(event, tx);
+        // The mark goes first and the handler's writes after it: both commit or neither. Under
+        // key ordering the key's row moves forward only (a redelivery changes nothing);
+        // otherwise the event's own row is inserted once.
+        const keyed = perKey && typeof partitionkey === "string";
+        const marked = await session.run(
+          keyed
+            ? `INSERT INTO ${CHECKPOINTS_TABLE} AS c (projection, generation, key, position)
+               VALUES (?, ?, ?, ?) ON CONFLICT (projection, generation, key)
+               DO UPDATE SET position = excluded.position WHERE c.position < excluded.position`
+            : `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
+               VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+          [name, generation, keyed ? `k:${partitionkey}` : `o:${event.offset}`, event.offset],
+        );
+        if (marked === 0) {
+          outcomes.push("skipped");
+          continue;
         }
+        await handle(event, tx);
         outcomes.push("applied");
       }
       return { generation, outcomes };
