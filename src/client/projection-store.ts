@@ -9,6 +9,8 @@ import { clientError } from "./errors.js";
 /** Shared by every projection of one database: one row per projection, one per checkpoint. */
 export const PROJECTIONS_TABLE = "switchyard_projections";
 export const CHECKPOINTS_TABLE = "switchyard_projection_checkpoints";
+/** The advisory lock key projection opens take on PostgreSQL ("SYPJ"). */
+const OPEN_LOCK = 0x5359_504a;
 
 /** The statements of one database transaction the store runs for the projection. */
 export interface StoreSession {
@@ -180,13 +182,24 @@ export async function openProjection<Tx>(
 ): Promise<Generations> {
   const { driver, ddl } = store.internal;
   const generations = await driver.transaction(async (session) => {
+    // PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against itself in a concurrent
+    // session (a duplicate pg_type row): opens take turns, for the transaction only.
+    if (driver.dialect === "pg") await session.all(`SELECT pg_advisory_xact_lock(${OPEN_LOCK})`);
     for (const statement of metaDdl(driver.dialect)) await session.exec(statement);
     const found = await readRow(session, driver.dialect, name, "update");
     if (found) return found;
-    await session.run(
-      `INSERT INTO ${PROJECTIONS_TABLE} (name, generation, building) VALUES (?, 1, NULL)`,
+    // Two processes opening a new projection at once: the second waits on the first's row,
+    // then finds it.
+    const inserted = await session.run(
+      `INSERT INTO ${PROJECTIONS_TABLE} (name, generation, building) VALUES (?, 1, NULL)
+         ON CONFLICT DO NOTHING`,
       [name],
     );
+    if (inserted === 0) {
+      const other = await readRow(session, driver.dialect, name, "update");
+      if (!other) throw new Error(`projection ${name}: its row vanished while opening`);
+      return other;
+    }
     await createGeneration(session, ddl, 1);
     await pointViews(session, store.tables, 1);
     return { live: 1, building: null };

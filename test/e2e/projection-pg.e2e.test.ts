@@ -111,8 +111,8 @@ describe("projection on the PostgreSQL store", () => {
       handlers: HANDLERS,
     });
     open.push(one, other);
-    await one.start();
-    await other.start();
+    // At once: both find the projection new, one creates it, the other waits and finds it.
+    await Promise.all([one.start(), other.start()]);
     await eventually(async () => expect(await rows()).toEqual(expected(0, 500)), {
       timeoutMs: 15_000,
     });
