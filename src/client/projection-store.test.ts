@@ -50,12 +50,19 @@ describe("projection store checkpoints", () => {
     expect((await apply([event(1, "a"), event(2), event(3, "b"), event(4, "a")])).outcomes).toEqual(
       ["skipped", "skipped", "skipped", "applied"],
     );
+    // A redelivery beside its original in one batch, and a key's next event in the same one.
+    expect((await apply([event(6, "c"), event(6, "c"), event(7, "c")])).outcomes).toEqual([
+      "applied",
+      "skipped",
+      "applied",
+    ]);
+    expect((await apply([event(8), event(8)])).outcomes).toEqual(["applied", "skipped"]);
     // Without key ordering a keyed event is recorded by its offset, whatever came later.
-    expect((await apply([event(5, "a"), event(5, "a")], false)).outcomes).toEqual([
+    expect((await apply([event(9, "a"), event(9, "a")], false)).outcomes).toEqual([
       "applied",
       "skipped",
     ]);
-    expect(offsets("counts")).toEqual([1, 2, 3, 4, 5]);
+    expect(offsets("counts")).toEqual([1, 2, 3, 4, 6, 7, 8, 9]);
   });
 
   it("rolls back the read model with the checkpoint when a handler fails", async () => {

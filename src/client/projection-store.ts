@@ -299,6 +299,65 @@ export async function swapGeneration<Tx>(
   return true;
 }
 
+interface Mark {
+  readonly key: string;
+  readonly keyed: boolean;
+  readonly offset: number;
+}
+
+/**
+ * Under key ordering the key's row moves forward only (a redelivery changes nothing);
+ * otherwise the event's own row is inserted once.
+ */
+function markOf(event: StoredEvent, perKey: boolean): Mark {
+  const partitionkey = event.partitionkey;
+  return perKey && typeof partitionkey === "string"
+    ? { key: `k:${partitionkey}`, keyed: true, offset: event.offset }
+    : { key: `o:${event.offset}`, keyed: false, offset: event.offset };
+}
+
+/** Records `marks`, answering those that took as `key@offset` (an event once, in a batch too). */
+async function markAll(
+  session: StoreSession,
+  name: string,
+  generation: number,
+  marks: readonly Mark[],
+): Promise<Set<string>> {
+  const taken = new Set<string>();
+  // A key twice in one batch (a redelivery beside the original) cannot go in one upsert:
+  // those go one by one, in order, and the first one takes it.
+  const seen = new Set<string>();
+  const batched: Mark[] = [];
+  const alone: Mark[] = [];
+  for (const mark of marks) {
+    (seen.has(mark.key) ? alone : batched).push(mark);
+    seen.add(mark.key);
+  }
+  for (const keyed of [true, false]) {
+    const group = batched.filter((mark) => mark.keyed === keyed);
+    if (group.length === 0) continue;
+    const rows = await session.all(
+      `${markSql(keyed, group.length)} RETURNING key, position`,
+      group.flatMap((mark) => [name, generation, mark.key, mark.offset]),
+    );
+    for (const row of rows) taken.add(`${String(row.key)}@${Number(row.position)}`);
+  }
+  for (const mark of alone)
+    if ((await session.run(markSql(mark.keyed, 1), [name, generation, mark.key, mark.offset])) > 0)
+      taken.add(`${mark.key}@${mark.offset}`);
+  return taken;
+}
+
+function markSql(keyed: boolean, rows: number): string {
+  const values = Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ");
+  return keyed
+    ? `INSERT INTO ${CHECKPOINTS_TABLE} AS c (projection, generation, key, position)
+         VALUES ${values} ON CONFLICT (projection, generation, key)
+         DO UPDATE SET position = excluded.position WHERE c.position < excluded.position`
+    : `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
+         VALUES ${values} ON CONFLICT DO NOTHING`;
+}
+
 export type Target = { readonly kind: "live" } | { readonly kind: "building"; generation: number };
 
 export type ApplyOutcome = "applied" | "skipped";
@@ -330,23 +389,14 @@ export async function applyEvents<Tx>(
         generation = target.generation;
       }
       const tx = txFor(generation);
+      const marks = events.map((event) => markOf(event, perKey));
+      // The marks go first and the handlers' writes after them: all commit or none. One
+      // statement per kind marks the whole batch, answering the marks that took.
+      const taken = await markAll(session, name, generation, marks);
       const outcomes: ApplyOutcome[] = [];
-      for (const event of events) {
-        const partitionkey = event.partitionkey;
-        // The mark goes first and the handler's writes after it: both commit or neither. Under
-        // key ordering the key's row moves forward only (a redelivery changes nothing);
-        // otherwise the event's own row is inserted once.
-        const keyed = perKey && typeof partitionkey === "string";
-        const marked = await session.run(
-          keyed
-            ? `INSERT INTO ${CHECKPOINTS_TABLE} AS c (projection, generation, key, position)
-               VALUES (?, ?, ?, ?) ON CONFLICT (projection, generation, key)
-               DO UPDATE SET position = excluded.position WHERE c.position < excluded.position`
-            : `INSERT INTO ${CHECKPOINTS_TABLE} (projection, generation, key, position)
-               VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-          [name, generation, keyed ? `k:${partitionkey}` : `o:${event.offset}`, event.offset],
-        );
-        if (marked === 0) {
+      for (const [i, event] of events.entries()) {
+        const mark = marks[i];
+        if (mark === undefined || !taken.delete(`${mark.key}@${mark.offset}`)) {
           outcomes.push("skipped");
           continue;
         }
