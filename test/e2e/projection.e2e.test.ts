@@ -11,6 +11,7 @@ import {
   type SwitchyardClient,
   sqliteProjectionStore,
 } from "../../src/client/index.js";
+import { beginGeneration } from "../../src/client/projection-store.js";
 import { ManualClock } from "../../src/testing/index.js";
 import { eventually } from "../support/eventually.js";
 import { type NatsServers, natsServerAvailable, startNatsServer } from "../support/nats-server.js";
@@ -288,6 +289,29 @@ function projectionTests(router: { readonly url: string }): void {
     expect(store.table("orders")).toBe("orders__r2");
     expect(rows(reader)).toEqual(expected(0, 300));
     expect(p.status().state).toBe("stopped");
+  });
+
+  it("clears what a rebuild that died left behind before rebuilding", async () => {
+    const { client, topic, reader, store } = await setup();
+    await publishOrders(client, topic, 0, 100);
+    const name = uniqueName("died");
+    const p = projection({ client, name, subscription: { topic }, store, handlers: HANDLERS });
+    open.push(p);
+    await p.start();
+    await eventually(() => expect(rows(reader)).toEqual(expected(0, 100)), { timeoutMs: 10_000 });
+    // What a process killed mid-rebuild leaves: generation 2 half built, its subscription.
+    const { building } = await beginGeneration(store, name);
+    const leftover = `projection-${name}-rebuild-${building}`;
+    await client.admin.subscriptions.put(leftover, { topic, start: "earliest", ordering: "key" });
+    await p.rebuild();
+    expect(store.table("orders")).toBe("orders__r3");
+    expect(rows(reader)).toEqual(expected(0, 100));
+    const names = (await client.admin.subscriptions.list()).map((s) => s.name);
+    expect(names.filter((n) => n.startsWith(`projection-${name}-rebuild`))).toEqual([]);
+    const tables = reader
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'orders__r%'")
+      .all();
+    expect(tables).toEqual([{ name: "orders__r3" }]);
   });
 }
 
