@@ -12,7 +12,10 @@ describe("switchyard/client", () => {
       "createOutbox",
       "inbox",
       "outbox",
+      "pgProjectionStore",
       "pgSnapshotStore",
+      "projection",
+      "sqliteProjectionStore",
       "sqliteSnapshotStore",
       "verifyWebhook",
     ]);
