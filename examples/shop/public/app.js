@@ -25,6 +25,7 @@ function render(status) {
   const mail = status.email?.sent ?? [];
   const receipts = byCorr(mail.filter((m) => m.kind === "receipt"));
   const notices = byCorr(mail.filter((m) => m.kind === "out-of-stock"));
+  const reminders = byCorr(mail.filter((m) => m.kind === "reminder"));
   const outcomes = byCorr(status.inventory?.outcomes);
   const shipments = byCorr(status.fulfillment?.shipments);
   const history = byCorr(status.history?.orders);
@@ -45,13 +46,23 @@ function render(status) {
         stock[0]?.type === "OutOfStock" ? "out of stock" : "reserved",
       );
       if (stock[0]?.type === "OutOfStock") stockCell.className = "bad";
+      // The order's place in its life, as the history read model has it (from its events).
+      const life = o.status ?? "placed";
+      const statusCell = el("td", { "data-status": life }, life);
+      if (life === "placed") {
+        const pay = el("button", { "data-pay": o.orderId, type: "button" }, "Pay");
+        pay.addEventListener("click", () => void payOrder(o.orderId));
+        statusCell.append(" ", pay);
+      }
       const inProfile = profiles
         .filter((p) => p.orders.includes(o.orderId))
         .map(() => ({ correlationid: o.orderId }));
       tr.append(
         el("td", {}, o.orderId),
         el("td", {}, o.customerId),
+        statusCell,
         cell("receipt", receipts(o.orderId), "sent"),
+        cell("reminder", reminders(o.orderId), "sent"),
         stockCell,
         cell("notice", notices(o.orderId), "sent"),
         cell("shipment", shipments(o.orderId), "shipped"),
@@ -92,6 +103,15 @@ async function poll() {
     // checkout itself is down; try again
   }
   setTimeout(poll, 500);
+}
+
+async function payOrder(orderId) {
+  const res = await fetch(`/api/orders/${orderId}/pay`, { method: "POST" });
+  const answer = await res.json();
+  $("last-order").textContent = res.ok
+    ? `paid ${orderId} (reminder ${answer.reminder})`
+    : `not paid: ${answer.error}`;
+  $("last-order").dataset.paid = res.ok ? orderId : "";
 }
 
 async function placeOrder(event) {
