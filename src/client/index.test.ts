@@ -12,6 +12,9 @@ describe("switchyard/client", () => {
       "createOutbox",
       "inbox",
       "outbox",
+      "pgProjectionStore",
+      "projection",
+      "sqliteProjectionStore",
       "verifyWebhook",
     ]);
   });

@@ -50,6 +50,26 @@ export type {
 export { inbox } from "./inbox.js";
 export type { Outbox, OutboxEvent, OutboxOptions } from "./outbox.js";
 export { createOutbox, outbox } from "./outbox.js";
+export type {
+  Projection,
+  ProjectionHandler,
+  ProjectionOptions,
+  ProjectionStatus,
+  ProjectionSubscription,
+  RebuildOptions,
+  RebuildProgress,
+} from "./projection.js";
+export { projection } from "./projection.js";
+export type { PgProjectionTx } from "./projection-pg.js";
+export { pgProjectionStore } from "./projection-pg.js";
+export type { SqliteProjectionTx } from "./projection-sqlite.js";
+export { sqliteProjectionStore } from "./projection-sqlite.js";
+export type {
+  ProjectionStore,
+  ProjectionStoreOptions,
+  ProjectionTables,
+  StoreInternals,
+} from "./projection-store.js";
 export type { PublishResult } from "./publish-sender.js";
 export type { EventAttributes, EventInput, PublishOptions } from "./publisher.js";
 export type {
