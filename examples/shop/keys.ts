@@ -61,7 +61,14 @@ export const USES: Readonly<Record<Service, Uses>> = {
       { name: "fulfillment-paid", topic: "orders" },
     ],
   },
-  history: { subscriptions: [{ name: "history", topic: "orders", pull: true }] },
+  // A projection: its rebuilds replay the topic through temporary pull subscriptions
+  // `projection-history-rebuild-<n>`, created and deleted by the history service itself.
+  history: {
+    subscriptions: [
+      { name: "history", topic: "orders", pull: true },
+      { name: "projection-history-rebuild-*", topic: "orders", pull: true },
+    ],
+  },
   slack: { subscriptions: [{ name: "slack", topic: "orders" }] },
   profiles: { subscriptions: [{ name: "profiles", topic: "orders", pull: true }] },
   notifications: { publishes: ["notifications"] },

@@ -541,6 +541,36 @@ describe("the shop on Switchyard", () => {
     expect(mail).toHaveLength(Object.keys(orders).length + 2);
   });
 
+  it("rebuilds the order history (a projection) while the shop runs: the same rows, and the order placed meanwhile", async () => {
+    type Row = { orderId: string; status: string; version: number };
+    const rows = async () =>
+      (await (await fetch(`${fleet.url("history")}/orders`)).json()) as Row[];
+    const before = await rows();
+    expect(before.map((r) => r.orderId).sort()).toEqual(Object.values(orders).sort());
+    expect(await attribute("#rebuild-status", "data-table")).toBe("orders__r1");
+    await page.click("#rebuild");
+    // The shop keeps taking orders while the history replays the log into a fresh table.
+    const during = await placeAndPay("alice", "mug");
+    await eventually(async () => {
+      expect(await attribute("#rebuild-status", "data-state")).toBe("done");
+    }, SLOW);
+    expect(await attribute("#rebuild-status", "data-rebuilds")).toBe("1");
+    expect(await attribute("#rebuild-status", "data-table")).toBe("orders__r2");
+    const rebuilt = (await (await fetch(`${fleet.url("history")}/rebuild`)).json()) as {
+      progress: { applied: number; total: number };
+    };
+    // Every order event of the log went through the fresh table (placed, paid, shipped…).
+    expect(rebuilt.progress.applied).toBe(rebuilt.progress.total);
+    expect(rebuilt.progress.applied).toBeGreaterThanOrEqual(before.length * 2);
+    await expectStatus(during, "shipped");
+    const after = await rows();
+    expect(after.filter((r) => r.orderId !== during)).toEqual(before);
+    expect(after.find((r) => r.orderId === during)).toMatchObject({
+      status: "shipped",
+      version: 3,
+    });
+  });
+
   it("refuses each service's key outside its scopes (403), and without a key (401)", async () => {
     const as = async (
       service: (typeof SERVICES)[number] | null,

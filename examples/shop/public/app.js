@@ -74,6 +74,24 @@ function render(status) {
       return tr;
     }),
   );
+  const rebuild = status.history?.rebuild;
+  if (rebuild) {
+    const progress = rebuild.progress;
+    const counts = progress
+      ? ` ${progress.applied}/${progress.total} events (${progress.eventsPerSecond}/s)`
+      : "";
+    const text = {
+      idle: `live table ${rebuild.table}`,
+      rebuilding: `rebuilding…${counts}`,
+      done: `rebuilt:${counts}; live table ${rebuild.table}`,
+      failed: `rebuild failed: ${rebuild.error}`,
+    }[rebuild.state];
+    const node = $("rebuild-status");
+    node.textContent = text;
+    node.dataset.state = rebuild.state;
+    node.dataset.rebuilds = String(rebuild.rebuilds);
+    node.dataset.table = rebuild.table;
+  }
   $("stock").replaceChildren(
     ...Object.entries(status.inventory?.stock ?? {}).map(([sku, n]) =>
       el("li", { "data-sku": sku, "data-left": n }, `${sku}: ${n}`),
@@ -114,6 +132,11 @@ async function payOrder(orderId) {
   $("last-order").dataset.paid = res.ok ? orderId : "";
 }
 
+async function rebuildHistory() {
+  const res = await fetch("/api/history/rebuild", { method: "POST" });
+  if (!res.ok) $("rebuild-status").textContent = `not rebuilt: ${(await res.json()).error}`;
+}
+
 async function placeOrder(event) {
   event.preventDefault();
   const body = {
@@ -143,4 +166,5 @@ $("sku").replaceChildren(
   ...catalogue.map((p) => el("option", { value: p.sku }, `${p.name} ($${p.price})`)),
 );
 $("order-form").addEventListener("submit", (event) => void placeOrder(event));
+$("rebuild").addEventListener("click", () => void rebuildHistory());
 void poll();

@@ -271,6 +271,13 @@ const url = await serve(port, {
       }
       return json({ error: `no such command: ${action}` }, 404);
     }),
+  // The page's button: the history service rebuilds its projection (a demo convenience).
+  "POST /api/history/rebuild": async () => {
+    const historyUrl = peerUrls().history;
+    if (!historyUrl) return json({ error: "history is not running" }, 503);
+    const res = await fetch(`${historyUrl}/rebuild`, { method: "POST" });
+    return json(await res.json(), res.status);
+  },
   "GET /api/status": async () => {
     // Whose state the page shows: every other service.
     const { checkout: _self, ...services } = peerUrls();
