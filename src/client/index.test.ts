@@ -13,8 +13,10 @@ describe("switchyard/client", () => {
       "inbox",
       "outbox",
       "pgProjectionStore",
+      "pgSnapshotStore",
       "projection",
       "sqliteProjectionStore",
+      "sqliteSnapshotStore",
       "verifyWebhook",
     ]);
   });

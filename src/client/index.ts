@@ -16,6 +16,15 @@ export type {
   TopicsAdmin,
 } from "./admin.js";
 export type {
+  Aggregate,
+  AggregateOptions,
+  DecideContext,
+  Decision,
+  Folded,
+  HandleResult,
+  SnapshotOptions,
+} from "./aggregate.js";
+export type {
   BatchOptions,
   ClientOptions,
   SubjectPage,
@@ -114,6 +123,8 @@ export type {
   SchemasAdmin,
   SchemaVersion,
 } from "./schemas-admin.js";
+export type { Snapshot, SnapshotStore, SnapshotStoreOptions } from "./snapshot-store.js";
+export { pgSnapshotStore, sqliteSnapshotStore } from "./snapshot-store.js";
 export type { PgQueryable } from "./sql-names.js";
 export type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";
 export type { CertificateAuthority } from "./tls.js";
