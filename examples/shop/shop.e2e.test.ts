@@ -9,11 +9,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { createClient } from "switchyard/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.ts";
 import { createTestDatabase, type TestDatabase } from "../../test/support/postgres.ts";
 import { Fleet, SERVICES } from "./fleet.ts";
 import { scopesOf } from "./keys.ts";
+import { evolve, INITIAL_ORDER, type OrderEvent, type OrderState } from "./lib/order.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const EFFECTS = [
@@ -264,9 +266,24 @@ describe("the shop on Switchyard", () => {
     expect(stream.events.map((e) => [e.type, e.subjectversion])).toEqual(lifecycle);
     const stored = (await (
       await fetch(`${fleet.url("checkout")}/api/orders/${orders.late}`)
-    ).json()) as { status: string; version: number; events: { type: string }[] };
+    ).json()) as { status: string; version: number; state: OrderState; events: OrderEvent[] };
     expect(stored).toMatchObject({ status: "shipped", version: 3 });
     expect(stored.events.map((e, i) => [e.type, i + 1])).toEqual(lifecycle);
+    // Folding the router's copy with the SDK's aggregate and checkout's own `evolve` (here
+    // with the history key, which reads `orders`) gives checkout's state at its version.
+    const reader = createClient({ url: fleet.url("router"), apiKey: fleet.keyOf("history") });
+    try {
+      const order = reader.aggregate<OrderState, never>({
+        topic: "orders",
+        initialState: INITIAL_ORDER,
+        evolve: (state, event) => evolve(state, event as unknown as OrderEvent),
+        decide: () => [],
+      });
+      expect(await order.load(orders.late)).toEqual({ state: stored.state, version: 3 });
+      expect(stored.state).toMatchObject({ status: "shipped", paid: stored.state.order?.total });
+    } finally {
+      await reader.close();
+    }
     // Every other order was paid or cancelled before its reminder was due: none is pending.
     await eventually(async () => {
       const after = (await routerGet("/v1/topics/reminders/scheduled")) as {

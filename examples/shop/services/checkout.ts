@@ -242,7 +242,7 @@ const url = await serve(port, {
     const orderId = path.split("/")[3] ?? "";
     const { state, version, events } = await store.load(orderId);
     if (version === 0) return json({ error: `no order ${orderId}` }, 404);
-    return json({ orderId, status: state.status, version, events });
+    return json({ orderId, status: state.status, version, state, events });
   },
   // …/<id>/pay from the page, …/<id>/ship from fulfillment ({ shipmentId, causationid }).
   "POST /api/orders/*": ({ path, body }) =>
