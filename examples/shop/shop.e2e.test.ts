@@ -196,7 +196,7 @@ afterAll(async () => {
 
 describe("the shop on Switchyard", () => {
   const orders = {} as Record<
-    "alice" | "bob" | "carol" | "late" | "alice2" | "bob2" | "dave",
+    "alice" | "bob" | "carol" | "late" | "alice2" | "bob2" | "dave" | "offline",
     string
   >;
 
@@ -349,6 +349,34 @@ describe("the shop on Switchyard", () => {
       async () => expect(await attribute('#usage [data-customer="dave"]', "data-sms")).toBe("1"),
       SLOW,
     );
+  });
+
+  it("takes orders while the outbox relay is down, and publishes them, once, when it is back", async () => {
+    await fleet.stop("relay");
+    const offline = await place("bob", "kettle");
+    // Committed in checkout's database (its row and the reminder's), not in the log yet.
+    await eventually(async () => {
+      expect(Number(await attribute("#outbox", "data-pending"))).toBeGreaterThanOrEqual(2);
+    }, SLOW);
+    const stored = (await (
+      await fetch(`${fleet.url("checkout")}/api/orders/${offline}`)
+    ).json()) as {
+      version: number;
+    };
+    expect(stored.version).toBe(1);
+    expect((await effectsOf(offline)).receipt).toBe(0);
+    await fleet.start("relay");
+    await eventually(async () => expect((await effectsOf(offline)).receipt).toBe(1), SLOW);
+    await pay(offline);
+    await expectStatus(offline, "shipped");
+    expect(await attribute("#outbox", "data-pending")).toBe("0");
+    const placed = (
+      (await routerGet(`/v1/topics/orders/subjects/${offline}/events`)) as {
+        events: { type: string }[];
+      }
+    ).events.filter((e) => e.type === "OrderPlaced");
+    expect(placed).toHaveLength(1);
+    orders.offline = offline;
   });
 
   it("dead-letters an SMS that cannot be sent, and sends it once redriven after the fix", async () => {
@@ -554,8 +582,14 @@ describe("the shop on Switchyard", () => {
     const mail = readFileSync(join(dataDir, "email", "mail.log"), "utf8")
       .trim()
       .split("\n");
-    // A receipt each, one apology (carol's lamp), one reminder (the order left unpaid).
-    expect(mail).toHaveLength(Object.keys(orders).length + 2);
+    // A receipt each, one apology (carol's lamp), the reminders: none twice.
+    const sent = mail.map((line) => JSON.parse(line) as { kind: string; orderId: string });
+    expect(new Set(sent.map((m) => `${m.kind} ${m.orderId}`)).size).toBe(sent.length);
+    expect(sent.filter((m) => m.kind === "receipt")).toHaveLength(Object.keys(orders).length);
+    expect(sent.filter((m) => m.kind === "out-of-stock").map((m) => m.orderId)).toEqual([
+      orders.carol,
+    ]);
+    expect(sent.filter((m) => m.kind === "reminder").map((m) => m.orderId)).toContain(orders.late);
   });
 
   it("rebuilds the order history (a projection) while the shop runs: the same rows, and the order placed meanwhile", async () => {

@@ -131,6 +131,19 @@ export class OrderStore {
     }
   }
 
+  /** The rows the relay has not published yet, and the age of the oldest: its lag. */
+  async outboxLag(): Promise<{ pending: number; oldestMs: number }> {
+    const { rows } = await this.#pool.query<{ pending: string; oldest_ms: number | null }>(
+      `SELECT count(*) AS pending,
+              (EXTRACT(EPOCH FROM clock_timestamp() - min(o.created_at)) * 1000)::float8 AS oldest_ms
+         FROM outbox o, outbox_relay r WHERE o.id > r.published_to`,
+    );
+    return {
+      pending: Number(rows[0]?.pending ?? 0),
+      oldestMs: Math.round(rows[0]?.oldest_ms ?? 0),
+    };
+  }
+
   /** True once the relay has published the outbox row of event `id` (its cursor passed it). */
   async published(id: string): Promise<boolean> {
     const { rows } = await this.#pool.query<{ published: boolean }>(

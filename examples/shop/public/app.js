@@ -102,8 +102,14 @@ function render(status) {
       el("li", { "data-customer": c, "data-sms": n }, `${c}: ${n}`),
     ),
   );
+  const { outbox, ...services } = status;
+  if (outbox) {
+    $("outbox").textContent =
+      `${outbox.pending} event(s) waiting for the relay${outbox.pending ? `, oldest ${outbox.oldestMs} ms` : ""}`;
+    $("outbox").dataset.pending = String(outbox.pending);
+  }
   $("services").replaceChildren(
-    ...Object.entries(status).map(([name, state]) =>
+    ...Object.entries(services).map(([name, state]) =>
       el(
         "li",
         { "data-service": name, class: state ? "up" : "down" },

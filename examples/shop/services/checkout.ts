@@ -283,7 +283,11 @@ const url = await serve(port, {
     const { checkout: _self, ...services } = peerUrls();
     const names = Object.keys(services);
     const states = await Promise.all(names.map((n) => stateOf(services[n] ?? null)));
-    return json(Object.fromEntries(names.map((n, i) => [n, states[i]])));
+    return json({
+      ...Object.fromEntries(names.map((n, i) => [n, states[i]])),
+      // What the relay still has to publish (it serves no HTTP: its lag is read here).
+      outbox: await store.outboxLag(),
+    });
   },
 });
 await client.admin.subscriptions.put("checkout", {
