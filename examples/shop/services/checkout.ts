@@ -50,6 +50,8 @@ const REMINDER_AFTER_MS = Number(env("REMINDER_AFTER_MS", "60000"));
  */
 const PAY_WAIT_MS = 2_000;
 const RELAY_WAIT_MS = 60_000;
+/** Below the subscription's ack timeout: a longer wait ends in a redelivery anyway. */
+const OUT_OF_STOCK_WAIT_MS = 10_000;
 const page = (file: string) => readFileSync(new URL(`../public/${file}`, import.meta.url), "utf8");
 
 interface OrderRequest {
@@ -148,7 +150,10 @@ async function cancelReminder(
   const source = encodeURIComponent(CHECKOUT_SOURCE);
   const res = await fetch(
     `${service.routerUrl}/v1/topics/reminders/scheduled/${reminderId(orderId)}?source=${source}`,
-    { method: "DELETE", headers: { authorization: `Bearer ${service.apiKey ?? ""}` } },
+    {
+      method: "DELETE",
+      headers: service.apiKey === undefined ? {} : { authorization: `Bearer ${service.apiKey}` },
+    },
   );
   if (res.status === 204) return "cancelled";
   if (res.status === 404) return "sent";
@@ -187,11 +192,17 @@ function answer(handled: Handled, extra: Record<string, unknown> = {}): Response
   return json({ status: handled.state.status, version: handled.version, ...extra });
 }
 
+/** Runs a command route, answering the caller's mistakes as such (the rest is a 500). */
 async function command(run: () => Promise<Response>): Promise<Response> {
   try {
     return await run();
   } catch (error) {
+    // An event that breaks its contract: refused here, before it could stall the relay.
+    if (error instanceof ContractViolation)
+      return json({ error: error.message, code: error.code, errors: error.errors }, 422);
     if (error instanceof OrderRefused) return json({ error: error.message }, 409);
+    if (error instanceof BadOrder || error instanceof SyntaxError)
+      return json({ error: error.message }, 400);
     throw error;
   }
 }
@@ -206,7 +217,7 @@ async function onOutOfStock(delivery: Delivery<OutOfStock, EventMap>): Promise<v
   );
   // Still "pending": throwing makes the router redeliver OutOfStock, and the cancel runs
   // again (cancelling the order again decides nothing).
-  if ((await cancelReminder(orderId, RELAY_WAIT_MS)) === "pending")
+  if ((await cancelReminder(orderId, OUT_OF_STOCK_WAIT_MS)) === "pending")
     throw new Error(`the relay has not published ${reminderId(orderId)} yet`);
 }
 
@@ -224,20 +235,10 @@ const url = await serve(port, {
   "GET /": () => ({ status: 200, body: page("index.html"), contentType: "text/html" }),
   "GET /app.js": () => ({ status: 200, body: page("app.js"), contentType: "text/javascript" }),
   "GET /api/catalogue": () => json(CATALOGUE),
-  "POST /api/orders": async ({ body }) => {
-    try {
-      return json(await placeOrder(JSON.parse(body.toString("utf8")) as OrderRequest), 201);
-    } catch (error) {
-      // The event breaks its contract: refused here, before it could stall the relay.
-      if (error instanceof ContractViolation) {
-        return json({ error: error.message, code: error.code, errors: error.errors }, 422);
-      }
-      if (error instanceof BadOrder || error instanceof SyntaxError) {
-        return json({ error: error.message }, 400);
-      }
-      throw error;
-    }
-  },
+  "POST /api/orders": ({ body }) =>
+    command(async () =>
+      json(await placeOrder(JSON.parse(body.toString("utf8")) as OrderRequest), 201),
+    ),
   "GET /api/orders/*": async ({ path }) => {
     const orderId = path.split("/")[3] ?? "";
     const { state, version, events } = await store.load(orderId);
