@@ -131,6 +131,7 @@ export class Fleet {
     const {
       SWITCHYARD_ADMIN_KEY: _admin,
       SWITCHYARD_API_KEY: _key,
+      DATABASE_URL: _database,
       ...inherited
     } = process.env as Record<string, string>;
     const key = name === "router" ? undefined : this.#keys.get(name);
@@ -141,7 +142,10 @@ export class Fleet {
       ...(key === undefined ? {} : { SWITCHYARD_API_KEY: key }),
       PORT: String(this.#ports.get(name) ?? 0),
       DATA_DIR: join(this.#options.dataDir, name),
-      DATABASE_URL: this.#options.databaseUrl,
+      // Checkout's database is checkout's (and its relay's): no other service gets its URL.
+      ...(name === "checkout" || name === "relay"
+        ? { DATABASE_URL: this.#options.databaseUrl }
+        : {}),
       ...(this.#ports.has("router") ? { SWITCHYARD_URL: this.url("router") } : {}),
       SERVICE_URLS_FILE: this.#urlsFile,
     };

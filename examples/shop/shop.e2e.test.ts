@@ -620,6 +620,11 @@ describe("the shop on Switchyard", () => {
       status: "shipped",
       version: 3,
     });
+    await freshRender();
+    await page.screenshot({
+      path: join(import.meta.dirname, "../../test-artifacts/shop/storefront.png"),
+      fullPage: true,
+    });
   });
 
   it("refuses each service's key outside its scopes (403), and without a key (401)", async () => {
