@@ -190,6 +190,26 @@ export function createAggregate<S, C>(
     }
   };
 
+  /** The state once the decision is appended, saved as a snapshot when one is due. */
+  const settle = async (
+    subject: string,
+    loaded: Folded<S>,
+    base: number,
+    events: readonly CloudEvent[],
+    results: readonly PublishResult[],
+  ): Promise<Folded<S>> => {
+    const last = results.at(-1)?.subjectVersion ?? 0;
+    // Versions at or below the loaded one: the whole decision was appended before this
+    // load, and `loaded` already holds it.
+    if (last <= loaded.version) return loaded;
+    const snapshotDue = snapshots !== undefined && crossesMultiple(base, last, snapshots.every);
+    if (!snapshotDue && results.length === events.length) return foldSent(loaded, events, results);
+    // A snapshot is kept for good: it folds the stored events, as a load would.
+    const after = stateOnly(await fold(subject, loaded, last));
+    if (snapshotDue) await saveSnapshot(subject, after);
+    return after;
+  };
+
   return {
     topic,
     load: async (subject) => (await loadFrom(subject)).loaded,
@@ -208,17 +228,7 @@ export function createAggregate<S, C>(
           await sleep(conflictBackoffMs(attempt));
           continue;
         }
-        const last = results.at(-1)?.subjectVersion ?? 0;
-        const snapshotDue = snapshots !== undefined && crossesMultiple(base, last, snapshots.every);
-        let after: Folded<S>;
-        // Versions at or below the loaded one: the whole decision was appended before this
-        // load, and `loaded` already holds it.
-        if (last <= loaded.version) after = loaded;
-        // A snapshot is kept for good: it folds the stored events, as a load would.
-        else if (snapshotDue || results.length !== events.length)
-          after = stateOnly(await fold(subject, loaded, last));
-        else after = foldSent(loaded, events, results);
-        if (snapshotDue) await saveSnapshot(subject, after);
+        const after = await settle(subject, loaded, base, events, results);
         return { ...after, events: results, duplicate: results.some((r) => r.duplicate) };
       }
     },

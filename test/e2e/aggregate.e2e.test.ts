@@ -263,6 +263,28 @@ function aggregateSuite(engine: "sqlite" | "nats", start: () => Promise<TestRout
     }
   });
 
+  it("ids derived from the command make a command handled twice a duplicate", async () => {
+    const topic = await indexedTopic();
+    const counter = plain.aggregate<Counter, { id: string; n: number }>({
+      topic,
+      initialState: initialCounter,
+      evolve: evolveCounter,
+      decide: (command) => ({
+        type: "counter.added",
+        id: `add-${command.id}`,
+        data: { n: command.n },
+      }),
+    });
+    const subject = uniqueName("idempotent");
+    const first = await counter.handle(subject, { id: "c1", n: 4 });
+    expect(first).toMatchObject({ version: 1, duplicate: false });
+    await counter.handle(subject, { id: "c2", n: 1 });
+    const again = await counter.handle(subject, { id: "c1", n: 4 });
+    expect(again).toMatchObject({ version: 2, duplicate: true, state: { total: 5 } });
+    expect(again.events).toEqual([{ ...first.events[0], duplicate: true }]);
+    expect((await plain.readSubject(topic, subject)).version).toBe(2);
+  });
+
   it("a refused command appends nothing; an event naming another subject is refused", async () => {
     const topic = await indexedTopic();
     const counter = counters(plain, topic);
