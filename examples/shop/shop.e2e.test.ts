@@ -30,7 +30,7 @@ const EFFECTS = [
   "profile",
 ];
 /** An unpaid order's reminder fires this long after placement (orders paid sooner get none). */
-const REMINDER_AFTER_MS = 4_000;
+const REMINDER_AFTER_MS = 6_000;
 const SLOW = { timeoutMs: 20_000, intervalMs: 100 };
 
 let dataDir: string;
