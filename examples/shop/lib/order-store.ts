@@ -71,15 +71,20 @@ export class OrderStore {
     this.#check = check;
   }
 
+  /** Creates `order_events`; the outbox table must exist (`switchyard outbox init`). */
   async init(): Promise<void> {
     await this.#pool.query(ORDER_EVENTS_SQL);
+    // `published` looks a row up by its event's id: without this, every payment would scan
+    // the whole outbox (published rows stay until pruned).
+    await this.#pool.query("CREATE INDEX IF NOT EXISTS outbox_event_id ON outbox ((event->>'id'))");
   }
 
   async load(orderId: string, db: pg.Pool | pg.PoolClient = this.#pool) {
-    const { rows } = await db.query<{ type: OrderEvent["type"]; data: never; version: number }>(
+    const { rows } = await db.query<{ type: OrderEvent["type"]; data: unknown; version: number }>(
       "SELECT type, data, version FROM order_events WHERE order_id = $1 ORDER BY version",
       [orderId],
     );
+    // Written by `handle` only, each type with its data: the pairing holds.
     const events = rows.map((r) => ({ type: r.type, data: r.data }) as OrderEvent);
     return { state: events.reduce(evolve, INITIAL_ORDER), version: rows.length, events };
   }
