@@ -11,7 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databasePerFile } from "../../test/support/postgres.ts";
 import type { OrderPlaced } from "./lib/events.ts";
-import { OrderRefused } from "./lib/order.ts";
+import { OrderNotFound, OrderRefused } from "./lib/order.ts";
 import { type ContractCheck, OrderStore } from "./lib/order-store.ts";
 
 const CLI = join(import.meta.dirname, "../../bin/switchyard.js");
@@ -207,7 +207,7 @@ describe("checkout's order store", () => {
 
   it("refuses a command on an order it does not have", async () => {
     await expect(store.handle("o-ffffffff", { type: "pay", at: now() })).rejects.toThrow(
-      "no such order",
+      OrderNotFound,
     );
   });
 });

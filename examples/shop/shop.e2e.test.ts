@@ -293,6 +293,26 @@ describe("the shop on Switchyard", () => {
     }, SLOW);
   });
 
+  it("refuses commands an order does not allow: paying a cancelled one, an unknown one, a bad request", async () => {
+    const post = async (path: string, body = "") => {
+      const res = await fetch(`${fleet.url("checkout")}${path}`, { method: "POST", body });
+      return { status: res.status, body: (await res.json()) as { error?: string } };
+    };
+    expect(await post(`/api/orders/${orders.carol}/pay`)).toEqual({
+      status: 409,
+      body: { error: `order ${orders.carol} was cancelled: nothing to pay` },
+    });
+    expect((await post("/api/orders/o-ffffffff/pay")).status).toBe(404);
+    expect((await post(`/api/orders/${orders.late}/ship`, "{not json")).status).toBe(400);
+    // Nothing was appended by any of them.
+    const carol = (await (
+      await fetch(`${fleet.url("checkout")}/api/orders/${orders.carol}`)
+    ).json()) as {
+      version: number;
+    };
+    expect(carol.version).toBe(2); // placed, cancelled
+  });
+
   it("takes a Slack notifier added while running, with no change to checkout", async () => {
     await fleet.start("slack");
     orders.alice2 = await placeAndPay("alice", "kettle");

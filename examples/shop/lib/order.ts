@@ -39,6 +39,9 @@ export type OrderCommand =
 /** A command the order's state does not allow: the caller's mistake, answered 409. */
 export class OrderRefused extends Error {}
 
+/** A command on an order that was never placed: answered 404. */
+export class OrderNotFound extends OrderRefused {}
+
 export function evolve(state: OrderState, event: OrderEvent): OrderState {
   switch (event.type) {
     case "OrderPlaced":
@@ -58,7 +61,7 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
     return [{ type: "OrderPlaced", data: command.order }];
   }
   const order = state.order;
-  if (order === undefined) throw new OrderRefused("no such order");
+  if (order === undefined) throw new OrderNotFound("no such order");
   const { orderId, customerId } = order;
   switch (command.type) {
     case "pay":

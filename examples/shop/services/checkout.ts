@@ -29,7 +29,7 @@ import {
   type PaymentReminderDue,
 } from "../lib/events.ts";
 import { json, type Response, serve } from "../lib/http.ts";
-import { OrderRefused } from "../lib/order.ts";
+import { OrderNotFound, OrderRefused } from "../lib/order.ts";
 import { CHECKOUT_SOURCE, type Handled, OrderStore } from "../lib/order-store.ts";
 import { peerUrls } from "../lib/peers.ts";
 import { handlerOf, onlyType, RETRIES } from "../lib/subscriptions.ts";
@@ -200,7 +200,8 @@ async function command(run: () => Promise<Response>): Promise<Response> {
     // An event that breaks its contract: refused here, before it could stall the relay.
     if (error instanceof ContractViolation)
       return json({ error: error.message, code: error.code, errors: error.errors }, 422);
-    if (error instanceof OrderRefused) return json({ error: error.message }, 409);
+    if (error instanceof OrderRefused)
+      return json({ error: error.message }, error instanceof OrderNotFound ? 404 : 409);
     if (error instanceof BadOrder || error instanceof SyntaxError)
       return json({ error: error.message }, 400);
     throw error;
