@@ -2,7 +2,7 @@
  * Checkout: serves the storefront and keeps every order as an event-sourced aggregate
  * (lib/order.ts) in its own PostgreSQL database (lib/order-store.ts). It never publishes to
  * the router itself: each order event goes into the transactional outbox in the same
- * transaction as the order's own row, and the relay process publishes it to `orders`. It
+ * transaction that stores it, and the relay process publishes it to `orders`. It
  * knows nothing about who listens — email, inventory, history, Slack and profiles subscribe
  * on their own — so adding a consumer never changes this file.
  *
@@ -44,6 +44,10 @@ const reminderOutbox = createOutbox({ source: CHECKOUT_SOURCE });
 await store.init();
 /** How long after placement an unpaid order's reminder goes out (the demo: a minute). */
 const REMINDER_AFTER_MS = Number(env("REMINDER_AFTER_MS", "60000"));
+if (!Number.isSafeInteger(REMINDER_AFTER_MS) || REMINDER_AFTER_MS < 0)
+  throw new Error(
+    `REMINDER_AFTER_MS must be a whole number of milliseconds, not ${env("REMINDER_AFTER_MS")}`,
+  );
 /**
  * How long a cancel waits for the relay to have published the reminder it cancels: a
  * payment answers after `PAY_WAIT_MS` at most; the rest goes on in the background.
