@@ -41,12 +41,17 @@ const pool = new pg.Pool({ connectionString: env("DATABASE_URL"), max: 4 });
 const contracts = new ContractCheck(service.routerUrl, service.apiKey);
 const store = new OrderStore(pool, (type, data) => contracts.check(type, data));
 const reminderOutbox = createOutbox({ source: CHECKOUT_SOURCE });
-await store.init();
 /** How long after placement an unpaid order's reminder goes out (the demo: a minute). */
 const REMINDER_AFTER_MS = Number(env("REMINDER_AFTER_MS", "60000"));
-if (!Number.isSafeInteger(REMINDER_AFTER_MS) || REMINDER_AFTER_MS < 0)
+/** The router refuses a `deliverat` further ahead (400), which would stop the relay. */
+const MAX_SCHEDULE_MS = 365 * 24 * 3_600_000;
+if (
+  !Number.isSafeInteger(REMINDER_AFTER_MS) ||
+  REMINDER_AFTER_MS < 0 ||
+  REMINDER_AFTER_MS > MAX_SCHEDULE_MS
+)
   throw new Error(
-    `REMINDER_AFTER_MS must be a whole number of milliseconds, not ${env("REMINDER_AFTER_MS")}`,
+    `REMINDER_AFTER_MS must be a whole number of milliseconds up to 365 days, not ${env("REMINDER_AFTER_MS")}`,
   );
 /**
  * How long a cancel waits for the relay to have published the reminder it cancels: a
@@ -56,6 +61,7 @@ const PAY_WAIT_MS = 2_000;
 const RELAY_WAIT_MS = 60_000;
 /** Below the subscription's ack timeout: a longer wait ends in a redelivery anyway. */
 const OUT_OF_STOCK_WAIT_MS = 10_000;
+await store.init();
 const page = (file: string) => readFileSync(new URL(`../public/${file}`, import.meta.url), "utf8");
 
 interface OrderRequest {
