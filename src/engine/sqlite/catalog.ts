@@ -27,7 +27,7 @@ import {
   type CatalogValue,
 } from "../engine.js";
 import type { EngineContext } from "./context.js";
-import { closedError, toSwitchyardError } from "./errors.js";
+import { durableRead } from "./durable-read.js";
 import type { JobTx } from "./job-tx.js";
 
 const PURGE_MS = 1_000;
@@ -80,12 +80,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   #read<T>(read: () => T): Promise<T> {
-    if (this.#ctx.isClosed()) return Promise.reject(closedError());
-    try {
-      return Promise.resolve(read());
-    } catch (error) {
-      return Promise.reject(toSwitchyardError(error, "reading the catalog"));
-    }
+    return durableRead(this.#ctx, "reading the catalog", read);
   }
 
   #rows(kind: string, prefix: string): Row[] {
