@@ -55,9 +55,7 @@ interface Sample {
 }
 
 const DATA = JSON.stringify(cloudEventData({ seq: 0 }));
-let eventSeq = 0;
 function eventJson(): string {
-  eventSeq++;
   return `{"specversion":"1.0","id":"${randomUUID()}","source":"${EVENT_SOURCE}","time":"${new Date().toISOString()}","type":"${EVENT_TYPE}","data":${DATA}}`;
 }
 
@@ -144,10 +142,14 @@ process.stdout.write(address + "\\n");
 `;
 
 async function fastifyRun(): Promise<Sample> {
-  const child: ChildProcess = spawn(process.execPath, ["--input-type=module", "-e", FASTIFY_SERVER], {
-    cwd: join(import.meta.dirname, ".."),
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--input-type=module", "-e", FASTIFY_SERVER],
+    {
+      cwd: join(import.meta.dirname, ".."),
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const [line] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
   const url = line.toString().trim();
   const pool = new Pool(url, { connections: CONNECTIONS, pipelining: 1 });
