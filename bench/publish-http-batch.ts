@@ -13,6 +13,7 @@
  *
  *   node bench/publish-http-batch.ts [--runs 3] [--only batch,single,fastify]
  *                                   [--fsync always] [--events 300000] [--requests 100000]
+ *                                   [--profile-dir DIR]   (a CPU profile of each router)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     batch: { type: "string", default: "500" },
     events: { type: "string", default: "300000" },
     requests: { type: "string", default: "100000" },
+    "profile-dir": { type: "string" },
   },
 });
 const RUNS = Number(args.runs);
@@ -100,7 +102,12 @@ async function post(pool: Pool, path: string, type: string, body: string, ok: nu
 
 async function routerRun(kind: "batch" | "single"): Promise<Sample> {
   const dataDir = await mkdtemp(join(tmpdir(), "switchyard-bench-"));
-  const router = await startRouterProcess({ dataDir, fsync: FSYNC });
+  const profileDir = args["profile-dir"];
+  const router = await startRouterProcess({
+    dataDir,
+    fsync: FSYNC,
+    nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir],
+  });
   const topic = `bench-${kind}`;
   const connections = kind === "batch" ? CLIENTS : CONNECTIONS;
   const pool = new Pool(router.url, { connections, pipelining: 1 });
