@@ -27,7 +27,7 @@ import {
   type CatalogValue,
 } from "../engine.js";
 import type { EngineContext } from "./context.js";
-import { durableRead } from "./durable-read.js";
+import { closedError, toSwitchyardError } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 
 const PURGE_MS = 1_000;
@@ -80,7 +80,12 @@ export class SqliteCatalog implements Catalog {
   }
 
   #read<T>(read: () => T): Promise<T> {
-    return durableRead(this.#ctx, "reading the catalog", read);
+    if (this.#ctx.isClosed()) return Promise.reject(closedError());
+    try {
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(toSwitchyardError(error, "reading the catalog"));
+    }
   }
 
   #rows(kind: string, prefix: string): Row[] {

@@ -11,13 +11,6 @@ export type Row = Record<string, unknown>;
 export interface DbOptions {
   readonly path: string;
   readonly fsync: "always" | "interval";
-  /**
-   * "sqlite" (default): with fsync "always", COMMIT itself fsyncs the WAL (synchronous=FULL).
-   * "writer": the connection runs synchronous=NORMAL and its writer fsyncs the WAL after each
-   * COMMIT, off the event loop (wal-sync.ts); only for a Db whose writes all go through a
-   * GroupCommit given a WalSync.
-   */
-  readonly walSync?: "sqlite" | "writer";
 }
 
 export class Db {
@@ -26,18 +19,17 @@ export class Db {
 
   constructor(options: DbOptions) {
     this.#raw = new DatabaseSync(options.path, { timeout: 5_000 });
-    this.#configure(options.fsync === "always" && options.walSync !== "writer" ? "FULL" : "NORMAL");
+    this.#configure(options.fsync);
   }
 
-  #configure(synchronous: "FULL" | "NORMAL"): void {
+  #configure(fsync: "always" | "interval"): void {
     // auto_vacuum only takes effect before the first table exists, so it is set on every open:
     // a no-op on an existing store, and the right mode on a new one.
     this.#raw.exec("PRAGMA auto_vacuum = INCREMENTAL");
     this.#raw.exec("PRAGMA journal_mode = WAL");
     // FULL: the WAL is fsync'd at every commit. NORMAL: only at checkpoints (see sqlite-engine.ts
-    // for the loss window), or by the writer after each commit (walSync "writer"); a process
-    // crash loses nothing in either mode, only an OS crash can.
-    this.#raw.exec(`PRAGMA synchronous = ${synchronous}`);
+    // for the loss window); a process crash loses nothing in either mode, only an OS crash can.
+    this.#raw.exec(`PRAGMA synchronous = ${fsync === "always" ? "FULL" : "NORMAL"}`);
     this.#raw.exec("PRAGMA cache_size = -65536");
     this.#raw.exec("PRAGMA temp_store = MEMORY");
     this.#raw.exec("PRAGMA journal_size_limit = 67108864");

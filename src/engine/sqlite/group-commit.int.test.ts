@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../core/clock.js";
 import { SwitchyardError } from "../../core/errors.js";
 import { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
-import { GroupCommit, type WalSyncer } from "./group-commit.js";
+import { GroupCommit } from "./group-commit.js";
 
 describe("group commit", () => {
   let dir: string;
@@ -89,120 +89,5 @@ describe("group commit", () => {
     await closing;
     expect(await queued).toBe(5);
     expect(db.value("SELECT count(*) FROM t")).toBe(1);
-  });
-});
-
-/** A WAL sync the test completes by hand, recording each call. */
-class HeldSync implements WalSyncer {
-  readonly calls: ((error: Error | null) => void)[] = [];
-  sync(done: (error: Error | null) => void): void {
-    this.calls.push(done);
-  }
-  async next(): Promise<(error: Error | null) => void> {
-    await vi.waitFor(() => expect(this.calls.length).toBeGreaterThan(0));
-    return this.calls.shift() as (error: Error | null) => void;
-  }
-}
-
-describe("group commit with the WAL fsync'd off the event loop", () => {
-  let dir: string;
-  let db: Db;
-  let sync: HeldSync;
-  let writer: GroupCommit;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "sy-gcs-"));
-    db = new Db({ path: join(dir, "t.db"), fsync: "always", walSync: "writer" });
-    db.exec("CREATE TABLE t (n INTEGER NOT NULL)");
-    sync = new HeldSync();
-    writer = new GroupCommit(db, systemClock, new Map<number, DedupeIndex>(), undefined, sync);
-  });
-
-  afterEach(async () => {
-    for (const done of sync.calls.splice(0)) done(null);
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const insert = (n: number) => () => db.run("INSERT INTO t VALUES (?)", n);
-
-  it("settles a commit's jobs and runs its effects only once the fsync returned", async () => {
-    const effects: string[] = [];
-    let settled = false;
-    const job = writer
-      .submit(1, (tx) => {
-        insert(1)();
-        tx.afterCommit(() => effects.push("woken"));
-        return "ok";
-      })
-      .then((value) => {
-        settled = true;
-        return value;
-      });
-    const done = await sync.next();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(settled).toBe(false);
-    expect(effects).toEqual([]);
-    done(null);
-    expect(await job).toBe("ok");
-    expect(effects).toEqual(["woken"]);
-  });
-
-  it("starts no commit while one is being synced; the jobs queued meanwhile share the next", async () => {
-    const first = writer.submit(1, insert(1));
-    const firstSync = await sync.next();
-    const later = [writer.submit(1, insert(2)), writer.submit(1, insert(3))];
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(writer.stats.commits).toBe(1);
-    expect(sync.calls).toHaveLength(0);
-    firstSync(null);
-    await first;
-    (await sync.next())(null);
-    await Promise.all(later);
-    expect(writer.stats).toEqual({ commits: 2, jobs: 3 });
-  });
-
-  it("runs reads waiting for durability right after the sync, seeing that commit", async () => {
-    const job = writer.submit(1, insert(7));
-    const done = await sync.next();
-    const read = writer.whenSynced(() => db.value("SELECT count(*) FROM t"));
-    let readDone = false;
-    void read.then(() => {
-      readDone = true;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(readDone).toBe(false);
-    done(null);
-    expect(await read).toBe(1);
-    await job;
-    // Nothing being synced: a read runs at once.
-    expect(await writer.whenSynced(() => "now")).toBe("now");
-  });
-
-  it("answers engine_unavailable when the fsync fails, and acknowledges nothing after it", async () => {
-    const job = writer.submit(1, insert(1));
-    const done = await sync.next();
-    const queued = writer.submit(1, insert(2));
-    done(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
-    await expect(job).rejects.toMatchObject({ code: "engine_unavailable" });
-    await expect(queued).rejects.toMatchObject({ code: "engine_unavailable" });
-    await expect(writer.submit(1, insert(3))).rejects.toThrow(
-      /fsync of the store's write-ahead log failed/,
-    );
-    expect(sync.calls).toHaveLength(0);
-  });
-
-  it("close waits for the commit being synced", async () => {
-    const job = writer.submit(1, insert(1));
-    const done = await sync.next();
-    let closed = false;
-    const closing = writer.close().then(() => {
-      closed = true;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(closed).toBe(false);
-    done(null);
-    await closing;
-    await job;
   });
 });

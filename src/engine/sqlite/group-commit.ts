@@ -9,15 +9,8 @@
  * else can read the connection mid-transaction, which is what lets readers use the same
  * connection without locks. A flush takes at most `MAX_WEIGHT` work units so that a burst of
  * big batches is split over several commits instead of one long stall.
- *
- * With a `WalSync` (fsync "always"), COMMIT only writes and the WAL is fsync'd off the event
- * loop afterwards (wal-sync.ts); the jobs settle when that fsync returns. No commit starts
- * while one is being synced, so when a sync returns everything committed is durable:
- * `whenSynced` lets readers wait for that instant and never show a write that a power loss
- * could still take back. Jobs queued meanwhile go into the next commit, which groups more.
  */
 import type { TimeSource } from "../../core/clock.js";
-import { SwitchyardError } from "../../core/errors.js";
 import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
 import { closedError, toSwitchyardError } from "./errors.js";
@@ -46,18 +39,6 @@ interface Failed {
   readonly error: unknown;
 }
 
-/** What the writer needs of a `WalSync`: one fsync of the WAL, off the event loop. */
-export interface WalSyncer {
-  sync(done: (error: Error | null) => void): void;
-}
-
-/** A commit whose COMMIT returned, waiting for its WAL fsync before its jobs settle. */
-interface Committed {
-  readonly pending: PendingDedupe;
-  readonly done: readonly Done[];
-  readonly failed: readonly Failed[];
-}
-
 /** An after-commit effect (a wake-up, a timer) must never keep the commit's callers waiting. */
 function runEffect(effect: () => void): void {
   try {
@@ -72,41 +53,24 @@ export class GroupCommit {
   readonly #clock: TimeSource;
   readonly #indexes: Map<number, DedupeIndex>;
   readonly #access: StoreAccess | undefined;
-  readonly #walSync: WalSyncer | undefined;
   #queue: Job[] = [];
   #scheduled = false;
-  #syncing = false;
-  /** Set once a WAL fsync failed: what reached the disk is unknown, so nothing more is acknowledged. */
-  #syncFailure: SwitchyardError | undefined;
-  #synced: (() => void)[] = [];
   #closed = false;
   #idle: (() => void)[] = [];
   #commits = 0;
   #jobs = 0;
 
-  /**
-   * `access`: when given, a commit is not even tried while the store is not writable.
-   * `walSync`: when given, the connection runs synchronous=NORMAL and this makes each commit
-   * durable before its jobs settle (see above).
-   */
-  constructor(
-    db: Db,
-    clock: TimeSource,
-    indexes: Map<number, DedupeIndex>,
-    access?: StoreAccess,
-    walSync?: WalSyncer,
-  ) {
+  /** `access`: when given, a commit is not even tried while the store is not writable. */
+  constructor(db: Db, clock: TimeSource, indexes: Map<number, DedupeIndex>, access?: StoreAccess) {
     this.#db = db;
     this.#clock = clock;
     this.#indexes = indexes;
     this.#access = access;
-    this.#walSync = walSync;
   }
 
   /** Queues `run` for the next commit; resolves with its result once committed. */
   submit<T>(weight: number, run: (tx: JobTx) => T): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
-    if (this.#syncFailure !== undefined) return Promise.reject(this.#syncFailure);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ weight, run, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
@@ -118,33 +82,11 @@ export class GroupCommit {
     return { commits: this.#commits, jobs: this.#jobs };
   }
 
-  /**
-   * Runs `read` on the connection once everything committed is durable: at once when no
-   * commit is waiting for its fsync, else as soon as that fsync returns, before any later
-   * commit can start (those start from setImmediate; `read` runs in the same turn).
-   */
-  whenSynced<T>(read: () => T): Promise<T> {
-    if (!this.#syncing) return new Promise<T>((resolve) => resolve(read()));
-    return new Promise<T>((resolve, reject) => {
-      this.#synced.push(() => {
-        try {
-          resolve(read());
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-  }
-
   /** Stops accepting jobs; resolves once every queued job has been committed or failed. */
   close(): Promise<void> {
     this.#closed = true;
-    if (this.#isIdle()) return Promise.resolve();
+    if (this.#queue.length === 0 && !this.#scheduled) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  #isIdle(): boolean {
-    return this.#queue.length === 0 && !this.#scheduled && !this.#syncing;
   }
 
   #schedule(): void {
@@ -167,16 +109,12 @@ export class GroupCommit {
 
   #flush(): void {
     this.#scheduled = false;
-    // The sync's completion schedules the next flush.
-    if (this.#syncing) return;
     const batch = this.#take();
     if (this.#queue.length > 0) this.#schedule();
     if (batch.length > 0) this.#commit(batch);
-    this.#notifyIdle();
-  }
-
-  #notifyIdle(): void {
-    if (this.#isIdle()) for (const resolve of this.#idle.splice(0)) resolve();
+    if (this.#queue.length === 0 && !this.#scheduled) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
   }
 
   #commit(batch: readonly Job[]): void {
@@ -185,7 +123,7 @@ export class GroupCommit {
       for (const job of batch) job.reject(closedError());
       return;
     }
-    const refused = this.#syncFailure ?? this.#access?.problem();
+    const refused = this.#access?.problem();
     if (refused) {
       for (const job of batch) job.reject(refused);
       return;
@@ -210,38 +148,6 @@ export class GroupCommit {
       for (const job of batch) job.reject(failure);
       return;
     }
-    const committed: Committed = { pending, done, failed };
-    if (this.#walSync === undefined) {
-      this.#settle(committed);
-      return;
-    }
-    this.#syncing = true;
-    this.#walSync.sync((error) => this.#afterSync(committed, error));
-  }
-
-  #afterSync(committed: Committed, error: Error | null): void {
-    this.#syncing = false;
-    if (error !== null) {
-      // The commit is in the WAL (readers see it, dedupe must know it) but maybe not on disk:
-      // its callers get an error (a retry dedupes), and after an fsync failure the kernel may
-      // report later ones as fine without having written the pages, so nothing more is
-      // acknowledged until the router is restarted and SQLite recovers from the WAL on disk.
-      this.#syncFailure ??= new SwitchyardError(
-        "engine_unavailable",
-        `fsync of the store's write-ahead log failed (${error.message}); writes are refused until the router restarts`,
-        { cause: error },
-      );
-      committed.pending.applyTo(this.#indexes);
-      for (const { job } of committed.done) job.reject(this.#syncFailure);
-      for (const { job, error: failure } of committed.failed) job.reject(failure);
-      for (const job of this.#queue.splice(0)) job.reject(this.#syncFailure);
-    } else this.#settle(committed);
-    for (const read of this.#synced.splice(0)) read();
-    if (this.#queue.length > 0) this.#schedule();
-    this.#notifyIdle();
-  }
-
-  #settle({ pending, done, failed }: Committed): void {
     pending.applyTo(this.#indexes);
     for (const { job, value, effects } of done) {
       for (const effect of effects) runEffect(effect);

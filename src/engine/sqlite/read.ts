@@ -35,9 +35,6 @@ export async function* tailTopic(
 ): AsyncGenerator<LogRecord> {
   let position = from;
   while (!signal.aborted) {
-    // Only durable commits (group-commit.ts `whenSynced`); no commit starts before the
-    // continuation runs, and the read and the wait below stay in that one turn.
-    await ctx.writer.whenSynced(() => undefined);
     if (ctx.isClosed()) return;
     const page = readPage(ctx.db, name, position, TAIL_PAGE);
     for (const record of page.records) {

@@ -22,8 +22,7 @@ import { appendToTopic } from "./append.js";
 import type { EngineContext } from "./context.js";
 import type { Db } from "./database.js";
 import { DedupeIndex, dedupeHash } from "./dedupe-index.js";
-import { durableRead } from "./durable-read.js";
-import { topicNotFound } from "./errors.js";
+import { closedError, topicNotFound, toSwitchyardError } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 import { loadTopic } from "./topic-state.js";
 
@@ -193,7 +192,12 @@ export class SqliteScheduleStore implements ScheduleStore {
   }
 
   #read<T>(doing: string, read: () => T): Promise<T> {
-    return durableRead(this.#ctx, doing, read);
+    if (this.#ctx.isClosed()) return Promise.reject(closedError());
+    try {
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(toSwitchyardError(error, doing));
+    }
   }
 
   schedule(topic: string, events: readonly PendingEvent[]): Promise<readonly Scheduled[]> {

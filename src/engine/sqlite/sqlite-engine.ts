@@ -2,8 +2,8 @@
  * The embedded engine: one SQLite file in WAL mode, one connection, one writer (group commit),
  * background retention and max-attempts sweeps.
  *
- * Durability. `fsync: "always"` (default): the WAL is fsync'd after every commit, before any
- * append/ack of it resolves (by the writer, off the event loop: wal-sync.ts). `fsync: "interval"`: synchronous=NORMAL, the
+ * Durability. `fsync: "always"` (default): synchronous=FULL, the WAL is fsync'd by every
+ * commit before any append/ack of it resolves. `fsync: "interval"`: synchronous=NORMAL, the
  * WAL is fsync'd only by checkpoints, which the checkpoint thread runs every CHECKPOINT_MS
  * (250 ms, see checkpointer.ts). A process crash loses nothing in either mode (committed pages
  * are in the OS page cache); an OS crash or power loss in "interval" mode can lose the commits
@@ -30,7 +30,6 @@ import { StoreAccess } from "./store-access.js";
 import { lockStore, type StoreLock } from "./store-lock.js";
 import { Sweeper } from "./sweeper.js";
 import { loadAllTopics } from "./topic-state.js";
-import { WalSync } from "./wal-sync.js";
 
 export interface SqliteEngineOptions {
   /** Folder holding the store (created if missing); the database file is `${dir}/switchyard.db`. */
@@ -63,7 +62,6 @@ class SqliteEngine implements Engine {
   readonly #sweeper: Sweeper;
   readonly #checkpointer: Checkpointer;
   readonly #access: StoreAccess;
-  readonly #walSync: WalSync | undefined;
   readonly #timers: Timer[] = [];
   #retention: Promise<RetentionResult> | null = null;
   #closing: Promise<void> | null = null;
@@ -75,7 +73,6 @@ class SqliteEngine implements Engine {
     sweeper: Sweeper;
     checkpointer: Checkpointer;
     access: StoreAccess;
-    walSync: WalSync | undefined;
   }) {
     const { ctx } = parts;
     this.#ctx = ctx;
@@ -84,7 +81,6 @@ class SqliteEngine implements Engine {
     this.#sweeper = parts.sweeper;
     this.#checkpointer = parts.checkpointer;
     this.#access = parts.access;
-    this.#walSync = parts.walSync;
     this.log = new SqliteEventLog(ctx, () => this.#enforceRetention());
     this.cursors = new SqliteCursorStore(ctx);
     this.catalog = new SqliteCatalog(ctx);
@@ -144,16 +140,14 @@ class SqliteEngine implements Engine {
     await this.#retention?.catch(() => undefined);
     await this.#checkpointer.close();
     this.#ctx.db.close();
-    this.#walSync?.close();
     this.#lock.release();
   }
 }
 
-function openDb(path: string, fsync: "always" | "interval", walSync: WalSync | undefined): Db {
+function openDb(path: string, fsync: "always" | "interval"): Db {
   try {
-    const db = new Db({ path, fsync, walSync: walSync === undefined ? "sqlite" : "writer" });
+    const db = new Db({ path, fsync });
     migrate(db);
-    walSync?.syncNow();
     return db;
   } catch (error) {
     throw toSwitchyardError(error, `opening ${path}`);
@@ -165,13 +159,10 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
   const clock = options.clock ?? systemClock;
   mkdirSync(options.dir, { recursive: true });
   const lock = lockStore(options.dir);
-  const file = join(options.dir, "switchyard.db");
-  const walSync = fsync === "always" ? new WalSync(`${file}-wal`) : undefined;
   let db: Db;
   try {
-    db = openDb(file, fsync, walSync);
+    db = openDb(join(options.dir, "switchyard.db"), fsync);
   } catch (error) {
-    walSync?.close();
     lock.release();
     throw error;
   }
@@ -179,10 +170,11 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
   const sweeper = new Sweeper();
   const dedupe = rebuildDedupe(db, loadAllTopics(db), clock.now());
   const state = { closed: false };
+  const file = join(options.dir, "switchyard.db");
   const access = new StoreAccess([options.dir, file, `${file}-wal`]);
   const ctx: EngineContext = {
     db,
-    writer: new GroupCommit(db, clock, dedupe, access, walSync),
+    writer: new GroupCommit(db, clock, dedupe, access),
     notifier,
     clock,
     random: Math.random,
@@ -192,7 +184,7 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
     isClosed: () => state.closed,
   };
   const checkpointer = new Checkpointer(file, fsync);
-  const engine = new SqliteEngine({ ctx, state, lock, sweeper, checkpointer, access, walSync });
+  const engine = new SqliteEngine({ ctx, state, lock, sweeper, checkpointer, access });
   sweeper.start(ctx);
   engine.startTimers(options.retentionIntervalMs ?? 30_000);
   return engine;

@@ -16,8 +16,7 @@ import type {
 import { appendJob } from "./append.js";
 import type { EngineContext } from "./context.js";
 import { readFlow } from "./correlation-index.js";
-import { durableRead } from "./durable-read.js";
-import { closedError, topicNotFound } from "./errors.js";
+import { closedError, topicNotFound, toSwitchyardError } from "./errors.js";
 import { readPage, tailTopic } from "./read.js";
 import { backfillIndexes } from "./retention.js";
 import { topicStats } from "./stats.js";
@@ -36,7 +35,12 @@ export class SqliteEventLog implements EventLog {
 
   /** Runs a read on the connection, mapping native errors. */
   #read<T>(doing: string, read: () => T): Promise<T> {
-    return durableRead(this.#ctx, doing, read);
+    if (this.#ctx.isClosed()) return Promise.reject(closedError());
+    try {
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(toSwitchyardError(error, doing));
+    }
   }
 
   async putTopic(config: TopicConfig): Promise<{ readonly created: boolean }> {
