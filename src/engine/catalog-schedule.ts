@@ -147,6 +147,8 @@ export class CatalogScheduleStore implements ScheduleStore {
   readonly #markers: DeleteMarkers;
   readonly #listeners = new Set<(topic: string, deliverAt: number) => void>();
   readonly #ready: Promise<void>;
+  /** Appended events whose records are being removed. */
+  readonly #finishing = new Set<Promise<void>>();
   #loaded = false;
 
   /** Starts following the bucket's pending events (until `deps.signal` aborts). */
@@ -306,7 +308,10 @@ export class CatalogScheduleStore implements ScheduleStore {
     return null;
   }
 
-  /** Reads the bucket, not the index: a page shows what every node has accepted by now. */
+  /**
+   * Reads the bucket, not the index: a page shows what every node has accepted by now. A
+   * page may hold fewer than `limit` (events being appended are left out).
+   */
   async list(topic: string, limit: number, after: string | null): Promise<ScheduledPage> {
     await this.#requireTopic(topic);
     const from = after === null ? null : Buffer.from(after, "base64url").toString();
@@ -316,7 +321,10 @@ export class CatalogScheduleStore implements ScheduleStore {
       });
     const all = await this.#keys(EVENTS, `${topicKey(topic)}.`);
     const rest = from === null ? all : all.filter((k) => k > from);
-    const page = await this.#records(rest.slice(0, limit));
+    // A `firing` record is as good as in the log (a cancel answers not_found).
+    const page = (await this.#records(rest.slice(0, limit))).filter(
+      (e) => pendingOf(e).state === "pending",
+    );
     const last = rest.length > limit ? rest[limit - 1] : undefined;
     return {
       records: page.map((e) => {
@@ -408,12 +416,16 @@ export class CatalogScheduleStore implements ScheduleStore {
       await this.drop(topic);
       return { fired: 0, next: null };
     }
-    const done = await Promise.all(
-      // Not stored: left `firing`, retried once stale.
-      claimed.map((entry, i) => (stored[i] === true ? this.#finish(topic, entry) : false)),
+    // Not stored: left `firing`, retried once stale.
+    const appended = claimed.filter((_, i) => stored[i] === true);
+    for (const entry of appended) this.#removed(topic, entry.key, entry.revision);
+    // The records go in the background: the next firing need not wait for them.
+    const finishing = Promise.all(appended.map((entry) => this.#finish(topic, entry))).then(
+      () => undefined,
     );
-    const fired = done.filter(Boolean).length;
-    return { fired, next: nextAfter(fired) };
+    this.#finishing.add(finishing);
+    void finishing.finally(() => this.#finishing.delete(finishing));
+    return { fired: appended.length, next: nextAfter(appended.length) };
   }
 
   /** Moves a due record to `firing`; null when cancelled, or claimed by another firing. */
@@ -435,12 +447,17 @@ export class CatalogScheduleStore implements ScheduleStore {
     }
   }
 
+  /** Resolves once the records of every appended event are removed (or failed to be). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#finishing]);
+  }
+
   /**
    * Removes an appended event's records. One that cannot be deleted now (the store away)
-   * stays in the index and `firing`: a firing takes it up again once stale, and the message
-   * id keeps the second append out of the log.
+   * goes back into the index, `firing`: a firing takes it up again once stale, and the
+   * message id keeps the second append out of the log.
    */
-  async #finish(topic: string, entry: CatalogEntry): Promise<boolean> {
+  async #finish(topic: string, entry: CatalogEntry): Promise<void> {
     const { catalog } = this.#deps;
     const v = pendingOf(entry);
     const [deleted, claim] = await Promise.all([
@@ -450,13 +467,15 @@ export class CatalogScheduleStore implements ScheduleStore {
       ),
       catalog.get(IDS, idKey(topic, v.source, v.id)).catch(() => null),
     ]);
-    if (!deleted) return true;
-    this.#removed(topic, entry.key, entry.revision);
+    if (!deleted) {
+      this.#gone.delete(entry.key);
+      this.#index.add(topic, entry.key);
+      return;
+    }
     if (claim !== null && claim.value.ref === entry.key)
       await catalog
         .delete(IDS, claim.key, { expectedRevision: claim.revision })
         .catch(() => undefined);
-    return true;
   }
 
   /** Drops every pending event of a deleted topic. */

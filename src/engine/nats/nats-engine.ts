@@ -199,6 +199,8 @@ export class NatsEngine implements Engine {
   }
 
   async #close(): Promise<void> {
+    // Fired events' records first, so none is left `firing` to be appended again later.
+    await this.scheduled.settle();
     this.#closing.abort();
     await Promise.allSettled([...this.#inFlight]);
     this.catalog.close();
