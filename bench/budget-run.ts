@@ -99,7 +99,7 @@ async function measureEntry(entry: BudgetEntry, settings: BudgetSettings): Promi
       cpuUsPerEvent: cpu.length === BUDGET_RUNS ? median(cpu) : Number.NaN,
       runs: cpu,
       events: median([...detail("events"), ...detail("requests")]),
-      starvedPercent: median(detail("systemStarvedPercent")),
+      starvedPercent: Math.round(median(detail("systemStarvedPercent")) * 10) / 10,
     };
   } finally {
     await otlp?.close();
