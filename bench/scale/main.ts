@@ -18,7 +18,7 @@
  *                          [--subscriptions 1000] [--data-root DIR] [--out DIR]
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -95,6 +95,17 @@ interface Step {
   readonly publish: Cost;
   readonly lease: Cost;
   readonly rssMiB: number;
+  /** Bytes of the data directory's files when the router started. */
+  readonly storeMiB: number;
+}
+
+function dirMiB(dir: string): number {
+  let bytes = 0;
+  for (const name of readdirSync(dir)) {
+    const stat = statSync(join(dir, name));
+    if (stat.isFile()) bytes += stat.size;
+  }
+  return bytes / 2 ** 20;
 }
 
 async function startRouter(dataDir: string): Promise<{ router: RouterProcess; seconds: number }> {
@@ -113,6 +124,7 @@ async function measureStep(
   stored: number,
   index: number,
 ): Promise<{ step: Step; router: RouterProcess; client: SwitchyardClient }> {
+  const storeMiB = dirMiB(dataDir);
   const { router, seconds } = await startRouter(dataDir);
   log(`  ${stored.toLocaleString("en-US")} stored: ready in ${seconds.toFixed(2)} s`);
   const client = sdk.createClient({ url: router.url, source: EVENT_SOURCE });
@@ -134,7 +146,7 @@ async function measureStep(
   }
   const publish = medianCost(publishes);
   const lease = medianCost(leases);
-  const step = { stored, readySeconds: seconds, publish, lease, rssMiB: rssMiB(pid) };
+  const step = { stored, readySeconds: seconds, publish, lease, rssMiB: rssMiB(pid), storeMiB };
   log(
     `  publish ${publish.cpuUs.toFixed(1)} µs/event (${Math.round(publish.perSecond)}/s), lease ${lease.cpuUs.toFixed(1)} µs/delivery (${Math.round(lease.perSecond)}/s), RSS ${step.rssMiB.toFixed(0)} MiB`,
   );
@@ -157,6 +169,9 @@ async function scaleSteps(sdk: Sdk, dataDir: string) {
       );
       preloads.push({ to: target, seconds: (performance.now() - started) / 1000 });
       stored = target;
+      // Let the preload's dedupe window expire first: otherwise the router rebuilds it at start
+      // and prunes it during the measurement, and both would be charged to the store's size.
+      await new Promise((done) => setTimeout(done, WINDOW_MS + 1_000));
     } else if (index === 0) {
       await preloadStore(dataDir, { name: TOPIC, dedupeWindowMs: WINDOW_MS }, 0, 0, () => {});
     }
@@ -184,7 +199,11 @@ async function quietRss(client: SwitchyardClient, router: RouterProcess) {
   // And once more from a cold start on the same store and subscriptions.
   await client.close({ timeoutMs: 5_000 });
   await router.stop(60_000);
+  // Ready time on the big store with nothing left in the dedupe window to rebuild (the steps'
+  // ready times include rebuilding the window the preload just filled).
+  const restartStarted = performance.now();
   await router.start();
+  const quietRestartSeconds = (performance.now() - restartStarted) / 1000;
   const restartedPid = router.pid ?? 0;
   await new Promise((done) => setTimeout(done, quietMs));
   const restarted = rssMiB(restartedPid);
@@ -195,6 +214,7 @@ async function quietRss(client: SwitchyardClient, router: RouterProcess) {
     busyMiB: busy,
     quietMiB: quiet,
     quietAfterRestartMiB: restarted,
+    quietRestartSeconds,
     quietMs,
   };
 }
@@ -324,16 +344,16 @@ function formatScale(report: {
     `machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, commit ${m.commit}, load average ${m.loadAverage}`,
     `router: SQLite, fsync always; cost figures are router CPU (median of ${STEP_RUNS} runs per step, each ${MEASURE.toLocaleString("en-US")} events; the first after a ${(MEASURE / 5).toLocaleString("en-US")}-event warm-up)`,
     "",
-    "| stored events | ready after restart | publish µs/event (vs 0) | lease µs/delivery (vs 0) | publish/s | deliveries/s | router starved % (pub/lease) | RSS MiB |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| stored events | ready after restart | publish µs/event (vs 0) | lease µs/delivery (vs 0) | publish/s | deliveries/s | router starved % (pub/lease) | RSS MiB | store MiB |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...report.steps.map(
       (s) =>
-        `| ${s.stored.toLocaleString("en-US")} | ${s.readySeconds.toFixed(2)} s | ${s.publish.cpuUs.toFixed(1)}${pct(s.publish.cpuUs, base?.publish.cpuUs)} | ${s.lease.cpuUs.toFixed(1)}${pct(s.lease.cpuUs, base?.lease.cpuUs)} | ${Math.round(s.publish.perSecond).toLocaleString("en-US")} | ${Math.round(s.lease.perSecond).toLocaleString("en-US")} | ${s.publish.starvedPercent.toFixed(0)} / ${s.lease.starvedPercent.toFixed(0)} | ${s.rssMiB.toFixed(0)} |`,
+        `| ${s.stored.toLocaleString("en-US")} | ${s.readySeconds.toFixed(2)} s | ${s.publish.cpuUs.toFixed(1)}${pct(s.publish.cpuUs, base?.publish.cpuUs)} | ${s.lease.cpuUs.toFixed(1)}${pct(s.lease.cpuUs, base?.lease.cpuUs)} | ${Math.round(s.publish.perSecond).toLocaleString("en-US")} | ${Math.round(s.lease.perSecond).toLocaleString("en-US")} | ${s.publish.starvedPercent.toFixed(0)} / ${s.lease.starvedPercent.toFixed(0)} | ${s.rssMiB.toFixed(0)} | ${s.storeMiB.toFixed(0)} |`,
     ),
     "",
     `preload through the engine: ${report.preloads.map((p) => `to ${p.to.toLocaleString("en-US")} in ${p.seconds.toFixed(0)} s`).join(", ")}`,
     `fan-out, router CPU per delivery (${report.fanout.deliveries.toLocaleString("en-US")} deliveries, median of ${FANOUT_RUNS}): 1 subscription ${report.fanout.oneUs.toFixed(1)} µs, 100 subscriptions ${report.fanout.hundredUs.toFixed(1)} µs = ${report.fanout.ratio.toFixed(2)}× (target ≤ 1.2×)`,
-    `RSS on the biggest store with ${report.rss.subscriptions} subscriptions (start earliest, no consumers): ${report.rss.busyMiB.toFixed(0)} MiB just created, ${report.rss.quietMiB.toFixed(0)} MiB after a quiet ${report.rss.quietMs} ms (dedupe window ${WINDOW_MS} ms), ${report.rss.quietAfterRestartMiB.toFixed(0)} MiB ${report.rss.quietMs} ms after a restart`,
+    `RSS on the biggest store with ${report.rss.subscriptions} subscriptions (start earliest, no consumers): ${report.rss.busyMiB.toFixed(0)} MiB just created, ${report.rss.quietMiB.toFixed(0)} MiB after a quiet ${report.rss.quietMs} ms (dedupe window ${WINDOW_MS} ms), ${report.rss.quietAfterRestartMiB.toFixed(0)} MiB ${report.rss.quietMs} ms after a restart, which was ready in ${report.rss.quietRestartSeconds.toFixed(2)} s (nothing left in the dedupe window to rebuild)`,
     `dedupe window, 5 min at 100k events/s (${report.dedupe.ids?.toLocaleString("en-US")} ids, kept ${report.dedupe.kept?.toLocaleString("en-US")}: the cap): +${((report.dedupe.rssAfterMiB ?? 0) - (report.dedupe.rssBeforeMiB ?? 0)).toFixed(0)} MiB RSS, ${report.dedupe.bytesPerId?.toFixed(0)} bytes per id (DedupeIndex alone, own process)`,
   ];
   return lines.join("\n");
