@@ -27,6 +27,11 @@ export interface BenchOptions {
   readonly tracing: boolean;
   /** `correlated`/`subjected`: events carry a `correlationid`/`subject`; `indexed`/`subjects`: and topics index it. */
   readonly payload: Payload;
+  /** Run the CPU budget (bench/budget.ts) instead of the scenarios, judged against `baseline`. */
+  readonly budget: boolean;
+  /** With `budget`: write the measured figures to `baseline` instead of judging them. */
+  readonly updateBaseline: boolean;
+  readonly baseline: string;
   readonly help: boolean;
 }
 
@@ -43,10 +48,15 @@ export const USAGE = `usage: npm run bench -- [options]
   --auth                run the router with auth; every request carries an API key
   --schemas off|warn|enforce  topics validate events against a registered schema (default off)
   --tracing             the router traces (OTEL_* set), exporting to a local receiver that discards
-  --payload plain|correlated|indexed|subjected|subjects  events carry a correlationid (one per
-                        10 events), and with indexed the topics keep the correlationid index;
-                        subjected/subjects likewise with a subject and the subject index
-                        (default plain)
+  --payload plain|correlated|indexed|subjected|subjects|traced  events carry a correlationid
+                        (one per 10 events), and with indexed the topics keep the correlationid
+                        index; subjected/subjects likewise with a subject and the subject index;
+                        traced: subject, partitionkey, correlationid and traceparent, both
+                        indexes (default plain)
+  --budget              measure router CPU µs/event of the budget scenarios and fail (exit 1)
+                        on a regression above the tolerance against --baseline
+  --update-baseline     run the budget and write its figures to --baseline (implies --budget)
+  --baseline FILE       the budget's baseline (default bench/baseline.json)
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -68,6 +78,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       schemas: { type: "string", default: "off" },
       tracing: { type: "boolean", default: false },
       payload: { type: "string", default: "plain" },
+      budget: { type: "boolean", default: false },
+      "update-baseline": { type: "boolean", default: false },
+      baseline: { type: "string", default: join(HERE, "baseline.json") },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -95,6 +108,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     schemas,
     tracing: values.tracing,
     payload: values.payload as Payload,
+    budget: values.budget || values["update-baseline"],
+    updateBaseline: values["update-baseline"],
+    baseline: resolve(values.baseline),
     help: values.help,
   };
 }
