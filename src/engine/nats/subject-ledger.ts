@@ -42,8 +42,10 @@ const STALE_CONFIG_MS = 1_100;
 const MAX_ROUNDS = 200;
 /** Up to this many commits after the first are read one request each; more by a consumer. */
 const FEW_COMMITS = 2;
-/** The largest pull of a read's consumer. */
-const SCAN_BATCH = 1_000;
+/** The largest pull of a read's consumer (a page of 1,000 events is about 2,000 entries). */
+const SCAN_BATCH = 2_048;
+/** A read fetches its events from the topic this many at a time, while it reads the ledger. */
+const RECORD_CHUNK = 200;
 
 type Entry =
   | {
@@ -301,22 +303,30 @@ export class SubjectLedger {
   }
 
   /**
-   * Up to `count` commits after stream sequence `after`, up to `version`: a few entries one
-   * request each, more through one consumer that starts there and stops once it has them.
+   * Up to `count` commits after stream sequence `after`, up to the head's version, handed to
+   * `take` in order: a few entries one request each, more through one consumer that starts
+   * there and stops once it has them.
    */
-  async #commitsAfter(ledger: string, after: number, head: Head, count: number): Promise<Commit[]> {
+  async #commitsAfter(
+    ledger: string,
+    after: number,
+    head: Head,
+    count: number,
+    take: (c: Commit) => void,
+  ): Promise<void> {
     const version = versionOf(head);
-    const commits: Commit[] = [];
-    if (count <= 0 || after >= head.seq) return commits;
+    if (count <= 0 || after >= head.seq) return;
+    let taken = 0;
     if (count <= FEW_COMMITS) {
-      for (let at = after + 1; commits.length < count; ) {
+      for (let at = after + 1; taken < count; taken++) {
         const found = await this.#commitFrom(ledger, at, head);
-        if (found === null || found.value.v > version) break;
-        commits.push(found.value);
+        if (found === null || found.value.v > version) return;
+        take(found.value);
         at = found.seq + 1;
       }
-      return commits;
+      return;
     }
+    let last = 0;
     let beyond = false;
     await scanSubject(
       this.#ctx,
@@ -326,19 +336,32 @@ export class SubjectLedger {
       (msg) => {
         const entry = JSON.parse(msg.string()) as Entry;
         if (entry.k === "r" && entry.v > version) beyond = true;
-        else if (entry.k === "c" && entry.v <= version && commits.length < count) {
-          const last = commits.at(-1)?.v ?? 0;
-          if (entry.v > last) commits.push(entry);
+        else if (entry.k === "c" && entry.v <= version && entry.v > last && taken < count) {
+          last = entry.v;
+          taken++;
+          take(entry);
         }
       },
       {
         fromSeq: after + 1,
         // A commit per reservation, and a few given up: twice as many entries, and some.
         batch: Math.min(SCAN_BATCH, 2 * count + 2),
-        done: () => beyond || commits.length >= count,
+        done: () => beyond || taken >= count,
       },
     );
-    return commits;
+  }
+
+  /** The events of `commits` from the topic, with their versions. */
+  async #records(stream: string, topic: string, commits: readonly Commit[]): Promise<LogRecord[]> {
+    const versionAt = new Map(commits.map((c) => [c.o, c.v]));
+    const stored = await this.#ctx.reader.at(
+      stream,
+      topic,
+      commits.map((c) => c.o),
+    );
+    return stored.map(
+      (record): LogRecord => ({ ...record, subjectVersion: versionAt.get(record.offset) ?? 0 }),
+    );
   }
 
   async read(
@@ -375,17 +398,26 @@ export class SubjectLedger {
         : from === oldest.value.v
           ? oldest
           : await this.#findCommit(ledger, oldest.seq + 1, head, (c) => c.v >= from, true);
-    const wanted =
-      start === null || start.value.v > version
-        ? []
-        : [start.value, ...(await this.#commitsAfter(ledger, start.seq, head, limit - 1))];
-    const found = await Promise.all(
-      wanted.map(async (c) => {
-        const [record] = await this.#ctx.reader.range(stream, topic, c.o, c.o);
-        return record === undefined ? [] : [{ ...record, subjectVersion: c.v } as LogRecord];
-      }),
-    );
-    const records = found.flat();
+    // The events are fetched a chunk at a time while the ledger is still being read.
+    const fetches: Promise<LogRecord[]>[] = [];
+    let chunk: Commit[] = [];
+    const flush = () => {
+      if (chunk.length === 0) return;
+      const fetch = this.#records(stream, topic, chunk);
+      fetch.catch(() => undefined); // awaited below; not unhandled meanwhile
+      fetches.push(fetch);
+      chunk = [];
+    };
+    const take = (c: Commit) => {
+      chunk.push(c);
+      if (chunk.length >= RECORD_CHUNK) flush();
+    };
+    if (start !== null && start.value.v <= version) {
+      take(start.value);
+      await this.#commitsAfter(ledger, start.seq, head, limit - 1, take);
+    }
+    flush();
+    const records = (await Promise.all(fetches)).flat();
     const last = records.at(-1)?.subjectVersion;
     return {
       records,
