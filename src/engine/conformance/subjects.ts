@@ -220,6 +220,83 @@ export function subjectTests(harness: EngineHarness): void {
       ).toEqual([5]);
     });
 
+    it("reads any window of a long stream from its version, as a whole read shows it", async () => {
+      const topic = await createTopic(engine(), INDEXED);
+      const s = uniqueName("long");
+      const other = uniqueName("other");
+      // Another subject interleaved, and repeats that take no version, between s's events.
+      for (let chunk = 0; chunk < 6; chunk++) {
+        const ids = Array.from({ length: 10 }, (_, i) => `s${chunk * 10 + i + 1}`);
+        await engine().log.append(
+          topic,
+          ids.flatMap((id) => [onSubject(s, id), onSubject(other, `o-${id}`)]),
+        );
+        await engine().log.append(topic, [onSubject(s, `s${chunk * 10 + 4}`)]);
+      }
+      const whole = await subjectWhenReady(engine(), topic, s);
+      const versions = Array.from({ length: 60 }, (_, i) => i + 1);
+      expect(whole.records.map((r) => r.subjectVersion)).toEqual(versions);
+      expect(idsOf(whole.records)).toEqual(versions.map((v) => `s${v}`));
+      for (const from of [1, 2, 17, 58, 59, 60, 61, 500])
+        for (const limit of [1, 2, 3, 4, 10, 100]) {
+          const page = await engine().log.readSubject(topic, s, from, limit);
+          const expected = whole.records.filter((r) => (r.subjectVersion ?? 0) >= from);
+          expect(idsOf(page.records), `from ${from} limit ${limit}`).toEqual(
+            idsOf(expected.slice(0, limit)),
+          );
+          expect(page.records.map((r) => r.offset)).toEqual(
+            expected.slice(0, limit).map((r) => r.offset),
+          );
+          expect(page).toMatchObject({
+            version: 60,
+            firstVersion: 1,
+            next: from > 60 ? from : Math.min(from + limit, 61),
+          });
+        }
+      // The next append still checks against the newest version.
+      await conflictOf(engine().log.append(topic, [onSubject(s, "late")], { expectedVersion: 59 }));
+      const late = await engine().log.append(topic, [onSubject(s, "late")], {
+        expectedVersion: 60,
+      });
+      expect(versionsOf(late)).toEqual([61]);
+      expect(idsOf((await engine().log.readSubject(topic, s, 61, 1)).records)).toEqual(["late"]);
+    });
+
+    it("reads a window of a stream whose front retention removed from its first retained version", async () => {
+      const topic = await createTopic(engine(), { ...INDEXED, retention: { maxEvents: 40 } });
+      const s = uniqueName("trimmed");
+      const other = uniqueName("other");
+      await engine().log.append(
+        topic,
+        Array.from({ length: 30 }, (_, i) => [
+          onSubject(s, `s${i + 1}`),
+          onSubject(other, `o${i + 1}`),
+        ]).flat(),
+      );
+      await engine().log.enforceRetention();
+      // Offsets 21..60 are left: s's events at odd offsets 21..59, versions 11..30.
+      const whole = await subjectWhenReady(engine(), topic, s);
+      expect(whole).toMatchObject({ version: 30, firstVersion: 11, next: 31 });
+      expect(whole.records.map((r) => r.subjectVersion)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 11),
+      );
+      const fromStart = await engine().log.readSubject(topic, s, 1, 5);
+      expect(idsOf(fromStart.records)).toEqual(["s11", "s12", "s13", "s14", "s15"]);
+      expect(fromStart).toMatchObject({ version: 30, firstVersion: 11, next: 16 });
+      const middle = await engine().log.readSubject(topic, s, 20, 3);
+      expect(idsOf(middle.records)).toEqual(["s20", "s21", "s22"]);
+      expect(middle.next).toBe(23);
+      const last = await engine().log.readSubject(topic, s, 30, 1);
+      expect(idsOf(last.records)).toEqual(["s30"]);
+      expect(await engine().log.readSubject(topic, s, 31, 10)).toMatchObject({
+        records: [],
+        version: 30,
+        firstVersion: 11,
+        next: 31,
+      });
+      expect(versionsOf(await engine().log.append(topic, [onSubject(s, "s31")]))).toEqual([31]);
+    });
+
     it("drops the index when the config removes it; added again it counts the retained events", async () => {
       const topic = await createTopic(engine(), INDEXED);
       const s = uniqueName("again");

@@ -64,11 +64,20 @@ export class StreamReader {
   }
 
   /** Records `from..to` (inclusive) in order; ones trimmed meanwhile by retention are left out. */
-  async range(stream: string, topic: string, from: number, to: number): Promise<LogRecord[]> {
-    if (to < from) return [];
+  range(stream: string, topic: string, from: number, to: number): Promise<LogRecord[]> {
+    const seqs: number[] = [];
+    for (let seq = from; seq <= to; seq++) seqs.push(seq);
+    return this.at(stream, topic, seqs);
+  }
+
+  /**
+   * The records at `seqs`, in that order, all requested at once; ones trimmed meanwhile by
+   * retention are left out.
+   */
+  async at(stream: string, topic: string, seqs: readonly number[]): Promise<LogRecord[]> {
+    if (seqs.length === 0) return [];
     const subject = `$JS.API.DIRECT.GET.${stream}`;
-    const requests = [];
-    for (let seq = from; seq <= to; seq++) requests.push({ subject, data: `{"seq":${seq}}` });
+    const requests = seqs.map((seq) => ({ subject, data: `{"seq":${seq}}` }));
     const replies = await requestAll(this.#nc, this.#inbox, requests, this.#timeoutMs);
     const records: LogRecord[] = [];
     for (const reply of replies) {

@@ -3,7 +3,8 @@
  * one server by writing what a node lost part way would have left: a reservation alone (lost
  * after step 1), and a reservation whose event was already appended (lost after step 2). The
  * next append to that subject must roll it forward: the kept event stored exactly once, at
- * the reserved version, and no version skipped.
+ * the reserved version, and no version skipped. And a read from a version costs what it
+ * returns, not the whole ledger.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { jetstream } from "@nats-io/jetstream";
@@ -78,6 +79,71 @@ describe.runIf(natsServerAvailable())("NATS engine: a subject append lost part w
         { offset: 1, duplicate: true, subjectVersion: 1 },
       ]);
     });
+
+  it("reads from a version without reading the ledger before it", async () => {
+    const topic = unique("t");
+    await nats.engine.log.putTopic(topicConfig(topic, { indexes: ["subject"] }));
+    const subject = unique("long");
+    for (let chunk = 0; chunk < 4; chunk++)
+      await nats.engine.log.append(
+        topic,
+        Array.from({ length: 100 }, (_, i) => [
+          newEvent({ id: `s${chunk * 100 + i + 1}`, extensions: { subject } }),
+          newEvent({ id: `o${chunk * 100 + i + 1}`, extensions: { subject: `${subject}-other` } }),
+        ]).flat(),
+      );
+    // Every JetStream API request the engine makes, and every ledger entry a consumer hands
+    // it, seen from a connection of our own.
+    const requests: string[] = [];
+    let delivered = 0;
+    const spy = nats.raw.subscribe(">", {
+      callback: (_, msg) => {
+        if (msg.subject.startsWith("$JS.API.")) requests.push(msg.subject);
+        else if (msg.reply?.startsWith(`$JS.ACK.${prefix}_SUBJECTS.`)) delivered++;
+      },
+    });
+    const during = async (read: () => Promise<unknown>) => {
+      await nats.raw.flush();
+      requests.length = 0;
+      delivered = 0;
+      await read();
+      await nats.raw.flush();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return {
+        gets: requests.filter((r) => r.startsWith("$JS.API.STREAM.MSG.GET.")).length,
+        consumers: requests.filter((r) => r.includes(".CONSUMER.CREATE.")).length,
+        delivered,
+      };
+    };
+    try {
+      const cases = [
+        { from: 400, limit: 1, ids: ["s400"], gets: 15, consumers: 0 },
+        { from: 398, limit: 3, ids: ["s398", "s399", "s400"], gets: 30, consumers: 0 },
+        {
+          from: 200,
+          limit: 10,
+          ids: Array.from({ length: 10 }, (_, i) => `s${200 + i}`),
+          gets: 50,
+          consumers: 1,
+        },
+      ];
+      for (const c of cases) {
+        let page: Awaited<ReturnType<typeof nats.engine.log.readSubject>> | undefined;
+        const cost = await during(async () => {
+          page = await nats.engine.log.readSubject(topic, subject, c.from, c.limit);
+        });
+        expect(page?.records.map((r) => eventOf(r).id)).toEqual(c.ids);
+        expect(page).toMatchObject({ version: 400, firstVersion: 1 });
+        // The ledger holds 800 entries of this subject, a scan reads them all; a search costs
+        // O(log n) requests (7, 17 and 32 when written), a page about two entries per event.
+        expect(cost.delivered, `entries read from ${c.from}`).toBeLessThanOrEqual(2 * c.limit + 2);
+        expect(cost.gets, `gets from ${c.from}`).toBeLessThanOrEqual(c.gets);
+        expect(cost.consumers, `consumers from ${c.from}`).toBe(c.consumers);
+      }
+    } finally {
+      spy.unsubscribe();
+    }
+  });
 
   it("lets one writer win each version across two nodes of one installation", async () => {
     const other = await NatsEngine.open({ servers: nats.url, prefix, timeoutMs: 5_000 });

@@ -31,6 +31,7 @@ import type { Puller } from "./puller.js";
 import { SUBJECT_VERSION_HEADER } from "./records.js";
 import { requestOne } from "./requests.js";
 import { scanSubject } from "./scan.js";
+import { type Found, firstReached } from "./sequence-search.js";
 import { supportStreamConfig } from "./support-stream.js";
 import { untilDone } from "./until-done.js";
 
@@ -39,6 +40,12 @@ const BACKFILL_CHUNK = 500;
 const STALE_CONFIG_MS = 1_100;
 /** Compare-and-set rounds before an append gives up (each lost round means another won). */
 const MAX_ROUNDS = 200;
+/** Up to this many commits after the first are read one request each; more by a consumer. */
+const FEW_COMMITS = 2;
+/** The largest pull of a read's consumer (a page of 1,000 events is about 2,000 entries). */
+const SCAN_BATCH = 2_048;
+/** A read fetches its events from the topic this many at a time, while it reads the ledger. */
+const RECORD_CHUNK = 200;
 
 type Entry =
   | {
@@ -56,6 +63,8 @@ type Entry =
       readonly t: number;
     }
   | { readonly k: "a"; readonly v: number };
+
+type Commit = Extract<Entry, { k: "c" }>;
 
 interface Head {
   readonly entry: Entry;
@@ -118,22 +127,24 @@ export class SubjectLedger {
   }
 
   /** The last entry of a ledger subject, read from the stream's leader. */
-  async #head(ledger: string): Promise<Head | null> {
+  #head(ledger: string): Promise<Head | null> {
+    return this.#get({ last_by_subj: ledger }, "reading a subject's version");
+  }
+
+  /** One entry by a `MSG.GET` request, from the stream's leader; null when there is none. */
+  async #get(request: object, doing: string): Promise<Head | null> {
     const reply = await requestOne(
       this.#ctx.nc,
       this.#ctx.inbox,
-      {
-        subject: `$JS.API.STREAM.MSG.GET.${this.#stream}`,
-        data: JSON.stringify({ last_by_subj: ledger }),
-      },
+      { subject: `$JS.API.STREAM.MSG.GET.${this.#stream}`, data: JSON.stringify(request) },
       this.#ctx.timeoutMs,
     );
-    if (reply === undefined) throw unavailable("reading a subject's version");
+    if (reply === undefined) throw unavailable(doing);
     const answer = JSON.parse(reply.string()) as MsgGetJson;
     if (answer.error?.err_code === JS_CODES.noMessageFound) return null;
     const data = answer.message?.data;
     if (answer.error !== undefined || data === undefined)
-      throw unavailable(`reading a subject's version: ${answer.error?.description}`);
+      throw unavailable(`${doing}: ${answer.error?.description}`);
     const entry = JSON.parse(Buffer.from(data, "base64").toString("utf8")) as Entry;
     return { entry, seq: answer.message?.seq ?? 0 };
   }
@@ -248,24 +259,109 @@ export class SubjectLedger {
     return { offset: outcome.seq, duplicate: outcome.duplicate, subjectVersion: r.v };
   }
 
-  async #commitAt(
-    ledger: string,
-    version: number,
-    head: Head | null,
-  ): Promise<Extract<Entry, { k: "c" }> | null> {
-    if (head?.entry.k === "c" && head.entry.v === version) return head.entry;
-    let found: Extract<Entry, { k: "c" }> | null = null;
-    for (const entry of await this.#commits(ledger)) if (entry.v === version) found = entry;
-    return found;
+  /** The commit of `version`, found by its version (O(log n) requests), or null. */
+  async #commitAt(ledger: string, version: number, head: Head | null): Promise<Commit | null> {
+    if (head === null) return null;
+    const found = await this.#findCommit(ledger, 1, head, (c) => c.v >= version, true);
+    return found?.value.v === version ? found.value : null;
   }
 
-  async #commits(ledger: string): Promise<Extract<Entry, { k: "c" }>[]> {
-    const commits: Extract<Entry, { k: "c" }>[] = [];
-    await scanSubject(this.#ctx, this.#puller, this.#stream, ledger, (msg) => {
-      const entry = JSON.parse(msg.string()) as Entry;
-      if (entry.k === "c") commits.push(entry);
-    });
-    return commits;
+  /** The ledger's first entry at or after stream sequence `seq`, read from the leader. */
+  async #entryFrom(ledger: string, seq: number): Promise<Head | null> {
+    return this.#get({ seq, next_by_subj: ledger }, "reading a subject's stream");
+  }
+
+  /** The first commit at or after `seq` and not after `head`: the few entries between are skipped. */
+  async #commitFrom(ledger: string, seq: number, head: Head): Promise<Found<Commit> | null> {
+    for (let at = seq; at <= head.seq; ) {
+      const found = at === head.seq ? head : await this.#entryFrom(ledger, at);
+      if (found === null || found.seq > head.seq) return null;
+      if (found.entry.k === "c") return { seq: found.seq, value: found.entry };
+      at = found.seq + 1;
+    }
+    return null;
+  }
+
+  /**
+   * The first commit from `lo` up to `head` that `reached` accepts. Versions and the offsets
+   * they name grow along the ledger, so this is a binary search over stream sequences.
+   */
+  #findCommit(
+    ledger: string,
+    lo: number,
+    head: Head,
+    reached: (c: Commit) => boolean,
+    fromTop: boolean,
+  ): Promise<Found<Commit> | null> {
+    return firstReached(
+      lo,
+      head.seq,
+      (seq) => this.#commitFrom(ledger, seq, head),
+      reached,
+      fromTop,
+    );
+  }
+
+  /**
+   * Up to `count` commits after stream sequence `after`, up to the head's version, handed to
+   * `take` in order: a few entries one request each, more through one consumer that starts
+   * there and stops once it has them.
+   */
+  async #commitsAfter(
+    ledger: string,
+    after: number,
+    head: Head,
+    count: number,
+    take: (c: Commit) => void,
+  ): Promise<void> {
+    const version = versionOf(head);
+    if (count <= 0 || after >= head.seq) return;
+    let taken = 0;
+    if (count <= FEW_COMMITS) {
+      for (let at = after + 1; taken < count; taken++) {
+        const found = await this.#commitFrom(ledger, at, head);
+        if (found === null || found.value.v > version) return;
+        take(found.value);
+        at = found.seq + 1;
+      }
+      return;
+    }
+    let last = 0;
+    let beyond = false;
+    await scanSubject(
+      this.#ctx,
+      this.#puller,
+      this.#stream,
+      ledger,
+      (msg) => {
+        const entry = JSON.parse(msg.string()) as Entry;
+        if (entry.k === "r" && entry.v > version) beyond = true;
+        else if (entry.k === "c" && entry.v <= version && entry.v > last && taken < count) {
+          last = entry.v;
+          taken++;
+          take(entry);
+        }
+      },
+      {
+        fromSeq: after + 1,
+        // A commit per reservation, and a few given up: twice as many entries, and some.
+        batch: Math.min(SCAN_BATCH, 2 * count + 2),
+        done: () => beyond || taken >= count,
+      },
+    );
+  }
+
+  /** The events of `commits` from the topic, with their versions. */
+  async #records(stream: string, topic: string, commits: readonly Commit[]): Promise<LogRecord[]> {
+    const versionAt = new Map(commits.map((c) => [c.o, c.v]));
+    const stored = await this.#ctx.reader.at(
+      stream,
+      topic,
+      commits.map((c) => c.o),
+    );
+    return stored.map(
+      (record): LogRecord => ({ ...record, subjectVersion: versionAt.get(record.offset) ?? 0 }),
+    );
   }
 
   async read(
@@ -283,21 +379,45 @@ export class SubjectLedger {
       head = await this.#head(ledger);
     }
     const version = versionOf(head);
+    if (head === null)
+      return { records: [], version: 0, firstVersion: 1, next: Math.max(fromVersion, 1) };
     const stream = this.#ctx.names.topicStream(topic);
     const state = await this.#ctx.reader.state(stream, topic);
-    const byVersion = new Map<number, number>();
-    for (const c of await this.#commits(ledger))
-      if (c.o >= state.first && c.v <= version) byVersion.set(c.v, c.o);
-    const live = [...byVersion.entries()].sort((a, b) => a[0] - b[0]);
-    const firstVersion = live[0]?.[0] ?? version + 1;
-    const wanted = live.filter(([v]) => v >= fromVersion).slice(0, limit);
-    const found = await Promise.all(
-      wanted.map(async ([v, o]) => {
-        const [record] = await this.#ctx.reader.range(stream, topic, o, o);
-        return record === undefined ? [] : [{ ...record, subjectVersion: v } as LogRecord];
-      }),
-    );
-    const records = found.flat();
+    // The first version retention left: the ledger's first commit, unless its event is gone.
+    const retained = (c: Commit) => c.o >= state.first;
+    const earliest = await this.#commitFrom(ledger, 1, head);
+    const oldest =
+      earliest === null || retained(earliest.value)
+        ? earliest
+        : await this.#findCommit(ledger, earliest.seq + 1, head, retained, false);
+    const firstVersion = oldest?.value.v ?? version + 1;
+    const from = Math.max(fromVersion, firstVersion);
+    const start =
+      oldest === null || limit <= 0 || from > version
+        ? null
+        : from === oldest.value.v
+          ? oldest
+          : await this.#findCommit(ledger, oldest.seq + 1, head, (c) => c.v >= from, true);
+    // The events are fetched a chunk at a time while the ledger is still being read.
+    const fetches: Promise<LogRecord[]>[] = [];
+    let chunk: Commit[] = [];
+    const flush = () => {
+      if (chunk.length === 0) return;
+      const fetch = this.#records(stream, topic, chunk);
+      fetch.catch(() => undefined); // awaited below; not unhandled meanwhile
+      fetches.push(fetch);
+      chunk = [];
+    };
+    const take = (c: Commit) => {
+      chunk.push(c);
+      if (chunk.length >= RECORD_CHUNK) flush();
+    };
+    if (start !== null && start.value.v <= version) {
+      take(start.value);
+      await this.#commitsAfter(ledger, start.seq, head, limit - 1, take);
+    }
+    flush();
+    const records = (await Promise.all(fetches)).flat();
     const last = records.at(-1)?.subjectVersion;
     return {
       records,
