@@ -123,6 +123,8 @@ describe("delivery logs", () => {
     expect(
       (await a.post("/v1/subscriptions/lg-history/ack", { ackIds: [delivery.ackId] })).status,
     ).toBe(200);
+    // The log reaches us through the child's stdout pipe, which may trail the HTTP answer.
+    await eventually(() => expect(withMsg("pull ack")).toHaveLength(1), { timeoutMs: 5_000 });
     const [leased] = withMsg("pull delivered");
     expect(leased).toMatchObject({
       level: 20,
