@@ -15,6 +15,7 @@ import type { AggregateStore } from "./aggregate.js";
 import { pgAggregateStore } from "./aggregate-pg.js";
 import { createClient } from "./client.js";
 import { SwitchyardClientError } from "./errors.js";
+import type { PgPoolLike } from "./inbox.js";
 import type { EventInput } from "./publisher.js";
 import { pgSnapshotStore } from "./snapshot-store.js";
 
@@ -247,6 +248,62 @@ describe("pgAggregateStore", () => {
     expect(stale.problem.currentVersion).toBe(2);
     expect((await rowsOf(topic, "c")).map((r) => r.id)).toEqual(["pay-1", "a"]);
     expect(await outboxOf(topic, "c")).toHaveLength(2);
+  });
+
+  it("sends an append again when COMMIT's answer is lost: committed, it is a duplicate; not, it is appended once", async () => {
+    const topic = uniqueName("counters");
+    await pool.query("CREATE TABLE IF NOT EXISTS side (k text PRIMARY KEY)");
+    /** A pool whose next COMMIT fails as a dropped connection, after (or before) the server got it. */
+    const losing = (when: "after" | "before"): PgPoolLike & { armed: boolean } => {
+      const wrapper = {
+        armed: true,
+        async connect() {
+          const real = await pool.connect();
+          return {
+            query: async (text: string, values?: unknown[]) => {
+              if (text !== "COMMIT" || !wrapper.armed) return real.query(text, values);
+              wrapper.armed = false;
+              if (when === "after") await real.query(text);
+              throw new Error("Connection terminated unexpectedly");
+            },
+            release: (error?: Error | boolean) => real.release(error),
+          };
+        },
+      };
+      return wrapper;
+    };
+    let runs = 0;
+    for (const when of ["after", "before"] as const) {
+      const counters = client().aggregate({
+        topic,
+        initialState,
+        evolve,
+        decide,
+        store: pgAggregateStore<pg.PoolClient>(losing(when), {
+          table: "agg_events",
+          outbox: { table: OUTBOX },
+        }),
+      });
+      const result = await counters.handle(
+        when,
+        { add: 1 },
+        {
+          inTransaction: async (tx) => {
+            runs += 1;
+            await tx.query("INSERT INTO side (k) VALUES ($1)", [`${topic}-${when}-${runs}`]);
+          },
+        },
+      );
+      expect(result).toMatchObject({ version: 1, duplicate: when === "after" });
+      expect((await rowsOf(topic, when)).map((r) => r.version)).toEqual([1]);
+      expect(await outboxOf(topic, when)).toHaveLength(1);
+    }
+    // Once for the committed one; twice for the other, whose first transaction rolled back.
+    expect(runs).toBe(3);
+    const { rows } = await pool.query("SELECT k FROM side WHERE k LIKE $1 ORDER BY k", [
+      `${topic}-%`,
+    ]);
+    expect(rows).toEqual([{ k: `${topic}-after-1` }, { k: `${topic}-before-3` }]);
   });
 
   it("keeps snapshots working: a load reads only the events after the latest one", async () => {

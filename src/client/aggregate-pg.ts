@@ -4,6 +4,7 @@ import { SwitchyardClientError } from "./errors.js";
 import type { PgPoolClientLike, PgPoolLike } from "./inbox.js";
 import { createOutbox, type Outbox, type OutboxOptions } from "./outbox.js";
 import type { PublishResult } from "./publish-sender.js";
+import { sleep } from "./retry.js";
 import { quoteTable } from "./sql-names.js";
 
 export interface PgAggregateStoreOptions {
@@ -122,63 +123,113 @@ export function pgAggregateStore<Tx extends PgPoolClientLike = PgPoolClientLike>
     },
     async append(topic, subject, events, expectedVersion, inTransaction) {
       await init();
-      return withClient(pool, async (client, broken) => {
-        await client.query("BEGIN");
+      // A COMMIT whose answer was lost may have committed: the same events are sent again,
+      // and the ids tell (a duplicate), as a publish sent again does on the router.
+      for (let attempt = 1; ; attempt++) {
         try {
-          const repeats = await repeated(client, table, topic, events);
-          if (repeats.length === events.length) {
-            await client.query("ROLLBACK");
-            return repeats;
-          }
-          if (repeats.length > 0)
-            throw new SwitchyardClientError({
-              status: 409,
-              code: "conflict",
-              title: "Conflict",
-              detail: `${repeats.length} of the decision's ${events.length} event ids are in ${topic}/${subject} already (an earlier decision used them): nothing appended`,
-              duplicates: repeats,
-            });
-          const current = await head(client, topic, subject);
-          if (current !== expectedVersion)
-            throw conflict(
-              current,
-              `${topic}/${subject} is at version ${current}, not ${expectedVersion}`,
-            );
-          const results: PublishResult[] = [];
-          let version = expectedVersion;
-          for (const event of events) {
-            version += 1;
-            const { rows } = await client.query(
-              `INSERT INTO ${table} (topic, subject, version, source, id, event)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
-              [topic, subject, version, event.source, event.id, JSON.stringify(event)],
-            );
-            await outbox.enqueue(client, { ...event, topic });
-            const seq = Number((rows[0] as { seq: unknown }).seq);
-            results.push({ id: event.id, offset: seq, duplicate: false, subjectVersion: version });
-          }
-          // The pool's own client type, as the caller's `inTransaction` names it.
-          await inTransaction?.(client as Tx);
-          await client.query("COMMIT");
-          return results;
+          return await appendOnce(topic, subject, events, expectedVersion, inTransaction);
         } catch (error) {
-          let rolledBack = true;
-          await client.query("ROLLBACK").catch((rollback: unknown) => {
-            rolledBack = false;
-            broken(rollback);
-          });
-          // Another writer's insert won the version (or the ids) while this one waited.
-          if (rolledBack && isOurs(error, ours))
-            throw conflict(
-              await head(client, topic, subject).catch(() => undefined),
-              `another writer appended to ${topic}/${subject} at version ${expectedVersion + 1} first`,
-              error,
-            );
-          throw error;
+          if (!(error instanceof CommitUnknown)) throw error;
+          if (attempt >= COMMIT_ATTEMPTS) throw error.cause;
+          await sleep(COMMIT_RETRY_MS * attempt);
         }
-      });
+      }
     },
   };
+
+  function appendOnce(
+    topic: string,
+    subject: string,
+    events: readonly CloudEvent[],
+    expectedVersion: number,
+    inTransaction: ((tx: Tx) => Promise<void>) | undefined,
+  ): Promise<PublishResult[]> {
+    return withClient(pool, async (client, broken) => {
+      await client.query("BEGIN");
+      try {
+        const repeats = await repeated(client, table, topic, events);
+        if (repeats.length === events.length) {
+          await client.query("ROLLBACK");
+          return repeats;
+        }
+        if (repeats.length > 0)
+          throw new SwitchyardClientError({
+            status: 409,
+            code: "conflict",
+            title: "Conflict",
+            detail: `${repeats.length} of the decision's ${events.length} event ids are in ${topic}/${subject} already (an earlier decision used them): nothing appended`,
+            duplicates: repeats,
+          });
+        const current = await head(client, topic, subject);
+        if (current !== expectedVersion)
+          throw conflict(
+            current,
+            `${topic}/${subject} is at version ${current}, not ${expectedVersion}`,
+          );
+        const results: PublishResult[] = [];
+        let version = expectedVersion;
+        for (const event of events) {
+          version += 1;
+          const { rows } = await client.query(
+            `INSERT INTO ${table} (topic, subject, version, source, id, event)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+            [topic, subject, version, event.source, event.id, JSON.stringify(event)],
+          );
+          await outbox.enqueue(client, { ...event, topic });
+          const seq = Number((rows[0] as { seq: unknown }).seq);
+          results.push({ id: event.id, offset: seq, duplicate: false, subjectVersion: version });
+        }
+        // The pool's own client type, as the caller's `inTransaction` names it.
+        await inTransaction?.(client as Tx);
+        try {
+          await client.query("COMMIT");
+        } catch (error) {
+          // The server refusing the commit is an answer; a lost connection (no answer, or
+          // the session ended) leaves the commit unknown.
+          if (commitRefused(error)) throw error;
+          broken(error);
+          throw new CommitUnknown(error);
+        }
+        return results;
+      } catch (error) {
+        if (error instanceof CommitUnknown) throw error;
+        let rolledBack = true;
+        await client.query("ROLLBACK").catch((rollback: unknown) => {
+          rolledBack = false;
+          broken(rollback);
+        });
+        // Another writer's insert won the version (or the ids) while this one waited.
+        if (rolledBack && isOurs(error, ours))
+          throw conflict(
+            await head(client, topic, subject).catch(() => undefined),
+            `another writer appended to ${topic}/${subject} at version ${expectedVersion + 1} first`,
+            error,
+          );
+        throw error;
+      }
+    });
+  }
+}
+
+const COMMIT_ATTEMPTS = 3;
+const COMMIT_RETRY_MS = 100;
+
+/** A COMMIT sent on a connection that failed before it answered. */
+class CommitUnknown extends Error {
+  constructor(cause: unknown) {
+    super("the connection failed before COMMIT answered", { cause });
+  }
+}
+
+/** The server answered COMMIT with an error of the transaction's (not of the connection). */
+function commitRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === "string" &&
+    /^[0-9A-Z]{5}$/.test(code) &&
+    !code.startsWith("08") && // connection exception
+    !code.startsWith("57P") // the server shutting down or the session terminated
+  );
 }
 
 interface EventRow {

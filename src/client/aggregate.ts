@@ -51,8 +51,9 @@ export interface HandleResult<S> extends Folded<S> {
   /** One per decided event, in order (on NATS, fewer when a repeat ended the decision). */
   readonly events: PublishResult[];
   /**
-   * True when the router already had (some of) the decision's events: a request whose
-   * answer was lost and was sent again, or ids of your own that an earlier decision used.
+   * True when the store (the router, by default) already had (some of) the decision's
+   * events: a request whose answer was lost and was sent again, or ids of your own that an
+   * earlier decision used.
    */
   readonly duplicate: boolean;
 }
