@@ -22,7 +22,7 @@ export interface SnapshotOptions<S> {
   readonly every: number;
 }
 
-export interface AggregateOptions<S, C> {
+export interface AggregateOptions<S, C, Tx = never> {
   /** A topic indexed by `subject`; each subject is one instance's stream. */
   readonly topic: string;
   /** The state before any event; a function when `evolve` mutates (a fresh state per load). */
@@ -34,6 +34,11 @@ export interface AggregateOptions<S, C> {
   readonly maxAttempts?: number;
   /** States are saved as JSON: they must come back from `JSON.parse` as `evolve` expects. */
   readonly snapshots?: SnapshotOptions<S>;
+  /**
+   * Where the streams are kept (default: the router, on `topic`). `pgAggregateStore` keeps
+   * them in the application's PostgreSQL and hands each event to the outbox.
+   */
+  readonly store?: AggregateStore<Tx>;
 }
 
 export interface Folded<S> {
@@ -46,14 +51,32 @@ export interface HandleResult<S> extends Folded<S> {
   /** One per decided event, in order (on NATS, fewer when a repeat ended the decision). */
   readonly events: PublishResult[];
   /**
-   * True when the router already had (some of) the decision's events: a request whose
-   * answer was lost and was sent again, or ids of your own that an earlier decision used.
+   * True when the store (the router, by default) already had (some of) the decision's
+   * events: a request whose answer was lost and was sent again, or ids of your own that an
+   * earlier decision used.
    */
   readonly duplicate: boolean;
 }
 
+/** What `inTransaction` is told: the events being appended, after `expectedVersion`. */
+export interface Decided {
+  readonly events: readonly CloudEvent[];
+  readonly expectedVersion: number;
+}
+
+/**
+ * `handle`'s options. `inTransaction` exists only for a store with transactions (its `Tx`):
+ * it runs inside the transaction that appends a non-empty decision, after the events are
+ * written, so the application's own writes commit with them or not at all. It runs again on
+ * each attempt a conflict causes, and not at all for a decision that appends nothing or that
+ * the store already had (a duplicate).
+ */
+export type HandleOptions<Tx> = [Tx] extends [never]
+  ? { readonly inTransaction?: never }
+  : { readonly inTransaction?: (tx: Tx, decided: Decided) => Promise<void> };
+
 /** An event-sourced entity type on one topic (docs/event-sourcing.md "Aggregates"). */
-export interface Aggregate<S, C> {
+export interface Aggregate<S, C, Tx = never> {
   readonly topic: string;
   /** Folds the subject's stream (from the latest snapshot, when there is one). */
   load(subject: string): Promise<Folded<S>>;
@@ -61,7 +84,33 @@ export interface Aggregate<S, C> {
    * Loads, decides, and appends the decision at the loaded version; on `version_conflict`
    * loads and decides again, up to `maxAttempts` decisions in all.
    */
-  handle(subject: string, command: C): Promise<HandleResult<S>>;
+  handle(subject: string, command: C, options?: HandleOptions<Tx>): Promise<HandleResult<S>>;
+}
+
+/**
+ * Where an aggregate keeps its streams, one per (topic, subject), versions from 1.
+ * `Tx`: what `inTransaction` is given (`never`: the store has no transactions).
+ */
+export interface AggregateStore<Tx = never> {
+  /** Events from `fromVersion`, at most `limit`, with the stream's current version. */
+  read(
+    topic: string,
+    subject: string,
+    options: { fromVersion: number; limit: number },
+  ): Promise<StreamPage>;
+  /**
+   * Appends `events` (built: ids fixed) at versions `expectedVersion + 1`…, or rejects with
+   * a `SwitchyardClientError` `version_conflict` when the stream is no longer at
+   * `expectedVersion`. Events it already has (same `source` and `id`) answer
+   * `duplicate: true` with their versions, appending nothing, as the router does.
+   */
+  append(
+    topic: string,
+    subject: string,
+    events: readonly CloudEvent[],
+    expectedVersion: number,
+    inTransaction?: (tx: Tx) => Promise<void>,
+  ): Promise<PublishResult[]>;
 }
 
 /** The part of a subject read the aggregate uses (the client's `SubjectPage` fits). */
@@ -93,11 +142,24 @@ export interface AggregateTransport {
 const PAGE = 1_000;
 const DEFAULT_MAX_ATTEMPTS = 5;
 
-export function createAggregate<S, C>(
+/** The router as an aggregate store: reads a subject, appends with `expectedVersion`. */
+export function routerStore(transport: AggregateTransport): AggregateStore {
+  return {
+    read: (topic, subject, options) => transport.readSubject(topic, subject, options),
+    append(topic, _subject, events, expectedVersion, inTransaction) {
+      if (inTransaction !== undefined)
+        throw new TypeError("inTransaction needs a store with transactions: the router has none");
+      return appendDecision(transport, topic, events, expectedVersion);
+    },
+  };
+}
+
+export function createAggregate<S, C, Tx = never>(
   transport: AggregateTransport,
-  options: AggregateOptions<S, C>,
-): Aggregate<S, C> {
+  options: AggregateOptions<S, C, Tx>,
+): Aggregate<S, C, Tx> {
   const { topic, evolve, decide, snapshots } = options;
+  const store = (options.store ?? routerStore(transport)) as AggregateStore<Tx>;
   if (!isTopicName(topic))
     throw clientError(
       "invalid_name",
@@ -122,7 +184,7 @@ export function createAggregate<S, C>(
     let { state, version } = from;
     for (;;) {
       const limit = Math.min(PAGE, until - version);
-      const page = await transport.readSubject(topic, subject, { fromVersion: version + 1, limit });
+      const page = await store.read(topic, subject, { fromVersion: version + 1, limit });
       if (page.version <= version) return { state, version, current: page.version };
       if (version + 1 < page.firstVersion) throw retentionGap(topic, subject, version, page);
       for (const event of page.events) {
@@ -147,9 +209,6 @@ export function createAggregate<S, C>(
     const folded = await fold(subject, { state: initial(), version: 0 });
     return { loaded: { state: folded.state, version: folded.version }, base: 0 };
   };
-
-  const append = (events: readonly CloudEvent[], expected: number) =>
-    appendDecision(transport, topic, events, expected);
 
   /**
    * The decided events as stored, without reading them back: the router adds only `topic`,
@@ -213,7 +272,10 @@ export function createAggregate<S, C>(
   return {
     topic,
     load: async (subject) => (await loadFrom(subject)).loaded,
-    async handle(subject, command) {
+    async handle(subject, command, handleOptions) {
+      const inTransaction = (
+        handleOptions as { inTransaction?: (tx: Tx, d: Decided) => Promise<void> } | undefined
+      )?.inTransaction;
       for (let attempt = 1; ; attempt++) {
         const { loaded, base } = await loadFrom(subject);
         const decided = await decide(command, loaded.state, { subject, version: loaded.version });
@@ -221,7 +283,14 @@ export function createAggregate<S, C>(
         if (events.length === 0) return { ...loaded, events: [], duplicate: false };
         let results: PublishResult[];
         try {
-          results = await append(events, loaded.version);
+          const expectedVersion = loaded.version;
+          results = await store.append(
+            topic,
+            subject,
+            events,
+            expectedVersion,
+            inTransaction && ((tx) => inTransaction(tx, { events, expectedVersion })),
+          );
         } catch (error) {
           if (!isVersionConflict(error)) throw error;
           if (attempt >= maxAttempts) throw exhausted(error, maxAttempts);

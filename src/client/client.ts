@@ -99,7 +99,7 @@ export interface SwitchyardClient<M extends object = AnyEvents> {
    * stream with `evolve`, `handle` decides on a command and appends the decision at the
    * version it was made on, deciding again on conflict (docs/event-sourcing.md "Aggregates").
    */
-  aggregate<S, C>(options: AggregateOptions<S, C>): Aggregate<S, C>;
+  aggregate<S, C, Tx = never>(options: AggregateOptions<S, C, Tx>): Aggregate<S, C, Tx>;
   /** Resolves when every publish so far is answered. */
   flush(): Promise<void>;
   /** Closes every subscriber (waiting for its handlers), then sends what is still queued. */

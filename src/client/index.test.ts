@@ -12,6 +12,8 @@ describe("switchyard/client", () => {
       "createOutbox",
       "inbox",
       "outbox",
+      "pgAggregateStore",
+      "pgAggregateStoreSql",
       "pgProjectionStore",
       "pgSnapshotStore",
       "projection",

@@ -18,12 +18,18 @@ export type {
 export type {
   Aggregate,
   AggregateOptions,
+  AggregateStore,
   DecideContext,
+  Decided,
   Decision,
   Folded,
+  HandleOptions,
   HandleResult,
   SnapshotOptions,
+  StreamPage,
 } from "./aggregate.js";
+export type { PgAggregateStore, PgAggregateStoreOptions } from "./aggregate-pg.js";
+export { pgAggregateStore, pgAggregateStoreSql } from "./aggregate-pg.js";
 export type {
   BatchOptions,
   ClientOptions,

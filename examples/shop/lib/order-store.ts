@@ -1,17 +1,27 @@
 /**
- * Checkout's event store, in its own PostgreSQL database: `order_events` holds each order's
- * events at versions 1, 2, 3…, and every command runs in one transaction that reads the
- * order's events, decides (lib/order.ts), inserts the new events at the next versions and
- * puts each into the transactional outbox. The relay (`switchyard outbox relay`) publishes
- * the outbox to the `orders` topic, so an event is in the log if and only if it is in
- * `order_events`: no commit without its publish, no publish without its commit.
+ * Checkout's orders: the SDK's aggregate (`client.aggregate`) with lib/order.ts's `evolve`
+ * and `decide`, its streams kept in checkout's own PostgreSQL by `pgAggregateStore`. Loading
+ * and folding, the expected-version append, deciding again on a conflict and the event ids
+ * are the SDK's; this file says what the order's events look like on the wire.
  *
- * Two commands on one order at once: both read version N, both insert N+1, the primary key
- * lets one through and the other's transaction fails with a unique violation; it is run
- * again on the new state (optimistic concurrency, as `expectedVersion` on the router).
+ * Each command's events go into `order_events` at the order's next versions and, in the same
+ * transaction, into the transactional outbox; the relay (`switchyard outbox relay`) publishes
+ * the outbox to the `orders` topic, so an event is in the log if and only if it is in
+ * `order_events`, at the same version of the order's subject stream. Two commands on one
+ * order at once: both decide on version N, the table's primary key lets one insert N+1, the
+ * other is decided again on the new state.
  */
 import type pg from "pg";
-import { createOutbox } from "switchyard/client";
+import {
+  type Aggregate,
+  type EventInput,
+  type HandleOptions,
+  type HandleResult,
+  type PgAggregateStore,
+  pgAggregateStore,
+  type StoredEvent,
+  type SwitchyardClient,
+} from "switchyard/client";
 import {
   decide,
   evolve,
@@ -21,119 +31,112 @@ import {
   type OrderState,
 } from "./order.ts";
 
-export const ORDER_EVENTS_SQL = `CREATE TABLE IF NOT EXISTS order_events (
-  order_id text NOT NULL,
-  version integer NOT NULL,
-  type text NOT NULL,
-  data jsonb NOT NULL,
-  event_id text NOT NULL UNIQUE,
-  recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-  PRIMARY KEY (order_id, version)
-)`;
-
-/** Conflicting commands on one order are retried this many times, then answered 503. */
+/** The outbox's `source`, and the client's: what the router dedupes on and the dashboard names. */
+export const CHECKOUT_SOURCE = "/shop/checkout";
+export const ORDERS_TOPIC = "orders";
+const ORDER_EVENTS = "order_events";
+/** Conflicting commands on one order are decided again this many times in all. */
 const ATTEMPTS = 10;
-const UNIQUE_VIOLATION = "23505";
 
 /** Resolves when `data` fits `type`'s contract; throws otherwise. */
 export type ContractCheck = (type: string, data: unknown) => Promise<void>;
 
-/** The outbox's `source`: what the router dedupes on and the dashboard names. */
-export const CHECKOUT_SOURCE = "/shop/checkout";
-const outbox = createOutbox({ source: CHECKOUT_SOURCE });
+/** A command, with the event that led to it (OutOfStock → cancel) as `causationid`. */
+export type OrderRequest = OrderCommand & { readonly causationid?: string };
 
-export interface Handled {
-  readonly state: OrderState;
-  readonly version: number;
-  /** The events this command appended (none when its effect was there already). */
-  readonly events: readonly OrderEvent[];
-}
-
-export interface HandleOptions {
-  /** The event that led to the command (OutOfStock → cancel), carried on as `causationid`. */
-  readonly causationid?: string;
-  /** More writes for the same transaction, given the events decided (e.g. the reminder). */
-  readonly alsoInTransaction?: (tx: pg.PoolClient, events: readonly OrderEvent[]) => Promise<void>;
-}
+export type Handled = HandleResult<OrderState>;
 
 /** The event id of an order's event: each type happens at most once per order. */
 export function eventIdOf(orderId: string, type: OrderEvent["type"]): string {
   return type === "OrderPlaced" ? orderId : `${orderId}.${type}`;
 }
 
+/** What the order's events carry besides type and data (the `orders` topic's conventions). */
+function onTheWire(event: OrderEvent, causationid: string | undefined): EventInput {
+  const { orderId, customerId } = event.data;
+  return {
+    type: event.type,
+    id: eventIdOf(orderId, event.type),
+    // The router numbers the order's stream (subject = order) as `order_events` does; one
+    // customer's orders stay in order.
+    partitionkey: customerId,
+    correlationid: orderId,
+    ...(causationid === undefined ? {} : { causationid }),
+    data: event.data,
+  };
+}
+
+// `order_events` holds only what `decide` wrote through `onTheWire`: the pairing holds.
+const evolveStored = (state: OrderState, event: StoredEvent): OrderState =>
+  evolve(state, event as unknown as OrderEvent);
+
 export class OrderStore {
   readonly #pool: pg.Pool;
-  readonly #check: ContractCheck;
+  readonly #events: PgAggregateStore<pg.PoolClient>;
+  readonly #orders: Aggregate<OrderState, OrderRequest, pg.PoolClient>;
 
-  /** `check` refuses an event its topic's contract would (lib/contract-check.ts). */
-  constructor(pool: pg.Pool, check: ContractCheck) {
+  /**
+   * `client` builds the events (its `source` is theirs: `CHECKOUT_SOURCE`); `check` refuses
+   * an event its topic's contract would (lib/contract-check.ts).
+   */
+  constructor(client: Pick<SwitchyardClient, "aggregate">, pool: pg.Pool, check: ContractCheck) {
     this.#pool = pool;
-    this.#check = check;
+    this.#events = pgAggregateStore<pg.PoolClient>(pool, {
+      table: ORDER_EVENTS,
+      outbox: { source: CHECKOUT_SOURCE },
+    });
+    this.#orders = client.aggregate({
+      topic: ORDERS_TOPIC,
+      initialState: INITIAL_ORDER,
+      evolve: evolveStored,
+      // Checked before anything is written: an event the router would refuse must not
+      // reach the outbox, where it would stall the relay.
+      decide: async (request: OrderRequest, state: OrderState) => {
+        const events = decide(request, state);
+        for (const event of events) await check(event.type, event.data);
+        return events.map((event) => onTheWire(event, request.causationid));
+      },
+      maxAttempts: ATTEMPTS,
+      store: this.#events,
+    });
   }
 
   /** Creates `order_events`; the outbox table must exist (`switchyard outbox init`). */
   async init(): Promise<void> {
-    await this.#pool.query(ORDER_EVENTS_SQL);
+    const { rows } = await this.#pool.query(
+      `SELECT 1 FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = $1 AND column_name = 'order_id'`,
+      [ORDER_EVENTS],
+    );
+    if (rows.length > 0)
+      throw new Error(
+        `${ORDER_EVENTS} has the layout of an older shop (an order_id column): use a fresh database, or drop ${ORDER_EVENTS} and outbox`,
+      );
+    await this.#events.init();
     // `published` looks a row up by its event's id: without this, every payment would scan
     // the whole outbox (published rows stay until pruned).
     await this.#pool.query("CREATE INDEX IF NOT EXISTS outbox_event_id ON outbox ((event->>'id'))");
   }
 
-  async load(orderId: string, db: pg.Pool | pg.PoolClient = this.#pool) {
-    const { rows } = await db.query<{ type: OrderEvent["type"]; data: unknown; version: number }>(
-      "SELECT type, data, version FROM order_events WHERE order_id = $1 ORDER BY version",
-      [orderId],
-    );
-    // Written by `handle` only, each type with its data: the pairing holds.
-    const events = rows.map((r) => ({ type: r.type, data: r.data }) as OrderEvent);
-    return { state: events.reduce(evolve, INITIAL_ORDER), version: rows.length, events };
+  /** The order's state and version, and its events as `order_events` holds them. */
+  async load(orderId: string) {
+    const [{ state, version }, page] = await Promise.all([
+      this.#orders.load(orderId),
+      this.#events.read(ORDERS_TOPIC, orderId, { fromVersion: 1, limit: 1_000 }),
+    ]);
+    return { state, version, events: page.events };
   }
 
-  /** Runs `command` on the order; throws `OrderRefused` when its state does not allow it. */
-  async handle(
+  /**
+   * Runs `request` on the order; throws `OrderRefused` when its state does not allow it.
+   * `inTransaction` adds writes (the reminder) to the transaction of a command that appends.
+   */
+  handle(
     orderId: string,
-    command: OrderCommand,
-    options: HandleOptions = {},
+    request: OrderRequest,
+    options: HandleOptions<pg.PoolClient> = {},
   ): Promise<Handled> {
-    for (let attempt = 1; ; attempt++) {
-      const tx = await this.#pool.connect();
-      try {
-        await tx.query("BEGIN");
-        const { state, version } = await this.load(orderId, tx);
-        const events = decide(command, state);
-        let next = version;
-        for (const event of events) {
-          next += 1;
-          const id = eventIdOf(orderId, event.type);
-          await this.#check(event.type, event.data);
-          await tx.query(
-            "INSERT INTO order_events (order_id, version, type, data, event_id) VALUES ($1, $2, $3, $4, $5)",
-            [orderId, next, event.type, JSON.stringify(event.data), id],
-          );
-          // subject = the order: the router numbers the order's stream as order_events does
-          // (the relay publishes in id order, one customer's orders in order).
-          await outbox.enqueue(tx, {
-            topic: "orders",
-            type: event.type,
-            id,
-            subject: orderId,
-            partitionkey: event.data.customerId,
-            correlationid: orderId,
-            ...(options.causationid === undefined ? {} : { causationid: options.causationid }),
-            data: event.data,
-          });
-        }
-        await options.alsoInTransaction?.(tx, events);
-        await tx.query("COMMIT");
-        return { state: events.reduce(evolve, state), version: next, events };
-      } catch (error) {
-        await tx.query("ROLLBACK");
-        const conflict = (error as { code?: unknown }).code === UNIQUE_VIOLATION;
-        if (!conflict || attempt >= ATTEMPTS) throw error;
-      } finally {
-        tx.release();
-      }
-    }
+    return this.#orders.handle(orderId, request, options);
   }
 
   /** The rows the relay has not published yet, and the age of the oldest: its lag. */

@@ -1,8 +1,9 @@
 /**
  * The order aggregate checkout keeps: its state is nothing but the fold of its events
  * (`evolve`), and every change is a command that `decide` turns into new events or refuses.
- * Pure functions, no I/O: the store (lib/order-store.ts) loads the events, runs `decide` on
- * the state they fold to, and appends what it returns at the next versions.
+ * Pure functions, no I/O: the SDK's aggregate (`client.aggregate`, set up in
+ * lib/order-store.ts) loads the events, runs `decide` on the state they fold to, and appends
+ * what it returns at the next versions.
  *
  * Lifecycle: placed → paid → shipped, or placed/paid → cancelled (the compensating event
  * when inventory answers OutOfStock; whatever was paid is refunded). Shipping needs payment.

@@ -1,6 +1,7 @@
 /**
  * Checkout: serves the storefront and keeps every order as an event-sourced aggregate
- * (lib/order.ts) in its own PostgreSQL database (lib/order-store.ts). It never publishes to
+ * (lib/order.ts, run by the SDK's `client.aggregate`) in its own PostgreSQL database
+ * (lib/order-store.ts, `pgAggregateStore`). It never publishes to
  * the router itself: each order event goes into the transactional outbox in the same
  * transaction that stores it, and the relay process publishes it to `orders`. It
  * knows nothing about who listens — email, inventory, history, Slack and profiles subscribe
@@ -39,7 +40,7 @@ const { port } = service;
 const client = routerClient(service, CHECKOUT_SOURCE);
 const pool = new pg.Pool({ connectionString: env("DATABASE_URL"), max: 4 });
 const contracts = new ContractCheck(service.routerUrl, service.apiKey);
-const store = new OrderStore(pool, (type, data) => contracts.check(type, data));
+const store = new OrderStore(client, pool, (type, data) => contracts.check(type, data));
 const reminderOutbox = createOutbox({ source: CHECKOUT_SOURCE });
 /** How long after placement an unpaid order's reminder goes out (the demo: a minute). */
 const REMINDER_AFTER_MS = Number(env("REMINDER_AFTER_MS", "60000"));
@@ -117,7 +118,7 @@ async function placeOrder(request: OrderRequest): Promise<OrderPlaced> {
     { type: "place", order },
     {
       // The reminder is written with the order: scheduled if and only if the order exists.
-      alsoInTransaction: (tx) =>
+      inTransaction: (tx) =>
         outboxReminder(tx, order, new Date(placedAt.getTime() + REMINDER_AFTER_MS)),
     },
   );
@@ -221,11 +222,12 @@ async function command(run: () => Promise<Response>): Promise<Response> {
 /** OutOfStock: cancel the order (the compensating event), caused by inventory's event. */
 async function onOutOfStock(delivery: Delivery<OutOfStock, EventMap>): Promise<void> {
   const { orderId, skus } = delivery.event.data;
-  await store.handle(
-    orderId,
-    { type: "cancel", skus, at: new Date().toISOString() },
-    { causationid: delivery.event.id },
-  );
+  await store.handle(orderId, {
+    type: "cancel",
+    skus,
+    at: new Date().toISOString(),
+    causationid: delivery.event.id,
+  });
   // Still "pending": throwing makes the router redeliver OutOfStock, and the cancel runs
   // again (cancelling the order again decides nothing).
   if ((await cancelReminder(orderId, OUT_OF_STOCK_WAIT_MS)) === "pending")
@@ -263,7 +265,7 @@ const url = await serve(port, {
       const at = new Date().toISOString();
       if (action === "pay") {
         // Caused by the order it pays for: the flow view nests it under OrderPlaced.
-        const handled = await store.handle(orderId, { type: "pay", at }, { causationid: orderId });
+        const handled = await store.handle(orderId, { type: "pay", at, causationid: orderId });
         // Paid (now or before): the reminder must not go out; say whether it still could.
         return answer(handled, { reminder: await cancelPaidReminder(orderId) });
       }
@@ -274,11 +276,12 @@ const url = await serve(port, {
         };
         if (typeof request.shipmentId !== "string" || request.shipmentId === "")
           return json({ error: "ship needs a shipmentId" }, 400);
-        const handled = await store.handle(
-          orderId,
-          { type: "ship", shipmentId: request.shipmentId, at },
-          typeof request.causationid === "string" ? { causationid: request.causationid } : {},
-        );
+        const handled = await store.handle(orderId, {
+          type: "ship",
+          shipmentId: request.shipmentId,
+          at,
+          ...(typeof request.causationid === "string" ? { causationid: request.causationid } : {}),
+        });
         return answer(handled);
       }
       return json({ error: `no such command: ${action}` }, 404);
