@@ -80,6 +80,44 @@ describe("group commit", () => {
     expect(writer.stats.commits - before).toBeGreaterThan(1);
   });
 
+  it("commits relaxed jobs first, apart and unsynced; the durable ones of the tick after them, fsync'd", async () => {
+    const before = writer.stats;
+    const synchronous: string[] = [];
+    const order: string[] = [];
+    const probe = (name: string) => () => {
+      synchronous.push(String(db.value("PRAGMA synchronous")));
+      order.push(name);
+    };
+    await Promise.all([
+      writer.submit(1, probe("durable-1")),
+      writer.submit(1, probe("relaxed-1"), { durable: false }),
+      writer.submit(1, probe("durable-2")),
+      writer.submit(1, probe("relaxed-2"), { durable: false }),
+    ]);
+    expect(order).toEqual(["relaxed-1", "relaxed-2", "durable-1", "durable-2"]);
+    // PRAGMA synchronous: 1 = NORMAL (no fsync at commit), 2 = FULL.
+    expect(synchronous).toEqual(["1", "1", "2", "2"]);
+    expect(writer.stats.commits - before.commits).toBe(2);
+    expect(writer.stats.unsynced - before.unsynced).toBe(1);
+    await writer.submit(1, probe("durable-3"));
+    expect(synchronous.at(-1)).toBe("2");
+  });
+
+  it("under fsync interval, relaxed jobs share the tick's one commit", async () => {
+    const relaxedDb = new Db({ path: join(dir, "interval.db"), fsync: "interval" });
+    const interval = new GroupCommit(relaxedDb, systemClock, new Map(), undefined, "interval");
+    try {
+      await Promise.all([
+        interval.submit(1, () => 1),
+        interval.submit(1, () => 2, { durable: false }),
+      ]);
+      expect(interval.stats).toEqual({ commits: 1, jobs: 2, unsynced: 0 });
+    } finally {
+      await interval.close();
+      relaxedDb.close();
+    }
+  });
+
   it("finishes queued jobs on close and refuses new ones", async () => {
     const queued = writer.submit(1, insert(5, 1));
     const closing = writer.close();
