@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly tracing: boolean;
   /** `correlated`/`subjected`: events carry a `correlationid`/`subject`; `indexed`/`subjects`: and topics index it. */
   readonly payload: Payload;
+  /** The SDK publish linger of single publishes (latency scenarios); absent: the SDK default. */
+  readonly lingerMs: number | undefined;
   readonly help: boolean;
 }
 
@@ -47,6 +49,8 @@ export const USAGE = `usage: npm run bench -- [options]
                         10 events), and with indexed the topics keep the correlationid index;
                         subjected/subjects likewise with a subject and the subject index
                         (default plain)
+  --linger MS           the SDK's publish linger for single publishes (latency, push-latency);
+                        default the SDK's (5 ms)
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -68,6 +72,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       schemas: { type: "string", default: "off" },
       tracing: { type: "boolean", default: false },
       payload: { type: "string", default: "plain" },
+      linger: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -78,6 +83,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
   if (values.fsync !== "always" && values.fsync !== "interval")
     throw new Error(`--fsync must be "always" or "interval"`);
+  const lingerMs = values.linger === undefined ? undefined : Number(values.linger);
+  if (lingerMs !== undefined && !(Number.isInteger(lingerMs) && lingerMs >= 0))
+    throw new Error(`--linger must be a non-negative integer (milliseconds)`);
   const schemas = values.schemas;
   if (schemas !== "off" && schemas !== "warn" && schemas !== "enforce")
     throw new Error(`--schemas must be "off", "warn" or "enforce"`);
@@ -95,6 +103,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     schemas,
     tracing: values.tracing,
     payload: values.payload as Payload,
+    lingerMs,
     help: values.help,
   };
 }
