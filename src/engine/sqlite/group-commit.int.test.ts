@@ -103,6 +103,32 @@ describe("group commit", () => {
     expect(synchronous.at(-1)).toBe("2");
   });
 
+  it("answers a relaxed job before the fsync'd commit of the durable jobs queued beside it runs", async () => {
+    const events: string[] = [];
+    const durable = writer.submit(1, () => void events.push("durable ran"));
+    const relaxed = writer
+      .submit(1, () => void events.push("relaxed ran"), { durable: false })
+      .then(() => void events.push("relaxed answered"));
+    await Promise.all([durable, relaxed]);
+    expect(events).toEqual(["relaxed ran", "relaxed answered", "durable ran"]);
+  });
+
+  it("holds durable jobs back for one unsynced commit at most while relaxed jobs keep coming", async () => {
+    const ran: string[] = [];
+    let durableDone = false;
+    const durable = writer
+      .submit(1, () => void ran.push("durable"))
+      .then(() => {
+        durableDone = true;
+      });
+    // A relaxed job in every flush, as a busy subscription's leases would be.
+    for (let i = 0; i < 5 && !durableDone; i++)
+      await writer.submit(1, () => void ran.push(`relaxed-${i}`), { durable: false });
+    await durable;
+    // Flush 1: relaxed-0 alone (durable deferred); flush 2: relaxed-1, then durable.
+    expect(ran.slice(0, 3)).toEqual(["relaxed-0", "relaxed-1", "durable"]);
+  });
+
   it("under fsync interval, relaxed jobs share the tick's one commit", async () => {
     const relaxedDb = new Db({ path: join(dir, "interval.db"), fsync: "interval" });
     const interval = new GroupCommit(relaxedDb, systemClock, new Map(), undefined, "interval");

@@ -15,7 +15,8 @@
  * not ordered by key (lost, the events are simply delivered again). On a store opened with
  * `fsync: "always"`, the relaxed jobs of a flush commit first, in a transaction of their own
  * with synchronous=NORMAL (no fsync), so a delivery does not wait for the fsync of the
- * appends queued beside it; the durable jobs then commit with synchronous=FULL, whose fsync
+ * appends queued beside it; the durable jobs then commit (in the next flush: see
+ * #commitSplit) with synchronous=FULL, whose fsync
  * also covers the relaxed commit's WAL frames before it (the WAL is one file, synced up to
  * its end). So nothing acknowledged (an append, a settle) ever depends on a commit that is not
  * durable. A process crash loses neither kind: committed WAL frames are in the page cache.
@@ -66,6 +67,8 @@ export class GroupCommit {
   /** True when commits fsync (synchronous=FULL): relaxed jobs then commit apart, unsynced. */
   readonly #relaxable: boolean;
   #synchronous: "FULL" | "NORMAL" = "FULL";
+  /** The last flush sent its durable jobs back to let an unsynced commit out first. */
+  #deferred = false;
   #queue: Job[] = [];
   #scheduled = false;
   #closed = false;
@@ -159,16 +162,36 @@ export class GroupCommit {
     }
   }
 
-  /** Relaxed jobs first, unsynced; then the durable ones, fsync'd (see the module comment). */
+  /**
+   * Relaxed jobs first, unsynced; then the durable ones, fsync'd (see the module comment).
+   * Callers only learn of a commit once the flush's macrotask ends, so a relaxed commit that
+   * shares its flush with an fsync waits for that fsync all the same: when both kinds are
+   * queued, the durable jobs go back to the front of the queue for the next flush, once, and
+   * that flush commits whatever it takes (it never defers twice in a row, so durable jobs are
+   * held back by one short unsynced commit at most).
+   */
   #commitSplit(batch: readonly Job[]): void {
     if (!this.#relaxable) {
       this.#commit(batch);
       return;
     }
     const relaxed = batch.filter((job) => !job.durable);
-    const durable = relaxed.length === 0 ? batch : batch.filter((job) => job.durable);
-    if (relaxed.length > 0) this.#commit(relaxed, "NORMAL");
-    if (durable.length > 0) this.#commit(durable, "FULL");
+    if (relaxed.length === 0) {
+      this.#deferred = false;
+      this.#commit(batch, "FULL");
+      return;
+    }
+    const durable = batch.filter((job) => job.durable);
+    this.#commit(relaxed, "NORMAL");
+    if (durable.length === 0) return;
+    if (!this.#deferred) {
+      this.#deferred = true;
+      this.#queue = [...durable, ...this.#queue];
+      this.#schedule();
+      return;
+    }
+    this.#deferred = false;
+    this.#commit(durable, "FULL");
   }
 
   #commit(batch: readonly Job[], synchronous: "FULL" | "NORMAL" = "FULL"): void {
