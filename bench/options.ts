@@ -29,6 +29,11 @@ export interface BenchOptions {
   readonly payload: Payload;
   /** The SDK publish linger of single publishes (latency scenarios); absent: the SDK default. */
   readonly lingerMs: number | undefined;
+  /** Run the CPU budget (bench/budget.ts) instead of the scenarios, judged against `baseline`. */
+  readonly budget: boolean;
+  /** With `budget`: write the measured figures to `baseline` instead of judging them. */
+  readonly updateBaseline: boolean;
+  readonly baseline: string;
   readonly help: boolean;
 }
 
@@ -45,12 +50,17 @@ export const USAGE = `usage: npm run bench -- [options]
   --auth                run the router with auth; every request carries an API key
   --schemas off|warn|enforce  topics validate events against a registered schema (default off)
   --tracing             the router traces (OTEL_* set), exporting to a local receiver that discards
-  --payload plain|correlated|indexed|subjected|subjects  events carry a correlationid (one per
-                        10 events), and with indexed the topics keep the correlationid index;
-                        subjected/subjects likewise with a subject and the subject index
-                        (default plain)
+  --payload plain|correlated|indexed|subjected|subjects|traced  events carry a correlationid
+                        (one per 10 events), and with indexed the topics keep the correlationid
+                        index; subjected/subjects likewise with a subject and the subject index;
+                        traced: subject, partitionkey, correlationid and traceparent, both
+                        indexes (default plain)
   --linger MS           the SDK's publish linger for single publishes (latency, push-latency);
                         default the SDK's (5 ms)
+  --budget              measure router CPU µs/event of the budget scenarios and fail (exit 1)
+                        on a regression above the tolerance against --baseline
+  --update-baseline     run the budget and write its figures to --baseline (implies --budget)
+  --baseline FILE       the budget's baseline (default bench/baseline.json)
   --help`;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -73,6 +83,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       tracing: { type: "boolean", default: false },
       payload: { type: "string", default: "plain" },
       linger: { type: "string" },
+      budget: { type: "boolean", default: false },
+      "update-baseline": { type: "boolean", default: false },
+      baseline: { type: "string", default: join(HERE, "baseline.json") },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -104,6 +117,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     tracing: values.tracing,
     payload: values.payload as Payload,
     lingerMs,
+    budget: values.budget || values["update-baseline"],
+    updateBaseline: values["update-baseline"],
+    baseline: resolve(values.baseline),
     help: values.help,
   };
 }

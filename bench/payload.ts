@@ -35,35 +35,60 @@ export function cloudEventData(fields: EventFields): Record<string, unknown> {
  * `correlationid` index. `correlated` against `indexed` is the index's own write cost.
  * Likewise `subjected` events carry a `subject` (ten events per entity stream) and
  * `subjects` ones too, on topics indexed by `subject`: the subject index's write cost.
+ * `traced` events carry all an application's attributes at once (`subject`, `partitionkey`,
+ * `correlationid` and a `traceparent` of their own) on topics keeping both indexes: what a
+ * fully featured event costs (the budget runs it with the router tracing, too).
  */
-export const PAYLOADS = ["plain", "correlated", "indexed", "subjected", "subjects"] as const;
+export const PAYLOADS = [
+  "plain",
+  "correlated",
+  "indexed",
+  "subjected",
+  "subjects",
+  "traced",
+] as const;
 export type Payload = (typeof PAYLOADS)[number];
 
 const EVENTS_PER_FLOW = 10;
 let flowCounter = 0;
 
-/** The extra attributes of a bench event under `payload` (the id is ~16 bytes). */
 /** The indexes bench topics keep under `payload`. */
 export function payloadIndexes(payload: Payload): readonly ("subject" | "correlationid")[] {
   if (payload === "indexed") return ["correlationid"];
   if (payload === "subjects") return ["subject"];
+  if (payload === "traced") return ["subject", "correlationid"];
   return [];
 }
 
+const flowId = (n: number): string =>
+  Math.floor(n / EVENTS_PER_FLOW)
+    .toString(36)
+    .padStart(8, "0");
+
+/** The extra attributes of a bench event under `payload` (each id is ~16 bytes). */
 export function payloadAttributes(payload: Payload | undefined): Record<string, string> {
   if (payload === undefined || payload === "plain") return {};
   const n = flowCounter++;
-  if (payload === "subjected" || payload === "subjects")
+  if (payload === "subjected" || payload === "subjects") return { subject: `order-${flowId(n)}` };
+  if (payload === "traced")
     return {
-      subject: `order-${Math.floor(n / EVENTS_PER_FLOW)
-        .toString(36)
-        .padStart(8, "0")}`,
+      subject: `order-${flowId(n)}`,
+      partitionkey: `order-${flowId(n)}`,
+      correlationid: `flow-${flowId(n)}`,
+      traceparent: traceparent(n),
     };
-  return {
-    correlationid: `flow-${Math.floor(n / EVENTS_PER_FLOW)
-      .toString(36)
-      .padStart(8, "0")}`,
-  };
+  return { correlationid: `flow-${flowId(n)}` };
+}
+
+// A trace per flow and a span per event, as a traced producer would send them; derived from
+// the counter so that making them costs the bench no randomness.
+const TRACE_PREFIX = randomUUID().replaceAll("-", "").slice(0, 16);
+function traceparent(n: number): string {
+  const trace = `${TRACE_PREFIX}${Math.floor(n / EVENTS_PER_FLOW)
+    .toString(16)
+    .padStart(16, "0")}`;
+  const span = (n + 1).toString(16).padStart(16, "0");
+  return `00-${trace}-${span}-01`;
 }
 
 /** A whole structured CloudEvent as brokers without a CloudEvents client store it. */

@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import type { Engine } from "../src/engine/engine.ts";
 
@@ -92,6 +93,9 @@ if (Date.now() > start)
   console.warn("warning: publishing took longer than --lead; early events fire late");
 console.log(`scheduled ${N} events in ${publishMs} ms; due from +${LEAD_MS} ms over ${SPAN_MS} ms`);
 
+// A control: how late this process's own timers ran meanwhile (a busy machine delays both).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const lateness: number[] = [];
 let from = 1;
 const deadline = start + SPAN_MS + 30_000;
@@ -104,9 +108,11 @@ while (lateness.length < N && Date.now() < deadline) {
   from = page.next;
   if (page.records.length === 0) await new Promise((resolve) => setTimeout(resolve, 250));
 }
+loopDelay.disable();
 const sorted = [...lateness].sort((a, b) => a - b);
+const lagMs = (ns: number) => Math.round(ns / 1e6);
 console.log(
-  `engine=${args.engine} fired=${sorted.length}/${N} |fired - deliverat| p50=${percentile(sorted, 50)} ms p99=${percentile(sorted, 99)} ms max=${sorted.at(-1) ?? 0} ms`,
+  `engine=${args.engine} fired=${sorted.length}/${N} |fired - deliverat| p50=${percentile(sorted, 50)} ms p99=${percentile(sorted, 99)} ms max=${sorted.at(-1) ?? 0} ms; event-loop delay p99=${lagMs(loopDelay.percentile(99))} ms max=${lagMs(loopDelay.max)} ms`,
 );
 await broker.close();
 await close();

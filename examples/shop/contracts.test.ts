@@ -36,8 +36,12 @@ describe("the shop's schemas", () => {
   it("are one folder per event type the services publish", () => {
     expect([...schemas.keys()]).toEqual([
       "NotificationRequested",
+      "OrderCancelled",
+      "OrderPaid",
       "OrderPlaced",
+      "OrderShipped",
       "OutOfStock",
+      "PaymentReminderDue",
       "SmsSent",
       "StockReserved",
     ]);

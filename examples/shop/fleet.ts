@@ -12,16 +12,23 @@
  * (`SWITCHYARD_ADMIN_KEY`); once it is up, the fleet registers the event schemas, creates the
  * topics enforcing them and one key per service holding only the scopes that service needs
  * (keys.ts), and gives each service its own in `SWITCHYARD_API_KEY`. No key is printed: logs show `redact(key)` at most.
+ *
+ * Checkout keeps its orders in PostgreSQL (`databaseUrl`, handed to it as `DATABASE_URL`)
+ * and writes its events to the outbox table there; the `relay` process is
+ * `switchyard outbox relay --table outbox` on the same database, publishing them. Before
+ * either first starts, the fleet runs `switchyard outbox init` (idempotent).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { generateApiKey } from "switchyard";
 import { type SetUpOptions, setUpRouter } from "./keys.ts";
 
 export const SERVICES = [
   "checkout",
+  "relay",
   "email",
   "inventory",
   "fulfillment",
@@ -35,6 +42,11 @@ export const SERVICES = [
 export type ServiceName = "router" | (typeof SERVICES)[number];
 
 const SERVICES_DIR = join(import.meta.dirname, "services");
+const CLI = join(import.meta.dirname, "../../bin/switchyard.js");
+/** The outbox relay prints this once it holds the table's lock; it serves no HTTP. */
+const RELAY_READY = /outbox relay: publishing outbox to .* \(lock held\)/;
+/** Processes that serve no HTTP, so have no URL. */
+const NO_URL: ReadonlySet<ServiceName> = new Set(["relay"]);
 
 /** Start attempts on the remembered port when it is (briefly) still taken. */
 const BIND_ATTEMPTS = 5;
@@ -43,6 +55,8 @@ const BIND_RETRY_MS = 200;
 export interface FleetOptions {
   /** Each process gets `<dataDir>/<name>`. */
   readonly dataDir: string;
+  /** Checkout's PostgreSQL database (its orders and the outbox), e.g. postgres://postgres@127.0.0.1:5432/shop. */
+  readonly databaseUrl: string;
   /** Fixed ports by name; the others bind a free one at their first start. */
   readonly ports?: Partial<Record<ServiceName, number>>;
   /** Extra environment for every service. */
@@ -58,6 +72,7 @@ export class Fleet {
   readonly #ports = new Map<ServiceName, number>();
   readonly #children = new Map<ServiceName, ChildProcess>();
   readonly #keys = new Map<ServiceName, string>();
+  #outboxReady = false;
   /** The router's admin key, made for this fleet; the services never see it. */
   readonly adminKey = generateApiKey();
 
@@ -98,10 +113,10 @@ export class Fleet {
     return join(this.#options.dataDir, "service-urls.json");
   }
 
-  /** What lib/peers.ts reads: every service but checkout, null until it has started. */
+  /** What lib/peers.ts reads: every HTTP service, null until it has started. */
   #writeUrls(): void {
     const urls = Object.fromEntries(
-      SERVICES.filter((s) => s !== "checkout").map((s) => [
+      SERVICES.filter((s) => !NO_URL.has(s)).map((s) => [
         s,
         this.#ports.has(s) ? this.url(s) : null,
       ]),
@@ -116,6 +131,7 @@ export class Fleet {
     const {
       SWITCHYARD_ADMIN_KEY: _admin,
       SWITCHYARD_API_KEY: _key,
+      DATABASE_URL: _database,
       ...inherited
     } = process.env as Record<string, string>;
     const key = name === "router" ? undefined : this.#keys.get(name);
@@ -126,6 +142,10 @@ export class Fleet {
       ...(key === undefined ? {} : { SWITCHYARD_API_KEY: key }),
       PORT: String(this.#ports.get(name) ?? 0),
       DATA_DIR: join(this.#options.dataDir, name),
+      // Checkout's database is checkout's (and its relay's): no other service gets its URL.
+      ...(name === "checkout" || name === "relay"
+        ? { DATABASE_URL: this.#options.databaseUrl }
+        : {}),
       ...(this.#ports.has("router") ? { SWITCHYARD_URL: this.url("router") } : {}),
       SERVICE_URLS_FILE: this.#urlsFile,
     };
@@ -151,8 +171,19 @@ export class Fleet {
   async #startOnce(name: ServiceName, timeoutMs: number): Promise<void> {
     if (this.#children.has(name)) return;
     if (name !== "router" && !this.#ports.has("router")) throw new Error("start the router first");
-    const script = join(SERVICES_DIR, `${name}.ts`);
-    const child = spawn(process.execPath, [script], {
+    if ((name === "checkout" || name === "relay") && !this.#outboxReady) {
+      await promisify(execFile)(process.execPath, [CLI, "outbox", "init", "--table", "outbox"], {
+        env: this.#env(name),
+      });
+      this.#outboxReady = true;
+    }
+    const args =
+      name === "relay"
+        ? [CLI, "outbox", "relay", "--table", "outbox", "--progress", "0"]
+        : [join(SERVICES_DIR, `${name}.ts`)];
+    const readyLine =
+      name === "relay" ? RELAY_READY : new RegExp(`${name} ready http://127\\.0\\.0\\.1:(\\d+)`);
+    const child = spawn(process.execPath, args, {
       env: this.#env(name),
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -167,10 +198,10 @@ export class Fleet {
         const text = chunk.toString("utf8");
         output += text;
         for (const line of text.split("\n").filter(Boolean)) this.#options.onOutput?.(name, line);
-        const ready = new RegExp(`${name} ready http://127\\.0\\.0\\.1:(\\d+)`).exec(output);
+        const ready = readyLine.exec(output);
         if (ready) {
           clearTimeout(timer);
-          resolve(Number(ready[1]));
+          resolve(Number(ready[1] ?? 0));
         }
       };
       child.stdout?.on("data", onData);
@@ -181,7 +212,8 @@ export class Fleet {
       });
     });
     try {
-      this.#ports.set(name, await ready);
+      const port = await ready;
+      if (!NO_URL.has(name)) this.#ports.set(name, port);
       this.#writeUrls();
       if (name === "router" && this.#keys.size === 0) {
         const keys = await setUpRouter(

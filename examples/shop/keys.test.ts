@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SERVICES } from "./fleet.ts";
-import { scopesOf } from "./keys.ts";
+import { scopesOf, USES } from "./keys.ts";
 
 describe("the shop's keys", () => {
   it("are documented in the README exactly as keys.ts grants them", () => {
@@ -15,13 +15,21 @@ describe("the shop's keys", () => {
     }
   });
 
-  it("never grant admin, and every subscription a key manages has its dead-letter topic", () => {
+  it("never grant admin, and every topic a key reads is one it subscribes to (with its dead-letter topic) or relays to", () => {
     for (const service of SERVICES) {
       const scopes = scopesOf(service);
       expect(scopes).not.toContain("admin");
       for (const read of scopes.filter((s) => s.startsWith("read:"))) {
-        expect(scopes.some((s) => s.startsWith(`manage:${read.slice(5)}.`))).toBe(true);
+        const topic = read.slice(5);
+        const subscribes = scopes.some((s) => s.startsWith(`manage:${topic}.`));
+        const relays = (USES[service].relays ?? []).includes(topic);
+        expect({ service, read, ok: subscribes || relays }).toEqual({ service, read, ok: true });
       }
     }
+  });
+
+  it("let only the relay publish orders: checkout writes them to its outbox", () => {
+    const publishers = SERVICES.filter((s) => scopesOf(s).includes("publish:orders"));
+    expect(publishers).toEqual(["relay"]);
   });
 });

@@ -6,7 +6,7 @@
  * The topics themselves, and the event schemas they enforce, are set up by the fleet with
  * the admin key (`setUpRouter`): no service holds a `schemas:` scope.
  */
-import { createClient } from "switchyard/client";
+import { createClient, type TopicIndex } from "switchyard/client";
 import { readSchemas, registerSchemas } from "./contracts.ts";
 import type { SERVICES } from "./fleet.ts";
 
@@ -16,24 +16,59 @@ interface Uses {
   /** Subscriptions it creates: name, topic, and whether it pulls (else the router pushes). */
   readonly subscriptions?: readonly { name: string; topic: string; pull?: true }[];
   readonly publishes?: readonly string[];
+  /** Topics whose scheduled events it cancels (`manage:`: publishing schedules, it does not take back). */
+  readonly cancelsScheduled?: readonly string[];
+  /** Topics the outbox relay publishes to: `publish:`, and `read:` for each topic's dedupe window. */
+  readonly relays?: readonly string[];
 }
 
-export const TOPICS = ["orders", "inventory", "notifications", "sms"] as const;
+export const TOPICS = ["orders", "inventory", "notifications", "sms", "reminders"] as const;
+
+/**
+ * Every topic has the `correlationid` index (the dashboard's flow view); `orders` also has
+ * `subject`: each order's events are its stream there (subject = order id, `subjectversion`
+ * = the version checkout's event store gave it), readable with `GET …/subjects/<id>/events`.
+ */
+export const INDEXES: Readonly<Record<(typeof TOPICS)[number], readonly TopicIndex[]>> = {
+  orders: ["correlationid", "subject"],
+  inventory: ["correlationid"],
+  notifications: ["correlationid"],
+  sms: ["correlationid"],
+  reminders: ["correlationid"],
+};
 
 export const USES: Readonly<Record<Service, Uses>> = {
-  checkout: { publishes: ["orders"] },
+  // Checkout writes its events to its outbox, never to the router: the relay publishes them.
+  checkout: {
+    subscriptions: [{ name: "checkout", topic: "inventory", pull: true }],
+    cancelsScheduled: ["reminders"],
+  },
+  relay: { relays: ["orders", "reminders"] },
   email: {
     subscriptions: [
       { name: "email-receipts", topic: "orders" },
       { name: "email-out-of-stock", topic: "inventory" },
+      { name: "email-reminders", topic: "reminders" },
     ],
   },
   inventory: {
     subscriptions: [{ name: "inventory", topic: "orders", pull: true }],
     publishes: ["inventory"],
   },
-  fulfillment: { subscriptions: [{ name: "fulfillment", topic: "inventory" }] },
-  history: { subscriptions: [{ name: "history", topic: "orders", pull: true }] },
+  fulfillment: {
+    subscriptions: [
+      { name: "fulfillment", topic: "inventory" },
+      { name: "fulfillment-paid", topic: "orders" },
+    ],
+  },
+  // A projection: its rebuilds replay the topic through temporary pull subscriptions
+  // `projection-history-rebuild-<n>`, created and deleted by the history service itself.
+  history: {
+    subscriptions: [
+      { name: "history", topic: "orders", pull: true },
+      { name: "projection-history-rebuild-*", topic: "orders", pull: true },
+    ],
+  },
   slack: { subscriptions: [{ name: "slack", topic: "orders" }] },
   profiles: { subscriptions: [{ name: "profiles", topic: "orders", pull: true }] },
   notifications: { publishes: ["notifications"] },
@@ -45,7 +80,7 @@ export const USES: Readonly<Record<Service, Uses>> = {
 };
 
 export function scopesOf(service: Service): string[] {
-  const { subscriptions = [], publishes = [] } = USES[service];
+  const { subscriptions = [], publishes = [], cancelsScheduled = [], relays = [] } = USES[service];
   const scopes = subscriptions.flatMap(({ name, topic, pull }) => [
     `manage:${name}`,
     `read:${topic}`,
@@ -53,6 +88,8 @@ export function scopesOf(service: Service): string[] {
     ...(pull ? [`consume:${name}`] : []),
   ]);
   scopes.push(...publishes.map((topic) => `publish:${topic}`));
+  scopes.push(...cancelsScheduled.map((topic) => `manage:${topic}`));
+  scopes.push(...relays.flatMap((topic) => [`publish:${topic}`, `read:${topic}`]));
   return [...new Set(scopes)];
 }
 
@@ -63,7 +100,7 @@ export interface SetUpOptions {
 
 /**
  * With the admin key: registers the event schemas (contracts.ts), creates the shop's topics
- * enforcing them and indexed by `correlationid` — an event whose `data` breaks its type's latest schema, or whose type has
+ * enforcing them, with their indexes (`INDEXES`) — an event whose `data` breaks its type's latest schema, or whose type has
  * no schema, is refused with 422 — and one key per service, revoking the keys an
  * earlier run left (the same service names, and earlier runs' admin keys from
  * `SWITCHYARD_ADMIN_KEY`), so a kept data directory holds only this run's keys.
@@ -78,11 +115,11 @@ export async function setUpRouter(
   try {
     await registerSchemas(admin, readSchemas(), options.schemaVersions);
     for (const topic of TOPICS) {
-      // The correlationid index makes an order followable across the four topics in the
+      // The correlationid index makes an order followable across the topics in the
       // dashboard's flow view (GET /v1/flows/{order id}); a PUT without it would drop it.
       await admin.admin.topics.put(topic, {
         schemas: { mode: "enforce", allowUnregisteredTypes: false },
-        indexes: ["correlationid"],
+        indexes: [...INDEXES[topic]],
       });
     }
     const names = new Set(services.map(keyName));

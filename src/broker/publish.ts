@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.js";
 import type { TopicConfig } from "../core/config.js";
 import { type FieldError, SwitchyardError } from "../core/errors.js";
 import { type CloudEvent, cloudEventErrors, partitionKeyOf } from "../core/event.js";
+import { isoTime } from "../core/iso-time.js";
 import { type NewEvent, SUBJECT_MAX_BYTES } from "../engine/engine.js";
 import { uuidv7 } from "./ids.js";
 import type { TraceStamp } from "./tracing.js";
@@ -53,7 +54,7 @@ function complete(event: CloudEvent, clock: Clock): CloudEvent {
     id: event.id ?? uuidv7(now),
     source: event.source,
     type: event.type,
-    time: event.time ?? new Date(now).toISOString(),
+    time: event.time ?? isoTime(now),
   };
   for (const key of Object.keys(event)) if (!(key in out)) out[key] = event[key];
   return out as CloudEvent;

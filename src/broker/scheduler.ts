@@ -9,9 +9,10 @@
  *
  * Timing: one timer per topic on the injected clock, armed for that topic's next due time
  * (never a poll every millisecond). Events accepted on this node arm the timer at once;
- * those accepted on other nodes are found by a re-read of the due times every `refreshMs`
- * (on NATS 5 s: the re-read lists every pending key and slows the firings around it).
- * The lease's own renewals measure node liveness, so they run on Node's timers.
+ * those accepted on other nodes arm it as soon as the store hears of them (`onDue`, NATS:
+ * its watch of the bucket), and a re-read of the due times every `refreshMs` catches up
+ * after a takeover or a missed word. The lease's own renewals measure node liveness, and
+ * the store's pruning its age, so they run on Node's timers.
  */
 import { randomBytes } from "node:crypto";
 import type { Clock, Timer } from "../core/clock.js";
@@ -23,6 +24,8 @@ const LEASE_KIND = "scheduler";
 const LEASE_KEY = "leader";
 /** Events one firing appends at most; a topic with more due fires again at once. */
 const FIRE_BATCH = 1_000;
+/** How often the firing node erases what fired and cancelled events left (`ScheduleStore.prune`). */
+const PRUNE_MS = 5_000;
 
 export interface SchedulerOptions {
   readonly engine: Engine;
@@ -30,10 +33,7 @@ export interface SchedulerOptions {
   readonly log: Log;
   /** How long the lease lasts without a renewal; default 10 s. */
   readonly leaseMs?: number;
-  /**
-   * How often the due times are re-read (events accepted by other nodes); default 1 s, 5 s
-   * on a shared store, where a re-read lists every pending key.
-   */
+  /** How often the due times are re-read; default 1 s. */
   readonly refreshMs?: number;
 }
 
@@ -59,13 +59,15 @@ export class Scheduler {
   #stopped = true;
   #leaseTimer: NodeJS.Timeout | undefined;
   #refreshTimer: Timer | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: SchedulerOptions) {
     this.#engine = options.engine;
     this.#clock = options.clock;
     this.#log = options.log;
     this.#leaseMs = options.leaseMs ?? 10_000;
-    this.#refreshMs = options.refreshMs ?? (options.engine.scheduled.shared ? 5_000 : 1_000);
+    this.#refreshMs = options.refreshMs ?? 1_000;
   }
 
   /** Whether this node fires right now (tests, diagnostics). */
@@ -76,11 +78,16 @@ export class Scheduler {
   async start(): Promise<void> {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#unsubscribe = this.#engine.scheduled.onDue?.((topic, at) => this.noteDue(topic, at));
     await this.#holdLease();
     this.#leaseTimer = setInterval(() => void this.#holdLease(), Math.max(100, this.#leaseMs / 3));
     this.#leaseTimer.unref();
     this.#refreshTimer = this.#clock.setInterval(() => void this.#refresh(), this.#refreshMs);
     this.#refreshTimer.unref();
+    if (this.#engine.scheduled.prune !== undefined) {
+      this.#pruneTimer = setInterval(() => void this.#prune(), PRUNE_MS);
+      this.#pruneTimer.unref();
+    }
   }
 
   /** Stops firing and gives the lease up, so another node takes over at once. */
@@ -88,6 +95,8 @@ export class Scheduler {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#leaseTimer);
+    clearInterval(this.#pruneTimer);
+    this.#unsubscribe?.();
     this.#refreshTimer?.cancel();
     this.#disarmAll();
     if (this.#leader) {
@@ -157,6 +166,15 @@ export class Scheduler {
       for (const [topic, at] of due) this.#arm(topic, at);
     } catch (error) {
       this.#log.warn({ error: String(error) }, "scheduler: reading due times failed");
+    }
+  }
+
+  async #prune(): Promise<void> {
+    if (!this.#leader || this.#stopped) return;
+    try {
+      await this.#engine.scheduled.prune?.();
+    } catch (error) {
+      this.#log.warn({ error: String(error) }, "scheduler: pruning fired events failed");
     }
   }
 

@@ -1,9 +1,12 @@
 import { type Admin, createAdmin } from "./admin.js";
+import { type Aggregate, type AggregateOptions, createAggregate } from "./aggregate.js";
 import type { BatchLimits } from "./batcher.js";
+import { currentCause } from "./correlation.js";
 import { clientError } from "./errors.js";
 import type { AnyEvents, PublishFunction, SubscribeFunction } from "./event-map.js";
 import { type Fetch, HttpTransport, segment } from "./http.js";
-import { Publisher } from "./publisher.js";
+import type { PublishResult } from "./publish-sender.js";
+import { buildEvent, Publisher } from "./publisher.js";
 import type { StoredEventOf } from "./resources.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.js";
 import {
@@ -91,6 +94,12 @@ export interface SwitchyardClient<M extends object = AnyEvents> {
     subject: string,
     options?: SubjectReadOptions,
   ): Promise<SubjectPage<T>>;
+  /**
+   * An event-sourced entity type on a topic indexed by `subject`: `load` folds a subject's
+   * stream with `evolve`, `handle` decides on a command and appends the decision at the
+   * version it was made on, deciding again on conflict (docs/event-sourcing.md "Aggregates").
+   */
+  aggregate<S, C>(options: AggregateOptions<S, C>): Aggregate<S, C>;
   /** Resolves when every publish so far is answered. */
   flush(): Promise<void>;
   /** Closes every subscriber (waiting for its handlers), then sends what is still queued. */
@@ -122,8 +131,9 @@ export function createClient<M extends object = AnyEvents>(
   });
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const admin = createAdmin(http, retry);
+  const source = options.source ?? "switchyard-client";
   const publisher = new Publisher(http, {
-    source: options.source ?? "switchyard-client",
+    source,
     batch: {
       lingerMs: options.batch?.lingerMs ?? DEFAULT_BATCH.lingerMs,
       maxItems: options.batch?.maxEvents ?? DEFAULT_BATCH.maxItems,
@@ -134,6 +144,15 @@ export function createClient<M extends object = AnyEvents>(
   });
   const subscribers = new Set<Subscriber>();
   let closed = false;
+  // Asked once, when a decision of several events first needs it.
+  let atomicBatch: Promise<boolean> | undefined;
+  const engineAppendsAtomically = (): Promise<boolean> => {
+    atomicBatch ??= admin.info().then((info) => info.capabilities?.atomicBatch === true);
+    atomicBatch.catch(() => {
+      atomicBatch = undefined;
+    });
+    return atomicBatch;
+  };
 
   const subscribe = <T>(
     name: string,
@@ -175,6 +194,20 @@ export function createClient<M extends object = AnyEvents>(
       ).then((answer) => answer.body),
     subscribe,
     admin,
+    aggregate: (aggregateOptions) =>
+      createAggregate(
+        {
+          readSubject: (topic, subject, readOptions) =>
+            client.readSubject(topic, subject, readOptions),
+          publishAt: (topic, events, expectedVersion) =>
+            publisher.publish(topic, events, undefined, { expectedVersion }) as Promise<
+              PublishResult[]
+            >,
+          atomicBatch: engineAppendsAtomically,
+          build: (input) => buildEvent(input, source, currentCause()),
+        },
+        aggregateOptions,
+      ),
     flush: () => publisher.flush(),
     async close(closeOptions = {}) {
       closed = true;

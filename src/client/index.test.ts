@@ -12,6 +12,11 @@ describe("switchyard/client", () => {
       "createOutbox",
       "inbox",
       "outbox",
+      "pgProjectionStore",
+      "pgSnapshotStore",
+      "projection",
+      "sqliteProjectionStore",
+      "sqliteSnapshotStore",
       "verifyWebhook",
     ]);
   });

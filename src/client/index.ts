@@ -16,6 +16,15 @@ export type {
   TopicsAdmin,
 } from "./admin.js";
 export type {
+  Aggregate,
+  AggregateOptions,
+  DecideContext,
+  Decision,
+  Folded,
+  HandleResult,
+  SnapshotOptions,
+} from "./aggregate.js";
+export type {
   BatchOptions,
   ClientOptions,
   SubjectPage,
@@ -50,6 +59,26 @@ export type {
 export { inbox } from "./inbox.js";
 export type { Outbox, OutboxEvent, OutboxOptions } from "./outbox.js";
 export { createOutbox, outbox } from "./outbox.js";
+export type {
+  Projection,
+  ProjectionHandler,
+  ProjectionOptions,
+  ProjectionStatus,
+  ProjectionSubscription,
+  RebuildOptions,
+  RebuildProgress,
+} from "./projection.js";
+export { projection } from "./projection.js";
+export type { PgProjectionTx } from "./projection-pg.js";
+export { pgProjectionStore } from "./projection-pg.js";
+export type { SqliteProjectionTx } from "./projection-sqlite.js";
+export { sqliteProjectionStore } from "./projection-sqlite.js";
+export type {
+  ProjectionStore,
+  ProjectionStoreOptions,
+  ProjectionTables,
+  StoreInternals,
+} from "./projection-store.js";
 export type { PublishResult } from "./publish-sender.js";
 export type { EventAttributes, EventInput, PublishOptions } from "./publisher.js";
 export type {
@@ -94,6 +123,8 @@ export type {
   SchemasAdmin,
   SchemaVersion,
 } from "./schemas-admin.js";
+export type { Snapshot, SnapshotStore, SnapshotStoreOptions } from "./snapshot-store.js";
+export { pgSnapshotStore, sqliteSnapshotStore } from "./snapshot-store.js";
 export type { PgQueryable } from "./sql-names.js";
 export type { Handler, SubscribeOptions, Subscriber } from "./subscriber.js";
 export type { CertificateAuthority } from "./tls.js";

@@ -15,16 +15,24 @@
  * records; one that died in between is retried after `STALE_FIRING_MS` and the store drops
  * the second copy as a duplicate (inside its dedupe window, which is longer).
  *
- * Cost: list, fire and `due` list the keys of the topic's (or every) pending event, then
- * read only the records they need (a page, the due ones); the keys name the due time.
- * That suits tens of thousands, not the million the API allows (docs/scheduled-events.md).
+ * Finding due events: every node keeps an index of the pending keys by due time in memory
+ * (due-index.ts), loaded from its watch of the bucket at open and kept by every put and
+ * delete the watch brings (and by its own writes at once), so `due` and `fire` never list
+ * the bucket. `list` and a cancel by id alone list the topic's keys (not their values).
+ *
+ * Deleting a record leaves a delete marker in the bucket for good (two per fired or
+ * cancelled event); the firing node erases them once `markerKeepMs` old (delete-markers.ts),
+ * so the bucket holds what is pending, not everything that ever was.
  */
 import { createHash } from "node:crypto";
 import { isSwitchyardError, SwitchyardError } from "../core/errors.js";
+import { DeleteMarkers } from "./delete-markers.js";
+import { DueIndex } from "./due-index.js";
 import {
   CATALOG_MAX_VALUE_BYTES,
   type CancelResult,
   type Catalog,
+  type CatalogChange,
   type CatalogEntry,
   type FireResult,
   MAX_PENDING_PER_TOPIC,
@@ -66,6 +74,17 @@ export interface CatalogScheduleDeps {
   readonly topicExists: (topic: string) => Promise<boolean>;
   readonly append: FireAppend;
   readonly now: () => number;
+  /** Ends the store's watches of the bucket (the engine closing). */
+  readonly signal: AbortSignal;
+  /** How long a call waits for the index's first load; default 10 s. */
+  readonly timeoutMs?: number;
+  /**
+   * Removes the delete marker `revision` of a record, and anything older of it, from the
+   * store (a record written after it stays). Absent: markers stay.
+   */
+  readonly erase?: (kind: string, key: string, revision: number) => Promise<void>;
+  /** How old a delete marker gets before it is erased; default `DEFAULT_MARKER_KEEP_MS`. */
+  readonly markerKeepMs?: number;
 }
 
 /**
@@ -107,33 +126,107 @@ function isConflict(error: unknown): boolean {
 }
 
 /**
- * How long `fire` trusts its last listing of a topic's keys. Listing thousands of keys takes
- * longer than the gap between their due times (and delays the connection's other answers),
- * so firing works from this node's copy, kept current by its own writes and relisted in the
- * background; events another node accepted meanwhile show up within this long.
+ * How long the delete markers of fired and cancelled events stay by default. Nothing reads
+ * them (a compare-and-set on a record that is gone fails just the same, and a firing is
+ * kept from repeating by its message id in the topic stream's duplicate window, at least
+ * 2 minutes), but a node whose copy of the bucket lags learns of a delete only from its
+ * marker: this leaves it 10 minutes to catch up.
  */
-const KEY_CACHE_MS = 5_000;
-
-function insertSorted(keys: string[], key: string): void {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((keys[mid] as string) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  if (keys[lo] !== key) keys.splice(lo, 0, key);
-}
+export const DEFAULT_MARKER_KEEP_MS = 10 * 60_000;
 
 export class CatalogScheduleStore implements ScheduleStore {
   readonly shared = true;
   readonly #deps: CatalogScheduleDeps;
-  readonly #cache = new Map<string, { readonly keys: string[]; readonly at: number }>();
-  /** Topics being relisted, with the keys this node added meanwhile. */
-  readonly #relisting = new Map<string, Set<string>>();
+  /** The pending event keys, kept by this node's watch of the bucket and its own writes. */
+  readonly #index = new DueIndex(dueOfKey);
+  /**
+   * Keys this node removed from the index, with the last revision it wrote: the watch may
+   * still bring that older write after the removal, and must not add the key back.
+   */
+  readonly #gone = new Map<string, number>();
+  readonly #markers: DeleteMarkers;
+  readonly #listeners = new Set<(topic: string, deliverAt: number) => void>();
+  readonly #ready: Promise<void>;
+  /** Appended events whose records are being removed. */
+  readonly #finishing = new Set<Promise<void>>();
+  #loaded = false;
 
+  /** Starts following the bucket's pending events (until `deps.signal` aborts). */
   constructor(deps: CatalogScheduleDeps) {
     this.#deps = deps;
+    this.#markers = new DeleteMarkers(deps.markerKeepMs ?? DEFAULT_MARKER_KEEP_MS);
+    this.#ready = this.#follow(EVENTS).then(() => {
+      this.#loaded = true;
+    });
+    void this.#follow(IDS);
+  }
+
+  /** Follows `kind` in the background; resolves once its first view is complete. */
+  #follow(kind: string): Promise<void> {
+    return new Promise((resolve) => {
+      void (async () => {
+        try {
+          for await (const event of this.#deps.catalog.watch(kind, this.#deps.signal)) {
+            if (event.type === "synced") resolve();
+            else this.#apply(event);
+          }
+        } catch {
+          // The engine is closing.
+        }
+      })();
+    });
+  }
+
+  #apply(change: CatalogChange): void {
+    const events = change.kind === EVENTS;
+    if (change.value === null) {
+      if (events) {
+        this.#index.remove(topicOf(change.key), change.key);
+        this.#gone.delete(change.key);
+      }
+      this.#markers.note({
+        kind: change.kind,
+        key: change.key,
+        revision: change.revision,
+        at: change.updatedAt,
+      });
+      return;
+    }
+    if (!events) return;
+    const gone = this.#gone.get(change.key);
+    if (gone !== undefined) {
+      if (change.revision <= gone) return;
+      this.#gone.delete(change.key); // written again since
+    }
+    const topic = topicOf(change.key);
+    if (this.#index.add(topic, change.key) && change.value.state === "pending")
+      for (const listener of this.#listeners) listener(topic, dueOfKey(change.key));
+  }
+
+  /** Waits for the index's first view of the bucket (at open, or NATS unreachable then). */
+  async #indexed(): Promise<void> {
+    if (this.#loaded) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new SwitchyardError("engine_unavailable", "the scheduled events could not be read yet"),
+          ),
+        this.#deps.timeoutMs ?? 10_000,
+      );
+    });
+    try {
+      await Promise.race([this.#ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** `key`, whose last write here was `revision`, is gone from the bucket. */
+  #removed(topic: string, key: string, revision: number): void {
+    this.#index.remove(topic, key);
+    this.#gone.set(key, revision);
   }
 
   /** Sorted keys (due order for event keys). */
@@ -143,45 +236,6 @@ export class CatalogScheduleStore implements ScheduleStore {
         ? (await this.#deps.catalog.list(kind, prefix)).map((e) => e.key)
         : await this.#deps.keys(kind, prefix);
     return [...keys].sort();
-  }
-
-  /**
-   * The topic's event keys for firing: listed on first use, then relisted in the background
-   * once KEY_CACHE_MS old (see there), so a firing never waits for a listing after the first.
-   */
-  async #firingKeys(topic: string): Promise<string[]> {
-    const cached = this.#cache.get(topic);
-    if (cached === undefined) {
-      const keys = await this.#keys(EVENTS, `${topicKey(topic)}.`);
-      this.#cache.set(topic, { keys, at: Date.now() });
-      return keys;
-    }
-    if (Date.now() - cached.at >= KEY_CACHE_MS && !this.#relisting.has(topic))
-      void this.#relist(topic);
-    return cached.keys;
-  }
-
-  async #relist(topic: string): Promise<void> {
-    const added = new Set<string>();
-    this.#relisting.set(topic, added);
-    try {
-      const keys = await this.#keys(EVENTS, `${topicKey(topic)}.`);
-      if (!this.#cache.has(topic)) return; // dropped meanwhile
-      // Keys this node wrote while the listing ran may be missing from it.
-      for (const key of added) insertSorted(keys, key);
-      this.#cache.set(topic, { keys, at: Date.now() });
-    } catch {
-      // Unreachable store: the next firing tries again.
-    } finally {
-      this.#relisting.delete(topic);
-    }
-  }
-
-  #forget(topic: string, gone: readonly string[]): void {
-    const cached = this.#cache.get(topic);
-    if (cached === undefined || gone.length === 0) return;
-    const set = new Set(gone);
-    this.#cache.set(topic, { keys: cached.keys.filter((k) => !set.has(k)), at: cached.at });
   }
 
   /** The records of `keys` still there, in the keys' order. */
@@ -204,8 +258,8 @@ export class CatalogScheduleStore implements ScheduleStore {
           `a scheduled event is at most ${MAX_BODY_BYTES} bytes on this engine`,
         );
     const { catalog } = this.#deps;
-    const pending = (await this.#keys(IDS, `${topicKey(topic)}.`)).length;
-    if (pending + events.length > MAX_PENDING_PER_TOPIC)
+    await this.#indexed();
+    if (this.#index.count(topic) + events.length > MAX_PENDING_PER_TOPIC)
       throw new SwitchyardError(
         "rate_limited",
         `topic ${topic} already holds the most pending scheduled events (${MAX_PENDING_PER_TOPIC}); retry once some have fired`,
@@ -229,9 +283,8 @@ export class CatalogScheduleStore implements ScheduleStore {
         state: "pending",
       };
       await catalog.put(EVENTS, ref, value);
-      const cached = this.#cache.get(topic);
-      if (cached !== undefined) insertSorted(cached.keys, ref);
-      this.#relisting.get(topic)?.add(ref);
+      this.#gone.delete(ref);
+      this.#index.add(topic, ref);
       results.push({ deliverAt, duplicate: false });
     }
     return results;
@@ -255,6 +308,10 @@ export class CatalogScheduleStore implements ScheduleStore {
     return null;
   }
 
+  /**
+   * Reads the bucket, not the index: a page shows what every node has accepted by now. A
+   * page may hold fewer than `limit` (events being appended are left out).
+   */
   async list(topic: string, limit: number, after: string | null): Promise<ScheduledPage> {
     await this.#requireTopic(topic);
     const from = after === null ? null : Buffer.from(after, "base64url").toString();
@@ -264,7 +321,10 @@ export class CatalogScheduleStore implements ScheduleStore {
       });
     const all = await this.#keys(EVENTS, `${topicKey(topic)}.`);
     const rest = from === null ? all : all.filter((k) => k > from);
-    const page = await this.#records(rest.slice(0, limit));
+    // A `firing` record is as good as in the log (a cancel answers not_found).
+    const page = (await this.#records(rest.slice(0, limit))).filter(
+      (e) => pendingOf(e).state === "pending",
+    );
     const last = rest.length > limit ? rest[limit - 1] : undefined;
     return {
       records: page.map((e) => {
@@ -301,6 +361,7 @@ export class CatalogScheduleStore implements ScheduleStore {
       if (isConflict(error)) return "not_found"; // a firing claimed it first
       throw error;
     }
+    this.#removed(topic, only.event.key, only.event.revision);
     await catalog
       .delete(IDS, only.claim.key, { expectedRevision: only.claim.revision })
       .catch(() => undefined);
@@ -308,44 +369,36 @@ export class CatalogScheduleStore implements ScheduleStore {
   }
 
   async due(): Promise<ReadonlyMap<string, number>> {
-    const due = new Map<string, number>();
-    for (const key of await this.#keys(EVENTS, "")) {
-      const topic = topicOf(key);
-      if (!due.has(topic)) due.set(topic, dueOfKey(key)); // sorted: the first is the earliest
-    }
-    return due;
+    await this.#indexed();
+    return this.#index.earliestAll();
+  }
+
+  onDue(listener: (topic: string, deliverAt: number) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async prune(): Promise<void> {
+    const { erase, now } = this.#deps;
+    if (erase === undefined) return;
+    await this.#markers.prune(now(), (m) => erase(m.kind, m.key, m.revision));
+  }
+
+  /** Delete markers this node knows of and has not erased (tests, diagnostics). */
+  get markers(): number {
+    return this.#markers.pending;
   }
 
   async fire(topic: string, now: number, limit: number): Promise<FireResult> {
-    const { catalog } = this.#deps;
-    const keys = await this.#firingKeys(topic);
-    const dueKeys = keys.filter((k) => dueOfKey(k) <= now).slice(0, limit);
-    const after = keys[dueKeys.length];
-    const later = after === undefined ? null : dueOfKey(after);
+    await this.#indexed();
+    const { keys: dueKeys, next: later } = this.#index.take(topic, now, limit);
     const records = await this.#records(dueKeys);
     const found = new Set(records.map((e) => e.key));
-    this.#forget(
-      topic,
-      dueKeys.filter((k) => !found.has(k)), // fired or cancelled elsewhere
-    );
+    // Fired or cancelled elsewhere, the watch has not said so yet.
+    for (const key of dueKeys) if (!found.has(key)) this.#index.remove(topic, key);
     const due = records.filter((e) => pendingOf(e).deliverAt <= now);
-    const claimed: CatalogEntry[] = [];
-    for (const entry of due) {
-      const v = pendingOf(entry);
-      const at = this.#deps.now();
-      if (v.state === "firing" && at - (v.firingAt ?? 0) < STALE_FIRING_MS) continue;
-      try {
-        const revision = await catalog.put(
-          EVENTS,
-          entry.key,
-          { ...v, state: "firing", firingAt: at },
-          { expectedRevision: entry.revision },
-        );
-        claimed.push({ ...entry, revision });
-      } catch (error) {
-        if (!isConflict(error)) throw error; // cancelled, or claimed by another node
-      }
-    }
+    const claims = await Promise.all(due.map((entry) => this.#claimFiring(entry)));
+    const claimed = claims.filter((e): e is CatalogEntry => e !== null);
     // Due events left behind (claimed elsewhere, or not stored here) are looked at again soon.
     const nextAfter = (fired: number): number | null =>
       fired < due.length ? Math.min(retryLater(now), later ?? Number.POSITIVE_INFINITY) : later;
@@ -363,26 +416,71 @@ export class CatalogScheduleStore implements ScheduleStore {
       await this.drop(topic);
       return { fired: 0, next: null };
     }
-    let fired = 0;
-    for (let i = 0; i < claimed.length; i++) {
-      const entry = claimed[i] as CatalogEntry;
-      if (stored[i] !== true) continue; // left `firing`: retried once stale
-      fired++;
-      const v = pendingOf(entry);
-      await catalog.delete(EVENTS, entry.key).catch(() => undefined);
-      this.#forget(topic, [entry.key]);
-      const claim = await catalog.get(IDS, idKey(topic, v.source, v.id));
-      if (claim !== null && claim.value.ref === entry.key)
-        await catalog
-          .delete(IDS, claim.key, { expectedRevision: claim.revision })
-          .catch(() => undefined);
+    // Not stored: left `firing`, retried once stale.
+    const appended = claimed.filter((_, i) => stored[i] === true);
+    for (const entry of appended) this.#removed(topic, entry.key, entry.revision);
+    // The records go in the background: the next firing need not wait for them.
+    const finishing = Promise.all(appended.map((entry) => this.#finish(topic, entry))).then(
+      () => undefined,
+    );
+    this.#finishing.add(finishing);
+    void finishing.finally(() => this.#finishing.delete(finishing));
+    return { fired: appended.length, next: nextAfter(appended.length) };
+  }
+
+  /** Moves a due record to `firing`; null when cancelled, or claimed by another firing. */
+  async #claimFiring(entry: CatalogEntry): Promise<CatalogEntry | null> {
+    const v = pendingOf(entry);
+    const at = this.#deps.now();
+    if (v.state === "firing" && at - (v.firingAt ?? 0) < STALE_FIRING_MS) return null;
+    try {
+      const revision = await this.#deps.catalog.put(
+        EVENTS,
+        entry.key,
+        { ...v, state: "firing", firingAt: at },
+        { expectedRevision: entry.revision },
+      );
+      return { ...entry, revision };
+    } catch (error) {
+      if (isConflict(error)) return null;
+      throw error;
     }
-    return { fired, next: nextAfter(fired) };
+  }
+
+  /** Resolves once the records of every appended event are removed (or failed to be). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#finishing]);
+  }
+
+  /**
+   * Removes an appended event's records. One that cannot be deleted now (the store away)
+   * goes back into the index, `firing`: a firing takes it up again once stale, and the
+   * message id keeps the second append out of the log.
+   */
+  async #finish(topic: string, entry: CatalogEntry): Promise<void> {
+    const { catalog } = this.#deps;
+    const v = pendingOf(entry);
+    const [deleted, claim] = await Promise.all([
+      catalog.delete(EVENTS, entry.key).then(
+        () => true,
+        () => false,
+      ),
+      catalog.get(IDS, idKey(topic, v.source, v.id)).catch(() => null),
+    ]);
+    if (!deleted) {
+      this.#gone.delete(entry.key);
+      this.#index.add(topic, entry.key);
+      return;
+    }
+    if (claim !== null && claim.value.ref === entry.key)
+      await catalog
+        .delete(IDS, claim.key, { expectedRevision: claim.revision })
+        .catch(() => undefined);
   }
 
   /** Drops every pending event of a deleted topic. */
   async drop(topic: string): Promise<void> {
-    this.#cache.delete(topic);
+    this.#index.dropTopic(topic);
     const { catalog } = this.#deps;
     for (const kind of [EVENTS, IDS])
       for (const entry of await catalog.list(kind, `${topicKey(topic)}.`))

@@ -540,4 +540,16 @@ export interface ScheduleStore {
    * only when one caller fires a topic (the broker's scheduler does).
    */
   fire(topic: string, now: number, limit: number): Promise<FireResult>;
+  /**
+   * Calls `listener` with the due time of each event accepted on another node of a shared
+   * store, as soon as this node learns of it (the scheduler arms its timer at once). Absent
+   * where one router accepts every event. Returns the unsubscribe.
+   */
+  onDue?(listener: (topic: string, deliverAt: number) => void): () => void;
+  /**
+   * Erases what the store still keeps of fired and cancelled events once nothing needs it
+   * (a shared store's delete markers). Absent where removing a pending event leaves nothing.
+   * The scheduler's firing node calls it now and then.
+   */
+  prune?(): Promise<void>;
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll } from "vitest";
-import { NatsEngine } from "../../src/engine/nats/index.js";
+import { NatsEngine, type NatsEngineOptions } from "../../src/engine/nats/index.js";
 import { Names } from "../../src/engine/nats/names.js";
 import { type NatsServers, startNatsServer } from "./nats-server.js";
 
@@ -19,14 +19,18 @@ export interface OneServerEngine {
   readonly names: Names;
 }
 
-export function oneServerEngine(tag: string): OneServerEngine {
+/** `options`: the engine's, beside the server and prefix this opens it with. */
+export function oneServerEngine(
+  tag: string,
+  options: Omit<NatsEngineOptions, "servers" | "prefix"> = {},
+): OneServerEngine {
   const prefix = `${tag}${randomBytes(3).toString("hex")}`;
   let servers: NatsServers | undefined;
   let engine: NatsEngine | undefined;
   let raw: NatsConnection | undefined;
   beforeAll(async () => {
     servers = await startNatsServer();
-    engine = await NatsEngine.open({ servers: servers.url, prefix, timeoutMs: 5_000 });
+    engine = await NatsEngine.open({ timeoutMs: 5_000, ...options, servers: servers.url, prefix });
     raw = await connect({ servers: servers.url });
   });
   afterAll(async () => {

@@ -10,9 +10,13 @@
 export type {
   EventMap,
   NotificationRequested,
+  OrderCancelled,
   OrderLine,
+  OrderPaid,
   OrderPlaced,
+  OrderShipped,
   OutOfStock,
+  PaymentReminderDue,
   SmsSent,
   StockReserved,
 } from "./events.generated.ts";

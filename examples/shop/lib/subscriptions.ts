@@ -38,3 +38,8 @@ export function handlerOf<K extends EventType>(
     return handle(delivery as Delivery<EventMap[K], EventMap>);
   };
 }
+
+/** The filter of a subscription that takes any of `types`. */
+export function onlyTypes(types: readonly EventType[]): Filter {
+  return { any: types.map((type) => onlyType(type)) };
+}

@@ -25,6 +25,7 @@ function render(status) {
   const mail = status.email?.sent ?? [];
   const receipts = byCorr(mail.filter((m) => m.kind === "receipt"));
   const notices = byCorr(mail.filter((m) => m.kind === "out-of-stock"));
+  const reminders = byCorr(mail.filter((m) => m.kind === "reminder"));
   const outcomes = byCorr(status.inventory?.outcomes);
   const shipments = byCorr(status.fulfillment?.shipments);
   const history = byCorr(status.history?.orders);
@@ -45,13 +46,23 @@ function render(status) {
         stock[0]?.type === "OutOfStock" ? "out of stock" : "reserved",
       );
       if (stock[0]?.type === "OutOfStock") stockCell.className = "bad";
+      // The order's place in its life, as the history read model has it (from its events).
+      const life = o.status ?? "placed";
+      const statusCell = el("td", { "data-status": life }, life);
+      if (life === "placed") {
+        const pay = el("button", { "data-pay": o.orderId, type: "button" }, "Pay");
+        pay.addEventListener("click", () => void payOrder(o.orderId));
+        statusCell.append(" ", pay);
+      }
       const inProfile = profiles
         .filter((p) => p.orders.includes(o.orderId))
         .map(() => ({ correlationid: o.orderId }));
       tr.append(
         el("td", {}, o.orderId),
         el("td", {}, o.customerId),
+        statusCell,
         cell("receipt", receipts(o.orderId), "sent"),
+        cell("reminder", reminders(o.orderId), "sent"),
         stockCell,
         cell("notice", notices(o.orderId), "sent"),
         cell("shipment", shipments(o.orderId), "shipped"),
@@ -63,6 +74,24 @@ function render(status) {
       return tr;
     }),
   );
+  const rebuild = status.history?.rebuild;
+  if (rebuild) {
+    const progress = rebuild.progress;
+    const counts = progress
+      ? ` ${progress.applied}/${progress.total} events (${progress.eventsPerSecond}/s)`
+      : "";
+    const text = {
+      idle: `live table ${rebuild.table}`,
+      rebuilding: `rebuilding…${counts}`,
+      done: `rebuilt:${counts}; live table ${rebuild.table}`,
+      failed: `rebuild failed: ${rebuild.error}`,
+    }[rebuild.state];
+    const node = $("rebuild-status");
+    node.textContent = text;
+    node.dataset.state = rebuild.state;
+    node.dataset.rebuilds = String(rebuild.rebuilds);
+    node.dataset.table = rebuild.table;
+  }
   $("stock").replaceChildren(
     ...Object.entries(status.inventory?.stock ?? {}).map(([sku, n]) =>
       el("li", { "data-sku": sku, "data-left": n }, `${sku}: ${n}`),
@@ -73,8 +102,14 @@ function render(status) {
       el("li", { "data-customer": c, "data-sms": n }, `${c}: ${n}`),
     ),
   );
+  const { outbox, ...services } = status;
+  if (outbox) {
+    $("outbox").textContent =
+      `${outbox.pending} event(s) waiting for the relay${outbox.pending ? `, oldest ${outbox.oldestMs} ms` : ""}`;
+    $("outbox").dataset.pending = String(outbox.pending);
+  }
   $("services").replaceChildren(
-    ...Object.entries(status).map(([name, state]) =>
+    ...Object.entries(services).map(([name, state]) =>
       el(
         "li",
         { "data-service": name, class: state ? "up" : "down" },
@@ -92,6 +127,20 @@ async function poll() {
     // checkout itself is down; try again
   }
   setTimeout(poll, 500);
+}
+
+async function payOrder(orderId) {
+  const res = await fetch(`/api/orders/${orderId}/pay`, { method: "POST" });
+  const answer = await res.json();
+  $("last-order").textContent = res.ok
+    ? `paid ${orderId} (reminder ${answer.reminder})`
+    : `not paid: ${answer.error}`;
+  $("last-order").dataset.paid = res.ok ? orderId : "";
+}
+
+async function rebuildHistory() {
+  const res = await fetch("/api/history/rebuild", { method: "POST" });
+  if (!res.ok) $("rebuild-status").textContent = `not rebuilt: ${(await res.json()).error}`;
 }
 
 async function placeOrder(event) {
@@ -123,4 +172,5 @@ $("sku").replaceChildren(
   ...catalogue.map((p) => el("option", { value: p.sku }, `${p.name} ($${p.price})`)),
 );
 $("order-form").addEventListener("submit", (event) => void placeOrder(event));
+$("rebuild").addEventListener("click", () => void rebuildHistory());
 void poll();

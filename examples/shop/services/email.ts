@@ -1,6 +1,8 @@
 /**
- * Email (webhooks): a receipt for every `OrderPlaced`, and an apology for every
- * `OutOfStock` (the compensation is an event too). "Sending" appends to `mail.log`.
+ * Email (webhooks): a receipt for every `OrderPlaced`, an apology for every `OutOfStock`
+ * (the compensation is an event too), and a payment reminder for every `PaymentReminderDue`
+ * — a scheduled event checkout wrote with the order, which the router appends some seconds
+ * later unless checkout cancelled it because the order was paid or cancelled first. "Sending" appends to `mail.log`.
  * Idempotent by event id: the handled-ids set is written together with the outbox, so a
  * redelivered event — or one delivered again after a restart — sends nothing twice.
  */
@@ -13,7 +15,7 @@ import { eventKey, JsonStore } from "../lib/store.ts";
 import { registerWebhook, type Webhook, webhookRoute, webhookSecret } from "../lib/webhook.ts";
 
 interface Mail {
-  readonly kind: "receipt" | "out-of-stock";
+  readonly kind: "receipt" | "out-of-stock" | "reminder";
   readonly to: string;
   readonly subject: string;
   readonly orderId: string;
@@ -72,12 +74,30 @@ const apologies: Webhook<"OutOfStock"> = {
   },
 };
 
+const reminders: Webhook<"PaymentReminderDue"> = {
+  subscription: "email-reminders",
+  topic: "reminders",
+  type: "PaymentReminderDue",
+  path: "/webhooks/reminders",
+  handle: (event) => {
+    const o = event.data;
+    send(event, {
+      kind: "reminder",
+      to: o.email,
+      subject: `Your order ${o.orderId} is waiting for payment ($${o.total})`,
+      orderId: o.orderId,
+    });
+  },
+};
+
 const secret = webhookSecret(dataDir);
 const url = await serve(port, {
   "GET /state": () => json({ sent: store.state.sent }),
   [`POST ${receipts.path}`]: webhookRoute(secret, receipts),
   [`POST ${apologies.path}`]: webhookRoute(secret, apologies),
+  [`POST ${reminders.path}`]: webhookRoute(secret, reminders),
 });
 await registerWebhook(client, url, secret, receipts);
 await registerWebhook(client, url, secret, apologies);
+await registerWebhook(client, url, secret, reminders);
 console.log(`email ready ${url}`);

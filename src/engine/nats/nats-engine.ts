@@ -43,6 +43,11 @@ export interface NatsEngineOptions {
   readonly connectTimeoutMs?: number;
   /** Credentials and TLS for the connection; none by default. */
   readonly credentials?: NatsCredentials;
+  /**
+   * How long the delete markers of fired and cancelled scheduled events stay in the
+   * Catalog bucket; default `DEFAULT_MARKER_KEEP_MS` (10 minutes).
+   */
+  readonly scheduledMarkerKeepMs?: number;
 }
 
 export class NatsEngine implements Engine {
@@ -63,6 +68,7 @@ export class NatsEngine implements Engine {
     catalog: NatsCatalog,
     closing: AbortController,
     inFlight: Set<Promise<unknown>>,
+    markerKeepMs: number | undefined,
   ) {
     this.#ctx = ctx;
     this.catalog = catalog;
@@ -80,6 +86,19 @@ export class NatsEngine implements Engine {
       catalog,
       keys: (kind, prefix) => catalog.keys(kind, prefix),
       now: () => Date.now(),
+      signal: closing.signal,
+      timeoutMs: ctx.timeoutMs,
+      ...(markerKeepMs === undefined ? {} : { markerKeepMs }),
+      erase: async (kind, key, revision) => {
+        const bucket = ctx.names.catalogBucket;
+        // Up to the marker, not past it: the same key written again since stays.
+        await ctx.track(
+          ctx.jsm.streams.purge(`KV_${bucket}`, {
+            filter: `$KV.${bucket}.${kind}.${key}`,
+            seq: revision + 1,
+          }),
+        );
+      },
       topicExists: async (topic) => (await this.log.topics.get(topic)) !== null,
       append: async (topic, items) => {
         const outcomes = await ctx.publisher.publish(ctx.names.topicSubject(topic), items);
@@ -139,7 +158,7 @@ export class NatsEngine implements Engine {
         },
       };
       const catalog = new NatsCatalog(ctx, catalogKv);
-      const engine = new NatsEngine(ctx, catalog, closing, inFlight);
+      const engine = new NatsEngine(ctx, catalog, closing, inFlight, options.scheduledMarkerKeepMs);
       engine.#owners.start();
       // Index builds carry on in the background: reading their marks while the cluster elects
       // leaders (a node just lost) must not keep the router from opening.
@@ -180,6 +199,8 @@ export class NatsEngine implements Engine {
   }
 
   async #close(): Promise<void> {
+    // Fired events' records first, so none is left `firing` to be appended again later.
+    await this.scheduled.settle();
     this.#closing.abort();
     await Promise.allSettled([...this.#inFlight]);
     this.catalog.close();

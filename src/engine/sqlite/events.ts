@@ -20,6 +20,11 @@ interface EventRow extends Record<string, unknown> {
   subject_version: number | null;
 }
 
+// Built once: a statement's SQL is its cache key, and hashing a fresh string per event costs.
+const INSERT = `INSERT INTO events (event_key, appended_at, partition_key, body) VALUES (${KEY}, ?3, ?4, ?5)`;
+const INSERT_WITH_SUBJECT = `INSERT INTO events (event_key, appended_at, partition_key, body, subject, subject_version)
+       VALUES (${KEY}, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))`;
+
 export function insertEvent(
   db: Db,
   topicId: number,
@@ -29,15 +34,17 @@ export function insertEvent(
   body: string,
   subject: { readonly subject: string; readonly version: number } | null = null,
 ): void {
-  if (subject === null)
-    db.stmt(
-      `INSERT INTO events (event_key, appended_at, partition_key, body) VALUES (${KEY}, ?3, ?4, ?5)`,
-    ).run(topicId, offset, appendedAt, key, body);
+  if (subject === null) db.stmt(INSERT).run(topicId, offset, appendedAt, key, body);
   else
-    db.stmt(
-      `INSERT INTO events (event_key, appended_at, partition_key, body, subject, subject_version)
-       VALUES (${KEY}, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))`,
-    ).run(topicId, offset, appendedAt, key, body, subject.subject, subject.version);
+    db.stmt(INSERT_WITH_SUBJECT).run(
+      topicId,
+      offset,
+      appendedAt,
+      key,
+      body,
+      subject.subject,
+      subject.version,
+    );
 }
 
 function toRecord(topic: string, row: EventRow): LogRecord {

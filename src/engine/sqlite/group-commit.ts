@@ -27,6 +27,7 @@ import type { DedupeIndex } from "./dedupe-index.js";
 import { closedError, toSwitchyardError } from "./errors.js";
 import { JobTx, PendingDedupe } from "./job-tx.js";
 import type { StoreAccess } from "./store-access.js";
+import type { TopicState } from "./topic-state.js";
 
 /** Roughly "rows written": an append of n events weighs n. */
 const MAX_WEIGHT = 2000;
@@ -212,7 +213,8 @@ export class GroupCommit {
       if (this.#relaxable) this.#setSynchronous(synchronous);
       db.stmt("BEGIN IMMEDIATE").run();
       const now = this.#clock.now();
-      for (const job of batch) this.#runJob(job, now, pending, done, failed);
+      const topics = new Map<string, TopicState>();
+      for (const job of batch) this.#runJob(job, now, pending, topics, done, failed);
       db.stmt("COMMIT").run();
       this.#commits++;
       this.#jobs += batch.length;
@@ -249,9 +251,16 @@ export class GroupCommit {
     }
   }
 
-  #runJob(job: Job, now: number, pending: PendingDedupe, done: Done[], failed: Failed[]): void {
+  #runJob(
+    job: Job,
+    now: number,
+    pending: PendingDedupe,
+    topics: Map<string, TopicState>,
+    done: Done[],
+    failed: Failed[],
+  ): void {
     const db = this.#db;
-    const tx = new JobTx(db, now, pending, this.#indexes);
+    const tx = new JobTx(db, now, pending, this.#indexes, topics);
     db.stmt("SAVEPOINT job").run();
     try {
       const value = job.run(tx);

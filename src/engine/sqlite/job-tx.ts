@@ -46,30 +46,51 @@ export class JobTx {
   readonly dedupeIndexes: Map<number, DedupeIndex>;
   readonly #pending: PendingDedupe;
   readonly #topics = new Map<string, TopicState>();
+  readonly #commitTopics: Map<string, TopicState>;
   readonly #added: { topicId: number; hash: number; previous: number | undefined }[] = [];
   readonly #effects: (() => void)[] = [];
 
-  constructor(db: Db, now: number, pending: PendingDedupe, indexes: Map<number, DedupeIndex>) {
+  /**
+   * `commitTopics`: the topics earlier jobs of the same commit loaded, as their committed
+   * savepoints left them (each job saves its counters before its savepoint is released), so
+   * 64 single-event appends to one topic read its row once, not 64 times. A job that fails
+   * drops what it touched from there: the next job reads the rolled-back row again.
+   */
+  constructor(
+    db: Db,
+    now: number,
+    pending: PendingDedupe,
+    indexes: Map<number, DedupeIndex>,
+    commitTopics: Map<string, TopicState> = new Map(),
+  ) {
     this.db = db;
     this.now = now;
     this.#pending = pending;
     this.dedupeIndexes = indexes;
+    this.#commitTopics = commitTopics;
   }
 
-  /** The topic's row, loaded once per job; its counters are saved when the job ends. */
+  /** The topic's row, loaded once per commit; its counters are saved when the job ends. */
   topic(name: string): TopicState | null {
-    const cached = this.#topics.get(name);
-    if (cached !== undefined) return cached;
+    const cached = this.#topics.get(name) ?? this.#commitTopics.get(name);
+    if (cached !== undefined) {
+      this.#topics.set(name, cached);
+      return cached;
+    }
     const loaded = loadTopic(this.db, name);
-    if (loaded !== null) this.#topics.set(name, loaded);
+    if (loaded !== null) {
+      this.#topics.set(name, loaded);
+      this.#commitTopics.set(name, loaded);
+    }
     return loaded;
   }
 
-  /** Drops the job's copy of a topic whose row the job rewrote or deleted. */
+  /** Drops the copies of a topic whose row the job rewrites or deletes. */
   forgetTopic(name: string): void {
-    const cached = this.#topics.get(name);
+    const cached = this.#topics.get(name) ?? this.#commitTopics.get(name);
     if (cached !== undefined) saveTopicCounters(this.db, cached);
     this.#topics.delete(name);
+    this.#commitTopics.delete(name);
   }
 
   pendingDedupe(topicId: number, hash: number): number | undefined {
@@ -93,6 +114,7 @@ export class JobTx {
 
   /** Undoes in-memory traces after the job's savepoint was rolled back. */
   undo(): void {
+    for (const name of this.#topics.keys()) this.#commitTopics.delete(name);
     for (const added of this.#added.reverse()) {
       if (added.previous === undefined) this.#pending.delete(added.topicId, added.hash);
       else this.#pending.set(added.topicId, added.hash, added.previous, this.now);

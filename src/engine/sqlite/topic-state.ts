@@ -34,8 +34,8 @@ interface TopicRow extends Record<string, unknown> {
 
 export interface TopicState {
   readonly id: number;
-  /** The counters as loaded, to skip writing back a row nobody changed. */
-  readonly loaded: readonly number[];
+  /** The counters as loaded or last saved, to skip writing back a row nobody changed. */
+  loaded: readonly number[];
   readonly name: string;
   readonly config: TopicConfig;
   firstOffset: number;
@@ -115,13 +115,16 @@ function toState(row: TopicRow): TopicState {
   };
 }
 
+const BY_NAME = `${SELECT} WHERE name = ?`;
+const BY_ID = `${SELECT} WHERE topic_id = ?`;
+
 export function loadTopic(db: Db, name: string): TopicState | null {
-  const row = db.get<TopicRow>(`${SELECT} WHERE name = ?`, name);
+  const row = db.get<TopicRow>(BY_NAME, name);
   return row === undefined ? null : toState(row);
 }
 
 export function loadTopicById(db: Db, id: number): TopicState | null {
-  const row = db.get<TopicRow>(`${SELECT} WHERE topic_id = ?`, id);
+  const row = db.get<TopicRow>(BY_ID, id);
   return row === undefined ? null : toState(row);
 }
 
@@ -130,7 +133,8 @@ export function loadAllTopics(db: Db): TopicState[] {
 }
 
 export function saveTopicCounters(db: Db, topic: TopicState): void {
-  if (countersOf(topic).every((value, i) => value === topic.loaded[i])) return;
+  const counters = countersOf(topic);
+  if (counters.every((value, i) => value === topic.loaded[i])) return;
   db.run(
     `UPDATE topics SET first_offset = ?, last_offset = ?, event_count = ?, byte_count = ?,
        last_appended_at = ? WHERE topic_id = ?`,
@@ -141,4 +145,5 @@ export function saveTopicCounters(db: Db, topic: TopicState): void {
     topic.lastAppendedAt,
     topic.id,
   );
+  topic.loaded = counters;
 }
