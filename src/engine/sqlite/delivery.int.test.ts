@@ -187,7 +187,7 @@ describe("sqlite deliveries", () => {
     expect(stats.oldestUnackedAgeMs).toBeGreaterThanOrEqual(0);
   });
 
-  it("commits only leases of first attempts to subscriptions not ordered by key without an fsync", async () => {
+  it("commits without an fsync only a tick of nothing but leases of first attempts to subscriptions not ordered by key", async () => {
     const unsynced = (): number =>
       (engine as unknown as { writerStats(): { unsynced: number } }).writerStats().unsynced;
     const plain = await setup();
@@ -209,6 +209,16 @@ describe("sqlite deliveries", () => {
     await engine.log.append(keyed.topic, [event("k"), event("j")]);
     before = unsynced();
     expect(offsets(await lease(keyed.sub))).toEqual([1, 2]);
+    expect(unsynced() - before).toBe(0);
+    // A lease that shares its tick with a durable job (an append) rides its fsync'd commit.
+    const mixed = await setup();
+    await engine.log.append(mixed.topic, [event()]);
+    before = unsynced();
+    const [shared] = await Promise.all([
+      lease(mixed.sub),
+      engine.log.append(mixed.topic, [event()]),
+    ]);
+    expect(offsets(shared)).toEqual([1]);
     expect(unsynced() - before).toBe(0);
   });
 

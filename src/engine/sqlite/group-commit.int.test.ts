@@ -80,14 +80,36 @@ describe("group commit", () => {
     expect(writer.stats.commits - before).toBeGreaterThan(1);
   });
 
-  it("commits relaxed jobs first, apart and unsynced; the durable ones of the tick after them, fsync'd", async () => {
-    const before = writer.stats;
-    const synchronous: string[] = [];
+  /** Runs in a job: records the job's name and the connection's PRAGMA synchronous. */
+  const probing = () => {
     const order: string[] = [];
+    const synchronous: string[] = [];
     const probe = (name: string) => () => {
       synchronous.push(String(db.value("PRAGMA synchronous")));
       order.push(name);
     };
+    return { order, synchronous, probe };
+  };
+
+  it("commits a tick of nothing but relaxed jobs once, unsynced; the next durable commit fsyncs again", async () => {
+    const before = writer.stats;
+    const { synchronous, probe } = probing();
+    await Promise.all([
+      writer.submit(1, probe("relaxed-1"), { durable: false }),
+      writer.submit(1, probe("relaxed-2"), { durable: false }),
+    ]);
+    // PRAGMA synchronous: 1 = NORMAL (no fsync at commit), 2 = FULL.
+    expect(synchronous).toEqual(["1", "1"]);
+    expect(writer.stats.commits - before.commits).toBe(1);
+    expect(writer.stats.unsynced - before.unsynced).toBe(1);
+    await writer.submit(1, probe("durable"));
+    expect(synchronous.at(-1)).toBe("2");
+    expect(writer.stats.unsynced - before.unsynced).toBe(1);
+  });
+
+  it("commits a tick of relaxed and durable jobs as one fsync'd commit, the relaxed jobs first", async () => {
+    const before = writer.stats;
+    const { order, synchronous, probe } = probing();
     await Promise.all([
       writer.submit(1, probe("durable-1")),
       writer.submit(1, probe("relaxed-1"), { durable: false }),
@@ -95,38 +117,9 @@ describe("group commit", () => {
       writer.submit(1, probe("relaxed-2"), { durable: false }),
     ]);
     expect(order).toEqual(["relaxed-1", "relaxed-2", "durable-1", "durable-2"]);
-    // PRAGMA synchronous: 1 = NORMAL (no fsync at commit), 2 = FULL.
-    expect(synchronous).toEqual(["1", "1", "2", "2"]);
-    expect(writer.stats.commits - before.commits).toBe(2);
-    expect(writer.stats.unsynced - before.unsynced).toBe(1);
-    await writer.submit(1, probe("durable-3"));
-    expect(synchronous.at(-1)).toBe("2");
-  });
-
-  it("answers a relaxed job before the fsync'd commit of the durable jobs queued beside it runs", async () => {
-    const events: string[] = [];
-    const durable = writer.submit(1, () => void events.push("durable ran"));
-    const relaxed = writer
-      .submit(1, () => void events.push("relaxed ran"), { durable: false })
-      .then(() => void events.push("relaxed answered"));
-    await Promise.all([durable, relaxed]);
-    expect(events).toEqual(["relaxed ran", "relaxed answered", "durable ran"]);
-  });
-
-  it("holds durable jobs back for one unsynced commit at most while relaxed jobs keep coming", async () => {
-    const ran: string[] = [];
-    let durableDone = false;
-    const durable = writer
-      .submit(1, () => void ran.push("durable"))
-      .then(() => {
-        durableDone = true;
-      });
-    // A relaxed job in every flush, as a busy subscription's leases would be.
-    for (let i = 0; i < 5 && !durableDone; i++)
-      await writer.submit(1, () => void ran.push(`relaxed-${i}`), { durable: false });
-    await durable;
-    // Flush 1: relaxed-0 alone (durable deferred); flush 2: relaxed-1, then durable.
-    expect(ran.slice(0, 3)).toEqual(["relaxed-0", "relaxed-1", "durable"]);
+    expect(synchronous).toEqual(["2", "2", "2", "2"]);
+    expect(writer.stats.commits - before.commits).toBe(1);
+    expect(writer.stats.unsynced - before.unsynced).toBe(0);
   });
 
   it("under fsync interval, relaxed jobs share the tick's one commit", async () => {

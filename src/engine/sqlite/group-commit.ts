@@ -13,13 +13,12 @@
  * Relaxed jobs (`submit(..., { durable: false })`) are work whose loss in an OS crash or power
  * loss the engine recovers from by doing it again: a lease of new events to a subscription
  * not ordered by key (lost, the events are simply delivered again). On a store opened with
- * `fsync: "always"`, the relaxed jobs of a flush commit first, in a transaction of their own
- * with synchronous=NORMAL (no fsync), so a delivery does not wait for the fsync of the
- * appends queued beside it; the durable jobs then commit (in the next flush: see
- * #commitSplit) with synchronous=FULL, whose fsync
- * also covers the relaxed commit's WAL frames before it (the WAL is one file, synced up to
- * its end). So nothing acknowledged (an append, a settle) ever depends on a commit that is not
- * durable. A process crash loses neither kind: committed WAL frames are in the page cache.
+ * `fsync: "always"`, a flush of nothing but relaxed jobs commits with synchronous=NORMAL (no
+ * fsync); a flush with any durable job is one commit with synchronous=FULL, the relaxed jobs
+ * in it included (see #commitSplit). An fsync'd commit syncs the WAL up to its end, so it
+ * also covers every unsynced commit before it: nothing acknowledged (an append, a settle)
+ * ever depends on a commit that is not durable. A process crash loses neither kind:
+ * committed WAL frames are in the page cache.
  */
 import type { TimeSource } from "../../core/clock.js";
 import type { Db } from "./database.js";
@@ -68,8 +67,6 @@ export class GroupCommit {
   /** True when commits fsync (synchronous=FULL): relaxed jobs then commit apart, unsynced. */
   readonly #relaxable: boolean;
   #synchronous: "FULL" | "NORMAL" = "FULL";
-  /** The last flush sent its durable jobs back to let an unsynced commit out first. */
-  #deferred = false;
   #queue: Job[] = [];
   #scheduled = false;
   #closed = false;
@@ -164,12 +161,12 @@ export class GroupCommit {
   }
 
   /**
-   * Relaxed jobs first, unsynced; then the durable ones, fsync'd (see the module comment).
-   * Callers only learn of a commit once the flush's macrotask ends, so a relaxed commit that
-   * shares its flush with an fsync waits for that fsync all the same: when both kinds are
-   * queued, the durable jobs go back to the front of the queue for the next flush, once, and
-   * that flush commits whatever it takes (it never defers twice in a row, so durable jobs are
-   * held back by one short unsynced commit at most).
+   * A flush of nothing but relaxed jobs commits unsynced. A flush with any durable job is one
+   * fsync'd commit of all its jobs, the relaxed ones first: splitting it into an unsynced
+   * commit and an fsync'd one doubles the commits of a tick, which costs more CPU than the
+   * skipped fsync saves when leases are small (see docs/storage.md). Relaxed jobs first keeps
+   * what a lease decided from the committed state (sqlite-cursors.ts) true when it runs: no
+   * job queued beside it has changed that state yet.
    */
   #commitSplit(batch: readonly Job[]): void {
     if (!this.#relaxable) {
@@ -177,22 +174,13 @@ export class GroupCommit {
       return;
     }
     const relaxed = batch.filter((job) => !job.durable);
-    if (relaxed.length === 0) {
-      this.#deferred = false;
-      this.#commit(batch, "FULL");
+    if (relaxed.length === batch.length) {
+      this.#commit(batch, "NORMAL");
       return;
     }
-    const durable = batch.filter((job) => job.durable);
-    this.#commit(relaxed, "NORMAL");
-    if (durable.length === 0) return;
-    if (!this.#deferred) {
-      this.#deferred = true;
-      this.#queue = [...durable, ...this.#queue];
-      this.#schedule();
-      return;
-    }
-    this.#deferred = false;
-    this.#commit(durable, "FULL");
+    const ordered =
+      relaxed.length === 0 ? batch : [...relaxed, ...batch.filter((job) => job.durable)];
+    this.#commit(ordered, "FULL");
   }
 
   #commit(batch: readonly Job[], synchronous: "FULL" | "NORMAL" = "FULL"): void {

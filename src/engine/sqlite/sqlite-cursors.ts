@@ -96,7 +96,7 @@ export class SqliteCursorStore implements CursorStore {
       // is seen as a changed version, never lost.
       const seen = ctx.notifier.versions(keys);
       // Read now, in the same tick as the submit: a config change committed later commits
-      // after this job too (relaxed jobs go first in their flush).
+      // after this job too (relaxed jobs run first in their flush: group-commit.ts).
       const state = loadSubscription(ctx.db, sub);
       const newOnly = state !== null && mayLeaseUnsynced(ctx, state);
       const outcome = await ctx.writer.submit(
