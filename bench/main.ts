@@ -38,6 +38,7 @@ async function main(): Promise<number> {
     auth: options.auth,
     schemas: options.schemas,
     payload: options.payload,
+    ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
     ...(otlp === undefined ? {} : { tracingEnv: otlp.env }),
   });
   const startedAt = new Date().toISOString();
@@ -62,6 +63,7 @@ async function main(): Promise<number> {
       schemas: options.schemas,
       tracing: options.tracing,
       payload: options.payload,
+      lingerMs: options.lingerMs ?? null,
       runs: options.runs,
       quick: options.quick,
     },

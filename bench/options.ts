@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly tracing: boolean;
   /** `correlated`/`subjected`: events carry a `correlationid`/`subject`; `indexed`/`subjects`: and topics index it. */
   readonly payload: Payload;
+  /** The SDK publish linger of single publishes (latency scenarios); absent: the SDK default. */
+  readonly lingerMs: number | undefined;
   /** Run the CPU budget (bench/budget.ts) instead of the scenarios, judged against `baseline`. */
   readonly budget: boolean;
   /** With `budget`: write the measured figures to `baseline` instead of judging them. */
@@ -53,6 +55,8 @@ export const USAGE = `usage: npm run bench -- [options]
                         index; subjected/subjects likewise with a subject and the subject index;
                         traced: subject, partitionkey, correlationid and traceparent, both
                         indexes (default plain)
+  --linger MS           the SDK's publish linger for single publishes (latency, push-latency);
+                        default the SDK's (5 ms)
   --budget              measure router CPU µs/event of the budget scenarios and fail (exit 1)
                         on a regression above the tolerance against --baseline
   --update-baseline     run the budget and write its figures to --baseline (implies --budget)
@@ -78,6 +82,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       schemas: { type: "string", default: "off" },
       tracing: { type: "boolean", default: false },
       payload: { type: "string", default: "plain" },
+      linger: { type: "string" },
       budget: { type: "boolean", default: false },
       "update-baseline": { type: "boolean", default: false },
       baseline: { type: "string", default: join(HERE, "baseline.json") },
@@ -91,6 +96,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer`);
   if (values.fsync !== "always" && values.fsync !== "interval")
     throw new Error(`--fsync must be "always" or "interval"`);
+  const lingerMs = values.linger === undefined ? undefined : Number(values.linger);
+  if (lingerMs !== undefined && !(Number.isInteger(lingerMs) && lingerMs >= 0))
+    throw new Error(`--linger must be a non-negative integer (milliseconds)`);
   const schemas = values.schemas;
   if (schemas !== "off" && schemas !== "warn" && schemas !== "enforce")
     throw new Error(`--schemas must be "off", "warn" or "enforce"`);
@@ -108,6 +116,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     schemas,
     tracing: values.tracing,
     payload: values.payload as Payload,
+    lingerMs,
     budget: values.budget || values["update-baseline"],
     updateBaseline: values["update-baseline"],
     baseline: resolve(values.baseline),

@@ -14,6 +14,8 @@ export interface BenchSettings {
   readonly tracing?: boolean;
   /** Absent in reports from before `--payload`. */
   readonly payload?: string;
+  /** `--linger`; null: the SDK's default. Absent in reports from before `--linger`. */
+  readonly lingerMs?: number | null;
   readonly runs: number;
   readonly quick: boolean;
 }
@@ -30,7 +32,7 @@ export function formatReport(report: BenchReport): string {
   const { machine, settings } = report;
   const header = [
     `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, node ${machine.node}, commit ${machine.commit}, load average ${machine.loadAverage}`,
-    `settings: engine ${settings.engine}, fsync ${settings.fsync}, schemas ${settings.schemas}${settings.tracing ? ", tracing on" : ""}${settings.payload && settings.payload !== "plain" ? `, payload ${settings.payload}` : ""}, median of ${settings.runs} run(s)${settings.quick ? ", QUICK (smoke sizes, not a measurement)" : ""}`,
+    `settings: engine ${settings.engine}, fsync ${settings.fsync}, schemas ${settings.schemas}${settings.tracing ? ", tracing on" : ""}${settings.payload && settings.payload !== "plain" ? `, payload ${settings.payload}` : ""}${settings.lingerMs != null ? `, linger ${settings.lingerMs} ms` : ""}, median of ${settings.runs} run(s)${settings.quick ? ", QUICK (smoke sizes, not a measurement)" : ""}`,
     "",
   ];
   const rows = report.results.map((r) => [

@@ -3,6 +3,7 @@
  * (one event per request, then batches), and the latency from `publish()` to the sink at a
  * steady 2,000 events/s. The sink runs in the bench process, so one clock times both ends.
  */
+import { watchCpu } from "../cpu.ts";
 import { delay, until } from "../load.ts";
 import { type PushSink, startPushSink } from "../push-sink.ts";
 import { percentileOfSorted, perSecond } from "../stats.ts";
@@ -56,12 +57,14 @@ function pushDrain(
           });
           try {
             const started = performance.now();
+            const cpu = watchCpu(session);
             await create(topic, `${topic}-${++runs}`, {
               url: sink.url,
               ...(batch ? { batch } : {}),
             });
             const complete = await until(() => distinct >= count, DRAIN_MAX_MS, 5);
             const elapsedMs = performance.now() - started;
+            const used = cpu(distinct);
             if (!complete)
               throw new Error(`pushed ${distinct}/${count} events in ${DRAIN_MAX_MS} ms`);
             return {
@@ -71,6 +74,7 @@ function pushDrain(
                 requests: sink.requests(),
                 seconds: elapsedMs / 1000,
                 redeliveries: deliveries - distinct,
+                ...used,
               },
             };
           } finally {

@@ -73,6 +73,8 @@ export interface SubjectOptions {
   readonly payload?: Payload;
   /** Switchyard only: the `OTEL_*` environment of a router that traces (absent: tracing off). */
   readonly tracingEnv?: Readonly<Record<string, string>>;
+  /** Switchyard only: the SDK's publish linger of `publish()` (absent: the SDK's default). */
+  readonly lingerMs?: number;
 }
 
 export interface PushTarget {

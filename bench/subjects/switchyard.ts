@@ -81,11 +81,26 @@ export function switchyardSubject(options: SubjectOptions): BenchSubject {
         await nats?.close();
         throw error;
       });
-      const session = new SwitchyardSession(sdk, router, dataDir, nats, apiKey, options.payload);
+      const session = new SwitchyardSession(sdk, router, {
+        dataDir,
+        nats,
+        apiKey,
+        payload: options.payload,
+        lingerMs: options.lingerMs,
+      });
       await session.registerSchema(options.schemas ?? "off");
       return session;
     },
   };
+}
+
+interface SessionOptions {
+  readonly dataDir: string;
+  readonly nats: NatsServers | undefined;
+  readonly apiKey: string | undefined;
+  readonly payload: Payload | undefined;
+  /** The SDK publish linger of `publish()`; absent: the SDK's default. */
+  readonly lingerMs: number | undefined;
 }
 
 class SwitchyardSession implements SubjectSession {
@@ -98,21 +113,20 @@ class SwitchyardSession implements SubjectSession {
   #schemaMode: "off" | "warn" | "enforce" = "off";
   readonly #payload: Payload;
 
-  constructor(
-    sdk: Sdk,
-    router: RouterProcess,
-    dataDir: string,
-    nats?: NatsServers,
-    apiKey?: string,
-    payload: Payload = "plain",
-  ) {
-    this.#payload = payload;
+  constructor(sdk: Sdk, router: RouterProcess, options: SessionOptions) {
+    const { apiKey, lingerMs } = options;
+    this.#payload = options.payload ?? "plain";
     this.#sdk = sdk;
     this.#router = router;
-    this.#dataDir = dataDir;
-    this.#nats = nats;
+    this.#dataDir = options.dataDir;
+    this.#nats = options.nats;
     this.#auth = apiKey === undefined ? {} : { apiKey };
-    this.#client = sdk.createClient({ url: router.url, source: EVENT_SOURCE, ...this.#auth });
+    this.#client = sdk.createClient({
+      url: router.url,
+      source: EVENT_SOURCE,
+      ...this.#auth,
+      ...(lingerMs === undefined ? {} : { batch: { lingerMs } }),
+    });
   }
 
   /**

@@ -185,3 +185,50 @@ describe("Batcher", () => {
     ]);
   });
 });
+
+/** Real timers: the point is which of an immediate and a timer runs first. */
+describe("Batcher with linger 0", () => {
+  const zero = { lingerMs: 0, maxItems: 100, maxBytes: 10_000, ...serial };
+  /** Resolves inside a timer callback, so the loop's next phases are poll, check, timers. */
+  const inTimerPhase = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+  it("sends what one synchronous loop added in one batch, before a timer set just before it fires", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher(zero, send);
+    await inTimerPhase();
+    let sentWhenTimerFired: number[][] | undefined;
+    setTimeout(() => {
+      sentWhenTimerFired = sent(calls);
+    }, 0);
+    for (let n = 1; n <= 5; n++) void batcher.add("t", [item(n)]);
+    expect(calls).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // A setTimeout(0) linger (1 ms in Node) would still be waiting behind the earlier timer.
+    expect(sentWhenTimerFired).toEqual([[1, 2, 3, 4, 5]]);
+  });
+
+  it("also gathers items added by promise continuations of the same turn", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher(zero, send);
+    await inTimerPhase();
+    void batcher.add("t", [item(1)]);
+    await Promise.resolve();
+    await Promise.resolve();
+    void batcher.add("t", [item(2)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent(calls)).toEqual([[1, 2]]);
+  });
+
+  it("sends an item added in a later turn in a batch of its own, without waiting for the first one's answer", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher({ ...zero, maxInFlight: 2 }, send);
+    const first = batcher.add("t", [item(1)])[0];
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const second = batcher.add("t", [item(2)])[0];
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(sent(calls)).toEqual([[1], [2]]);
+    for (const call of calls) call.answer();
+    expect(await Promise.all([first, second])).toEqual([10, 20]);
+  });
+});

@@ -1,5 +1,8 @@
 export interface BatchLimits {
-  /** How long an item waits for company before a batch that is not full is sent. */
+  /**
+   * How long an item waits for company before a batch that is not full is sent; 0: no timer,
+   * the batch goes once the current event-loop turn's work is done (see #schedule).
+   */
   readonly lingerMs: number;
   /** A batch holds at most this many items... */
   readonly maxItems: number;
@@ -30,7 +33,8 @@ interface Waiting<I, R> {
 interface Lane<I, R> {
   queue: Waiting<I, R>[];
   bytes: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the pending linger (a timer, or an immediate under linger 0). */
+  timer: (() => void) | undefined;
   inFlight: number;
   /** Keys with an item in a batch in flight, and how many such batches. */
   readonly busyKeys: Map<string, number>;
@@ -94,12 +98,26 @@ export class Batcher<I extends BatchItem, R> {
     if (lane.queue.length === 0) return;
     const full = lane.queue.length >= this.#limits.maxItems || lane.bytes >= this.#limits.maxBytes;
     if (full) this.#start(name, lane);
-    else lane.timer ??= setTimeout(() => this.#start(name, lane), this.#limits.lingerMs);
+    else lane.timer ??= this.#linger(() => this.#start(name, lane));
+  }
+
+  /**
+   * Linger 0 is an immediate, not setTimeout(0) (at least 1 ms in Node): the batch leaves
+   * once this event-loop turn is done, so what the turn published, a synchronous loop or
+   * handlers resumed by the same I/O, still shares one request, without waiting a timer.
+   */
+  #linger(run: () => void): () => void {
+    if (this.#limits.lingerMs <= 0) {
+      const immediate = setImmediate(run);
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(run, this.#limits.lingerMs);
+    return () => clearTimeout(timer);
   }
 
   /** Sends batches while there are free slots and sendable items. */
   #start(name: string, lane: Lane<I, R>): void {
-    clearTimeout(lane.timer);
+    lane.timer?.();
     lane.timer = undefined;
     while (lane.inFlight < this.#limits.maxInFlight && lane.queue.length > 0) {
       const batch = this.#take(lane);

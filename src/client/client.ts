@@ -18,7 +18,10 @@ import {
 import { type CertificateAuthority, fetchTrusting } from "./tls.js";
 
 export interface BatchOptions {
-  /** How long a lone event waits for others to share its request (default 5 ms). */
+  /**
+   * How long a lone event waits for others to share its request (default 5 ms); 0: no timer,
+   * the request goes once the current event-loop turn is done (what it published goes together).
+   */
   readonly lingerMs?: number;
   /** Events per request at most (default 1000; the router accepts up to 10000). */
   readonly maxEvents?: number;

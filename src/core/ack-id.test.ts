@@ -12,6 +12,17 @@ describe("ackIds", () => {
     });
   });
 
+  it("decodes the largest safe integers and 11-digit parts", () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    expect(decodeAckId(`${max.toString(36)}.${max.toString(36)}.1`)).toEqual({
+      epoch: max,
+      offset: max,
+      lease: 1,
+    });
+    expect(decodeAckId("0.10000000000.z")).toEqual({ epoch: 0, offset: 36 ** 10, lease: 35 });
+    expect(decodeAckId(`${(max + 1).toString(36)}.1.1`)).toBeNull();
+  });
+
   it("round-trips the optional fourth part", () => {
     const parts = { epoch: 1, offset: 7, lease: 2, ref: 99 };
     expect(encodeAckId(parts)).toBe("1.7.2.2r");
@@ -31,6 +42,16 @@ describe("ackIds", () => {
     "A.1.1",
     "1.zzzzzzzzzzz.1",
     "1.1.1 ",
+    "1..1",
+    ".1.1",
+    "1.1.1.",
+    "1.1.1.1.",
+    "1.1.1/",
+    "1.1.1:",
+    "1.1.1`",
+    "1.1.1{",
+    "zzzzzzzzzzz.1.1",
+    "1.1.aaaaaaaaaaaa",
     42,
     null,
   ])("refuses %j", (ackId) => {

@@ -48,6 +48,18 @@ export function dueDeliveries(db: Db, subId: number, now: number, limit: number)
   );
 }
 
+/** Whether any row is due now (what `dueDeliveries` would return first). */
+export function hasDueDeliveries(db: Db, subId: number, now: number): boolean {
+  return (
+    db.get(
+      `SELECT 1 AS due FROM deliveries
+        WHERE subscription_id = ? AND state IN ('leased', 'waiting') AND due_at <= ? LIMIT 1`,
+      subId,
+      now,
+    ) !== undefined
+  );
+}
+
 export function countInFlight(db: Db, subId: number, now: number): number {
   return db.value(
     `SELECT count(*) FROM deliveries WHERE subscription_id = ? AND state = 'leased' AND due_at > ?`,

@@ -187,6 +187,41 @@ describe("sqlite deliveries", () => {
     expect(stats.oldestUnackedAgeMs).toBeGreaterThanOrEqual(0);
   });
 
+  it("commits without an fsync only a tick of nothing but leases of first attempts to subscriptions not ordered by key", async () => {
+    const unsynced = (): number =>
+      (engine as unknown as { writerStats(): { unsynced: number } }).writerStats().unsynced;
+    const plain = await setup();
+    await engine.log.append(plain.topic, [event(), event()]);
+    let before = unsynced();
+    const first = await lease(plain.sub, 1, 1);
+    expect(offsets(first)).toEqual([1]);
+    expect(unsynced() - before).toBe(1);
+    // The expired lease is due: redelivering it (an attempt count) is fsync'd.
+    await delay(5);
+    before = unsynced();
+    const again = await lease(plain.sub, 2);
+    expect(again.map((d) => [d.record.offset, d.attempt])).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+    expect(unsynced() - before).toBe(0);
+    const keyed = await setup({ ordering: "key" });
+    await engine.log.append(keyed.topic, [event("k"), event("j")]);
+    before = unsynced();
+    expect(offsets(await lease(keyed.sub))).toEqual([1, 2]);
+    expect(unsynced() - before).toBe(0);
+    // A lease that shares its tick with a durable job (an append) rides its fsync'd commit.
+    const mixed = await setup();
+    await engine.log.append(mixed.topic, [event()]);
+    before = unsynced();
+    const [shared] = await Promise.all([
+      lease(mixed.sub),
+      engine.log.append(mixed.topic, [event()]),
+    ]);
+    expect(offsets(shared)).toEqual([1]);
+    expect(unsynced() - before).toBe(0);
+  });
+
   it("fails only the caller whose append names an unknown topic", async () => {
     const { topic } = await setup();
     const results = await Promise.allSettled([

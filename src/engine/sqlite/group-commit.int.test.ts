@@ -80,6 +80,63 @@ describe("group commit", () => {
     expect(writer.stats.commits - before).toBeGreaterThan(1);
   });
 
+  /** Runs in a job: records the job's name and the connection's PRAGMA synchronous. */
+  const probing = () => {
+    const order: string[] = [];
+    const synchronous: string[] = [];
+    const probe = (name: string) => () => {
+      synchronous.push(String(db.value("PRAGMA synchronous")));
+      order.push(name);
+    };
+    return { order, synchronous, probe };
+  };
+
+  it("commits a tick of nothing but relaxed jobs once, unsynced; the next durable commit fsyncs again", async () => {
+    const before = writer.stats;
+    const { synchronous, probe } = probing();
+    await Promise.all([
+      writer.submit(1, probe("relaxed-1"), { durable: false }),
+      writer.submit(1, probe("relaxed-2"), { durable: false }),
+    ]);
+    // PRAGMA synchronous: 1 = NORMAL (no fsync at commit), 2 = FULL.
+    expect(synchronous).toEqual(["1", "1"]);
+    expect(writer.stats.commits - before.commits).toBe(1);
+    expect(writer.stats.unsynced - before.unsynced).toBe(1);
+    await writer.submit(1, probe("durable"));
+    expect(synchronous.at(-1)).toBe("2");
+    expect(writer.stats.unsynced - before.unsynced).toBe(1);
+  });
+
+  it("commits a tick of relaxed and durable jobs as one fsync'd commit, the relaxed jobs first", async () => {
+    const before = writer.stats;
+    const { order, synchronous, probe } = probing();
+    await Promise.all([
+      writer.submit(1, probe("durable-1")),
+      writer.submit(1, probe("relaxed-1"), { durable: false }),
+      writer.submit(1, probe("durable-2")),
+      writer.submit(1, probe("relaxed-2"), { durable: false }),
+    ]);
+    expect(order).toEqual(["relaxed-1", "relaxed-2", "durable-1", "durable-2"]);
+    expect(synchronous).toEqual(["2", "2", "2", "2"]);
+    expect(writer.stats.commits - before.commits).toBe(1);
+    expect(writer.stats.unsynced - before.unsynced).toBe(0);
+  });
+
+  it("under fsync interval, relaxed jobs share the tick's one commit", async () => {
+    const relaxedDb = new Db({ path: join(dir, "interval.db"), fsync: "interval" });
+    const interval = new GroupCommit(relaxedDb, systemClock, new Map(), undefined, "interval");
+    try {
+      await Promise.all([
+        interval.submit(1, () => 1),
+        interval.submit(1, () => 2, { durable: false }),
+      ]);
+      expect(interval.stats).toEqual({ commits: 1, jobs: 2, unsynced: 0 });
+    } finally {
+      await interval.close();
+      relaxedDb.close();
+    }
+  });
+
   it("finishes queued jobs on close and refuses new ones", async () => {
     const queued = writer.submit(1, insert(5, 1));
     const closing = writer.close();

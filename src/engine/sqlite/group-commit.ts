@@ -9,6 +9,16 @@
  * else can read the connection mid-transaction, which is what lets readers use the same
  * connection without locks. A flush takes at most `MAX_WEIGHT` work units so that a burst of
  * big batches is split over several commits instead of one long stall.
+ *
+ * Relaxed jobs (`submit(..., { durable: false })`) are work whose loss in an OS crash or power
+ * loss the engine recovers from by doing it again: a lease of new events to a subscription
+ * not ordered by key (lost, the events are simply delivered again). On a store opened with
+ * `fsync: "always"`, a flush of nothing but relaxed jobs commits with synchronous=NORMAL (no
+ * fsync); a flush with any durable job is one commit with synchronous=FULL, the relaxed jobs
+ * in it included (see #commitSplit). An fsync'd commit syncs the WAL up to its end, so it
+ * also covers every unsynced commit before it: nothing acknowledged (an append, a settle)
+ * ever depends on a commit that is not durable. A process crash loses neither kind:
+ * committed WAL frames are in the page cache.
  */
 import type { TimeSource } from "../../core/clock.js";
 import type { Db } from "./database.js";
@@ -23,6 +33,7 @@ const MAX_WEIGHT = 2000;
 
 interface Job {
   readonly weight: number;
+  readonly durable: boolean;
   readonly run: (tx: JobTx) => unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
@@ -53,33 +64,65 @@ export class GroupCommit {
   readonly #clock: TimeSource;
   readonly #indexes: Map<number, DedupeIndex>;
   readonly #access: StoreAccess | undefined;
+  /** True when commits fsync (synchronous=FULL): relaxed jobs then commit apart, unsynced. */
+  readonly #relaxable: boolean;
+  #synchronous: "FULL" | "NORMAL" = "FULL";
   #queue: Job[] = [];
   #scheduled = false;
   #closed = false;
   #idle: (() => void)[] = [];
   #commits = 0;
   #jobs = 0;
+  #unsynced = 0;
 
-  /** `access`: when given, a commit is not even tried while the store is not writable. */
-  constructor(db: Db, clock: TimeSource, indexes: Map<number, DedupeIndex>, access?: StoreAccess) {
+  /**
+   * `access`: when given, a commit is not even tried while the store is not writable.
+   * `fsync`: the connection's setting (database.ts); under "interval" no commit fsyncs, so
+   * relaxed jobs need no commit of their own.
+   */
+  constructor(
+    db: Db,
+    clock: TimeSource,
+    indexes: Map<number, DedupeIndex>,
+    access?: StoreAccess,
+    fsync: "always" | "interval" = "always",
+  ) {
     this.#db = db;
     this.#clock = clock;
     this.#indexes = indexes;
     this.#access = access;
+    this.#relaxable = fsync === "always";
   }
 
-  /** Queues `run` for the next commit; resolves with its result once committed. */
-  submit<T>(weight: number, run: (tx: JobTx) => T): Promise<T> {
+  /**
+   * Queues `run` for the next commit; resolves with its result once committed. `durable:
+   * false` only for work that may be lost in an OS crash (see the module comment).
+   */
+  submit<T>(
+    weight: number,
+    run: (tx: JobTx) => T,
+    options?: { readonly durable: boolean },
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
+    const durable = options?.durable ?? true;
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ weight, run, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({
+        weight,
+        durable,
+        run,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       this.#schedule();
     });
   }
 
-  /** Commits made and jobs they carried, since open (jobs / commits = the grouping achieved). */
-  get stats(): { readonly commits: number; readonly jobs: number } {
-    return { commits: this.#commits, jobs: this.#jobs };
+  /**
+   * Commits made and jobs they carried, since open (jobs / commits = the grouping achieved);
+   * `unsynced`: the commits of relaxed jobs made without an fsync.
+   */
+  get stats(): { readonly commits: number; readonly jobs: number; readonly unsynced: number } {
+    return { commits: this.#commits, jobs: this.#jobs, unsynced: this.#unsynced };
   }
 
   /** Stops accepting jobs; resolves once every queued job has been committed or failed. */
@@ -111,13 +154,36 @@ export class GroupCommit {
     this.#scheduled = false;
     const batch = this.#take();
     if (this.#queue.length > 0) this.#schedule();
-    if (batch.length > 0) this.#commit(batch);
+    if (batch.length > 0) this.#commitSplit(batch);
     if (this.#queue.length === 0 && !this.#scheduled) {
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 
-  #commit(batch: readonly Job[]): void {
+  /**
+   * A flush of nothing but relaxed jobs commits unsynced. A flush with any durable job is one
+   * fsync'd commit of all its jobs, the relaxed ones first: splitting it into an unsynced
+   * commit and an fsync'd one doubles the commits of a tick, which costs more CPU than the
+   * skipped fsync saves when leases are small (see docs/storage.md). Relaxed jobs first keeps
+   * what a lease decided from the committed state (sqlite-cursors.ts) true when it runs: no
+   * job queued beside it has changed that state yet.
+   */
+  #commitSplit(batch: readonly Job[]): void {
+    if (!this.#relaxable) {
+      this.#commit(batch);
+      return;
+    }
+    const relaxed = batch.filter((job) => !job.durable);
+    if (relaxed.length === batch.length) {
+      this.#commit(batch, "NORMAL");
+      return;
+    }
+    const ordered =
+      relaxed.length === 0 ? batch : [...relaxed, ...batch.filter((job) => job.durable)];
+    this.#commit(ordered, "FULL");
+  }
+
+  #commit(batch: readonly Job[], synchronous: "FULL" | "NORMAL" = "FULL"): void {
     const db = this.#db;
     if (!db.isOpen) {
       for (const job of batch) job.reject(closedError());
@@ -132,6 +198,7 @@ export class GroupCommit {
     const done: Done[] = [];
     const failed: Failed[] = [];
     try {
+      if (this.#relaxable) this.#setSynchronous(synchronous);
       db.stmt("BEGIN IMMEDIATE").run();
       const now = this.#clock.now();
       const topics = new Map<string, TopicState>();
@@ -139,6 +206,7 @@ export class GroupCommit {
       db.stmt("COMMIT").run();
       this.#commits++;
       this.#jobs += batch.length;
+      if (synchronous === "NORMAL") this.#unsynced++;
     } catch (error) {
       // A full disk (or an I/O error) fails the whole commit: SQLite rolls back, nothing of it
       // reached the store, and no in-memory trace (dedupe entries, wake-ups) was applied yet,
@@ -154,6 +222,13 @@ export class GroupCommit {
       job.resolve(value);
     }
     for (const { job, error } of failed) job.reject(error);
+  }
+
+  /** Outside a transaction only (SQLite refuses to change it inside one). */
+  #setSynchronous(level: "FULL" | "NORMAL"): void {
+    if (this.#synchronous === level) return;
+    this.#db.exec(`PRAGMA synchronous = ${level}`);
+    this.#synchronous = level;
   }
 
   #rollback(): void {

@@ -3,7 +3,8 @@
  * delays, promoted and redriven rows), then new events past the position. Non-matching events
  * are passed over (they count as acked); under key ordering an event whose key is busy is
  * parked as 'blocked' and the position still moves past it. Capped by `max` and by the
- * subscription's `maxInFlight` (leased rows whose lease has not expired).
+ * subscription's `maxInFlight` (leased rows whose lease has not expired). `newOnly` skips the
+ * due rows: the job then writes only first attempts and may commit unsynced (sqlite-cursors.ts).
  */
 import { encodeAckId } from "../../core/ack-id.js";
 import type { LogRecord } from "../../core/stored-event.js";
@@ -140,6 +141,7 @@ export function leaseJob(
   name: string,
   max: number,
   leaseMs: number | undefined,
+  newOnly = false,
 ): LeaseOutcome {
   const sub = loadSubscription(tx.db, name);
   if (sub === null) throw subscriptionNotFound(name);
@@ -158,7 +160,7 @@ export function leaseJob(
   };
   let more = false;
   if (lease.cap > 0) {
-    takeDue(lease);
+    if (!newOnly) takeDue(lease);
     if (lease.out.length < lease.cap) more = takeNew(lease);
   }
   saveCursor(tx.db, sub);

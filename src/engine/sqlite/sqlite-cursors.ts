@@ -14,6 +14,7 @@ import type {
 } from "../engine.js";
 import { readAttempts } from "./attempts.js";
 import type { EngineContext } from "./context.js";
+import { hasDueDeliveries } from "./delivery-rows.js";
 import { closedError, subscriptionNotFound, toSwitchyardError } from "./errors.js";
 import { leaseJob } from "./lease.js";
 import { subscriptionKey, topicKey } from "./notifier.js";
@@ -22,8 +23,24 @@ import { releaseJob } from "./release.js";
 import { seekJob } from "./seek.js";
 import { type SettleOp, settleJob } from "./settle.js";
 import { deadLetterDepth, subscriptionStats } from "./stats.js";
-import { loadSubscription, loadSubscriptions } from "./subscription-state.js";
+import {
+  loadSubscription,
+  loadSubscriptions,
+  type SubscriptionState,
+} from "./subscription-state.js";
 import { deleteSubscriptionJob, putSubscriptionJob } from "./subscriptions.js";
+
+/**
+ * A lease may commit without an fsync (group-commit.ts) when losing it in an OS crash only
+ * means its events are delivered again: new events (first attempts, nothing dead-lettered)
+ * to a subscription not ordered by key. Under key ordering a lost lease would let a later
+ * event of the key go out while the lost one may still be in a consumer's hands, so those
+ * leases stay fsync'd; so do redeliveries (their attempt counts must hold). Rows falling due
+ * between this check and the job wait for the next lease call.
+ */
+function mayLeaseUnsynced(ctx: EngineContext, sub: SubscriptionState): boolean {
+  return sub.config.ordering !== "key" && !hasDueDeliveries(ctx.db, sub.id, ctx.clock.now());
+}
 
 export class SqliteCursorStore implements CursorStore {
   readonly #ctx: EngineContext;
@@ -78,8 +95,14 @@ export class SqliteCursorStore implements CursorStore {
       // Versions taken before the job: a wake-up landing between the job and the wait below
       // is seen as a changed version, never lost.
       const seen = ctx.notifier.versions(keys);
-      const outcome = await ctx.writer.submit(Math.max(1, req.max), (tx) =>
-        leaseJob(tx, ctx, sub, req.max, req.leaseMs),
+      // Read now, in the same tick as the submit: a config change committed later commits
+      // after this job too (relaxed jobs run first in their flush: group-commit.ts).
+      const state = loadSubscription(ctx.db, sub);
+      const newOnly = state !== null && mayLeaseUnsynced(ctx, state);
+      const outcome = await ctx.writer.submit(
+        Math.max(1, req.max),
+        (tx) => leaseJob(tx, ctx, sub, req.max, req.leaseMs, newOnly),
+        { durable: !newOnly },
       );
       if (outcome.deliveries.length > 0) return outcome.deliveries;
       if (outcome.more) continue;

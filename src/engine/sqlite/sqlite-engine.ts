@@ -8,6 +8,10 @@
  * (250 ms, see checkpointer.ts). A process crash loses nothing in either mode (committed pages
  * are in the OS page cache); an OS crash or power loss in "interval" mode can lose the commits
  * of the last CHECKPOINT_MS (plus the checkpoint's own duration), never corrupt the store.
+ * Under "always", one kind of commit is not fsync'd: a lease of new events to a subscription
+ * not ordered by key (group-commit.ts). An OS crash can lose such a lease; its events are then
+ * delivered again (at least once); the next fsync'd commit (any append or settle) makes it
+ * durable with everything before it.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -112,7 +116,7 @@ class SqliteEngine implements Engine {
   }
 
   /** Group-commit counters, for benchmarks and diagnostics (not part of the Engine seam). */
-  writerStats(): { readonly commits: number; readonly jobs: number } {
+  writerStats(): { readonly commits: number; readonly jobs: number; readonly unsynced: number } {
     return this.#ctx.writer.stats;
   }
 
@@ -174,7 +178,7 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
   const access = new StoreAccess([options.dir, file, `${file}-wal`]);
   const ctx: EngineContext = {
     db,
-    writer: new GroupCommit(db, clock, dedupe, access),
+    writer: new GroupCommit(db, clock, dedupe, access, fsync),
     notifier,
     clock,
     random: Math.random,
