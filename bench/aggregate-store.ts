@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import pg from "pg";
 import {
   type AggregateStore,
@@ -21,14 +20,13 @@ import {
 } from "../dist/client/index.js";
 import { startRouter } from "../dist/index.js";
 import { initOutbox } from "../dist/outbox/relay.js";
+import { benchArgs } from "./args.ts";
 
-const { values } = parseArgs({
-  options: {
-    subjects: { type: "string", default: "10" },
-    handles: { type: "string", default: "10" },
-    runs: { type: "string", default: "5" },
-    pg: { type: "string", default: "" },
-  },
+const values = benchArgs("bench/aggregate-store.ts", {
+  subjects: { type: "string", default: "10" },
+  handles: { type: "string", default: "10" },
+  runs: { type: "string", default: "5" },
+  pg: { type: "string", default: "" },
 });
 if (values.pg === "") {
   console.error("bench:aggregate-store needs --pg postgres://…/db (a database it may write to)");

@@ -14,7 +14,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { parseArgs } from "node:util";
 import {
   createClient,
   pgSnapshotStore,
@@ -23,18 +22,17 @@ import {
   sqliteSnapshotStore,
 } from "../dist/client/index.js";
 import { startRouter } from "../dist/index.js";
+import { benchArgs } from "./args.ts";
 
-const { values } = parseArgs({
-  options: {
-    events: { type: "string", default: "10000" },
-    handles: { type: "string", default: "20" },
-    runs: { type: "string", default: "5" },
-    every: { type: "string", default: "100" },
-    // A running nats-server with JetStream: the router then uses the NATS engine.
-    nats: { type: "string", default: "" },
-    // A PostgreSQL database for a third mode, snapshots in pgSnapshotStore.
-    pg: { type: "string", default: "" },
-  },
+const values = benchArgs("bench/aggregate.ts", {
+  events: { type: "string", default: "10000" },
+  handles: { type: "string", default: "20" },
+  runs: { type: "string", default: "5" },
+  every: { type: "string", default: "100" },
+  // A running nats-server with JetStream: the router then uses the NATS engine.
+  nats: { type: "string", default: "" },
+  // A PostgreSQL database for a third mode, snapshots in pgSnapshotStore.
+  pg: { type: "string", default: "" },
 });
 const EVENTS = Number(values.events);
 const HANDLES = Number(values.handles);

@@ -11,16 +11,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { startRouter } from "../dist/index.js";
+import { benchArgs } from "./args.ts";
 
-const { values } = parseArgs({
-  options: {
-    writers: { type: "string", default: "16" },
-    events: { type: "string", default: "250" },
-    // A running nats-server with JetStream: the router then uses the NATS engine.
-    nats: { type: "string", default: "" },
-  },
+const values = benchArgs("bench/expected-version.ts", {
+  writers: { type: "string", default: "16" },
+  events: { type: "string", default: "250" },
+  // A running nats-server with JetStream: the router then uses the NATS engine.
+  nats: { type: "string", default: "" },
 });
 const writers = Number(values.writers);
 const perWriter = Number(values.events);

@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { parseArgs } from "node:util";
 import {
   createClient,
   type PgProjectionTx,
@@ -22,17 +21,16 @@ import {
   sqliteProjectionStore,
 } from "../dist/client/index.js";
 import { startRouterProcess } from "../test/support/router-process.ts";
+import { benchArgs } from "./args.ts";
 import { windowed } from "./load.ts";
 
-const { values } = parseArgs({
-  options: {
-    events: { type: "string", default: "1000000" },
-    keys: { type: "string", default: "" },
-    store: { type: "string", default: "sqlite" },
-    fsync: { type: "string", default: "always" },
-    concurrency: { type: "string", default: "2000" },
-    batch: { type: "string", default: "1000" },
-  },
+const values = benchArgs("bench/projection-rebuild.ts", {
+  events: { type: "string", default: "1000000" },
+  keys: { type: "string", default: "" },
+  store: { type: "string", default: "sqlite" },
+  fsync: { type: "string", default: "always" },
+  concurrency: { type: "string", default: "2000" },
+  batch: { type: "string", default: "1000" },
 });
 const EVENTS = Number(values.events);
 const KEYS = Number(values.keys || Math.max(1, Math.floor(EVENTS / 10)));

@@ -21,24 +21,22 @@ import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { startRouterProcess } from "../test/support/router-process.ts";
+import { benchArgs } from "./args.ts";
 import { processCpuMs, runQueueWaitMs } from "./cpu.ts";
 import { windowed } from "./load.ts";
 import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "./payload.ts";
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: "string", default: "3" },
-    only: { type: "string", default: "batch,single,fastify" },
-    fsync: { type: "string", default: "always" },
-    clients: { type: "string", default: "4" },
-    batch: { type: "string", default: "500" },
-    events: { type: "string", default: "300000" },
-    requests: { type: "string", default: "100000" },
-    "profile-dir": { type: "string" },
-  },
+const args = benchArgs("bench/publish-http-batch.ts", {
+  runs: { type: "string", default: "3" },
+  only: { type: "string", default: "batch,single,fastify" },
+  fsync: { type: "string", default: "always" },
+  clients: { type: "string", default: "4" },
+  batch: { type: "string", default: "500" },
+  events: { type: "string", default: "300000" },
+  requests: { type: "string", default: "100000" },
+  "profile-dir": { type: "string" },
 });
 const RUNS = Number(args.runs);
 const ONLY = new Set(String(args.only).split(","));

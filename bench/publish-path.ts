@@ -12,19 +12,17 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import type { TopicConfig } from "../src/core/config.ts";
+import { benchArgs } from "./args.ts";
 
 const { systemClock } = await import("../src/core/clock.ts");
 
 const { openSqliteEngine } = await import("../src/engine/sqlite/index.ts");
 const { prepareEvents } = await import("../src/broker/publish.ts");
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: "string", default: "3" },
-    fsync: { type: "string", default: "always" },
-  },
+const args = benchArgs("bench/publish-path.ts", {
+  runs: { type: "string", default: "3" },
+  fsync: { type: "string", default: "always" },
 });
 const RUNS = Number(args.runs);
 const FSYNC = args.fsync === "interval" ? "interval" : "always";

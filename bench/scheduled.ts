@@ -15,16 +15,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import type { Engine } from "../src/engine/engine.ts";
+import { benchArgs } from "./args.ts";
 
-const { values: args } = parseArgs({
-  options: {
-    engine: { type: "string", default: "sqlite" },
-    n: { type: "string", default: "10000" },
-    span: { type: "string", default: process.env.SWITCHYARD_SCHEDULED_LONG === "1" ? "600" : "60" },
-    lead: { type: "string", default: "5" },
-  },
+const args = benchArgs("bench/scheduled.ts", {
+  engine: { type: "string", default: "sqlite" },
+  n: { type: "string", default: "10000" },
+  span: { type: "string", default: process.env.SWITCHYARD_SCHEDULED_LONG === "1" ? "600" : "60" },
+  lead: { type: "string", default: "5" },
 });
 const N = Number(args.n);
 const SPAN_MS = Number(args.span) * 1000;

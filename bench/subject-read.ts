@@ -13,19 +13,17 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { createClient } from "../dist/client/index.js";
 import { startRouter } from "../dist/index.js";
 import { type NatsServers, startNatsServer } from "../test/support/nats-server.ts";
+import { benchArgs } from "./args.ts";
 
-const { values } = parseArgs({
-  options: {
-    sizes: { type: "string", default: "1000,5000,10000" },
-    reads: { type: "string", default: "30" },
-    runs: { type: "string", default: "3" },
-    nats: { type: "string", default: "" },
-    sqlite: { type: "boolean", default: false },
-  },
+const values = benchArgs("bench/subject-read.ts", {
+  sizes: { type: "string", default: "1000,5000,10000" },
+  reads: { type: "string", default: "30" },
+  runs: { type: "string", default: "3" },
+  nats: { type: "string", default: "" },
+  sqlite: { type: "boolean", default: false },
 });
 const SIZES = values.sizes.split(",").map(Number);
 const READS = Number(values.reads);

@@ -23,9 +23,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs, promisify } from "node:util";
+import { promisify } from "node:util";
 import type { SwitchyardClient } from "../../src/client/index.ts";
 import { type RouterProcess, startRouterProcess } from "../../test/support/router-process.ts";
+import { benchArgs, invalidOption } from "../args.ts";
 import { windowed } from "../load.ts";
 import { machineInfo } from "../machine.ts";
 import { cloudEventData, EVENT_SOURCE, EVENT_TYPE } from "../payload.ts";
@@ -52,20 +53,18 @@ function medianCost(costs: readonly Cost[]): Cost {
 }
 const FANOUT_RUNS = 3;
 
-const { values } = parseArgs({
-  options: {
-    events: { type: "string", default: "100000000" },
-    measure: { type: "string", default: "100000" },
-    "dedupe-window-ms": { type: "string", default: "10000" },
-    subscriptions: { type: "string", default: "1000" },
-    "data-root": { type: "string", default: tmpdir() },
-    out: { type: "string", default: join(HERE, "../results") },
-  },
-  strict: true,
+const values = benchArgs("bench/scale/main.ts", {
+  events: { type: "string", default: "100000000" },
+  measure: { type: "string", default: "100000" },
+  "dedupe-window-ms": { type: "string", default: "10000" },
+  subscriptions: { type: "string", default: "1000" },
+  "data-root": { type: "string", default: tmpdir() },
+  out: { type: "string", default: join(HERE, "../results") },
 });
 const positive = (name: string, value: string | undefined, min = 1): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+  if (!Number.isInteger(n) || n < min)
+    invalidOption("bench/scale/main.ts", `--${name} must be an integer ≥ ${min}`);
   return n;
 };
 const CAP = positive("events", values.events, 0);
