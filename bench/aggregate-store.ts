@@ -20,7 +20,7 @@ import {
 } from "../dist/client/index.js";
 import { startRouter } from "../dist/index.js";
 import { initOutbox } from "../dist/outbox/relay.js";
-import { benchArgs } from "./args.ts";
+import { benchArgs, invalidOption } from "./args.ts";
 
 const values = benchArgs("bench/aggregate-store.ts", {
   subjects: { type: "string", default: "10" },
@@ -28,10 +28,11 @@ const values = benchArgs("bench/aggregate-store.ts", {
   runs: { type: "string", default: "5" },
   pg: { type: "string", default: "" },
 });
-if (values.pg === "") {
-  console.error("bench:aggregate-store needs --pg postgres://…/db (a database it may write to)");
-  process.exit(2);
-}
+if (values.pg === "")
+  invalidOption(
+    "bench/aggregate-store.ts",
+    "needs --pg postgres://…/db (a database it may write to)",
+  );
 const SUBJECTS = Number(values.subjects);
 const HANDLES = Number(values.handles);
 const RUNS = Number(values.runs);

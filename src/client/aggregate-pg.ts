@@ -3,6 +3,7 @@ import type { AggregateStore, StreamPage } from "./aggregate.js";
 import { SwitchyardClientError } from "./errors.js";
 import type { PgPoolClientLike, PgPoolLike } from "./inbox.js";
 import { createOutbox, type Outbox, type OutboxOptions } from "./outbox.js";
+import { withPgClient } from "./pg-transaction.js";
 import type { PublishResult } from "./publish-sender.js";
 import { sleep } from "./retry.js";
 import { quoteTable } from "./sql-names.js";
@@ -70,7 +71,7 @@ export function pgAggregateStore<Tx extends PgPoolClientLike = PgPoolClientLike>
 
   let ready: Promise<void> | undefined;
   const init = (): Promise<void> => {
-    ready ??= withClient(pool, async (client) => {
+    ready ??= withPgClient(pool, async (client) => {
       await client.query(pgAggregateStoreSql(tableName));
     });
     ready.catch(() => {
@@ -103,7 +104,7 @@ export function pgAggregateStore<Tx extends PgPoolClientLike = PgPoolClientLike>
     init,
     async read(topic, subject, { fromVersion, limit }): Promise<StreamPage> {
       await init();
-      return withClient(pool, async (client) => {
+      return withPgClient(pool, async (client) => {
         // One statement, one snapshot: the head and the page agree.
         const { rows } = await client.query(
           `SELECT h.head, e.version, e.seq, e.event, e.appended_at
@@ -144,7 +145,7 @@ export function pgAggregateStore<Tx extends PgPoolClientLike = PgPoolClientLike>
     expectedVersion: number,
     inTransaction: ((tx: Tx) => Promise<void>) | undefined,
   ): Promise<PublishResult[]> {
-    return withClient(pool, async (client, broken) => {
+    return withPgClient(pool, async (client, broken) => {
       await client.query("BEGIN");
       try {
         const repeats = await repeated(client, table, topic, events);
@@ -288,20 +289,4 @@ async function repeated(
 function isOurs(error: unknown, constraints: ReadonlySet<string>): boolean {
   const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
   return code === UNIQUE_VIOLATION && typeof constraint === "string" && constraints.has(constraint);
-}
-
-/** Runs `run` on a pooled client; one whose ROLLBACK failed (`broken`) is not reused. */
-async function withClient<R>(
-  pool: PgPoolLike,
-  run: (client: PgPoolClientLike, broken: (error: unknown) => void) => Promise<R>,
-): Promise<R> {
-  const client = await pool.connect();
-  let failed: Error | undefined;
-  try {
-    return await run(client, (error) => {
-      failed = error instanceof Error ? error : new Error(String(error));
-    });
-  } finally {
-    client.release(failed);
-  }
 }

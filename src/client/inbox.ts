@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { inPgTransaction } from "./pg-transaction.js";
 import { type PgQueryable, quoteTable } from "./sql-names.js";
 
 /** A client a pool lent: `query`, and `release` to give it back. */
@@ -80,34 +81,19 @@ function pgInbox(pool: PgPoolLike, table: string): Inbox<PgPoolClientLike> {
     init,
     async handle(event, handler) {
       await init();
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query("BEGIN");
-        try {
-          // A concurrent handling of the same event waits here on the key until the first
-          // commits (then finds it) or rolls back (then takes over).
-          const mark = await client.query(
-            `INSERT INTO ${table} (source, id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-            [event.source, event.id],
-          );
-          if (mark.rowCount === 0) {
-            await client.query("ROLLBACK");
-            return { duplicate: true };
-          }
-          // The pool's own client type, as the caller's handler names it.
-          const result = await handler(client as Parameters<typeof handler>[0]);
-          await client.query("COMMIT");
-          return { duplicate: false, result };
-        } catch (error) {
-          await client.query("ROLLBACK").catch((rollback: unknown) => {
-            broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-          });
-          throw error;
-        }
-      } finally {
-        client.release(broken);
-      }
+      return inPgTransaction(pool, async (client) => {
+        // A concurrent handling of the same event waits here on the key until the first
+        // commits (then finds it) or rolls back (then takes over).
+        const mark = await client.query(
+          `INSERT INTO ${table} (source, id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+          [event.source, event.id],
+        );
+        // Nothing was written: committing the empty transaction is as good as rolling it back.
+        if (mark.rowCount === 0) return { duplicate: true };
+        // The pool's own client type, as the caller's handler names it.
+        const result = await handler(client as Parameters<typeof handler>[0]);
+        return { duplicate: false, result };
+      });
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { PgPoolClientLike, PgPoolLike } from "./inbox.js";
+import { inPgTransaction } from "./pg-transaction.js";
 import {
-  checkTables,
   type ProjectionStore,
   type ProjectionStoreOptions,
+  projectionStore,
   resolveNames,
   type StoreDriver,
   type StoreSession,
@@ -33,56 +34,31 @@ export function pgProjectionStore(
   pool: PgPoolLike,
   options: ProjectionStoreOptions,
 ): ProjectionStore<PgProjectionTx> {
-  const tables = checkTables(options.tables);
-  let live = 1;
-  const driver: StoreDriver<PgProjectionTx> = {
-    dialect: "pg",
-    async transaction(fn, transactionOptions = {}) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      const session: StoreSession = {
-        all: async (sql, params = []) =>
-          (await client.query(numbered(sql), [...params])).rows as Record<string, unknown>[],
-        run: async (sql, params = []) =>
-          (await client.query(numbered(sql), [...params])).rowCount ?? 0,
-        exec: async (sql) => {
-          await client.query(sql);
-        },
-      };
-      const txFor = (generation: number): PgProjectionTx => ({
-        run: (sql, params = []) => client.query(resolveNames(sql, tables, generation), [...params]),
-        table: (logical) => tableOf(tables, logical, generation),
-        client,
-      });
-      try {
-        await client.query("BEGIN");
-        try {
+  return projectionStore<PgProjectionTx>("pg", options, (tables) => {
+    const driver: StoreDriver<PgProjectionTx> = {
+      dialect: "pg",
+      transaction: (fn, transactionOptions = {}) =>
+        inPgTransaction(pool, async (client) => {
+          const session: StoreSession = {
+            all: async (sql, params = []) =>
+              (await client.query(numbered(sql), [...params])).rows as Record<string, unknown>[],
+            run: async (sql, params = []) =>
+              (await client.query(numbered(sql), [...params])).rowCount ?? 0,
+            exec: async (sql) => {
+              await client.query(sql);
+            },
+          };
+          const txFor = (generation: number): PgProjectionTx => ({
+            run: (sql, params = []) =>
+              client.query(resolveNames(sql, tables, generation), [...params]),
+            table: (logical) => tableOf(tables, logical, generation),
+            client,
+          });
           if (transactionOptions.durable === false)
             await client.query("SET LOCAL synchronous_commit = off");
-          const result = await fn(session, txFor);
-          await client.query("COMMIT");
-          return result;
-        } catch (error) {
-          await client.query("ROLLBACK").catch((rollback: unknown) => {
-            broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-          });
-          throw error;
-        }
-      } finally {
-        client.release(broken);
-      }
-    },
-  };
-  return {
-    kind: "pg",
-    tables,
-    table: (logical) => tableOf(tables, logical, live),
-    internal: {
-      driver,
-      ddl: options.tables,
-      setLive: (generation) => {
-        live = generation;
-      },
-    },
-  };
+          return fn(session, txFor);
+        }),
+    };
+    return driver;
+  });
 }

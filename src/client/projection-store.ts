@@ -103,6 +103,28 @@ export function tableOf(tables: readonly string[], logical: string, generation: 
   return physicalName(logical, generation);
 }
 
+/** The part of a store that is the same on every database: its tables and the live generation. */
+export function projectionStore<Tx>(
+  kind: ProjectionStore<Tx>["kind"],
+  options: ProjectionStoreOptions,
+  driver: (tables: readonly string[]) => StoreDriver<Tx>,
+): ProjectionStore<Tx> {
+  const tables = checkTables(options.tables);
+  let live = 1;
+  return {
+    kind,
+    tables,
+    table: (logical) => tableOf(tables, logical, live),
+    internal: {
+      driver: driver(tables),
+      ddl: options.tables,
+      setLive: (generation) => {
+        live = generation;
+      },
+    },
+  };
+}
+
 export interface Generations {
   readonly live: number;
   readonly building: number | null;
