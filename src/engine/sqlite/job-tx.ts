@@ -1,8 +1,9 @@
 /**
  * What one job sees inside a group commit: the connection, the commit's clock reading, the
- * topics it touched (loaded once, written back when the job ends) and the dedupe entries it
- * added. A job that throws is rolled back to its savepoint and its in-memory traces undone,
- * so it can never affect the other jobs sharing the commit.
+ * topics it touched (loaded once, written back when the job ends or, for checks-first jobs,
+ * once per commit) and the dedupe entries it added. A job that throws is rolled back to its
+ * savepoint (a checks-first job has none: it throws before writing) and its in-memory traces
+ * undone, so it can never affect the other jobs sharing the commit.
  */
 import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
@@ -51,9 +52,10 @@ export class JobTx {
   readonly #effects: (() => void)[] = [];
 
   /**
-   * `commitTopics`: the topics earlier jobs of the same commit loaded, as their committed
-   * savepoints left them (each job saves its counters before its savepoint is released), so
-   * 64 single-event appends to one topic read its row once, not 64 times. A job that fails
+   * `commitTopics`: the topics earlier jobs of the same commit loaded, as those jobs left
+   * them (a job with a savepoint saves its counters before the savepoint is released; the
+   * commit saves those of checks-first jobs, see group-commit.ts), so 64 single-event
+   * appends to one topic read its row once, not 64 times. A job rolled back to its savepoint
    * drops what it touched from there: the next job reads the rolled-back row again.
    */
   constructor(
@@ -112,9 +114,13 @@ export class JobTx {
     for (const topic of this.#topics.values()) saveTopicCounters(this.db, topic);
   }
 
-  /** Undoes in-memory traces after the job's savepoint was rolled back. */
-  undo(): void {
-    for (const name of this.#topics.keys()) this.#commitTopics.delete(name);
+  /**
+   * Undoes in-memory traces after the job's savepoint was rolled back. `keepTopics`: the job
+   * failed before changing anything (a checks-first job), so the rows it loaded stay shared.
+   */
+  undo(options: { readonly keepTopics: boolean }): void {
+    if (!options.keepTopics)
+      for (const name of this.#topics.keys()) this.#commitTopics.delete(name);
     for (const added of this.#added.reverse()) {
       if (added.previous === undefined) this.#pending.delete(added.topicId, added.hash);
       else this.#pending.set(added.topicId, added.hash, added.previous, this.now);

@@ -79,8 +79,11 @@ export class SqliteEventLog implements EventLog {
         if (loadTopic(this.#ctx.db, topic) === null) throw topicNotFound(topic);
         return [];
       });
-    return this.#ctx.writer.submit(events.length, (tx) =>
-      appendJob(tx, topic, events, this.#ctx.topicChanged, condition),
+    // appendJob throws what it means to (unknown topic, version conflict) before it writes.
+    return this.#ctx.writer.submit(
+      events.length,
+      (tx) => appendJob(tx, topic, events, this.#ctx.topicChanged, condition),
+      { checksFirst: true },
     );
   }
 
