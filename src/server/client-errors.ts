@@ -24,30 +24,22 @@ function codeOf(error: Error & { code?: string }): { code: ErrorCode; detail: st
   return { code: "invalid_request", detail: `the request is not valid HTTP/1.1${reason}` };
 }
 
-interface InFlight {
-  readonly request: IncomingMessage;
-  readonly response: ServerResponse;
-}
-
 /**
  * Answers requests Node's HTTP parser refuses (bad bytes, bad framing, oversized headers, a
  * timeout) with a problem, as the API promises for every error; Fastify's default answers
- * them in its own JSON shape. Created before Fastify (its handler is a constructor option),
- * then `track`ed on the instance.
+ * them in its own JSON shape. Created before Fastify (its handler is a constructor option);
+ * the server's own onRequest and onResponse hooks call `started` and `ended`.
  */
 export class ClientErrors {
-  /** The request each connection is answering, so a parse error after it waits its turn. */
-  readonly #inFlight = new WeakMap<object, InFlight>();
+  /** The response each connection is writing, so a parse error after it waits its turn. */
+  readonly #inFlight = new WeakMap<object, ServerResponse>();
 
-  track(app: FastifyInstance): void {
-    app.addHook("onRequest", (request, reply, done) => {
-      this.#inFlight.set(request.raw.socket, { request: request.raw, response: reply.raw });
-      done();
-    });
-    app.addHook("onResponse", (request, _reply, done) => {
-      this.#inFlight.delete(request.raw.socket);
-      done();
-    });
+  started(request: IncomingMessage, response: ServerResponse): void {
+    this.#inFlight.set(request.socket, response);
+  }
+
+  ended(request: IncomingMessage): void {
+    this.#inFlight.delete(request.socket);
   }
 
   readonly handler = (error: Error & { code?: string }, socket: Duplex): void => {
@@ -60,9 +52,9 @@ export class ClientErrors {
     // is being answered, and a 400 written now would arrive as its answer. Let it finish,
     // then close: nothing more can be read from this connection.
     const pending = this.#inFlight.get(socket);
-    if (pending?.request.complete && !pending.response.writableFinished) {
-      if (!pending.response.headersSent) pending.response.setHeader("connection", "close");
-      pending.response.once("close", () => socket.destroy());
+    if (pending?.req.complete && !pending.writableFinished) {
+      if (!pending.headersSent) pending.setHeader("connection", "close");
+      pending.once("close", () => socket.destroy());
       return;
     }
     const { code, detail } = codeOf(error);

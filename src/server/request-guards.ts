@@ -37,10 +37,23 @@ function isJsonType(header: string | undefined): boolean {
   return media === "application/json";
 }
 
+/**
+ * The last Host header found to name loopback: clients send the same one on every request,
+ * and parsing it (an IP-address check) each time costs more than a string compare.
+ */
+let lastLoopbackHost = "";
+
+function isLoopbackHost(host: string): boolean {
+  if (host === lastLoopbackHost) return true;
+  if (!isLoopbackName(hostOfHeader(host))) return false;
+  lastLoopbackHost = host;
+  return true;
+}
+
 /** Refuses a DNS-rebinding Host (421) and a foreign Origin (403), HTTP and upgrades alike. */
 function checkLocal(request: FastifyRequest, options: GuardOptions): void {
   const host = request.headers.host ?? "";
-  if (options.loopbackBind && host !== "" && !isLoopbackName(hostOfHeader(host)))
+  if (options.loopbackBind && host !== "" && !isLoopbackHost(host))
     throw new SwitchyardError(
       "misdirected_request",
       `this router serves loopback names only without auth, not ${JSON.stringify(hostOfHeader(host))}; use 127.0.0.1 or localhost, or start it with auth`,

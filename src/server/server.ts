@@ -169,14 +169,22 @@ function installErrors(app: FastifyInstance, sendProblem: SendProblem): void {
   });
 }
 
-function installHooks(app: FastifyInstance, http: HttpMetrics, closing: () => boolean): void {
-  app.addHook("onRequest", (_request, reply, done) => {
+/** One hook of each kind for the server's own per-request work: each hook run costs. */
+function installHooks(
+  app: FastifyInstance,
+  http: HttpMetrics,
+  clientErrors: ClientErrors,
+  closing: () => boolean,
+): void {
+  app.addHook("onRequest", (request, reply, done) => {
+    clientErrors.started(request.raw, reply.raw);
     http.requestsSeen++;
     if (!closing()) return done();
     reply.header("connection", "close");
     done(new SwitchyardError("shutting_down", "the router is shutting down"));
   });
   app.addHook("onResponse", (request, reply, done) => {
+    clientErrors.ended(request.raw);
     http.observe(
       request.method,
       request.routeOptions.url ?? "unmatched",
@@ -293,9 +301,8 @@ export async function createServer(options: ServerOptions): Promise<HttpServer> 
   const http = metrics.http;
   installParsers(app, maxBodyBytes, options.bodyIdleTimeoutMs ?? LIMITS.bodyIdleTimeoutMs);
   installErrors(app, sendProblem);
-  clientErrors.track(app);
   ignoreUnknownExpectations(app);
-  installHooks(app, http, () => shutdown.signal.aborted);
+  installHooks(app, http, clientErrors, () => shutdown.signal.aborted);
   await app.register(websocket, {
     options: { maxPayload: maxBodyBytes },
     preClose: (done) => done(), // streams are closed with 1001 by close() below
