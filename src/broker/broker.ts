@@ -423,7 +423,9 @@ export class Broker {
         `${events.length} events in one request; at most ${this.#maxBatch}`,
         { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
       );
-    const config = await this.#topics.requirePublishable(topic, mayCreateTopic(topic));
+    const config =
+      this.#topics.publishableCached(topic) ??
+      (await this.#topics.requirePublishable(topic, mayCreateTopic(topic)));
     const now = this.#clock.now();
     const times = deliverTimes(events, batch, now);
     // A scheduled event has no version until it is appended: no condition can hold for it.

@@ -24,10 +24,18 @@ export class TopicCache {
     this.#ttlMs = ttlMs;
   }
 
-  async get(name: string): Promise<TopicConfig | null> {
+  /** The cached config while it is fresh, without a turn of the event loop; else undefined. */
+  fresh(name: string): TopicConfig | undefined {
     const entry = this.#entries.get(name);
+    return entry !== undefined && this.#clock.now() - entry.at < this.#ttlMs
+      ? entry.config
+      : undefined;
+  }
+
+  async get(name: string): Promise<TopicConfig | null> {
+    const cached = this.fresh(name);
+    if (cached !== undefined) return cached;
     const now = this.#clock.now();
-    if (entry !== undefined && now - entry.at < this.#ttlMs) return entry.config;
     const config = await this.#log.getTopic(name);
     if (config === null) this.#entries.delete(name);
     else this.#entries.set(name, { config, at: now });

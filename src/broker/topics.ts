@@ -92,6 +92,18 @@ export class Topics {
   }
 
   /**
+   * `requirePublishable`'s answer when the topic's config is cached, without the promises
+   * of the lookup (the publish hot path); undefined when it is not cached.
+   */
+  publishableCached(name: string): TopicConfig | undefined {
+    assertTopicName(name, "path:topic");
+    if (isRouterTopicName(name)) throw publishForbidden(name);
+    const config = this.cache.fresh(name);
+    if (config !== undefined && isRouterOwned(config)) throw publishForbidden(name);
+    return config;
+  }
+
+  /**
    * A router-owned topic (a dead-letter topic, `switchyard.audit`): created with defaults
    * (`retention` when given) unless it exists, marked if it exists unmarked (callers check
    * first that it may be).
