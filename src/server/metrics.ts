@@ -1,9 +1,10 @@
 /**
- * The router's Prometheus registry: the only module that knows prom-client. The broker
- * counts through the `MetricsFactory` port this implements; engine numbers (topic sizes,
- * subscription lag, dead-letter depth) are read once per scrape and set into gauges.
+ * The router's Prometheus registry: with histogram.ts, the only module that knows
+ * prom-client. The broker counts through the `MetricsFactory` port this implements; engine
+ * numbers (topic sizes, subscription lag, dead-letter depth) are read once per scrape and
+ * set into gauges.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { Broker, SubscriptionGauges } from "../broker/broker.js";
 import type {
   CounterChild,
@@ -11,6 +12,7 @@ import type {
   HistogramChild,
   MetricsFactory,
 } from "../broker/metrics.js";
+import { FastHistogram } from "./histogram.js";
 import { HttpMetrics } from "./http-metrics.js";
 
 /** Latency buckets (seconds): from half a millisecond (a local group commit) to 10 s. */
@@ -71,12 +73,12 @@ export class RouterMetrics implements MetricsFactory {
 
   constructor() {
     const registers = [this.registry];
-    const requests = new Histogram({
+    const requests = new FastHistogram({
       name: "switchyard_http_request_duration_seconds",
       help: "HTTP request durations by method, route and status.",
       labelNames: ["method", "route", "status"],
       buckets: HTTP_BUCKETS,
-      registers,
+      registry: this.registry,
     });
     this.http = new HttpMetrics((method, route, status) => requests.labels(method, route, status));
     const http = this.http;
@@ -88,12 +90,12 @@ export class RouterMetrics implements MetricsFactory {
         this.set(http.pullsWaiting);
       },
     });
-    const publish = new Histogram({
+    const publish = new FastHistogram({
       name: "switchyard_publish_latency_seconds",
       help: "Seconds from a publish request's arrival to its events being durable, by topic.",
       labelNames: ["topic"],
       buckets: LATENCY_BUCKETS,
-      registers,
+      registry: this.registry,
     });
     this.publishLatency = cached((topic) => publish.labels(topic));
     const auth = new Counter({
@@ -112,10 +114,10 @@ export class RouterMetrics implements MetricsFactory {
   }
 
   histogram(spec: FamilySpec): (...values: string[]) => HistogramChild {
-    const h = new Histogram({
+    const h = new FastHistogram({
       ...this.#named(spec),
       buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
+      registry: this.registry,
     });
     return (...values) => h.labels(...values);
   }
