@@ -64,8 +64,13 @@ function eventRequest(target: AttemptTarget, events: readonly Parsed[]): EventRe
 }
 
 function messageId(target: AttemptTarget, events: readonly Parsed[]): string {
-  const ids = events.map((e) => webhookId(target.subscription, e.event.source, e.event.id));
-  return target.push.batch == null && ids[0] !== undefined ? ids[0] : batchWebhookId(ids);
+  const first = events[0];
+  if (target.push.batch == null && first !== undefined)
+    return webhookId(target.subscription, first.event.source, first.event.id);
+  return batchWebhookId(
+    target.subscription,
+    events.map((e) => e.event),
+  );
 }
 
 /** The user's headers allowed through, lower-cased, after our user-agent: once per config. */

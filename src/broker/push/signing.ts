@@ -95,9 +95,15 @@ export function webhookId(subscription: string, source: string, eventId: string)
   return `msg_${digest.slice(0, 32)}`;
 }
 
-/** The `webhook-id` of a batch: derived from its events' ids, in order. */
-export function batchWebhookId(ids: readonly string[]): string {
-  const hash = createHash("sha256");
-  for (const id of ids) hash.update(id).update("\0");
+/**
+ * The `webhook-id` of a batch: derived from the subscription and its events' `source` and
+ * `id`, in order. One hash over the batch, not one per event and another over those.
+ */
+export function batchWebhookId(
+  subscription: string,
+  events: readonly { readonly source: string; readonly id: string }[],
+): string {
+  const hash = createHash("sha256").update(subscription);
+  for (const { source, id } of events) hash.update("\0").update(source).update("\0").update(id);
   return `msg_${hash.digest("base64url").slice(0, 32)}`;
 }
