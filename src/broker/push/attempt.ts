@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { PushConfig } from "../../core/config.js";
 import { SwitchyardError } from "../../core/errors.js";
 import type { CloudEvent } from "../../core/event.js";
@@ -23,7 +24,7 @@ export interface AttemptTarget {
   readonly subscription: string;
   readonly push: PushConfig;
   /** The push secrets, decoded once per config. */
-  readonly keys: readonly Buffer[];
+  readonly keys: readonly KeyObject[];
 }
 
 export interface AttemptContext {
@@ -63,8 +64,28 @@ function eventRequest(target: AttemptTarget, events: readonly Parsed[]): EventRe
 }
 
 function messageId(target: AttemptTarget, events: readonly Parsed[]): string {
-  const ids = events.map((e) => webhookId(target.subscription, e.event.source, e.event.id));
-  return target.push.batch == null && ids[0] !== undefined ? ids[0] : batchWebhookId(ids);
+  const first = events[0];
+  if (target.push.batch == null && first !== undefined)
+    return webhookId(target.subscription, first.event.source, first.event.id);
+  return batchWebhookId(
+    target.subscription,
+    events.map((e) => e.event),
+  );
+}
+
+/** The user's headers allowed through, lower-cased, after our user-agent: once per config. */
+const baseHeaders = new WeakMap<PushConfig, Readonly<Record<string, string>>>();
+
+function userHeaders(push: PushConfig): Readonly<Record<string, string>> {
+  let headers = baseHeaders.get(push);
+  if (headers === undefined) {
+    const built: Record<string, string> = { "user-agent": USER_AGENT };
+    for (const [name, value] of Object.entries(push.headers))
+      if (reservedHeaderError(name) === null) built[name.toLowerCase()] = value;
+    headers = built;
+    baseHeaders.set(push, headers);
+  }
+  return headers;
 }
 
 /** User headers before ours, so none of ours (content type, signature, ce-*) can be overridden. */
@@ -75,13 +96,9 @@ function headersFor(
   timestampSec: number,
   trace: AttemptTrace | undefined,
 ): Record<string, string> {
-  const headers: Record<string, string> = { "user-agent": USER_AGENT };
-  for (const [name, value] of Object.entries(target.push.headers))
-    if (reservedHeaderError(name) === null) headers[name.toLowerCase()] = value;
-  Object.assign(headers, request.headers);
+  const headers: Record<string, string> = { ...userHeaders(target.push), ...request.headers };
   if (trace !== undefined) Object.assign(headers, trace.headers);
-  Object.assign(headers, webhookHeaders(target.keys, id, timestampSec, request.body));
-  return headers;
+  return Object.assign(headers, webhookHeaders(target.keys, id, timestampSec, request.body));
 }
 
 function refused(error: unknown): PushOutcome {

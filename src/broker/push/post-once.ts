@@ -11,11 +11,12 @@ export interface PostOptions {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Uint8Array;
+  /** The whole request, from dispatch to the end of the body; then it rejects with `RequestTimeout`. */
   readonly timeoutMs: number;
   readonly keepBytes: number;
   readonly drainBytes: number;
   /** Aborts the request; the promise then rejects with the abort reason. */
-  readonly signal: AbortSignal;
+  readonly signal?: AbortSignal;
 }
 
 export interface PostAnswer {
@@ -24,35 +25,51 @@ export interface PostAnswer {
   readonly body: string;
 }
 
+/** The request ran past its `timeoutMs`. */
+export class RequestTimeout extends Error {
+  constructor() {
+    super("request timeout");
+    this.name = "RequestTimeout";
+  }
+}
+
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Dispatcher.DispatchController;
 
+/**
+ * The timer and the caller's signal act on undici's controller directly: no AbortController
+ * of its own per request, one listener on the caller's signal at most.
+ */
 export function postOnce(dispatcher: Dispatcher, options: PostOptions): Promise<PostAnswer> {
   return new Promise((resolve, reject) => {
+    const { signal } = options;
     let settled = false;
     let status = 0;
     let retryAfter: string | null = null;
     const kept: Buffer[] = [];
     let keptBytes = 0;
     let seen = 0;
+    let controller: Controller | null = null;
     const finish = (error: Error | null): void => {
       if (settled) return;
       settled = true;
-      options.signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       if (error !== null) reject(error);
       else resolve({ status, retryAfter, body: Buffer.concat(kept).toString("utf8") });
     };
-    let controller: Controller | null = null;
-    const onAbort = (): void => {
-      const reason =
-        options.signal.reason instanceof Error ? options.signal.reason : new Error("aborted");
+    const cut = (reason: Error): void => {
       controller?.abort(reason);
       finish(reason);
     };
+    const onAbort = (): void =>
+      cut(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+    const timer = setTimeout(() => cut(new RequestTimeout()), options.timeoutMs);
     const handler: Handler = {
       onRequestStart(c) {
         controller = c;
-        if (options.signal.aborted) onAbort();
+        if (settled) c.abort(new Error("aborted"));
+        else if (signal?.aborted) onAbort();
       },
       onResponseStart(_c, statusCode, headers) {
         status = statusCode;
@@ -78,7 +95,7 @@ export function postOnce(dispatcher: Dispatcher, options: PostOptions): Promise<
         finish(error);
       },
     };
-    options.signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
     dispatcher.dispatch(
       {
         method: "POST",

@@ -2,7 +2,7 @@ import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 import type { VettedEndpoint } from "./endpoint-guard.js";
-import { postOnce } from "./post-once.js";
+import { postOnce, RequestTimeout } from "./post-once.js";
 
 /**
  * The only file that speaks undici. One keep-alive pool per (origin, vetted address): the
@@ -134,10 +134,6 @@ export function createPushSender(options: SenderOptions = {}): PushSender {
 
   async function send(request: PushRequest): Promise<PushOutcome> {
     const started = performance.now();
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), request.timeoutMs);
-    const stop = () => abort.abort();
-    request.signal?.addEventListener("abort", stop, { once: true });
     try {
       if (closed) throw new Error("sender closed");
       const { url } = request.endpoint;
@@ -148,15 +144,12 @@ export function createPushSender(options: SenderOptions = {}): PushSender {
         timeoutMs: request.timeoutMs,
         keepBytes: settings.maxResponseBytes,
         drainBytes: settings.maxDrainBytes,
-        signal: abort.signal,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
       });
       return { kind: "response", ...answer, latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
       const stopped = request.signal?.aborted === true;
-      return errorOutcome(error, started, abort.signal.aborted, stopped);
-    } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener("abort", stop);
+      return errorOutcome(error, started, error instanceof RequestTimeout, stopped);
     }
   }
 

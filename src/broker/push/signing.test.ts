@@ -84,8 +84,14 @@ describe("webhook ids", () => {
     expect(a).toMatch(/^msg_[A-Za-z0-9_-]{32}$/);
   });
 
-  it("of a batch depend on its events in order", () => {
-    expect(batchWebhookId(["a", "b"])).toBe(batchWebhookId(["a", "b"]));
-    expect(batchWebhookId(["a", "b"])).not.toBe(batchWebhookId(["b", "a"]));
+  it("of a batch depend on the subscription and its events in order", () => {
+    const a = { source: "/shop", id: "a" };
+    const b = { source: "/shop", id: "b" };
+    const id = batchWebhookId("sub-a", [a, b]);
+    expect(batchWebhookId("sub-a", [a, b])).toBe(id);
+    expect(batchWebhookId("sub-a", [b, a])).not.toBe(id);
+    expect(batchWebhookId("sub-b", [a, b])).not.toBe(id);
+    expect(batchWebhookId("sub-a", [{ source: "/sho", id: "pa" }, b])).not.toBe(id);
+    expect(id).toMatch(/^msg_[A-Za-z0-9_-]{32}$/);
   });
 });
