@@ -16,6 +16,8 @@
  *
  *   npm run bench:scale -- [--events 100000000] [--measure 100000] [--dedupe-window-ms 10000]
  *                          [--subscriptions 1000] [--data-root DIR] [--out DIR]
+ *                          [--only fanout] [--fanout-runs 3] [--fanout-subscriptions 1,100]
+ *                          [--profile]
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -51,8 +53,6 @@ function medianCost(costs: readonly Cost[]): Cost {
   if (middle === undefined) throw new Error("no measurement");
   return middle;
 }
-const FANOUT_RUNS = 3;
-
 const values = benchArgs("bench/scale/main.ts", {
   events: { type: "string", default: "100000000" },
   measure: { type: "string", default: "100000" },
@@ -60,6 +60,13 @@ const values = benchArgs("bench/scale/main.ts", {
   subscriptions: { type: "string", default: "1000" },
   "data-root": { type: "string", default: tmpdir() },
   out: { type: "string", default: join(HERE, "../results") },
+  /** `fanout`: only part 2 (minutes instead of the whole run). */
+  only: { type: "string", default: "" },
+  "fanout-runs": { type: "string", default: "3" },
+  /** The subscription counts fan-out alternates between (e.g. `100` alone, to profile it). */
+  "fanout-subscriptions": { type: "string", default: "1,100" },
+  /** A CPU profile of each fan-out router into `<out>/profiles/`. */
+  profile: { type: "boolean", default: false },
 });
 const positive = (name: string, value: string | undefined, min = 1): number => {
   const n = Number(value);
@@ -71,6 +78,17 @@ const CAP = positive("events", values.events, 0);
 const MEASURE = positive("measure", values.measure, 1_000);
 const WINDOW_MS = positive("dedupe-window-ms", values["dedupe-window-ms"], 1);
 const SUBSCRIPTIONS = positive("subscriptions", values.subscriptions);
+const FANOUT_RUNS = positive("fanout-runs", values["fanout-runs"]);
+const FANOUT_CONFIGS = values["fanout-subscriptions"].split(",").map((count) => {
+  const n = positive("fanout-subscriptions", count);
+  if (FANOUT_DELIVERIES % n !== 0)
+    invalidOption("bench/scale/main.ts", `--fanout-subscriptions: ${n} does not divide 100,000`);
+  return n;
+});
+if (values.only !== "" && values.only !== "fanout")
+  invalidOption("bench/scale/main.ts", "--only takes fanout");
+const ONLY_FANOUT = values.only === "fanout";
+const PROFILE_DIR = values.profile ? join(values.out, "profiles") : undefined;
 
 const log = (message: string): void =>
   void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -107,12 +125,16 @@ function dirMiB(dir: string): number {
   return bytes / 2 ** 20;
 }
 
-async function startRouter(dataDir: string): Promise<{ router: RouterProcess; seconds: number }> {
+async function startRouter(
+  dataDir: string,
+  nodeArgs: readonly string[] = [],
+): Promise<{ router: RouterProcess; seconds: number }> {
   const started = performance.now();
   const router = await startRouterProcess({
     dataDir,
     fsync: "always",
     readyTimeoutMs: READY_TIMEOUT_MS,
+    nodeArgs,
   });
   return { router, seconds: (performance.now() - started) / 1000 };
 }
@@ -221,17 +243,18 @@ async function quietRss(client: SwitchyardClient, router: RouterProcess) {
 /** Router CPU per delivery: 100 subscriptions of one topic against one (same deliveries). */
 async function fanout(sdk: Sdk, dataRoot: string) {
   const dataDir = await mkdtemp(join(dataRoot, "switchyard-scale-fanout-"));
-  const { router } = await startRouter(dataDir);
+  const profile = PROFILE_DIR === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR];
+  const { router } = await startRouter(dataDir, profile);
   const client = sdk.createClient({
     url: router.url,
     source: EVENT_SOURCE,
     batch: { maxEvents: 1_000, maxBytes: 4 * 1024 * 1024, lingerMs: 2 },
   });
   const pid = router.pid ?? 0;
-  const result: Record<"1" | "100", number[]> = { "1": [], "100": [] };
+  const result: Record<string, number[]> = Object.fromEntries(FANOUT_CONFIGS.map((n) => [n, []]));
   try {
     for (let run = 0; run < FANOUT_RUNS; run++)
-      for (const subs of [1, 100] as const) {
+      for (const subs of FANOUT_CONFIGS) {
         const topic = `fan-${subs}-${run}`;
         const perSubscription = FANOUT_DELIVERIES / subs;
         await client.admin.topics.put(topic, {});
@@ -251,7 +274,7 @@ async function fanout(sdk: Sdk, dataRoot: string) {
           client.publish(topic, events.slice(b * 1_000, (b + 1) * 1_000)).then(() => {}),
         );
         const cost = await leaseCost(client, pid, names, perSubscription, subs === 1 ? 1_000 : 50);
-        result[subs].push(cost.cpuUs);
+        result[subs]?.push(cost.cpuUs);
         log(`  ${subs} subscription(s), run ${run + 1}: ${cost.cpuUs.toFixed(1)} µs/delivery`);
       }
   } finally {
@@ -259,8 +282,8 @@ async function fanout(sdk: Sdk, dataRoot: string) {
     await router.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
-  const one = median(result["1"]);
-  const hundred = median(result["100"]);
+  const one = median(result["1"] ?? [Number.NaN]);
+  const hundred = median(result["100"] ?? [Number.NaN]);
   return {
     deliveries: FANOUT_DELIVERIES,
     runs: result,
@@ -285,6 +308,7 @@ async function main(): Promise<void> {
   const sdk = await loadSdk();
   const machine = machineInfo();
   const startedAt = new Date().toISOString();
+  if (ONLY_FANOUT) return fanoutOnly(sdk, machine, startedAt);
   const dataDir = await mkdtemp(join(resolve(values["data-root"]), "switchyard-scale-"));
   try {
     log(
@@ -327,6 +351,30 @@ async function main(): Promise<void> {
   }
 }
 
+async function fanoutOnly(sdk: Sdk, machine: ReturnType<typeof machineInfo>, startedAt: string) {
+  log(`fan-out: ${FANOUT_CONFIGS.join(" against ")} subscriptions`);
+  const fan = await fanout(sdk, resolve(values["data-root"]));
+  const m = machine;
+  console.log(
+    [
+      `machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, commit ${m.commit}, load average ${m.loadAverage}`,
+      formatFanout(fan),
+    ].join("\n"),
+  );
+  mkdirSync(values.out, { recursive: true });
+  const path = join(values.out, `scale-fanout-${startedAt.replaceAll(":", "-")}.json`);
+  const report = { startedAt, finishedAt: new Date().toISOString(), machine, fanout: fan };
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nresults: ${path}`);
+}
+
+function formatFanout(fan: Awaited<ReturnType<typeof fanout>>): string {
+  const runs = Object.entries(fan.runs)
+    .map(([subs, us]) => `${subs}: ${us.map((u) => u.toFixed(1)).join(" / ")}`)
+    .join("; ");
+  return `fan-out, router CPU per delivery (${fan.deliveries.toLocaleString("en-US")} deliveries, median of ${FANOUT_RUNS}): 1 subscription ${fan.oneUs.toFixed(1)} µs, 100 subscriptions ${fan.hundredUs.toFixed(1)} µs = ${fan.ratio.toFixed(2)}× (target ≤ 1.2×; runs ${runs})`;
+}
+
 function formatScale(report: {
   machine: ReturnType<typeof machineInfo>;
   steps: readonly Step[];
@@ -351,7 +399,7 @@ function formatScale(report: {
     ),
     "",
     `preload through the engine: ${report.preloads.map((p) => `to ${p.to.toLocaleString("en-US")} in ${p.seconds.toFixed(0)} s`).join(", ")}`,
-    `fan-out, router CPU per delivery (${report.fanout.deliveries.toLocaleString("en-US")} deliveries, median of ${FANOUT_RUNS}): 1 subscription ${report.fanout.oneUs.toFixed(1)} µs, 100 subscriptions ${report.fanout.hundredUs.toFixed(1)} µs = ${report.fanout.ratio.toFixed(2)}× (target ≤ 1.2×)`,
+    formatFanout(report.fanout),
     `RSS on the biggest store with ${report.rss.subscriptions} subscriptions (start earliest, no consumers): ${report.rss.busyMiB.toFixed(0)} MiB just created, ${report.rss.quietMiB.toFixed(0)} MiB after a quiet ${report.rss.quietMs} ms (dedupe window ${WINDOW_MS} ms), ${report.rss.quietAfterRestartMiB.toFixed(0)} MiB ${report.rss.quietMs} ms after a restart, which was ready in ${report.rss.quietRestartSeconds.toFixed(2)} s (nothing left in the dedupe window to rebuild)`,
     `dedupe window, 5 min at 100k events/s (${report.dedupe.ids?.toLocaleString("en-US")} ids, kept ${report.dedupe.kept?.toLocaleString("en-US")}: the cap): +${((report.dedupe.rssAfterMiB ?? 0) - (report.dedupe.rssBeforeMiB ?? 0)).toFixed(0)} MiB RSS, ${report.dedupe.bytesPerId?.toFixed(0)} bytes per id (DedupeIndex alone, own process)`,
   ];

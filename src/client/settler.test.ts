@@ -40,6 +40,18 @@ function harness(open = true) {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("StreamSettler", () => {
+  it("runs afterFlush callbacks right after the turn's frames are sent, only when some are queued", async () => {
+    const { frames, settler } = harness();
+    expect(settler.afterFlush(() => {})).toBe(false);
+    void settler.settle("a", { type: "ack" });
+    const seen: number[] = [];
+    expect(settler.afterFlush(() => seen.push(frames.length))).toBe(true);
+    expect(seen).toEqual([]);
+    await tick();
+    expect(seen).toEqual([1]);
+    expect(settler.afterFlush(() => {})).toBe(false);
+  });
+
   it("sends everything settled in one turn as one frame per kind, and answers by frame id", async () => {
     const { frames, settler } = harness();
     const a = settler.settle("a", { type: "ack" });

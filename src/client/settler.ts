@@ -36,6 +36,7 @@ export class StreamSettler implements Settler {
   #nextFrameId = 1;
   #unanswered = 0;
   #idle: (() => void)[] = [];
+  #afterFlush: (() => void)[] = [];
 
   constructor(sink: FrameSink, admin: Admin, subscription: string, timeoutMs: number) {
     this.#sink = sink;
@@ -52,6 +53,16 @@ export class StreamSettler implements Settler {
       this.#scheduled = true;
       setImmediate(() => this.#flush());
     });
+  }
+
+  /**
+   * Runs `then` right after the settle frames of this turn are sent, when some are queued
+   * (answers true); answers false when none are, and nothing is scheduled.
+   */
+  afterFlush(then: () => void): boolean {
+    if (!this.#scheduled) return false;
+    this.#afterFlush.push(then);
+    return true;
   }
 
   /** A `results` frame arrived: answers the settles of the frame it names. */
@@ -110,6 +121,9 @@ export class StreamSettler implements Settler {
       if (this.#sink.send(frame)) this.#awaitSocket(id, group);
       else this.#overHttp(group);
     }
+    const after = this.#afterFlush;
+    this.#afterFlush = [];
+    for (const then of after) then();
   }
 
   #awaitSocket(id: number, group: Pending[]): void {

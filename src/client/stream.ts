@@ -68,6 +68,9 @@ export class ReconnectingStream {
   readonly #listener: StreamListener;
   readonly #options: StreamOptions;
   #socket: WebSocket | undefined;
+  /** The connection under the open socket (set on upgrade): corked to coalesce frames. */
+  #transport: { cork(): void; uncork(): void } | undefined;
+  #corked = false;
   #retry = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -90,8 +93,25 @@ export class ReconnectingStream {
   /** Sends a frame when the socket is open; answers false (nothing sent) otherwise. */
   send(frame: ClientFrame): boolean {
     if (!this.#socket || !this.open) return false;
+    this.#coalesce();
     this.#socket.send(JSON.stringify(frame));
     return true;
+  }
+
+  /**
+   * Frames sent in one turn (a settle frame and the credit after it) leave in one write, so
+   * the router reads them at once: with many subscriptions of small concurrency a read per
+   * frame was a good part of its cost. Uncorked once this turn's continuations have run.
+   */
+  #coalesce(): void {
+    const transport = this.#transport;
+    if (transport === undefined || this.#corked) return;
+    this.#corked = true;
+    transport.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      transport.uncork();
+    });
   }
 
   /** Stops reconnecting and closes the socket; resolves once it is closed. */
@@ -111,6 +131,10 @@ export class ReconnectingStream {
       ...(this.#options.ca === undefined ? {} : { ca: [this.#options.ca].flat() }),
     });
     this.#socket = socket;
+    this.#transport = undefined;
+    socket.once("upgrade", (response) => {
+      if (this.#socket === socket) this.#transport = response.socket;
+    });
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
     let failure: SwitchyardClientError | undefined;
     let alive = true;

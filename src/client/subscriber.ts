@@ -266,11 +266,13 @@ export class StreamSubscriber<T> implements Subscriber {
   #scheduleTopUp(): void {
     if (this.#topUpScheduled) return;
     this.#topUpScheduled = true;
-    // After the settles queued in this turn, so the router sees the ack before the credit.
-    setImmediate(() => {
+    const topUp = (): void => {
       this.#topUpScheduled = false;
       this.#topUp();
-    });
+    };
+    // After the settles queued in this turn, so the router sees the ack before the credit; in
+    // the same turn as their frames when there are some, so both leave in one write (stream.ts).
+    if (!this.#settler.afterFlush(topUp)) setImmediate(topUp);
   }
 
   #topUp(): void {

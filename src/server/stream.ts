@@ -152,7 +152,7 @@ export function streamRoute({ app, broker, shutdown }: RouteContext, hub: Stream
       const session =
         uiSession === null ? null : { ref: uiSession.ref, session: uiSession.session };
       hub.open(
-        new StreamSession(socket, broker, request.params.name, shutdown),
+        new StreamSession(socket, broker, request.params.name, shutdown, request.raw.socket),
         principal === null ? undefined : { keyId: principal.record.id, session },
       );
     },

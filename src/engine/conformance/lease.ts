@@ -13,7 +13,7 @@ import {
   readAll,
   SHORT_LEASE_MS,
 } from "./probes.js";
-import { setup, useEngine } from "./scope.js";
+import { createSubscription, createTopic, setup, useEngine } from "./scope.js";
 
 /** A long poll must answer well before this when something arrives. */
 const LONG_WAIT_MS = 20_000;
@@ -108,6 +108,21 @@ export function leaseTests(harness: EngineHarness): void {
       const waiting = engine().cursors.lease(sub, { max: 10, waitMs: LONG_WAIT_MS });
       await elapse(50);
       await engine().log.append(topic, newEvents(1));
+      expect(offsetsOf(await waiting)).toEqual([1]);
+      expect(Date.now() - started).toBeLessThan(LONG_WAIT_MS / 2);
+    });
+
+    it("wakes a waiting lease on its topic after the subscription was re-created on another", async () => {
+      const { sub, config } = await setup(engine());
+      // Leased once on its first topic, so an engine that remembers the topic has done so.
+      expect(await leaseNow(engine(), sub)).toEqual([]);
+      expect(await engine().cursors.deleteSubscription(sub)).toBe(true);
+      const other = await createTopic(engine());
+      await createSubscription(engine(), other, { ...config, topic: other });
+      const started = Date.now();
+      const waiting = engine().cursors.lease(sub, { max: 10, waitMs: LONG_WAIT_MS });
+      await elapse(50);
+      await engine().log.append(other, newEvents(1));
       expect(offsetsOf(await waiting)).toEqual([1]);
       expect(Date.now() - started).toBeLessThan(LONG_WAIT_MS / 2);
     });

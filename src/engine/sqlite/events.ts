@@ -72,6 +72,10 @@ export function readEvent(
   return row === undefined ? null : toRecord(topic, row);
 }
 
+const RANGE = `SELECT event_key - ${topicKeySql("?1")} AS offset, appended_at, partition_key, body, subject_version
+   FROM events WHERE event_key BETWEEN ${KEY} AND ${UPTO}
+   ORDER BY event_key LIMIT ?4`;
+
 /** Up to `limit` records with offsets in [from, to], in offset order. */
 export function readRange(
   db: Db,
@@ -82,17 +86,7 @@ export function readRange(
   limit: number,
 ): LogRecord[] {
   if (limit <= 0 || to < from) return [];
-  return db
-    .all<EventRow>(
-      `SELECT event_key - ${topicKeySql("?1")} AS offset, appended_at, partition_key, body, subject_version
-         FROM events WHERE event_key BETWEEN ${KEY} AND ${UPTO}
-         ORDER BY event_key LIMIT ?4`,
-      topicId,
-      from,
-      to,
-      limit,
-    )
-    .map((row) => toRecord(topic, row));
+  return db.all<EventRow>(RANGE, topicId, from, to, limit).map((row) => toRecord(topic, row));
 }
 
 function appendedAtOf(db: Db, topicId: number, offset: number): number | undefined {
