@@ -60,6 +60,8 @@ export class SubscriptionOwner {
   readonly name: string;
   readonly #s: OwnerState;
   #longPoll: Promise<number> | null = null;
+  /** Until when the standing long pull counts as live: its start or last message + a slice. */
+  #longPollLiveUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   /** The redrive consumer may have messages: pull it before the topic's. */
   #redriveDue = true;
@@ -130,6 +132,11 @@ export class SubscriptionOwner {
       if ((await this.#pull("redrive", want)) < want) this.#redriveDue = false;
       got.push(...take(room - got.length));
     }
+    // JetStream hands a waiting pull every message as it is stored (and ends it at `batch`),
+    // so a no_wait pull beside a live one only comes back empty: a round trip, a
+    // subscription and an unsubscribe per lease. A long pull that has been silent a while may
+    // have been lost (a server restart, a consumer leader change): then pull as before.
+    if (this.#longPoll !== null && Date.now() < this.#longPollLiveUntil) return got;
     while (got.length < room && s.table.heldCount < HELD_CAP && !s.stopped) {
       const want = room - got.length;
       const received = await this.#pull("topic", want);
@@ -139,7 +146,12 @@ export class SubscriptionOwner {
     return got;
   }
 
-  #pull(source: Source, batch: number, expiresMs?: number): Promise<number> {
+  #pull(
+    source: Source,
+    batch: number,
+    expiresMs?: number,
+    onReceived?: () => void,
+  ): Promise<number> {
     const { ctx, puller } = this.#s.deps;
     const rec = this.#s.rec;
     const stream =
@@ -150,6 +162,7 @@ export class SubscriptionOwner {
         : ctx.names.redriveConsumer(this.name, rec.epoch);
     const options = expiresMs === undefined ? { batch } : { batch, expiresMs };
     return puller.pull(stream, consumer, options, (msg) => {
+      onReceived?.();
       const reply = msg.reply ?? "";
       const info = parseAckSubject(reply);
       // A pull on a consumer a seek replaced: its messages belong to no current delivery.
@@ -285,8 +298,12 @@ export class SubscriptionOwner {
         const expires = Math.min(LONG_POLL_MAX_MS, left + LONG_POLL_MARGIN_MS);
         const room = s.config.maxInFlight - s.inFlight(Date.now());
         const batch = Math.max(1, Math.min(LONG_POLL_BATCH, room));
-        const poll = this.#pull("topic", batch, expires);
+        const alive = () => {
+          if (this.#longPoll === poll) this.#longPollLiveUntil = Date.now() + WAIT_SLICE_MS;
+        };
+        const poll = this.#pull("topic", batch, expires, alive);
         this.#longPoll = poll;
+        alive();
         void poll.finally(() => {
           if (this.#longPoll === poll) this.#longPoll = null;
         });
@@ -323,6 +340,8 @@ export class SubscriptionOwner {
       }
       await deleteConsumers(ctx, current.value).catch(() => undefined);
       s.rec = next;
+      // The standing pull reads the replaced consumer: what it brings is dropped (#pull).
+      this.#longPoll = null;
       s.table = new DeliveryTable(next.config.ordering === "key");
       s.zone = TakeoverZone.empty();
       s.waker.notify();
