@@ -292,26 +292,47 @@ export class SubscriptionOwner {
     const abort = () => s.waker.notify();
     signal?.addEventListener("abort", abort);
     try {
-      if (this.#longPoll === null && s.table.heldCount < HELD_CAP) {
-        // A standing pull for up to `batch` messages: the first wakes this lease, the rest
-        // are held for the next lease calls, which then need no round trip to JetStream.
-        const expires = Math.min(LONG_POLL_MAX_MS, left + LONG_POLL_MARGIN_MS);
-        const room = s.config.maxInFlight - s.inFlight(Date.now());
-        const batch = Math.max(1, Math.min(LONG_POLL_BATCH, room));
-        const alive = () => {
-          if (this.#longPoll === poll) this.#longPollLiveUntil = Date.now() + WAIT_SLICE_MS;
-        };
-        const poll = this.#pull("topic", batch, expires, alive);
-        this.#longPoll = poll;
-        alive();
-        void poll.finally(() => {
-          if (this.#longPoll === poll) this.#longPoll = null;
-        });
-      }
+      if (this.#longPoll === null && s.table.heldCount < HELD_CAP)
+        this.#startLongPoll(Math.min(LONG_POLL_MAX_MS, left + LONG_POLL_MARGIN_MS));
       await s.waker.wait(ms);
     } finally {
       signal?.removeEventListener("abort", abort);
     }
+  }
+
+  /**
+   * A standing pull for up to `batch` messages: the first wakes a waiting lease, the rest
+   * are held for the next lease calls, which then need no round trip to JetStream. Three
+   * quarters through its batch it asks for the next one (ending when it would have), so a
+   * pull is always waiting at JetStream: an event stored between two pulls waited for the
+   * next lease's round trips, every `batch` events (the latency tail at a steady rate).
+   */
+  #startLongPoll(expiresMs: number): void {
+    const s = this.#s;
+    const endsAt = Date.now() + expiresMs;
+    const room = s.config.maxInFlight - s.inFlight(Date.now());
+    const batch = Math.max(1, Math.min(LONG_POLL_BATCH, room));
+    const renewAt = Math.ceil((batch * 3) / 4);
+    let received = 0;
+    const onReceived = () => {
+      if (this.#longPoll !== poll) return;
+      this.#longPollLiveUntil = Date.now() + WAIT_SLICE_MS;
+      if (++received === renewAt) this.#renewLongPoll(endsAt);
+    };
+    const poll = this.#pull("topic", batch, expiresMs, onReceived);
+    this.#longPoll = poll;
+    this.#longPollLiveUntil = Date.now() + WAIT_SLICE_MS;
+    void poll.finally(() => {
+      if (this.#longPoll === poll) this.#longPoll = null;
+    });
+  }
+
+  #renewLongPoll(endsAt: number): void {
+    const s = this.#s;
+    const left = endsAt - Date.now();
+    if (s.stopped || s.deps.ctx.closed || left < WAIT_SLICE_MS) return;
+    if (s.table.heldCount >= HELD_CAP) return;
+    this.#startLongPoll(left);
   }
 
   // Settling, seek, redrive, stats, config.
