@@ -53,6 +53,8 @@ const LONG_POLL_MARGIN_MS = 1_000;
 const LONG_POLL_MAX_MS = 30_000;
 const TAKEOVER_MARGIN_MS = 1_000;
 const LONG_POLL_BATCH = 256;
+/** Held messages beyond which a long pull is not followed by the next (see #renewLongPoll). */
+const RENEW_HELD_MAX = LONG_POLL_BATCH / 4;
 /** How often a lease looks at the redrive consumer when nothing says it has messages. */
 const REDRIVE_CHECK_MS = 1_000;
 
@@ -331,7 +333,9 @@ export class SubscriptionOwner {
     const s = this.#s;
     const left = endsAt - Date.now();
     if (s.stopped || s.deps.ctx.closed || left < WAIT_SLICE_MS) return;
-    if (s.table.heldCount >= HELD_CAP) return;
+    // Leases keeping up hold few messages; behind, they pull for themselves (no_wait), and a
+    // chain of long pulls would only pile messages up here, each kept alive at JetStream.
+    if (s.table.heldCount >= RENEW_HELD_MAX) return;
     this.#startLongPoll(left);
   }
 
