@@ -25,6 +25,7 @@ import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
 import { closedError, toSwitchyardError } from "./errors.js";
 import { JobTx, PendingDedupe } from "./job-tx.js";
+import { LeaseMemory } from "./pending-leases.js";
 import type { StoreAccess } from "./store-access.js";
 import type { TopicState } from "./topic-state.js";
 
@@ -41,6 +42,7 @@ interface Job {
 
 interface Done {
   readonly job: Job;
+  readonly tx: JobTx;
   readonly value: unknown;
   readonly effects: readonly (() => void)[];
 }
@@ -64,6 +66,8 @@ export class GroupCommit {
   readonly #clock: TimeSource;
   readonly #indexes: Map<number, DedupeIndex>;
   readonly #access: StoreAccess | undefined;
+  /** First leases held in memory, shared by every job (pending-leases.ts). */
+  readonly leases: LeaseMemory;
   /** True when commits fsync (synchronous=FULL): relaxed jobs then commit apart, unsynced. */
   readonly #relaxable: boolean;
   #synchronous: "FULL" | "NORMAL" = "FULL";
@@ -86,12 +90,14 @@ export class GroupCommit {
     indexes: Map<number, DedupeIndex>,
     access?: StoreAccess,
     fsync: "always" | "interval" = "always",
+    leases: LeaseMemory = new LeaseMemory(),
   ) {
     this.#db = db;
     this.#clock = clock;
     this.#indexes = indexes;
     this.#access = access;
     this.#relaxable = fsync === "always";
+    this.leases = leases;
   }
 
   /**
@@ -210,8 +216,10 @@ export class GroupCommit {
     } catch (error) {
       // A full disk (or an I/O error) fails the whole commit: SQLite rolls back, nothing of it
       // reached the store, and no in-memory trace (dedupe entries, wake-ups) was applied yet,
-      // so the next commit starts from the last durable state and simply tries again.
+      // so the next commit starts from the last durable state and simply tries again. The
+      // jobs that had run take back their in-memory changes, newest first.
       this.#rollback();
+      for (const { tx } of done.reverse()) tx.undo();
       const failure = toSwitchyardError(error, "committing");
       for (const job of batch) job.reject(failure);
       return;
@@ -248,13 +256,13 @@ export class GroupCommit {
     failed: Failed[],
   ): void {
     const db = this.#db;
-    const tx = new JobTx(db, now, pending, this.#indexes, topics);
+    const tx = new JobTx(db, now, pending, this.#indexes, topics, this.leases);
     db.stmt("SAVEPOINT job").run();
     try {
       const value = job.run(tx);
       tx.finish();
       db.stmt("RELEASE job").run();
-      done.push({ job, value, effects: tx.effects });
+      done.push({ job, tx, value, effects: tx.effects });
     } catch (error) {
       // Some errors (disk full, I/O) make SQLite roll the whole transaction back: then no
       // job of this commit survives, and the caller of #commit fails them all.

@@ -39,7 +39,11 @@ import { deleteSubscriptionJob, putSubscriptionJob } from "./subscriptions.js";
  * between this check and the job wait for the next lease call.
  */
 function mayLeaseUnsynced(ctx: EngineContext, sub: SubscriptionState): boolean {
-  return sub.config.ordering !== "key" && !hasDueDeliveries(ctx.db, sub.id, ctx.clock.now());
+  if (sub.config.ordering === "key") return false;
+  const now = ctx.clock.now();
+  // A held first lease that ran out is redelivered by the job: a second attempt.
+  if (ctx.writer.leases.peek(sub.id)?.hasExpired(now) === true) return false;
+  return !hasDueDeliveries(ctx.db, sub.id, now);
 }
 
 export class SqliteCursorStore implements CursorStore {
@@ -182,7 +186,7 @@ export class SqliteCursorStore implements CursorStore {
 
   stats(sub: string): Promise<SubscriptionStats> {
     return this.#read("reading subscription stats", () =>
-      subscriptionStats(this.#ctx.db, sub, this.#ctx.clock.now()),
+      subscriptionStats(this.#ctx.db, this.#ctx.writer.leases, sub, this.#ctx.clock.now()),
     );
   }
 

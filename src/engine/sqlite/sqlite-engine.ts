@@ -24,6 +24,7 @@ import { Db } from "./database.js";
 import { rebuildDedupe } from "./dedupe-rebuild.js";
 import { closedError, toSwitchyardError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
+import { closeLeasesJob, recoverLeases } from "./lease-recovery.js";
 import { Notifier, subscriptionKey, topicKey } from "./notifier.js";
 import { retentionPass } from "./retention.js";
 import { SqliteScheduleStore } from "./scheduled.js";
@@ -140,7 +141,13 @@ class SqliteEngine implements Engine {
     this.#sweeper.close();
     this.catalog.close();
     this.#ctx.notifier.close();
+    // Queued behind every job already submitted; nothing is submitted after it.
+    const leases = this.#ctx.writer.submit(1, closeLeasesJob).catch(() => {
+      // Not materialized (the store refused the write): the next open recovers them as after
+      // a crash (lease-recovery.ts).
+    });
     await this.#ctx.writer.close();
+    await leases;
     await this.#retention?.catch(() => undefined);
     await this.#checkpointer.close();
     this.#ctx.db.close();
@@ -169,6 +176,13 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
   } catch (error) {
     lock.release();
     throw error;
+  }
+  try {
+    recoverLeases(db, clock.now());
+  } catch (error) {
+    db.close();
+    lock.release();
+    throw toSwitchyardError(error, "recovering leases");
   }
   const notifier = new Notifier(clock);
   const sweeper = new Sweeper();
