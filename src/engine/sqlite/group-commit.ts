@@ -2,7 +2,8 @@
  * Group commit: every write (append, lease, settle, catalog change, retention chunk) is a job
  * queued here. Jobs queued in the same tick run in ONE transaction and share one fsync; each
  * job runs inside its own SAVEPOINT, so a job that throws (an unknown topic, say) is rolled
- * back alone and fails only its own caller. A job's promise settles only after COMMIT
+ * back alone and fails only its own caller; the in-memory state a job changes (held first
+ * leases, pending-leases.ts) is undone with it, or with the whole commit if that fails. A job's promise settles only after COMMIT
  * returned, i.e. once its work is as durable as the engine's `fsync` setting makes it.
  *
  * `node:sqlite` is synchronous: a flush holds the event loop from BEGIN to COMMIT. Nothing

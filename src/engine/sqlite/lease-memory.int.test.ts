@@ -229,7 +229,7 @@ describe("first leases held in memory", () => {
     await engine.close();
   });
 
-  it("leave nothing behind when their job is rolled back", async () => {
+  it("leave nothing behind when their job or its commit is rolled back", async () => {
     const dir = tempDir();
     const db = new Db({ path: join(dir, "switchyard.db"), fsync: "always" });
     migrate(db);
@@ -243,6 +243,15 @@ describe("first leases held in memory", () => {
     const kept = writer.submit(1, (tx) => addPending(tx, 7, 3, lease));
     await expect(failing).rejects.toThrow();
     await kept;
+    expect(writer.leases.peek(7)?.offsets()).toEqual([3]);
+    // A whole commit that fails takes back the jobs that had succeeded in it too.
+    const done = writer.submit(1, (tx) => addPending(tx, 7, 4, lease));
+    const fatal = writer.submit(1, (tx) => {
+      tx.db.exec("ROLLBACK"); // as SQLite does on a full disk
+      throw new Error("disk full");
+    });
+    await expect(done).rejects.toThrow();
+    await expect(fatal).rejects.toThrow();
     expect(writer.leases.peek(7)?.offsets()).toEqual([3]);
     await writer.close();
     db.close();

@@ -198,16 +198,17 @@ export function decodeHeld(held: Uint8Array, floor: number): number[] {
 }
 
 export function addPending(tx: JobTx, subId: number, offset: number, lease: PendingLease): void {
-  const pending = tx.leases.of(subId);
-  pending.add(offset, lease);
-  tx.onUndo(() => pending.remove(offset));
+  tx.leases.of(subId).add(offset, lease);
+  // Looked up again when undone: a later job of the commit may have replaced the subscription's
+  // entries (dropPending), and its undo has put them back by then.
+  tx.onUndo(() => tx.leases.of(subId).remove(offset));
 }
 
 /** Removes an entry (acked, or its event is gone); returns it. */
 export function takePending(tx: JobTx, subId: number, offset: number): PendingLease | undefined {
   const pending = tx.leases.peek(subId);
   const lease = pending?.remove(offset);
-  if (pending !== undefined && lease !== undefined) tx.onUndo(() => pending.add(offset, lease));
+  if (lease !== undefined) tx.onUndo(() => tx.leases.of(subId).add(offset, lease));
   return lease;
 }
 

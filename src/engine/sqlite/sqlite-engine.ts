@@ -12,6 +12,10 @@
  * not ordered by key (group-commit.ts). An OS crash can lose such a lease; its events are then
  * delivered again (at least once); the next fsync'd commit (any append or settle) makes it
  * durable with everything before it.
+ *
+ * First leases are held in memory, not as rows (pending-leases.ts): close() materializes them
+ * in its last job, and the open after a crash turns the offsets the cursor saved as held into
+ * leased rows before anything else runs (lease-recovery.ts).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
