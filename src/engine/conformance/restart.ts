@@ -8,6 +8,7 @@ import {
   elapse,
   idsOf,
   leaseNow,
+  leaseUntil,
   POSITIVE_MS,
   readAll,
   SHORT_LEASE_MS,
@@ -62,9 +63,59 @@ async function scatter(engine: Engine) {
   return { ...s, skipper };
 }
 
+/** Long enough that a reopen fits well inside it, short enough to wait out in a test. */
+const HELD_ACK_TIMEOUT_MS = 1_500;
+
+/**
+ * Leased and not settled when the engine went away: after the reopen, nothing of it comes back
+ * before the ack timeout of its lease, then it comes back as attempt 2; events acked before
+ * never come back; under key ordering the key's next event waits for it.
+ */
+async function leasedAcrossRestart(harness: EngineHarness, how: "close" | "kill") {
+  const before = await harness.open();
+  const s = await setup(before, {
+    sub: { ordering: "key", ackTimeoutMs: HELD_ACK_TIMEOUT_MS, maxAttempts: 5 },
+  });
+  const spec = (id: string, key: string) => newEvent({ id, key });
+  await before.log.append(s.topic, [
+    spec("a1", "A"),
+    spec("b1", "B"),
+    spec("c1", "C"),
+    spec("a2", "A"),
+  ]);
+  const leasedAt = Date.now();
+  const first = await leaseNow(before, s.sub, { max: 10 });
+  expect(idsOf(first).sort()).toEqual(["a1", "b1", "c1"]);
+  expect(first.map((d) => d.attempt)).toEqual([1, 1, 1]);
+  const c1 = first.find((d) => eventOf(d.record).id === "c1");
+  expect(statusesOf(await before.cursors.ack(s.sub, [c1?.ackId ?? ""]))).toEqual(["ok"]);
+  const after = await harness.reopen(before, how);
+  try {
+    const early = await leaseNow(after, s.sub, { max: 10 });
+    // Only meaningful while the first lease has not run out (a very slow reopen).
+    if (Date.now() - leasedAt < HELD_ACK_TIMEOUT_MS) expect(idsOf(early)).toEqual([]);
+    const again = [...early, ...(await leaseUntil(after, s.sub, 2 - early.length, { max: 10 }))];
+    expect(Date.now() - leasedAt).toBeGreaterThanOrEqual(HELD_ACK_TIMEOUT_MS);
+    expect(idsOf(again).sort()).toEqual(["a1", "b1"]);
+    expect(again.map((d) => d.attempt)).toEqual([2, 2]);
+    await ackAll(after, s.sub, again);
+    const next = await leaseUntil(after, s.sub, 1, { max: 10 });
+    expect(idsOf(next)).toEqual(["a2"]);
+    await ackAll(after, s.sub, next);
+    await elapse(2 * SHORT_LEASE_MS);
+    expect(await leaseNow(after, s.sub, { max: 10 })).toEqual([]);
+  } finally {
+    await after.close();
+  }
+}
+
 export function restartTests(harness: EngineHarness): void {
   describe("restart", () => {
     for (const how of ["close", "kill"] as const) {
+      it(`after ${how}: a lease not settled comes back as attempt 2, not before its ack timeout, in key order`, async () => {
+        await leasedAcrossRestart(harness, how);
+      });
+
       it(`after ${how}: nothing settled comes back, every unsettled event does, state survives`, async () => {
         const before = await harness.open();
         const s = await scatter(before);

@@ -51,7 +51,7 @@ export function deadLetter(
 ): void {
   const record = deliveryRecord(tx.db, topic, row);
   deleteDelivery(tx.db, sub.id, row.event_offset);
-  promoteKey(tx.db, sub.id, row.partition_key, tx.now);
+  promoteKey(tx, sub.id, row.partition_key);
   if (record === null) return; // retention removed the event: there is nothing to keep
   const event = JSON.parse(record.body) as Record<string, unknown>;
   event.deadletterreason = reason;

@@ -4,6 +4,10 @@
  * may be handed out: nack delay, promoted from blocked, redriven) or 'blocked' (behind an
  * earlier event of its key under key ordering). `partition_key` is stored only for
  * subscriptions ordered by key, so the key index holds nothing for the others.
+ *
+ * A first lease is not a row here until something other than its ack happens to it: it is
+ * held in memory (pending-leases.ts), and the queries below see only rows. Callers that count
+ * or look for deliveries (in flight, due, a busy key, stats) add the held leases themselves.
  */
 import type { LogRecord } from "../../core/stored-event.js";
 import type { Db } from "./database.js";

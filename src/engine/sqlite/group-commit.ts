@@ -2,7 +2,8 @@
  * Group commit: every write (append, lease, settle, catalog change, retention chunk) is a job
  * queued here. Jobs queued in the same tick run in ONE transaction and share one fsync; each
  * job runs inside its own SAVEPOINT, so a job that throws (an unknown topic, say) is rolled
- * back alone and fails only its own caller. A job's promise settles only after COMMIT
+ * back alone and fails only its own caller; the in-memory state a job changes (held first
+ * leases, pending-leases.ts) is undone with it, or with the whole commit if that fails. A job's promise settles only after COMMIT
  * returned, i.e. once its work is as durable as the engine's `fsync` setting makes it.
  *
  * `node:sqlite` is synchronous: a flush holds the event loop from BEGIN to COMMIT. Nothing
@@ -36,6 +37,7 @@ import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
 import { closedError, toSwitchyardError } from "./errors.js";
 import { JobTx, PendingDedupe } from "./job-tx.js";
+import { LeaseMemory } from "./pending-leases.js";
 import type { StoreAccess } from "./store-access.js";
 import { saveTopicCounters, type TopicState } from "./topic-state.js";
 
@@ -53,6 +55,7 @@ interface Job {
 
 interface Done {
   readonly job: Job;
+  readonly tx: JobTx;
   readonly value: unknown;
   readonly effects: readonly (() => void)[];
 }
@@ -82,6 +85,8 @@ export class GroupCommit {
   readonly #clock: TimeSource;
   readonly #indexes: Map<number, DedupeIndex>;
   readonly #access: StoreAccess | undefined;
+  /** First leases held in memory, shared by every job (pending-leases.ts). */
+  readonly leases: LeaseMemory;
   /** True when commits fsync (synchronous=FULL): relaxed jobs then commit apart, unsynced. */
   readonly #relaxable: boolean;
   #synchronous: "FULL" | "NORMAL" = "FULL";
@@ -104,12 +109,14 @@ export class GroupCommit {
     indexes: Map<number, DedupeIndex>,
     access?: StoreAccess,
     fsync: "always" | "interval" = "always",
+    leases: LeaseMemory = new LeaseMemory(),
   ) {
     this.#db = db;
     this.#clock = clock;
     this.#indexes = indexes;
     this.#access = access;
     this.#relaxable = fsync === "always";
+    this.leases = leases;
   }
 
   /**
@@ -241,8 +248,10 @@ export class GroupCommit {
     } catch (error) {
       // A full disk (or an I/O error) fails the whole commit: SQLite rolls back, nothing of it
       // reached the store, and no in-memory trace (dedupe entries, wake-ups) was applied yet,
-      // so the next commit starts from the last durable state and simply tries again.
+      // so the next commit starts from the last durable state and simply tries again. The
+      // jobs that had run take back their in-memory changes, newest first.
       this.#rollback();
+      for (const { tx } of done.reverse()) tx.undo({ keepTopics: false });
       const failure = toSwitchyardError(error, "committing");
       for (const job of batch) job.reject(failure);
       return;
@@ -279,10 +288,10 @@ export class GroupCommit {
     done: Done[],
     failed: Failed[],
   ): void {
-    const tx = new JobTx(this.#db, now, pending, this.#indexes, topics);
+    const tx = new JobTx(this.#db, now, pending, this.#indexes, topics, this.leases);
     try {
       const value = job.run(tx);
-      done.push({ job, value, effects: tx.effects });
+      done.push({ job, tx, value, effects: tx.effects });
     } catch (error) {
       if (!(error instanceof SwitchyardError) || !this.#db.inTransaction) throw error;
       // Thrown by its checks, before it wrote or changed a topic: the rows it loaded stay
@@ -301,13 +310,13 @@ export class GroupCommit {
     failed: Failed[],
   ): void {
     const db = this.#db;
-    const tx = new JobTx(db, now, pending, this.#indexes, topics);
+    const tx = new JobTx(db, now, pending, this.#indexes, topics, this.leases);
     db.stmt("SAVEPOINT job").run();
     try {
       const value = job.run(tx);
       tx.finish();
       db.stmt("RELEASE job").run();
-      done.push({ job, value, effects: tx.effects });
+      done.push({ job, tx, value, effects: tx.effects });
     } catch (error) {
       // Some errors (disk full, I/O) make SQLite roll the whole transaction back: then no
       // job of this commit survives, and the caller of #commit fails them all.

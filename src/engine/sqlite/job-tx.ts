@@ -7,6 +7,7 @@
  */
 import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
+import { LeaseMemory } from "./pending-leases.js";
 import { loadTopic, saveTopicCounters, type TopicState } from "./topic-state.js";
 
 /** Dedupe entries added during one commit, applied to the indexes only once it is durable. */
@@ -45,11 +46,14 @@ export class JobTx {
   /** One clock reading per commit: every job of a commit shares it. */
   readonly now: number;
   readonly dedupeIndexes: Map<number, DedupeIndex>;
+  /** First leases held in memory (pending-leases.ts); changed only with an undo registered. */
+  readonly leases: LeaseMemory;
   readonly #pending: PendingDedupe;
   readonly #topics = new Map<string, TopicState>();
   readonly #commitTopics: Map<string, TopicState>;
   readonly #added: { topicId: number; hash: number; previous: number | undefined }[] = [];
   readonly #effects: (() => void)[] = [];
+  readonly #undo: (() => void)[] = [];
 
   /**
    * `commitTopics`: the topics earlier jobs of the same commit loaded, as those jobs left
@@ -64,12 +68,14 @@ export class JobTx {
     pending: PendingDedupe,
     indexes: Map<number, DedupeIndex>,
     commitTopics: Map<string, TopicState> = new Map(),
+    leases: LeaseMemory = new LeaseMemory(),
   ) {
     this.db = db;
     this.now = now;
     this.#pending = pending;
     this.dedupeIndexes = indexes;
     this.#commitTopics = commitTopics;
+    this.leases = leases;
   }
 
   /** The topic's row, loaded once per commit; its counters are saved when the job ends. */
@@ -109,6 +115,11 @@ export class JobTx {
     this.#effects.push(effect);
   }
 
+  /** Registers how to take back an in-memory change if the job or its commit is rolled back. */
+  onUndo(undo: () => void): void {
+    this.#undo.push(undo);
+  }
+
   /** Saves touched topics; called before the job's savepoint is released. */
   finish(): void {
     for (const topic of this.#topics.values()) saveTopicCounters(this.db, topic);
@@ -126,6 +137,8 @@ export class JobTx {
       else this.#pending.set(added.topicId, added.hash, added.previous, this.now);
     }
     this.#effects.length = 0;
+    for (const undo of this.#undo.reverse()) undo();
+    this.#undo.length = 0;
   }
 
   get effects(): readonly (() => void)[] {

@@ -3,8 +3,14 @@
  * delays, promoted and redriven rows), then new events past the position. Non-matching events
  * are passed over (they count as acked); under key ordering an event whose key is busy is
  * parked as 'blocked' and the position still moves past it. Capped by `max` and by the
- * subscription's `maxInFlight` (leased rows whose lease has not expired). `newOnly` skips the
- * due rows: the job then writes only first attempts and may commit unsynced (sqlite-cursors.ts).
+ * subscription's `maxInFlight` (leases that have not expired). `newOnly` skips the due rows:
+ * the job then writes only first attempts and may commit unsynced (sqlite-cursors.ts).
+ *
+ * A first attempt writes no row: it is held in memory (pending-leases.ts), and the only
+ * statement the job writes for it is the cursor (with the ack floor) it saves anyway. First
+ * leases that ran out are materialized as rows when the job starts, so they are redelivered
+ * by the due-row path like any other; the oldest are materialized when the floor falls more
+ * than MAX_SPREAD offsets behind the position.
  */
 import { encodeAckId } from "../../core/ack-id.js";
 import type { LogRecord } from "../../core/stored-event.js";
@@ -25,6 +31,7 @@ import { subscriptionNotFound, topicNotFound } from "./errors.js";
 import { readRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
 import { keyBusy, promoteKey } from "./key-order.js";
+import { addPending, boundSpread, materializeExpired } from "./pending-leases.js";
 import { loadSubscription, type SubscriptionState, saveCursor } from "./subscription-state.js";
 import type { TopicState } from "./topic-state.js";
 
@@ -72,7 +79,7 @@ function redeliver(lease: Lease, row: DeliveryRow): void {
   if (record === null) {
     // Retention removed the event: nothing left to deliver.
     deleteDelivery(tx.db, sub.id, row.event_offset);
-    promoteKey(tx.db, sub.id, row.partition_key, tx.now);
+    promoteKey(tx, sub.id, row.partition_key);
     return;
   }
   const leaseNo = ++sub.leaseCounter;
@@ -103,17 +110,15 @@ function takeNewOne(lease: Lease, record: LogRecord): void {
   if (sub.matches !== null && !sub.matches(JSON.parse(record.body) as Record<string, unknown>))
     return;
   const key = sub.config.ordering === "key" ? record.key : null;
-  if (key !== null && keyBusy(tx.db, sub.id, key)) {
+  if (key !== null && keyBusy(tx, sub.id, key)) {
     insertDelivery(tx.db, sub.id, record.offset, key, "blocked", 0, 0, 0, record.appendedAt);
     return;
   }
-  const leaseNo = sub.leaseCounter + 1;
+  // No row exists at or past the position (rows are only ever made below it), so the first
+  // lease needs none: it is held in memory until it is acked or anything else happens to it.
+  const leaseNo = ++sub.leaseCounter;
   const dueAt = tx.now + lease.leaseMs;
-  // A redriven row may already exist for this offset: it is handed out as a due row instead.
-  const { appendedAt } = record;
-  if (!insertDelivery(tx.db, sub.id, record.offset, key, "leased", 1, leaseNo, dueAt, appendedAt))
-    return;
-  sub.leaseCounter = leaseNo;
+  addPending(tx, sub.id, record.offset, { leaseNo, dueAt, key, appendedAt: record.appendedAt });
   handOut(lease, record, 1, leaseNo);
 }
 
@@ -135,6 +140,14 @@ function takeNew(lease: Lease): boolean {
   return scanned >= SCAN_LIMIT && sub.position <= topic.lastOffset;
 }
 
+/** When the next row or pending lease falls due, or null when none will. */
+function earliestDue(tx: JobTx, subId: number): number | null {
+  const row = nextDueAt(tx.db, subId);
+  const held = tx.leases.peek(subId)?.nextDueAt() ?? null;
+  if (row === null) return held;
+  return held === null ? row : Math.min(row, held);
+}
+
 export function leaseJob(
   tx: JobTx,
   ctx: EngineContext,
@@ -147,7 +160,10 @@ export function leaseJob(
   if (sub === null) throw subscriptionNotFound(name);
   const topic = tx.topic(sub.topic);
   if (topic === null) throw topicNotFound(sub.topic);
-  const free = sub.config.maxInFlight - countInFlight(tx.db, sub.id, tx.now);
+  materializeExpired(tx, sub.id);
+  // Every pending lease left is in flight: the expired ones just became rows.
+  const held = tx.leases.peek(sub.id)?.size ?? 0;
+  const free = sub.config.maxInFlight - countInFlight(tx.db, sub.id, tx.now) - held;
   const lease: Lease = {
     tx,
     ctx,
@@ -163,14 +179,15 @@ export function leaseJob(
     if (!newOnly) takeDue(lease);
     if (lease.out.length < lease.cap) more = takeNew(lease);
   }
-  saveCursor(tx.db, sub);
+  boundSpread(tx, sub.id, sub.position);
+  saveCursor(tx, sub);
   if (Number.isFinite(lease.finalDueAt)) {
     const at = lease.finalDueAt;
     tx.afterCommit(() => ctx.sweepAt(name, at));
   }
   return {
     deliveries: lease.out,
-    nextDueAt: lease.out.length === 0 ? nextDueAt(tx.db, sub.id) : null,
+    nextDueAt: lease.out.length === 0 ? earliestDue(tx, sub.id) : null,
     more,
   };
 }

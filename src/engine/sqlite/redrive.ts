@@ -14,6 +14,7 @@ import { insertDelivery } from "./delivery-rows.js";
 import { subscriptionNotFound } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 import { keyBusy } from "./key-order.js";
+import { materialize } from "./pending-leases.js";
 import { OFFSET_BITS } from "./schema.js";
 import { loadSubscription, type SubscriptionState } from "./subscription-state.js";
 import { loadTopicById } from "./topic-state.js";
@@ -89,8 +90,11 @@ function moveOne(tx: JobTx, sub: SubscriptionState, first: number, c: Candidate)
   );
   // Still ahead of the cursor and still stored: the position will deliver it anyway.
   if (c.event_offset >= Math.max(sub.position, first)) return;
+  // Leased again since (after a seek back) and held in memory: as a row, it keeps the redrive
+  // out as it always did.
+  materialize(tx, sub.id, c.event_offset);
   const key = sub.config.ordering === "key" ? c.partition_key : null;
-  const state = key !== null && keyBusy(tx.db, sub.id, key) ? "blocked" : "waiting";
+  const state = key !== null && keyBusy(tx, sub.id, key) ? "blocked" : "waiting";
   if (!insertDelivery(tx.db, sub.id, c.event_offset, key, state, 0, 0, tx.now, c.event_appended_at))
     return;
   tx.db.run(

@@ -39,7 +39,7 @@ export function releaseJob(
     results.push({ ackId, status });
   }
   if (results.some((r) => r.status === "ok")) {
-    saveCursor(tx.db, sub);
+    saveCursor(tx, sub);
     tx.afterCommit(() => ctx.subscriptionChanged(name));
   }
   return results;

@@ -18,6 +18,7 @@ import type { Db } from "./database.js";
 import { deleteRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
 import { promoteKey } from "./key-order.js";
+import { materializeBelow } from "./pending-leases.js";
 import { eventKeySql, OFFSET_MASK, topicKeySql } from "./schema.js";
 import {
   clearStaleSubjectChunk,
@@ -78,6 +79,8 @@ function dropDeliveriesBelow(tx: JobTx, topic: TopicState, first: number): void 
     topic.id,
   );
   for (const { subscription_id: subId } of subs) {
+    // Held first leases of removed events become rows here, and go with the others.
+    materializeBelow(tx, subId, first);
     const rows = tx.db.all<{ event_offset: number; partition_key: string | null }>(
       `SELECT event_offset, partition_key FROM deliveries
         WHERE subscription_id = ? AND event_offset < ? AND dead_letter_offset IS NULL`,
@@ -90,8 +93,7 @@ function dropDeliveriesBelow(tx: JobTx, topic: TopicState, first: number): void 
       subId,
       first,
     );
-    for (const key of new Set(rows.map((r) => r.partition_key)))
-      promoteKey(tx.db, subId, key, tx.now);
+    for (const key of new Set(rows.map((r) => r.partition_key))) promoteKey(tx, subId, key);
   }
 }
 

@@ -223,6 +223,12 @@ const MIGRATIONS: readonly string[] = [
     pending  INTEGER NOT NULL
   );
   `,
+  // First leases live in memory (pending-leases.ts): the ack floor and the held offsets above
+  // it are what a reopen after a crash takes as leased; NULL: nothing is held.
+  `
+  ALTER TABLE subscriptions ADD COLUMN ack_floor INTEGER;
+  ALTER TABLE subscriptions ADD COLUMN held BLOB;
+  `,
 ];
 
 /** Brings the store up to the latest schema, one transaction per migration. */

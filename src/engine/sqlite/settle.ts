@@ -3,6 +3,11 @@
  * outstanding when its epoch is the subscription's, its row is leased and the row's lease
  * number is the ackId's; a lease that ran out but was not handed out again still counts.
  * Older epochs and superseded lease numbers are `expired`; anything else is `unknown`.
+ *
+ * A first lease held in memory (pending-leases.ts) is acked without any row statement: the
+ * entry goes, and the ack floor saved with the cursor moves up. Every other operation on it
+ * (and an ack naming another lease number) materializes it as its row first, then the row
+ * logic below runs as it always did.
  */
 import { type AckIdParts, decodeAckId } from "../../core/ack-id.js";
 import type { AttemptRecord, Settled, SettleStatus } from "../engine.js";
@@ -20,6 +25,7 @@ import {
 import { subscriptionNotFound, topicNotFound } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
 import { promoteKey } from "./key-order.js";
+import { materialize, takePending } from "./pending-leases.js";
 import {
   firstEpochOf,
   loadSubscription,
@@ -55,6 +61,7 @@ export function check(
   )
     return { status: "unknown" };
   if (parts.epoch < sub.epoch) return { status: "expired" };
+  materialize(s.tx, sub.id, parts.offset);
   const row = getDelivery(s.tx.db, sub.id, parts.offset);
   if (row === undefined || row.lease_no < parts.lease) return { status: "unknown" };
   if (row.lease_no > parts.lease) return { status: "expired" };
@@ -63,12 +70,21 @@ export function check(
 }
 
 /**
- * The common ack in one statement: deletes the row only if the ackId is its current lease.
- * The deleted row's append time, or null when the ack did not apply.
+ * The common ack without a row (a pending first lease: its entry goes), or in one statement
+ * (deletes the row only if the ackId is its current lease). The event's append time, or null
+ * when the ack did not apply.
  */
 function ackFast(s: Settle, parts: AckIdParts): number | null {
   const { tx, sub } = s;
   if (parts.epoch !== sub.epoch) return null;
+  const held = tx.leases.peek(sub.id)?.get(parts.offset);
+  if (held !== undefined) {
+    if (held.leaseNo !== parts.lease) return null;
+    takePending(tx, sub.id, parts.offset);
+    promoteKey(tx, sub.id, held.key);
+    sub.acked += 1;
+    return held.appendedAt;
+  }
   const deleted = tx.db.get<{ partition_key: string | null; appended_at: number }>(
     `DELETE FROM deliveries WHERE subscription_id = ? AND event_offset = ? AND lease_no = ?
         AND state = 'leased' RETURNING partition_key, appended_at`,
@@ -77,7 +93,7 @@ function ackFast(s: Settle, parts: AckIdParts): number | null {
     parts.lease,
   );
   if (deleted === undefined) return null;
-  promoteKey(tx.db, sub.id, deleted.partition_key, tx.now);
+  promoteKey(tx, sub.id, deleted.partition_key);
   sub.acked += 1;
   return deleted.appended_at;
 }
@@ -87,7 +103,7 @@ function apply(s: Settle, row: DeliveryRow, op: SettleOp): void {
   switch (op.kind) {
     case "ack":
       deleteDelivery(tx.db, sub.id, row.event_offset);
-      promoteKey(tx.db, sub.id, row.partition_key, tx.now);
+      promoteKey(tx, sub.id, row.partition_key);
       sub.acked += 1;
       return;
     case "nack": {
@@ -149,7 +165,7 @@ export function settleJob(
     results.push({ ackId, status });
   }
   if (changed) {
-    saveCursor(tx.db, sub);
+    saveCursor(tx, sub);
     tx.afterCommit(() => ctx.subscriptionChanged(name));
   }
   return results;

@@ -42,7 +42,11 @@ interface LeaseShape {
  * between this check and the job wait for the next lease call.
  */
 function mayLeaseUnsynced(ctx: EngineContext, shape: LeaseShape): boolean {
-  return !shape.keyOrdered && !hasDueDeliveries(ctx.db, shape.id, ctx.clock.now());
+  if (shape.keyOrdered) return false;
+  const now = ctx.clock.now();
+  // A held first lease that ran out is redelivered by the job: a second attempt.
+  if (ctx.writer.leases.peek(shape.id)?.hasExpired(now) === true) return false;
+  return !hasDueDeliveries(ctx.db, shape.id, now);
 }
 
 export class SqliteCursorStore implements CursorStore {
@@ -205,7 +209,7 @@ export class SqliteCursorStore implements CursorStore {
 
   stats(sub: string): Promise<SubscriptionStats> {
     return this.#read("reading subscription stats", () =>
-      subscriptionStats(this.#ctx.db, sub, this.#ctx.clock.now()),
+      subscriptionStats(this.#ctx.db, this.#ctx.writer.leases, sub, this.#ctx.clock.now()),
     );
   }
 

@@ -12,6 +12,10 @@
  * not ordered by key (group-commit.ts). An OS crash can lose such a lease; its events are then
  * delivered again (at least once); the next fsync'd commit (any append or settle) makes it
  * durable with everything before it.
+ *
+ * First leases are held in memory, not as rows (pending-leases.ts): close() materializes them
+ * in its last job, and the open after a crash turns the offsets the cursor saved as held into
+ * leased rows before anything else runs (lease-recovery.ts).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +28,7 @@ import { Db } from "./database.js";
 import { rebuildDedupe } from "./dedupe-rebuild.js";
 import { closedError, toSwitchyardError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
+import { closeLeasesJob, recoverLeases } from "./lease-recovery.js";
 import { Notifier, subscriptionKey, topicKey } from "./notifier.js";
 import { retentionPass } from "./retention.js";
 import { SqliteScheduleStore } from "./scheduled.js";
@@ -140,7 +145,13 @@ class SqliteEngine implements Engine {
     this.#sweeper.close();
     this.catalog.close();
     this.#ctx.notifier.close();
+    // Queued behind every job already submitted; nothing is submitted after it.
+    const leases = this.#ctx.writer.submit(1, closeLeasesJob).catch(() => {
+      // Not materialized (the store refused the write): the next open recovers them as after
+      // a crash (lease-recovery.ts).
+    });
     await this.#ctx.writer.close();
+    await leases;
     await this.#retention?.catch(() => undefined);
     await this.#checkpointer.close();
     this.#ctx.db.close();
@@ -169,6 +180,13 @@ export async function openSqliteEngine(options: SqliteEngineOptions): Promise<En
   } catch (error) {
     lock.release();
     throw error;
+  }
+  try {
+    recoverLeases(db, clock.now());
+  } catch (error) {
+    db.close();
+    lock.release();
+    throw toSwitchyardError(error, "recovering leases");
   }
   const notifier = new Notifier(clock);
   const sweeper = new Sweeper();

@@ -5,6 +5,7 @@ import type { Db } from "./database.js";
 import { countInFlight } from "./delivery-rows.js";
 import { subscriptionNotFound, topicNotFound } from "./errors.js";
 import { readEvent } from "./events.js";
+import type { LeaseMemory } from "./pending-leases.js";
 import { OFFSET_BITS } from "./schema.js";
 import { subjectIndexStats } from "./subject-index.js";
 import { loadSubscription } from "./subscription-state.js";
@@ -40,31 +41,41 @@ function oldestUnackedAgeMs(
   topicId: number,
   topic: string,
   now: number,
+  held: number | undefined,
 ): number {
   const oldest = db.get<{ offset: number | null }>(
     "SELECT min(event_offset) AS offset FROM deliveries WHERE subscription_id = ? AND attempt > 0",
     subId,
   );
-  if (oldest?.offset == null) return 0;
-  const record = readEvent(db, topicId, topic, oldest.offset);
+  const row = oldest?.offset ?? undefined;
+  const offset = row === undefined ? held : held === undefined ? row : Math.min(row, held);
+  if (offset === undefined) return 0;
+  const record = readEvent(db, topicId, topic, offset);
   return record === null ? 0 : Math.max(0, now - record.appendedAt);
 }
 
-export function subscriptionStats(db: Db, name: string, now: number): SubscriptionStats {
+/** `leases`: first leases held in memory (pending-leases.ts) count as rows would. */
+export function subscriptionStats(
+  db: Db,
+  leases: LeaseMemory,
+  name: string,
+  now: number,
+): SubscriptionStats {
   const sub = loadSubscription(db, name);
   if (sub === null) throw subscriptionNotFound(name);
   const topic = loadTopicById(db, sub.topicId);
   if (topic === null) throw topicNotFound(sub.topic);
   const unread = Math.max(0, topic.lastOffset - Math.max(sub.position, topic.firstOffset) + 1);
-  const pending = db.value("SELECT count(*) FROM deliveries WHERE subscription_id = ?", sub.id);
+  const held = leases.peek(sub.id);
+  const rows = db.value("SELECT count(*) FROM deliveries WHERE subscription_id = ?", sub.id);
   return {
     position: sub.position,
-    lag: unread + pending,
-    inFlight: countInFlight(db, sub.id, now),
+    lag: unread + rows + (held?.size ?? 0),
+    inFlight: countInFlight(db, sub.id, now) + (held?.inFlight(now) ?? 0),
     delivered: sub.delivered,
     acked: sub.acked,
     deadLettered: sub.deadLettered,
-    oldestUnackedAgeMs: oldestUnackedAgeMs(db, sub.id, topic.id, topic.name, now),
+    oldestUnackedAgeMs: oldestUnackedAgeMs(db, sub.id, topic.id, topic.name, now, held?.lowest()),
   };
 }
 

@@ -190,8 +190,10 @@ describe("sqlite store", () => {
       push: null,
     });
     await engine.log.append("orders", events(50, "o"));
-    const [first] = await engine.cursors.lease("billing", { max: 2, waitMs: 0 });
+    const [first, second] = await engine.cursors.lease("billing", { max: 2, waitMs: 0 });
     await engine.cursors.reject("billing", first ? [first.ackId] : [], "bad data");
+    // A first lease is a row only once something other than its ack happens to it.
+    await engine.cursors.nack("billing", second ? [second.ackId] : [], 60_000);
     const doc = readFileSync(resolve(import.meta.dirname, "../../../docs/storage.md"), "utf8");
     const block = /```sql\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
     const statements = block

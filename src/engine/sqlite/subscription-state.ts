@@ -1,11 +1,14 @@
 /**
  * A subscription's row as a job sees it: its config (stored as JSON, parsed once per
  * distinct text) and its cursor: `position` (next offset to consider), seek `epoch`, the
- * lease counter that numbers ackIds, and the delivered/acked/dead-lettered counters.
+ * lease counter that numbers ackIds, and the delivered/acked/dead-lettered counters. The ack
+ * floor and held leases saved with it are read only when the store opens (lease-recovery.ts).
  */
 import type { SubscriptionConfig } from "../../core/config.js";
 import { compileFilter, type EventPredicate } from "../../core/filter.js";
 import type { Db } from "./database.js";
+import type { JobTx } from "./job-tx.js";
+import { ackFloor, encodeHeld } from "./pending-leases.js";
 
 interface SubscriptionRow extends Record<string, unknown> {
   subscription_id: number;
@@ -105,11 +108,14 @@ export function loadSubscriptionsOfTopic(db: Db, topicId: number): SubscriptionS
   return db.all<SubscriptionRow>(`${SELECT} WHERE s.topic_id = ?`, topicId).map(toState);
 }
 
-export function saveCursor(db: Db, sub: SubscriptionState): void {
-  db.run(
-    `UPDATE subscriptions SET position = ?, epoch = ?, lease_counter = ?, delivered_count = ?,
-       acked_count = ?, dead_lettered_count = ? WHERE subscription_id = ?`,
+/** Saves the cursor and, in the same statement, the held first leases (pending-leases.ts). */
+export function saveCursor(tx: JobTx, sub: SubscriptionState): void {
+  tx.db.run(
+    `UPDATE subscriptions SET position = ?, ack_floor = ?, held = ?, epoch = ?, lease_counter = ?,
+       delivered_count = ?, acked_count = ?, dead_lettered_count = ? WHERE subscription_id = ?`,
     sub.position,
+    ackFloor(tx, sub.id, sub.position),
+    encodeHeld(tx, sub.id),
     sub.epoch,
     sub.leaseCounter,
     sub.delivered,

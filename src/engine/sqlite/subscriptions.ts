@@ -4,6 +4,7 @@ import { SwitchyardError } from "../../core/errors.js";
 import { deleteAttempts } from "./attempts.js";
 import { topicNotFound } from "./errors.js";
 import type { JobTx } from "./job-tx.js";
+import { dropPending } from "./pending-leases.js";
 import { resolveStart } from "./start-position.js";
 import { EPOCH_SPACING, loadSubscription } from "./subscription-state.js";
 
@@ -66,6 +67,7 @@ export function deleteSubscriptionJob(
   const existing = loadSubscription(tx.db, name);
   if (existing === null) return false;
   tx.db.run("DELETE FROM deliveries WHERE subscription_id = ?", existing.id);
+  dropPending(tx, existing.id);
   tx.db.run("DELETE FROM dead_letters WHERE subscription_id = ?", existing.id);
   deleteAttempts(tx.db, existing.id);
   tx.db.run("DELETE FROM subscriptions WHERE subscription_id = ?", existing.id);

@@ -10,6 +10,7 @@ import type { EngineContext } from "./context.js";
 import { deadLetter, MAX_ATTEMPTS_REASON } from "./dead-letter.js";
 import type { DeliveryRow } from "./delivery-rows.js";
 import type { JobTx } from "./job-tx.js";
+import { materializeExpired } from "./pending-leases.js";
 import { loadSubscription, loadSubscriptions, saveCursor } from "./subscription-state.js";
 
 /** How long a sweep the store refused waits before it runs again. */
@@ -45,10 +46,12 @@ export function sweepJob(tx: JobTx, ctx: EngineContext, name: string): number | 
   if (sub === null) return null;
   const topic = tx.topic(sub.topic);
   if (topic === null) return null;
+  // A first lease held in memory that ran out is a final attempt when maxAttempts is 1.
+  materializeExpired(tx, sub.id);
   const rows = finalAttemptsDue(tx, sub.id, sub.config.maxAttempts);
   for (const row of rows) deadLetter(tx, ctx, sub, topic, row, MAX_ATTEMPTS_REASON);
   if (rows.length > 0) {
-    saveCursor(tx.db, sub);
+    saveCursor(tx, sub);
     tx.afterCommit(() => ctx.subscriptionChanged(name));
     if (rows.length === 1000) return tx.now;
   }
