@@ -14,8 +14,15 @@ import type { LogRecord } from "../../core/stored-event.js";
 import type { Db } from "./database.js";
 import { readRange } from "./events.js";
 
+/**
+ * Most records one commit keeps: past it reads go straight to SQLite, so that a commit of
+ * many filtered leases scanning far apart holds no more than a few MB of events alive.
+ */
+const MAX_KEPT = 20_000;
+
 export class CommitReads {
   readonly #byTopic = new Map<number, Map<number, LogRecord>>();
+  #kept = 0;
 
   /** Up to `limit` records with offsets in [from, to], in offset order (as `readRange`). */
   range(
@@ -27,6 +34,8 @@ export class CommitReads {
     limit: number,
   ): LogRecord[] {
     if (limit <= 0 || to < from) return [];
+    // What it keeps mirrors the table, so reading past it returns the same records.
+    if (this.#kept >= MAX_KEPT) return readRange(db, topicId, topic, from, to, limit);
     let known = this.#byTopic.get(topicId);
     if (known === undefined) {
       known = new Map();
@@ -47,6 +56,7 @@ export class CommitReads {
       while (end < last && !known.has(end + 1)) end++;
       for (const record of readRange(db, topicId, topic, at, end, end - at + 1)) {
         known.set(record.offset, record);
+        this.#kept++;
         out.push(record);
       }
       at = end + 1;
@@ -56,10 +66,12 @@ export class CommitReads {
 
   /** The topic's events were rewritten or deleted. */
   forget(topicId: number): void {
+    this.#kept -= this.#byTopic.get(topicId)?.size ?? 0;
     this.#byTopic.delete(topicId);
   }
 
   clear(): void {
     this.#byTopic.clear();
+    this.#kept = 0;
   }
 }
