@@ -15,6 +15,22 @@ export interface LogRecord {
   readonly subjectVersion?: number;
 }
 
+// The topic and append time are the same for long runs of records (a subscription's lease
+// is one topic, a published batch one millisecond): their JSON is built once per run, not
+// once per delivery.
+let lastTopic = "";
+let lastAppendedAt = Number.NaN;
+let lastMiddle = "";
+
+function middle(topic: string, appendedAt: number): string {
+  if (topic !== lastTopic || appendedAt !== lastAppendedAt) {
+    lastMiddle = `"topic":${JSON.stringify(topic)},"appendedat":"${new Date(appendedAt).toISOString()}",`;
+    lastTopic = topic;
+    lastAppendedAt = appendedAt;
+  }
+  return lastMiddle;
+}
+
 /**
  * The StoredEvent JSON for a record, built by splicing strings: the hot read and delivery
  * paths never parse and re-serialise the event. `body` is always a non-empty JSON object.
@@ -22,9 +38,7 @@ export interface LogRecord {
 export function storedEventJson(record: LogRecord): string {
   const version =
     record.subjectVersion === undefined ? "" : `"subjectversion":${record.subjectVersion},`;
-  return `{"offset":${record.offset},${version}"topic":${JSON.stringify(record.topic)},"appendedat":"${new Date(
-    record.appendedAt,
-  ).toISOString()}",${record.body.slice(1)}`;
+  return `{"offset":${record.offset},${version}${middle(record.topic, record.appendedAt)}${record.body.slice(1)}`;
 }
 
 export function toStoredEvent(record: LogRecord): StoredEvent {

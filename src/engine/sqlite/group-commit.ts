@@ -33,6 +33,7 @@
  */
 import type { TimeSource } from "../../core/clock.js";
 import { SwitchyardError } from "../../core/errors.js";
+import { CommitReads } from "./commit-reads.js";
 import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
 import { closedError, toSwitchyardError } from "./errors.js";
@@ -230,15 +231,16 @@ export class GroupCommit {
       db.stmt("BEGIN IMMEDIATE").run();
       const now = this.#clock.now();
       const topics = new Map<string, TopicState>();
+      const reads = new CommitReads();
       let unsaved = false;
       for (const job of batch) {
         // A job with a savepoint may read a topic row directly, and its rollback must not
         // take the counters of the checks-first jobs before it along.
         if (unsaved && !job.checksFirst) unsaved = saveCounters(db, topics);
         if (job.checksFirst) {
-          this.#runChecksFirst(job, now, pending, topics, done, failed);
+          this.#runChecksFirst(job, now, pending, topics, reads, done, failed);
           unsaved = true;
-        } else this.#runJob(job, now, pending, topics, done, failed);
+        } else this.#runJob(job, now, pending, topics, reads, done, failed);
       }
       if (unsaved) saveCounters(db, topics);
       db.stmt("COMMIT").run();
@@ -285,10 +287,11 @@ export class GroupCommit {
     now: number,
     pending: PendingDedupe,
     topics: Map<string, TopicState>,
+    reads: CommitReads,
     done: Done[],
     failed: Failed[],
   ): void {
-    const tx = new JobTx(this.#db, now, pending, this.#indexes, topics, this.leases);
+    const tx = new JobTx(this.#db, now, pending, this.#indexes, topics, this.leases, reads);
     try {
       const value = job.run(tx);
       done.push({ job, tx, value, effects: tx.effects });
@@ -306,11 +309,12 @@ export class GroupCommit {
     now: number,
     pending: PendingDedupe,
     topics: Map<string, TopicState>,
+    reads: CommitReads,
     done: Done[],
     failed: Failed[],
   ): void {
     const db = this.#db;
-    const tx = new JobTx(db, now, pending, this.#indexes, topics, this.leases);
+    const tx = new JobTx(db, now, pending, this.#indexes, topics, this.leases, reads);
     db.stmt("SAVEPOINT job").run();
     try {
       const value = job.run(tx);

@@ -5,6 +5,7 @@
  * savepoint (a checks-first job has none: it throws before writing) and its in-memory traces
  * undone, so it can never affect the other jobs sharing the commit.
  */
+import { CommitReads } from "./commit-reads.js";
 import type { Db } from "./database.js";
 import type { DedupeIndex } from "./dedupe-index.js";
 import { LeaseMemory } from "./pending-leases.js";
@@ -48,6 +49,8 @@ export class JobTx {
   readonly dedupeIndexes: Map<number, DedupeIndex>;
   /** First leases held in memory (pending-leases.ts); changed only with an undo registered. */
   readonly leases: LeaseMemory;
+  /** Events read by the commit's jobs, shared by them (commit-reads.ts). */
+  readonly reads: CommitReads;
   readonly #pending: PendingDedupe;
   readonly #topics = new Map<string, TopicState>();
   readonly #commitTopics: Map<string, TopicState>;
@@ -69,6 +72,7 @@ export class JobTx {
     indexes: Map<number, DedupeIndex>,
     commitTopics: Map<string, TopicState> = new Map(),
     leases: LeaseMemory = new LeaseMemory(),
+    reads: CommitReads = new CommitReads(),
   ) {
     this.db = db;
     this.now = now;
@@ -76,6 +80,7 @@ export class JobTx {
     this.dedupeIndexes = indexes;
     this.#commitTopics = commitTopics;
     this.leases = leases;
+    this.reads = reads;
   }
 
   /** The topic's row, loaded once per commit; its counters are saved when the job ends. */
@@ -130,8 +135,11 @@ export class JobTx {
    * failed before changing anything (a checks-first job), so the rows it loaded stay shared.
    */
   undo(options: { readonly keepTopics: boolean }): void {
-    if (!options.keepTopics)
+    if (!options.keepTopics) {
       for (const name of this.#topics.keys()) this.#commitTopics.delete(name);
+      // What it read may include events it wrote (a dead letter) that are gone now.
+      this.reads.clear();
+    }
     for (const added of this.#added.reverse()) {
       if (added.previous === undefined) this.#pending.delete(added.topicId, added.hash);
       else this.#pending.set(added.topicId, added.hash, added.previous, this.now);

@@ -28,7 +28,6 @@ import {
   nextDueAt,
 } from "./delivery-rows.js";
 import { subscriptionNotFound, topicNotFound } from "./errors.js";
-import { readRange } from "./events.js";
 import type { JobTx } from "./job-tx.js";
 import { keyBusy, promoteKey } from "./key-order.js";
 import { addPending, boundSpread, materializeExpired } from "./pending-leases.js";
@@ -122,14 +121,23 @@ function takeNewOne(lease: Lease, record: LogRecord): void {
   handOut(lease, record, 1, leaseNo);
 }
 
+/**
+ * Rows to read for `need` more deliveries. Without a filter or key ordering every event read
+ * is handed out, so exactly `need`; otherwise some are passed over or parked, and reading a
+ * little ahead saves round trips.
+ */
+function readAhead(sub: SubscriptionState, need: number): number {
+  return sub.matches === null && sub.config.ordering !== "key" ? need : Math.max(need, 64);
+}
+
 /** Returns true when the scan limit stopped it before the end of the log. */
 function takeNew(lease: Lease): boolean {
   const { tx, sub, topic } = lease;
   let scanned = 0;
   while (lease.out.length < lease.cap && scanned < SCAN_LIMIT) {
     const from = Math.max(sub.position, topic.firstOffset);
-    const want = Math.min(SCAN_LIMIT - scanned, Math.max(lease.cap - lease.out.length, 64));
-    const records = readRange(tx.db, topic.id, topic.name, from, topic.lastOffset, want);
+    const want = Math.min(SCAN_LIMIT - scanned, readAhead(sub, lease.cap - lease.out.length));
+    const records = tx.reads.range(tx.db, topic.id, topic.name, from, topic.lastOffset, want);
     if (records.length === 0) return false;
     for (const record of records) {
       if (lease.out.length >= lease.cap) break;

@@ -104,6 +104,7 @@ export function retentionChunkJob(tx: JobTx, name: string): Chunk {
   if (expired.events === 0) return NOTHING;
   const first = topic.firstOffset + expired.events;
   const removed = deleteRange(tx.db, topic.id, topic.firstOffset, first - 1);
+  tx.reads.forget(topic.id);
   topic.firstOffset = first;
   topic.eventCount -= removed.events;
   topic.byteCount -= removed.bytes;
@@ -122,6 +123,7 @@ export function dropChunkJob(tx: JobTx): boolean {
   const dropped = tx.db.get<{ topic_id: number }>("SELECT topic_id FROM dropped_topics LIMIT 1");
   if (dropped === undefined) return false;
   const id = dropped.topic_id;
+  tx.reads.forget(id);
   if (dropIndexChunk(tx.db, id, CHUNK) === CHUNK) return true;
   if (dropSubjectChunk(tx.db, id, CHUNK) === CHUNK) return true;
   const deleted = tx.db.run(
@@ -143,7 +145,9 @@ function dropStaleIndexJob(tx: JobTx): boolean {
   const topicId = staleIndexTopic(tx.db);
   if (topicId !== null && dropIndexChunk(tx.db, topicId, CHUNK) > 0) return true;
   const subjects = staleSubjectTopic(tx.db);
-  return subjects !== null && clearStaleSubjectChunk(tx.db, subjects, CHUNK) > 0;
+  if (subjects === null) return false;
+  tx.reads.forget(subjects);
+  return clearStaleSubjectChunk(tx.db, subjects, CHUNK) > 0;
 }
 
 /** Forgets dedupe entries that left their topic's window, for topics nobody appends to. */

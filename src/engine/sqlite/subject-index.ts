@@ -132,6 +132,8 @@ export function subjectBackfillChunkJob(tx: JobTx): boolean {
   if (topic === null || pending === null || pending === 0) return false;
   const from = Math.max(pending, topic.firstOffset);
   const to = Math.min(topic.lastOffset, from + BACKFILL_CHUNK - 1);
+  // The records it numbers change: no job after it in the commit may reuse the old ones.
+  tx.reads.forget(topic.id);
   for (const record of readRange(tx.db, topic.id, topic.name, from, to, BACKFILL_CHUNK)) {
     const subject = subjectOf(record.body, undefined);
     if (subject === null) continue;
