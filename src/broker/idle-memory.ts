@@ -1,0 +1,98 @@
+/**
+ * Gives memory back once the router has been quiet for a while. A burst (a few hundred
+ * thousand publishes and deliveries) grows V8's young generation to its maximum (128 MiB on
+ * Node 24 without pointer compression) and nothing shrinks it afterwards: V8 resizes it only
+ * at a garbage collection, and an idle router allocates too little to trigger one, so it sat
+ * at ~380 MiB RSS long after the burst (docs/benchmarks.md, "The cost of scale"). One
+ * collection run while the allocation rate is low lets V8 shrink it (~100 MiB back).
+ *
+ * Quiet is read from the event loop's utilisation, whatever kept it busy (HTTP, WebSocket
+ * streams, push deliveries, timers): a collection is run once per quiet period, after
+ * `quietSamples` consecutive samples below `busyBelow`, and the next one only after the loop
+ * was busy again. Never on the hot path: a busy router is never collected by this.
+ */
+import { performance } from "node:perf_hooks";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+export interface IdleMemoryOptions {
+  /** How often the event loop's utilisation is sampled; default 5000 ms. */
+  readonly sampleMs?: number;
+  /**
+   * Consecutive quiet samples before a collection; default 2 (10 s). V8 shrinks the young
+   * generation only when its allocation rate over the last ~5 s is low, so a shorter quiet
+   * period collects without giving much back.
+   */
+  readonly quietSamples?: number;
+  /** A sample is quiet below this utilisation (0–1); default 0.02. */
+  readonly busyBelow?: number;
+  /** Called after each collection (tests, diagnostics). */
+  readonly onRelease?: () => void;
+}
+
+type Collect = () => void;
+
+let collector: Collect | undefined;
+
+/**
+ * V8's `gc` without starting Node with `--expose-gc`: the flag is turned on just long enough
+ * for a fresh context to get the function (as Jest's leak detector does), then off again, so
+ * no other context sees a `gc` global.
+ */
+function collectGarbage(): Collect {
+  if (collector !== undefined) return collector;
+  const own = (globalThis as { gc?: unknown }).gc;
+  if (typeof own === "function") {
+    collector = own as Collect;
+    return collector;
+  }
+  setFlagsFromString("--expose-gc");
+  try {
+    collector = runInNewContext("gc") as Collect;
+  } finally {
+    setFlagsFromString("--no-expose-gc");
+  }
+  return collector;
+}
+
+export class IdleMemory {
+  readonly #timer: NodeJS.Timeout;
+  readonly #quietSamples: number;
+  readonly #busyBelow: number;
+  readonly #onRelease: (() => void) | undefined;
+  readonly #collect: Collect;
+  #last = performance.eventLoopUtilization();
+  #quiet = 0;
+  #released = false;
+
+  constructor(options: IdleMemoryOptions = {}) {
+    this.#quietSamples = options.quietSamples ?? 2;
+    this.#busyBelow = options.busyBelow ?? 0.02;
+    this.#onRelease = options.onRelease;
+    this.#collect = collectGarbage();
+    this.#timer = setInterval(() => this.#sample(), options.sampleMs ?? 5_000);
+    this.#timer.unref();
+  }
+
+  #sample(): void {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, this.#last).utilization;
+    this.#last = now;
+    if (busy >= this.#busyBelow) {
+      this.#quiet = 0;
+      this.#released = false;
+      return;
+    }
+    this.#quiet++;
+    if (this.#released || this.#quiet < this.#quietSamples) return;
+    this.#released = true;
+    this.#collect();
+    // The collection's own time is not the router being busy again.
+    this.#last = performance.eventLoopUtilization();
+    this.#onRelease?.();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}
