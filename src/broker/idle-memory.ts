@@ -24,7 +24,11 @@ export interface IdleMemoryOptions {
    * period collects without giving much back.
    */
   readonly quietSamples?: number;
-  /** A sample is quiet below this utilisation (0–1); default 0.02. */
+  /**
+   * A sample is quiet below this utilisation (0–1); default 0.05. An idle router with 1,000
+   * subscriptions still runs its periodic passes (push reconcile, retention), which on a
+   * machine short of CPU stretch to a few percent of the loop; a busy one is at 30–100%.
+   */
   readonly busyBelow?: number;
   /** Called after each collection (tests, diagnostics). */
   readonly onRelease?: () => void;
@@ -67,7 +71,7 @@ export class IdleMemory {
 
   constructor(options: IdleMemoryOptions = {}) {
     this.#quietSamples = options.quietSamples ?? 2;
-    this.#busyBelow = options.busyBelow ?? 0.02;
+    this.#busyBelow = options.busyBelow ?? 0.05;
     this.#onRelease = options.onRelease;
     this.#collect = collectGarbage();
     this.#timer = setInterval(() => this.#sample(), options.sampleMs ?? 5_000);
