@@ -3,8 +3,10 @@
  * thousand publishes and deliveries) grows V8's young generation to its maximum (128 MiB on
  * Node 24 without pointer compression) and nothing shrinks it afterwards: V8 resizes it only
  * at a garbage collection, and an idle router allocates too little to trigger one, so it sat
- * at ~380 MiB RSS long after the burst (docs/benchmarks.md, "The cost of scale"). One
- * collection run while the allocation rate is low lets V8 shrink it (~100 MiB back).
+ * at ~380 MiB RSS long after the burst (docs/benchmarks.md, "The cost of scale"). A regular
+ * collection shrinks it only when V8's estimate of the allocation rate happens to be low, and
+ * keeps the freed pages pooled (resident); a memory-reducing one ("last resort") shrinks the
+ * young generation and releases the pool every time (~150 MiB back after such a burst).
  *
  * Quiet is read from the event loop's utilisation, whatever kept it busy (HTTP, WebSocket
  * streams, push deliveries, timers): a collection is run once per quiet period, after
@@ -16,25 +18,22 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 export interface IdleMemoryOptions {
-  /** How often the event loop's utilisation is sampled; default 5000 ms. */
+  /** How often the event loop's utilisation is sampled; default 2500 ms. */
   readonly sampleMs?: number;
-  /**
-   * Consecutive quiet samples before a collection; default 2 (10 s). V8 shrinks the young
-   * generation only when its allocation rate over the last ~5 s is low, so a shorter quiet
-   * period collects without giving much back.
-   */
+  /** Consecutive quiet samples before a collection; default 3 (7.5 s). */
   readonly quietSamples?: number;
   /**
    * A sample is quiet below this utilisation (0–1); default 0.05. An idle router with 1,000
    * subscriptions still runs its periodic passes (push reconcile, retention), which on a
-   * machine short of CPU stretch to a few percent of the loop; a busy one is at 30–100%.
+   * machine short of CPU stretch to a few percent of a sample; a busy one is at 30–100%.
    */
   readonly busyBelow?: number;
   /** Called after each collection (tests, diagnostics). */
   readonly onRelease?: () => void;
 }
 
-type Collect = () => void;
+/** V8's `gc` (its GC extension); "last-resort" is the memory-reducing full collection. */
+type Collect = (options?: { readonly type: "major"; readonly flavor: "last-resort" }) => void;
 
 let collector: Collect | undefined;
 
@@ -70,11 +69,11 @@ export class IdleMemory {
   #released = false;
 
   constructor(options: IdleMemoryOptions = {}) {
-    this.#quietSamples = options.quietSamples ?? 2;
+    this.#quietSamples = options.quietSamples ?? 3;
     this.#busyBelow = options.busyBelow ?? 0.05;
     this.#onRelease = options.onRelease;
     this.#collect = collectGarbage();
-    this.#timer = setInterval(() => this.#sample(), options.sampleMs ?? 5_000);
+    this.#timer = setInterval(() => this.#sample(), options.sampleMs ?? 2_500);
     this.#timer.unref();
   }
 
@@ -90,7 +89,7 @@ export class IdleMemory {
     this.#quiet++;
     if (this.#released || this.#quiet < this.#quietSamples) return;
     this.#released = true;
-    this.#collect();
+    this.#collect({ type: "major", flavor: "last-resort" });
     // The collection's own time is not the router being busy again.
     this.#last = performance.eventLoopUtilization();
     this.#onRelease?.();
