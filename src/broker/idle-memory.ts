@@ -61,6 +61,7 @@ function collectGarbage(): Collect {
 export class IdleMemory {
   readonly #timer: NodeJS.Timeout;
   readonly #quietSamples: number;
+  readonly #sampleMs: number;
   readonly #busyBelow: number;
   readonly #onRelease: (() => void) | undefined;
   readonly #collect: Collect;
@@ -70,17 +71,22 @@ export class IdleMemory {
 
   constructor(options: IdleMemoryOptions = {}) {
     this.#quietSamples = options.quietSamples ?? 3;
+    this.#sampleMs = options.sampleMs ?? 2_500;
     this.#busyBelow = options.busyBelow ?? 0.05;
     this.#onRelease = options.onRelease;
     this.#collect = collectGarbage();
-    this.#timer = setInterval(() => this.#sample(), options.sampleMs ?? 2_500);
+    this.#timer = setInterval(() => this.#sample(), this.#sampleMs);
     this.#timer.unref();
   }
 
   #sample(): void {
     const now = performance.eventLoopUtilization();
-    const busy = performance.eventLoopUtilization(now, this.#last).utilization;
+    const since = performance.eventLoopUtilization(now, this.#last);
+    // A tick that follows a late one (after the collection, or a long task) covers a sliver of
+    // time whose ratio means nothing: it waits for the next.
+    if (since.idle + since.active < this.#sampleMs / 2) return;
     this.#last = now;
+    const busy = since.utilization;
     if (busy >= this.#busyBelow) {
       this.#quiet = 0;
       this.#released = false;
