@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { AuditTrail } from "./broker/audit.js";
 import { Broker, type PushOptions, RouterTracing } from "./broker/broker.js";
+import { IdleMemory } from "./broker/idle-memory.js";
 import { type CreatedKey, generateKey, KeyStore, parseNewKey } from "./broker/keys.js";
 import type { SchemaProblem } from "./broker/schemas/types.js";
 import { assertValidSchema } from "./broker/schemas/validators.js";
@@ -272,8 +273,10 @@ async function serve(
   }
   await broker.startDispatchers();
   await retryWhileUnavailable(() => broker.startScheduler());
+  const idle = new IdleMemory();
   let closed: Promise<void> | undefined;
   const close = async () => {
+    idle.close();
     // Order matters: no new work, in-flight requests answered, background work done, then the store.
     await server.close();
     await sessions.close();

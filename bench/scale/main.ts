@@ -16,8 +16,8 @@
  *
  *   npm run bench:scale -- [--events 100000000] [--measure 100000] [--dedupe-window-ms 10000]
  *                          [--subscriptions 1000] [--data-root DIR] [--out DIR]
- *                          [--only fanout] [--fanout-runs 3] [--fanout-subscriptions 1,100]
- *                          [--profile]
+ *                          [--parts steps,rss,fanout,dedupe] [--fanout-runs 3]
+ *                          [--fanout-subscriptions 1,100] [--profile]
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -60,12 +60,12 @@ const values = benchArgs("bench/scale/main.ts", {
   subscriptions: { type: "string", default: "1000" },
   "data-root": { type: "string", default: tmpdir() },
   out: { type: "string", default: join(HERE, "../results") },
-  /** `fanout`: only part 2 (minutes instead of the whole run). */
-  only: { type: "string", default: "" },
+  // The RSS part needs the steps (it runs on the last step's router); fan-out and the dedupe
+  // window are independent of both.
+  parts: { type: "string", default: "steps,rss,fanout,dedupe" },
   "fanout-runs": { type: "string", default: "3" },
   /** The subscription counts fan-out alternates between (e.g. `100` alone, to profile it). */
   "fanout-subscriptions": { type: "string", default: "1,100" },
-  /** A CPU profile of each fan-out router into `<out>/profiles/`. */
   profile: { type: "boolean", default: false },
 });
 const positive = (name: string, value: string | undefined, min = 1): number => {
@@ -85,9 +85,19 @@ const FANOUT_CONFIGS = values["fanout-subscriptions"].split(",").map((count) => 
     invalidOption("bench/scale/main.ts", `--fanout-subscriptions: ${n} does not divide 100,000`);
   return n;
 });
-if (values.only !== "" && values.only !== "fanout")
-  invalidOption("bench/scale/main.ts", "--only takes fanout");
-const ONLY_FANOUT = values.only === "fanout";
+const PART_NAMES = ["steps", "rss", "fanout", "dedupe"] as const;
+type Part = (typeof PART_NAMES)[number];
+const PARTS = new Set(values.parts.split(",").map((part) => part.trim()));
+for (const part of PARTS)
+  if (!PART_NAMES.includes(part as Part))
+    invalidOption("bench/scale/main.ts", `--parts takes ${PART_NAMES.join(", ")}, not ${part}`);
+if (PARTS.has("rss") && !PARTS.has("steps"))
+  invalidOption(
+    "bench/scale/main.ts",
+    "--parts rss needs steps (it runs on the last step's router)",
+  );
+const runs = (part: Part): boolean => PARTS.has(part);
+/** `--profile`: every router writes a CPU profile here (read it with bench/profile-summary.ts). */
 const PROFILE_DIR = values.profile ? join(values.out, "profiles") : undefined;
 
 const log = (message: string): void =>
@@ -127,7 +137,9 @@ function dirMiB(dir: string): number {
 
 async function startRouter(
   dataDir: string,
-  nodeArgs: readonly string[] = [],
+  nodeArgs: readonly string[] = PROFILE_DIR === undefined
+    ? []
+    : ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR],
 ): Promise<{ router: RouterProcess; seconds: number }> {
   const started = performance.now();
   const router = await startRouterProcess({
@@ -243,8 +255,7 @@ async function quietRss(client: SwitchyardClient, router: RouterProcess) {
 /** Router CPU per delivery: 100 subscriptions of one topic against one (same deliveries). */
 async function fanout(sdk: Sdk, dataRoot: string) {
   const dataDir = await mkdtemp(join(dataRoot, "switchyard-scale-fanout-"));
-  const profile = PROFILE_DIR === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR];
-  const { router } = await startRouter(dataDir, profile);
+  const { router } = await startRouter(dataDir);
   const client = sdk.createClient({
     url: router.url,
     source: EVENT_SOURCE,
@@ -308,22 +319,9 @@ async function main(): Promise<void> {
   const sdk = await loadSdk();
   const machine = machineInfo();
   const startedAt = new Date().toISOString();
-  if (ONLY_FANOUT) return fanoutOnly(sdk, machine, startedAt);
   const dataDir = await mkdtemp(join(resolve(values["data-root"]), "switchyard-scale-"));
   try {
-    log(
-      `steps: ${steps(CAP)
-        .map((n) => n.toLocaleString("en-US"))
-        .join(", ")}`,
-    );
-    const grown = await scaleSteps(sdk, dataDir);
-    log(`RSS with ${SUBSCRIPTIONS} subscriptions on the biggest store`);
-    if (grown.last === undefined) throw new Error("no step ran");
-    const rss = await quietRss(grown.last.client, grown.last.router);
-    log("fan-out: 1 against 100 subscriptions");
-    const fan = await fanout(sdk, resolve(values["data-root"]));
-    log("dedupe window: 5 minutes at 100k events/s");
-    const dedupe = await dedupeWindow();
+    const measured = await measureParts(sdk, dataDir);
     const report = {
       startedAt,
       finishedAt: new Date().toISOString(),
@@ -334,12 +332,9 @@ async function main(): Promise<void> {
         dedupeWindowMs: WINDOW_MS,
         fsync: "always",
         engine: "sqlite",
+        parts: [...PARTS],
       },
-      steps: grown.steps,
-      preloads: grown.preloads,
-      rss,
-      fanout: fan,
-      dedupe,
+      ...measured,
     };
     console.log(formatScale(report));
     mkdirSync(values.out, { recursive: true });
@@ -351,21 +346,47 @@ async function main(): Promise<void> {
   }
 }
 
-async function fanoutOnly(sdk: Sdk, machine: ReturnType<typeof machineInfo>, startedAt: string) {
-  log(`fan-out: ${FANOUT_CONFIGS.join(" against ")} subscriptions`);
-  const fan = await fanout(sdk, resolve(values["data-root"]));
-  const m = machine;
-  console.log(
-    [
-      `machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, commit ${m.commit}, load average ${m.loadAverage}`,
-      formatFanout(fan),
-    ].join("\n"),
-  );
-  mkdirSync(values.out, { recursive: true });
-  const path = join(values.out, `scale-fanout-${startedAt.replaceAll(":", "-")}.json`);
-  const report = { startedAt, finishedAt: new Date().toISOString(), machine, fanout: fan };
-  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nresults: ${path}`);
+/** The parts `--parts` asks for, in order. */
+async function measureParts(sdk: Sdk, dataDir: string) {
+  let grown: Awaited<ReturnType<typeof scaleSteps>> | undefined;
+  let rss: Awaited<ReturnType<typeof quietRss>> | undefined;
+  if (runs("steps")) {
+    log(
+      `steps: ${steps(CAP)
+        .map((n) => n.toLocaleString("en-US"))
+        .join(", ")}`,
+    );
+    grown = await scaleSteps(sdk, dataDir);
+    if (grown.last === undefined) throw new Error("no step ran");
+    if (runs("rss")) {
+      log(`RSS with ${SUBSCRIPTIONS} subscriptions on the biggest store`);
+      rss = await quietRss(grown.last.client, grown.last.router);
+    } else {
+      await grown.last.client.close({ timeoutMs: 5_000 });
+      await grown.last.router.stop(60_000);
+    }
+  }
+  let fan: Awaited<ReturnType<typeof fanout>> | undefined;
+  if (runs("fanout")) {
+    log(`fan-out: ${FANOUT_CONFIGS.join(" against ")} subscriptions`);
+    fan = await fanout(sdk, resolve(values["data-root"]));
+  }
+  let dedupe: Record<string, number> | undefined;
+  if (runs("dedupe")) {
+    log("dedupe window: 5 minutes at 100k events/s");
+    dedupe = await dedupeWindow();
+  }
+  return {
+    steps: grown?.steps ?? [],
+    preloads: grown?.preloads ?? [],
+    ...(rss === undefined ? {} : { rss }),
+    ...(fan === undefined ? {} : { fanout: fan }),
+    ...(dedupe === undefined ? {} : { dedupe }),
+  };
+}
+
+function formatRss(rss: Awaited<ReturnType<typeof quietRss>>): string {
+  return `RSS on the biggest store with ${rss.subscriptions} subscriptions (start earliest, no consumers): ${rss.busyMiB.toFixed(0)} MiB just created (${rss.createSeconds.toFixed(1)} s for the PUTs), ${rss.quietMiB.toFixed(0)} MiB after a quiet ${rss.quietMs} ms (dedupe window ${WINDOW_MS} ms), ${rss.quietAfterRestartMiB.toFixed(0)} MiB ${rss.quietMs} ms after a restart, which was ready in ${rss.quietRestartSeconds.toFixed(2)} s (nothing left in the dedupe window to rebuild)`;
 }
 
 function formatFanout(fan: Awaited<ReturnType<typeof fanout>>): string {
@@ -375,13 +396,17 @@ function formatFanout(fan: Awaited<ReturnType<typeof fanout>>): string {
   return `fan-out, router CPU per delivery (${fan.deliveries.toLocaleString("en-US")} deliveries, median of ${FANOUT_RUNS}): 1 subscription ${fan.oneUs.toFixed(1)} µs, 100 subscriptions ${fan.hundredUs.toFixed(1)} µs = ${fan.ratio.toFixed(2)}× (target ≤ 1.2×; runs ${runs})`;
 }
 
+function formatDedupe(dedupe: Record<string, number>): string {
+  return `dedupe window, 5 min at 100k events/s (${dedupe.ids?.toLocaleString("en-US")} ids, kept ${dedupe.kept?.toLocaleString("en-US")}: the cap): +${((dedupe.rssAfterMiB ?? 0) - (dedupe.rssBeforeMiB ?? 0)).toFixed(0)} MiB RSS, ${dedupe.bytesPerId?.toFixed(0)} bytes per id (DedupeIndex alone, own process)`;
+}
+
 function formatScale(report: {
   machine: ReturnType<typeof machineInfo>;
   steps: readonly Step[];
   preloads: readonly { to: number; seconds: number }[];
-  rss: Awaited<ReturnType<typeof quietRss>>;
-  fanout: Awaited<ReturnType<typeof fanout>>;
-  dedupe: Record<string, number>;
+  rss?: Awaited<ReturnType<typeof quietRss>>;
+  fanout?: Awaited<ReturnType<typeof fanout>>;
+  dedupe?: Record<string, number>;
 }): string {
   const m = report.machine;
   const base = report.steps[0];
@@ -389,20 +414,23 @@ function formatScale(report: {
     ref === undefined ? "" : ` (${v >= ref ? "+" : ""}${(((v - ref) / ref) * 100).toFixed(0)}%)`;
   const lines = [
     `machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, commit ${m.commit}, load average ${m.loadAverage}`,
-    `router: SQLite, fsync always; cost figures are router CPU (median of ${STEP_RUNS} runs per step, each ${MEASURE.toLocaleString("en-US")} events; the first after a ${(MEASURE / 5).toLocaleString("en-US")}-event warm-up)`,
-    "",
-    "| stored events | ready after restart | publish µs/event (vs 0) | lease µs/delivery (vs 0) | publish/s | deliveries/s | router starved % (pub/lease) | RSS MiB | store MiB |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ...report.steps.map(
-      (s) =>
-        `| ${s.stored.toLocaleString("en-US")} | ${s.readySeconds.toFixed(2)} s | ${s.publish.cpuUs.toFixed(1)}${pct(s.publish.cpuUs, base?.publish.cpuUs)} | ${s.lease.cpuUs.toFixed(1)}${pct(s.lease.cpuUs, base?.lease.cpuUs)} | ${Math.round(s.publish.perSecond).toLocaleString("en-US")} | ${Math.round(s.lease.perSecond).toLocaleString("en-US")} | ${s.publish.starvedPercent.toFixed(0)} / ${s.lease.starvedPercent.toFixed(0)} | ${s.rssMiB.toFixed(0)} | ${s.storeMiB.toFixed(0)} |`,
-    ),
-    "",
-    `preload through the engine: ${report.preloads.map((p) => `to ${p.to.toLocaleString("en-US")} in ${p.seconds.toFixed(0)} s`).join(", ")}`,
-    formatFanout(report.fanout),
-    `RSS on the biggest store with ${report.rss.subscriptions} subscriptions (start earliest, no consumers): ${report.rss.busyMiB.toFixed(0)} MiB just created, ${report.rss.quietMiB.toFixed(0)} MiB after a quiet ${report.rss.quietMs} ms (dedupe window ${WINDOW_MS} ms), ${report.rss.quietAfterRestartMiB.toFixed(0)} MiB ${report.rss.quietMs} ms after a restart, which was ready in ${report.rss.quietRestartSeconds.toFixed(2)} s (nothing left in the dedupe window to rebuild)`,
-    `dedupe window, 5 min at 100k events/s (${report.dedupe.ids?.toLocaleString("en-US")} ids, kept ${report.dedupe.kept?.toLocaleString("en-US")}: the cap): +${((report.dedupe.rssAfterMiB ?? 0) - (report.dedupe.rssBeforeMiB ?? 0)).toFixed(0)} MiB RSS, ${report.dedupe.bytesPerId?.toFixed(0)} bytes per id (DedupeIndex alone, own process)`,
   ];
+  if (report.steps.length > 0)
+    lines.push(
+      `router: SQLite, fsync always; cost figures are router CPU (median of ${STEP_RUNS} runs per step, each ${MEASURE.toLocaleString("en-US")} events; the first after a ${(MEASURE / 5).toLocaleString("en-US")}-event warm-up)`,
+      "",
+      "| stored events | ready after restart | publish µs/event (vs 0) | lease µs/delivery (vs 0) | publish/s | deliveries/s | router starved % (pub/lease) | RSS MiB | store MiB |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      ...report.steps.map(
+        (s) =>
+          `| ${s.stored.toLocaleString("en-US")} | ${s.readySeconds.toFixed(2)} s | ${s.publish.cpuUs.toFixed(1)}${pct(s.publish.cpuUs, base?.publish.cpuUs)} | ${s.lease.cpuUs.toFixed(1)}${pct(s.lease.cpuUs, base?.lease.cpuUs)} | ${Math.round(s.publish.perSecond).toLocaleString("en-US")} | ${Math.round(s.lease.perSecond).toLocaleString("en-US")} | ${s.publish.starvedPercent.toFixed(0)} / ${s.lease.starvedPercent.toFixed(0)} | ${s.rssMiB.toFixed(0)} | ${s.storeMiB.toFixed(0)} |`,
+      ),
+      "",
+      `preload through the engine: ${report.preloads.map((p) => `to ${p.to.toLocaleString("en-US")} in ${p.seconds.toFixed(0)} s`).join(", ")}`,
+    );
+  if (report.fanout !== undefined) lines.push(formatFanout(report.fanout));
+  if (report.rss !== undefined) lines.push(formatRss(report.rss));
+  if (report.dedupe !== undefined) lines.push(formatDedupe(report.dedupe));
   return lines.join("\n");
 }
 

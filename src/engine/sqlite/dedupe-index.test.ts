@@ -39,6 +39,23 @@ describe("dedupe index", () => {
     ]);
   });
 
+  it("shrinks the table a burst grew once the burst has left the window", () => {
+    const index = new DedupeIndex();
+    const empty = index.capacity;
+    for (let offset = 0; offset < 100_000; offset++)
+      index.add(dedupeHash("burst", String(offset)), offset, 1_000 + Math.floor(offset / 1_000));
+    const grown = index.capacity;
+    index.prune(1_099); // the last 1,000 ids stay
+    expect(grown).toBeGreaterThan(100_000);
+    expect(index.size).toBe(1_000);
+    expect(index.capacity).toBeLessThanOrEqual(4_096);
+    expect(index.lookup(dedupeHash("burst", "99999"), 0)).toBe(99_999);
+    expect(index.lookup(dedupeHash("burst", "99000"), 0)).toBe(99_000);
+    expect(index.lookup(dedupeHash("burst", "98999"), 0)).toBeUndefined();
+    index.prune(2_000);
+    expect([index.size, index.capacity]).toEqual([0, empty]);
+  });
+
   it("agrees with a plain Map model through adds, re-adds, lookups and prunes", () => {
     const next = random(42);
     const index = new DedupeIndex();

@@ -23,7 +23,8 @@ export const MAX_DEDUPE_ENTRIES = 16_000_000;
 
 const EMPTY = 0;
 const MAX_LOAD = 0.7;
-const MIN_CAPACITY = 1024;
+/** Small: a router holds one index per topic, and most (dead-letter topics) stay empty. */
+const MIN_CAPACITY = 16;
 
 export class DedupeIndex {
   readonly #maxEntries: number;
@@ -66,10 +67,28 @@ export class DedupeIndex {
       this.#marks = this.#marks.slice(this.#head);
       this.#head = 0;
     }
+    this.#shrinkIfSparse();
   }
 
   get size(): number {
     return this.#count;
+  }
+
+  /** Slots of the hash table (for tests and memory figures). */
+  get capacity(): number {
+    return this.#keys.length;
+  }
+
+  /**
+   * After a burst has left the window, the table it grew would otherwise stay at its peak
+   * (16 bytes a slot: 32 MiB for a 1M-id burst). Shrunk to a quarter once at most an eighth
+   * is used, so an index hovering near one size does not resize back and forth.
+   */
+  #shrinkIfSparse(): void {
+    let capacity = this.#keys.length;
+    while (capacity > MIN_CAPACITY && this.#count * 8 <= capacity * MAX_LOAD) capacity /= 4;
+    capacity = Math.max(MIN_CAPACITY, capacity);
+    if (capacity < this.#keys.length) this.#resize(capacity);
   }
 
   /** Drops the oldest FIFO entry; returns true if it was still live (not re-added since). */

@@ -57,13 +57,23 @@ export function firstEpochOf(sub: SubscriptionState): number {
 }
 
 const parsedConfigs = new Map<string, Parsed>();
+/**
+ * More than the subscriptions a router is expected to hold: every listing of them all (the
+ * push reconcile every 5 s, the start-up passes) walks every config, and a cache smaller than
+ * that walk misses on every entry of it (at 1,000 it was cleared on each listing of 1,001).
+ */
+const MAX_PARSED_CONFIGS = 20_000;
 
 function parseConfig(text: string): Parsed {
   let parsed = parsedConfigs.get(text);
   if (parsed === undefined) {
     const config = JSON.parse(text) as SubscriptionConfig;
     parsed = { config, matches: config.filter === null ? null : compileFilter(config.filter) };
-    if (parsedConfigs.size >= 1_000) parsedConfigs.clear();
+    if (parsedConfigs.size >= MAX_PARSED_CONFIGS) {
+      // The oldest text first: configs replaced by an update are never read again.
+      const oldest = parsedConfigs.keys().next();
+      if (oldest.done !== true) parsedConfigs.delete(oldest.value);
+    }
     parsedConfigs.set(text, parsed);
   }
   return parsed;

@@ -11,7 +11,7 @@ import { deadLetter, MAX_ATTEMPTS_REASON } from "./dead-letter.js";
 import type { DeliveryRow } from "./delivery-rows.js";
 import type { JobTx } from "./job-tx.js";
 import { materializeExpired } from "./pending-leases.js";
-import { loadSubscription, loadSubscriptions, saveCursor } from "./subscription-state.js";
+import { loadSubscription, type SubscriptionState, saveCursor } from "./subscription-state.js";
 
 /** How long a sweep the store refused waits before it runs again. */
 export const RETRY_MS = 1_000;
@@ -30,7 +30,7 @@ function finalAttemptsDue(tx: JobTx, subId: number, maxAttempts: number): Delive
   );
 }
 
-function nextFinalExpiry(tx: JobTx, subId: number, maxAttempts: number): number | null {
+function nextFinalExpiry(tx: Pick<JobTx, "db">, subId: number, maxAttempts: number): number | null {
   const row = tx.db.get<{ at: number | null }>(
     `SELECT min(due_at) AS at FROM deliveries
       WHERE subscription_id = ? AND state = 'leased' AND attempt >= ?`,
@@ -38,6 +38,19 @@ function nextFinalExpiry(tx: JobTx, subId: number, maxAttempts: number): number 
     maxAttempts,
   );
   return row?.at ?? null;
+}
+
+/**
+ * Only subscriptions holding leased deliveries can have a final lease to sweep: at start the
+ * others (most of a router's thousand idle subscriptions) cost no query and no config parse.
+ */
+function subscriptionsWithLeases(ctx: EngineContext): SubscriptionState[] {
+  const rows = ctx.db.all<{ name: string }>(
+    `SELECT s.name FROM subscriptions s
+      WHERE EXISTS (SELECT 1 FROM deliveries d
+                     WHERE d.subscription_id = s.subscription_id AND d.state = 'leased')`,
+  );
+  return rows.flatMap((row) => loadSubscription(ctx.db, row.name) ?? []);
 }
 
 /** One sweep of one subscription; returns when the next final lease expires, if any. */
@@ -65,14 +78,9 @@ export class Sweeper {
 
   start(ctx: EngineContext): void {
     this.#ctx = ctx;
-    for (const sub of loadSubscriptions(ctx.db)) {
-      const row = ctx.db.get<{ at: number | null }>(
-        `SELECT min(due_at) AS at FROM deliveries
-          WHERE subscription_id = ? AND state = 'leased' AND attempt >= ?`,
-        sub.id,
-        sub.config.maxAttempts,
-      );
-      if (row?.at != null) this.schedule(sub.name, row.at);
+    for (const sub of subscriptionsWithLeases(ctx)) {
+      const at = nextFinalExpiry({ db: ctx.db }, sub.id, sub.config.maxAttempts);
+      if (at !== null) this.schedule(sub.name, at);
     }
   }
 
