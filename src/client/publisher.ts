@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import type { FieldError } from "../core/errors.js";
 import { type CloudEvent, cloudEventErrors, partitionKeyOf } from "../core/event.js";
 import { isoTime } from "../core/iso-time.js";
 import { isTopicName } from "../core/names.js";
@@ -63,6 +64,8 @@ export class Publisher {
   readonly #batcher: Batcher<OutgoingEvent, PublishResult>;
   readonly #http: HttpTransport;
   readonly #retry: RetryPolicy;
+  /** Validation's error list, empty between events: a valid event allocates none. */
+  readonly #errors: FieldError[] = [];
   #closed = false;
 
   constructor(http: HttpTransport, options: PublisherOptions) {
@@ -139,8 +142,8 @@ export class Publisher {
 
   #prepare(input: EventInput, cause: Cause | undefined, at: string): OutgoingEvent {
     const event = buildEvent(input, this.#source, cause);
-    const errors = cloudEventErrors(event, at);
-    if (errors.length > 0) {
+    if (cloudEventErrors(event, at, this.#errors).length > 0) {
+      const errors = this.#errors.splice(0);
       const detail = errors.map((e) => `${e.pointer}: ${e.message}`).join("; ");
       const reserved = errors.some((e) => e.message.includes("reserved"));
       throw clientError(reserved ? "reserved_attribute" : "invalid_event", detail, { errors });
