@@ -184,6 +184,41 @@ describe("Batcher", () => {
       [2, 3],
     ]);
   });
+
+  it("keeps every key's order and answers every item through a long queue of busy keys", async () => {
+    const { calls, send } = recordingSender();
+    const batcher = new Batcher(
+      { lingerMs: 1, maxItems: 50, maxBytes: 10_000, maxInFlight: 3 },
+      send,
+    );
+    // Far more than the queue's compaction threshold, keys interleaved with unkeyed items,
+    // so batches pass over busy keys from a queue whose head has moved.
+    const items = Array.from({ length: 5_000 }, (_, n) =>
+      n % 4 === 3 ? item(n) : keyed(n, `k${n % 3}`),
+    );
+    const answered = batcher.add("t", items);
+    for (let round = 0; round < 1_000 && batcher.pending > 0; round++) {
+      await vi.advanceTimersByTimeAsync(1);
+      const inFlight = calls.filter((c) => !(c as { done?: boolean }).done);
+      const keysInFlight = inFlight.flatMap((c) => [
+        ...new Set(c.items.map((i) => i.key).filter((k) => k !== null)),
+      ]);
+      expect(new Set(keysInFlight).size).toBe(keysInFlight.length);
+      const first = inFlight[0];
+      if (first === undefined) continue;
+      (first as { done?: boolean }).done = true;
+      first.answer();
+    }
+    await expect(Promise.all(answered)).resolves.toEqual(items.map((i) => i.n * 10));
+    const order = new Map<string | null, number[]>();
+    for (const call of calls)
+      for (const i of call.items) order.set(i.key, [...(order.get(i.key) ?? []), i.n]);
+    for (const [key, ns] of order)
+      if (key !== null) expect(ns).toEqual(items.filter((i) => i.key === key).map((i) => i.n));
+    expect(calls.flatMap((c) => c.items.map((i) => i.n)).sort((x, y) => x - y)).toEqual(
+      items.map((i) => i.n),
+    );
+  });
 });
 
 /** Real timers: the point is which of an immediate and a timer runs first. */

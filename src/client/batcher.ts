@@ -12,6 +12,9 @@ export interface BatchLimits {
   readonly maxInFlight: number;
 }
 
+/** Taken items before the queue's head are dropped once they are this many and half of it. */
+const COMPACT_AFTER = 1_024;
+
 export interface BatchItem {
   readonly bytes: number;
   /** Items with one key reach the router in the order they were added; null: no order. */
@@ -31,7 +34,9 @@ interface Waiting<I, R> {
 }
 
 interface Lane<I, R> {
+  /** Items waiting are `queue[head..]`: taking a batch moves `head`, not the rest of the queue. */
   queue: Waiting<I, R>[];
+  head: number;
   bytes: number;
   /** Cancels the pending linger (a timer, or an immediate under linger 0). */
   timer: (() => void) | undefined;
@@ -66,16 +71,26 @@ export class Batcher<I extends BatchItem, R> {
   /** Queues the items in order (in one lane, so none of them can overtake another of its key). */
   add(laneName: string, items: readonly I[]): Promise<R>[] {
     const lane = this.#lane(laneName);
-    const promises = items.map(
-      (item) =>
-        new Promise<R>((resolve, reject) => {
-          lane.queue.push({ item, resolve, reject });
-          lane.bytes += item.bytes;
-        }),
-    );
+    const promises = items.map((item) => this.#enqueue(lane, item));
     this.#pending += items.length;
     this.#schedule(laneName, lane);
     return promises;
+  }
+
+  /** `add` of one item, without the arrays: the common publish is one event per call. */
+  addOne(laneName: string, item: I): Promise<R> {
+    const lane = this.#lane(laneName);
+    const promise = this.#enqueue(lane, item);
+    this.#pending++;
+    this.#schedule(laneName, lane);
+    return promise;
+  }
+
+  #enqueue(lane: Lane<I, R>, item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      lane.queue.push({ item, resolve, reject });
+      lane.bytes += item.bytes;
+    });
   }
 
   /** Sends everything queued now and resolves when every item added so far is answered. */
@@ -88,15 +103,16 @@ export class Batcher<I extends BatchItem, R> {
   #lane(name: string): Lane<I, R> {
     let lane = this.#lanes.get(name);
     if (!lane) {
-      lane = { queue: [], bytes: 0, timer: undefined, inFlight: 0, busyKeys: new Map() };
+      lane = { queue: [], head: 0, bytes: 0, timer: undefined, inFlight: 0, busyKeys: new Map() };
       this.#lanes.set(name, lane);
     }
     return lane;
   }
 
   #schedule(name: string, lane: Lane<I, R>): void {
-    if (lane.queue.length === 0) return;
-    const full = lane.queue.length >= this.#limits.maxItems || lane.bytes >= this.#limits.maxBytes;
+    const queued = lane.queue.length - lane.head;
+    if (queued === 0) return;
+    const full = queued >= this.#limits.maxItems || lane.bytes >= this.#limits.maxBytes;
     if (full) this.#start(name, lane);
     else lane.timer ??= this.#linger(() => this.#start(name, lane));
   }
@@ -119,7 +135,7 @@ export class Batcher<I extends BatchItem, R> {
   #start(name: string, lane: Lane<I, R>): void {
     lane.timer?.();
     lane.timer = undefined;
-    while (lane.inFlight < this.#limits.maxInFlight && lane.queue.length > 0) {
+    while (lane.inFlight < this.#limits.maxInFlight && lane.queue.length > lane.head) {
       const batch = this.#take(lane);
       if (batch.length === 0) return; // every queued item waits for its key
       lane.inFlight++;
@@ -137,7 +153,7 @@ export class Batcher<I extends BatchItem, R> {
     const rest: Waiting<I, R>[] = [];
     const passedOver = new Set<string>();
     let bytes = 0;
-    let at = 0;
+    let at = lane.head;
     for (; at < lane.queue.length && batch.length < this.#limits.maxItems; at++) {
       const waiting = lane.queue[at] as Waiting<I, R>;
       const { key } = waiting.item;
@@ -151,7 +167,16 @@ export class Batcher<I extends BatchItem, R> {
       batch.push(waiting);
       bytes += waiting.item.bytes;
     }
-    lane.queue = at < lane.queue.length ? rest.concat(lane.queue.slice(at)) : rest;
+    // The passed-over items go back just before `at`, in order, where the queue now starts.
+    lane.head = at - rest.length;
+    for (let i = 0; i < rest.length; i++) lane.queue[lane.head + i] = rest[i] as Waiting<I, R>;
+    if (lane.head === lane.queue.length) {
+      lane.queue = [];
+      lane.head = 0;
+    } else if (lane.head > COMPACT_AFTER && lane.head * 2 > lane.queue.length) {
+      lane.queue = lane.queue.slice(lane.head);
+      lane.head = 0;
+    }
     lane.bytes -= bytes;
     return batch;
   }
@@ -180,7 +205,7 @@ export class Batcher<I extends BatchItem, R> {
     }
     this.#answered(batch.length);
     // Whatever queued meanwhile has already waited part of a round trip: send it now.
-    if (lane.queue.length > 0) this.#start(name, lane);
+    if (lane.queue.length > lane.head) this.#start(name, lane);
     else if (lane.inFlight === 0) this.#lanes.delete(name);
   }
 

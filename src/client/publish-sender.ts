@@ -48,11 +48,6 @@ type EntryAnswer =
     }
   | { readonly id: string; readonly error: Problem };
 
-interface Entry {
-  readonly event: OutgoingEvent;
-  readonly index: number;
-}
-
 const BATCH_TYPE = "application/cloudevents-batch+json";
 const TOO_BIG = new Set(["body_too_large", "batch_too_large"]);
 
@@ -68,8 +63,10 @@ export function publishSender(
 ): BatchSender<OutgoingEvent, PublishResult> {
   return async (topic, events) => {
     const outcomes: Outcome[] = new Array(events.length);
-    const entries = events.map((event, index) => ({ event, index }));
-    await deliver(http, policy, topic, entries, outcomes);
+    // What is left to send are positions in `events`: no object per event and try.
+    const todo: number[] = new Array(events.length);
+    for (let i = 0; i < todo.length; i++) todo[i] = i;
+    await deliver(http, policy, topic, events, todo, outcomes);
     return outcomes;
   };
 }
@@ -78,7 +75,8 @@ async function deliver(
   http: HttpTransport,
   policy: RetryPolicy,
   topic: string,
-  entries: readonly Entry[],
+  events: readonly OutgoingEvent[],
+  entries: readonly number[],
   outcomes: Outcome[],
 ): Promise<void> {
   let todo = entries;
@@ -86,7 +84,7 @@ async function deliver(
   while (todo.length > 0) {
     let answers: readonly EntryAnswer[];
     try {
-      answers = await post(http, topic, todo);
+      answers = await post(http, topic, events, todo);
     } catch (error) {
       const failure = asClientError(error);
       if (failure.retryable && retries < policy.retries) {
@@ -95,8 +93,8 @@ async function deliver(
       }
       if (TOO_BIG.has(failure.code) && todo.length > 1) {
         const half = Math.ceil(todo.length / 2);
-        await deliver(http, policy, topic, todo.slice(0, half), outcomes);
-        await deliver(http, policy, topic, todo.slice(half), outcomes);
+        await deliver(http, policy, topic, events, todo.slice(0, half), outcomes);
+        await deliver(http, policy, topic, events, todo.slice(half), outcomes);
         return;
       }
       todo = failPointedEvents(failure, todo, outcomes);
@@ -105,7 +103,7 @@ async function deliver(
     todo = settleAnswers(answers, todo, outcomes);
     if (todo.length > 0) {
       if (retries >= policy.retries) {
-        for (const entry of todo) outcomes[entry.index] ??= lostError(entry);
+        for (const entry of todo) outcomes[entry] ??= lostError(events[entry] as OutgoingEvent);
         return;
       }
       await sleep(retryDelay(++retries, policy));
@@ -116,13 +114,19 @@ async function deliver(
 async function post(
   http: HttpTransport,
   topic: string,
-  todo: readonly Entry[],
+  events: readonly OutgoingEvent[],
+  todo: readonly number[],
 ): Promise<readonly EntryAnswer[]> {
-  const text = `[${todo.map((entry) => entry.event.json).join(",")}]`;
+  const jsons: string[] = new Array(todo.length);
   // A batch mixes contexts; its first event's is the request's, so the router's `send` span
   // joins that trace (and links to the others).
-  const traceparent = todo.find((entry) => entry.event.traceparent !== undefined)?.event
-    .traceparent;
+  let traceparent: string | undefined;
+  for (let i = 0; i < todo.length; i++) {
+    const event = events[todo[i] as number] as OutgoingEvent;
+    jsons[i] = event.json;
+    traceparent ??= event.traceparent;
+  }
+  const text = `[${jsons.join(",")}]`;
   const { body } = await http.request<{ events?: EntryAnswer[] }>({
     method: "POST",
     path: `/v1/topics/${segment(topic)}/events`,
@@ -196,23 +200,24 @@ export async function publishConditional(
 /** Records each answer; returns the entries worth another try (retryable per-event errors). */
 function settleAnswers(
   answers: readonly EntryAnswer[],
-  todo: readonly Entry[],
+  todo: readonly number[],
   outcomes: Outcome[],
-): Entry[] {
-  const again: Entry[] = [];
-  todo.forEach((entry, i) => {
+): number[] {
+  const again: number[] = [];
+  for (let i = 0; i < todo.length; i++) {
+    const entry = todo[i] as number;
     const answer = answers[i];
-    if (answer === undefined) return;
+    if (answer === undefined) continue;
     if ("error" in answer) {
       const error = new SwitchyardClientError(
         isProblem(answer.error) ? answer.error : unknownProblem(),
       );
-      outcomes[entry.index] = error;
+      outcomes[entry] = error;
       if (isRetryable(error)) again.push(entry);
     } else {
-      outcomes[entry.index] = resultOf(answer);
+      outcomes[entry] = resultOf(answer);
     }
-  });
+  }
   return again;
 }
 
@@ -223,15 +228,15 @@ function settleAnswers(
  */
 function failPointedEvents(
   failure: SwitchyardClientError,
-  todo: readonly Entry[],
+  todo: readonly number[],
   outcomes: Outcome[],
-): Entry[] {
+): number[] {
   const byPosition = new Map<number, FieldError[]>();
   for (const fieldError of failure.errors) {
     const match = /^\/(\d+)(\/.*)?$/.exec(fieldError.pointer);
     const position = match ? Number(match[1]) : Number.NaN;
     if (!(position < todo.length)) {
-      for (const entry of todo) outcomes[entry.index] = failure;
+      for (const entry of todo) outcomes[entry] = failure;
       return [];
     }
     const list = byPosition.get(position) ?? [];
@@ -239,13 +244,13 @@ function failPointedEvents(
     byPosition.set(position, list);
   }
   if (byPosition.size === 0) {
-    for (const entry of todo) outcomes[entry.index] = failure;
+    for (const entry of todo) outcomes[entry] = failure;
     return [];
   }
-  const rest: Entry[] = [];
+  const rest: number[] = [];
   todo.forEach((entry, position) => {
     const errors = byPosition.get(position);
-    if (errors) outcomes[entry.index] = eventError(failure, errors);
+    if (errors) outcomes[entry] = eventError(failure, errors);
     else rest.push(entry);
   });
   return rest;
@@ -261,8 +266,8 @@ function asClientError(error: unknown): SwitchyardClientError {
   return clientError("unexpected_response", String(error), { cause: error });
 }
 
-function lostError(entry: Entry): SwitchyardClientError {
-  return clientError("unexpected_response", `event ${entry.event.id} was not answered`);
+function lostError(event: OutgoingEvent): SwitchyardClientError {
+  return clientError("unexpected_response", `event ${event.id} was not answered`);
 }
 
 function unknownProblem(): Problem {

@@ -93,6 +93,34 @@ describe("Publisher", () => {
     expect(requests).toHaveLength(0);
   });
 
+  it("rejects bad input through the promise, never by throwing, and reports each event's own errors", async () => {
+    const { publisher, requests } = recordingPublisher();
+    let first: Promise<unknown> | undefined;
+    let topic: Promise<unknown> | undefined;
+    expect(() => {
+      first = publisher.publish("orders", { type: "", subject: 5 as unknown as string });
+      topic = publisher.publish("bad topic", { type: "t" });
+    }).not.toThrow();
+    await expect(first).rejects.toMatchObject({
+      code: "invalid_event",
+      errors: [
+        { pointer: "/type", message: "must be a non-empty string" },
+        { pointer: "/subject", message: "must be a string" },
+      ],
+    });
+    await expect(topic).rejects.toMatchObject({ code: "invalid_name" });
+    // A valid event after a bad one goes, and the next bad one carries only its own error.
+    await expect(publisher.publish("orders", { type: "ok" })).resolves.toMatchObject({
+      offset: 1,
+    });
+    await expect(
+      publisher.publish("orders", { type: "t", dataschema: 1 as unknown as string }),
+    ).rejects.toMatchObject({
+      errors: [{ pointer: "/dataschema", message: "must be a string" }],
+    });
+    expect(requests.map((r) => r.events.map((e) => e.type))).toEqual([["ok"]]);
+  });
+
   it("links events published inside a handler context to the handled event", async () => {
     const { publisher, requests } = recordingPublisher();
     await runWithCause({ id: "handled", correlationid: "root" }, () =>

@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import type { FieldError } from "../core/errors.js";
 import { type CloudEvent, cloudEventErrors, partitionKeyOf } from "../core/event.js";
 import { isoTime } from "../core/iso-time.js";
 import { isTopicName } from "../core/names.js";
@@ -63,6 +64,8 @@ export class Publisher {
   readonly #batcher: Batcher<OutgoingEvent, PublishResult>;
   readonly #http: HttpTransport;
   readonly #retry: RetryPolicy;
+  /** Validation's error list, empty between events: a valid event allocates none. */
+  readonly #errors: FieldError[] = [];
   #closed = false;
 
   constructor(http: HttpTransport, options: PublisherOptions) {
@@ -74,28 +77,45 @@ export class Publisher {
 
   /**
    * Publishes one event or several (in order, in one lane). `cause` links the events to the
-   * event being handled; without it the handler context (if any) supplies one.
+   * event being handled; without it the handler context (if any) supplies one. Bad input
+   * rejects the returned promise, as every other failure does.
    */
-  async publish(
+  publish(
     topic: string,
     input: EventInput | readonly EventInput[],
     cause: Cause | undefined = currentCause(),
-    options: PublishOptions = {},
+    options?: PublishOptions,
   ): Promise<PublishResult | PublishResult[]> {
-    if (this.#closed) throw clientError("shutting_down", "this client is closed");
-    if (!isTopicName(topic))
-      throw clientError(
-        "invalid_name",
-        `topic name ${JSON.stringify(topic)} must match [a-zA-Z0-9._-]{1,200}`,
-      );
+    try {
+      if (this.#closed) throw clientError("shutting_down", "this client is closed");
+      if (!isTopicName(topic))
+        throw clientError(
+          "invalid_name",
+          `topic name ${JSON.stringify(topic)} must match [a-zA-Z0-9._-]{1,200}`,
+        );
+      // One event, the common call: its promise is the batcher's, with no array around it.
+      if (!Array.isArray(input) && options?.expectedVersion === undefined)
+        return this.#batcher.addOne(topic, this.#prepare(input as EventInput, cause, ""));
+      return this.#publishMany(topic, input, cause, options?.expectedVersion);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #publishMany(
+    topic: string,
+    input: EventInput | readonly EventInput[],
+    cause: Cause | undefined,
+    expectedVersion: number | undefined,
+  ): Promise<PublishResult | PublishResult[]> {
     const inputs = Array.isArray(input) ? (input as readonly EventInput[]) : [input as EventInput];
     const events = inputs.map((one, i) =>
       this.#prepare(one, cause, Array.isArray(input) ? `/${i}` : ""),
     );
     const results =
-      options.expectedVersion === undefined
+      expectedVersion === undefined
         ? await Promise.all(this.#batcher.add(topic, events))
-        : await this.#conditional(topic, events, options.expectedVersion);
+        : await this.#conditional(topic, events, expectedVersion);
     return Array.isArray(input) ? results : (results[0] as PublishResult);
   }
 
@@ -122,8 +142,8 @@ export class Publisher {
 
   #prepare(input: EventInput, cause: Cause | undefined, at: string): OutgoingEvent {
     const event = buildEvent(input, this.#source, cause);
-    const errors = cloudEventErrors(event, at);
-    if (errors.length > 0) {
+    if (cloudEventErrors(event, at, this.#errors).length > 0) {
+      const errors = this.#errors.splice(0);
       const detail = errors.map((e) => `${e.pointer}: ${e.message}`).join("; ");
       const reserved = errors.some((e) => e.message.includes("reserved"));
       throw clientError(reserved ? "reserved_attribute" : "invalid_event", detail, { errors });
@@ -152,8 +172,10 @@ export function buildEvent(input: EventInput, source: string, cause?: Cause): Cl
     const traced = activeTraceContext();
     if (traced) Object.assign(event, traced);
   }
-  // `{ subject: undefined }` would otherwise overwrite a default with nothing.
-  for (const name of Object.keys(input)) {
+  // `{ subject: undefined }` would otherwise overwrite a default with nothing. for-in with
+  // hasOwn walks what Object.keys would list, without an array per event.
+  for (const name in input) {
+    if (!Object.hasOwn(input, name)) continue;
     const value = input[name];
     if (value !== undefined) event[name] = value;
   }
