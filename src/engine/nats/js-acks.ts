@@ -6,7 +6,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Inbox } from "./inbox.js";
 import { requestAll } from "./requests.js";
-import { sendSoon } from "./send-soon.js";
 
 export type AckKind = "ack" | "nak" | "progress" | "term";
 
@@ -57,13 +56,10 @@ export class Acks {
 
   /** Fire and forget, for keep-alives whose loss only means an earlier redelivery. */
   send(request: AckRequest): void {
-    // In line with the confirmed ones (`requestAll`): sent in the order asked.
-    sendSoon(() => {
-      try {
-        this.#nc.publish(request.subject, payloadOf(request));
-      } catch {
-        // Closed connection: the delivery comes back after its ack wait.
-      }
-    });
+    try {
+      this.#nc.publish(request.subject, payloadOf(request));
+    } catch {
+      // Closed connection: the delivery comes back after its ack wait.
+    }
   }
 }

@@ -1,11 +1,10 @@
 /**
- * Pipelined requests on the engine's own inbox: publish every request at once (with the other
- * sends of this loop turn, see `send-soon.ts`), collect the replies by index. A reply that does not come within the timeout is `undefined` (the caller
+ * Pipelined requests on the engine's own inbox: publish every request at once, collect the
+ * replies by index. A reply that does not come within the timeout is `undefined` (the caller
  * decides whether that is an error), so one slow reply never hides the others.
  */
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import type { Inbox } from "./inbox.js";
-import { sendSoon } from "./send-soon.js";
 
 export interface OutgoingRequest {
   readonly subject: string;
@@ -38,21 +37,19 @@ export function requestAll(
       if (--left === 0) finish();
     });
     const timer = setTimeout(finish, timeoutMs);
-    sendSoon(() => {
-      try {
-        requests.forEach((r, i) => {
-          const options = { reply: `${reply.subject}.${i.toString(36)}` };
-          nc.publish(
-            r.subject,
-            r.data ?? "",
-            r.headers === undefined ? options : { ...options, headers: r.headers },
-          );
-        });
-      } catch {
-        // A closed or draining connection: the missing replies report it.
-        finish();
-      }
-    });
+    try {
+      requests.forEach((r, i) => {
+        const options = { reply: `${reply.subject}.${i.toString(36)}` };
+        nc.publish(
+          r.subject,
+          r.data ?? "",
+          r.headers === undefined ? options : { ...options, headers: r.headers },
+        );
+      });
+    } catch {
+      // A closed or draining connection: the missing replies report it.
+      finish();
+    }
   });
 }
 

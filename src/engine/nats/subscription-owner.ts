@@ -53,8 +53,6 @@ const LONG_POLL_MARGIN_MS = 1_000;
 const LONG_POLL_MAX_MS = 30_000;
 const TAKEOVER_MARGIN_MS = 1_000;
 const LONG_POLL_BATCH = 256;
-/** Held messages beyond which a long pull is not followed by the next (see #renewLongPoll). */
-const RENEW_HELD_MAX = LONG_POLL_BATCH / 4;
 /** How often a lease looks at the redrive consumer when nothing says it has messages. */
 const REDRIVE_CHECK_MS = 1_000;
 
@@ -62,8 +60,6 @@ export class SubscriptionOwner {
   readonly name: string;
   readonly #s: OwnerState;
   #longPoll: Promise<number> | null = null;
-  /** Until when the standing long pull counts as live: its start or last message + a slice. */
-  #longPollLiveUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   /** The redrive consumer may have messages: pull it before the topic's. */
   #redriveDue = true;
@@ -134,11 +130,6 @@ export class SubscriptionOwner {
       if ((await this.#pull("redrive", want)) < want) this.#redriveDue = false;
       got.push(...take(room - got.length));
     }
-    // JetStream hands a waiting pull every message as it is stored (and ends it at `batch`),
-    // so a no_wait pull beside a live one only comes back empty: a round trip, a
-    // subscription and an unsubscribe per lease. A long pull that has been silent a while may
-    // have been lost (a server restart, a consumer leader change): then pull as before.
-    if (this.#longPoll !== null && Date.now() < this.#longPollLiveUntil) return got;
     while (got.length < room && s.table.heldCount < HELD_CAP && !s.stopped) {
       const want = room - got.length;
       const received = await this.#pull("topic", want);
@@ -148,12 +139,7 @@ export class SubscriptionOwner {
     return got;
   }
 
-  #pull(
-    source: Source,
-    batch: number,
-    expiresMs?: number,
-    onReceived?: () => void,
-  ): Promise<number> {
+  #pull(source: Source, batch: number, expiresMs?: number): Promise<number> {
     const { ctx, puller } = this.#s.deps;
     const rec = this.#s.rec;
     const stream =
@@ -164,7 +150,6 @@ export class SubscriptionOwner {
         : ctx.names.redriveConsumer(this.name, rec.epoch);
     const options = expiresMs === undefined ? { batch } : { batch, expiresMs };
     return puller.pull(stream, consumer, options, (msg) => {
-      onReceived?.();
       const reply = msg.reply ?? "";
       const info = parseAckSubject(reply);
       // A pull on a consumer a seek replaced: its messages belong to no current delivery.
@@ -294,49 +279,22 @@ export class SubscriptionOwner {
     const abort = () => s.waker.notify();
     signal?.addEventListener("abort", abort);
     try {
-      if (this.#longPoll === null && s.table.heldCount < HELD_CAP)
-        this.#startLongPoll(Math.min(LONG_POLL_MAX_MS, left + LONG_POLL_MARGIN_MS));
+      if (this.#longPoll === null && s.table.heldCount < HELD_CAP) {
+        // A standing pull for up to `batch` messages: the first wakes this lease, the rest
+        // are held for the next lease calls, which then need no round trip to JetStream.
+        const expires = Math.min(LONG_POLL_MAX_MS, left + LONG_POLL_MARGIN_MS);
+        const room = s.config.maxInFlight - s.inFlight(Date.now());
+        const batch = Math.max(1, Math.min(LONG_POLL_BATCH, room));
+        const poll = this.#pull("topic", batch, expires);
+        this.#longPoll = poll;
+        void poll.finally(() => {
+          if (this.#longPoll === poll) this.#longPoll = null;
+        });
+      }
       await s.waker.wait(ms);
     } finally {
       signal?.removeEventListener("abort", abort);
     }
-  }
-
-  /**
-   * A standing pull for up to `batch` messages: the first wakes a waiting lease, the rest
-   * are held for the next lease calls, which then need no round trip to JetStream. Three
-   * quarters through its batch it asks for the next one (ending when it would have), so a
-   * pull is always waiting at JetStream: an event stored between two pulls waited for the
-   * next lease's round trips, every `batch` events (the latency tail at a steady rate).
-   */
-  #startLongPoll(expiresMs: number): void {
-    const s = this.#s;
-    const endsAt = Date.now() + expiresMs;
-    const room = s.config.maxInFlight - s.inFlight(Date.now());
-    const batch = Math.max(1, Math.min(LONG_POLL_BATCH, room));
-    const renewAt = Math.ceil((batch * 3) / 4);
-    let received = 0;
-    const onReceived = () => {
-      if (this.#longPoll !== poll) return;
-      this.#longPollLiveUntil = Date.now() + WAIT_SLICE_MS;
-      if (++received === renewAt) this.#renewLongPoll(endsAt);
-    };
-    const poll = this.#pull("topic", batch, expiresMs, onReceived);
-    this.#longPoll = poll;
-    this.#longPollLiveUntil = Date.now() + WAIT_SLICE_MS;
-    void poll.finally(() => {
-      if (this.#longPoll === poll) this.#longPoll = null;
-    });
-  }
-
-  #renewLongPoll(endsAt: number): void {
-    const s = this.#s;
-    const left = endsAt - Date.now();
-    if (s.stopped || s.deps.ctx.closed || left < WAIT_SLICE_MS) return;
-    // Leases keeping up hold few messages; behind, they pull for themselves (no_wait), and a
-    // chain of long pulls would only pile messages up here, each kept alive at JetStream.
-    if (s.table.heldCount >= RENEW_HELD_MAX) return;
-    this.#startLongPoll(left);
   }
 
   // Settling, seek, redrive, stats, config.
@@ -365,8 +323,6 @@ export class SubscriptionOwner {
       }
       await deleteConsumers(ctx, current.value).catch(() => undefined);
       s.rec = next;
-      // The standing pull reads the replaced consumer: what it brings is dropped (#pull).
-      this.#longPoll = null;
       s.table = new DeliveryTable(next.config.ordering === "key");
       s.zone = TakeoverZone.empty();
       s.waker.notify();

@@ -25,7 +25,6 @@ function withSticky(config: TopicConfig, stored: TopicConfig): TopicConfig {
 export class TopicCatalog {
   readonly #ctx: NatsContext;
   readonly #cache = new Map<string, { readonly config: TopicConfig; readonly until: number }>();
-  readonly #reading = new Map<string, Promise<TopicConfig | null>>();
 
   constructor(ctx: NatsContext) {
     this.#ctx = ctx;
@@ -54,7 +53,6 @@ export class TopicCatalog {
   }
 
   #remember(key: string, config: TopicConfig): void {
-    this.#reading.delete(key);
     this.#cache.set(key, { config, until: Date.now() + CACHE_MS });
   }
 
@@ -63,44 +61,18 @@ export class TopicCatalog {
     return entry?.value ?? null;
   }
 
-  /**
-   * The config for an append: from the cache when this node has seen it recently. An entry
-   * in its second half is read again in the background, so on a busy topic no append waits
-   * for the bucket (every append of the moment an entry ran out used to, each with a read
-   * of its own); one read per topic at a time.
-   */
-  forAppend(name: string): Promise<TopicConfig | null> {
+  /** The config for an append: from the cache when this node has seen it recently. */
+  async forAppend(name: string): Promise<TopicConfig | null> {
     const key = topicKey(name);
     const cached = this.#cache.get(key);
-    const left = cached === undefined ? 0 : cached.until - Date.now();
-    if (cached === undefined || left <= 0) return this.#reread(key, name);
-    if (left < CACHE_MS / 2) this.#reread(key, name).catch(() => undefined);
-    return Promise.resolve(cached.config);
-  }
-
-  #reread(key: string, name: string): Promise<TopicConfig | null> {
-    const running = this.#reading.get(key);
-    if (running !== undefined) return running;
-    const read: Promise<TopicConfig | null> = this.get(name).then(
-      (config) => {
-        // A put or a forget since the read began knows better than what it read.
-        if (this.#reading.get(key) !== read) return config;
-        this.#reading.delete(key);
-        if (config === null) this.#cache.delete(key);
-        else this.#remember(key, config);
-        return config;
-      },
-      (error: unknown) => {
-        if (this.#reading.get(key) === read) this.#reading.delete(key);
-        throw error;
-      },
-    );
-    this.#reading.set(key, read);
-    return read;
+    if (cached !== undefined && cached.until > Date.now()) return cached.config;
+    const config = await this.get(name);
+    if (config === null) this.#cache.delete(key);
+    else this.#remember(key, config);
+    return config;
   }
 
   forget(name: string): void {
-    this.#reading.delete(topicKey(name));
     this.#cache.delete(topicKey(name));
   }
 
