@@ -3,6 +3,7 @@
 // precise `subscription_not_found` instead of an anonymous "connection failed"; it also lets
 // us ping to find dead connections. It is a dependency of the package already.
 import { WebSocket } from "ws";
+import { type Corkable, TurnCork } from "../core/turn-cork.js";
 import { clientError, isProblem, type Problem, SwitchyardClientError } from "./errors.js";
 import type { PulledDelivery, SettleResult } from "./resources.js";
 import { type RetryPolicy, retryDelay } from "./retry.js";
@@ -69,8 +70,8 @@ export class ReconnectingStream {
   readonly #options: StreamOptions;
   #socket: WebSocket | undefined;
   /** The connection under the open socket (set on upgrade): corked to coalesce frames. */
-  #transport: { cork(): void; uncork(): void } | undefined;
-  #corked = false;
+  #transport: Corkable | undefined;
+  readonly #cork = new TurnCork();
   #retry = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -93,25 +94,9 @@ export class ReconnectingStream {
   /** Sends a frame when the socket is open; answers false (nothing sent) otherwise. */
   send(frame: ClientFrame): boolean {
     if (!this.#socket || !this.open) return false;
-    this.#coalesce();
+    this.#cork.hold(this.#transport);
     this.#socket.send(JSON.stringify(frame));
     return true;
-  }
-
-  /**
-   * Frames sent in one turn (a settle frame and the credit after it) leave in one write, so
-   * the router reads them at once: with many subscriptions of small concurrency a read per
-   * frame was a good part of its cost. Uncorked once this turn's continuations have run.
-   */
-  #coalesce(): void {
-    const transport = this.#transport;
-    if (transport === undefined || this.#corked) return;
-    this.#corked = true;
-    transport.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      transport.uncork();
-    });
   }
 
   /** Stops reconnecting and closes the socket; resolves once it is closed. */

@@ -1,6 +1,7 @@
 import type { RawData, WebSocket } from "ws";
 import type { Broker, SettleOp } from "../broker/broker.js";
 import { SwitchyardError } from "../core/errors.js";
+import { type Corkable, TurnCork } from "../core/turn-cork.js";
 import { problemOf } from "./problem.js";
 import { deliveriesArrayJson, settledJson } from "./render.js";
 
@@ -19,12 +20,6 @@ export const CLOSE_CREDENTIAL_ENDED = 4401;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 type FrameId = string | number | undefined;
-
-/** The connection under the WebSocket: frames written while it is corked leave in one write. */
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -51,7 +46,7 @@ export class StreamSession {
   readonly #abort = new AbortController();
   readonly #signal: AbortSignal;
   readonly #transport: Corkable | undefined;
-  #corked = false;
+  readonly #cork = new TurnCork();
   #credit = 0;
   #wake: (() => void) | null = null;
   #alive = true;
@@ -217,24 +212,7 @@ export class StreamSession {
    */
   #send(json: string): Promise<boolean> {
     if (this.#socket.readyState !== this.#socket.OPEN) return Promise.resolve(false);
-    this.#coalesce();
+    this.#cork.hold(this.#transport);
     return new Promise((resolve) => this.#socket.send(json, (error) => resolve(!error)));
-  }
-
-  /**
-   * Frames sent in one turn of the event loop leave in one write: an ack's results and the
-   * next deliveries usually come out of the same commit, and with many subscriptions of small
-   * credit a write per frame was a syscall per 50 deliveries. Uncorked once this turn's
-   * promise continuations have run (process.nextTick runs after them).
-   */
-  #coalesce(): void {
-    const transport = this.#transport;
-    if (transport === undefined || this.#corked) return;
-    this.#corked = true;
-    transport.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      transport.uncork();
-    });
   }
 }
