@@ -423,9 +423,8 @@ export class Broker {
         `${events.length} events in one request; at most ${this.#maxBatch}`,
         { errors: [{ pointer: "", message: `at most ${this.#maxBatch} events` }] },
       );
-    const config =
-      this.#topics.publishableCached(topic) ??
-      (await this.#topics.requirePublishable(topic, mayCreateTopic(topic)));
+    const found = this.#topics.publishable(topic, mayCreateTopic);
+    const config = found instanceof Promise ? await found : found;
     const now = this.#clock.now();
     const times = deliverTimes(events, batch, now);
     // A scheduled event has no version until it is appended: no condition can hold for it.

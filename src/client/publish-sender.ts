@@ -64,9 +64,9 @@ export function publishSender(
   return async (topic, events) => {
     const outcomes: Outcome[] = new Array(events.length);
     // What is left to send are positions in `events`: no object per event and try.
-    const todo: number[] = new Array(events.length);
-    for (let i = 0; i < todo.length; i++) todo[i] = i;
-    await deliver(http, policy, topic, events, todo, outcomes);
+    const positions: number[] = new Array(events.length);
+    for (let i = 0; i < positions.length; i++) positions[i] = i;
+    await deliver(http, policy, topic, events, positions, outcomes);
     return outcomes;
   };
 }
@@ -79,31 +79,31 @@ async function deliver(
   entries: readonly number[],
   outcomes: Outcome[],
 ): Promise<void> {
-  let todo = entries;
+  let unsent = entries;
   let retries = 0;
-  while (todo.length > 0) {
+  while (unsent.length > 0) {
     let answers: readonly EntryAnswer[];
     try {
-      answers = await post(http, topic, events, todo);
+      answers = await post(http, topic, events, unsent);
     } catch (error) {
       const failure = asClientError(error);
       if (failure.retryable && retries < policy.retries) {
         await sleep(retryDelay(++retries, policy, failure));
         continue;
       }
-      if (TOO_BIG.has(failure.code) && todo.length > 1) {
-        const half = Math.ceil(todo.length / 2);
-        await deliver(http, policy, topic, events, todo.slice(0, half), outcomes);
-        await deliver(http, policy, topic, events, todo.slice(half), outcomes);
+      if (TOO_BIG.has(failure.code) && unsent.length > 1) {
+        const half = Math.ceil(unsent.length / 2);
+        await deliver(http, policy, topic, events, unsent.slice(0, half), outcomes);
+        await deliver(http, policy, topic, events, unsent.slice(half), outcomes);
         return;
       }
-      todo = failPointedEvents(failure, todo, outcomes);
+      unsent = failPointedEvents(failure, unsent, outcomes);
       continue;
     }
-    todo = settleAnswers(answers, todo, outcomes);
-    if (todo.length > 0) {
+    unsent = settleAnswers(answers, unsent, outcomes);
+    if (unsent.length > 0) {
       if (retries >= policy.retries) {
-        for (const entry of todo) outcomes[entry] ??= lostError(events[entry] as OutgoingEvent);
+        for (const entry of unsent) outcomes[entry] ??= lostError(events[entry] as OutgoingEvent);
         return;
       }
       await sleep(retryDelay(++retries, policy));
@@ -115,14 +115,14 @@ async function post(
   http: HttpTransport,
   topic: string,
   events: readonly OutgoingEvent[],
-  todo: readonly number[],
+  unsent: readonly number[],
 ): Promise<readonly EntryAnswer[]> {
-  const jsons: string[] = new Array(todo.length);
+  const jsons: string[] = new Array(unsent.length);
   // A batch mixes contexts; its first event's is the request's, so the router's `send` span
   // joins that trace (and links to the others).
   let traceparent: string | undefined;
-  for (let i = 0; i < todo.length; i++) {
-    const event = events[todo[i] as number] as OutgoingEvent;
+  for (let i = 0; i < unsent.length; i++) {
+    const event = events[unsent[i] as number] as OutgoingEvent;
     jsons[i] = event.json;
     traceparent ??= event.traceparent;
   }
@@ -134,10 +134,10 @@ async function post(
     ...(traceparent === undefined ? {} : { headers: { traceparent } }),
   });
   const answers = body?.events;
-  if (!Array.isArray(answers) || answers.length !== todo.length)
+  if (!Array.isArray(answers) || answers.length !== unsent.length)
     throw clientError(
       "unexpected_response",
-      `publish answered ${answers?.length ?? "no"} results for ${todo.length} events`,
+      `publish answered ${answers?.length ?? "no"} results for ${unsent.length} events`,
     );
   return answers;
 }
@@ -200,12 +200,12 @@ export async function publishConditional(
 /** Records each answer; returns the entries worth another try (retryable per-event errors). */
 function settleAnswers(
   answers: readonly EntryAnswer[],
-  todo: readonly number[],
+  unsent: readonly number[],
   outcomes: Outcome[],
 ): number[] {
   const again: number[] = [];
-  for (let i = 0; i < todo.length; i++) {
-    const entry = todo[i] as number;
+  for (let i = 0; i < unsent.length; i++) {
+    const entry = unsent[i] as number;
     const answer = answers[i];
     if (answer === undefined) continue;
     if ("error" in answer) {
@@ -228,15 +228,15 @@ function settleAnswers(
  */
 function failPointedEvents(
   failure: SwitchyardClientError,
-  todo: readonly number[],
+  unsent: readonly number[],
   outcomes: Outcome[],
 ): number[] {
   const byPosition = new Map<number, FieldError[]>();
   for (const fieldError of failure.errors) {
     const match = /^\/(\d+)(\/.*)?$/.exec(fieldError.pointer);
     const position = match ? Number(match[1]) : Number.NaN;
-    if (!(position < todo.length)) {
-      for (const entry of todo) outcomes[entry] = failure;
+    if (!(position < unsent.length)) {
+      for (const entry of unsent) outcomes[entry] = failure;
       return [];
     }
     const list = byPosition.get(position) ?? [];
@@ -244,11 +244,11 @@ function failPointedEvents(
     byPosition.set(position, list);
   }
   if (byPosition.size === 0) {
-    for (const entry of todo) outcomes[entry] = failure;
+    for (const entry of unsent) outcomes[entry] = failure;
     return [];
   }
   const rest: number[] = [];
-  todo.forEach((entry, position) => {
+  unsent.forEach((entry, position) => {
     const errors = byPosition.get(position);
     if (errors) outcomes[entry] = eventError(failure, errors);
     else rest.push(entry);

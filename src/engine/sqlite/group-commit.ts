@@ -66,6 +66,16 @@ interface Failed {
   readonly error: unknown;
 }
 
+/** What the jobs of one commit share, and what became of each. */
+interface Round {
+  readonly now: number;
+  readonly pending: PendingDedupe;
+  readonly topics: Map<string, TopicState>;
+  readonly reads: CommitReads;
+  readonly done: Done[];
+  readonly failed: Failed[];
+}
+
 /** Writes back the counters checks-first jobs changed; answers false (none left unsaved). */
 function saveCounters(db: Db, topics: Map<string, TopicState>): false {
   for (const topic of topics.values()) saveTopicCounters(db, topic);
@@ -87,7 +97,7 @@ export class GroupCommit {
   readonly #indexes: Map<number, DedupeIndex>;
   readonly #access: StoreAccess | undefined;
   /** First leases held in memory, shared by every job (pending-leases.ts). */
-  readonly leases: LeaseMemory;
+  readonly leases = new LeaseMemory();
   /** True when commits fsync (synchronous=FULL): relaxed jobs then commit apart, unsynced. */
   readonly #relaxable: boolean;
   #synchronous: "FULL" | "NORMAL" = "FULL";
@@ -110,14 +120,12 @@ export class GroupCommit {
     indexes: Map<number, DedupeIndex>,
     access?: StoreAccess,
     fsync: "always" | "interval" = "always",
-    leases: LeaseMemory = new LeaseMemory(),
   ) {
     this.#db = db;
     this.#clock = clock;
     this.#indexes = indexes;
     this.#access = access;
     this.#relaxable = fsync === "always";
-    this.leases = leases;
   }
 
   /**
@@ -229,20 +237,25 @@ export class GroupCommit {
     try {
       if (this.#relaxable) this.#setSynchronous(synchronous);
       db.stmt("BEGIN IMMEDIATE").run();
-      const now = this.#clock.now();
-      const topics = new Map<string, TopicState>();
-      const reads = new CommitReads();
+      const round: Round = {
+        now: this.#clock.now(),
+        pending,
+        topics: new Map(),
+        reads: new CommitReads(),
+        done,
+        failed,
+      };
       let unsaved = false;
       for (const job of batch) {
         // A job with a savepoint may read a topic row directly, and its rollback must not
         // take the counters of the checks-first jobs before it along.
-        if (unsaved && !job.checksFirst) unsaved = saveCounters(db, topics);
+        if (unsaved && !job.checksFirst) unsaved = saveCounters(db, round.topics);
         if (job.checksFirst) {
-          this.#runChecksFirst(job, now, pending, topics, reads, done, failed);
+          this.#runChecksFirst(job, round);
           unsaved = true;
-        } else this.#runJob(job, now, pending, topics, reads, done, failed);
+        } else this.#runJob(job, round);
       }
-      if (unsaved) saveCounters(db, topics);
+      if (unsaved) saveCounters(db, round.topics);
       db.stmt("COMMIT").run();
       this.#commits++;
       this.#jobs += batch.length;
@@ -281,46 +294,35 @@ export class GroupCommit {
     }
   }
 
+  #jobTx(round: Round): JobTx {
+    const { now, pending, topics, reads } = round;
+    return new JobTx(this.#db, now, pending, this.#indexes, topics, this.leases, reads);
+  }
+
   /** Without a savepoint; a failure other than the job's own checks fails the commit. */
-  #runChecksFirst(
-    job: Job,
-    now: number,
-    pending: PendingDedupe,
-    topics: Map<string, TopicState>,
-    reads: CommitReads,
-    done: Done[],
-    failed: Failed[],
-  ): void {
-    const tx = new JobTx(this.#db, now, pending, this.#indexes, topics, this.leases, reads);
+  #runChecksFirst(job: Job, round: Round): void {
+    const tx = this.#jobTx(round);
     try {
       const value = job.run(tx);
-      done.push({ job, tx, value, effects: tx.effects });
+      round.done.push({ job, tx, value, effects: tx.effects });
     } catch (error) {
       if (!(error instanceof SwitchyardError) || !this.#db.inTransaction) throw error;
       // Thrown by its checks, before it wrote or changed a topic: the rows it loaded stay
       // shared, as they are.
       tx.undo({ keepTopics: true });
-      failed.push({ job, error });
+      round.failed.push({ job, error });
     }
   }
 
-  #runJob(
-    job: Job,
-    now: number,
-    pending: PendingDedupe,
-    topics: Map<string, TopicState>,
-    reads: CommitReads,
-    done: Done[],
-    failed: Failed[],
-  ): void {
+  #runJob(job: Job, round: Round): void {
     const db = this.#db;
-    const tx = new JobTx(db, now, pending, this.#indexes, topics, this.leases, reads);
+    const tx = this.#jobTx(round);
     db.stmt("SAVEPOINT job").run();
     try {
       const value = job.run(tx);
       tx.finish();
       db.stmt("RELEASE job").run();
-      done.push({ job, tx, value, effects: tx.effects });
+      round.done.push({ job, tx, value, effects: tx.effects });
     } catch (error) {
       // Some errors (disk full, I/O) make SQLite roll the whole transaction back: then no
       // job of this commit survives, and the caller of #commit fails them all.
@@ -328,7 +330,7 @@ export class GroupCommit {
       db.stmt("ROLLBACK TO job").run();
       db.stmt("RELEASE job").run();
       tx.undo({ keepTopics: false });
-      failed.push({ job, error: toSwitchyardError(error, "running a write") });
+      round.failed.push({ job, error: toSwitchyardError(error, "running a write") });
     }
   }
 }
